@@ -1,0 +1,1 @@
+"""The collector service: MQTT subscription, payload decoding and validation, InfluxDB writer."""

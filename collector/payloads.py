@@ -1,0 +1,167 @@
+"""Turning MQTT messages into readings, or into a rejection with a reason.
+
+Each format has a decoder ``(topic, payload, received_ns) -> Decoded``; the checks every
+reading must pass (finite numbers, physical ranges, a believable time) live in
+:func:`validate` so that all formats share them. A message that cannot become a reading
+raises :class:`Rejected` with a stable reason code, which the collector counts and logs.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from museum.schema import Reading
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+#: Physical range of the sensors Patina expects (DESIGN.md; issue "no input fatal").
+TEMPERATURE_RANGE_C = (-40.0, 85.0)
+RH_RANGE_PCT = (0.0, 100.0)
+#: Readings stamped before this are a device with an unset clock.
+EARLIEST_NS = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
+#: Readings stamped further ahead than this are a device with a wrong clock.
+MAX_FUTURE_NS = 5 * 60 * 1_000_000_000
+
+#: Every reason a message can be rejected for; the dashboard translates these codes.
+REJECTION_REASONS = (
+    "payload_too_large",
+    "not_utf8",
+    "invalid_json",
+    "not_an_object",
+    "unexpected_topic",
+    "missing_field",
+    "not_a_number",
+    "not_finite",
+    "temperature_out_of_range",
+    "rh_out_of_range",
+    "battery_out_of_range",
+    "bad_timestamp",
+    "timestamp_out_of_range",
+    "invalid_id",
+)
+
+
+class Rejected(ValueError):
+    """A message that cannot become a reading. ``reason`` is a code from REJECTION_REASONS."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """What one message yields: the site named by the topic (if any) and its readings."""
+
+    site: str | None
+    readings: tuple[Reading, ...]
+
+
+Decoder = Callable[[str, bytes, int], Decoded]
+
+
+def _number(body: dict[str, object], key: str, required: bool = False) -> float | None:
+    if key not in body or body[key] is None:
+        if required:
+            raise Rejected("missing_field", f"no {key!r}")
+        return None
+    value = body[key]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise Rejected("not_a_number", f"{key!r} is {value!r}, not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise Rejected("not_finite", f"{key!r} is {value!r}")
+    return number
+
+
+def parse_timestamp_ns(value: object) -> int:
+    """An RFC 3339 string with an offset, or epoch seconds, as integer nanoseconds (UTC).
+
+    Epoch seconds keep microsecond resolution: beyond that a float's rounding would
+    change the stored value."""
+    if isinstance(value, bool):
+        raise Rejected("bad_timestamp", f"ts {value!r} is not a time")
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise Rejected("bad_timestamp", f"ts {value!r} is not finite")
+        return round(value * 1_000_000) * 1000
+    if isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise Rejected("bad_timestamp", f"ts {value!r} is not RFC 3339") from None
+        if moment.tzinfo is None:
+            raise Rejected("bad_timestamp", f"ts {value!r} has no UTC offset")
+        delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1000
+    raise Rejected("bad_timestamp", f"ts {value!r} is neither RFC 3339 text nor epoch seconds")
+
+
+def validate(reading: Reading, received_ns: int) -> Reading:
+    """Check a decoded reading's values and time; return it or raise :class:`Rejected`."""
+    if reading.temperature_c is None and reading.rh_pct is None:
+        raise Rejected("missing_field", "neither temperature nor relative humidity")
+    for name, value in (("temperature_c", reading.temperature_c), ("rh_pct", reading.rh_pct),
+                        ("battery_pct", reading.battery_pct)):
+        if value is not None and not math.isfinite(value):
+            raise Rejected("not_finite", f"{name} is {value!r}")
+    low, high = TEMPERATURE_RANGE_C
+    if reading.temperature_c is not None and not low <= reading.temperature_c <= high:
+        raise Rejected("temperature_out_of_range",
+                       f"temperature_c {reading.temperature_c} is outside {low}…{high} °C")
+    low, high = RH_RANGE_PCT
+    if reading.rh_pct is not None and not low <= reading.rh_pct <= high:
+        raise Rejected("rh_out_of_range", f"rh_pct {reading.rh_pct} is outside {low}…{high} %")
+    if reading.battery_pct is not None and not 0.0 <= reading.battery_pct <= 100.0:
+        raise Rejected("battery_out_of_range", f"battery_pct {reading.battery_pct} is outside 0…100")
+    if reading.time_ns < EARLIEST_NS:
+        raise Rejected("timestamp_out_of_range", "time is before 1990: is the device clock set?")
+    if reading.time_ns > received_ns + MAX_FUTURE_NS:
+        raise Rejected("timestamp_out_of_range",
+                       "time is more than 5 minutes after it was received")
+    if not reading.sensor_id.strip():
+        raise Rejected("invalid_id", f"sensor id {reading.sensor_id!r} is empty")
+    return reading
+
+
+def _json_object(payload: bytes) -> dict[str, object]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Rejected("not_utf8", str(error)) from None
+    try:
+        body = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise Rejected("invalid_json", str(error)[:200]) from None
+    if not isinstance(body, dict):
+        raise Rejected("not_an_object", f"JSON {type(body).__name__}, expected an object")
+    return body
+
+
+def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
+    """Patina's own format: topic ``patina/<site>/<sensor_id>/climate``, JSON body
+    ``{"ts": …, "temperature_c": …, "rh_pct": …, "battery_pct": …}`` (DESIGN.md)."""
+    levels = topic.split("/")
+    if len(levels) != 4 or levels[3] != "climate" or not levels[1] or not levels[2]:
+        raise Rejected("unexpected_topic", f"{topic!r} is not patina/<site>/<sensor_id>/climate")
+    body = _json_object(payload)
+    reading = Reading(
+        sensor_id=levels[2],
+        time_ns=received_ns,
+        temperature_c=_number(body, "temperature_c"),
+        rh_pct=_number(body, "rh_pct"),
+        battery_pct=_number(body, "battery_pct"),
+        ts_source="received",
+    )
+    if body.get("ts") is not None:
+        reading = replace(reading, time_ns=parse_timestamp_ns(body["ts"]), ts_source="sensor")
+    return Decoded(site=levels[1], readings=(validate(reading, received_ns),))
+
+
+DECODERS: dict[str, Decoder] = {"patina": decode_native}

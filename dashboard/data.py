@@ -1,0 +1,89 @@
+"""Data access for the pages: cached queries through museum's store, and the figures
+derived from them. Pages never build queries themselves."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import pandas as pd
+import streamlit as st
+
+from analysis.psychrometrics import dew_point
+from museum.config import Case, InfluxConfig
+from museum.store import InfluxStore
+
+#: A sensor whose last reading is older than this is shown as silent, never as calm.
+#: Same default as the alert rule "sensor silent" (alerts.sensor_silent_after).
+STALE_AFTER = timedelta(minutes=15)
+#: Points a chart receives at most per sensor: InfluxDB aggregates above that.
+MAX_POINTS_PER_SENSOR = 720
+
+
+def _store(influx: InfluxConfig) -> InfluxStore:
+    return InfluxStore.from_config(influx, timeout_s=10)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def latest_climate(influx: InfluxConfig) -> pd.DataFrame:
+    """The last reading of every sensor, with its dew point."""
+    data = _store(influx).latest_climate()
+    if not data.empty:
+        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float),
+                                        data["rh_pct"].astype(float))
+    return data
+
+
+def aggregation_for(span: timedelta) -> timedelta:
+    """The interval InfluxDB averages over so a chart gets at most MAX_POINTS_PER_SENSOR points."""
+    minutes = max(1, math.ceil(span.total_seconds() / MAX_POINTS_PER_SENSOR / 60))
+    return timedelta(minutes=minutes)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def case_series(influx: InfluxConfig, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """A case's readings between start and end, averaged per :func:`aggregation_for`
+    interval, with dew point computed from the means."""
+    data = _store(influx).climate_series(case_id, start, end, aggregation_for(end - start))
+    if not data.empty:
+        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float),
+                                        data["rh_pct"].astype(float))
+    return data
+
+
+@dataclass(frozen=True)
+class CaseStatus:
+    """What the overview shows for one case, from its sensors' last readings."""
+
+    case: Case
+    sensors_reporting: int
+    temperature_c: float | None
+    rh_pct: float | None
+    dew_point_c: float | None
+    last_reading: datetime | None
+    stale: bool
+
+
+def case_statuses(cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime) -> list[CaseStatus]:
+    """Summarise each case: means over its sensors that are not stale; ``stale`` when any
+    sensor of the case is silent for longer than STALE_AFTER (or never reported)."""
+    statuses = []
+    for case in cases:
+        rows = latest[latest["sensor_id"].isin(case.sensors)] if not latest.empty else latest
+        fresh = rows[rows["time"] >= now - STALE_AFTER] if not rows.empty else rows
+        def mean(column: str, frame: pd.DataFrame = fresh) -> float | None:
+            if frame.empty or frame[column].isna().all():
+                return None
+            return float(frame[column].astype(float).mean())
+        temperature, rh = mean("temperature_c"), mean("rh_pct")
+        statuses.append(CaseStatus(
+            case=case,
+            sensors_reporting=len(fresh),
+            temperature_c=temperature,
+            rh_pct=rh,
+            dew_point_c=dew_point(temperature, rh) if temperature is not None and rh else None,
+            last_reading=rows["time"].max().to_pydatetime(warn=False) if not rows.empty else None,
+            stale=len(fresh) < len(case.sensors),
+        ))
+    return statuses

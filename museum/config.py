@@ -1,0 +1,339 @@
+"""The museum's config file (``museum.toml``), read with :mod:`tomllib` into typed objects.
+
+A wrong file fails at start with a :class:`ConfigError` that names the file, the key
+(``cases[3].artefacts[0].materials[1]``) or the line, and what is wrong. Secrets never
+come from the file: MQTT and InfluxDB credentials are read from the environment, and
+``PATINA_MQTT_URL``, ``PATINA_INFLUX_URL`` and ``PATINA_INFLUX_DB`` override the file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from analysis.materials import MATERIAL_NAMES
+
+LANGUAGES = ("en", "fr", "vi")
+SOURCE_FORMATS = ("patina",)
+#: Case id given to readings from sensors the config does not place in any case.
+UNASSIGNED_CASE = "unassigned"
+
+
+_DURATION_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration_s(text: str | float | int) -> float:
+    """Seconds in a duration such as ``"90s"``, ``"15m"``, ``"4h"``, ``"30d"`` or a bare number
+    of seconds. Raises ValueError naming the text."""
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        seconds = float(text)
+    else:
+        value = str(text).strip().lower()
+        unit = value[-1:] if value[-1:] in _DURATION_UNITS_S else "s"
+        number = value[:-1] if value[-1:] in _DURATION_UNITS_S else value
+        try:
+            seconds = float(number) * _DURATION_UNITS_S[unit]
+        except ValueError:
+            raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 4h or 30d") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"{text!r} is not a positive, finite duration")
+    return seconds
+
+
+class ConfigError(ValueError):
+    """The config file cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class MuseumInfo:
+    name: str
+    timezone: str
+    language: str
+
+
+@dataclass(frozen=True)
+class MqttConfig:
+    url: str
+    client_id: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "localhost"
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme == "mqtts"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+
+@dataclass(frozen=True)
+class InfluxConfig:
+    url: str
+    database: str
+    username: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    topic: str
+    format: str
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Artefact:
+    id: str
+    name: str
+    materials: tuple[str, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    site: str
+    gallery: str
+    name: str
+    sensors: tuple[str, ...]
+    artefacts: tuple[Artefact, ...] = ()
+
+
+@dataclass(frozen=True)
+class MuseumConfig:
+    museum: MuseumInfo
+    mqtt: MqttConfig
+    influxdb: InfluxConfig
+    sources: tuple[Source, ...]
+    sites: tuple[Site, ...]
+    cases: tuple[Case, ...]
+    path: Path | None = None
+
+    def case(self, case_id: str) -> Case:
+        for case in self.cases:
+            if case.id == case_id:
+                return case
+        raise KeyError(case_id)
+
+    def case_for_sensor(self, sensor_id: str) -> Case | None:
+        return self._sensor_index().get(sensor_id)
+
+    def _sensor_index(self) -> dict[str, Case]:
+        return {sensor: case for case in self.cases for sensor in case.sensors}
+
+    @property
+    def galleries(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(case.gallery for case in self.cases))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.museum.timezone)
+
+
+class _Reader:
+    """Walks the parsed TOML, remembering the key path for error messages."""
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.origin}: {key}: {message}")
+
+    def table(self, data: Any, key: str, allowed: set[str]) -> Mapping[str, Any]:
+        if not isinstance(data, Mapping):
+            raise self.fail(key, f"expected a table, got {type(data).__name__}")
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise self.fail(
+                f"{key}.{unknown[0]}" if key else unknown[0],
+                f"unknown key; expected one of {', '.join(sorted(allowed))}",
+            )
+        return data
+
+    def string(self, data: Mapping[str, Any], key: str, path: str, default: str | None = None,
+               choices: tuple[str, ...] | None = None) -> str:
+        full = f"{path}.{key}" if path else key
+        if key not in data:
+            if default is None:
+                raise self.fail(full, "missing")
+            return default
+        value = data[key]
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(full, f"expected a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            raise self.fail(full, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def string_list(self, data: Mapping[str, Any], key: str, path: str,
+                    choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+        full = f"{path}.{key}"
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(full, f"expected a list of strings, got {value!r}")
+        for index, item in enumerate(value):
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{full}[{index}]", f"expected a non-empty string, got {item!r}")
+            if choices is not None and item not in choices:
+                raise self.fail(f"{full}[{index}]", f"unknown {key[:-1]} {item!r}; "
+                                f"known: {', '.join(choices)}")
+        return tuple(value)
+
+    def array_of_tables(self, data: Mapping[str, Any], key: str, path: str = "") -> list[Any]:
+        value = data.get(key, [])
+        if not isinstance(value, list):
+            raise self.fail(f"{path}{key}", "expected an array of tables ([[...]])")
+        return value
+
+
+def _check_url(reader: _Reader, key: str, url: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.hostname:
+        raise reader.fail(key, f"{url!r} is not a URL of the form {schemes[0]}://host:port")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as error:
+        raise reader.fail(key, f"{url!r}: {error}") from None
+    return url
+
+
+def parse_config(data: Mapping[str, Any], origin: str = "<config>",
+                 environ: Mapping[str, str] | None = None, path: Path | None = None) -> MuseumConfig:
+    """Validate an already-parsed TOML mapping into a :class:`MuseumConfig`."""
+    env = os.environ if environ is None else environ
+    r = _Reader(origin)
+    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases"})
+
+    m = r.table(top.get("museum", {}), "museum", {"name", "timezone", "language"})
+    timezone = r.string(m, "timezone", "museum", default="UTC")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail("museum.timezone", f"{timezone!r} is not an IANA time zone "
+                     "such as 'Asia/Ho_Chi_Minh' or 'Europe/Paris'") from None
+    museum = MuseumInfo(
+        name=r.string(m, "name", "museum", default="Museum"),
+        timezone=timezone,
+        language=r.string(m, "language", "museum", default="en", choices=LANGUAGES),
+    )
+
+    q = r.table(top.get("mqtt", {}), "mqtt", {"url", "client_id", "ca_file"})
+    mqtt_url = env.get("PATINA_MQTT_URL") or r.string(q, "url", "mqtt", default="mqtt://127.0.0.1:1883")
+    mqtt = MqttConfig(
+        url=_check_url(r, "mqtt.url (or PATINA_MQTT_URL)", mqtt_url, ("mqtt", "mqtts")),
+        client_id=r.string(q, "client_id", "mqtt", default="patina-collector"),
+        username=env.get("PATINA_MQTT_USERNAME") or None,
+        password=env.get("PATINA_MQTT_PASSWORD") or None,
+        ca_file=env.get("PATINA_MQTT_CA_FILE") or q.get("ca_file"),
+    )
+
+    i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database"})
+    influx_url = env.get("PATINA_INFLUX_URL") or r.string(i, "url", "influxdb",
+                                                          default="http://127.0.0.1:8086")
+    influxdb = InfluxConfig(
+        url=_check_url(r, "influxdb.url (or PATINA_INFLUX_URL)", influx_url, ("http", "https")),
+        database=env.get("PATINA_INFLUX_DB") or r.string(i, "database", "influxdb", default="patina"),
+        username=env.get("PATINA_INFLUX_USERNAME") or None,
+        password=env.get("PATINA_INFLUX_PASSWORD") or None,
+    )
+
+    sources = []
+    for n, raw in enumerate(r.array_of_tables(top, "sources")):
+        key = f"sources[{n}]"
+        s = r.table(raw, key, {"topic", "format"})
+        sources.append(Source(topic=r.string(s, "topic", key),
+                              format=r.string(s, "format", key, default="patina",
+                                              choices=SOURCE_FORMATS)))
+    if not sources:
+        sources.append(Source(topic="patina/+/+/climate", format="patina"))
+
+    sites = []
+    for n, raw in enumerate(r.array_of_tables(top, "sites")):
+        key = f"sites[{n}]"
+        s = r.table(raw, key, {"id", "name"})
+        site_id = r.string(s, "id", key)
+        sites.append(Site(id=site_id, name=r.string(s, "name", key, default=site_id)))
+    site_ids = [site.id for site in sites]
+    _no_duplicates(r, "sites", site_ids)
+
+    cases = []
+    sensor_owner: dict[str, str] = {}
+    artefact_owner: dict[str, str] = {}
+    for n, raw in enumerate(r.array_of_tables(top, "cases")):
+        key = f"cases[{n}]"
+        c = r.table(raw, key, {"id", "site", "gallery", "name", "sensors", "artefacts"})
+        case_id = r.string(c, "id", key)
+        if case_id == UNASSIGNED_CASE:
+            raise r.fail(f"{key}.id", f"{UNASSIGNED_CASE!r} is reserved for unknown sensors")
+        site = r.string(c, "site", key, default=site_ids[0] if len(site_ids) == 1 else None)
+        if site not in site_ids:
+            raise r.fail(f"{key}.site", f"unknown site {site!r}; known: {', '.join(site_ids)}")
+        sensors = r.string_list(c, "sensors", key)
+        for m_index, sensor in enumerate(sensors):
+            if sensor in sensor_owner:
+                raise r.fail(f"{key}.sensors[{m_index}]",
+                             f"sensor {sensor!r} is already in case {sensor_owner[sensor]!r}")
+            sensor_owner[sensor] = case_id
+        artefacts = []
+        for a_index, raw_artefact in enumerate(r.array_of_tables(c, "artefacts", f"{key}.")):
+            akey = f"{key}.artefacts[{a_index}]"
+            a = r.table(raw_artefact, akey, {"id", "name", "materials", "description"})
+            artefact_id = r.string(a, "id", akey)
+            if artefact_id in artefact_owner:
+                raise r.fail(f"{akey}.id", f"artefact {artefact_id!r} is already in case "
+                             f"{artefact_owner[artefact_id]!r}")
+            artefact_owner[artefact_id] = case_id
+            materials = r.string_list(a, "materials", akey, choices=MATERIAL_NAMES)
+            if not materials:
+                raise r.fail(f"{akey}.materials", "an artefact needs at least one material")
+            artefacts.append(Artefact(
+                id=artefact_id,
+                name=r.string(a, "name", akey, default=artefact_id),
+                materials=materials,
+                description=str(a.get("description", "")),
+            ))
+        cases.append(Case(id=case_id, site=site, gallery=r.string(c, "gallery", key, default="—"),
+                          name=r.string(c, "name", key, default=case_id), sensors=sensors,
+                          artefacts=tuple(artefacts)))
+    _no_duplicates(r, "cases", [case.id for case in cases])
+
+    return MuseumConfig(museum=museum, mqtt=mqtt, influxdb=influxdb, sources=tuple(sources),
+                        sites=tuple(sites), cases=tuple(cases), path=path)
+
+
+def _no_duplicates(r: _Reader, key: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, item in enumerate(ids):
+        if item in seen:
+            raise r.fail(f"{key}[{index}].id", f"duplicate id {item!r}")
+        seen.add(item)
+
+
+def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> MuseumConfig:
+    """Read and validate a ``museum.toml``; raise :class:`ConfigError` naming what is wrong."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such file") from None
+    except tomllib.TOMLDecodeError as error:
+        # tomllib's message already carries "(at line L, column C)".
+        raise ConfigError(f"{file}: not valid TOML: {error}") from None
+    return parse_config(data, origin=str(file), environ=environ, path=file.resolve())

@@ -1,0 +1,83 @@
+r"""InfluxDB line protocol: the one place where points become text.
+
+Every write in Patina goes through :func:`encode_point`, so escaping lives here and
+nowhere else. Tag values and field values that come from payloads (sensor ids, topics)
+are escaped, so a hostile id can never add a tag, a field, another point, or write to
+another measurement: commas, spaces and ``=`` are escaped; line breaks and backslashes
+are refused in names and tag values, because InfluxDB 1.x cannot carry them there (it
+keeps ``\\`` as two characters, and a value ending in ``\`` fails to parse, as the tests
+against a real server show). String field values escape ``"`` and ``\``.
+
+Reference: InfluxDB 1.x documentation, "Line protocol reference", special characters.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+FieldValue = float | int | bool | str
+
+
+class LineProtocolError(ValueError):
+    """A point cannot be written as line protocol; the message says why."""
+
+
+def _refuse_line_breaks(kind: str, text: str) -> None:
+    if "\n" in text or "\r" in text:
+        raise LineProtocolError(f"{kind} {text!r} contains a line break")
+
+
+def _escape(text: str, specials: str, kind: str) -> str:
+    if not text:
+        raise LineProtocolError(f"{kind} is empty")
+    _refuse_line_breaks(kind, text)
+    if "\\" in text:
+        raise LineProtocolError(f"{kind} {text!r} contains a backslash")
+    out = text
+    for char in specials:
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def escape_measurement(name: str) -> str:
+    return _escape(name, ", ", "measurement")
+
+
+def escape_key(key: str) -> str:
+    """Escape a tag key, tag value or field key."""
+    return _escape(key, ",= ", "tag or field key/value")
+
+
+def encode_field_value(value: FieldValue) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return f"{value}i"
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise LineProtocolError(f"field value {value!r} is not finite")
+        return repr(value)
+    if isinstance(value, str):
+        _refuse_line_breaks("string field", value)
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    raise LineProtocolError(f"unsupported field type {type(value).__name__}")
+
+
+def encode_point(
+    measurement: str,
+    tags: Mapping[str, str],
+    fields: Mapping[str, FieldValue | None],
+    time_ns: int | None = None,
+) -> str:
+    """One line of line protocol. Tags are sorted (InfluxDB's preferred order); fields
+    whose value is ``None`` are left out; at least one field must remain."""
+    parts = [escape_measurement(measurement)]
+    parts.extend(f"{escape_key(k)}={escape_key(v)}" for k, v in sorted(tags.items()))
+    field_text = ",".join(
+        f"{escape_key(k)}={encode_field_value(v)}" for k, v in fields.items() if v is not None
+    )
+    if not field_text:
+        raise LineProtocolError("a point needs at least one field")
+    line = ",".join(parts) + " " + field_text
+    return line if time_ns is None else f"{line} {int(time_ns)}"

@@ -1,0 +1,153 @@
+"""Reading and writing Patina's data in InfluxDB through the v1 HTTP API.
+
+The v1 API (``/ping``, ``/write`` with line protocol, ``/query`` with InfluxQL) is what
+InfluxDB 1.x serves natively and 2.x/3.x serve for compatibility, so it is the portable
+default. Every query is built here from fixed text and values quoted by
+:mod:`museum.influxql`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+import requests
+
+from museum.config import InfluxConfig
+from museum.influxql import quote_identifier, quote_literal, time_literal
+from museum.schema import CLIMATE
+
+
+class StoreError(RuntimeError):
+    """InfluxDB answered, but refused the request; retrying the same request will not help."""
+
+
+class StoreUnavailable(StoreError):
+    """InfluxDB could not be reached or failed on its side; retrying later may work."""
+
+
+class InfluxStore:
+    """A client of one InfluxDB database over the v1 HTTP API."""
+
+    def __init__(self, url: str, database: str, username: str | None = None,
+                 password: str | None = None, timeout_s: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self.database = database
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        if username:
+            self._session.auth = (username, password or "")
+
+    @classmethod
+    def from_config(cls, config: InfluxConfig, timeout_s: float = 10.0) -> InfluxStore:
+        return cls(config.url, config.database, config.username, config.password, timeout_s)
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- transport -------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        try:
+            response = self._session.request(method, self.url + path, timeout=self.timeout_s,
+                                             **kwargs)
+        except requests.RequestException as error:
+            raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {error}") from None
+        if response.status_code >= 500:
+            raise StoreUnavailable(f"InfluxDB at {self.url} failed: HTTP {response.status_code} "
+                                   f"{response.text.strip()[:300]}")
+        if response.status_code >= 400:
+            raise StoreError(f"InfluxDB at {self.url} refused {path}: HTTP "
+                             f"{response.status_code} {response.text.strip()[:300]}")
+        return response
+
+    def ping(self) -> bool:
+        try:
+            self._request("GET", "/ping")
+        except StoreError:
+            return False
+        return True
+
+    def create_database(self) -> None:
+        """Create the database if missing (CREATE DATABASE is idempotent in InfluxDB 1.x)."""
+        self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
+
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Write points already encoded by :mod:`museum.lineprotocol`, nanosecond precision."""
+        if not lines:
+            return
+        body = "\n".join(lines).encode("utf-8")
+        self._request("POST", "/write", params={"db": self.database, "precision": "ns"},
+                      data=body)
+
+    def execute(self, statement: str) -> list[dict[str, Any]]:
+        """Run InfluxQL and return the ``series`` of every statement, raising on errors."""
+        response = self._request("POST", "/query",
+                                 data={"q": statement, "db": self.database, "epoch": "ns"})
+        series: list[dict[str, Any]] = []
+        for result in response.json().get("results", []):
+            if "error" in result:
+                raise StoreError(f"InfluxDB query failed: {result['error']}")
+            series.extend(result.get("series", []))
+        return series
+
+    def frame(self, statement: str) -> pd.DataFrame:
+        """Run a query and return one DataFrame: a ``time`` column (UTC), the columns of
+        the query and one column per GROUP BY tag."""
+        frames = []
+        for series in self.execute(statement):
+            frame = pd.DataFrame(series["values"], columns=series["columns"])
+            for tag, value in (series.get("tags") or {}).items():
+                frame[tag] = value
+            frames.append(frame)
+        if not frames:
+            return pd.DataFrame()
+        data = pd.concat(frames, ignore_index=True)
+        if "time" in data:
+            data["time"] = pd.to_datetime(data["time"], unit="ns", utc=True)
+        return data
+
+    # --- climate ---------------------------------------------------------------------
+    def latest_climate(self, within: timedelta = timedelta(days=400)) -> pd.DataFrame:
+        """The last reading of every sensor: columns time, site, case_id, sensor_id,
+        temperature_c, rh_pct, battery_pct. Sensors silent for longer than ``within`` are
+        left out (it bounds the scan)."""
+        seconds = int(within.total_seconds())
+        data = self.frame(
+            f"SELECT temperature_c, rh_pct, battery_pct FROM {quote_identifier(CLIMATE)} "
+            f"WHERE time > now() - {seconds}s GROUP BY site, case_id, sensor_id "
+            "ORDER BY time DESC LIMIT 1"
+        )
+        columns = ["time", "site", "case_id", "sensor_id", "temperature_c", "rh_pct",
+                   "battery_pct"]
+        return data.reindex(columns=columns) if not data.empty else pd.DataFrame(columns=columns)
+
+    def climate_series(self, case_id: str, start: datetime, end: datetime,
+                       every: timedelta | None = None) -> pd.DataFrame:
+        """Readings of one case between ``start`` (inclusive) and ``end`` (exclusive).
+
+        With ``every``, InfluxDB aggregates to the mean per interval and sensor (so the
+        browser never receives raw years); without it, raw readings.
+        Columns: time, sensor_id, temperature_c, rh_pct, battery_pct.
+        """
+        where = (f"WHERE case_id = {quote_literal(case_id)} AND time >= {time_literal(start)} "
+                 f"AND time < {time_literal(end)}")
+        if every is None:
+            select = "SELECT temperature_c, rh_pct, battery_pct"
+            group = "GROUP BY sensor_id"
+        else:
+            select = ("SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct, "
+                      "mean(battery_pct) AS battery_pct")
+            group = f"GROUP BY time({max(1, int(every.total_seconds()))}s), sensor_id fill(none)"
+        data = self.frame(f"{select} FROM {quote_identifier(CLIMATE)} {where} {group}")
+        columns = ["time", "sensor_id", "temperature_c", "rh_pct", "battery_pct"]
+        if data.empty:
+            return pd.DataFrame(columns=columns)
+        return data.reindex(columns=columns).sort_values(["time", "sensor_id"],
+                                                         ignore_index=True)
+
+    def count_climate(self) -> int:
+        """How many climate points carry an RH value."""
+        series = self.execute(f"SELECT count(rh_pct) FROM {quote_identifier(CLIMATE)}")
+        return int(series[0]["values"][0][1]) if series else 0

@@ -1,0 +1,3 @@
+from patina.cli import main
+
+main()

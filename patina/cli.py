@@ -1,0 +1,154 @@
+"""The ``patina`` command line: the front door that wires the parts together."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+EXAMPLE_CONFIG = REPO_DIR / "museum.example.toml"
+DASHBOARD_APP = REPO_DIR / "dashboard" / "app.py"
+
+log = logging.getLogger("patina")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _load(path: str) -> MuseumConfig:
+    try:
+        return load_config(path)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            return parse_duration_s(value)  # type: ignore[arg-type]
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+
+
+config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                             default=str(EXAMPLE_CONFIG), show_default=True,
+                             help="The museum's config file (museum.toml).")
+
+
+def wait_for_signal() -> None:
+    """Block until SIGINT or SIGTERM."""
+    done = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    while not done.wait(1.0):
+        pass
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """Patina: conservation monitoring of metal artefacts in display cases."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@config_option
+def collect(config_path: str) -> None:
+    """Subscribe to the sensors and store every reading in InfluxDB (runs until stopped)."""
+    from collector.service import Collector
+
+    collector = Collector(_load(config_path))
+    collector.start()
+    try:
+        wait_for_signal()
+    finally:
+        collector.stop()
+        stats = collector.stats()
+        log.info("received %d, written %d, rejected %d %s", stats.received, stats.written,
+                 stats.rejected_total, dict(stats.rejected))
+
+
+@main.command()
+@config_option
+@click.option("--interval", type=Duration(), default="60s", show_default=True,
+              help="Simulated time between two readings of a sensor.")
+@click.option("--speed", type=float, default=1.0, show_default=True,
+              help="Simulated seconds per wall-clock second, while the simulated clock is "
+                   "behind real time.")
+@click.option("--duration", type=Duration(), default=None,
+              help="Simulated time to run (e.g. 1d); default: until stopped.")
+@click.option("--backfill", type=Duration(), default=None,
+              help="Start this far in the past (e.g. 1d). Default: the duration when --speed "
+                   "is above 1, so a compressed run ends at the present; otherwise now.")
+@click.option("--seed", type=int, default=0, show_default=True)
+def simulate(config_path: str, interval: float, speed: float, duration: float | None,
+             backfill: float | None, seed: int) -> None:
+    """Publish simulated readings of every sensor in the config to the broker."""
+    from sensors_sim.publisher import SimulationPlan, Simulator
+
+    if speed <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--speed")
+    if interval <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--interval")
+    if backfill is None:
+        backfill = duration if (duration and speed > 1) else 0.0
+    plan = SimulationPlan(start_epoch_s=time.time() - backfill, interval_s=interval,
+                          speed=speed, duration_s=duration, seed=seed)
+    simulator = Simulator(_load(config_path), plan)
+    signal.signal(signal.SIGTERM, lambda signum, frame: simulator.stop())
+    signal.signal(signal.SIGINT, lambda signum, frame: simulator.stop())
+    log.info("simulating %d sensors every %g s of simulated time at %gx", len(simulator.sensors),
+             interval, speed)
+    sent = simulator.run()
+    log.info("published %d readings", sent)
+
+
+def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
+    """Streamlit serving the dashboard; the config comes from PATINA_CONFIG."""
+    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
+            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+
+
+@main.command()
+@config_option
+@click.option("--port", type=int, default=8501, show_default=True)
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Interface to listen on; put a reverse proxy with TLS in front for others.")
+def dashboard(config_path: str, port: int, address: str) -> None:
+    """Serve the Streamlit dashboard."""
+    _load(config_path)
+    env = {**os.environ, "PATINA_CONFIG": str(Path(config_path).resolve())}
+    os.execvpe(sys.executable, dashboard_command(port, address), env)
+
+
+@main.command()
+@config_option
+@click.option("--port", type=int, default=8501, show_default=True, help="Dashboard port.")
+@click.option("--backfill", type=Duration(), default="1d", show_default=True,
+              help="Simulated history to publish first, at high speed.")
+def demo(config_path: str, port: int, backfill: float) -> None:
+    """Start everything for a first look: broker and InfluxDB (if none answers), the
+    simulator, the collector and the dashboard. Ctrl-C stops all of it."""
+    from patina.demo import run_demo
+
+    run_demo(_load(config_path), Path(config_path).resolve(), port, backfill)

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Patina's one-command set-up, on Debian or Ubuntu, from a clean clone:
+#   ./run.sh demo    install what is missing, then start the demo (Ctrl-C stops it)
+#   ./run.sh test    install what is missing, then run the whole test suite
+# Extra arguments go to `patina demo` or to pytest.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+action="${1:-}"
+case "$action" in
+  demo|test) shift ;;
+  *) echo "usage: ./run.sh demo|test [arguments]" >&2; exit 2 ;;
+esac
+
+sudo_cmd=()
+if [ "$(id -u)" != 0 ]; then sudo_cmd=(sudo); fi
+
+# System packages: the broker, the database, and for the tests a real browser.
+packages=()
+command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || packages+=(mosquitto)
+command -v influxd >/dev/null 2>&1 || packages+=(influxdb)
+command -v mosquitto_pub >/dev/null 2>&1 || packages+=(mosquitto-clients)
+python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || packages+=(python3)
+python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
+if [ "$action" = test ]; then
+  command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+fi
+if [ ${#packages[@]} -gt 0 ]; then
+  echo "Installing system packages: ${packages[*]}"
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${packages[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin"
+
+# The virtual environment and the package (editable, so the repository is what runs).
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --upgrade pip
+if [ "$action" = test ]; then
+  .venv/bin/python -m pip install --quiet -e ".[test]"
+else
+  .venv/bin/python -m pip install --quiet -e .
+fi
+
+if [ "$action" = demo ]; then
+  exec .venv/bin/patina demo "$@"
+fi
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,40 @@
+"""Small helpers the tests share: a real MQTT publisher and waiting for a condition."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from patina.services import MosquittoServer
+
+
+def publish_all(broker: MosquittoServer, messages: Iterable[tuple[str, bytes]],
+                qos: int = 1, timeout_s: float = 60.0) -> int:
+    """Publish through the real broker and wait until it acknowledged every message."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+    client.max_inflight_messages_set(500)
+    client.connect("127.0.0.1", broker.port)
+    client.loop_start()
+    infos = [client.publish(topic, payload, qos=qos) for topic, payload in messages]
+    deadline = time.monotonic() + timeout_s
+    for info in infos:
+        info.wait_for_publish(max(0.1, deadline - time.monotonic()))
+    assert all(info.is_published() for info in infos), "the broker did not take every message"
+    client.disconnect()
+    client.loop_stop()
+    return len(infos)
+
+
+def wait_for(condition: Callable[[], object], timeout_s: float = 30.0,
+             interval_s: float = 0.1) -> object:
+    """Poll until ``condition()`` is truthy; return its value or fail with the last one."""
+    deadline = time.monotonic() + timeout_s
+    value = condition()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval_s)
+        value = condition()
+    assert value, f"condition not met within {timeout_s} s (last value {value!r})"
+    return value

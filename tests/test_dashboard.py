@@ -1,0 +1,164 @@
+"""The dashboard against real InfluxDB data: Streamlit's AppTest for each page, and a
+real headless Chromium for what a conservator sees."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from museum.config import MuseumConfig
+from museum.schema import Reading, climate_line
+from museum.store import InfluxStore
+from patina.services import InfluxServer, MosquittoServer, free_port, port_open
+from tests.conftest import REPO_DIR
+from tests.helpers import wait_for
+
+APP = str(REPO_DIR / "dashboard" / "app.py")
+SCREENSHOTS = Path(os.environ.get("PATINA_SCREENSHOT_DIR", REPO_DIR / "test-artifacts"))
+
+
+def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
+    """A day of readings for s1 and s2 (fresh), s3 silent for two hours, one stray sensor."""
+    now_ns = time.time_ns()
+    lines = []
+    for minute in range(0, 24 * 60, 5):
+        time_ns = now_ns - (24 * 60 - minute) * 60_000_000_000 + 60_000_000_000
+        for sensor, rh in (("s1", 58.0), ("s2", 60.0)):
+            reading = Reading(sensor, time_ns, 27.0 + minute / 1440, rh, 90.0)
+            lines.append(climate_line(reading, "hanoi", "C1"))
+        if minute < 22 * 60:
+            lines.append(climate_line(Reading("s3", time_ns, 25.0, 70.0, 15.0), "hanoi", "C2"))
+    lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
+    store.create_database()
+    store.write_lines(lines)
+
+
+@pytest.fixture
+def museum(make_config: Callable[..., MuseumConfig],
+           store_for: Callable[[MuseumConfig], InfluxStore],
+           mosquitto: MosquittoServer, influxdb: InfluxServer,
+           monkeypatch: pytest.MonkeyPatch) -> MuseumConfig:
+    config = make_config()
+    seed_readings(config, store_for(config))
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_MQTT_URL", mosquitto.url)
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    return config
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [str(element.value) for element in getattr(app, kind)]
+
+
+def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert texts(app, "title") == ["Display cases"]
+    assert "Gallery 1" in texts(app, "subheader") and "Gallery 2" in texts(app, "subheader")
+    page = "\n".join(texts(app, "markdown") + texts(app, "caption")
+                     + [str(h.proto.body) for h in app.get("html")])
+    assert "**C1** · Excavated iron" in page
+    # C1: the means of s1 (58 %) and s2 (60 %) at their last readings.
+    assert "59.0 %" in page and "28.0 °C" in page
+    assert "2 of 2 sensors reporting" in page
+    # C2's only sensor has been silent for two hours: shown as silent, not calm.
+    assert any(w.startswith("Silent: last reading 2 h ago") for w in texts(app, "warning"))
+    assert "0 of 1 sensors reporting" in page
+    assert "Sensors not in any case" in texts(app, "subheader")
+
+
+def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params["case"] = "C2"
+    app.switch_page("pages/case.py").run()
+    assert not app.exception
+    assert texts(app, "title") == ["Case C2: Rifles"]
+    assert len(app.get("vega_lite_chart")) == 3
+    artefacts = app.table[-1].value
+    assert artefacts.iloc[0].tolist() == ["R-1", "Rifle", "Iron and steel, Wood"]
+    sensors = app.table[0].value
+    assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
+
+
+def test_the_language_switch_translates_and_survives_a_page_change(museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    app.selectbox(key="language_picker").select("vi").run()
+    assert texts(app, "title") == ["Tủ trưng bày"]
+    app.query_params["case"] = "C1"
+    app.switch_page("pages/case.py").run()
+    assert texts(app, "title") == ["Tủ C1: Excavated iron"]
+    assert app.table[-1].value.iloc[0].tolist() == [
+        "DBP-1", "Excavated bayonet", "Sắt khảo cổ (nhiễm clorua)"]
+
+
+def test_an_unreachable_database_is_said_with_its_url(
+        museum: MuseumConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("PATINA_INFLUX_URL", dead)
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    assert any(f"Cannot read the database at {dead}" in e for e in texts(app, "error"))
+
+
+# --- a real browser ----------------------------------------------------------------------
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def served_dashboard(museum: MuseumConfig) -> Iterator[str]:
+    port = free_port()
+    assert museum.path is not None
+    server = subprocess.Popen(
+        [sys.executable, "-m", "patina", "dashboard", "--config", str(museum.path),
+         "--port", str(port)], env=dict(os.environ),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: port_open("127.0.0.1", port), timeout_s=60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(15)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard: str) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(served_dashboard)
+        expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("2 of 2 sensors reporting")).to_be_visible()
+        expect(page.get_by_text("Silent: last reading 2 h ago")).to_be_visible()
+        page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
+
+        page.get_by_role("link", name="Open case C1").click()
+        expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(
+            timeout=30_000)
+        expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
+        page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
+
+        for language, name, heading in (("vi", "Tiếng Việt", "Tủ C1: Excavated iron"),
+                                        ("fr", "Français", "Vitrine C1 : Excavated iron")):
+            page.get_by_role("combobox").first.click()
+            page.get_by_role("option", name=name).click()
+            expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=SCREENSHOTS / f"case-{language}.png", full_page=True)
+        expect(page.get_by_text("Fer archéologique (chlorures)").first).to_be_visible()
+        browser.close()
