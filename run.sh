@@ -36,11 +36,14 @@ export PATH="$PATH:/usr/sbin"
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
-if [ "$action" = test ]; then
-  .venv/bin/python -m pip install --quiet -e ".[test]"
-else
-  .venv/bin/python -m pip install --quiet -e .
+target="."
+if [ "$action" = test ]; then target=".[test]"; fi
+echo "Installing Patina into .venv (log: .venv/install.log)"
+if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } \
+    > .venv/install.log 2>&1; then
+  tail -30 .venv/install.log >&2
+  echo "pip failed; the whole log is in .venv/install.log" >&2
+  exit 1
 fi
 
 if [ "$action" = demo ]; then

@@ -111,7 +111,8 @@ def simulate(config_path: str, interval: float, speed: float, duration: float | 
         raise click.BadParameter("must be above 0", param_hint="--interval")
     if backfill is None:
         backfill = duration if (duration and speed > 1) else 0.0
-    plan = SimulationPlan(start_epoch_s=time.time() - backfill, interval_s=interval,
+    # Whole seconds: readings of one sensor are then exactly one interval apart.
+    plan = SimulationPlan(start_epoch_s=float(int(time.time() - backfill)), interval_s=interval,
                           speed=speed, duration_s=duration, seed=seed)
     simulator = Simulator(_load(config_path), plan)
     signal.signal(signal.SIGTERM, lambda signum, frame: simulator.stop())

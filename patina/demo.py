@@ -9,9 +9,11 @@ import sys
 from contextlib import ExitStack
 from pathlib import Path
 
+import click
 import platformdirs
 
-from museum.config import MuseumConfig
+from collector.service import Collector
+from museum.config import MuseumConfig, load_config
 from museum.store import InfluxStore
 from patina.cli import dashboard_command, wait_for_signal
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
@@ -67,11 +69,17 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
         env["PATINA_MQTT_URL"] = _ensure_broker(config, data_dir, stack)
         env["PATINA_INFLUX_URL"] = _ensure_influx(config, data_dir, stack)
         env["PATINA_CONFIG"] = str(config_path)
+        # The collector runs here and subscribes before the simulator publishes anything,
+        # so not even the first readings of a fresh broker are lost.
+        collector = Collector(load_config(config_path, environ=env))
+        collector.start()
+        stack.callback(collector.stop)
+        if not collector.wait_until_subscribed(30):
+            raise click.ClickException(f"could not subscribe at {env['PATINA_MQTT_URL']}")
         patina = [sys.executable, "-m", "patina"]
-        _spawn(stack, [*patina, "collect", "--config", str(config_path)], env)
-        # The past day arrives in about 30 s, then readings follow live, once a minute.
+        # The backfilled past arrives in about 15 s, then readings follow live, once a minute.
         _spawn(stack, [*patina, "simulate", "--config", str(config_path), "--interval", "60s",
-                       "--backfill", f"{backfill_s}s", "--speed", str(max(1.0, backfill_s / 30))],
+                       "--backfill", f"{backfill_s}s", "--speed", str(max(1.0, backfill_s / 15))],
                env)
         dashboard_port = _port_or_free(port)
         _spawn(stack, dashboard_command(dashboard_port), env)
