@@ -115,9 +115,10 @@ def dew_point(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
     """
     t = _values(temperature_c)
     rh = _values(rh_pct)
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
         gamma = np.log(rh / 100.0) + _MAGNUS_A * t / (_MAGNUS_B_C + t)
-    return _as_result(_MAGNUS_B_C * gamma / (_MAGNUS_A - gamma), temperature_c, rh_pct)
+        result = np.where(np.isfinite(gamma), _MAGNUS_B_C * gamma / (_MAGNUS_A - gamma), -np.inf)
+    return _as_result(result, temperature_c, rh_pct)
 
 
 def absolute_humidity(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:

@@ -36,7 +36,7 @@ def running(config: MuseumConfig, **options: object) -> Iterator[Collector]:
 
 def all_climate(store: InfluxStore) -> pd.DataFrame:
     data = store.frame("SELECT * FROM climate")
-    data["time_ns"] = data["time"].astype("int64")
+    data["time_ns"] = data["time"].dt.as_unit("ns").astype("int64")
     return data
 
 

@@ -1,0 +1,169 @@
+"""The risk model: levels tied to published limits, properties that must always hold."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from analysis.materials import MATERIAL_NAMES, METALS, PROFILES, profile
+from analysis.risk import LEVELS, assess, rh_high_score
+
+
+def constant(temperature_c: float, rh_pct: float, hours: int = 48, freq: str = "10min") -> pd.DataFrame:
+    index = pd.date_range("2026-07-01", periods=hours * 6, freq=freq, tz="UTC")
+    return pd.DataFrame({"temperature_c": temperature_c, "rh_pct": rh_pct}, index=index)
+
+
+def last(frame: pd.DataFrame, materials: list[str], **kwargs: object) -> pd.Series:
+    return assess(frame, materials, **kwargs).timeline.iloc[-1]  # type: ignore[arg-type]
+
+
+def test_every_material_has_rising_limits_and_a_source_for_each() -> None:
+    assert set(PROFILES) == set(MATERIAL_NAMES)
+    for name, material in PROFILES.items():
+        assert material.rh_safe_pct <= material.rh_risk_pct <= material.rh_critical_pct, name
+        for key in ("rh_safe_pct", "rh_risk_pct", "rh_critical_pct"):
+            assert material.sources[key], (name, key)
+        if material.organic:
+            assert material.sources["rh_too_dry_pct"]
+
+
+@pytest.mark.parametrize(("rh_pct", "level"), [(10, "good"), (20, "watch"), (30, "risk"), (50, "critical")])
+def test_excavated_iron_levels_follow_the_published_limits(rh_pct: float, level: str) -> None:
+    # Watkinson & Lewis 2005 (15 %, 25 %), Wang 2007 (44 %).
+    row = last(constant(22.0, rh_pct), ["archaeological_iron"])
+    assert row["level"] == level
+    assert row["driver"] == "rh_high" and row["material"] == "archaeological_iron"
+
+
+def test_historic_iron_is_good_where_excavated_iron_is_critical() -> None:
+    assert last(constant(22.0, 30.0), ["iron_steel"])["level"] == "good"
+    assert last(constant(22.0, 47.0), ["archaeological_iron"])["level"] == "critical"
+
+
+def test_bronze_disease_limits_of_scott_1990() -> None:
+    assert last(constant(22.0, 38.0), ["copper_alloy"])["level"] == "good"
+    assert last(constant(22.0, 40.0), ["copper_alloy"])["level"] == "watch"
+    assert last(constant(22.0, 47.0), ["copper_alloy"])["level"] == "critical"
+
+
+def test_overrides_replace_single_values_and_say_so() -> None:
+    assert last(constant(22.0, 13.0), ["archaeological_iron"])["level"] == "good"
+    overrides = {"archaeological_iron": {"rh_safe_pct": 12.0}}
+    result = assess(constant(22.0, 13.0), ["archaeological_iron"], overrides)
+    assert result.timeline.iloc[-1]["level"] == "watch"
+    assert result.summary["current"]["source"] == "museum override (config)"
+    with pytest.raises(ValueError, match="cannot override"):
+        profile("wood", {"colour": 1.0})
+
+
+def test_a_composite_object_says_which_material_drives_it() -> None:
+    # 30 % RH: fine for the wooden stock, a risk for the excavated barrel.
+    row = last(constant(24.0, 30.0), ["wood", "archaeological_iron"])
+    assert (row["level"], row["material"], row["driver"]) == ("risk", "archaeological_iron", "rh_high")
+    dry = last(constant(24.0, 12.0), ["wood", "archaeological_iron"])
+    assert (dry["level"], dry["material"], dry["driver"]) == ("critical", "wood", "too_dry")
+
+
+def test_excavated_iron_and_wood_want_incompatible_air() -> None:
+    summary = assess(constant(24.0, 30.0), ["archaeological_iron", "wood"]).summary
+    assert summary["conflicts"] == [{"materials": ["archaeological_iron", "wood"],
+                                     "metal_safe_below_pct": 15.0, "organic_too_dry_below_pct": 25.0}]
+    assert assess(constant(24.0, 30.0), ["iron_steel", "wood"]).summary["conflicts"] == []
+
+
+def test_condensation_drives_when_air_is_near_its_dew_point() -> None:
+    # 99 % RH at 20 °C: the dew-point margin is 0.15 K.
+    row = last(constant(20.0, 99.0), ["wood"])
+    assert row["condensation"] >= 50.0
+    assert row["level"] == "critical"
+
+
+def test_a_wet_day_drives_time_of_wetness_for_metals() -> None:
+    frame = constant(26.0, 60.0)
+    frame.iloc[-36:, frame.columns.get_loc("rh_pct")] = 85.0  # the last 6 hours wet
+    row = last(frame, ["aluminium"])
+    assert row["time_of_wetness"] == pytest.approx(50.0 + 25.0 * 6 / 24, abs=0.01)
+
+
+def test_a_large_daily_swing_is_a_fluctuation_risk_for_wood() -> None:
+    index = pd.date_range("2026-07-01", periods=48 * 6, freq="10min", tz="UTC")
+    hours = np.arange(len(index)) / 6
+    frame = pd.DataFrame({"temperature_c": 22.0, "rh_pct": 45 + 13 * np.sin(2 * np.pi * hours / 24)},
+                         index=index)
+    row = last(frame, ["wood"])
+    assert row["driver"] == "fluctuation" and row["level"] == "risk"
+
+
+def test_summary_hours_per_level_worst_moment_and_since() -> None:
+    frame = constant(22.0, 30.0, hours=24)
+    frame.iloc[72:, frame.columns.get_loc("rh_pct")] = 50.0  # critical from hour 12
+    summary = assess(frame, ["archaeological_iron"]).summary
+    assert summary["hours_per_level"]["risk"] == pytest.approx(12.0)
+    assert summary["hours_per_level"]["critical"] == pytest.approx(12.0)
+    assert summary["current"]["level"] == "critical"
+    assert summary["current"]["since"] == frame.index[72].isoformat()
+    assert summary["current"]["source"].startswith("Wang 2007")
+    assert summary["worst"]["level"] == "critical"
+    # Dose: (30 − 15) for 12 h, (50 − 15) for 12 h, at 22 °C: k = 2^(2/10).
+    assert summary["corrosion_dose"]["archaeological_iron"] == pytest.approx(
+        (15 * 12 + 35 * 12) * 2 ** 0.2)
+
+
+def test_a_year_of_minutes_goes_through() -> None:
+    index = pd.date_range("2025-01-01", periods=525_600, freq="min", tz="UTC")
+    hours = np.arange(len(index)) / 60
+    frame = pd.DataFrame({"temperature_c": 27 + 2 * np.sin(2 * np.pi * hours / 24),
+                          "rh_pct": 70 + 8 * np.cos(2 * np.pi * hours / 24)}, index=index)
+    result = assess(frame, ["archaeological_iron", "wood", "brass"])
+    assert len(result.timeline) == 525_600
+    assert sum(result.summary["hours_per_level"].values()) == pytest.approx(8760.0)
+
+
+# --- properties ------------------------------------------------------------------------------
+temperatures = st.floats(min_value=0.0, max_value=45.0)
+humidities = st.floats(min_value=0.0, max_value=100.0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(material=st.sampled_from(METALS), temperature_c=temperatures, rh_low=humidities, rh_high=humidities)
+def test_more_rh_never_lowers_a_metals_score(material: str, temperature_c: float, rh_low: float,
+                                            rh_high: float) -> None:
+    rh_low, rh_high = sorted((rh_low, rh_high))
+    low = last(constant(temperature_c, rh_low, hours=2), [material])["score"]
+    high = last(constant(temperature_c, rh_high, hours=2), [material])["score"]
+    assert high >= low
+
+
+@settings(max_examples=300, deadline=None)
+@given(material=st.sampled_from(METALS), rh_pct=humidities, t_low=temperatures, t_high=temperatures)
+def test_warmer_air_at_the_same_rh_above_the_limit_never_lowers_a_metals_score(
+        material: str, rh_pct: float, t_low: float, t_high: float) -> None:
+    t_low, t_high = sorted((t_low, t_high))
+    low = last(constant(t_low, rh_pct, hours=2), [material])["score"]
+    high = last(constant(t_high, rh_pct, hours=2), [material])["score"]
+    assert high >= low
+
+
+@settings(max_examples=200, deadline=None)
+@given(materials=st.lists(st.sampled_from(MATERIAL_NAMES), min_size=1, max_size=4, unique=True),
+       temperature_c=temperatures, rh_pct=humidities)
+def test_a_composite_is_never_below_its_worst_material(materials: list[str], temperature_c: float,
+                                                      rh_pct: float) -> None:
+    frame = constant(temperature_c, rh_pct, hours=2)
+    composite = last(frame, materials)
+    for material in materials:
+        assert composite["score"] >= last(frame, [material])["score"]
+    assert composite["level"] in LEVELS
+
+
+@given(rh_pct=humidities, temperature_c=temperatures)
+def test_temperature_never_changes_the_level_of_rh_against_its_limits(rh_pct: float,
+                                                                       temperature_c: float) -> None:
+    material = PROFILES["iron_steel"]
+    at_reference = rh_high_score(np.array([rh_pct]), np.array([20.0]), material)
+    elsewhere = rh_high_score(np.array([rh_pct]), np.array([temperature_c]), material)
+    assert np.floor(at_reference / 25).clip(0, 3) == np.floor(elsewhere / 25).clip(0, 3)
