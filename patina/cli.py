@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -10,10 +11,13 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
+from analysis.materials import MATERIAL_NAMES
 from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
+from museum.i18n import LANGUAGES
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_DIR / "museum.example.toml"
@@ -121,6 +125,37 @@ def simulate(config_path: str, interval: float, speed: float, duration: float | 
              interval, speed)
     sent = simulator.run()
     log.info("published %d readings", sent)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--material", "materials", multiple=True, type=click.Choice(MATERIAL_NAMES),
+              help="A material to assess (repeat for several).")
+@click.option("--timezone", "timezone_name", default="UTC", show_default=True,
+              help="IANA time zone of times written without an offset.")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
+def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language: str,
+            as_json: bool) -> None:
+    """Report on a logger export (CSV or XLSX): coverage, statistics, IPI ratings, time of
+    wetness, EN 15757 band and the risk for each material."""
+    from analysis.loggers import LoggerFileError
+    from museum.i18n import Translator
+    from patina.analyse import analyse_file, render_text
+
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{timezone_name!r} is not an IANA time zone",
+                                 param_hint="--timezone") from None
+    try:
+        report = analyse_file(file, list(materials), timezone_name)
+    except (LoggerFileError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(render_text(report, Translator(language), timezone_name))
 
 
 def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:

@@ -1,0 +1,125 @@
+"""Logger exports in the layouts conservators have, read back to the values written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.loggers import LoggerFileError, find_gaps, read_logger_file
+from tests.logger_files import known_series, write_hanwell, write_hobo, write_plain, write_semicolon
+
+
+def assert_same(read: pd.DataFrame, written: pd.DataFrame, t_tol: float, rh_tol: float) -> None:
+    assert read.index.equals(written.index.as_unit("ns"))
+    np.testing.assert_allclose(read["temperature_c"], written["temperature_c"], atol=t_tol)
+    np.testing.assert_allclose(read["rh_pct"], written["rh_pct"], atol=rh_tol)
+
+
+def test_plain_csv_round_trips_exactly(tmp_path: Path) -> None:
+    data = known_series("2025-01-01", 500, "15min")
+    read, info = read_logger_file(write_plain(tmp_path / "plain.csv", data))
+    assert info.layout == "plain"
+    assert_same(read, data, 0, 0)
+
+
+@pytest.mark.parametrize("fahrenheit", [False, True])
+def test_hoboware_csv_with_events_latin1_and_gmt_offset(tmp_path: Path, fahrenheit: bool) -> None:
+    data = known_series("2024-03-01", 300, "1h")
+    read, info = read_logger_file(write_hobo(tmp_path / "hobo.csv", data, fahrenheit), "Asia/Ho_Chi_Minh")
+    assert info.layout == "hobo" and info.encoding in ("cp1252", "latin-1")
+    assert info.temperature_unit == ("F" if fahrenheit else "C")
+    assert info.rows_without_values == 2  # the "Logged" event rows
+    assert info.timezone == "UTC+01:00 (header)"
+    assert_same(read, data, 1e-3, 1e-9)
+
+
+def test_hanwell_csv_with_trailing_commas_and_uk_daylight_saving(tmp_path: Path) -> None:
+    # Hourly across both UK clock changes of 2025 (30 March, 26 October).
+    data = known_series("2025-03-01", 24 * 270, "1h")
+    read, info = read_logger_file(write_hanwell(tmp_path / "hanwell.csv", data, "Europe/London"),
+                                  "Europe/London")
+    assert info.layout == "hanwell"
+    assert info.duplicate_times == 0 and info.nonexistent_local_times == 0
+    assert_same(read, data, 1e-9, 1e-9)
+
+
+def test_semicolon_european_file_across_both_clock_changes(tmp_path: Path) -> None:
+    data = known_series("2025-03-29", 48 * 215, "30min")  # past 30 March and 26 October
+    path = write_semicolon(tmp_path / "europe.csv", data, "Europe/Paris")
+    text = path.read_text(encoding="cp1252")
+    assert text.count("26-10-2025 02:00") == 2 and "30-03-2025 02:00" not in text
+    read, info = read_logger_file(path, "Europe/Paris")
+    assert info.layout == "semicolon" and info.date_format == "%d-%m-%Y %H:%M"
+    # Every reading back at its own UTC instant: no hour repeated or lost.
+    assert_same(read, data, 0.051, 0.5)
+    assert len(find_gaps(pd.DatetimeIndex(read.index))) == 0
+
+
+def test_xlsx_export(tmp_path: Path) -> None:
+    data = known_series("2025-05-01", 200, "1h")
+    sheet = pd.DataFrame({"Date/Time": data.index.tz_convert("Asia/Ho_Chi_Minh").tz_localize(None),
+                          "Temperature (°C)": data["temperature_c"].to_numpy(),
+                          "RH (%)": data["rh_pct"].to_numpy()})
+    path = tmp_path / "logger.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame([["Logger export, case 4"], [""]]).to_excel(writer, header=False, index=False)
+        sheet.to_excel(writer, startrow=2, index=False)
+    read, info = read_logger_file(path, "Asia/Ho_Chi_Minh")
+    assert info.layout == "xlsx"
+    assert_same(read, data, 1e-9, 1e-9)
+
+
+def test_files_that_are_not_climate_records_say_why(tmp_path: Path) -> None:
+    path = tmp_path / "notes.csv"
+    path.write_text("name,colour\nrifle,brown\n")
+    with pytest.raises(LoggerFileError, match="no header line naming time, temperature and RH"):
+        read_logger_file(path)
+    with pytest.raises(LoggerFileError, match="no such file"):
+        read_logger_file(tmp_path / "absent.csv")
+
+
+def run_analyse(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "patina", "analyse", *args],
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
+    data = known_series("2022-01-01", 24 * 365 * 3, "1h", zone="Europe/Paris")
+    data = data.drop(data.index[5000:5168])  # a week lost
+    path = write_semicolon(tmp_path / "three-years.csv", data, "Europe/Paris")
+    result = run_analyse(str(path), "--timezone", "Europe/Paris", "--material", "archaeological_iron",
+                         "--material", "wood", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["period"]["days"] == pytest.approx(3 * 365, abs=1)
+    assert report["coverage"]["readings"] == len(data)
+    assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(169)
+    assert report["en15757"] is not None
+    assert set(report["ipi"]) == {"metal_corrosion", "mechanical_damage", "natural_aging", "mould",
+                                  "twpi_years"}
+    iron = report["risk"]["archaeological_iron"]
+    assert iron["pct_per_level"]["critical"] > 90  # 65 % RH is far above 44 %
+    assert iron["current"]["source"].startswith("Wang 2007")
+    assert report["file"]["layout"] == "semicolon"
+    assert report["statistics"]["rh_pct"]["max"] <= 99
+
+
+def test_analyse_prints_a_readable_report_in_french(tmp_path: Path) -> None:
+    path = write_hobo(tmp_path / "hobo.csv", known_series("2024-06-01", 24 * 30, "1h"))
+    result = run_analyse(str(path), "--material", "copper_alloy", "--language", "fr")
+    assert result.returncode == 0, result.stderr
+    assert "Rapport climatique" in result.stdout
+    assert "Risque pour : Alliage cuivreux (bronze)" in result.stdout
+    assert "Bande EN 15757 : il faut 13 mois de données" in result.stdout
+
+
+def test_analyse_refuses_an_unknown_time_zone(tmp_path: Path) -> None:
+    path = write_plain(tmp_path / "p.csv", known_series("2025-01-01", 10, "1h"))
+    result = run_analyse(str(path), "--timezone", "Mars/Olympus")
+    assert result.returncode != 0 and "not an IANA time zone" in result.stderr
