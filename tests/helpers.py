@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
+from museum.store import InfluxStore, StoreError
 from patina.services import MosquittoServer
 
 
@@ -38,3 +39,11 @@ def wait_for(condition: Callable[[], object], timeout_s: float = 30.0,
         value = condition()
     assert value, f"condition not met within {timeout_s} s (last value {value!r})"
     return value
+
+
+def stored_count(store: InfluxStore) -> int:
+    """Climate readings stored so far; 0 while InfluxDB or the database are not there yet."""
+    try:
+        return store.count_climate()
+    except StoreError:
+        return 0

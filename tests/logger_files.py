@@ -39,7 +39,8 @@ def write_hobo(path: Path, data: pd.DataFrame, fahrenheit: bool = False) -> Path
     lines = ['"Plot Title: Vitrine 12"',
              f'"#","Time, GMT+01:00","Temp, {unit} (LGR S/N: 1234567, SEN S/N: 1234567)",'
              '"RH, % (LGR S/N: 1234567, SEN S/N: 1234567)","Coupler Detached (LGR S/N: 1234567)",'
-             '"Coupler Attached (LGR S/N: 1234567)","Stopped (LGR S/N: 1234567)","End Of File (LGR S/N: 1234567)"']
+             '"Coupler Attached (LGR S/N: 1234567)","Stopped (LGR S/N: 1234567)",'
+             '"End Of File (LGR S/N: 1234567)"']
     for n, (moment, row) in enumerate(zip(local, data.itertuples(), strict=True), start=1):
         stamp = moment.strftime("%m/%d/%y %I:%M:%S %p")
         t = row.temperature_c * 9 / 5 + 32 if fahrenheit else row.temperature_c

@@ -18,7 +18,7 @@ from collector.service import Collector
 from museum.config import MuseumConfig
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
-from tests.helpers import publish_all, wait_for
+from tests.helpers import publish_all, stored_count, wait_for
 
 BASE_NS = 1_790_000_000_000_000_000  # 2026-09-21, in the past for every test run
 
@@ -166,7 +166,7 @@ def test_patina_collect_and_simulate_commands_with_environment_overrides(
                                "--duration", "6h", "--speed", "1000000", "--seed", "7", env=env)
         assert simulator.wait(60) == 0
         # 6 h of one reading a minute from each of the 3 sensors of the config.
-        wait_for(lambda: store.ping() and store.count_climate() == 3 * 360, timeout_s=30)
+        wait_for(lambda: stored_count(store) == 3 * 360, timeout_s=30)
     finally:
         collector.send_signal(signal.SIGTERM)
         assert collector.wait(30) == 0

@@ -14,7 +14,7 @@ import requests
 from museum.store import InfluxStore
 from patina.services import free_port, port_open
 from tests.conftest import SMALL_MUSEUM
-from tests.helpers import wait_for
+from tests.helpers import stored_count, wait_for
 
 
 def test_demo_starts_everything_and_stops_everything(tmp_path: Path) -> None:
@@ -33,7 +33,7 @@ def test_demo_starts_everything_and_stops_everything(tmp_path: Path) -> None:
         wait_for(lambda: port_open("127.0.0.1", dashboard_port), timeout_s=60)
         # Two simulated hours of one reading a minute from the 3 sensors, none lost: every
         # sensor's readings are one minute apart with no gap.
-        wait_for(lambda: store.ping() and store.count_climate() >= 3 * 120, timeout_s=90)
+        wait_for(lambda: stored_count(store) >= 3 * 120, timeout_s=90)
         data = store.frame("SELECT rh_pct FROM climate GROUP BY sensor_id")
         for sensor, readings in data.groupby("sensor_id"):
             steps = readings["time"].sort_values().diff().dropna().dt.total_seconds()
