@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from museum.schema import Reading
@@ -41,7 +40,20 @@ REJECTION_REASONS = (
     "bad_timestamp",
     "timestamp_out_of_range",
     "invalid_id",
+    "missing_sensor_id",
+    "database_refused",
+    "invalid_line_protocol",
+    "decoder_error",
 )
+
+
+class Ignored(Exception):
+    """A message that is not a reading and not a fault either (availability, bridge state,
+    a device that measures no climate). ``reason`` names which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Rejected(ValueError):
@@ -61,10 +73,9 @@ class Decoded:
     readings: tuple[Reading, ...]
 
 
-Decoder = Callable[[str, bytes, int], Decoded]
 
 
-def _number(body: dict[str, object], key: str, required: bool = False) -> float | None:
+def number(body: dict[str, object], key: str, required: bool = False) -> float | None:
     if key not in body or body[key] is None:
         if required:
             raise Rejected("missing_field", f"no {key!r}")
@@ -101,9 +112,13 @@ def parse_timestamp_ns(value: object) -> int:
     raise Rejected("bad_timestamp", f"ts {value!r} is neither RFC 3339 text nor epoch seconds")
 
 
-def validate(reading: Reading, received_ns: int) -> Reading:
-    """Check a decoded reading's values and time; return it or raise :class:`Rejected`."""
-    if reading.temperature_c is None and reading.rh_pct is None:
+def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) -> Reading:
+    """Check a decoded reading's values and time; return it or raise :class:`Rejected`.
+
+    Devices that report each quantity in its own message (Shelly, Home Assistant) may
+    send a reading with only a battery level: ``battery_only_ok`` accepts it."""
+    if reading.temperature_c is None and reading.rh_pct is None and not (
+            battery_only_ok and reading.battery_pct is not None):
         raise Rejected("missing_field", "neither temperature nor relative humidity")
     for name, value in (("temperature_c", reading.temperature_c), ("rh_pct", reading.rh_pct),
                         ("battery_pct", reading.battery_pct)):
@@ -128,7 +143,8 @@ def validate(reading: Reading, received_ns: int) -> Reading:
     return reading
 
 
-def _json_object(payload: bytes) -> dict[str, object]:
+def json_body(payload: bytes) -> object:
+    """The payload as JSON (any type), or :class:`Rejected` with the reason."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise Rejected("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
@@ -136,9 +152,13 @@ def _json_object(payload: bytes) -> dict[str, object]:
     except UnicodeDecodeError as error:
         raise Rejected("not_utf8", str(error)) from None
     try:
-        body = json.loads(text)
+        return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as error:
         raise Rejected("invalid_json", str(error)[:200]) from None
+
+
+def json_object(payload: bytes) -> dict[str, object]:
+    body = json_body(payload)
     if not isinstance(body, dict):
         raise Rejected("not_an_object", f"JSON {type(body).__name__}, expected an object")
     return body
@@ -150,18 +170,15 @@ def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
     levels = topic.split("/")
     if len(levels) != 4 or levels[3] != "climate" or not levels[1] or not levels[2]:
         raise Rejected("unexpected_topic", f"{topic!r} is not patina/<site>/<sensor_id>/climate")
-    body = _json_object(payload)
+    body = json_object(payload)
+    stamp = body.get("ts")
     reading = Reading(
         sensor_id=levels[2],
-        time_ns=received_ns,
-        temperature_c=_number(body, "temperature_c"),
-        rh_pct=_number(body, "rh_pct"),
-        battery_pct=_number(body, "battery_pct"),
-        ts_source="received",
+        time_ns=received_ns if stamp is None else parse_timestamp_ns(stamp),
+        temperature_c=number(body, "temperature_c"),
+        rh_pct=number(body, "rh_pct"),
+        battery_pct=number(body, "battery_pct"),
+        ts_source="received" if stamp is None else "sensor",
     )
-    if body.get("ts") is not None:
-        reading = replace(reading, time_ns=parse_timestamp_ns(body["ts"]), ts_source="sensor")
     return Decoded(site=levels[1], readings=(validate(reading, received_ns),))
 
-
-DECODERS: dict[str, Decoder] = {"patina": decode_native}

@@ -1,27 +1,37 @@
-"""The collector: subscribes to the sources in the config and writes readings to InfluxDB.
+"""The collector: subscribes to the sources in the config and stores every reading.
 
-Lifecycle: :meth:`Collector.start` connects to the broker in the background (it keeps
-retrying with backoff while the broker is down), subscribes to every source on each
-(re)connection and starts the writer thread; :meth:`Collector.stop` disconnects and
-flushes what is pending. The MQTT session is persistent (MQTT 5, clean start off, a
-session expiry), so a broker keeps QoS 1 messages for a collector that is briefly away.
+Lifecycle: :meth:`Collector.start` opens the spool, starts the committer and writer
+threads and connects to the broker in the background (retrying with backoff 1–30 s while
+it is down; paho resubscribes on every connection). :meth:`Collector.stop` disconnects,
+commits what was received and lets the writer drain for a while; what is left stays in
+the spool for the next start.
 
-The path of one message: paho delivers it → the source's decoder turns it into readings
-or a :class:`~collector.payloads.Rejected` reason → readings are mapped to their case
-through the config (unknown sensors go to case ``unassigned``) and encoded as line
-protocol → the writer sends them to InfluxDB in batches, retrying with backoff while
-InfluxDB is unreachable.
+The path of one message (DESIGN.md, "The collector's path for one message"):
+
+1. paho delivers it (QoS 1, persistent session: MQTT 5, clean start off, session expiry
+   a week; ``manual_ack``).
+2. :class:`MessageDecoder` turns it into readings (line protocol, mapped to a case through
+   the config) or a quarantine record with its reason, or recognises it as not a reading
+   (retained state, availability): :class:`Outcome`.
+3. The committer thread writes the outcomes of many messages to the SQLite spool in one
+   transaction, and only then acknowledges those messages to the broker. A crash before
+   the commit gets them redelivered; a crash after it loses nothing.
+4. The writer thread sends the oldest spooled readings to InfluxDB in batches and deletes
+   only what InfluxDB confirmed; while InfluxDB is unreachable it retries with backoff
+   and the spool grows. A point InfluxDB refuses is found by halving the batch and moved
+   to the quarantine (reason ``database_refused``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import ssl
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
@@ -29,7 +39,9 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from collector.payloads import DECODERS, Rejected
+from collector.adapters import DECODERS, Context
+from collector.payloads import Ignored, Rejected
+from collector.spool import QuarantineRecord, Spool
 from museum.config import UNASSIGNED_CASE, MqttConfig, MuseumConfig, Source
 from museum.lineprotocol import LineProtocolError, encode_point
 from museum.schema import COLLECTOR_STATS, climate_line
@@ -39,17 +51,82 @@ log = logging.getLogger("patina.collector")
 
 #: How long the broker keeps our session (and queued QoS 1 messages) while we are away.
 SESSION_EXPIRY_S = 7 * 24 * 3600
+#: Unacknowledged QoS 1 messages the broker may send us at once: acknowledgements wait for
+#: a spool commit, so a small window (Mosquitto's default is 20) would throttle ingestion.
+RECEIVE_MAXIMUM = 10_000
+#: Mosquitto's count of messages it dropped (queue limits), published every sys_interval.
+BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+
+
+@dataclass
+class Outcome:
+    """What one message became: readings as line protocol, a quarantine record, or
+    nothing because it is not a reading (``ignored`` says why)."""
+
+    lines: list[str] = field(default_factory=list)
+    quarantine: QuarantineRecord | None = None
+    ignored: str | None = None
+
+
+class MessageDecoder:
+    """Topic → source → decoder → validated readings → line protocol, for the collector
+    and for replaying the quarantine. Never raises for bad input."""
+
+    _CACHE_SIZE = 10_000
+
+    def __init__(self, config: MuseumConfig) -> None:
+        self.config = config
+        self._contexts = {source: Context(source, config.zone) for source in config.sources}
+        self._sensor_cases = {s: c for c in config.cases for s in c.sensors}
+        self._sources: OrderedDict[str, Source | None] = OrderedDict()
+
+    def source_for(self, topic: str) -> Source | None:
+        if topic in self._sources:
+            return self._sources[topic]
+        found = next((s for s in self.config.sources if mqtt.topic_matches_sub(s.topic, topic)), None)
+        self._sources[topic] = found
+        if len(self._sources) > self._CACHE_SIZE:
+            self._sources.popitem(last=False)
+        return found
+
+    def decode(self, topic: str, payload: bytes, received_ns: int) -> Outcome:
+        source = self.source_for(topic)
+        try:
+            if source is None:
+                raise Rejected("unexpected_topic", f"{topic!r} matches no source")
+            decoded = DECODERS[source.format](self._contexts[source], topic, payload, received_ns)
+            lines = []
+            for reading in decoded.readings:
+                case = self._sensor_cases.get(reading.sensor_id)
+                site = case.site if case else (decoded.site or source.site)
+                try:
+                    lines.append(climate_line(reading, site, case.id if case else UNASSIGNED_CASE))
+                except LineProtocolError as error:
+                    raise Rejected("invalid_id", str(error)) from None
+            return Outcome(lines=lines)
+        except Ignored as ignored:
+            return Outcome(ignored=ignored.reason)
+        except Rejected as rejection:
+            return Outcome(quarantine=QuarantineRecord(received_ns, topic, bytes(payload),
+                                                       rejection.reason, rejection.detail))
+        except Exception as error:
+            log.exception("decoder for %r failed", topic)
+            return Outcome(quarantine=QuarantineRecord(received_ns, topic, bytes(payload),
+                                                       "decoder_error", repr(error)[:300]))
 
 
 @dataclass
 class CollectorStats:
-    """Counters since start. ``pending`` are readings received but not yet in InfluxDB."""
+    """Counters since start. ``spool_depth`` are readings received but not yet in InfluxDB."""
 
+    messages: int = 0
     received: int = 0
     written: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
-    pending: int = 0
+    ignored: Counter[str] = field(default_factory=Counter)
+    spool_depth: int = 0
     write_errors: int = 0
+    broker_dropped: int | None = None
     connected: bool = False
     database_reachable: bool = False
 
@@ -57,24 +134,32 @@ class CollectorStats:
     def rejected_total(self) -> int:
         return sum(self.rejected.values())
 
+    @property
+    def pending(self) -> int:
+        return self.spool_depth
 
-def make_mqtt_client(config: MqttConfig, client_id: str, clean_start: bool = False) -> mqtt.Client:
+
+def make_mqtt_client(config: MqttConfig, client_id: str, manual_ack: bool = False) -> mqtt.Client:
     """A paho client for the configured broker: MQTT 5, credentials from the environment
-    (already in ``config``), TLS for ``mqtts://``, reconnect backoff 1–30 s."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                         protocol=MQTTProtocolVersion.MQTTv5)
+    (already in ``config``), TLS for ``mqtts://`` (CA and client certificate if given),
+    reconnect backoff 1–30 s."""
+    protocol = MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
+                         clean_session=None if config.protocol == "5" else False,
+                         manual_ack=manual_ack)
     if config.username:
         client.username_pw_set(config.username, config.password)
     if config.tls:
-        client.tls_set(ca_certs=config.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(ca_certs=config.ca_file, certfile=config.cert_file, keyfile=config.key_file,
+                       cert_reqs=ssl.CERT_REQUIRED)
     client.reconnect_delay_set(min_delay=1, max_delay=30)
-    client.max_queued_messages_set(0)
     return client
 
 
 def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
     properties = Properties(PacketTypes.CONNECT)
     properties.SessionExpiryInterval = session_expiry_s
+    properties.ReceiveMaximum = RECEIVE_MAXIMUM
     return properties
 
 
@@ -83,23 +168,29 @@ class Collector:
 
     def __init__(self, config: MuseumConfig, *, client_id: str | None = None,
                  instance: str | None = None, batch_size: int = 5000,
-                 flush_interval_s: float = 0.2, stats_interval_s: float = 10.0) -> None:
+                 commit_group: int = 1000, commit_interval_s: float = 0.02,
+                 stats_interval_s: float = 10.0, linger_s: float = 0.2) -> None:
         self.config = config
+        self.linger_s = linger_s
         self.client_id = client_id or config.mqtt.client_id
         self.instance = instance or f"{socket.gethostname()}-{os.getpid()}"
         self.batch_size = batch_size
-        self.flush_interval_s = flush_interval_s
+        self.commit_group = commit_group
+        self.commit_interval_s = commit_interval_s
         self.stats_interval_s = stats_interval_s
+        self.decoder = MessageDecoder(config)
+        self.spool = Spool(config.collector.spool_path)
         self.store = InfluxStore.from_config(config.influxdb)
-        self._sensor_cases = {s: c for c in config.cases for s in c.sensors}
-        self._stats = CollectorStats()
-        self._pending: deque[str] = deque()
+        self._stats = CollectorStats(spool_depth=self.spool.depth())
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
+        self._inbox_lock = threading.Lock()
+        self._inbox: list[tuple[int, int, Outcome]] = []
+        self._inbox_since = 0.0
+        self._spooled = threading.Condition()
         self._stopping = threading.Event()
         self._subscribed = threading.Event()
-        self._writer: threading.Thread | None = None
-        self._client = make_mqtt_client(config.mqtt, self.client_id)
+        self._threads: list[threading.Thread] = []
+        self._client = make_mqtt_client(config.mqtt, self.client_id, manual_ack=True)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
@@ -107,42 +198,45 @@ class Collector:
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        log.info("collector %s: broker %s, InfluxDB %s database %r", self.instance,
-                 self.config.mqtt.url, self.config.influxdb.url, self.config.influxdb.database)
-        self._writer = threading.Thread(target=self._write_loop, name="influx-writer",
-                                        daemon=True)
-        self._writer.start()
-        self._client.connect_async(self.config.mqtt.host, self.config.mqtt.port, keepalive=30,
-                                   clean_start=False, properties=connect_properties())
+        log.info("collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
+                 self.instance, self.config.mqtt.url, self.config.influxdb.url,
+                 self.config.influxdb.database, self.spool.path, self._stats.spool_depth)
+        for target, name in ((self._commit_loop, "spool-committer"), (self._write_loop, "influx-writer")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        if self.config.mqtt.protocol == "5":
+            self._client.connect_async(self.config.mqtt.host, self.config.mqtt.port, keepalive=30,
+                                       clean_start=False, properties=connect_properties())
+        else:  # MQTT 3.1.1: a persistent session through clean_session=False
+            self._client.connect_async(self.config.mqtt.host, self.config.mqtt.port, keepalive=30)
         self._client.loop_start()
 
     def wait_until_subscribed(self, timeout_s: float = 10.0) -> bool:
         return self._subscribed.wait(timeout_s)
 
-    def stop(self, flush_timeout_s: float = 10.0) -> None:
-        """Disconnect from the broker, then give the writer up to ``flush_timeout_s`` to
-        write what is pending."""
+    def stop(self, drain_timeout_s: float = 10.0) -> None:
+        """Disconnect, commit what was received, and give the writer up to
+        ``drain_timeout_s`` to empty the spool (what remains waits for the next start)."""
         self._client.disconnect()
         self._client.loop_stop()
-        deadline = time.monotonic() + flush_timeout_s
-        while self.stats().pending and time.monotonic() < deadline:
+        deadline = time.monotonic() + drain_timeout_s
+        while self.stats().spool_depth and time.monotonic() < deadline and self._stats.database_reachable:
             time.sleep(0.05)
         self._stopping.set()
-        with self._wake:
-            self._wake.notify_all()
-        if self._writer is not None:
-            self._writer.join(timeout=5)
+        with self._spooled:
+            self._spooled.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=10)
         self.store.close()
-        left = self.stats().pending
+        left = self.spool.depth()
         if left:
-            log.error("stopped with %d readings not written to InfluxDB", left)
+            log.warning("stopped with %d readings in the spool; they are written on the next start", left)
 
     def stats(self) -> CollectorStats:
         with self._lock:
-            snapshot = CollectorStats(**{**self._stats.__dict__,
-                                         "rejected": Counter(self._stats.rejected)})
-            snapshot.pending = len(self._pending)
-            return snapshot
+            return CollectorStats(**{**self._stats.__dict__, "rejected": Counter(self._stats.rejected),
+                                     "ignored": Counter(self._stats.ignored)})
 
     # --- MQTT callbacks (paho's network thread) --------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
@@ -151,124 +245,205 @@ class Collector:
             log.error("broker %s refused the connection: %s", self.config.mqtt.url, reason_code)
             return
         self._stats.connected = True
-        log.info("connected to %s (session present: %s)", self.config.mqtt.url,
-                 flags.session_present)
-        client.subscribe([(source.topic, 1) for source in self.config.sources])
+        log.info("connected to %s (session present: %s)", self.config.mqtt.url, flags.session_present)
+        client.subscribe([(source.topic, 1) for source in self.config.sources]
+                         + [(BROKER_DROPPED_TOPIC, 0)])
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reason_codes: list[mqtt.ReasonCode], properties: Properties | None) -> None:
-        failed = [str(code) for code in reason_codes if code.is_failure]
+        failed = [str(code) for code in reason_codes[:len(self.config.sources)] if code.is_failure]
         if failed:
             log.error("broker refused subscriptions: %s", ", ".join(failed))
         else:
             log.info("subscribed to %s", ", ".join(s.topic for s in self.config.sources))
             self._subscribed.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object,
-                       flags: mqtt.DisconnectFlags, reason_code: mqtt.ReasonCode,
-                       properties: Properties | None) -> None:
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
+                       reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
         self._stats.connected = False
         self._subscribed.clear()
-        if not self._stopping.is_set() and reason_code != 0:
+        if reason_code != 0:
             log.warning("disconnected from broker (%s); reconnecting", reason_code)
 
-    def _on_message(self, client: mqtt.Client, userdata: object,
-                    message: mqtt.MQTTMessage) -> None:
-        self.handle_message(message.topic, message.payload, time.time_ns())
-
-    # --- the message path ------------------------------------------------------------
-    def source_for(self, topic: str) -> Source | None:
-        for source in self.config.sources:
-            if mqtt.topic_matches_sub(source.topic, topic):
-                return source
-        return None
-
-    def handle_message(self, topic: str, payload: bytes, received_ns: int) -> None:
-        """Decode, validate and queue one message; never raises for bad input."""
-        source = self.source_for(topic)
-        try:
-            if source is None:
-                raise Rejected("unexpected_topic", f"{topic!r} matches no source")
-            decoded = DECODERS[source.format](topic, payload, received_ns)
-            lines = []
-            for reading in decoded.readings:
-                case = self._sensor_cases.get(reading.sensor_id)
-                site = case.site if case else (decoded.site or "unknown")
-                try:
-                    lines.append(climate_line(reading, site, case.id if case else UNASSIGNED_CASE))
-                except LineProtocolError as error:
-                    raise Rejected("invalid_id", str(error)) from None
-        except Rejected as rejection:
-            self._reject(topic, rejection)
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic.startswith("$SYS/"):
+            self._broker_stat(message)
             return
-        with self._wake:
-            self._stats.received += len(lines)
-            self._pending.extend(lines)
-            if len(self._pending) >= self.batch_size:
-                self._wake.notify()
+        if message.retain:
+            # Retained messages replay old state on subscribe; live readings never carry the flag.
+            outcome = Outcome(ignored="retained")
+        else:
+            outcome = self.decoder.decode(message.topic, message.payload, time.time_ns())
+        with self._inbox_lock:
+            if not self._inbox:
+                self._inbox_since = time.monotonic()
+            self._inbox.append((message.mid, message.qos, outcome))
+            if len(self._inbox) >= self.commit_group:
+                # Commit and acknowledge here, in paho's own thread: acknowledgements sent
+                # from another thread cost a wake-up of the network loop each.
+                self._commit_inbox()
 
-    def _reject(self, topic: str, rejection: Rejected) -> None:
+    def _broker_stat(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            dropped = int(message.payload)
+        except ValueError:
+            return
+        if dropped and dropped != self._stats.broker_dropped:
+            log.error("the broker reports %d dropped messages: raise its queue limits "
+                      "(deploy/mosquitto.conf)", dropped)
+        self._stats.broker_dropped = dropped
+
+    # --- committing: spool first, acknowledge second ------------------------------------
+    def _commit_loop(self) -> None:
+        """Commits groups that stay partial (quiet periods); full groups are committed by
+        the network thread as they fill."""
+        while not self._stopping.wait(self.commit_interval_s):
+            with self._inbox_lock:
+                if self._inbox and time.monotonic() - self._inbox_since >= self.commit_interval_s:
+                    self._commit_inbox()
+        with self._inbox_lock:
+            self._commit_inbox()
+
+    def _commit_inbox(self) -> None:
+        """Commit and acknowledge the inbox; the caller holds ``_inbox_lock``."""
+        batch, self._inbox = self._inbox, []
+        if batch:
+            self._commit(batch)
+
+    def _commit(self, batch: list[tuple[int, int, Outcome]]) -> None:
+        lines = [line for _, _, outcome in batch for line in outcome.lines]
+        quarantined = [outcome.quarantine for _, _, outcome in batch if outcome.quarantine]
+        while True:
+            try:
+                self.spool.commit(lines, quarantined)
+                break
+            except Exception:
+                log.exception("cannot write the spool %s; retrying in 1 s", self.spool.path)
+                time.sleep(1.0)
+        for mid, qos, _ in batch:
+            if qos > 0:
+                self._client.ack(mid, qos)
         with self._lock:
-            self._stats.rejected[rejection.reason] += 1
-            count = self._stats.rejected[rejection.reason]
-        # Log the first few of each reason, then every thousandth, so garbage cannot flood the log.
-        if count <= 10 or count % 1000 == 0:
-            log.warning("rejected message on %r (%s, #%d): %s", topic, rejection.reason, count,
-                        rejection.detail)
+            self._stats.messages += len(batch)
+            self._stats.received += len(lines)
+            self._stats.spool_depth += len(lines)
+            for _, _, outcome in batch:
+                if outcome.ignored:
+                    self._stats.ignored[outcome.ignored] += 1
+        for record in quarantined:
+            self._count_rejection(record)
+        with self._spooled:
+            self._spooled.notify()
 
-    # --- the writer thread -----------------------------------------------------------
+    def _count_rejection(self, record: QuarantineRecord) -> None:
+        with self._lock:
+            self._stats.rejected[record.reason] += 1
+            count = self._stats.rejected[record.reason]
+        # The first few of each reason, then every thousandth: garbage cannot flood the log.
+        if count <= 10 or count % 1000 == 0:
+            log.warning("quarantined message on %r (%s, #%d): %s", record.topic, record.reason,
+                        count, record.detail)
+
+    # --- the writer thread: spool → InfluxDB --------------------------------------------
     def _write_loop(self) -> None:
         backoff_s = 0.0
         database_ready = False
-        next_stats = time.monotonic() + self.stats_interval_s
+        next_stats = time.monotonic()
         while not self._stopping.is_set():
-            with self._wake:
-                if len(self._pending) < self.batch_size:
-                    self._wake.wait(max(self.flush_interval_s, backoff_s))
-                batch = [self._pending.popleft()
-                         for _ in range(min(self.batch_size, len(self._pending)))]
             if time.monotonic() >= next_stats:
                 next_stats = time.monotonic() + self.stats_interval_s
-                batch.append(self._stats_line())
-            if not batch:
+                self._write_stats()
+            rows = self.spool.oldest(self.batch_size)
+            if len(rows) < self.batch_size and not self._stopping.is_set():
+                # Let a partial batch fill for a moment: fewer, larger writes to InfluxDB.
+                if rows:
+                    self._stopping.wait(self.linger_s)
+                else:
+                    with self._spooled:
+                        self._spooled.wait(0.5)
+                rows = self.spool.oldest(self.batch_size)
+            if not rows:
                 continue
             try:
                 if not database_ready:
                     self.store.create_database()
                     database_ready = True
-                self.store.write_lines(batch)
+                self._write(rows)
             except StoreUnavailable as error:
-                self._requeue(batch)
-                backoff_s = min(30.0, max(0.5, backoff_s * 2))
                 if self._stats.database_reachable or self._stats.write_errors == 0:
-                    log.error("%s; keeping %d readings and retrying", error, len(self._pending))
+                    log.error("%s; %d readings wait in the spool", error, self.spool.depth())
                 self._stats.database_reachable = False
                 self._stats.write_errors += 1
+                backoff_s = min(30.0, max(0.5, backoff_s * 2))
+                self._stopping.wait(backoff_s)
                 continue
             except StoreError as error:
                 if "database not found" in str(error):
                     database_ready = False
-                    self._requeue(batch)
                     continue
-                log.error("InfluxDB refused a batch of %d points: %s", len(batch), error)
-                self._stats.write_errors += 1
-                continue
+                raise
             if not self._stats.database_reachable:
                 log.info("writing to InfluxDB at %s", self.config.influxdb.url)
             self._stats.database_reachable = True
             backoff_s = 0.0
-            with self._lock:
-                self._stats.written += sum(1 for line in batch
-                                           if not line.startswith(COLLECTOR_STATS))
 
-    def _requeue(self, batch: list[str]) -> None:
+    def _write(self, rows: list[tuple[int, str]]) -> None:
+        """Write rows; a refused point is isolated by halving and quarantined."""
+        try:
+            self.store.write_lines([line for _, line in rows])
+        except StoreUnavailable:
+            raise
+        except StoreError as error:
+            if "database not found" in str(error):
+                raise
+            if len(rows) == 1:
+                reading_id, line = rows[0]
+                self.spool.move_to_quarantine(reading_id, QuarantineRecord(
+                    time.time_ns(), "influxdb", line.encode(), "database_refused", str(error)[:300]))
+                self._count_rejection(QuarantineRecord(0, "influxdb", b"", "database_refused", str(error)))
+                with self._lock:
+                    self._stats.spool_depth -= 1
+                return
+            middle = len(rows) // 2
+            self._write(rows[:middle])
+            self._write(rows[middle:])
+            return
+        self.spool.remove(reading_id for reading_id, _ in rows)
         with self._lock:
-            self._pending.extendleft(reversed(
-                [line for line in batch if not line.startswith(COLLECTOR_STATS)]))
+            self._stats.written += len(rows)
+            self._stats.spool_depth -= len(rows)
 
-    def _stats_line(self) -> str:
+    def _write_stats(self) -> None:
         stats = self.stats()
-        return encode_point(COLLECTOR_STATS, {"instance": self.instance}, {
-            "received": stats.received, "written": stats.written,
-            "rejected": stats.rejected_total, "pending": stats.pending,
-        }, time.time_ns())
+        fields: dict[str, int | float | None] = {
+            "messages": stats.messages, "received": stats.received, "written": stats.written,
+            "quarantined": stats.rejected_total, "ignored": sum(stats.ignored.values()),
+            "spool_depth": stats.spool_depth, "broker_dropped": stats.broker_dropped,
+        }
+        fields.update({f"quarantined_{reason}": count for reason, count in stats.rejected.items()})
+        # InfluxDB down: the readings' own retry loop reports it; stats just wait for the next round.
+        with contextlib.suppress(StoreError):
+            self.store.write_lines([encode_point(COLLECTOR_STATS, {"instance": self.instance},
+                                                 fields, time.time_ns())])
+
+
+def replay_quarantine(config: MuseumConfig, spool: Spool | None = None) -> tuple[int, int]:
+    """Decode every quarantined message again with the current config (after a fix).
+    Messages that now become readings join the spool, for the collector to write; the
+    others stay, with their reason brought up to date. Returns (released, still held)."""
+    spool = spool or Spool(config.collector.spool_path)
+    decoder = MessageDecoder(config)
+    released = held = 0
+    for record in spool.quarantined():
+        assert record.id is not None
+        if record.topic == "influxdb":  # refused by the database: not a message to decode
+            held += 1
+            continue
+        outcome = decoder.decode(record.topic, record.payload, record.received_ns)
+        if outcome.quarantine is None:
+            spool.release(record.id, outcome.lines)
+            released += 1
+        else:
+            spool.update_reason(record.id, outcome.quarantine.reason, outcome.quarantine.detail)
+            held += 1
+    return released, held

@@ -17,10 +17,15 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import platformdirs
+
 from analysis.materials import MATERIAL_NAMES
 
 LANGUAGES = ("en", "fr", "vi")
-SOURCE_FORMATS = ("patina",)
+SOURCE_FORMATS = ("patina", "zigbee2mqtt", "tasmota", "shelly-gen1", "shelly-gen2", "ttn-v3",
+                  "senml", "line-protocol", "homeassistant")
+#: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
+SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
 #: Case id given to readings from sensors the config does not place in any case.
 UNASSIGNED_CASE = "unassigned"
 
@@ -61,9 +66,14 @@ class MuseumInfo:
 class MqttConfig:
     url: str
     client_id: str
+    #: "5" (default) or "3.1.1" for brokers without MQTT 5.
+    protocol: str = "5"
     username: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
     ca_file: str | None = None
+    #: Client certificate and key for brokers that authenticate clients by TLS.
+    cert_file: str | None = None
+    key_file: str | None = field(default=None, repr=False)
 
     @property
     def host(self) -> str:
@@ -88,8 +98,21 @@ class InfluxConfig:
 
 @dataclass(frozen=True)
 class Source:
+    """A topic filter bound to a payload format. ``site`` is the site of readings whose
+    topic names none (every format but ``patina``); ``fields`` maps Patina's field names
+    to a device's own (for ``ttn-v3`` decoded payloads)."""
+
     topic: str
     format: str
+    site: str = "unknown"
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class CollectorConfig:
+    """Where the collector keeps its durable spool and quarantine (SQLite, WAL)."""
+
+    spool_path: Path
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,7 @@ class MuseumConfig:
     sources: tuple[Source, ...]
     sites: tuple[Site, ...]
     cases: tuple[Case, ...]
+    collector: CollectorConfig
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -218,7 +242,7 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
     """Validate an already-parsed TOML mapping into a :class:`MuseumConfig`."""
     env = os.environ if environ is None else environ
     r = _Reader(origin)
-    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases"})
+    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases", "collector"})
 
     m = r.table(top.get("museum", {}), "museum", {"name", "timezone", "language"})
     timezone = r.string(m, "timezone", "museum", default="UTC")
@@ -233,14 +257,17 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
         language=r.string(m, "language", "museum", default="en", choices=LANGUAGES),
     )
 
-    q = r.table(top.get("mqtt", {}), "mqtt", {"url", "client_id", "ca_file"})
+    q = r.table(top.get("mqtt", {}), "mqtt", {"url", "client_id", "ca_file", "protocol"})
     mqtt_url = env.get("PATINA_MQTT_URL") or r.string(q, "url", "mqtt", default="mqtt://127.0.0.1:1883")
     mqtt = MqttConfig(
         url=_check_url(r, "mqtt.url (or PATINA_MQTT_URL)", mqtt_url, ("mqtt", "mqtts")),
         client_id=r.string(q, "client_id", "mqtt", default="patina-collector"),
+        protocol=r.string(q, "protocol", "mqtt", default="5", choices=("5", "3.1.1")),
         username=env.get("PATINA_MQTT_USERNAME") or None,
         password=env.get("PATINA_MQTT_PASSWORD") or None,
         ca_file=env.get("PATINA_MQTT_CA_FILE") or q.get("ca_file"),
+        cert_file=env.get("PATINA_MQTT_CERT_FILE") or None,
+        key_file=env.get("PATINA_MQTT_KEY_FILE") or None,
     )
 
     i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database"})
@@ -253,16 +280,6 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
         password=env.get("PATINA_INFLUX_PASSWORD") or None,
     )
 
-    sources = []
-    for n, raw in enumerate(r.array_of_tables(top, "sources")):
-        key = f"sources[{n}]"
-        s = r.table(raw, key, {"topic", "format"})
-        sources.append(Source(topic=r.string(s, "topic", key),
-                              format=r.string(s, "format", key, default="patina",
-                                              choices=SOURCE_FORMATS)))
-    if not sources:
-        sources.append(Source(topic="patina/+/+/climate", format="patina"))
-
     sites = []
     for n, raw in enumerate(r.array_of_tables(top, "sites")):
         key = f"sites[{n}]"
@@ -271,6 +288,24 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
         sites.append(Site(id=site_id, name=r.string(s, "name", key, default=site_id)))
     site_ids = [site.id for site in sites]
     _no_duplicates(r, "sites", site_ids)
+
+    sources = []
+    for n, raw in enumerate(r.array_of_tables(top, "sources")):
+        key = f"sources[{n}]"
+        s = r.table(raw, key, {"topic", "format", "site", "fields"})
+        site = r.string(s, "site", key, default=site_ids[0] if len(site_ids) == 1 else "unknown")
+        if "site" in s and site not in site_ids:
+            raise r.fail(f"{key}.site", f"unknown site {site!r}; known: {', '.join(site_ids)}")
+        fields = r.table(s.get("fields", {}), f"{key}.fields", set(SOURCE_FIELDS))
+        for field_name, device_name in fields.items():
+            if not isinstance(device_name, str) or not device_name:
+                raise r.fail(f"{key}.fields.{field_name}", f"expected a field name, got {device_name!r}")
+        sources.append(Source(topic=r.string(s, "topic", key),
+                              format=r.string(s, "format", key, default="patina",
+                                              choices=SOURCE_FORMATS),
+                              site=site, fields=tuple(sorted(fields.items()))))
+    if not sources:
+        sources.append(Source(topic="patina/+/+/climate", format="patina"))
 
     cases = []
     sensor_owner: dict[str, str] = {}
@@ -313,8 +348,16 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
                           artefacts=tuple(artefacts)))
     _no_duplicates(r, "cases", [case.id for case in cases])
 
+    c = r.table(top.get("collector", {}), "collector", {"spool_path"})
+    default_spool = Path(platformdirs.user_data_dir("patina")) / "spool" / f"{mqtt.client_id}.sqlite3"
+    spool_path = Path(env.get("PATINA_SPOOL_PATH") or r.string(c, "spool_path", "collector",
+                                                                  default=str(default_spool)))
+    if path is not None and not spool_path.is_absolute():
+        spool_path = path.parent / spool_path
+
     return MuseumConfig(museum=museum, mqtt=mqtt, influxdb=influxdb, sources=tuple(sources),
-                        sites=tuple(sites), cases=tuple(cases), path=path)
+                        sites=tuple(sites), cases=tuple(cases),
+                        collector=CollectorConfig(spool_path=spool_path), path=path)
 
 
 def _no_duplicates(r: _Reader, key: str, ids: list[str]) -> None:

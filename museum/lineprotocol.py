@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from functools import lru_cache
 
 FieldValue = float | int | bool | str
 
@@ -40,10 +41,14 @@ def _escape(text: str, specials: str, kind: str) -> str:
     return out
 
 
+# Names and tag values repeat with every reading; caching their escaped form keeps the
+# collector's hot path short. Errors are not cached (they raise).
+@lru_cache(maxsize=65_536)
 def escape_measurement(name: str) -> str:
     return _escape(name, ", ", "measurement")
 
 
+@lru_cache(maxsize=65_536)
 def escape_key(key: str) -> str:
     """Escape a tag key, tag value or field key."""
     return _escape(key, ",= ", "tag or field key/value")

@@ -9,7 +9,7 @@ from museum.lineprotocol import encode_point
 CLIMATE = "climate"
 COLLECTOR_STATS = "collector_stats"
 CLIMATE_TAGS = ("site", "case_id", "sensor_id")
-CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
+CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "rssi_dbm")
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class Reading:
     rh_pct: float | None
     battery_pct: float | None = None
     ts_source: str = "sensor"
+    rssi_dbm: float | None = None
 
 
 def climate_line(reading: Reading, site: str, case_id: str) -> str:
@@ -37,6 +38,7 @@ def climate_line(reading: Reading, site: str, case_id: str) -> str:
             "temperature_c": reading.temperature_c,
             "rh_pct": reading.rh_pct,
             "battery_pct": reading.battery_pct,
+            "rssi_dbm": reading.rssi_dbm,
             "ts_source": reading.ts_source,
         },
         reading.time_ns,

@@ -17,7 +17,7 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import CLIMATE
+from museum.schema import CLIMATE, COLLECTOR_STATS
 
 
 class StoreError(RuntimeError):
@@ -146,6 +146,12 @@ class InfluxStore:
             return pd.DataFrame(columns=columns)
         return data.reindex(columns=columns).sort_values(["time", "sensor_id"],
                                                          ignore_index=True)
+
+    def latest_collector_stats(self) -> pd.DataFrame:
+        """The last ``collector_stats`` point of every collector instance (last 7 days)."""
+        data = self.frame(f"SELECT * FROM {quote_identifier(COLLECTOR_STATS)} WHERE time > now() - 7d "
+                          "GROUP BY instance ORDER BY time DESC LIMIT 1")
+        return data.drop(columns=[c for c in data.columns if c.startswith("instance_")], errors="ignore")
 
     def count_climate(self) -> int:
         """How many climate points carry an RH value."""

@@ -158,6 +158,79 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         click.echo(render_text(report, Translator(language), timezone_name))
 
 
+@main.group()
+def quarantine() -> None:
+    """Messages that could not become readings, kept with their reason."""
+
+
+@quarantine.command("list")
+@config_option
+@click.option("--json", "as_json", is_flag=True,
+              help="One JSON list of {id, topic, reason, detail, received_at, payload_b64}.")
+@click.option("--limit", type=int, default=None, help="At most this many, oldest first.")
+def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
+    """List quarantined messages."""
+    import base64
+    from datetime import UTC, datetime
+
+    from collector.spool import Spool
+
+    config = _load(config_path)
+    spool = Spool(config.collector.spool_path)
+    records = [{
+        "id": r.id, "topic": r.topic, "reason": r.reason, "detail": r.detail,
+        "received_at": datetime.fromtimestamp(r.received_ns / 1e9, UTC).isoformat(),
+        "payload_b64": base64.b64encode(r.payload).decode("ascii"),
+    } for r in spool.quarantined(limit)]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    counts = spool.quarantine_counts()
+    click.echo(f"{sum(counts.values())} quarantined in {spool.path}: "
+               + ", ".join(f"{reason} {n}" for reason, n in counts.items()))
+    for record in records:
+        payload = base64.b64decode(record["payload_b64"])
+        click.echo(f"{record['id']:>6}  {record['received_at']}  {record['reason']:<24} "
+                   f"{record['topic']}  {payload[:80]!r}  ({record['detail']})")
+
+
+@quarantine.command("replay")
+@config_option
+def quarantine_replay(config_path: str) -> None:
+    """Decode quarantined messages again with the current config; those that now become
+    readings go to the spool, and the collector writes them."""
+    from collector.service import replay_quarantine
+
+    released, held = replay_quarantine(_load(config_path))
+    click.echo(f"released {released} messages to the spool; {held} remain in quarantine")
+
+
+@main.command()
+@config_option
+def status(config_path: str) -> None:
+    """The collectors' health, from their latest collector_stats in InfluxDB, and the
+    local spool and quarantine."""
+    from collector.spool import Spool
+    from museum.store import InfluxStore, StoreError
+
+    config = _load(config_path)
+    store = InfluxStore.from_config(config.influxdb, timeout_s=5)
+    try:
+        latest = store.latest_collector_stats()
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    if latest.empty:
+        click.echo(f"no collector has reported to {config.influxdb.url} database "
+                   f"{config.influxdb.database!r}")
+    for row in latest.to_dict("records"):
+        figures = ", ".join(f"{key} {int(value)}" for key, value in row.items()
+                            if key not in ("time", "instance") and value == value and value is not None)
+        click.echo(f"{row['instance']}: at {row['time'].isoformat()}: {figures}")
+    spool = Spool(config.collector.spool_path)
+    click.echo(f"spool {spool.path}: {spool.depth()} readings waiting; quarantine: "
+               + (", ".join(f"{k} {v}" for k, v in spool.quarantine_counts().items()) or "empty"))
+
+
 def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
     """Streamlit serving the dashboard; the config comes from PATINA_CONFIG."""
     return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),

@@ -51,6 +51,9 @@ client_id = "{client_id}"
 url = "http://127.0.0.1:1"
 database = "{database}"
 
+[collector]
+spool_path = "{spool}"
+
 [[sources]]
 topic = "patina/+/+/climate"
 format = "patina"
@@ -100,7 +103,8 @@ def make_config(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServ
     def make(text: str = SMALL_MUSEUM, database: str | None = None) -> MuseumConfig:
         path = tmp_path / f"{unique_name('museum')}.toml"
         path.write_text(textwrap.dedent(text).format(
-            client_id=unique_name("collector"), database=database or unique_name("db")))
+            client_id=unique_name("collector"), database=database or unique_name("db"),
+            spool=f"{unique_name('spool')}.sqlite3"))
         return load_config(path, environ=service_environment(mosquitto, influxdb))
 
     return make

@@ -19,7 +19,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def small(**replacements: str) -> str:
-    text = SMALL_MUSEUM.format(client_id="c", database="patina")
+    text = SMALL_MUSEUM.format(client_id="c", database="patina", spool="spool.sqlite3")
     for old, new in replacements.items():
         text = text.replace(old, new)
     return text

@@ -20,7 +20,7 @@ from tests.helpers import stored_count, wait_for
 def test_demo_starts_everything_and_stops_everything(tmp_path: Path) -> None:
     mqtt_port, influx_port, dashboard_port = free_port(), free_port(), free_port()
     config = tmp_path / "museum.toml"
-    config.write_text(SMALL_MUSEUM.format(client_id="demo-collector", database="demo")
+    config.write_text(SMALL_MUSEUM.format(client_id="demo-collector", database="demo", spool="spool.sqlite3")
                       .replace("mqtt://127.0.0.1:1", f"mqtt://127.0.0.1:{mqtt_port}")
                       .replace("http://127.0.0.1:1", f"http://127.0.0.1:{influx_port}"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATINA_")}
