@@ -112,9 +112,16 @@ class ManagedProcess:
 
 
 class MosquittoServer(ManagedProcess):
-    """Mosquitto with ``deploy/mosquitto.conf``, on a private port and persistence directory."""
+    """Mosquitto with ``deploy/mosquitto.conf``, on a private port and persistence directory.
+    ``settings`` replace lines of that file by their first word, or are added after the
+    listener (tests use them for passwords and TLS)."""
 
     name = "mosquitto"
+
+    def __init__(self, data_dir: Path, port: int | None = None,
+                 settings: dict[str, str] | None = None) -> None:
+        super().__init__(data_dir, port)
+        self.settings = dict(settings or {})
 
     @property
     def url(self) -> str:
@@ -122,13 +129,21 @@ class MosquittoServer(ManagedProcess):
 
     def write_config(self) -> Path:
         lines = []
+        pending = dict(self.settings)
         for line in (DEPLOY_DIR / "mosquitto.conf").read_text().splitlines():
             word = line.split(" ", 1)[0]
             if word == "listener":
                 line = f"listener {self.port} 127.0.0.1"
             elif word == "persistence_location":
                 line = f"persistence_location {self.data_dir}/"
+            elif word in pending:
+                line = f"{word} {pending.pop(word)}"
             lines.append(line)
+        if os.geteuid() == 0 and "user" not in pending:
+            # Started as root, Mosquitto drops to the "mosquitto" user, which cannot write a
+            # private data directory (nor reach one under a 0700 temporary folder).
+            lines.insert(0, "user root")
+        lines += [f"{word} {value}" for word, value in pending.items()]
         path = self.data_dir / "mosquitto.conf"
         path.write_text("\n".join(lines) + "\n")
         return path

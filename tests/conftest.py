@@ -100,12 +100,13 @@ def make_config(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServ
     dead on purpose: the services are reached through the PATINA_* overrides, as in
     production."""
 
-    def make(text: str = SMALL_MUSEUM, database: str | None = None) -> MuseumConfig:
+    def make(text: str = SMALL_MUSEUM, database: str | None = None,
+             environ: dict[str, str] | None = None) -> MuseumConfig:
         path = tmp_path / f"{unique_name('museum')}.toml"
         path.write_text(textwrap.dedent(text).format(
             client_id=unique_name("collector"), database=database or unique_name("db"),
             spool=f"{unique_name('spool')}.sqlite3"))
-        return load_config(path, environ=service_environment(mosquitto, influxdb))
+        return load_config(path, environ={**service_environment(mosquitto, influxdb), **(environ or {})})
 
     return make
 
