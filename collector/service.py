@@ -27,12 +27,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import socket
 import ssl
 import threading
 import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -40,11 +42,19 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from collector.adapters import DECODERS, Context
+from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
+from collector.notify import Notifier
 from collector.payloads import Ignored, Rejected
 from collector.spool import QuarantineRecord, Spool
 from museum.config import UNASSIGNED_CASE, MqttConfig, MuseumConfig, Source
 from museum.lineprotocol import LineProtocolError, encode_point
-from museum.schema import COLLECTOR_STATS, climate_line
+from museum.schema import (
+    COLLECTOR_STATS,
+    Reading,
+    alert_event_line,
+    climate_line,
+    risk_line,
+)
 from museum.store import InfluxStore, StoreError, StoreUnavailable
 
 log = logging.getLogger("patina.collector")
@@ -66,6 +76,8 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
     quarantine: QuarantineRecord | None = None
     ignored: str | None = None
+    #: (case id, reading) of each reading, for the alert engine.
+    readings: list[tuple[str, Reading]] = field(default_factory=list)
 
 
 class MessageDecoder:
@@ -95,15 +107,17 @@ class MessageDecoder:
             if source is None:
                 raise Rejected("unexpected_topic", f"{topic!r} matches no source")
             decoded = DECODERS[source.format](self._contexts[source], topic, payload, received_ns)
-            lines = []
+            lines, readings = [], []
             for reading in decoded.readings:
                 case = self._sensor_cases.get(reading.sensor_id)
                 site = case.site if case else (decoded.site or source.site)
+                case_id = case.id if case else UNASSIGNED_CASE
                 try:
-                    lines.append(climate_line(reading, site, case.id if case else UNASSIGNED_CASE))
+                    lines.append(climate_line(reading, site, case_id))
                 except LineProtocolError as error:
                     raise Rejected("invalid_id", str(error)) from None
-            return Outcome(lines=lines)
+                readings.append((case_id, reading))
+            return Outcome(lines=lines, readings=readings)
         except Ignored as ignored:
             return Outcome(ignored=ignored.reason)
         except Rejected as rejection:
@@ -195,13 +209,21 @@ class Collector:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
+        self._observations: queue.Queue[list[tuple[str, Reading]]] = queue.Queue()
+        self.notifier = Notifier(config, publish_mqtt=self._publish_retained, on_failure=self._notify_failed,
+                                 on_sent=self._notified)
+        self.alerts = AlertEngine(config, write_event=self._write_event, notify=self.notifier,
+                                  write_risk=self._write_risk, now_s=time.time())
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         log.info("collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
                  self.instance, self.config.mqtt.url, self.config.influxdb.url,
                  self.config.influxdb.database, self.spool.path, self._stats.spool_depth)
-        for target, name in ((self._commit_loop, "spool-committer"), (self._write_loop, "influx-writer")):
+        self._restore_alert_state()
+        self.notifier.start()
+        for target, name in ((self._commit_loop, "spool-committer"), (self._write_loop, "influx-writer"),
+                             (self._evaluate_loop, "alert-evaluator")):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -228,6 +250,7 @@ class Collector:
             self._spooled.notify_all()
         for thread in self._threads:
             thread.join(timeout=10)
+        self.notifier.stop()
         self.store.close()
         left = self.spool.depth()
         if left:
@@ -323,6 +346,9 @@ class Collector:
         for mid, qos, _ in batch:
             if qos > 0:
                 self._client.ack(mid, qos)
+        observed = [item for _, _, outcome in batch for item in outcome.readings]
+        if observed:
+            self._observations.put(observed)
         with self._lock:
             self._stats.messages += len(batch)
             self._stats.received += len(lines)
@@ -410,8 +436,106 @@ class Collector:
             return
         self.spool.remove(reading_id for reading_id, _ in rows)
         with self._lock:
-            self._stats.written += len(rows)
+            self._stats.written += sum(1 for _, line in rows if line.startswith("climate,"))
             self._stats.spool_depth -= len(rows)
+
+    # --- the evaluator thread: risk and alerts ----------------------------------------------
+    def _evaluate_loop(self) -> None:
+        next_tick = next_ack_poll = time.monotonic()
+        while not self._stopping.is_set():
+            try:
+                batch = self._observations.get(timeout=0.2)
+            except queue.Empty:
+                batch = []
+            try:
+                now_s = time.time()
+                for case_id, reading in batch:
+                    self.alerts.observe(case_id, reading.sensor_id, reading.time_ns / 1e9,
+                                        reading.temperature_c, reading.rh_pct, reading.battery_pct, now_s)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + 1.0
+                    self.alerts.evaluate(now_s)
+                if time.monotonic() >= next_ack_poll:
+                    next_ack_poll = time.monotonic() + 5.0
+                    self._poll_acknowledgements()
+            except Exception:
+                log.exception("alert evaluation failed")
+
+    def _poll_acknowledgements(self) -> None:
+        open_ids = {c.alert_id for _, _, c in self.alerts.open_alerts() if not c.acknowledged}
+        if not open_ids:
+            return
+        try:
+            events = self.store.alert_events(within=timedelta(days=90))
+        except StoreError:
+            return
+        if events.empty:
+            return
+        acked = events[(events["state"] == "acknowledged") & events["alert_id"].isin(open_ids)]
+        for alert_id in set(acked["alert_id"]):
+            log.info("alert %s acknowledged", alert_id)
+            self.alerts.acknowledged(alert_id)
+
+    def _restore_alert_state(self) -> None:
+        """Open alerts and the sensors' last readings from InfluxDB, so a restart neither
+        reopens nor forgets an alert."""
+        try:
+            alerts = self.store.alerts(within=timedelta(days=90))
+            latest = self.store.latest_climate()
+        except StoreError as error:
+            log.warning("cannot restore alert state (%s); starting without it", error)
+            return
+        open_alerts = []
+        if not alerts.empty:
+            for row in alerts[alerts["state"] != "resolved"].to_dict("records"):
+                open_alerts.append({"case_id": row["case_id"], "rule_key": row.get("rule_key") or row["rule"],
+                                    "alert_id": row["alert_id"], "state": row["state"],
+                                    "severity": row.get("severity", "warning"),
+                                    "opened_s": row["opened"].timestamp(), "time_s": row["time"].timestamp()})
+        last_seen = {} if latest.empty else {
+            row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")}
+        self.alerts.restore(open_alerts, last_seen)
+        if open_alerts:
+            log.info("restored %d open alerts", len(open_alerts))
+
+    def _write_event(self, event: AlertEvent) -> None:
+        """Alert events go through the spool like readings: an InfluxDB outage loses none."""
+        self._spool_points([alert_event_line(
+            int(event.time_s * 1e9), site=event.site, case_id=event.case_id, alert_id=event.alert_id,
+            rule=event.rule, rule_key=event.rule_key or event.rule, severity=event.severity,
+            state=event.state, message=event.message, value=event.value, threshold=event.threshold,
+            user=event.user, note=event.note)])
+
+    def _spool_points(self, lines: list[str]) -> None:
+        """Points the collector makes itself (alert events, risk) take the readings' path."""
+        self.spool.commit(lines)
+        with self._lock:
+            self._stats.spool_depth += len(lines)
+        with self._spooled:
+            self._spooled.notify()
+
+    def _write_risk(self, point: RiskPoint) -> None:
+        self._spool_points([risk_line(int(point.time_s * 1e9), site=point.site, case_id=point.case_id,
+                                     artefact_id=point.artefact_id, material=point.material,
+                                     score=point.score, level=point.level, driver=point.driver,
+                                     components=point.components)])
+
+    def _notified(self, notification: Notification, channels: list[str]) -> None:
+        if notification.kind != "resolved":
+            self._write_event(AlertEvent(time_s=time.time(), site=notification.case.site,
+                                         case_id=notification.case.id, alert_id=notification.alert_id,
+                                         rule=notification.rule, severity=notification.severity,
+                                         state="notified",
+                                         message=f"{notification.kind}: {', '.join(channels)}"))
+
+    def _notify_failed(self, notification: Notification, channel: str, error: str) -> None:
+        self._write_event(AlertEvent(time_s=time.time(), site=notification.case.site,
+                                     case_id=notification.case.id, alert_id=notification.alert_id,
+                                     rule=notification.rule, severity=notification.severity,
+                                     state="notify_failed", message=f"{channel}: {error}"))
+
+    def _publish_retained(self, topic: str, payload: bytes) -> None:
+        self._client.publish(topic, payload, qos=1, retain=True)
 
     def _write_stats(self) -> None:
         stats = self.stats()

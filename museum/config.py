@@ -140,6 +140,49 @@ class Case:
 
 
 @dataclass(frozen=True)
+class CaseRule:
+    """A case's own alert limits, replacing the defaults from its materials."""
+
+    case: str
+    rh_max_pct: float | None = None
+    rh_min_pct: float | None = None
+    min_duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """When alerts open, repeat and escalate (durations in seconds)."""
+
+    min_duration_s: float = 600.0
+    sensor_silent_after_s: float = 900.0
+    repeat_after_s: float = 4 * 3600.0
+    escalate_after_s: float = 3600.0
+    #: RH must come back this far inside a limit before its alert resolves.
+    hysteresis_pct: float = 3.0
+    battery_low_pct: float = 15.0
+    condensation_margin_k: float = 3.0
+    rules: tuple[CaseRule, ...] = ()
+
+    def rule_for(self, case_id: str) -> CaseRule | None:
+        return next((rule for rule in self.rules if rule.case == case_id), None)
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """Where notifications go. Credentials come from PATINA_SMTP_USERNAME/PASSWORD."""
+
+    smtp_url: str | None = None
+    email_from: str = "patina@localhost"
+    email_to: tuple[str, ...] = ()
+    escalate_to: tuple[str, ...] = ()
+    webhook_url: str | None = None
+    mqtt_alerts: bool = True
+    dashboard_url: str = "http://127.0.0.1:8501"
+    smtp_username: str | None = field(default=None, repr=False)
+    smtp_password: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class MuseumConfig:
     museum: MuseumInfo
     mqtt: MqttConfig
@@ -148,6 +191,8 @@ class MuseumConfig:
     sites: tuple[Site, ...]
     cases: tuple[Case, ...]
     collector: CollectorConfig
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -242,7 +287,8 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
     """Validate an already-parsed TOML mapping into a :class:`MuseumConfig`."""
     env = os.environ if environ is None else environ
     r = _Reader(origin)
-    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases", "collector"})
+    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases", "collector",
+                             "alerts", "notify"})
 
     m = r.table(top.get("museum", {}), "museum", {"name", "timezone", "language"})
     timezone = r.string(m, "timezone", "museum", default="UTC")
@@ -357,7 +403,75 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
 
     return MuseumConfig(museum=museum, mqtt=mqtt, influxdb=influxdb, sources=tuple(sources),
                         sites=tuple(sites), cases=tuple(cases),
-                        collector=CollectorConfig(spool_path=spool_path), path=path)
+                        collector=CollectorConfig(spool_path=spool_path),
+                        alerts=_alerts(r, top.get("alerts", {}), [c.id for c in cases]),
+                        notify=_notify(r, top.get("notify", {}), env), path=path)
+
+
+def _duration(r: _Reader, table: Mapping[str, Any], key: str, path: str, default: float) -> float:
+    if key not in table:
+        return default
+    try:
+        return parse_duration_s(table[key])
+    except ValueError as error:
+        raise r.fail(f"{path}.{key}", str(error)) from None
+
+
+def _number_value(r: _Reader, table: Mapping[str, Any], key: str, path: str,
+                  default: float | None) -> float | None:
+    value = table.get(key, default)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise r.fail(f"{path}.{key}", f"expected a number, got {value!r}")
+    return None if value is None else float(value)
+
+
+def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
+    a = r.table(raw, "alerts", {"min_duration", "sensor_silent_after", "repeat_after", "escalate_after",
+                                "hysteresis_pct", "battery_low_pct", "condensation_margin_k", "rules"})
+    defaults = AlertsConfig()
+    rules = []
+    for n, raw_rule in enumerate(r.array_of_tables(a, "rules", "alerts.")):
+        key = f"alerts.rules[{n}]"
+        rule = r.table(raw_rule, key, {"case", "rh_max_pct", "rh_min_pct", "min_duration"})
+        case = r.string(rule, "case", key)
+        if case not in case_ids:
+            raise r.fail(f"{key}.case", f"unknown case {case!r}")
+        rules.append(CaseRule(case=case, rh_max_pct=_number_value(r, rule, "rh_max_pct", key, None),
+                              rh_min_pct=_number_value(r, rule, "rh_min_pct", key, None),
+                              min_duration_s=_duration(r, rule, "min_duration", key, -1.0)
+                              if "min_duration" in rule else None))
+    return AlertsConfig(
+        min_duration_s=_duration(r, a, "min_duration", "alerts", defaults.min_duration_s),
+        sensor_silent_after_s=_duration(r, a, "sensor_silent_after", "alerts",
+                                        defaults.sensor_silent_after_s),
+        repeat_after_s=_duration(r, a, "repeat_after", "alerts", defaults.repeat_after_s),
+        escalate_after_s=_duration(r, a, "escalate_after", "alerts", defaults.escalate_after_s),
+        hysteresis_pct=_number_value(r, a, "hysteresis_pct", "alerts", defaults.hysteresis_pct) or 0.0,
+        battery_low_pct=_number_value(r, a, "battery_low_pct", "alerts", defaults.battery_low_pct) or 0.0,
+        condensation_margin_k=_number_value(r, a, "condensation_margin_k", "alerts",
+                                            defaults.condensation_margin_k) or 0.0,
+        rules=tuple(rules))
+
+
+def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
+    n = r.table(raw, "notify", {"email", "webhook", "mqtt", "dashboard_url"})
+    email = r.table(n.get("email", {}), "notify.email", {"smtp_url", "from", "to", "escalate_to"})
+    webhook = r.table(n.get("webhook", {}), "notify.webhook", {"url"})
+    mqtt_alerts = r.table(n.get("mqtt", {}), "notify.mqtt", {"enabled"})
+    smtp_url = r.string(email, "smtp_url", "notify.email", default="") or None
+    if smtp_url:
+        _check_url(r, "notify.email.smtp_url", smtp_url, ("smtp", "smtps"))
+    webhook_url = r.string(webhook, "url", "notify.webhook", default="") or None
+    if webhook_url:
+        _check_url(r, "notify.webhook.url", webhook_url, ("http", "https"))
+    return NotifyConfig(
+        smtp_url=smtp_url, email_from=r.string(email, "from", "notify.email", default="patina@localhost"),
+        email_to=r.string_list(email, "to", "notify.email"),
+        escalate_to=r.string_list(email, "escalate_to", "notify.email"),
+        webhook_url=webhook_url, mqtt_alerts=bool(mqtt_alerts.get("enabled", True)),
+        dashboard_url=r.string(n, "dashboard_url", "notify", default="http://127.0.0.1:8501"),
+        smtp_username=env.get("PATINA_SMTP_USERNAME") or None,
+        smtp_password=env.get("PATINA_SMTP_PASSWORD") or None)
 
 
 def _no_duplicates(r: _Reader, key: str, ids: list[str]) -> None:

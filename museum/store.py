@@ -17,7 +17,7 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import CLIMATE, COLLECTOR_STATS
+from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS
 
 
 class StoreError(RuntimeError):
@@ -152,6 +152,26 @@ class InfluxStore:
         data = self.frame(f"SELECT * FROM {quote_identifier(COLLECTOR_STATS)} WHERE time > now() - 7d "
                           "GROUP BY instance ORDER BY time DESC LIMIT 1")
         return data.drop(columns=[c for c in data.columns if c.startswith("instance_")], errors="ignore")
+
+    def alert_events(self, alert_id: str | None = None,
+                     within: timedelta = timedelta(days=365)) -> pd.DataFrame:
+        """The alert log, oldest first: time, site, case_id, alert_id, rule, severity, state,
+        rule_key, message, value, threshold, user, note."""
+        where = f"WHERE time > now() - {int(within.total_seconds())}s"
+        if alert_id is not None:
+            where += f" AND alert_id = {quote_literal(alert_id)}"
+        data = self.frame(f"SELECT * FROM {quote_identifier(ALERT_EVENTS)} {where}")
+        return data.sort_values("time", kind="stable", ignore_index=True) if not data.empty else data
+
+    def alerts(self, within: timedelta = timedelta(days=365)) -> pd.DataFrame:
+        """One row per alert: its latest event (its state), with ``opened`` (the time of its
+        first event). Open alerts are those whose state is not ``resolved``."""
+        events = self.alert_events(within=within)
+        if events.empty:
+            return events
+        opened = events.groupby("alert_id")["time"].min().rename("opened")
+        latest = events.groupby("alert_id").tail(1).set_index("alert_id")
+        return latest.join(opened).reset_index().sort_values("opened", ascending=False, ignore_index=True)
 
     def count_climate(self) -> int:
         """How many climate points carry an RH value."""

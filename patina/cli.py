@@ -159,6 +159,74 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
 
 
 @main.group()
+def alerts() -> None:
+    """Alerts: list them, acknowledge one."""
+
+
+@alerts.command("list")
+@config_option
+@click.option("--open", "only_open", is_flag=True, help="Only alerts not yet resolved.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list, newest first.")
+def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
+    """Alerts of the last year, newest first, with their current state."""
+    from museum.store import InfluxStore, StoreError
+
+    config = _load(config_path)
+    try:
+        table = InfluxStore.from_config(config.influxdb, timeout_s=10).alerts()
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    rows = [] if table.empty else table.to_dict("records")
+    if only_open:
+        rows = [row for row in rows if row["state"] != "resolved"]
+    records = [{"alert_id": r["alert_id"], "state": r["state"], "case_id": r["case_id"], "site": r["site"],
+                "rule": r["rule"], "severity": r["severity"], "opened": r["opened"].isoformat(),
+                "updated": r["time"].isoformat(), "value": r.get("value"), "threshold": r.get("threshold"),
+                "user": r.get("user") or "", "note": r.get("note") or ""} for r in rows]
+    if as_json:
+        click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
+        return
+    if not records:
+        click.echo("no alerts" if not only_open else "no open alerts")
+    for r in records:
+        acknowledged = f"  by {r['user']}: {r['note']}" if r["user"] else ""
+        click.echo(f"{r['alert_id']}  {r['state']:<13} {r['severity']:<8} case {r['case_id']}  "
+                   f"{r['rule']}  opened {r['opened']}{acknowledged}")
+
+
+@alerts.command("ack")
+@config_option
+@click.argument("alert_id")
+@click.option("--user", required=True, help="Who acknowledges.")
+@click.option("--note", required=True, help="Why, or what was done.")
+def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
+    """Acknowledge an open alert: repeats and escalation stop; the log keeps who, when, why."""
+    import time as clock
+
+    from museum.schema import alert_event_line
+    from museum.store import InfluxStore, StoreError
+
+    config = _load(config_path)
+    store = InfluxStore.from_config(config.influxdb, timeout_s=10)
+    try:
+        events = store.alert_events(alert_id)
+        if events.empty:
+            open_ids = [] if (table := store.alerts()).empty else list(
+                table[table["state"] != "resolved"]["alert_id"])
+            raise click.ClickException(f"no alert {alert_id!r}; open alerts: {', '.join(open_ids) or 'none'}")
+        last = events.iloc[-1]
+        if last["state"] == "resolved":
+            raise click.ClickException(f"alert {alert_id!r} is already resolved")
+        store.write_lines([alert_event_line(
+            clock.time_ns(), site=last["site"], case_id=last["case_id"], alert_id=alert_id, rule=last["rule"],
+            rule_key=last.get("rule_key") or last["rule"], severity=last["severity"], state="acknowledged",
+            user=user, note=note)])
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"acknowledged {alert_id} as {user}")
+
+
+@main.group()
 def quarantine() -> None:
     """Messages that could not become readings, kept with their reason."""
 

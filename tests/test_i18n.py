@@ -8,6 +8,8 @@ import string
 import pytest
 
 from analysis.materials import MATERIAL_NAMES
+from analysis.risk import DRIVERS, LEVELS
+from collector.alerts import RULES
 from museum.i18n import LANGUAGES, Translator, catalog
 from tests.conftest import REPO_DIR
 
@@ -15,7 +17,12 @@ from tests.conftest import REPO_DIR
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
 DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y")}
                 | {f"material.{name}" for name in MATERIAL_NAMES}
-                | {"age.seconds", "age.minutes", "age.hours", "age.days"})
+                | {"age.seconds", "age.minutes", "age.hours", "age.days"}
+                | {f"rule.{rule}" for rule in RULES} | {f"advice.{rule}" for rule in RULES}
+                | {f"alert.body.value.{rule}" for rule in RULES}
+                | {f"alert.subject.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
+                | {f"level.{level}" for level in LEVELS} | {f"driver.{driver}" for driver in DRIVERS}
+                | {f"rating.{rating}" for rating in ("good", "ok", "risk")})
 
 
 def keys_used_in_code() -> set[str]:

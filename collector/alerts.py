@@ -1,0 +1,407 @@
+"""The alert engine: rules with minimum duration and hysteresis, a lifecycle kept as an
+append-only event log, repeats and escalation.
+
+The engine is plain logic driven by explicit times, so tests can step it; the collector
+feeds it readings (:meth:`AlertEngine.observe`) and calls :meth:`AlertEngine.evaluate`
+every second, which is what notices a sensor that has gone silent even when no message
+ever arrives again.
+
+Rules (``RULES``), for each case:
+
+``rh_high`` / ``rh_low``
+    The highest (lowest) RH among the case's sensors beyond the case limit. Default limits
+    come from the artefacts' materials: the lowest ``rh_risk_pct`` of any material in the
+    case, and the highest too-dry limit of any organic part; ``[[alerts.rules]]`` can set
+    them per case. Opens after ``min_duration``; resolves only once RH is back by
+    ``hysteresis_pct``, so RH wandering around the limit does not flap.
+``condensation``
+    Dew-point margin below ``condensation_margin_k`` (SCIENCE.md §1); resolves 1 K above.
+``artefact_risk``
+    An artefact's level (:func:`analysis.risk.assess` over the last 24 h) is risk or
+    critical.
+``sensor_silent``
+    No reading from a sensor for ``sensor_silent_after``.
+``battery_low``
+    A sensor's battery below ``battery_low_pct``; resolves 5 % above.
+
+Lifecycle, per (case, rule): ``opened`` → ``notified`` → ``acknowledged`` (user, note) →
+``resolved``. One open alert per (case, rule) at a time; a repeat notification after
+``repeat_after`` while open and not acknowledged; escalation to the second list after
+``escalate_after`` if not acknowledged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis.materials import profile
+from analysis.psychrometrics import dew_point
+from analysis.risk import assess, source_of
+from museum.config import Case, MuseumConfig
+
+log = logging.getLogger("patina.alerts")
+
+RULES = ("rh_high", "rh_low", "condensation", "artefact_risk", "sensor_silent", "battery_low")
+#: Readings kept per case for the risk assessment.
+RISK_WINDOW_S = 24 * 3600
+#: Risk points are written at most this often per artefact (and at once on a level change).
+RISK_EVERY_S = 60.0
+
+
+@dataclass(frozen=True)
+class CaseLimits:
+    rh_max_pct: float | None
+    rh_max_source: str
+    rh_min_pct: float | None
+    rh_min_source: str
+    min_duration_s: float
+
+
+def case_limits(config: MuseumConfig, case: Case) -> CaseLimits:
+    """The RH limits a case alerts on: its own rule, else the most demanding material."""
+    materials = sorted({m for artefact in case.artefacts for m in artefact.materials})
+    profiles = [profile(m) for m in materials]
+    rule = config.alerts.rule_for(case.id)
+    rh_max, max_source, rh_min, min_source = None, "", None, ""
+    if profiles:
+        strictest = min(profiles, key=lambda p: p.rh_risk_pct)
+        rh_max = strictest.rh_risk_pct
+        max_source = f"{strictest.name}: {strictest.sources.get('rh_risk_pct', '')}"
+        organic = [p for p in profiles if p.rh_too_dry_pct is not None]
+        if organic:
+            driest = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0)
+            rh_min = driest.rh_too_dry_pct
+            min_source = f"{driest.name}: {driest.sources.get('rh_too_dry_pct', '')}"
+    if rule and rule.rh_max_pct is not None:
+        rh_max, max_source = rule.rh_max_pct, "museum rule (config)"
+    if rule and rule.rh_min_pct is not None:
+        rh_min, min_source = rule.rh_min_pct, "museum rule (config)"
+    duration = config.alerts.min_duration_s
+    if rule and rule.min_duration_s is not None:
+        duration = rule.min_duration_s
+    return CaseLimits(rh_max, max_source, rh_min, min_source, duration)
+
+
+@dataclass
+class AlertEvent:
+    """One line of the alert log (measurement ``alert_events``)."""
+
+    time_s: float
+    site: str
+    case_id: str
+    alert_id: str
+    rule: str
+    severity: str
+    state: str
+    message: str = ""
+    value: float | None = None
+    threshold: float | None = None
+    user: str = ""
+    note: str = ""
+    #: The rule and, for sensor rules, the sensor ("sensor_silent:s1").
+    rule_key: str = ""
+
+
+@dataclass(frozen=True)
+class RiskPoint:
+    """An artefact's assessed risk at a moment, for the ``risk`` measurement."""
+
+    time_s: float
+    site: str
+    case_id: str
+    artefact_id: str
+    material: str
+    score: float
+    level: int
+    driver: str
+    components: dict[str, float]
+
+
+@dataclass
+class Notification:
+    """What the notifiers send: an alert that opened, repeats, escalates or resolved."""
+
+    kind: str  # opened, repeat, escalated, resolved
+    alert_id: str
+    case: Case
+    rule: str
+    subject_key: str
+    severity: str
+    value: float | None
+    threshold: float | None
+    source: str
+    since_s: float
+    detail: str = ""
+    escalate: bool = False
+
+
+@dataclass
+class _Condition:
+    active_since: float | None = None
+    alert_id: str | None = None
+    opened_s: float = 0.0
+    last_notified_s: float = 0.0
+    acknowledged: bool = False
+    escalated: bool = False
+    severity: str = "warning"
+    value: float | None = None
+    threshold: float | None = None
+    source: str = ""
+    detail: str = ""
+
+
+@dataclass
+class _CaseState:
+    latest: dict[str, tuple[float, float | None, float | None, float | None]] = field(default_factory=dict)
+    history: deque[tuple[float, float, float]] = field(default_factory=deque)
+    last_risk_s: dict[str, float] = field(default_factory=dict)
+    last_level: dict[str, str] = field(default_factory=dict)
+
+
+class AlertEngine:
+    """Rules and lifecycle for every case of a config. ``write_event`` stores events (the
+    collector spools them for InfluxDB); ``notify`` queues notifications; ``write_risk``
+    stores risk points."""
+
+    def __init__(self, config: MuseumConfig, write_event: Callable[[AlertEvent], None],
+                 notify: Callable[[Notification], None],
+                 write_risk: Callable[[RiskPoint], None] | None = None, now_s: float = 0.0) -> None:
+        self.config = config
+        self.write_event = write_event
+        self.notify = notify
+        self.write_risk = write_risk or (lambda point: None)
+        self.cases = {case.id: case for case in config.cases}
+        self.limits = {case.id: case_limits(config, case) for case in config.cases}
+        self.sensor_case = {s: case.id for case in config.cases for s in case.sensors}
+        self.last_seen: dict[str, float] = {s: now_s for s in self.sensor_case}
+        self.conditions: dict[tuple[str, str], _Condition] = {}
+        self.states = {case.id: _CaseState() for case in config.cases}
+
+    # --- state across restarts ------------------------------------------------------------
+    def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
+        """Open alerts from the event log (latest event of each alert not resolved) and each
+        sensor's last reading, so a restart neither reopens nor forgets."""
+        for alert in open_alerts:
+            key = (alert["case_id"], alert["rule_key"])
+            self.conditions[key] = _Condition(
+                active_since=alert["opened_s"], alert_id=alert["alert_id"], opened_s=alert["opened_s"],
+                last_notified_s=alert["time_s"], acknowledged=alert["state"] == "acknowledged",
+                severity=alert.get("severity", "warning"))
+        for sensor, seen in last_seen.items():
+            if sensor in self.last_seen:
+                self.last_seen[sensor] = max(self.last_seen[sensor], seen) if seen else self.last_seen[sensor]
+
+    def acknowledged(self, alert_id: str) -> None:
+        """An acknowledgement was recorded (by `patina alerts ack` or the dashboard)."""
+        for condition in self.conditions.values():
+            if condition.alert_id == alert_id:
+                condition.acknowledged = True
+
+    def open_alerts(self) -> list[tuple[str, str, _Condition]]:
+        return [(case, rule, c) for (case, rule), c in self.conditions.items() if c.alert_id]
+
+    # --- readings -----------------------------------------------------------------------------
+    def observe(self, case_id: str, sensor_id: str, time_s: float, temperature_c: float | None,
+                rh_pct: float | None, battery_pct: float | None, now_s: float) -> None:
+        if case_id not in self.cases:
+            return
+        self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
+        state = self.states[case_id]
+        previous = state.latest.get(sensor_id)
+        if previous is not None and previous[0] > time_s:
+            return  # an old reading (replay, redelivery) does not change the present
+        state.latest[sensor_id] = (time_s, temperature_c, rh_pct, battery_pct)
+        if temperature_c is not None and rh_pct is not None:
+            state.history.append((time_s, temperature_c, rh_pct))
+            while state.history and state.history[0][0] < time_s - RISK_WINDOW_S:
+                state.history.popleft()
+        self._evaluate_case(case_id, now_s)
+
+    def evaluate(self, now_s: float) -> None:
+        """Silence, durations, repeats and escalations; call every second or so."""
+        for sensor, case_id in self.sensor_case.items():
+            silent_for = now_s - self.last_seen.get(sensor, now_s)
+            self._condition(case_id, f"sensor_silent:{sensor}", "sensor_silent",
+                            active=silent_for >= self.config.alerts.sensor_silent_after_s,
+                            clear=silent_for < self.config.alerts.sensor_silent_after_s,
+                            now_s=now_s, min_duration_s=0.0, value=silent_for / 60.0,
+                            threshold=self.config.alerts.sensor_silent_after_s / 60.0,
+                            source="alerts.sensor_silent_after", detail=sensor)
+        for case_id in self.cases:
+            self._evaluate_case(case_id, now_s)
+        self._follow_up(now_s)
+
+    # --- rules ---------------------------------------------------------------------------------
+    def _evaluate_case(self, case_id: str, now_s: float) -> None:
+        state, limits, alerts = self.states[case_id], self.limits[case_id], self.config.alerts
+        fresh = [v for v in state.latest.values() if now_s - v[0] < alerts.sensor_silent_after_s]
+        rh_values = [v[2] for v in fresh if v[2] is not None]
+        if rh_values and limits.rh_max_pct is not None:
+            rh = max(rh_values)
+            self._condition(case_id, "rh_high", "rh_high", active=rh > limits.rh_max_pct,
+                            clear=rh <= limits.rh_max_pct - alerts.hysteresis_pct, now_s=now_s,
+                            min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_max_pct,
+                            source=limits.rh_max_source)
+        if rh_values and limits.rh_min_pct is not None:
+            rh = min(rh_values)
+            self._condition(case_id, "rh_low", "rh_low", active=rh < limits.rh_min_pct,
+                            clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct, now_s=now_s,
+                            min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_min_pct,
+                            source=limits.rh_min_source)
+        margins = [v[1] - float(dew_point(v[1], v[2])) for v in fresh
+                   if v[1] is not None and v[2] is not None and v[2] > 0]
+        if margins:
+            margin = min(margins)
+            self._condition(case_id, "condensation", "condensation",
+                            active=margin < alerts.condensation_margin_k,
+                            clear=margin >= alerts.condensation_margin_k + 1.0, now_s=now_s,
+                            min_duration_s=limits.min_duration_s, value=margin,
+                            threshold=alerts.condensation_margin_k,
+                            source="SCIENCE.md §1: dew-point margin under about 3 K")
+        for sensor, (_, _, _, battery) in state.latest.items():
+            if battery is not None:
+                self._condition(case_id, f"battery_low:{sensor}", "battery_low",
+                                active=battery < alerts.battery_low_pct,
+                                clear=battery >= alerts.battery_low_pct + 5.0, now_s=now_s,
+                                min_duration_s=0.0, value=battery, threshold=alerts.battery_low_pct,
+                                source="alerts.battery_low_pct", detail=sensor)
+        self._assess_artefacts(case_id, now_s)
+
+    def _assess_artefacts(self, case_id: str, now_s: float) -> None:
+        state, case = self.states[case_id], self.cases[case_id]
+        if not state.history or not case.artefacts:
+            return
+        due = [a for a in case.artefacts if now_s - state.last_risk_s.get(a.id, -1e18) >= RISK_EVERY_S]
+        latest_t, latest_rh = state.history[-1][1], state.history[-1][2]
+        changed = []
+        for artefact in case.artefacts:
+            level_now = self._quick_level(artefact.materials, latest_t, latest_rh)
+            if level_now != state.last_level.get(artefact.id):
+                changed.append(artefact)
+        todo = {a.id: a for a in due + changed}.values()
+        if not todo:
+            return
+        history = np.array(state.history)
+        frame = pd.DataFrame({"temperature_c": history[:, 1], "rh_pct": history[:, 2]},
+                             index=pd.to_datetime(history[:, 0], unit="s", utc=True))
+        frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+        worst: tuple[int, Any, Any] | None = None
+        for artefact in todo:
+            result = assess(frame, artefact.materials)
+            row = result.timeline.iloc[-1]
+            level = str(row["level"])
+            state.last_risk_s[artefact.id] = now_s
+            state.last_level[artefact.id] = level
+            self.write_risk(RiskPoint(
+                time_s=frame.index[-1].timestamp(), site=case.site, case_id=case.id,
+                artefact_id=artefact.id, material=str(row["material"]), score=float(row["score"]),
+                level=["good", "watch", "risk", "critical"].index(level), driver=str(row["driver"]),
+                components={f"component_{c}": float(row[c]) for c in row.index
+                            if c not in ("score", "level", "driver", "material")}))
+            rank = ["good", "watch", "risk", "critical"].index(level)
+            if worst is None or rank > worst[0]:
+                worst = (rank, artefact, row)
+        for artefact in case.artefacts:
+            if artefact.id not in state.last_level:
+                return
+        rank = max(["good", "watch", "risk", "critical"].index(level) for level in state.last_level.values())
+        if worst is not None:
+            _, artefact, row = worst
+            self._condition(case_id, "artefact_risk", "artefact_risk", active=rank >= 2, clear=rank < 2,
+                            now_s=now_s, min_duration_s=self.limits[case_id].min_duration_s,
+                            value=float(row["score"]), threshold=50.0,
+                            source=source_of(profile(str(row["material"])), str(row["driver"]),
+                                             str(row["level"])),
+                            detail=f"{artefact.id} {artefact.name}",
+                            severity="critical" if rank == 3 else "warning")
+
+    @staticmethod
+    def _quick_level(materials: tuple[str, ...], temperature_c: float, rh_pct: float) -> str:
+        ranks = []
+        for name in materials:
+            p = profile(name)
+            edges = [p.rh_safe_pct, p.rh_risk_pct, p.rh_critical_pct]
+            ranks.append(sum(rh_pct >= edge for edge in edges))
+        return ["good", "watch", "risk", "critical"][max(ranks)]
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def _condition(self, case_id: str, key: str, rule: str, *, active: bool, clear: bool, now_s: float,
+                   min_duration_s: float, value: float | None, threshold: float | None, source: str,
+                   detail: str = "", severity: str = "warning") -> None:
+        condition = self.conditions.setdefault((case_id, key), _Condition())
+        condition.value, condition.threshold, condition.source = value, threshold, source
+        condition.detail = detail or condition.detail
+        if active:
+            if condition.active_since is None:
+                condition.active_since = now_s
+            if condition.alert_id is None and now_s - condition.active_since >= min_duration_s:
+                self._open(case_id, key, rule, condition, now_s, severity)
+            elif condition.alert_id and severity == "critical" and condition.severity != "critical":
+                condition.severity = "critical"
+        elif clear:
+            condition.active_since = None
+            if condition.alert_id is not None:
+                self._resolve(case_id, key, rule, condition, now_s)
+
+    def _event(self, case_id: str, condition: _Condition, rule: str, state: str, time_s: float,
+               message: str = "") -> None:
+        assert condition.alert_id is not None
+        key = next((k for (c, k), cond in self.conditions.items()
+                    if cond is condition and c == case_id), rule)
+        self.write_event(AlertEvent(time_s=time_s, site=self.cases[case_id].site, case_id=case_id,
+                                    alert_id=condition.alert_id, rule=rule, severity=condition.severity,
+                                    state=state, message=message, value=condition.value,
+                                    threshold=condition.threshold, rule_key=key))
+
+    def _notification(self, kind: str, case_id: str, rule: str, condition: _Condition,
+                      escalate: bool = False) -> Notification:
+        assert condition.alert_id is not None
+        return Notification(kind=kind, alert_id=condition.alert_id, case=self.cases[case_id], rule=rule,
+                            subject_key=f"rule.{rule}", severity=condition.severity, value=condition.value,
+                            threshold=condition.threshold, source=condition.source,
+                            since_s=condition.opened_s, detail=condition.detail, escalate=escalate)
+
+    def _open(self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float,
+              severity: str) -> None:
+        stamp = datetime.fromtimestamp(now_s, UTC).strftime("%Y%m%dT%H%M%SZ")
+        condition.alert_id = f"{case_id}.{key.replace(':', '.')}.{stamp}"
+        condition.opened_s = now_s
+        condition.severity = severity
+        condition.acknowledged = False
+        condition.escalated = False
+        condition.last_notified_s = now_s
+        log.warning("alert %s opened: %s = %s (limit %s)", condition.alert_id, rule, condition.value,
+                    condition.threshold)
+        self._event(case_id, condition, rule, "opened", now_s, condition.detail)
+        self.notify(self._notification("opened", case_id, rule, condition))
+
+    def _resolve(self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float) -> None:
+        log.info("alert %s resolved", condition.alert_id)
+        self._event(case_id, condition, rule, "resolved", now_s)
+        self.notify(self._notification("resolved", case_id, rule, condition))
+        condition.alert_id = None
+        condition.acknowledged = False
+
+    def _follow_up(self, now_s: float) -> None:
+        alerts = self.config.alerts
+        for (case_id, key), condition in self.conditions.items():
+            if condition.alert_id is None or condition.acknowledged:
+                continue
+            rule = key.split(":", 1)[0]
+            if not condition.escalated and now_s - condition.opened_s >= alerts.escalate_after_s:
+                condition.escalated = True
+                condition.last_notified_s = now_s
+                self._event(case_id, condition, rule, "escalated", now_s)
+                self.notify(self._notification("escalated", case_id, rule, condition, escalate=True))
+            elif now_s - condition.last_notified_s >= alerts.repeat_after_s:
+                condition.last_notified_s = now_s
+                self.notify(self._notification("repeat", case_id, rule, condition,
+                                               escalate=condition.escalated))
