@@ -371,7 +371,8 @@ class AlertEngine:
 
     def _open(self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float,
               severity: str) -> None:
-        stamp = datetime.fromtimestamp(now_s, UTC).strftime("%Y%m%dT%H%M%SZ")
+        # Milliseconds: an alert that resolves and opens again within a second gets a new id.
+        stamp = datetime.fromtimestamp(now_s, UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
         condition.alert_id = f"{case_id}.{key.replace(':', '.')}.{stamp}"
         condition.opened_s = now_s
         condition.severity = severity
