@@ -63,6 +63,9 @@ class CaseLimits:
     rh_min_pct: float | None
     rh_min_source: str
     min_duration_s: float
+    #: The materials the limits come from ("" for a museum rule).
+    rh_max_material: str = ""
+    rh_min_material: str = ""
 
 
 def case_limits(config: MuseumConfig, case: Case) -> CaseLimits:
@@ -70,24 +73,24 @@ def case_limits(config: MuseumConfig, case: Case) -> CaseLimits:
     materials = sorted({m for artefact in case.artefacts for m in artefact.materials})
     profiles = [profile(m) for m in materials]
     rule = config.alerts.rule_for(case.id)
-    rh_max, max_source, rh_min, min_source = None, "", None, ""
+    rh_max, max_source, rh_min, min_source, max_material, min_material = None, "", None, "", "", ""
     if profiles:
         strictest = min(profiles, key=lambda p: p.rh_risk_pct)
-        rh_max = strictest.rh_risk_pct
-        max_source = f"{strictest.name}: {strictest.sources.get('rh_risk_pct', '')}"
+        rh_max, max_material = strictest.rh_risk_pct, strictest.name
+        max_source = strictest.sources.get("rh_risk_pct", "")
         organic = [p for p in profiles if p.rh_too_dry_pct is not None]
         if organic:
             driest = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0)
-            rh_min = driest.rh_too_dry_pct
-            min_source = f"{driest.name}: {driest.sources.get('rh_too_dry_pct', '')}"
+            rh_min, min_material = driest.rh_too_dry_pct, driest.name
+            min_source = driest.sources.get("rh_too_dry_pct", "")
     if rule and rule.rh_max_pct is not None:
-        rh_max, max_source = rule.rh_max_pct, "museum rule (config)"
+        rh_max, max_source, max_material = rule.rh_max_pct, "museum rule (config)", ""
     if rule and rule.rh_min_pct is not None:
-        rh_min, min_source = rule.rh_min_pct, "museum rule (config)"
+        rh_min, min_source, min_material = rule.rh_min_pct, "museum rule (config)", ""
     duration = config.alerts.min_duration_s
     if rule and rule.min_duration_s is not None:
         duration = rule.min_duration_s
-    return CaseLimits(rh_max, max_source, rh_min, min_source, duration)
+    return CaseLimits(rh_max, max_source, rh_min, min_source, duration, max_material, min_material)
 
 
 @dataclass
@@ -141,6 +144,8 @@ class Notification:
     since_s: float
     detail: str = ""
     escalate: bool = False
+    #: The material whose limit it is, when there is one.
+    material: str = ""
 
 
 @dataclass
@@ -156,6 +161,7 @@ class _Condition:
     threshold: float | None = None
     source: str = ""
     detail: str = ""
+    material: str = ""
 
 
 @dataclass
@@ -249,13 +255,13 @@ class AlertEngine:
             self._condition(case_id, "rh_high", "rh_high", active=rh > limits.rh_max_pct,
                             clear=rh <= limits.rh_max_pct - alerts.hysteresis_pct, now_s=now_s,
                             min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_max_pct,
-                            source=limits.rh_max_source)
+                            source=limits.rh_max_source, material=limits.rh_max_material)
         if rh_values and limits.rh_min_pct is not None:
             rh = min(rh_values)
             self._condition(case_id, "rh_low", "rh_low", active=rh < limits.rh_min_pct,
                             clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct, now_s=now_s,
                             min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_min_pct,
-                            source=limits.rh_min_source)
+                            source=limits.rh_min_source, material=limits.rh_min_material)
         margins = [v[1] - float(dew_point(v[1], v[2])) for v in fresh
                    if v[1] is not None and v[2] is not None and v[2] > 0]
         if margins:
@@ -320,7 +326,7 @@ class AlertEngine:
                             value=float(row["score"]), threshold=50.0,
                             source=source_of(profile(str(row["material"])), str(row["driver"]),
                                              str(row["level"])),
-                            detail=f"{artefact.id} {artefact.name}",
+                            detail=f"{artefact.id} {artefact.name}", material=str(row["material"]),
                             severity="critical" if rank == 3 else "warning")
 
     @staticmethod
@@ -335,9 +341,10 @@ class AlertEngine:
     # --- lifecycle -----------------------------------------------------------------------------
     def _condition(self, case_id: str, key: str, rule: str, *, active: bool, clear: bool, now_s: float,
                    min_duration_s: float, value: float | None, threshold: float | None, source: str,
-                   detail: str = "", severity: str = "warning") -> None:
+                   detail: str = "", severity: str = "warning", material: str = "") -> None:
         condition = self.conditions.setdefault((case_id, key), _Condition())
         condition.value, condition.threshold, condition.source = value, threshold, source
+        condition.material = material
         condition.detail = detail or condition.detail
         if active:
             if condition.active_since is None:
@@ -367,7 +374,8 @@ class AlertEngine:
         return Notification(kind=kind, alert_id=condition.alert_id, case=self.cases[case_id], rule=rule,
                             subject_key=f"rule.{rule}", severity=condition.severity, value=condition.value,
                             threshold=condition.threshold, source=condition.source,
-                            since_s=condition.opened_s, detail=condition.detail, escalate=escalate)
+                            since_s=condition.opened_s, detail=condition.detail, escalate=escalate,
+                            material=condition.material)
 
     def _open(self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float,
               severity: str) -> None:

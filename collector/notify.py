@@ -45,7 +45,8 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
         t("alert.body.what", case=case.id, name=case.name, gallery=case.gallery, rule=rule),
         t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 1),
           threshold=t.number(notification.threshold, 1), detail=notification.detail),
-        t("alert.body.source", source=notification.source),
+        t("alert.body.source", source=f"{t.material(notification.material)} — {notification.source}"
+          if notification.material else notification.source),
         t("alert.body.artefacts", artefacts=artefacts),
         t("alert.body.check", advice=t(f"advice.{notification.rule}")),
         t("alert.body.since", since=t.moment(since, "medium"), timezone=config.museum.timezone),
@@ -63,8 +64,8 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
         "gallery": case.gallery,
         "artefacts": [{"id": a.id, "name": a.name, "materials": list(a.materials)} for a in case.artefacts],
         "value": notification.value, "threshold": notification.threshold, "source": notification.source,
-        "detail": notification.detail, "since": datetime.fromtimestamp(notification.since_s).astimezone(
-            config.zone).isoformat(),
+        "detail": notification.detail, "material": notification.material,
+        "since": datetime.fromtimestamp(notification.since_s, config.zone).isoformat(),
         "language": config.museum.language, "subject": subject, "message": body,
         "dashboard_url": f"{config.notify.dashboard_url}/case?case={case.id}",
     }

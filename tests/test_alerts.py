@@ -77,7 +77,8 @@ def test_default_limits_come_from_the_most_demanding_material(
     config = make_config()
     iron = case_limits(config, config.case("C1"))
     assert (iron.rh_max_pct, iron.rh_min_pct) == (25.0, None)
-    assert iron.rh_max_source.startswith("archaeological_iron: Watkinson & Lewis 2005")
+    assert iron.rh_max_material == "archaeological_iron"
+    assert iron.rh_max_source.startswith("Watkinson & Lewis 2005")
     rifles = case_limits(config, config.case("C2"))
     assert (rifles.rh_max_pct, rifles.rh_min_pct) == (50.0, 25.0)
 
