@@ -52,6 +52,34 @@ def case_series(influx: InfluxConfig, case_id: str, start: datetime, end: dateti
     return data
 
 
+#: Longer ranges are exported at the charts' resolution, not raw, from the dashboard.
+RAW_EXPORT_LIMIT = timedelta(days=31)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end: datetime) -> bytes:
+    """The same export as `patina export` (CSV and its datapackage.json), zipped for a
+    download button. Raw up to a month, at the charts' interval beyond."""
+    import io
+    import tempfile
+    import zipfile
+    from pathlib import Path
+
+    from museum.config import load_config
+    from museum.export import ExportRequest, export
+
+    config = load_config(config_path)
+    every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
+    with tempfile.TemporaryDirectory() as folder:
+        result = export(config, ExportRequest(start=start, end=end, case_ids=case_ids, every=every),
+                        Path(folder) / "climate.csv")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in result.files:
+                archive.write(path, path.name)
+    return buffer.getvalue()
+
+
 @dataclass(frozen=True)
 class CaseStatus:
     """What the overview shows for one case, from its sensors' last readings."""

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -27,8 +28,10 @@ log = logging.getLogger("patina")
 
 
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _load(path: str) -> MuseumConfig:
@@ -41,17 +44,21 @@ def _load(path: str) -> MuseumConfig:
 class Duration(click.ParamType):
     name = "duration"
 
-    def convert(self, value: object, param: click.Parameter | None,
-                ctx: click.Context | None) -> float:
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> float:
         try:
             return parse_duration_s(value)  # type: ignore[arg-type]
         except ValueError as error:
             self.fail(str(error), param, ctx)
 
 
-config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                             default=str(EXAMPLE_CONFIG), show_default=True,
-                             help="The museum's config file (museum.toml).")
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=str(EXAMPLE_CONFIG),
+    show_default=True,
+    help="The museum's config file (museum.toml).",
+)
 
 
 def wait_for_signal() -> None:
@@ -87,25 +94,48 @@ def collect(config_path: str) -> None:
     finally:
         collector.stop()
         stats = collector.stats()
-        log.info("received %d, written %d, rejected %d %s", stats.received, stats.written,
-                 stats.rejected_total, dict(stats.rejected))
+        log.info(
+            "received %d, written %d, rejected %d %s",
+            stats.received,
+            stats.written,
+            stats.rejected_total,
+            dict(stats.rejected),
+        )
 
 
 @main.command()
 @config_option
-@click.option("--interval", type=Duration(), default="60s", show_default=True,
-              help="Simulated time between two readings of a sensor.")
-@click.option("--speed", type=float, default=1.0, show_default=True,
-              help="Simulated seconds per wall-clock second, while the simulated clock is "
-                   "behind real time.")
-@click.option("--duration", type=Duration(), default=None,
-              help="Simulated time to run (e.g. 1d); default: until stopped.")
-@click.option("--backfill", type=Duration(), default=None,
-              help="Start this far in the past (e.g. 1d). Default: the duration when --speed "
-                   "is above 1, so a compressed run ends at the present; otherwise now.")
+@click.option(
+    "--interval",
+    type=Duration(),
+    default="60s",
+    show_default=True,
+    help="Simulated time between two readings of a sensor.",
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Simulated seconds per wall-clock second, while the simulated clock is behind real time.",
+)
+@click.option(
+    "--duration",
+    type=Duration(),
+    default=None,
+    help="Simulated time to run (e.g. 1d); default: until stopped.",
+)
+@click.option(
+    "--backfill",
+    type=Duration(),
+    default=None,
+    help="Start this far in the past (e.g. 1d). Default: the duration when --speed "
+    "is above 1, so a compressed run ends at the present; otherwise now.",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
-def simulate(config_path: str, interval: float, speed: float, duration: float | None,
-             backfill: float | None, seed: int) -> None:
+def simulate(
+    config_path: str, interval: float, speed: float, duration: float | None, backfill: float | None, seed: int
+) -> None:
     """Publish simulated readings of every sensor in the config to the broker."""
     from sensors_sim.publisher import SimulationPlan, Simulator
 
@@ -116,27 +146,42 @@ def simulate(config_path: str, interval: float, speed: float, duration: float | 
     if backfill is None:
         backfill = duration if (duration and speed > 1) else 0.0
     # Whole seconds: readings of one sensor are then exactly one interval apart.
-    plan = SimulationPlan(start_epoch_s=float(int(time.time() - backfill)), interval_s=interval,
-                          speed=speed, duration_s=duration, seed=seed)
+    plan = SimulationPlan(
+        start_epoch_s=float(int(time.time() - backfill)),
+        interval_s=interval,
+        speed=speed,
+        duration_s=duration,
+        seed=seed,
+    )
     simulator = Simulator(_load(config_path), plan)
     signal.signal(signal.SIGTERM, lambda signum, frame: simulator.stop())
     signal.signal(signal.SIGINT, lambda signum, frame: simulator.stop())
-    log.info("simulating %d sensors every %g s of simulated time at %gx", len(simulator.sensors),
-             interval, speed)
+    log.info(
+        "simulating %d sensors every %g s of simulated time at %gx", len(simulator.sensors), interval, speed
+    )
     sent = simulator.run()
     log.info("published %d readings", sent)
 
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--material", "materials", multiple=True, type=click.Choice(MATERIAL_NAMES),
-              help="A material to assess (repeat for several).")
-@click.option("--timezone", "timezone_name", default="UTC", show_default=True,
-              help="IANA time zone of times written without an offset.")
+@click.option(
+    "--material",
+    "materials",
+    multiple=True,
+    type=click.Choice(MATERIAL_NAMES),
+    help="A material to assess (repeat for several).",
+)
+@click.option(
+    "--timezone",
+    "timezone_name",
+    default="UTC",
+    show_default=True,
+    help="IANA time zone of times written without an offset.",
+)
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
-def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language: str,
-            as_json: bool) -> None:
+def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language: str, as_json: bool) -> None:
     """Report on a logger export (CSV or XLSX): coverage, statistics, IPI ratings, time of
     wetness, EN 15757 band and the risk for each material."""
     from analysis.loggers import LoggerFileError
@@ -146,8 +191,9 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
     try:
         ZoneInfo(timezone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{timezone_name!r} is not an IANA time zone",
-                                 param_hint="--timezone") from None
+        raise click.BadParameter(
+            f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
+        ) from None
     try:
         report = analyse_file(file, list(materials), timezone_name)
     except (LoggerFileError, ValueError) as error:
@@ -156,6 +202,81 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(render_text(report, Translator(language), timezone_name))
+
+
+@main.command("export")
+@config_option
+@click.option("--start", required=True, help="ISO 8601; without an offset, in --timezone.")
+@click.option("--end", required=True, help="ISO 8601 (exclusive); without an offset, in --timezone.")
+@click.option("--case", "case_ids", multiple=True, help="A case id (repeat for several); default all.")
+@click.option("--gallery", "galleries", multiple=True, help="A gallery name (repeat for several).")
+@click.option("--site", default=None, help="Only this site.")
+@click.option(
+    "--every", type=Duration(), default=None, help="Resample: 15m, 1h, 1d … (mean, min, max, count)."
+)
+@click.option(
+    "--timezone", "timezone_name", default=None, help="Time zone of the output; default the museum's."
+)
+@click.option("--include", default="", help="Also export: risk, alerts (comma-separated).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv", show_default=True
+)
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+def export_command(
+    config_path: str,
+    start: str,
+    end: str,
+    case_ids: tuple[str, ...],
+    galleries: tuple[str, ...],
+    site: str | None,
+    every: float | None,
+    timezone_name: str | None,
+    include: str,
+    fmt: str,
+    out: Path,
+) -> None:
+    """Export the climate of cases for a period, raw or resampled, with its metadata (CSV with a
+    Frictionless data package, Parquet, or XLSX)."""
+    from datetime import timedelta
+
+    import pandas as pd
+    from tqdm import tqdm
+
+    from museum.export import ExportError, ExportRequest, chunk_count, export
+
+    config = _load(config_path)
+    zone = timezone_name or config.museum.timezone
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{zone!r} is not an IANA time zone", param_hint="--timezone") from None
+
+    def moment(text: str, name: str) -> datetime:
+        try:
+            stamp = pd.Timestamp(text)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=name) from None
+        return (stamp.tz_localize(zone) if stamp.tzinfo is None else stamp).to_pydatetime()
+
+    request = ExportRequest(
+        start=moment(start, "--start"),
+        end=moment(end, "--end"),
+        case_ids=case_ids,
+        galleries=galleries,
+        site=site,
+        every=timedelta(seconds=every) if every else None,
+        timezone=zone,
+        include=[x.strip() for x in include.split(",") if x.strip()],
+        format=fmt,
+    )
+    with tqdm(
+        total=chunk_count(request), unit="chunk", desc="export", disable=not sys.stderr.isatty()
+    ) as bar:
+        try:
+            result = export(config, request, out, progress=lambda done: bar.update(done - bar.n))
+        except ExportError as error:
+            raise click.ClickException(str(error)) from None
+    click.echo(f"{result.rows} rows → " + ", ".join(str(p) for p in result.files))
 
 
 @main.group()
@@ -179,10 +300,23 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
     rows = [] if table.empty else table.to_dict("records")
     if only_open:
         rows = [row for row in rows if row["state"] != "resolved"]
-    records = [{"alert_id": r["alert_id"], "state": r["state"], "case_id": r["case_id"], "site": r["site"],
-                "rule": r["rule"], "severity": r["severity"], "opened": r["opened"].isoformat(),
-                "updated": r["time"].isoformat(), "value": r.get("value"), "threshold": r.get("threshold"),
-                "user": r.get("user") or "", "note": r.get("note") or ""} for r in rows]
+    records = [
+        {
+            "alert_id": r["alert_id"],
+            "state": r["state"],
+            "case_id": r["case_id"],
+            "site": r["site"],
+            "rule": r["rule"],
+            "severity": r["severity"],
+            "opened": r["opened"].isoformat(),
+            "updated": r["time"].isoformat(),
+            "value": r.get("value"),
+            "threshold": r.get("threshold"),
+            "user": r.get("user") or "",
+            "note": r.get("note") or "",
+        }
+        for r in rows
+    ]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2, default=str))
         return
@@ -190,8 +324,10 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
         click.echo("no alerts" if not only_open else "no open alerts")
     for r in records:
         acknowledged = f"  by {r['user']}: {r['note']}" if r["user"] else ""
-        click.echo(f"{r['alert_id']}  {r['state']:<13} {r['severity']:<8} case {r['case_id']}  "
-                   f"{r['rule']}  opened {r['opened']}{acknowledged}")
+        click.echo(
+            f"{r['alert_id']}  {r['state']:<13} {r['severity']:<8} case {r['case_id']}  "
+            f"{r['rule']}  opened {r['opened']}{acknowledged}"
+        )
 
 
 @alerts.command("ack")
@@ -211,16 +347,31 @@ def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
     try:
         events = store.alert_events(alert_id)
         if events.empty:
-            open_ids = [] if (table := store.alerts()).empty else list(
-                table[table["state"] != "resolved"]["alert_id"])
+            open_ids = (
+                []
+                if (table := store.alerts()).empty
+                else list(table[table["state"] != "resolved"]["alert_id"])
+            )
             raise click.ClickException(f"no alert {alert_id!r}; open alerts: {', '.join(open_ids) or 'none'}")
         last = events.iloc[-1]
         if last["state"] == "resolved":
             raise click.ClickException(f"alert {alert_id!r} is already resolved")
-        store.write_lines([alert_event_line(
-            clock.time_ns(), site=last["site"], case_id=last["case_id"], alert_id=alert_id, rule=last["rule"],
-            rule_key=last.get("rule_key") or last["rule"], severity=last["severity"], state="acknowledged",
-            user=user, note=note)])
+        store.write_lines(
+            [
+                alert_event_line(
+                    clock.time_ns(),
+                    site=last["site"],
+                    case_id=last["case_id"],
+                    alert_id=alert_id,
+                    rule=last["rule"],
+                    rule_key=last.get("rule_key") or last["rule"],
+                    severity=last["severity"],
+                    state="acknowledged",
+                    user=user,
+                    note=note,
+                )
+            ]
+        )
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"acknowledged {alert_id} as {user}")
@@ -233,8 +384,12 @@ def quarantine() -> None:
 
 @quarantine.command("list")
 @config_option
-@click.option("--json", "as_json", is_flag=True,
-              help="One JSON list of {id, topic, reason, detail, received_at, payload_b64}.")
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="One JSON list of {id, topic, reason, detail, received_at, payload_b64}.",
+)
 @click.option("--limit", type=int, default=None, help="At most this many, oldest first.")
 def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
     """List quarantined messages."""
@@ -245,21 +400,31 @@ def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
 
     config = _load(config_path)
     spool = Spool(config.collector.spool_path)
-    records = [{
-        "id": r.id, "topic": r.topic, "reason": r.reason, "detail": r.detail,
-        "received_at": datetime.fromtimestamp(r.received_ns / 1e9, UTC).isoformat(),
-        "payload_b64": base64.b64encode(r.payload).decode("ascii"),
-    } for r in spool.quarantined(limit)]
+    records = [
+        {
+            "id": r.id,
+            "topic": r.topic,
+            "reason": r.reason,
+            "detail": r.detail,
+            "received_at": datetime.fromtimestamp(r.received_ns / 1e9, UTC).isoformat(),
+            "payload_b64": base64.b64encode(r.payload).decode("ascii"),
+        }
+        for r in spool.quarantined(limit)
+    ]
     if as_json:
         click.echo(json.dumps(records, ensure_ascii=False, indent=2))
         return
     counts = spool.quarantine_counts()
-    click.echo(f"{sum(counts.values())} quarantined in {spool.path}: "
-               + ", ".join(f"{reason} {n}" for reason, n in counts.items()))
+    click.echo(
+        f"{sum(counts.values())} quarantined in {spool.path}: "
+        + ", ".join(f"{reason} {n}" for reason, n in counts.items())
+    )
     for record in records:
         payload = base64.b64decode(record["payload_b64"])
-        click.echo(f"{record['id']:>6}  {record['received_at']}  {record['reason']:<24} "
-                   f"{record['topic']}  {payload[:80]!r}  ({record['detail']})")
+        click.echo(
+            f"{record['id']:>6}  {record['received_at']}  {record['reason']:<24} "
+            f"{record['topic']}  {payload[:80]!r}  ({record['detail']})"
+        )
 
 
 @quarantine.command("replay")
@@ -288,29 +453,53 @@ def status(config_path: str) -> None:
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     if latest.empty:
-        click.echo(f"no collector has reported to {config.influxdb.url} database "
-                   f"{config.influxdb.database!r}")
+        click.echo(
+            f"no collector has reported to {config.influxdb.url} database {config.influxdb.database!r}"
+        )
     for row in latest.to_dict("records"):
-        figures = ", ".join(f"{key} {int(value)}" for key, value in row.items()
-                            if key not in ("time", "instance") and value == value and value is not None)
+        figures = ", ".join(
+            f"{key} {int(value)}"
+            for key, value in row.items()
+            if key not in ("time", "instance") and value == value and value is not None
+        )
         click.echo(f"{row['instance']}: at {row['time'].isoformat()}: {figures}")
     spool = Spool(config.collector.spool_path)
-    click.echo(f"spool {spool.path}: {spool.depth()} readings waiting; quarantine: "
-               + (", ".join(f"{k} {v}" for k, v in spool.quarantine_counts().items()) or "empty"))
+    click.echo(
+        f"spool {spool.path}: {spool.depth()} readings waiting; quarantine: "
+        + (", ".join(f"{k} {v}" for k, v in spool.quarantine_counts().items()) or "empty")
+    )
 
 
 def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
     """Streamlit serving the dashboard; the config comes from PATINA_CONFIG."""
-    return [sys.executable, "-m", "streamlit", "run", str(DASHBOARD_APP),
-            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
-            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer"]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(DASHBOARD_APP),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
 
 
 @main.command()
 @config_option
 @click.option("--port", type=int, default=8501, show_default=True)
-@click.option("--address", default="127.0.0.1", show_default=True,
-              help="Interface to listen on; put a reverse proxy with TLS in front for others.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Interface to listen on; put a reverse proxy with TLS in front for others.",
+)
 def dashboard(config_path: str, port: int, address: str) -> None:
     """Serve the Streamlit dashboard."""
     _load(config_path)
@@ -321,8 +510,13 @@ def dashboard(config_path: str, port: int, address: str) -> None:
 @main.command()
 @config_option
 @click.option("--port", type=int, default=8501, show_default=True, help="Dashboard port.")
-@click.option("--backfill", type=Duration(), default="1d", show_default=True,
-              help="Simulated history to publish first, at high speed.")
+@click.option(
+    "--backfill",
+    type=Duration(),
+    default="1d",
+    show_default=True,
+    help="Simulated history to publish first, at high speed.",
+)
 def demo(config_path: str, port: int, backfill: float) -> None:
     """Start everything for a first look: broker and InfluxDB (if none answers), the
     simulator, the collector and the dashboard. Ctrl-C stops all of it."""

@@ -3,17 +3,21 @@ real headless Chromium for what a conservator sees."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.data import export_zip
 from museum.config import MuseumConfig
 from museum.schema import Reading, climate_line
 from museum.store import InfluxStore
@@ -88,6 +92,12 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert artefacts.iloc[0].tolist() == ["R-1", "Rifle", "Iron and steel, Wood"]
     sensors = app.table[0].value
     assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
+    downloads = app.get("download_button")
+    assert len(downloads) == 1 and "Download these data" in downloads[0].proto.label
+    now = datetime.now(UTC)
+    archive = zipfile.ZipFile(io.BytesIO(export_zip(str(museum.path), ("C2",), now - timedelta(days=1), now)))
+    assert sorted(archive.namelist()) == ["climate.csv", "datapackage.json"]
+    assert archive.read("climate.csv").decode().count("\n") == 1 + 22 * 12  # header + s3's readings
 
 
 def test_the_language_switch_translates_and_survives_a_page_change(museum: MuseumConfig) -> None:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import museum_config, translator
-from dashboard.data import aggregation_for, case_series, latest_climate
+from dashboard.data import aggregation_for, case_series, export_zip, latest_climate
 from museum.store import StoreError
 
 config = museum_config()
@@ -65,6 +65,16 @@ else:
                      alt.Tooltip(f"{column}:Q", title=title, format=".1f")],
         ).properties(height=220)
         st.altair_chart(chart, width="stretch")
+
+if not series.empty and config.path is not None:
+    from museum.export import ExportError
+
+    try:
+        archive = export_zip(str(config.path), (case.id,), start, end)
+        st.download_button(t("case.download"), archive, file_name=f"patina-{case.id}-{range_key}.zip",
+                           mime="application/zip", icon=":material/download:")
+    except ExportError as error:
+        st.caption(str(error))
 
 st.subheader(t("case.sensors"))
 sensor_rows = []
