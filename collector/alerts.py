@@ -19,8 +19,18 @@ Rules (``RULES``), for each case:
 ``artefact_risk``
     An artefact's level (:func:`analysis.risk.assess` over the last 24 h) is risk or
     critical.
+``rate_of_change``
+    RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
+    (a door left open, a dehumidifier that stopped); resolves 1 % below.
 ``sensor_silent``
     No reading from a sensor for ``sensor_silent_after``.
+``sensor_stuck``
+    A sensor repeating exactly the same temperature and RH for ``stuck_after``: real
+    sensors' noise moves the last digit.
+``collector_health``
+    The monitoring system itself (on the first case of each site): the broker reports
+    dropped messages, or the spool holds more than ``spool_alert_depth`` readings
+    (InfluxDB unreachable or too slow).
 ``battery_low``
     A sensor's battery below ``battery_low_pct``; resolves 5 % above.
 
@@ -49,7 +59,8 @@ from museum.config import Case, MuseumConfig
 
 log = logging.getLogger("patina.alerts")
 
-RULES = ("rh_high", "rh_low", "condensation", "artefact_risk", "sensor_silent", "battery_low")
+RULES = ("rh_high", "rh_low", "rate_of_change", "condensation", "artefact_risk", "sensor_silent",
+         "sensor_stuck", "battery_low", "collector_health")
 #: Readings kept per case for the risk assessment.
 RISK_WINDOW_S = 24 * 3600
 #: Risk points are written at most this often per artefact (and at once on a level change).
@@ -170,6 +181,8 @@ class _CaseState:
     history: deque[tuple[float, float, float]] = field(default_factory=deque)
     last_risk_s: dict[str, float] = field(default_factory=dict)
     last_level: dict[str, str] = field(default_factory=dict)
+    #: Per sensor: the last (T, RH) pair and since when it has not changed.
+    unchanged_since: dict[str, tuple[tuple[float | None, float | None], float]] = field(default_factory=dict)
 
 
 class AlertEngine:
@@ -225,6 +238,10 @@ class AlertEngine:
         if previous is not None and previous[0] > time_s:
             return  # an old reading (replay, redelivery) does not change the present
         state.latest[sensor_id] = (time_s, temperature_c, rh_pct, battery_pct)
+        values = (temperature_c, rh_pct)
+        previous_values = state.unchanged_since.get(sensor_id)
+        if previous_values is None or previous_values[0] != values:
+            state.unchanged_since[sensor_id] = (values, time_s)
         if temperature_c is not None and rh_pct is not None:
             state.history.append((time_s, temperature_c, rh_pct))
             while state.history and state.history[0][0] < time_s - RISK_WINDOW_S:
@@ -262,6 +279,27 @@ class AlertEngine:
                             clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct, now_s=now_s,
                             min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_min_pct,
                             source=limits.rh_min_source, material=limits.rh_min_material)
+        if rh_values and state.history:
+            now_rh, hour_ago = state.history[-1][2], None
+            for time_s, _, rh_then in state.history:
+                if time_s >= state.history[-1][0] - 3600:
+                    hour_ago = rh_then
+                    break
+            if hour_ago is not None and state.history[0][0] <= state.history[-1][0] - 3000:
+                change = abs(now_rh - hour_ago)
+                self._condition(case_id, "rate_of_change", "rate_of_change",
+                                active=change > alerts.rate_of_change_pct_per_h,
+                                clear=change <= alerts.rate_of_change_pct_per_h - 1.0, now_s=now_s,
+                                min_duration_s=0.0, value=change, threshold=alerts.rate_of_change_pct_per_h,
+                                source="alerts.rate_of_change_pct_per_h")
+        for sensor, (_, since) in state.unchanged_since.items():
+            latest_s = state.latest[sensor][0]
+            stuck_for = latest_s - since
+            self._condition(case_id, f"sensor_stuck:{sensor}", "sensor_stuck",
+                            active=stuck_for >= alerts.stuck_after_s, clear=stuck_for < alerts.stuck_after_s,
+                            now_s=now_s, min_duration_s=0.0, value=stuck_for / 3600.0,
+                            threshold=alerts.stuck_after_s / 3600.0, source="alerts.stuck_after",
+                            detail=sensor)
         margins = [v[1] - float(dew_point(v[1], v[2])) for v in fresh
                    if v[1] is not None and v[2] is not None and v[2] > 0]
         if margins:
@@ -398,6 +436,21 @@ class AlertEngine:
         self.notify(self._notification("resolved", case_id, rule, condition))
         condition.alert_id = None
         condition.acknowledged = False
+
+    def collector_health(self, broker_dropped: int | None, spool_depth: int, now_s: float) -> None:
+        """The monitoring system's own health, reported on the first case of each site."""
+        for site in dict.fromkeys(case.site for case in self.cases.values()):
+            case_id = next(c.id for c in self.cases.values() if c.site == site)
+            self._condition(case_id, "collector_health:broker_dropped", "collector_health",
+                            active=bool(broker_dropped), clear=not broker_dropped, now_s=now_s,
+                            min_duration_s=0.0, value=float(broker_dropped or 0), threshold=0.0,
+                            source="$SYS/broker/publish/messages/dropped", detail="broker_dropped")
+            depth_limit = self.config.alerts.spool_alert_depth
+            self._condition(case_id, "collector_health:spool", "collector_health",
+                            active=spool_depth > depth_limit, clear=spool_depth <= depth_limit // 2,
+                            now_s=now_s, min_duration_s=self.config.alerts.min_duration_s,
+                            value=float(spool_depth), threshold=float(depth_limit),
+                            source="alerts.spool_alert_depth", detail="spool_depth")
 
     def _follow_up(self, now_s: float) -> None:
         alerts = self.config.alerts

@@ -455,6 +455,8 @@ class Collector:
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + 1.0
                     self.alerts.evaluate(now_s)
+                    stats = self.stats()
+                    self.alerts.collector_health(stats.broker_dropped, stats.spool_depth, now_s)
                 if time.monotonic() >= next_ack_poll:
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()

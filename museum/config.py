@@ -161,6 +161,12 @@ class AlertsConfig:
     hysteresis_pct: float = 3.0
     battery_low_pct: float = 15.0
     condensation_margin_k: float = 3.0
+    #: RH change within an hour that opens a rate-of-change alert.
+    rate_of_change_pct_per_h: float = 5.0
+    #: Identical readings from a sensor for this long: stuck.
+    stuck_after_s: float = 6 * 3600.0
+    #: The collector's own health: spool depth that opens an alert (InfluxDB not keeping up).
+    spool_alert_depth: int = 100_000
     rules: tuple[CaseRule, ...] = ()
 
     def rule_for(self, case_id: str) -> CaseRule | None:
@@ -427,7 +433,8 @@ def _number_value(r: _Reader, table: Mapping[str, Any], key: str, path: str,
 
 def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
     a = r.table(raw, "alerts", {"min_duration", "sensor_silent_after", "repeat_after", "escalate_after",
-                                "hysteresis_pct", "battery_low_pct", "condensation_margin_k", "rules"})
+                                "hysteresis_pct", "battery_low_pct", "condensation_margin_k", "rules",
+                                "rate_of_change_pct_per_h", "stuck_after", "spool_alert_depth"})
     defaults = AlertsConfig()
     rules = []
     for n, raw_rule in enumerate(r.array_of_tables(a, "rules", "alerts.")):
@@ -450,6 +457,11 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
         battery_low_pct=_number_value(r, a, "battery_low_pct", "alerts", defaults.battery_low_pct) or 0.0,
         condensation_margin_k=_number_value(r, a, "condensation_margin_k", "alerts",
                                             defaults.condensation_margin_k) or 0.0,
+        rate_of_change_pct_per_h=_number_value(r, a, "rate_of_change_pct_per_h", "alerts",
+                                               defaults.rate_of_change_pct_per_h) or 0.0,
+        stuck_after_s=_duration(r, a, "stuck_after", "alerts", defaults.stuck_after_s),
+        spool_alert_depth=int(_number_value(r, a, "spool_alert_depth", "alerts",
+                                            defaults.spool_alert_depth) or 0),
         rules=tuple(rules))
 
 

@@ -177,6 +177,38 @@ def test_a_restart_keeps_open_alerts_open(make_config: Callable[..., MuseumConfi
     assert [e.alert_id for e in second.events if e.rule == "rh_high"] == [opened.alert_id]
 
 
+def test_a_fast_change_opens_a_rate_of_change_alert(make_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(make_config())
+    t = feed(engine, 0, 70, rh_pct=12.0)
+    assert recorder.states("rate_of_change") == []
+    t = feed(engine, t, 10, rh_pct=19.0)  # +7 % within the hour (still below the 25 % limit)
+    assert recorder.states("rate_of_change") == ["opened"]
+    assert recorder.states("rh_high") == []
+
+
+def test_a_stuck_sensor_is_reported(make_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(make_config(), stuck_after_s=6 * 3600)
+    t = feed(engine, 0, 5 * 60, rh_pct=12.0)  # 5 h of identical values: not yet
+    assert recorder.states("sensor_stuck") == []
+    t = feed(engine, t, 70, rh_pct=12.0)
+    assert sorted(n.detail for n in recorder.notifications if n.rule == "sensor_stuck") == ["s1", "s2"]
+    feed(engine, t, 1, rh_pct=12.1)
+    assert recorder.states("sensor_stuck").count("resolved") == 2
+
+
+def test_the_monitoring_system_reports_its_own_health(make_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(make_config(), min_duration_s=0, spool_alert_depth=1000)
+    engine.collector_health(broker_dropped=0, spool_depth=10, now_s=1)
+    assert recorder.states("collector_health") == []
+    engine.collector_health(broker_dropped=37, spool_depth=5000, now_s=2)
+    assert sorted(n.detail for n in recorder.notifications if n.rule == "collector_health") == [
+        "broker_dropped",
+        "spool_depth",
+    ]
+    engine.collector_health(broker_dropped=0, spool_depth=100, now_s=3)
+    assert recorder.states("collector_health").count("resolved") == 2
+
+
 # --- the whole path with real servers --------------------------------------------------------
 
 
@@ -245,6 +277,25 @@ url = "http://127.0.0.1:{webhook_port}/hook"
     )
 
 
+def subscribe_once(broker: MosquittoServer, topic: str) -> dict[str, Any]:
+    """The retained message on a topic, read by a real MQTT subscriber."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    got: list[bytes] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.on_message = lambda c, u, m: got.append(m.payload)
+    client.connect("127.0.0.1", broker.port)
+    client.subscribe(topic, 1)
+    client.loop_start()
+    try:
+        wait_for(lambda: got, timeout_s=10)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return json.loads(got[-1])
+
+
 def readings(rh_pct: float, start_s: float, count: int) -> list[tuple[str, bytes]]:
     return [
         (
@@ -292,6 +343,8 @@ def test_an_alert_is_mailed_posted_acknowledged_and_resolved_across_a_restart(
         ]
         assert "Watkinson & Lewis 2005" in hook["source"] and "Check first" in hook["message"]
         wait_for(lambda: not store.alerts().empty and "notified" in set(store.alert_events()["state"]))
+        retained = subscribe_once(mosquitto, "patina/hanoi/alerts")
+        assert any(a["alert_id"] == hook["alert_id"] and a["rule"] == "rh_high" for a in retained["open"])
     finally:
         collector.stop()
 
