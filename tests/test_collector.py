@@ -174,3 +174,22 @@ def test_patina_collect_and_simulate_commands_with_environment_overrides(
     assert set(data["case_id"]) == {"C1", "C2"}
     assert data["rh_pct"].between(0, 100).all()
     assert data["temperature_c"].between(15, 40).all()
+
+
+def test_patina_status_reports_the_collectors_health(
+        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    config = make_config()
+    store = store_for(config)
+    with running(config, instance="museum-server-1", stats_interval_s=0.5) as collector:
+        publish_all(mosquitto, [native("s1", BASE_NS + n * 10**9, 20.0, 50.0) for n in range(50)])
+        wait_for(lambda: collector.stats().written >= 50)
+        wait_for(lambda: not store.latest_collector_stats().empty
+                 and store.latest_collector_stats()["written"].max() >= 50)
+    assert config.path is not None
+    result = subprocess.run([sys.executable, "-m", "patina", "status", "--config", str(config.path)],
+                            capture_output=True, text=True, check=True,
+                            env={**os.environ, "PATINA_MQTT_URL": mosquitto.url,
+                                 "PATINA_INFLUX_URL": config.influxdb.url})
+    assert "museum-server-1:" in result.stdout and "written 50" in result.stdout
+    assert "0 readings waiting" in result.stdout and "quarantine: empty" in result.stdout
