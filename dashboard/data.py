@@ -26,12 +26,23 @@ def _store(influx: InfluxConfig) -> InfluxStore:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
+def latest_risk(influx: InfluxConfig) -> pd.DataFrame:
+    """The last assessed risk of every artefact (written by the collector)."""
+    return _store(influx).latest_risk()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def alerts_table(influx: InfluxConfig) -> pd.DataFrame:
+    """One row per alert (its latest event), newest first."""
+    return _store(influx).alerts()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
 def latest_climate(influx: InfluxConfig) -> pd.DataFrame:
     """The last reading of every sensor, with its dew point."""
     data = _store(influx).latest_climate()
     if not data.empty:
-        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float),
-                                        data["rh_pct"].astype(float))
+        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
     return data
 
 
@@ -47,8 +58,7 @@ def case_series(influx: InfluxConfig, case_id: str, start: datetime, end: dateti
     interval, with dew point computed from the means."""
     data = _store(influx).climate_series(case_id, start, end, aggregation_for(end - start))
     if not data.empty:
-        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float),
-                                        data["rh_pct"].astype(float))
+        data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
     return data
 
 
@@ -71,8 +81,11 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
     config = load_config(config_path)
     every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
     with tempfile.TemporaryDirectory() as folder:
-        result = export(config, ExportRequest(start=start, end=end, case_ids=case_ids, every=every),
-                        Path(folder) / "climate.csv")
+        result = export(
+            config,
+            ExportRequest(start=start, end=end, case_ids=case_ids, every=every),
+            Path(folder) / "climate.csv",
+        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in result.files:
@@ -82,7 +95,8 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
 
 @dataclass(frozen=True)
 class CaseStatus:
-    """What the overview shows for one case, from its sensors' last readings."""
+    """What the overview shows for one case, from its sensors' last readings, its
+    artefacts' last assessed risk and its open alerts."""
 
     case: Case
     sensors_reporting: int
@@ -91,6 +105,25 @@ class CaseStatus:
     dew_point_c: float | None
     last_reading: datetime | None
     stale: bool
+    #: The worst level among the case's artefacts (0 good … 3 critical), None if unknown.
+    worst_level: int | None = None
+    open_alerts: int = 0
+
+
+def with_risk_and_alerts(
+    statuses: list[CaseStatus], risk: pd.DataFrame, alerts: pd.DataFrame
+) -> list[CaseStatus]:
+    """Add each case's worst artefact level and number of open alerts."""
+    from dataclasses import replace
+
+    worst = {} if risk.empty else risk.groupby("case_id")["level"].max().astype(int).to_dict()
+    open_counts = (
+        {} if alerts.empty else alerts[alerts["state"] != "resolved"].groupby("case_id").size().to_dict()
+    )
+    return [
+        replace(s, worst_level=worst.get(s.case.id), open_alerts=int(open_counts.get(s.case.id, 0)))
+        for s in statuses
+    ]
 
 
 def case_statuses(cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime) -> list[CaseStatus]:
@@ -100,18 +133,22 @@ def case_statuses(cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime) 
     for case in cases:
         rows = latest[latest["sensor_id"].isin(case.sensors)] if not latest.empty else latest
         fresh = rows[rows["time"] >= now - STALE_AFTER] if not rows.empty else rows
+
         def mean(column: str, frame: pd.DataFrame = fresh) -> float | None:
             if frame.empty or frame[column].isna().all():
                 return None
             return float(frame[column].astype(float).mean())
+
         temperature, rh = mean("temperature_c"), mean("rh_pct")
-        statuses.append(CaseStatus(
-            case=case,
-            sensors_reporting=len(fresh),
-            temperature_c=temperature,
-            rh_pct=rh,
-            dew_point_c=dew_point(temperature, rh) if temperature is not None and rh else None,
-            last_reading=rows["time"].max().to_pydatetime(warn=False) if not rows.empty else None,
-            stale=len(fresh) < len(case.sensors),
-        ))
+        statuses.append(
+            CaseStatus(
+                case=case,
+                sensors_reporting=len(fresh),
+                temperature_c=temperature,
+                rh_pct=rh,
+                dew_point_c=dew_point(temperature, rh) if temperature is not None and rh else None,
+                last_reading=rows["time"].max().to_pydatetime(warn=False) if not rows.empty else None,
+                stale=len(fresh) < len(case.sensors),
+            )
+        )
     return statuses

@@ -17,7 +17,7 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS
+from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS, RISK
 
 
 class StoreError(RuntimeError):
@@ -172,6 +172,16 @@ class InfluxStore:
         opened = events.groupby("alert_id")["time"].min().rename("opened")
         latest = events.groupby("alert_id").tail(1).set_index("alert_id")
         return latest.join(opened).reset_index().sort_values("opened", ascending=False, ignore_index=True)
+
+    def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
+        """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
+        material, score, level (0–3), driver."""
+        data = self.frame(f"SELECT score, level, driver FROM {quote_identifier(RISK)} "
+                          f"WHERE time > now() - {int(within.total_seconds())}s "
+                          "GROUP BY site, case_id, artefact_id, material ORDER BY time DESC LIMIT 1")
+        if data.empty:
+            return data
+        return data.sort_values("time").groupby("artefact_id", as_index=False).tail(1).reset_index(drop=True)
 
     def count_climate(self) -> int:
         """How many climate points carry an RH value."""

@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data import export_zip
 from museum.config import MuseumConfig
-from museum.schema import Reading, climate_line
+from museum.schema import Reading, climate_line, risk_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR
@@ -41,6 +41,10 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
         if minute < 22 * 60:
             lines.append(climate_line(Reading("s3", time_ns, 25.0, 70.0, 15.0), "hanoi", "C2"))
     lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
+    # What the collector's evaluator writes: the excavated bayonet at risk (30 % > 25 %).
+    lines.append(risk_line(now_ns, site="hanoi", case_id="C1", artefact_id="DBP-1",
+                           material="archaeological_iron", score=62.0, level=2, driver="rh_high",
+                           components={"component_rh_high": 62.0}))
     store.create_database()
     store.write_lines(lines)
 
@@ -79,6 +83,8 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert any(w.startswith("Silent: last reading 2 h ago") for w in texts(app, "warning"))
     assert "0 of 1 sensors reporting" in page
     assert "Sensors not in any case" in texts(app, "subheader")
+    # st.badge draws Streamlit's badge markdown: C1's worst artefact is at risk, C2 has no current data.
+    assert ":orange-badge[risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
@@ -89,7 +95,7 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert texts(app, "title") == ["Case C2: Rifles"]
     assert len(app.get("vega_lite_chart")) == 3
     artefacts = app.table[-1].value
-    assert artefacts.iloc[0].tolist() == ["R-1", "Rifle", "Iron and steel, Wood"]
+    assert artefacts.iloc[0].tolist()[:4] == ["R-1", "Rifle", "Iron and steel, Wood", "—"]
     sensors = app.table[0].value
     assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
     downloads = app.get("download_button")
@@ -107,8 +113,10 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
     app.query_params["case"] = "C1"
     app.switch_page("pages/case.py").run()
     assert texts(app, "title") == ["Tủ C1: Excavated iron"]
-    assert app.table[-1].value.iloc[0].tolist() == [
-        "DBP-1", "Excavated bayonet", "Sắt khảo cổ (nhiễm clorua)"]
+    row = app.table[-1].value.iloc[0].tolist()
+    assert row[:5] == ["DBP-1", "Excavated bayonet", "Sắt khảo cổ (nhiễm clorua)", "nguy cơ",
+                       "độ ẩm vượt ngưỡng của chất liệu (Sắt khảo cổ (nhiễm clorua))"]
+    assert row[5].startswith("Watkinson & Lewis 2005")
 
 
 def test_an_unreachable_database_is_said_with_its_url(
@@ -155,12 +163,17 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("2 of 2 sensors reporting")).to_be_visible()
         expect(page.get_by_text("Silent: last reading 2 h ago")).to_be_visible()
+        expect(page.get_by_text("59.0 %")).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("link", name="Open case C2")).to_be_visible()
+        page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
 
         page.get_by_role("link", name="Open case C1").click()
         expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(
             timeout=30_000)
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Excavated bayonet")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
         for language, name, heading in (("vi", "Tiếng Việt", "Tủ C1: Excavated iron"),

@@ -8,14 +8,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from analysis.materials import profile
+from analysis.risk import source_of
 from dashboard.context import museum_config, translator
-from dashboard.data import aggregation_for, case_series, export_zip, latest_climate
+from dashboard.data import aggregation_for, case_series, export_zip, latest_climate, latest_risk
+from museum.schema import RISK_LEVELS
 from museum.store import StoreError
 
 config = museum_config()
 t = translator()
-RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30),
-          "1y": timedelta(days=365)}
+RANGES = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "1y": timedelta(days=365),
+}
 
 if not config.cases:
     st.info(t("overview.no_cases"))
@@ -23,16 +30,22 @@ if not config.cases:
 case_ids = [case.id for case in config.cases]
 requested = st.query_params.get("case")
 case_id = st.sidebar.selectbox(
-    t("case.select"), case_ids,
+    t("case.select"),
+    case_ids,
     index=case_ids.index(requested) if requested in case_ids else 0,
-    format_func=lambda cid: f"{cid} · {config.case(cid).name}")
+    format_func=lambda cid: f"{cid} · {config.case(cid).name}",
+)
 st.query_params["case"] = case_id
 case = config.case(case_id)
 
 st.title(t("case.title", case=case.id, name=case.name))
 st.caption(f"{case.gallery} · {t('case.times_in', timezone=config.museum.timezone)}")
-range_key = st.segmented_control(t("case.range"), list(RANGES), default="24h",
-                                 format_func=lambda key: t(f"case.range_{key}")) or "24h"
+range_key = (
+    st.segmented_control(
+        t("case.range"), list(RANGES), default="24h", format_func=lambda key: t(f"case.range_{key}")
+    )
+    or "24h"
+)
 span = RANGES[range_key]
 end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
 start = end - span
@@ -44,6 +57,15 @@ except StoreError as error:
     st.error(t("overview.database_error", url=config.influxdb.url, error=error))
     st.stop()
 
+limits = []
+for name in sorted({m for artefact in case.artefacts for m in artefact.materials}):
+    material = profile(name)
+    limits.append({"rh_pct": material.rh_risk_pct, "label": f"{t.material(name)}: {t('case.limit_risk')}"})
+    if material.rh_too_dry_pct is not None:
+        limits.append(
+            {"rh_pct": material.rh_too_dry_pct, "label": f"{t.material(name)}: {t('case.limit_dry')}"}
+        )
+
 if series.empty:
     st.info(t("case.no_data"))
 else:
@@ -51,19 +73,42 @@ else:
     st.caption(t("case.aggregated", minutes=minutes))
     local = series.assign(time=series["time"].dt.tz_convert(config.zone).dt.tz_localize(None))
     # 24-hour clock and day/month: how fr and vi readers (and conservators) write times.
-    time_axis = alt.X("time:T", title=f"{t('label.time')} ({config.museum.timezone})",
-                      axis=alt.Axis(format="%H:%M" if span <= timedelta(days=1) else "%d/%m"))
-    for column, title in (("temperature_c", t("case.chart_temperature")),
-                          ("rh_pct", t("case.chart_rh")),
-                          ("dew_point_c", t("case.chart_dew_point"))):
-        chart = alt.Chart(local).mark_line().encode(
-            x=time_axis,
-            y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
-            color=alt.Color("sensor_id:N", title=t("label.sensor")),
-            tooltip=[alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
-                     alt.Tooltip("sensor_id:N", title=t("label.sensor")),
-                     alt.Tooltip(f"{column}:Q", title=title, format=".1f")],
-        ).properties(height=220)
+    time_axis = alt.X(
+        "time:T",
+        title=f"{t('label.time')} ({config.museum.timezone})",
+        axis=alt.Axis(format="%H:%M" if span <= timedelta(days=1) else "%d/%m"),
+    )
+    for column, title in (
+        ("temperature_c", t("case.chart_temperature")),
+        ("rh_pct", t("case.chart_rh")),
+        ("dew_point_c", t("case.chart_dew_point")),
+    ):
+        chart = (
+            alt.Chart(local)
+            .mark_line()
+            .encode(
+                x=time_axis,
+                y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
+                color=alt.Color("sensor_id:N", title=t("label.sensor")),
+                tooltip=[
+                    alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
+                    alt.Tooltip("sensor_id:N", title=t("label.sensor")),
+                    alt.Tooltip(f"{column}:Q", title=title, format=".1f"),
+                ],
+            )
+            .properties(height=220)
+        )
+        if column == "rh_pct" and limits:
+            # Each material's risk limit (and organic parts' too-dry limit), as published.
+            rules = pd.DataFrame(limits)
+            chart = chart + alt.Chart(rules).mark_rule(strokeDash=[6, 4]).encode(
+                y="rh_pct:Q",
+                color=alt.value("#c0392b"),
+                tooltip=[
+                    alt.Tooltip("label:N", title=t("label.materials")),
+                    alt.Tooltip("rh_pct:Q", title=t("case.limit")),
+                ],
+            )
         st.altair_chart(chart, width="stretch")
 
 if not series.empty and config.path is not None:
@@ -71,8 +116,13 @@ if not series.empty and config.path is not None:
 
     try:
         archive = export_zip(str(config.path), (case.id,), start, end)
-        st.download_button(t("case.download"), archive, file_name=f"patina-{case.id}-{range_key}.zip",
-                           mime="application/zip", icon=":material/download:")
+        st.download_button(
+            t("case.download"),
+            archive,
+            file_name=f"patina-{case.id}-{range_key}.zip",
+            mime="application/zip",
+            icon=":material/download:",
+        )
     except ExportError as error:
         st.caption(str(error))
 
@@ -81,19 +131,39 @@ sensor_rows = []
 for sensor in case.sensors:
     row = latest[latest["sensor_id"] == sensor] if not latest.empty else pd.DataFrame()
     last = row.iloc[0] if not row.empty else None
-    sensor_rows.append({
-        t("label.sensor"): sensor,
-        t("label.last_reading"): t.moment(last["time"].tz_convert(config.zone).to_pydatetime(warn=False))
-        if last is not None else "—",
-        t("label.temperature"): t.number(last["temperature_c"]) if last is not None else "—",
-        t("label.rh"): t.number(last["rh_pct"]) if last is not None else "—",
-        t("label.battery"): t.number(last["battery_pct"], 0) if last is not None else "—",
-    })
+    sensor_rows.append(
+        {
+            t("label.sensor"): sensor,
+            t("label.last_reading"): t.moment(last["time"].tz_convert(config.zone).to_pydatetime(warn=False))
+            if last is not None
+            else "—",
+            t("label.temperature"): t.number(last["temperature_c"]) if last is not None else "—",
+            t("label.rh"): t.number(last["rh_pct"]) if last is not None else "—",
+            t("label.battery"): t.number(last["battery_pct"], 0) if last is not None else "—",
+        }
+    )
 st.table(pd.DataFrame(sensor_rows), hide_index=True)
 
 st.subheader(t("label.artefacts"))
-st.table(pd.DataFrame([{
-    t("label.inventory_number"): artefact.id,
-    t("label.name"): artefact.name,
-    t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
-} for artefact in case.artefacts]), hide_index=True)
+try:
+    risk = latest_risk(config.influxdb)
+except StoreError:
+    risk = pd.DataFrame()
+assessed = {} if risk.empty else {row["artefact_id"]: row for row in risk.to_dict("records")}
+rows = []
+for artefact in case.artefacts:
+    row = assessed.get(artefact.id)
+    level = RISK_LEVELS[int(row["level"])] if row else None
+    rows.append(
+        {
+            t("label.inventory_number"): artefact.id,
+            t("label.name"): artefact.name,
+            t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
+            t("label.level"): t(f"level.{level}") if level else "—",
+            t("label.driver"): f"{t('driver.' + row['driver'])} ({t.material(row['material'])})"
+            if row
+            else "—",
+            t("label.source"): source_of(profile(row["material"]), row["driver"], level) if row else "—",
+        }
+    )
+st.table(pd.DataFrame(rows), hide_index=True)

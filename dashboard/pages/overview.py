@@ -5,15 +5,19 @@ from __future__ import annotations
 import html
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from dashboard.context import museum_config, translator
-from dashboard.data import case_statuses, latest_climate
+from dashboard.data import alerts_table, case_statuses, latest_climate, latest_risk, with_risk_and_alerts
 from museum.config import UNASSIGNED_CASE
+from museum.schema import RISK_LEVELS
 from museum.store import StoreError
 
 config = museum_config()
 t = translator()
+#: Badge colours of the levels: green good, blue watch, orange risk, red critical.
+LEVEL_COLOURS = {"good": "green", "watch": "blue", "risk": "orange", "critical": "red"}
 
 st.title(t("overview.title"))
 st.caption(t("overview.caption", museum=config.museum.name, timezone=config.museum.timezone))
@@ -23,8 +27,10 @@ def figures_html(figures: list[tuple[str, str]]) -> str:
     """Label/value pairs side by side, compact enough for four tiles in a row."""
     cells = "".join(
         f'<div style="flex:1;min-width:0"><div style="font-size:0.75rem;opacity:0.7;white-space:nowrap">'
-        f"{html.escape(label)}</div><div style=\"font-size:1.35rem;white-space:nowrap\">"
-        f"{html.escape(value)}</div></div>" for label, value in figures)
+        f'{html.escape(label)}</div><div style="font-size:1.35rem;white-space:nowrap">'
+        f"{html.escape(value)}</div></div>"
+        for label, value in figures
+    )
     return f'<div style="display:flex;gap:0.75rem">{cells}</div>'
 
 
@@ -36,7 +42,11 @@ def overview() -> None:
         st.error(t("overview.database_error", url=config.influxdb.url, error=error))
         return
     now = datetime.now(UTC)
-    statuses = case_statuses(config.cases, latest, now)
+    try:
+        risk, alerts = latest_risk(config.influxdb), alerts_table(config.influxdb)
+    except StoreError:
+        risk = alerts = pd.DataFrame()
+    statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
     if not statuses:
         st.info(t("overview.no_cases"))
     sites = {site.id: site.name for site in config.sites}
@@ -50,11 +60,22 @@ def overview() -> None:
             for index, status in enumerate(in_gallery):
                 with columns[index % 4].container(border=True):
                     st.markdown(f"**{status.case.id}** · {status.case.name}")
-                    st.html(figures_html([
-                        (t("label.temperature_short"), t.quantity(status.temperature_c, "°C")),
-                        (t("label.rh_short"), t.quantity(status.rh_pct, "%")),
-                        (t("label.dew_point_short"), t.quantity(status.dew_point_c, "°C")),
-                    ]))
+                    if status.stale:
+                        st.badge(t("overview.no_current_data"), color="gray", icon=":material/sensors_off:")
+                    elif status.worst_level is not None:
+                        level = RISK_LEVELS[status.worst_level]
+                        st.badge(t(f"level.{level}"), color=LEVEL_COLOURS[level])
+                    if status.open_alerts:
+                        st.markdown(f":red[**{t('overview.open_alerts', n=status.open_alerts)}**]")
+                    st.html(
+                        figures_html(
+                            [
+                                (t("label.temperature_short"), t.quantity(status.temperature_c, "°C")),
+                                (t("label.rh_short"), t.quantity(status.rh_pct, "%")),
+                                (t("label.dew_point_short"), t.quantity(status.dew_point_c, "°C")),
+                            ]
+                        )
+                    )
                     if status.last_reading is None:
                         st.warning(t("overview.no_data"), icon=":material/warning:")
                     else:
@@ -63,18 +84,34 @@ def overview() -> None:
                             st.warning(t("overview.stale", age=age), icon=":material/warning:")
                         else:
                             st.caption(t("overview.updated", age=age))
-                    st.caption(t("overview.sensors_reporting", n=status.sensors_reporting,
-                                 total=len(status.case.sensors)))
-                    st.page_link("pages/case.py", label=t("overview.open_case", case=status.case.id),
-                                 query_params={"case": status.case.id})
+                    st.caption(
+                        t(
+                            "overview.sensors_reporting",
+                            n=status.sensors_reporting,
+                            total=len(status.case.sensors),
+                        )
+                    )
+                    st.page_link(
+                        "pages/case.py",
+                        label=t("overview.open_case", case=status.case.id),
+                        query_params={"case": status.case.id},
+                    )
     unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest
     if not unassigned.empty:
         st.subheader(t("overview.unassigned"))
         st.caption(t("overview.unassigned_help"))
-        st.dataframe(unassigned[["sensor_id", "site", "time", "temperature_c", "rh_pct"]].rename(
-            columns={"sensor_id": t("label.sensor"), "site": t("label.site"),
-                     "time": t("label.last_reading"), "temperature_c": t("label.temperature"),
-                     "rh_pct": t("label.rh")}), hide_index=True)
+        st.dataframe(
+            unassigned[["sensor_id", "site", "time", "temperature_c", "rh_pct"]].rename(
+                columns={
+                    "sensor_id": t("label.sensor"),
+                    "site": t("label.site"),
+                    "time": t("label.last_reading"),
+                    "temperature_c": t("label.temperature"),
+                    "rh_pct": t("label.rh"),
+                }
+            ),
+            hide_index=True,
+        )
 
 
 overview()
