@@ -4,17 +4,30 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard.context import language_picker, museum_config, translator
+from dashboard.context import current_user, language_picker, login_box, museum_config, translator
 
 st.set_page_config(page_title="Patina", page_icon=":material/shield:", layout="wide")
 config = museum_config()
 language_picker()
 t = translator()
 st.sidebar.caption(config.museum.name)
+login_box()
+if not config.dashboard.anonymous_viewing and current_user() is None:
+    st.info(t("login.required"))
+    st.stop()
 
-page = st.navigation([
-    st.Page("pages/overview.py", title=t("nav.overview"), icon=":material/dashboard:", url_path="overview",
-            default=True),
-    st.Page("pages/case.py", title=t("nav.case"), icon=":material/show_chart:", url_path="case"),
-])
+page = st.navigation(
+    [
+        st.Page(
+            "views/overview.py",
+            title=t("nav.overview"),
+            icon=":material/dashboard:",
+            url_path="overview",
+            default=True,
+        ),
+        st.Page("views/case.py", title=t("nav.case"), icon=":material/show_chart:", url_path="case"),
+        st.Page("views/alerts.py", title=t("nav.alerts"), icon=":material/notifications:", url_path="alerts"),
+        st.Page("views/quality.py", title=t("nav.quality"), icon=":material/sensors:", url_path="quality"),
+    ]
+)
 page.run()

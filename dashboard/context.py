@@ -42,6 +42,43 @@ def language_picker() -> None:
     def remember() -> None:
         st.session_state["language"] = st.session_state["language_picker"]
 
-    st.sidebar.selectbox(translator()("app.language"), languages, key="language_picker",
-                         index=languages.index(st.session_state["language"]),
-                         format_func=LANGUAGE_NAMES.__getitem__, on_change=remember)
+    st.sidebar.selectbox(
+        translator()("app.language"),
+        languages,
+        key="language_picker",
+        index=languages.index(st.session_state["language"]),
+        format_func=LANGUAGE_NAMES.__getitem__,
+        on_change=remember,
+    )
+
+
+def current_user() -> tuple[str, str] | None:
+    """(name, role) of the signed-in user, or None."""
+    return st.session_state.get("user")
+
+
+def login_box() -> None:
+    """Sign in / out in the sidebar, against the config's users (scrypt hashes)."""
+    from museum.users import verify_password
+
+    config = museum_config()
+    t = translator()
+    user = current_user()
+    if user:
+        st.sidebar.caption(t("login.signed_in", name=user[0], role=t(f"role.{user[1]}")))
+        if st.sidebar.button(t("login.sign_out"), key="sign_out"):
+            st.session_state.pop("user", None)
+            st.rerun()
+        return
+    if not config.dashboard.users:
+        return
+    with st.sidebar.form("login"):
+        name = st.text_input(t("login.name"), key="login_name")
+        password = st.text_input(t("login.password"), type="password", key="login_password")
+        if st.form_submit_button(t("login.sign_in")):
+            account = config.dashboard.user(name)
+            if account and verify_password(password, account.password_hash):
+                st.session_state["user"] = (account.name, account.role)
+                st.rerun()
+            else:
+                st.error(t("login.failed"))

@@ -37,6 +37,31 @@ def alerts_table(influx: InfluxConfig) -> pd.DataFrame:
     return _store(influx).alerts()
 
 
+@st.cache_data(ttl=5, show_spinner=False)
+def alert_log(influx: InfluxConfig, alert_id: str) -> pd.DataFrame:
+    """Every event of one alert, oldest first."""
+    return _store(influx).alert_events(alert_id)
+
+
+def acknowledge(influx: InfluxConfig, alert_id: str, user: str, note: str) -> None:
+    """Record an acknowledgement (the dashboard's only write) and refresh the cached views."""
+    _store(influx).acknowledge_alert(alert_id, user, note)
+    alerts_table.clear()
+    alert_log.clear()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def message_counts(influx: InfluxConfig) -> pd.DataFrame:
+    """Readings per sensor in the last hour."""
+    return _store(influx).message_counts()
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def collector_health(influx: InfluxConfig) -> pd.DataFrame:
+    """The last collector_stats point of every collector instance."""
+    return _store(influx).latest_collector_stats()
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def latest_climate(influx: InfluxConfig) -> pd.DataFrame:
     """The last reading of every sensor, with its dew point."""

@@ -22,8 +22,17 @@ import platformdirs
 from analysis.materials import MATERIAL_NAMES
 
 LANGUAGES = ("en", "fr", "vi")
-SOURCE_FORMATS = ("patina", "zigbee2mqtt", "tasmota", "shelly-gen1", "shelly-gen2", "ttn-v3",
-                  "senml", "line-protocol", "homeassistant")
+SOURCE_FORMATS = (
+    "patina",
+    "zigbee2mqtt",
+    "tasmota",
+    "shelly-gen1",
+    "shelly-gen2",
+    "ttn-v3",
+    "senml",
+    "line-protocol",
+    "homeassistant",
+)
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
 SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
 #: Case id given to readings from sensors the config does not place in any case.
@@ -189,6 +198,22 @@ class NotifyConfig:
 
 
 @dataclass(frozen=True)
+class DashboardUser:
+    name: str
+    role: str
+    password_hash: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class DashboardConfig:
+    anonymous_viewing: bool = True
+    users: tuple[DashboardUser, ...] = ()
+
+    def user(self, name: str) -> DashboardUser | None:
+        return next((u for u in self.users if u.name == name), None)
+
+
+@dataclass(frozen=True)
 class MuseumConfig:
     museum: MuseumInfo
     mqtt: MqttConfig
@@ -199,6 +224,7 @@ class MuseumConfig:
     collector: CollectorConfig
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -242,8 +268,14 @@ class _Reader:
             )
         return data
 
-    def string(self, data: Mapping[str, Any], key: str, path: str, default: str | None = None,
-               choices: tuple[str, ...] | None = None) -> str:
+    def string(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        default: str | None = None,
+        choices: tuple[str, ...] | None = None,
+    ) -> str:
         full = f"{path}.{key}" if path else key
         if key not in data:
             if default is None:
@@ -256,8 +288,9 @@ class _Reader:
             raise self.fail(full, f"{value!r} is not one of {', '.join(choices)}")
         return value
 
-    def string_list(self, data: Mapping[str, Any], key: str, path: str,
-                    choices: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    def string_list(
+        self, data: Mapping[str, Any], key: str, path: str, choices: tuple[str, ...] | None = None
+    ) -> tuple[str, ...]:
         full = f"{path}.{key}"
         value = data.get(key, [])
         if not isinstance(value, list):
@@ -266,8 +299,9 @@ class _Reader:
             if not isinstance(item, str) or not item.strip():
                 raise self.fail(f"{full}[{index}]", f"expected a non-empty string, got {item!r}")
             if choices is not None and item not in choices:
-                raise self.fail(f"{full}[{index}]", f"unknown {key[:-1]} {item!r}; "
-                                f"known: {', '.join(choices)}")
+                raise self.fail(
+                    f"{full}[{index}]", f"unknown {key[:-1]} {item!r}; known: {', '.join(choices)}"
+                )
         return tuple(value)
 
     def array_of_tables(self, data: Mapping[str, Any], key: str, path: str = "") -> list[Any]:
@@ -288,21 +322,41 @@ def _check_url(reader: _Reader, key: str, url: str, schemes: tuple[str, ...]) ->
     return url
 
 
-def parse_config(data: Mapping[str, Any], origin: str = "<config>",
-                 environ: Mapping[str, str] | None = None, path: Path | None = None) -> MuseumConfig:
+def parse_config(
+    data: Mapping[str, Any],
+    origin: str = "<config>",
+    environ: Mapping[str, str] | None = None,
+    path: Path | None = None,
+) -> MuseumConfig:
     """Validate an already-parsed TOML mapping into a :class:`MuseumConfig`."""
     env = os.environ if environ is None else environ
     r = _Reader(origin)
-    top = r.table(data, "", {"museum", "mqtt", "influxdb", "sources", "sites", "cases", "collector",
-                             "alerts", "notify"})
+    top = r.table(
+        data,
+        "",
+        {
+            "museum",
+            "mqtt",
+            "influxdb",
+            "sources",
+            "sites",
+            "cases",
+            "collector",
+            "alerts",
+            "notify",
+            "dashboard",
+        },
+    )
 
     m = r.table(top.get("museum", {}), "museum", {"name", "timezone", "language"})
     timezone = r.string(m, "timezone", "museum", default="UTC")
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise r.fail("museum.timezone", f"{timezone!r} is not an IANA time zone "
-                     "such as 'Asia/Ho_Chi_Minh' or 'Europe/Paris'") from None
+        raise r.fail(
+            "museum.timezone",
+            f"{timezone!r} is not an IANA time zone such as 'Asia/Ho_Chi_Minh' or 'Europe/Paris'",
+        ) from None
     museum = MuseumInfo(
         name=r.string(m, "name", "museum", default="Museum"),
         timezone=timezone,
@@ -323,8 +377,9 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
     )
 
     i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database"})
-    influx_url = env.get("PATINA_INFLUX_URL") or r.string(i, "url", "influxdb",
-                                                          default="http://127.0.0.1:8086")
+    influx_url = env.get("PATINA_INFLUX_URL") or r.string(
+        i, "url", "influxdb", default="http://127.0.0.1:8086"
+    )
     influxdb = InfluxConfig(
         url=_check_url(r, "influxdb.url (or PATINA_INFLUX_URL)", influx_url, ("http", "https")),
         database=env.get("PATINA_INFLUX_DB") or r.string(i, "database", "influxdb", default="patina"),
@@ -352,10 +407,14 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
         for field_name, device_name in fields.items():
             if not isinstance(device_name, str) or not device_name:
                 raise r.fail(f"{key}.fields.{field_name}", f"expected a field name, got {device_name!r}")
-        sources.append(Source(topic=r.string(s, "topic", key),
-                              format=r.string(s, "format", key, default="patina",
-                                              choices=SOURCE_FORMATS),
-                              site=site, fields=tuple(sorted(fields.items()))))
+        sources.append(
+            Source(
+                topic=r.string(s, "topic", key),
+                format=r.string(s, "format", key, default="patina", choices=SOURCE_FORMATS),
+                site=site,
+                fields=tuple(sorted(fields.items())),
+            )
+        )
     if not sources:
         sources.append(Source(topic="patina/+/+/climate", format="patina"))
 
@@ -374,8 +433,10 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
         sensors = r.string_list(c, "sensors", key)
         for m_index, sensor in enumerate(sensors):
             if sensor in sensor_owner:
-                raise r.fail(f"{key}.sensors[{m_index}]",
-                             f"sensor {sensor!r} is already in case {sensor_owner[sensor]!r}")
+                raise r.fail(
+                    f"{key}.sensors[{m_index}]",
+                    f"sensor {sensor!r} is already in case {sensor_owner[sensor]!r}",
+                )
             sensor_owner[sensor] = case_id
         artefacts = []
         for a_index, raw_artefact in enumerate(r.array_of_tables(c, "artefacts", f"{key}.")):
@@ -383,35 +444,84 @@ def parse_config(data: Mapping[str, Any], origin: str = "<config>",
             a = r.table(raw_artefact, akey, {"id", "name", "materials", "description"})
             artefact_id = r.string(a, "id", akey)
             if artefact_id in artefact_owner:
-                raise r.fail(f"{akey}.id", f"artefact {artefact_id!r} is already in case "
-                             f"{artefact_owner[artefact_id]!r}")
+                raise r.fail(
+                    f"{akey}.id",
+                    f"artefact {artefact_id!r} is already in case {artefact_owner[artefact_id]!r}",
+                )
             artefact_owner[artefact_id] = case_id
             materials = r.string_list(a, "materials", akey, choices=MATERIAL_NAMES)
             if not materials:
                 raise r.fail(f"{akey}.materials", "an artefact needs at least one material")
-            artefacts.append(Artefact(
-                id=artefact_id,
-                name=r.string(a, "name", akey, default=artefact_id),
-                materials=materials,
-                description=str(a.get("description", "")),
-            ))
-        cases.append(Case(id=case_id, site=site, gallery=r.string(c, "gallery", key, default="—"),
-                          name=r.string(c, "name", key, default=case_id), sensors=sensors,
-                          artefacts=tuple(artefacts)))
+            artefacts.append(
+                Artefact(
+                    id=artefact_id,
+                    name=r.string(a, "name", akey, default=artefact_id),
+                    materials=materials,
+                    description=str(a.get("description", "")),
+                )
+            )
+        cases.append(
+            Case(
+                id=case_id,
+                site=site,
+                gallery=r.string(c, "gallery", key, default="—"),
+                name=r.string(c, "name", key, default=case_id),
+                sensors=sensors,
+                artefacts=tuple(artefacts),
+            )
+        )
     _no_duplicates(r, "cases", [case.id for case in cases])
 
     c = r.table(top.get("collector", {}), "collector", {"spool_path"})
     default_spool = Path(platformdirs.user_data_dir("patina")) / "spool" / f"{mqtt.client_id}.sqlite3"
-    spool_path = Path(env.get("PATINA_SPOOL_PATH") or r.string(c, "spool_path", "collector",
-                                                                  default=str(default_spool)))
+    spool_path = Path(
+        env.get("PATINA_SPOOL_PATH") or r.string(c, "spool_path", "collector", default=str(default_spool))
+    )
     if path is not None and not spool_path.is_absolute():
         spool_path = path.parent / spool_path
 
-    return MuseumConfig(museum=museum, mqtt=mqtt, influxdb=influxdb, sources=tuple(sources),
-                        sites=tuple(sites), cases=tuple(cases),
-                        collector=CollectorConfig(spool_path=spool_path),
-                        alerts=_alerts(r, top.get("alerts", {}), [c.id for c in cases]),
-                        notify=_notify(r, top.get("notify", {}), env), path=path)
+    return MuseumConfig(
+        museum=museum,
+        mqtt=mqtt,
+        influxdb=influxdb,
+        sources=tuple(sources),
+        sites=tuple(sites),
+        cases=tuple(cases),
+        collector=CollectorConfig(spool_path=spool_path),
+        alerts=_alerts(r, top.get("alerts", {}), [c.id for c in cases]),
+        notify=_notify(r, top.get("notify", {}), env),
+        dashboard=_dashboard(r, top.get("dashboard", {})),
+        path=path,
+    )
+
+
+def _dashboard(r: _Reader, raw: Any) -> DashboardConfig:
+    from museum.users import ROLES
+
+    d = r.table(raw, "dashboard", {"anonymous_viewing", "users"})
+    anonymous = d.get("anonymous_viewing", True)
+    if not isinstance(anonymous, bool):
+        raise r.fail("dashboard.anonymous_viewing", f"expected true or false, got {anonymous!r}")
+    users = []
+    for n, raw_user in enumerate(r.array_of_tables(d, "users", "dashboard.")):
+        key = f"dashboard.users[{n}]"
+        u = r.table(raw_user, key, {"name", "role", "password_hash", "password"})
+        if "password" in u:
+            raise r.fail(
+                f"{key}.password",
+                "never store a password: use password_hash (made by `patina hash-password`)",
+            )
+        password_hash = r.string(u, "password_hash", key)
+        if not password_hash.startswith("scrypt$"):
+            raise r.fail(f"{key}.password_hash", "not a hash made by `patina hash-password`")
+        users.append(
+            DashboardUser(
+                name=r.string(u, "name", key),
+                role=r.string(u, "role", key, default="viewer", choices=ROLES),
+                password_hash=password_hash,
+            )
+        )
+    return DashboardConfig(anonymous_viewing=anonymous, users=tuple(users))
 
 
 def _duration(r: _Reader, table: Mapping[str, Any], key: str, path: str, default: float) -> float:
@@ -423,8 +533,9 @@ def _duration(r: _Reader, table: Mapping[str, Any], key: str, path: str, default
         raise r.fail(f"{path}.{key}", str(error)) from None
 
 
-def _number_value(r: _Reader, table: Mapping[str, Any], key: str, path: str,
-                  default: float | None) -> float | None:
+def _number_value(
+    r: _Reader, table: Mapping[str, Any], key: str, path: str, default: float | None
+) -> float | None:
     value = table.get(key, default)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise r.fail(f"{path}.{key}", f"expected a number, got {value!r}")
@@ -432,9 +543,23 @@ def _number_value(r: _Reader, table: Mapping[str, Any], key: str, path: str,
 
 
 def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
-    a = r.table(raw, "alerts", {"min_duration", "sensor_silent_after", "repeat_after", "escalate_after",
-                                "hysteresis_pct", "battery_low_pct", "condensation_margin_k", "rules",
-                                "rate_of_change_pct_per_h", "stuck_after", "spool_alert_depth"})
+    a = r.table(
+        raw,
+        "alerts",
+        {
+            "min_duration",
+            "sensor_silent_after",
+            "repeat_after",
+            "escalate_after",
+            "hysteresis_pct",
+            "battery_low_pct",
+            "condensation_margin_k",
+            "rules",
+            "rate_of_change_pct_per_h",
+            "stuck_after",
+            "spool_alert_depth",
+        },
+    )
     defaults = AlertsConfig()
     rules = []
     for n, raw_rule in enumerate(r.array_of_tables(a, "rules", "alerts.")):
@@ -443,26 +568,39 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
         case = r.string(rule, "case", key)
         if case not in case_ids:
             raise r.fail(f"{key}.case", f"unknown case {case!r}")
-        rules.append(CaseRule(case=case, rh_max_pct=_number_value(r, rule, "rh_max_pct", key, None),
-                              rh_min_pct=_number_value(r, rule, "rh_min_pct", key, None),
-                              min_duration_s=_duration(r, rule, "min_duration", key, -1.0)
-                              if "min_duration" in rule else None))
+        rules.append(
+            CaseRule(
+                case=case,
+                rh_max_pct=_number_value(r, rule, "rh_max_pct", key, None),
+                rh_min_pct=_number_value(r, rule, "rh_min_pct", key, None),
+                min_duration_s=_duration(r, rule, "min_duration", key, -1.0)
+                if "min_duration" in rule
+                else None,
+            )
+        )
     return AlertsConfig(
         min_duration_s=_duration(r, a, "min_duration", "alerts", defaults.min_duration_s),
-        sensor_silent_after_s=_duration(r, a, "sensor_silent_after", "alerts",
-                                        defaults.sensor_silent_after_s),
+        sensor_silent_after_s=_duration(
+            r, a, "sensor_silent_after", "alerts", defaults.sensor_silent_after_s
+        ),
         repeat_after_s=_duration(r, a, "repeat_after", "alerts", defaults.repeat_after_s),
         escalate_after_s=_duration(r, a, "escalate_after", "alerts", defaults.escalate_after_s),
         hysteresis_pct=_number_value(r, a, "hysteresis_pct", "alerts", defaults.hysteresis_pct) or 0.0,
         battery_low_pct=_number_value(r, a, "battery_low_pct", "alerts", defaults.battery_low_pct) or 0.0,
-        condensation_margin_k=_number_value(r, a, "condensation_margin_k", "alerts",
-                                            defaults.condensation_margin_k) or 0.0,
-        rate_of_change_pct_per_h=_number_value(r, a, "rate_of_change_pct_per_h", "alerts",
-                                               defaults.rate_of_change_pct_per_h) or 0.0,
+        condensation_margin_k=_number_value(
+            r, a, "condensation_margin_k", "alerts", defaults.condensation_margin_k
+        )
+        or 0.0,
+        rate_of_change_pct_per_h=_number_value(
+            r, a, "rate_of_change_pct_per_h", "alerts", defaults.rate_of_change_pct_per_h
+        )
+        or 0.0,
         stuck_after_s=_duration(r, a, "stuck_after", "alerts", defaults.stuck_after_s),
-        spool_alert_depth=int(_number_value(r, a, "spool_alert_depth", "alerts",
-                                            defaults.spool_alert_depth) or 0),
-        rules=tuple(rules))
+        spool_alert_depth=int(
+            _number_value(r, a, "spool_alert_depth", "alerts", defaults.spool_alert_depth) or 0
+        ),
+        rules=tuple(rules),
+    )
 
 
 def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
@@ -477,13 +615,16 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
     if webhook_url:
         _check_url(r, "notify.webhook.url", webhook_url, ("http", "https"))
     return NotifyConfig(
-        smtp_url=smtp_url, email_from=r.string(email, "from", "notify.email", default="patina@localhost"),
+        smtp_url=smtp_url,
+        email_from=r.string(email, "from", "notify.email", default="patina@localhost"),
         email_to=r.string_list(email, "to", "notify.email"),
         escalate_to=r.string_list(email, "escalate_to", "notify.email"),
-        webhook_url=webhook_url, mqtt_alerts=bool(mqtt_alerts.get("enabled", True)),
+        webhook_url=webhook_url,
+        mqtt_alerts=bool(mqtt_alerts.get("enabled", True)),
         dashboard_url=r.string(n, "dashboard_url", "notify", default="http://127.0.0.1:8501"),
         smtp_username=env.get("PATINA_SMTP_USERNAME") or None,
-        smtp_password=env.get("PATINA_SMTP_PASSWORD") or None)
+        smtp_password=env.get("PATINA_SMTP_PASSWORD") or None,
+    )
 
 
 def _no_duplicates(r: _Reader, key: str, ids: list[str]) -> None:

@@ -8,6 +8,7 @@ default. Every query is built here from fixed text and values quoted by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS, RISK
+from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS, RISK, alert_event_line
 
 
 class StoreError(RuntimeError):
@@ -31,8 +32,14 @@ class StoreUnavailable(StoreError):
 class InfluxStore:
     """A client of one InfluxDB database over the v1 HTTP API."""
 
-    def __init__(self, url: str, database: str, username: str | None = None,
-                 password: str | None = None, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        database: str,
+        username: str | None = None,
+        password: str | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         self.url = url.rstrip("/")
         self.database = database
         self.timeout_s = timeout_s
@@ -50,16 +57,18 @@ class InfluxStore:
     # --- transport -------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
-            response = self._session.request(method, self.url + path, timeout=self.timeout_s,
-                                             **kwargs)
+            response = self._session.request(method, self.url + path, timeout=self.timeout_s, **kwargs)
         except requests.RequestException as error:
             raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {error}") from None
         if response.status_code >= 500:
-            raise StoreUnavailable(f"InfluxDB at {self.url} failed: HTTP {response.status_code} "
-                                   f"{response.text.strip()[:300]}")
+            raise StoreUnavailable(
+                f"InfluxDB at {self.url} failed: HTTP {response.status_code} {response.text.strip()[:300]}"
+            )
         if response.status_code >= 400:
-            raise StoreError(f"InfluxDB at {self.url} refused {path}: HTTP "
-                             f"{response.status_code} {response.text.strip()[:300]}")
+            raise StoreError(
+                f"InfluxDB at {self.url} refused {path}: HTTP "
+                f"{response.status_code} {response.text.strip()[:300]}"
+            )
         return response
 
     def ping(self) -> bool:
@@ -78,13 +87,11 @@ class InfluxStore:
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")
-        self._request("POST", "/write", params={"db": self.database, "precision": "ns"},
-                      data=body)
+        self._request("POST", "/write", params={"db": self.database, "precision": "ns"}, data=body)
 
     def execute(self, statement: str) -> list[dict[str, Any]]:
         """Run InfluxQL and return the ``series`` of every statement, raising on errors."""
-        response = self._request("POST", "/query",
-                                 data={"q": statement, "db": self.database, "epoch": "ns"})
+        response = self._request("POST", "/query", data={"q": statement, "db": self.database, "epoch": "ns"})
         series: list[dict[str, Any]] = []
         for result in response.json().get("results", []):
             if "error" in result:
@@ -119,42 +126,48 @@ class InfluxStore:
             f"WHERE time > now() - {seconds}s GROUP BY site, case_id, sensor_id "
             "ORDER BY time DESC LIMIT 1"
         )
-        columns = ["time", "site", "case_id", "sensor_id", "temperature_c", "rh_pct",
-                   "battery_pct"]
+        columns = ["time", "site", "case_id", "sensor_id", "temperature_c", "rh_pct", "battery_pct"]
         return data.reindex(columns=columns) if not data.empty else pd.DataFrame(columns=columns)
 
-    def climate_series(self, case_id: str, start: datetime, end: datetime,
-                       every: timedelta | None = None) -> pd.DataFrame:
+    def climate_series(
+        self, case_id: str, start: datetime, end: datetime, every: timedelta | None = None
+    ) -> pd.DataFrame:
         """Readings of one case between ``start`` (inclusive) and ``end`` (exclusive).
 
         With ``every``, InfluxDB aggregates to the mean per interval and sensor (so the
         browser never receives raw years); without it, raw readings.
         Columns: time, sensor_id, temperature_c, rh_pct, battery_pct.
         """
-        where = (f"WHERE case_id = {quote_literal(case_id)} AND time >= {time_literal(start)} "
-                 f"AND time < {time_literal(end)}")
+        where = (
+            f"WHERE case_id = {quote_literal(case_id)} AND time >= {time_literal(start)} "
+            f"AND time < {time_literal(end)}"
+        )
         if every is None:
             select = "SELECT temperature_c, rh_pct, battery_pct"
             group = "GROUP BY sensor_id"
         else:
-            select = ("SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct, "
-                      "mean(battery_pct) AS battery_pct")
+            select = (
+                "SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct, "
+                "mean(battery_pct) AS battery_pct"
+            )
             group = f"GROUP BY time({max(1, int(every.total_seconds()))}s), sensor_id fill(none)"
         data = self.frame(f"{select} FROM {quote_identifier(CLIMATE)} {where} {group}")
         columns = ["time", "sensor_id", "temperature_c", "rh_pct", "battery_pct"]
         if data.empty:
             return pd.DataFrame(columns=columns)
-        return data.reindex(columns=columns).sort_values(["time", "sensor_id"],
-                                                         ignore_index=True)
+        return data.reindex(columns=columns).sort_values(["time", "sensor_id"], ignore_index=True)
 
     def latest_collector_stats(self) -> pd.DataFrame:
         """The last ``collector_stats`` point of every collector instance (last 7 days)."""
-        data = self.frame(f"SELECT * FROM {quote_identifier(COLLECTOR_STATS)} WHERE time > now() - 7d "
-                          "GROUP BY instance ORDER BY time DESC LIMIT 1")
+        data = self.frame(
+            f"SELECT * FROM {quote_identifier(COLLECTOR_STATS)} WHERE time > now() - 7d "
+            "GROUP BY instance ORDER BY time DESC LIMIT 1"
+        )
         return data.drop(columns=[c for c in data.columns if c.startswith("instance_")], errors="ignore")
 
-    def alert_events(self, alert_id: str | None = None,
-                     within: timedelta = timedelta(days=365)) -> pd.DataFrame:
+    def alert_events(
+        self, alert_id: str | None = None, within: timedelta = timedelta(days=365)
+    ) -> pd.DataFrame:
         """The alert log, oldest first: time, site, case_id, alert_id, rule, severity, state,
         rule_key, message, value, threshold, user, note."""
         where = f"WHERE time > now() - {int(within.total_seconds())}s"
@@ -173,12 +186,47 @@ class InfluxStore:
         latest = events.groupby("alert_id").tail(1).set_index("alert_id")
         return latest.join(opened).reset_index().sort_values("opened", ascending=False, ignore_index=True)
 
+    def acknowledge_alert(self, alert_id: str, user: str, note: str) -> None:
+        """Append an ``acknowledged`` event (who, when, why) to an open alert's log."""
+        events = self.alert_events(alert_id)
+        if events.empty:
+            raise StoreError(f"no alert {alert_id!r}")
+        last = events.iloc[-1]
+        if last["state"] == "resolved":
+            raise StoreError(f"alert {alert_id!r} is already resolved")
+        self.write_lines(
+            [
+                alert_event_line(
+                    time.time_ns(),
+                    site=last["site"],
+                    case_id=last["case_id"],
+                    alert_id=alert_id,
+                    rule=last["rule"],
+                    rule_key=last.get("rule_key") or last["rule"],
+                    severity=last["severity"],
+                    state="acknowledged",
+                    user=user,
+                    note=note,
+                )
+            ]
+        )
+
+    def message_counts(self, within: timedelta = timedelta(hours=1)) -> pd.DataFrame:
+        """Readings per sensor over the last ``within``: sensor_id, readings."""
+        data = self.frame(
+            f"SELECT count(rh_pct) AS readings FROM {quote_identifier(CLIMATE)} "
+            f"WHERE time > now() - {int(within.total_seconds())}s GROUP BY sensor_id"
+        )
+        return data.drop(columns=["time"], errors="ignore") if not data.empty else data
+
     def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
         """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
         material, score, level (0–3), driver."""
-        data = self.frame(f"SELECT score, level, driver FROM {quote_identifier(RISK)} "
-                          f"WHERE time > now() - {int(within.total_seconds())}s "
-                          "GROUP BY site, case_id, artefact_id, material ORDER BY time DESC LIMIT 1")
+        data = self.frame(
+            f"SELECT score, level, driver FROM {quote_identifier(RISK)} "
+            f"WHERE time > now() - {int(within.total_seconds())}s "
+            "GROUP BY site, case_id, artefact_id, material ORDER BY time DESC LIMIT 1"
+        )
         if data.empty:
             return data
         return data.sort_values("time").groupby("artefact_id", as_index=False).tail(1).reset_index(drop=True)

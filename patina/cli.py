@@ -337,44 +337,29 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
 @click.option("--note", required=True, help="Why, or what was done.")
 def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
     """Acknowledge an open alert: repeats and escalation stop; the log keeps who, when, why."""
-    import time as clock
 
-    from museum.schema import alert_event_line
     from museum.store import InfluxStore, StoreError
 
     config = _load(config_path)
     store = InfluxStore.from_config(config.influxdb, timeout_s=10)
     try:
-        events = store.alert_events(alert_id)
-        if events.empty:
-            open_ids = (
-                []
-                if (table := store.alerts()).empty
-                else list(table[table["state"] != "resolved"]["alert_id"])
-            )
-            raise click.ClickException(f"no alert {alert_id!r}; open alerts: {', '.join(open_ids) or 'none'}")
-        last = events.iloc[-1]
-        if last["state"] == "resolved":
-            raise click.ClickException(f"alert {alert_id!r} is already resolved")
-        store.write_lines(
-            [
-                alert_event_line(
-                    clock.time_ns(),
-                    site=last["site"],
-                    case_id=last["case_id"],
-                    alert_id=alert_id,
-                    rule=last["rule"],
-                    rule_key=last.get("rule_key") or last["rule"],
-                    severity=last["severity"],
-                    state="acknowledged",
-                    user=user,
-                    note=note,
-                )
-            ]
-        )
+        store.acknowledge_alert(alert_id, user, note)
     except StoreError as error:
-        raise click.ClickException(str(error)) from None
+        table = store.alerts() if store.ping() else None
+        open_ids = (
+            [] if table is None or table.empty else list(table[table["state"] != "resolved"]["alert_id"])
+        )
+        raise click.ClickException(f"{error}; open alerts: {', '.join(open_ids) or 'none'}") from None
     click.echo(f"acknowledged {alert_id} as {user}")
+
+
+@main.command("hash-password")
+def hash_password_command() -> None:
+    """Make a password hash for a [[dashboard.users]] entry (the password is never stored)."""
+    from museum.users import hash_password
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    click.echo(hash_password(password))
 
 
 @main.group()

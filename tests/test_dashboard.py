@@ -19,10 +19,11 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.data import export_zip
 from museum.config import MuseumConfig
-from museum.schema import Reading, climate_line, risk_line
+from museum.lineprotocol import encode_point
+from museum.schema import Reading, alert_event_line, climate_line, risk_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
-from tests.conftest import REPO_DIR
+from tests.conftest import REPO_DIR, SMALL_MUSEUM
 from tests.helpers import wait_for
 
 APP = str(REPO_DIR / "dashboard" / "app.py")
@@ -42,18 +43,31 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
             lines.append(climate_line(Reading("s3", time_ns, 25.0, 70.0, 15.0), "hanoi", "C2"))
     lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
     # What the collector's evaluator writes: the excavated bayonet at risk (30 % > 25 %).
-    lines.append(risk_line(now_ns, site="hanoi", case_id="C1", artefact_id="DBP-1",
-                           material="archaeological_iron", score=62.0, level=2, driver="rh_high",
-                           components={"component_rh_high": 62.0}))
+    lines.append(
+        risk_line(
+            now_ns,
+            site="hanoi",
+            case_id="C1",
+            artefact_id="DBP-1",
+            material="archaeological_iron",
+            score=62.0,
+            level=2,
+            driver="rh_high",
+            components={"component_rh_high": 62.0},
+        )
+    )
     store.create_database()
     store.write_lines(lines)
 
 
 @pytest.fixture
-def museum(make_config: Callable[..., MuseumConfig],
-           store_for: Callable[[MuseumConfig], InfluxStore],
-           mosquitto: MosquittoServer, influxdb: InfluxServer,
-           monkeypatch: pytest.MonkeyPatch) -> MuseumConfig:
+def museum(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> MuseumConfig:
     config = make_config()
     seed_readings(config, store_for(config))
     assert config.path is not None
@@ -73,8 +87,9 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert not app.exception
     assert texts(app, "title") == ["Display cases"]
     assert "Gallery 1" in texts(app, "subheader") and "Gallery 2" in texts(app, "subheader")
-    page = "\n".join(texts(app, "markdown") + texts(app, "caption")
-                     + [str(h.proto.body) for h in app.get("html")])
+    page = "\n".join(
+        texts(app, "markdown") + texts(app, "caption") + [str(h.proto.body) for h in app.get("html")]
+    )
     assert "**C1** · Excavated iron" in page
     # C1: the means of s1 (58 %) and s2 (60 %) at their last readings.
     assert "59.0 %" in page and "28.0 °C" in page
@@ -90,7 +105,7 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
     app = AppTest.from_file(APP, default_timeout=30)
     app.query_params["case"] = "C2"
-    app.switch_page("pages/case.py").run()
+    app.switch_page("views/case.py").run()
     assert not app.exception
     assert texts(app, "title") == ["Case C2: Rifles"]
     assert len(app.get("vega_lite_chart")) == 3
@@ -111,16 +126,22 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
     app.selectbox(key="language_picker").select("vi").run()
     assert texts(app, "title") == ["Tủ trưng bày"]
     app.query_params["case"] = "C1"
-    app.switch_page("pages/case.py").run()
+    app.switch_page("views/case.py").run()
     assert texts(app, "title") == ["Tủ C1: Excavated iron"]
     row = app.table[-1].value.iloc[0].tolist()
-    assert row[:5] == ["DBP-1", "Excavated bayonet", "Sắt khảo cổ (nhiễm clorua)", "nguy cơ",
-                       "độ ẩm vượt ngưỡng của chất liệu (Sắt khảo cổ (nhiễm clorua))"]
+    assert row[:5] == [
+        "DBP-1",
+        "Excavated bayonet",
+        "Sắt khảo cổ (nhiễm clorua)",
+        "nguy cơ",
+        "độ ẩm vượt ngưỡng của chất liệu (Sắt khảo cổ (nhiễm clorua))",
+    ]
     assert row[5].startswith("Watkinson & Lewis 2005")
 
 
 def test_an_unreachable_database_is_said_with_its_url(
-        museum: MuseumConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    museum: MuseumConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
     dead = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("PATINA_INFLUX_URL", dead)
     app = AppTest.from_file(APP, default_timeout=30).run()
@@ -137,9 +158,11 @@ def served_dashboard(museum: MuseumConfig) -> Iterator[str]:
     port = free_port()
     assert museum.path is not None
     server = subprocess.Popen(
-        [sys.executable, "-m", "patina", "dashboard", "--config", str(museum.path),
-         "--port", str(port)], env=dict(os.environ),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "patina", "dashboard", "--config", str(museum.path), "--port", str(port)],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(lambda: port_open("127.0.0.1", port), timeout_s=60)
         yield f"http://127.0.0.1:{port}"
@@ -155,9 +178,16 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(served_dashboard)
         expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
@@ -169,15 +199,16 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
 
         page.get_by_role("link", name="Open case C1").click()
-        expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(
-            timeout=30_000)
+        expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(timeout=30_000)
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Excavated bayonet")).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
-        for language, name, heading in (("vi", "Tiếng Việt", "Tủ C1: Excavated iron"),
-                                        ("fr", "Français", "Vitrine C1 : Excavated iron")):
+        for language, name, heading in (
+            ("vi", "Tiếng Việt", "Tủ C1: Excavated iron"),
+            ("fr", "Français", "Vitrine C1 : Excavated iron"),
+        ):
             page.get_by_role("combobox").first.click()
             page.get_by_role("option", name=name).click()
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
@@ -185,3 +216,209 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
             page.screenshot(path=SCREENSHOTS / f"case-{language}.png", full_page=True)
         expect(page.get_by_text("Fer archéologique (chlorures)").first).to_be_visible()
         browser.close()
+
+
+# --- alerts, acknowledgement with login, data quality --------------------------------------------
+def museum_with_users(anonymous: bool = True) -> str:
+    from museum.users import hash_password
+
+    return (
+        SMALL_MUSEUM
+        + f"""
+[dashboard]
+anonymous_viewing = {"true" if anonymous else "false"}
+
+[[dashboard.users]]
+name = "lan"
+role = "conservator"
+password_hash = "{hash_password("gel bạc 2026")}"
+
+[[dashboard.users]]
+name = "visitor"
+role = "viewer"
+password_hash = "{hash_password("look only")}"
+"""
+    )
+
+
+@pytest.fixture
+def museum_alerts(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[MuseumConfig, InfluxStore]:
+    config = make_config(museum_with_users())
+    store = store_for(config)
+    seed_readings(config, store)
+    now_ns = time.time_ns()
+    common = {
+        "site": "hanoi",
+        "case_id": "C1",
+        "rule": "rh_high",
+        "rule_key": "rh_high",
+        "severity": "warning",
+    }
+    store.write_lines(
+        [
+            alert_event_line(
+                now_ns - 3600 * 10**9,
+                alert_id="C1.rh_high.A",
+                state="opened",
+                value=30.0,
+                threshold=25.0,
+                **common,
+            ),
+            alert_event_line(
+                now_ns - 3599 * 10**9,
+                alert_id="C1.rh_high.A",
+                state="notified",
+                message="opened: email",
+                **common,
+            ),
+            alert_event_line(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common),
+            alert_event_line(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common),
+            encode_point(
+                "collector_stats",
+                {"instance": "server-1"},
+                {
+                    "received": 1000,
+                    "written": 990,
+                    "spool_depth": 10,
+                    "quarantined": 3,
+                    "quarantined_invalid_json": 2,
+                    "quarantined_rh_out_of_range": 1,
+                    "broker_dropped": 0,
+                },
+                now_ns,
+            ),
+        ]
+    )
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    return config, store
+
+
+def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
+    museum_alerts: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    _, store = museum_alerts
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.switch_page("views/alerts.py").run()
+    assert not app.exception
+    assert "Open alerts: 1" in texts(app, "subheader")
+    open_table = app.table[0].value
+    assert list(open_table["Alert"]) == ["C1.rh_high.A"]
+    assert list(open_table["Rule"]) == ["RH above the case limit"]
+    assert list(app.table[1].value["Alert"]) == ["C1.rh_high.OLD"]
+    assert any("Sign in as a conservator" in i for i in texts(app, "info"))
+    # Signing in itself is driven through the real form in the browser test below; here the
+    # session carries the signed-in user. A viewer may look but not acknowledge.
+    app.session_state["user"] = ("visitor", "viewer")
+    app.run()
+    assert any("Sign in as a conservator" in i for i in texts(app, "info"))
+    app.session_state["user"] = ("lan", "conservator")
+    app.run()
+    app.text_area(key="ack_note").input("Silica gel replaced, door gasket checked")
+    next(b for b in app.button if b.label == "Acknowledge").click().run()
+    assert any("acknowledged by lan" in s for s in texts(app, "success"))
+    events = store.alert_events("C1.rh_high.A")
+    assert list(events["state"]) == ["opened", "notified", "acknowledged"]
+    assert (events.iloc[-1]["user"], events.iloc[-1]["note"]) == (
+        "lan",
+        "Silica gel replaced, door gasket checked",
+    )
+
+
+def test_passwords_are_checked_against_scrypt_hashes() -> None:
+    from museum.users import hash_password, verify_password
+
+    stored = hash_password("gel bạc 2026")
+    assert stored.startswith("scrypt$") and "gel" not in stored
+    assert verify_password("gel bạc 2026", stored)
+    assert not verify_password("gel bac 2026", stored)
+    assert not verify_password("anything", "plain-text-password")
+
+
+def test_data_quality_page_shows_sensors_quarantine_and_collector_health(
+    museum_alerts: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.switch_page("views/quality.py").run()
+    assert not app.exception
+    sensors = app.table[0].value
+    assert list(sensors["Sensor"]) == ["s1", "s2", "s3"]
+    assert list(sensors["Status"]) == ["reporting", "reporting", "silent"]
+    assert list(sensors["Battery"]) == ["90 %", "90 %", "15 %"]
+    reasons = app.table[1].value
+    assert dict(zip(reasons["Reason"], reasons["Messages"], strict=True)) == {
+        "invalid_json": 2,
+        "rh_out_of_range": 1,
+    }
+    assert [m.value for m in app.metric][:2] == ["1,000", "990"]
+
+
+def test_without_anonymous_viewing_the_museum_asks_for_a_login(
+    make_config: Callable[..., MuseumConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = make_config(museum_with_users(anonymous=False))
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert texts(app, "info") == ["Sign in to see the museum's climate."]
+    assert texts(app, "title") == []
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
+    museum_alerts: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    config, store = museum_alerts
+    assert config.path is not None
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "patina", "dashboard", "--config", str(config.path), "--port", str(port)],
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: port_open("127.0.0.1", port), timeout_s=60)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"http://127.0.0.1:{port}/alerts")
+            expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)
+            page.locator('input[aria-label="Name"]').fill("lan")
+            page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+            page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
+            page.get_by_role("button", name="Acknowledge").click()
+            expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1000)
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=SCREENSHOTS / "alerts-acknowledged.png", full_page=True)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(15)
+    events = store.alert_events("C1.rh_high.A")
+    assert (events.iloc[-1]["state"], events.iloc[-1]["user"], events.iloc[-1]["note"]) == (
+        "acknowledged",
+        "lan",
+        "Dehumidifier emptied at 07:40",
+    )

@@ -92,7 +92,7 @@ def overview() -> None:
                         )
                     )
                     st.page_link(
-                        "pages/case.py",
+                        "views/case.py",
                         label=t("overview.open_case", case=status.case.id),
                         query_params={"case": status.case.id},
                     )
