@@ -11,8 +11,10 @@ import sys
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -153,12 +155,12 @@ def test_an_unreachable_database_is_said_with_its_url(
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture
-def served_dashboard(museum: MuseumConfig) -> Iterator[str]:
+@contextmanager
+def serve(config_path: Path) -> Iterator[str]:
+    """`patina dashboard` on a free port, as a museum runs it; yields its URL."""
     port = free_port()
-    assert museum.path is not None
     server = subprocess.Popen(
-        [sys.executable, "-m", "patina", "dashboard", "--config", str(museum.path), "--port", str(port)],
+        [sys.executable, "-m", "patina", "dashboard", "--config", str(config_path), "--port", str(port)],
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -171,6 +173,27 @@ def served_dashboard(museum: MuseumConfig) -> Iterator[str]:
         server.wait(15)
 
 
+def launch_chromium(playwright: Any) -> Any:
+    """Debian's Chromium, headless, with the flags this closed network needs."""
+    return playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+
+
+@pytest.fixture
+def served_dashboard(museum: MuseumConfig) -> Iterator[str]:
+    assert museum.path is not None
+    with serve(museum.path) as url:
+        yield url
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard: str) -> None:
@@ -178,16 +201,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(served_dashboard)
         expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
@@ -379,43 +393,22 @@ def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
 
     config, store = museum_alerts
     assert config.path is not None
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "patina", "dashboard", "--config", str(config.path), "--port", str(port)],
-        env=dict(os.environ),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: port_open("127.0.0.1", port), timeout_s=60)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(f"http://127.0.0.1:{port}/alerts")
-            expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)
-            page.locator('input[aria-label="Name"]').fill("lan")
-            page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
-            page.get_by_role("button", name="Sign in").click()
-            expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
-            page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
-            page.get_by_role("button", name="Acknowledge").click()
-            expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(1000)
-            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=SCREENSHOTS / "alerts-acknowledged.png", full_page=True)
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(15)
+    with serve(config.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/alerts")
+        expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)
+        page.locator('input[aria-label="Name"]').fill("lan")
+        page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+        page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
+        page.get_by_role("button", name="Acknowledge").click()
+        expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(1000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "alerts-acknowledged.png", full_page=True)
+        browser.close()
     events = store.alert_events("C1.rh_high.A")
     assert (events.iloc[-1]["state"], events.iloc[-1]["user"], events.iloc[-1]["note"]) == (
         "acknowledged",

@@ -39,6 +39,30 @@ def certificates(tmp_path: Path) -> Path:
     return folder
 
 
+def assert_refused(config: MuseumConfig) -> None:
+    """A collector with these credentials never gets a subscription."""
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert not collector.wait_until_subscribed(3)
+    finally:
+        collector.stop()
+
+
+def assert_stores_one_reading(config: MuseumConfig, store: InfluxStore, publish: list[str]) -> None:
+    """A collector with these credentials subscribes, and a reading published with
+    ``mosquitto_pub`` and the extra arguments ``publish`` reaches InfluxDB."""
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed(15)
+        subprocess.run(["mosquitto_pub", *publish, "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", PAYLOAD],
+                       check=True)
+        wait_for(lambda: stored_count(store) == 1)
+    finally:
+        collector.stop()
+
+
 def test_a_password_protected_broker_takes_credentials_from_the_environment(
         tmp_path: Path, make_config: Callable[..., MuseumConfig],
         store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
@@ -50,25 +74,12 @@ def test_a_password_protected_broker_takes_credentials_from_the_environment(
     try:
         wrong = make_config(environ={"PATINA_MQTT_URL": broker.url, "PATINA_MQTT_USERNAME": "patina",
                                      "PATINA_MQTT_PASSWORD": "guess"})
-        refused = Collector(wrong)
-        refused.start()
-        try:
-            assert not refused.wait_until_subscribed(3)
-        finally:
-            refused.stop()
+        assert_refused(wrong)
         config = make_config(environ={"PATINA_MQTT_URL": broker.url, "PATINA_MQTT_USERNAME": "patina",
                                       "PATINA_MQTT_PASSWORD": "s3cret words"})
         assert "s3cret" not in config.path.read_text()  # type: ignore[union-attr]
-        collector = Collector(config)
-        collector.start()
-        try:
-            assert collector.wait_until_subscribed(15)
-            subprocess.run(["mosquitto_pub", "-p", str(broker.port), "-u", "patina", "-P", "s3cret words",
-                            "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", PAYLOAD], check=True)
-            store = store_for(config)
-            wait_for(lambda: stored_count(store) == 1)
-        finally:
-            collector.stop()
+        assert_stores_one_reading(config, store_for(config),
+                                  ["-p", str(broker.port), "-u", "patina", "-P", "s3cret words"])
     finally:
         broker.stop()
 
@@ -84,29 +95,14 @@ def test_mqtts_with_a_private_ca_and_a_client_certificate(
         url = f"mqtts://127.0.0.1:{broker.port}"
         no_certificate = make_config(environ={"PATINA_MQTT_URL": url,
                                               "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt")})
-        refused = Collector(no_certificate)
-        refused.start()
-        try:
-            assert not refused.wait_until_subscribed(3)
-        finally:
-            refused.stop()
+        assert_refused(no_certificate)
         config = make_config(environ={
             "PATINA_MQTT_URL": url, "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
             "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
             "PATINA_MQTT_KEY_FILE": str(certificates / "client.key")})
-        collector = Collector(config)
-        collector.start()
-        try:
-            assert collector.wait_until_subscribed(15)
-            subprocess.run(["mosquitto_pub", "-h", "127.0.0.1", "-p", str(broker.port),
-                            "--cafile", str(certificates / "ca.crt"),
-                            "--cert", str(certificates / "client.crt"),
-                            "--key", str(certificates / "client.key"),
-                            "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", PAYLOAD], check=True)
-            store = store_for(config)
-            wait_for(lambda: stored_count(store) == 1)
-        finally:
-            collector.stop()
+        assert_stores_one_reading(config, store_for(config), [
+            "-h", "127.0.0.1", "-p", str(broker.port), "--cafile", str(certificates / "ca.crt"),
+            "--cert", str(certificates / "client.crt"), "--key", str(certificates / "client.key")])
     finally:
         broker.stop()
 
