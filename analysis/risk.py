@@ -164,7 +164,7 @@ def _prepare(readings: pd.DataFrame) -> pd.DataFrame:
 
 def assess(readings: pd.DataFrame, materials: Iterable[str],
            overrides: Mapping[str, Mapping[str, float]] | None = None,
-           settings: RiskSettings = RiskSettings()) -> Assessment:
+           settings: RiskSettings = RiskSettings(), summarise: bool = True) -> Assessment:
     """Assess an artefact made of ``materials`` over a series of readings.
 
     Parameters
@@ -179,6 +179,9 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
         {"rh_safe_pct": 12}}``), as the museum's config sets them.
     settings : RiskSettings
         The model's engineering choices.
+    summarise : bool, default True
+        False leaves ``summary`` empty, for callers that need only the timeline (the
+        collector's live assessment).
 
     Returns
     -------
@@ -244,7 +247,7 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
         if rows:
             timeline[component] = np.round(matrix[rows].max(axis=0), 2)
 
-    summary = _summary(timeline, data, durations_h, profiles, settings)
+    summary = _summary(timeline, data, durations_h, profiles, settings) if summarise else {}
     return Assessment(timeline=timeline, summary=summary)
 
 

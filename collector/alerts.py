@@ -21,7 +21,8 @@ Rules (``RULES``), for each case:
     critical.
 ``rate_of_change``
     RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
-    (a door left open, a dehumidifier that stopped); resolves 1 % below.
+    (a door left open, a dehumidifier that stopped), each sensor compared with itself;
+    resolves once the change has stayed 1 % below the limit for an hour.
 ``sensor_silent``
     No reading from a sensor for ``sensor_silent_after``.
 ``sensor_stuck``
@@ -63,8 +64,13 @@ RULES = ("rh_high", "rh_low", "rate_of_change", "condensation", "artefact_risk",
          "sensor_stuck", "battery_low", "collector_health")
 #: Readings kept per case for the risk assessment.
 RISK_WINDOW_S = 24 * 3600
-#: Risk points are written at most this often per artefact (and at once on a level change).
-RISK_EVERY_S = 60.0
+#: A rate-of-change alert resolves only after RH has been steady this long: a case rising
+#: at about the limit would otherwise open and resolve it again and again.
+RATE_CALM_S = 3600.0
+#: Risk points are written at most this often per artefact (and at once when the current
+#: reading moves an artefact into another RH band). The score looks back 24 hours, so it
+#: moves slowly; assessing more often costs time and tells nothing new.
+RISK_EVERY_S = 900.0
 
 
 @dataclass(frozen=True)
@@ -173,6 +179,8 @@ class _Condition:
     source: str = ""
     detail: str = ""
     material: str = ""
+    #: Since when the clearing condition has held (for rules that must stay calm to resolve).
+    calm_since: float | None = None
 
 
 @dataclass
@@ -181,6 +189,10 @@ class _CaseState:
     history: deque[tuple[float, float, float]] = field(default_factory=deque)
     last_risk_s: dict[str, float] = field(default_factory=dict)
     last_level: dict[str, str] = field(default_factory=dict)
+    #: Per artefact: the RH band of the latest reading, to assess at once when it changes.
+    last_band: dict[str, str] = field(default_factory=dict)
+    #: Per sensor: its (time, RH) over the last hour, for the rate of change.
+    rh_last_hour: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     #: Per sensor: the last (T, RH) pair and since when it has not changed.
     unchanged_since: dict[str, tuple[tuple[float | None, float | None], float]] = field(default_factory=dict)
 
@@ -218,6 +230,13 @@ class AlertEngine:
             if sensor in self.last_seen:
                 self.last_seen[sensor] = max(self.last_seen[sensor], seen) if seen else self.last_seen[sensor]
 
+    def start_clock(self, now_s: float) -> None:
+        """Count silence from ``now_s`` for sensors not heard since (a replay whose readings
+        are older than the moment the engine was made)."""
+        for sensor, seen in self.last_seen.items():
+            if seen > now_s:
+                self.last_seen[sensor] = now_s
+
     def acknowledged(self, alert_id: str) -> None:
         """An acknowledgement was recorded (by `patina alerts ack` or the dashboard)."""
         for condition in self.conditions.values():
@@ -242,6 +261,11 @@ class AlertEngine:
         previous_values = state.unchanged_since.get(sensor_id)
         if previous_values is None or previous_values[0] != values:
             state.unchanged_since[sensor_id] = (values, time_s)
+        if rh_pct is not None:
+            recent = state.rh_last_hour.setdefault(sensor_id, deque())
+            recent.append((time_s, rh_pct))
+            while recent[0][0] < time_s - 3600:
+                recent.popleft()
         if temperature_c is not None and rh_pct is not None:
             state.history.append((time_s, temperature_c, rh_pct))
             while state.history and state.history[0][0] < time_s - RISK_WINDOW_S:
@@ -279,19 +303,17 @@ class AlertEngine:
                             clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct, now_s=now_s,
                             min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_min_pct,
                             source=limits.rh_min_source, material=limits.rh_min_material)
-        if rh_values and state.history:
-            now_rh, hour_ago = state.history[-1][2], None
-            for time_s, _, rh_then in state.history:
-                if time_s >= state.history[-1][0] - 3600:
-                    hour_ago = rh_then
-                    break
-            if hour_ago is not None and state.history[0][0] <= state.history[-1][0] - 3000:
-                change = abs(now_rh - hour_ago)
-                self._condition(case_id, "rate_of_change", "rate_of_change",
-                                active=change > alerts.rate_of_change_pct_per_h,
-                                clear=change <= alerts.rate_of_change_pct_per_h - 1.0, now_s=now_s,
-                                min_duration_s=0.0, value=change, threshold=alerts.rate_of_change_pct_per_h,
-                                source="alerts.rate_of_change_pct_per_h")
+        # Each sensor against itself an hour ago: two sensors' calibration offsets are not a change.
+        changes = [abs(recent[-1][1] - recent[0][1]) for recent in state.rh_last_hour.values()
+                   if recent and recent[-1][0] - recent[0][0] >= 3000 and now_s - recent[-1][0]
+                   < alerts.sensor_silent_after_s]
+        if changes:
+            change = max(changes)
+            self._condition(case_id, "rate_of_change", "rate_of_change",
+                            active=change > alerts.rate_of_change_pct_per_h,
+                            clear=change <= alerts.rate_of_change_pct_per_h - 1.0, now_s=now_s,
+                            min_duration_s=0.0, value=change, threshold=alerts.rate_of_change_pct_per_h,
+                            source="alerts.rate_of_change_pct_per_h", calm_for_s=RATE_CALM_S)
         for sensor, (_, since) in state.unchanged_since.items():
             latest_s = state.latest[sensor][0]
             stuck_for = latest_s - since
@@ -327,8 +349,9 @@ class AlertEngine:
         latest_t, latest_rh = state.history[-1][1], state.history[-1][2]
         changed = []
         for artefact in case.artefacts:
-            level_now = self._quick_level(artefact.materials, latest_t, latest_rh)
-            if level_now != state.last_level.get(artefact.id):
+            band_now = self._quick_level(artefact.materials, latest_t, latest_rh)
+            if band_now != state.last_band.get(artefact.id):
+                state.last_band[artefact.id] = band_now
                 changed.append(artefact)
         todo = {a.id: a for a in due + changed}.values()
         if not todo:
@@ -339,7 +362,7 @@ class AlertEngine:
         frame = frame[~frame.index.duplicated(keep="last")].sort_index()
         worst: tuple[int, Any, Any] | None = None
         for artefact in todo:
-            result = assess(frame, artefact.materials)
+            result = assess(frame, artefact.materials, summarise=False)
             row = result.timeline.iloc[-1]
             level = str(row["level"])
             state.last_risk_s[artefact.id] = now_s
@@ -379,12 +402,16 @@ class AlertEngine:
     # --- lifecycle -----------------------------------------------------------------------------
     def _condition(self, case_id: str, key: str, rule: str, *, active: bool, clear: bool, now_s: float,
                    min_duration_s: float, value: float | None, threshold: float | None, source: str,
-                   detail: str = "", severity: str = "warning", material: str = "") -> None:
+                   detail: str = "", severity: str = "warning", material: str = "",
+                   calm_for_s: float = 0.0) -> None:
+        """Open after ``active`` has held for ``min_duration_s``; resolve once ``clear`` has
+        held for ``calm_for_s``."""
         condition = self.conditions.setdefault((case_id, key), _Condition())
         condition.value, condition.threshold, condition.source = value, threshold, source
         condition.material = material
         condition.detail = detail or condition.detail
         if active:
+            condition.calm_since = None
             if condition.active_since is None:
                 condition.active_since = now_s
             if condition.alert_id is None and now_s - condition.active_since >= min_duration_s:
@@ -393,7 +420,9 @@ class AlertEngine:
                 condition.severity = "critical"
         elif clear:
             condition.active_since = None
-            if condition.alert_id is not None:
+            if condition.calm_since is None:
+                condition.calm_since = now_s
+            if condition.alert_id is not None and now_s - condition.calm_since >= calm_for_s:
                 self._resolve(case_id, key, rule, condition, now_s)
 
     def _event(self, case_id: str, condition: _Condition, rule: str, state: str, time_s: float,

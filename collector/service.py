@@ -68,6 +68,28 @@ RECEIVE_MAXIMUM = 10_000
 BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 
 
+class EventClock:
+    """Time as the readings tell it, for replaying history or a scenario faster than real
+    time: alert rules then see the durations the readings span, not the seconds the replay
+    took. A reading is judged at its own time; silence is judged at the median of the
+    sensors' latest times, so one sensor with a skewed clock cannot make the others look
+    silent."""
+
+    def __init__(self) -> None:
+        self.latest_s: dict[str, float] = {}
+        self.newest_s: float | None = None
+
+    def observe(self, sensor_id: str, time_s: float) -> None:
+        self.latest_s[sensor_id] = max(time_s, self.latest_s.get(sensor_id, time_s))
+        self.newest_s = time_s if self.newest_s is None else max(self.newest_s, time_s)
+
+    def now_s(self) -> float | None:
+        if not self.latest_s:
+            return None
+        times = sorted(self.latest_s.values())
+        return times[len(times) // 2]
+
+
 @dataclass
 class Outcome:
     """What one message became: readings as line protocol, a quarantine record, or
@@ -136,6 +158,8 @@ class CollectorStats:
     messages: int = 0
     received: int = 0
     written: int = 0
+    #: Readings the alert engine has evaluated (it runs behind ingestion under load).
+    evaluated: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     ignored: Counter[str] = field(default_factory=Counter)
     spool_depth: int = 0
@@ -183,8 +207,11 @@ class Collector:
     def __init__(self, config: MuseumConfig, *, client_id: str | None = None,
                  instance: str | None = None, batch_size: int = 5000,
                  commit_group: int = 1000, commit_interval_s: float = 0.02,
-                 stats_interval_s: float = 10.0, linger_s: float = 0.2) -> None:
+                 stats_interval_s: float = 10.0, linger_s: float = 0.2, event_time: bool = False) -> None:
         self.config = config
+        #: Alerts on the readings' own clock (replays, scenarios) instead of the wall clock.
+        self.event_clock = EventClock() if event_time else None
+        self._evaluated_at_s = -float("inf")
         self.linger_s = linger_s
         self.client_id = client_id or config.mqtt.client_id
         self.instance = instance or f"{socket.gethostname()}-{os.getpid()}"
@@ -448,11 +475,18 @@ class Collector:
             except queue.Empty:
                 batch = []
             try:
-                now_s = time.time()
+                now_s: float | None = time.time()
                 for case_id, reading in batch:
-                    self.alerts.observe(case_id, reading.sensor_id, reading.time_ns / 1e9,
-                                        reading.temperature_c, reading.rh_pct, reading.battery_pct, now_s)
-                if time.monotonic() >= next_tick:
+                    time_s = reading.time_ns / 1e9
+                    if self.event_clock is not None:
+                        now_s = self._advance_event_clock(reading.sensor_id, time_s)
+                    self.alerts.observe(case_id, reading.sensor_id, time_s, reading.temperature_c,
+                                        reading.rh_pct, reading.battery_pct, now_s)
+                with self._lock:
+                    self._stats.evaluated += len(batch)
+                if self.event_clock is not None:
+                    now_s = self.event_clock.now_s()
+                if time.monotonic() >= next_tick and now_s is not None:
                     next_tick = time.monotonic() + 1.0
                     self.alerts.evaluate(now_s)
                     stats = self.stats()
@@ -462,6 +496,22 @@ class Collector:
                     self._poll_acknowledgements()
             except Exception:
                 log.exception("alert evaluation failed")
+
+    def _advance_event_clock(self, sensor_id: str, time_s: float) -> float:
+        """Feed the event clock; run the time-driven rules (silence, repeats) every simulated
+        minute. Returns the time the reading is judged at: its own."""
+        clock = self.event_clock
+        assert clock is not None
+        if clock.newest_s is None:
+            self.alerts.start_clock(time_s)  # silence counts from the first reading
+        clock.observe(sensor_id, time_s)
+        assert clock.newest_s is not None
+        if clock.newest_s - self._evaluated_at_s >= 60.0:
+            self._evaluated_at_s = clock.newest_s
+            watermark = clock.now_s()
+            if watermark is not None:
+                self.alerts.evaluate(watermark)
+        return time_s
 
     def _poll_acknowledgements(self) -> None:
         open_ids = {c.alert_id for _, _, c in self.alerts.open_alerts() if not c.acknowledged}

@@ -1,13 +1,9 @@
-"""A simple, deterministic climate for every simulated display case.
+"""Simulated sensors: what a T/RH sensor in a case reports of the case's air.
 
-Each case gets, from the seed and its id, a mean temperature and diurnal swing typical
-of an unconditioned or poorly conditioned gallery in northern Vietnam, and an amount of
-moisture (vapour pressure) that drifts slowly. RH follows from temperature through
-:mod:`analysis.psychrometrics`, so a case that cools at night rises in RH, as real
-cases do (SCIENCE.md §1). Each sensor adds its own small offset and noise.
-
-The numbers are plausible, not measured: hot humid season around 26–31 °C and 60–85 %
-RH inside galleries (the physical model with sources is a later step).
+A sensor reads its case's air (from :mod:`sensors_sim.building`) with its own calibration
+offset and noise, rounded as devices round (0.01 °C, 0.1 % RH), and a battery that slowly
+runs down. Noise is a hash of (seed, sensor, second), so any slice of a series is
+reproducible on its own.
 """
 
 from __future__ import annotations
@@ -18,23 +14,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.psychrometrics import saturation_vapour_pressure
+
+def hashed_uniform(key: int, counters: np.ndarray, salt: int = 0) -> np.ndarray:
+    """Uniform numbers in (0, 1) that depend only on ``key``, ``salt`` and each counter
+    (splitmix64)."""
+    with np.errstate(over="ignore"):
+        z = (
+            np.asarray(counters, dtype=np.int64).astype(np.uint64) * np.uint64(2)
+            + np.uint64(key) * np.uint64(0x9E3779B97F4A7C15)
+            + np.uint64(salt)
+            + np.uint64(0x9E3779B97F4A7C15)
+        )
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+        return ((z >> np.uint64(11)).astype(float) + 0.5) / float(1 << 53)
 
 
 def hashed_normal(key: int, counters: np.ndarray) -> np.ndarray:
-    """Standard normal noise that depends only on ``key`` and each counter (splitmix64
-    hash, then Box–Muller), so any slice of a simulated series is reproducible."""
-    with np.errstate(over="ignore"):
-        mixed = (np.asarray(counters, dtype=np.uint64) * np.uint64(2)
-                 + np.uint64(key) * np.uint64(0x9E3779B97F4A7C15))
-        outputs = []
-        for salt in (np.uint64(0), np.uint64(1)):
-            z = mixed + salt + np.uint64(0x9E3779B97F4A7C15)
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
-            outputs.append(((z >> np.uint64(11)).astype(float) + 0.5) / float(1 << 53))
-    u1, u2 = outputs
+    """Standard normal noise that depends only on ``key`` and each counter (Box–Muller)."""
+    u1, u2 = hashed_uniform(key, counters, 0), hashed_uniform(key, counters, 1)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * math.pi * u2)
 
 
@@ -44,59 +43,51 @@ def stable_seed(*parts: object) -> int:
 
 
 @dataclass(frozen=True)
-class CaseClimate:
-    mean_temperature_c: float
-    diurnal_amplitude_c: float
-    mean_vapour_pressure_pa: float
-    #: Hour of the day (local) at which the case is warmest.
-    warmest_hour: float
+class SensorSpec:
+    """One sensor in one case. Offsets default to a seeded calibration error typical of
+    capacitive T/RH sensors (±0.15 °C, ±0.8 % RH, one standard deviation)."""
 
-    def temperature_c(self, local_hour: np.ndarray) -> np.ndarray:
-        phase = 2 * math.pi * (local_hour - self.warmest_hour) / 24.0
-        return self.mean_temperature_c + self.diurnal_amplitude_c * np.cos(phase)
-
-
-def case_climate(case_id: str, seed: int) -> CaseClimate:
-    rng = np.random.default_rng(stable_seed(seed, "case", case_id))
-    mean_t = float(rng.uniform(26.0, 30.0))
-    mean_rh = float(rng.uniform(58.0, 78.0))
-    return CaseClimate(
-        mean_temperature_c=mean_t,
-        diurnal_amplitude_c=float(rng.uniform(0.8, 2.5)),
-        mean_vapour_pressure_pa=mean_rh / 100.0 * saturation_vapour_pressure(mean_t),
-        warmest_hour=float(rng.uniform(14.0, 17.0)),
-    )
+    sensor_id: str
+    case_id: str
+    site: str
+    #: Device format it publishes in (see :mod:`sensors_sim.formats`).
+    format: str = "patina"
+    offset_c: float | None = None
+    offset_rh_pct: float | None = None
+    noise_c: float = 0.05
+    noise_rh_pct: float = 0.3
+    #: Battery at the start of the run, % (None: seeded), and its decline per day.
+    battery_start_pct: float | None = None
+    battery_pct_per_day: float = 0.1
 
 
 class SimulatedSensor:
-    """One sensor in one case. :meth:`readings` is deterministic for (seed, sensor, times)."""
+    """Turns the case's air into what this sensor reports. Deterministic for (seed, times)."""
 
-    def __init__(self, sensor_id: str, site: str, case_id: str, seed: int) -> None:
-        self.sensor_id = sensor_id
-        self.site = site
-        self.climate = case_climate(case_id, seed)
-        rng = np.random.default_rng(stable_seed(seed, "sensor", sensor_id))
-        self.offset_c = float(rng.normal(0.0, 0.15))
-        self.offset_rh = float(rng.normal(0.0, 0.8))
-        self.battery_phase_days = float(rng.uniform(0.0, 900.0))
-        self._noise_seed = stable_seed(seed, "noise", sensor_id)
+    def __init__(self, spec: SensorSpec, seed: int, start_s: float) -> None:
+        self.spec = spec
+        self.sensor_id = spec.sensor_id
+        self.site = spec.site
+        self.start_s = start_s
+        rng = np.random.default_rng(stable_seed(seed, "sensor", spec.sensor_id))
+        self.offset_c = spec.offset_c if spec.offset_c is not None else float(rng.normal(0.0, 0.15))
+        self.offset_rh = spec.offset_rh_pct if spec.offset_rh_pct is not None else float(rng.normal(0.0, 0.8))
+        self.battery_start = (
+            spec.battery_start_pct if spec.battery_start_pct is not None else float(rng.uniform(40.0, 100.0))
+        )
+        self._noise_seed = stable_seed(seed, "noise", spec.sensor_id)
 
-    def readings(self, epoch_s: np.ndarray, utc_offset_h: np.ndarray) -> dict[str, np.ndarray]:
-        """Temperature (°C), RH (%) and battery (%) at the given UNIX times."""
-        epoch_s = np.asarray(epoch_s, dtype=float)
-        local_hour = ((epoch_s / 3600.0) + utc_offset_h) % 24.0
-        seconds = np.floor(epoch_s).astype(np.int64)
-        noise_t = hashed_normal(self._noise_seed, seconds)
-        noise_rh = hashed_normal(self._noise_seed + 1, seconds)
-        temperature = self.climate.temperature_c(local_hour) + self.offset_c + 0.08 * noise_t
-        # Moisture drifts over days (weather), slowly and smoothly.
-        days = epoch_s / 86400.0
-        vapour = self.climate.mean_vapour_pressure_pa * (
-            1.0 + 0.06 * np.sin(2 * math.pi * days / 5.3) + 0.03 * np.sin(2 * math.pi * days / 1.7))
-        rh = 100.0 * vapour / saturation_vapour_pressure(temperature) + self.offset_rh \
-            + 0.3 * noise_rh
-        # A battery loses 1 % every 10 days and is replaced at 10 %.
-        battery = 100.0 - ((days + self.battery_phase_days) % 900.0) / 10.0
+    def readings(
+        self, epoch_s: np.ndarray, temperature_c: np.ndarray, rh_pct: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """Temperature (°C), RH (%) and battery (%) reported for the case's air."""
+        seconds = np.floor(np.asarray(epoch_s, dtype=float)).astype(np.int64)
+        temperature = (
+            temperature_c + self.offset_c + self.spec.noise_c * hashed_normal(self._noise_seed, seconds)
+        )
+        rh = rh_pct + self.offset_rh + self.spec.noise_rh_pct * hashed_normal(self._noise_seed + 1, seconds)
+        days = (np.asarray(epoch_s, dtype=float) - self.start_s) / 86_400.0
+        battery = self.battery_start - self.spec.battery_pct_per_day * days
         return {
             "temperature_c": np.round(temperature, 2),
             "rh_pct": np.round(np.clip(rh, 0.0, 100.0), 1),

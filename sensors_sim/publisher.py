@@ -1,4 +1,4 @@
-"""Publishing simulated readings to the broker in Patina's native format.
+"""Publishing simulated (or replayed) readings to the broker, as devices would.
 
 Time runs on a simulated clock: tick *k* is stamped ``start + k·interval`` and is sent
 ``k·interval/speed`` seconds of wall time after the start, but never before its stamp has
@@ -8,21 +8,24 @@ start one day in the past replays that day in a minute and then carries on live.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from typing import Protocol
 
 import numpy as np
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from museum.config import MuseumConfig
-from sensors_sim.model import SimulatedSensor
+from sensors_sim.building import BuildingModel
+from sensors_sim.faults import SensorFaults, malform
+from sensors_sim.formats import CARRIES_TIME, ENCODERS
+from sensors_sim.model import SimulatedSensor, hashed_uniform, stable_seed
+from sensors_sim.scenario import Scenario, default_scenario
 
 log = logging.getLogger("patina.simulator")
 
@@ -51,41 +54,109 @@ class SimulationPlan:
         return int(self.duration_s // self.interval_s)
 
 
-def sensors_of(config: MuseumConfig, seed: int) -> list[SimulatedSensor]:
-    return [SimulatedSensor(sensor, case.site, case.id, seed)
-            for case in config.cases for sensor in case.sensors]
+class MessageFeed(Protocol):
+    """What the simulator publishes: the messages of ``count`` ticks from ``first_tick``."""
+
+    def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]: ...
 
 
-def native_topic(site: str, sensor_id: str) -> str:
-    return f"patina/{site}/{sensor_id}/climate"
+class ScenarioFeed:
+    """The messages of every sensor of a config, tick by tick: the building model gives each
+    case's air, each sensor reads it, its faults act, and its format encodes it."""
 
+    def __init__(self, config: MuseumConfig, scenario: Scenario, plan: SimulationPlan) -> None:
+        self.config = config
+        self.scenario = scenario
+        self.plan = plan
+        self.model = BuildingModel(
+            scenario.room_specs(config),
+            scenario.case_specs(config),
+            start_s=plan.start_epoch_s,
+            zone=config.zone,
+            seed=plan.seed,
+            outdoor=scenario.outdoor,
+            events=scenario.events,
+        )
+        self.zone = config.zone
+        self.case_index = {case.id: i for i, case in enumerate(config.cases)}
+        self.sensors = [
+            SimulatedSensor(spec, plan.seed, plan.start_epoch_s) for spec in scenario.sensor_specs(config)
+        ]
+        self.faults = {
+            s.sensor_id: SensorFaults(s.sensor_id, scenario.faults, plan.seed) for s in self.sensors
+        }
+        self._malform_seed = stable_seed(plan.seed, "malformed")
+        #: Messages sent broken on purpose: what the collector must quarantine.
+        self.malformed_sent = 0
+        untimed = sorted({s.spec.format for s in self.sensors} - CARRIES_TIME)
+        if untimed and plan.speed > 1:
+            log.warning(
+                "format(s) %s carry no time: the collector stamps their readings on arrival, "
+                "not on the simulated clock",
+                ", ".join(untimed),
+            )
+        for problem in scenario.unknown_targets(config):
+            log.warning("scenario %s: %s, which this museum does not have", scenario.name, problem)
 
-def native_payload(epoch_s: float, values: dict[str, float]) -> bytes:
-    stamp = datetime.fromtimestamp(epoch_s, UTC).isoformat(timespec="milliseconds")
-    return json.dumps({"ts": stamp.replace("+00:00", "Z"), **values}).encode()
-
-
-def utc_offset_hours(config: MuseumConfig, epoch_s: float) -> float:
-    offset = datetime.fromtimestamp(epoch_s, config.zone).utcoffset()
-    return offset.total_seconds() / 3600.0 if offset else 0.0
+    def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
+        """Topics and payloads of ``count`` ticks, computed for all of them at once."""
+        stamps = np.array([self.plan.tick_time(first_tick + k) for k in range(count)])
+        climate = self.model.sample(stamps)
+        per_tick: list[list[tuple[str, bytes]]] = [[] for _ in range(count)]
+        for sensor in self.sensors:
+            column = self.case_index[sensor.spec.case_id]
+            values = sensor.readings(
+                stamps, climate.case_temperature_c[:, column], climate.case_rh_pct[:, column]
+            )
+            ticks = self.faults[sensor.sensor_id].apply(stamps, values)
+            encode = ENCODERS[sensor.spec.format]
+            names = list(ticks.values)
+            rows = zip(*(ticks.values[name].tolist() for name in names), strict=True)
+            for k, row in enumerate(rows):
+                if not ticks.sent[k]:
+                    continue
+                messages = encode(
+                    sensor.sensor_id,
+                    sensor.site,
+                    float(stamps[k] + ticks.stamp_offset_s[k]),
+                    dict(zip(names, row, strict=True)),
+                    self.config.zone,
+                )
+                copies = 2 if ticks.duplicated[k] else 1
+                if ticks.malformed[k]:
+                    which = int(hashed_uniform(self._malform_seed, np.array([int(stamps[k])]))[0] * 1e6)
+                    messages = [(topic, malform(payload, which)) for topic, payload in messages]
+                    self.malformed_sent += copies * len(messages)
+                per_tick[k].extend(messages * copies)
+        return per_tick
 
 
 class Simulator:
     """Publishes every sensor of the config on the plan's clock until done or stopped."""
 
-    def __init__(self, config: MuseumConfig, plan: SimulationPlan,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: MuseumConfig,
+        plan: SimulationPlan,
+        scenario: Scenario | None = None,
+        clock: Callable[[], float] = time.time,
+        feed: MessageFeed | None = None,
+    ) -> None:
         self.config = config
         self.plan = plan
-        self.sensors = sensors_of(config, plan.seed)
+        self.feed = feed or ScenarioFeed(
+            config, scenario or default_scenario(plan.seed, plan.interval_s), plan
+        )
         self.clock = clock
         self.sent = 0
         self._acked = 0
         self._ack_lock = threading.Lock()
         self._stop = threading.Event()
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2,
-                                   client_id=f"patina-sim-{os.getpid()}-{id(self):x}",
-                                   protocol=MQTTProtocolVersion.MQTTv5)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"patina-sim-{os.getpid()}-{id(self):x}",
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
         if config.mqtt.username:
             self._client.username_pw_set(config.mqtt.username, config.mqtt.password)
         if config.mqtt.tls:
@@ -93,8 +164,14 @@ class Simulator:
         self._client.max_inflight_messages_set(1000)
         self._client.on_publish = self._on_publish
 
-    def _on_publish(self, client: mqtt.Client, userdata: object, mid: int,
-                    reason_code: mqtt.ReasonCode, properties: object) -> None:
+    def _on_publish(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_code: mqtt.ReasonCode,
+        properties: object,
+    ) -> None:
         with self._ack_lock:
             self._acked += 1
 
@@ -134,18 +211,7 @@ class Simulator:
             tick += 1
 
     def _messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
-        """Topics and payloads of ``count`` ticks, computed for all of them at once."""
-        stamps = np.array([self.plan.tick_time(first_tick + k) for k in range(count)])
-        offsets_h = np.array([utc_offset_hours(self.config, stamp) for stamp in stamps])
-        per_tick: list[list[tuple[str, bytes]]] = [[] for _ in range(count)]
-        for sensor in self.sensors:
-            topic = native_topic(sensor.site, sensor.sensor_id)
-            values = sensor.readings(stamps, offsets_h)
-            rows = zip(*(values[name].tolist() for name in values), strict=True)
-            for k, row in enumerate(rows):
-                per_tick[k].append((topic, native_payload(stamps[k], dict(zip(values, row,
-                                                                                strict=True)))))
-        return per_tick
+        return self.feed.messages(first_tick, count)
 
     def _wait_for_acks(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s

@@ -1,0 +1,424 @@
+"""A museum building in a humid climate: galleries (rooms) and the display cases in them.
+
+Each gallery is one well-mixed volume of air exchanging with the outdoors
+(:mod:`sensors_sim.outdoor`); each case is a smaller volume exchanging with its gallery and,
+if it holds silica gel, with the gel. Heat and moisture are balanced separately:
+
+Gallery temperature, first order towards the outdoors through the envelope, warmed by
+visitors, pulled to the set point while the air-conditioner runs::
+
+    dT/dt = (T_out − T)/τ_env + n_visitors·P_sensible/C + on_ac·(T_set − T)/τ_ac
+
+Gallery moisture (absolute humidity ρ, g/m³), conserved::
+
+    dρ/dt = n_air·(ρ_out − ρ) + n_visitors·m_latent/V − on_dh·q_dh/V − on_ac·k_coil·(ρ − ρ_coil)⁺
+
+Case temperature follows the gallery (plus the heat of case lighting) with a time constant
+τ_case; case moisture::
+
+    dρ_c/dt = N·(ρ_room − ρ_c) + (RH_gel·ρ_sat(T_c) − ρ_c)/τ_gel
+
+and the gel loses what the air gains: ΔRH_gel = −ΔW / (M·m_gel), with M the gel's
+specific moisture reservoir (g per kg per % RH, Thomson's M). Because the gel holds RH
+rather than absolute humidity, a buffered case keeps its RH while its temperature moves;
+an unbuffered case keeps its absolute humidity, so its RH rises as it cools (SCIENCE.md §1).
+Air at saturation is capped there (the excess condenses).
+
+Every linear step is integrated exactly over the step (exponential update), so the model is
+stable for any step; the step is 5 minutes, and readings between steps are interpolated.
+
+Sources of the default parameters:
+
+- visitors' heat and moisture: ASHRAE (2017) *Fundamentals* ch. 18, Table 1, "standing,
+  light work; walking": about 75 W sensible and 70 W latent, i.e. ~100 g of water per hour;
+- air's volumetric heat capacity 1.2 kJ/(m³·K) (ASHRAE 2017 ch. 1, dry air at 20 °C);
+- silica gel: regular-density gel takes up about 5 g of water per kg per % RH between 20
+  and 60 % RH (Thomson 1977, *Stabilization of RH in exhibition cases: hygrometric
+  half-time*, Stud. Conserv. 22, calls this the specific moisture reservoir M; the figure
+  is an engineering reading of published isotherms, configurable);
+- case air exchange: well-sealed museum cases reach 0.1–1 air change a day, ordinary ones
+  several (Thomson 1977; Michalski 1994, *Leakage prediction for buildings, cases, bags
+  and bottles*, Stud. Conserv. 39); the defaults are in that range.
+
+Everything else (envelope and cooling time constants, thermal mass factor, coil dew point)
+is an engineering choice, named as such, and set per gallery or case in a scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from sensors_sim.outdoor import HANOI, OutdoorClimate, outdoor_conditions, saturation_density
+
+STEP_S = 300.0
+#: Sensible heat and moisture of one visitor (ASHRAE 2017 Fundamentals ch. 18, Table 1).
+VISITOR_SENSIBLE_W = 75.0
+VISITOR_MOISTURE_G_PER_H = 100.0
+#: Volumetric heat capacity of air, J/(m³·K).
+AIR_HEAT_CAPACITY_J_PER_M3_K = 1200.0
+#: How long the model runs before the first reading, so that rooms and cases start from
+#: their own climate rather than from the outdoor air.
+SPIN_UP_S = 4 * 86_400.0
+
+EVENT_KINDS = ("hvac_failure", "dehumidifier_full", "power_cut", "door_open")
+
+
+@dataclass(frozen=True)
+class RoomSpec:
+    """A gallery. Hours are local, ``(start, end)`` with end after start (24 = midnight)."""
+
+    gallery: str
+    volume_m3: float = 600.0
+    #: Air changes per hour with the outdoors (infiltration, doors to the street).
+    air_changes_per_h: float = 0.5
+    #: Envelope time constant, h (engineering choice: heavy masonry).
+    envelope_time_constant_h: float = 12.0
+    #: Heat stored by walls and contents relative to the air (engineering choice).
+    thermal_mass_factor: float = 20.0
+    hvac: bool = True
+    hvac_setpoint_c: float = 24.0
+    hvac_hours: tuple[float, float] = (0.0, 24.0)
+    #: How fast running air-conditioning pulls the room to its set point, h.
+    hvac_time_constant_h: float = 0.5
+    #: Dew point of the cooling coil, °C, and how fast it dries the room, 1/h (engineering
+    #: choices giving about 60 % RH at 24 °C in a humid summer).
+    coil_dew_point_c: float = 12.0
+    coil_drying_per_h: float = 2.0
+    #: Portable dehumidifier extraction, litres a day (0: none) and its RH set point.
+    dehumidifier_l_per_day: float = 0.0
+    dehumidifier_setpoint_rh_pct: float = 55.0
+    visitors_peak: float = 30.0
+    open_hours: tuple[float, float] = (8.0, 17.0)
+    #: Days the museum is closed, 0 = Monday.
+    closed_weekdays: tuple[int, ...] = (0,)
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    case_id: str
+    gallery: str
+    volume_m3: float = 1.0
+    air_exchange_per_day: float = 1.0
+    #: How fast the case air follows the gallery's temperature, h.
+    thermal_time_constant_h: float = 1.0
+    #: Warming by the case's lights while the museum is open, K.
+    lights_heat_k: float = 0.5
+    silica_gel_kg: float = 0.0
+    gel_conditioned_rh_pct: float = 50.0
+    gel_moisture_g_per_kg_per_pct: float = 5.0
+    #: How fast the gel brings the case air to its own RH, h (engineering choice).
+    gel_time_constant_h: float = 0.5
+    #: Air changes per hour while the case door is open for maintenance.
+    door_open_air_changes_per_h: float = 30.0
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happens to the building from ``start_s`` until ``end_s``. ``target``
+    is a gallery, a case id, or ``*`` for all of them."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    target: str = "*"
+
+    def __post_init__(self) -> None:
+        if self.kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event {self.kind!r}; known: {', '.join(EVENT_KINDS)}")
+        if self.end_s <= self.start_s:
+            raise ValueError(f"event {self.kind} ends before it starts")
+
+
+@dataclass
+class ClimateSample:
+    """Model output at requested times: one column per case (and per room)."""
+
+    epoch_s: np.ndarray
+    case_temperature_c: np.ndarray
+    case_rh_pct: np.ndarray
+    room_temperature_c: np.ndarray
+    room_rh_pct: np.ndarray
+    outdoor_temperature_c: np.ndarray
+    outdoor_rh_pct: np.ndarray
+
+
+def utc_offsets_h(zone: ZoneInfo, epoch_s: np.ndarray) -> np.ndarray:
+    """The zone's UTC offset at each time, h (hourly resolution is enough for a climate)."""
+    hours = np.floor(np.asarray(epoch_s) / 3600.0).astype(np.int64)
+    unique, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array([_offset_s(zone, h * 3600.0) for h in unique]) / 3600.0
+    return offsets[inverse]
+
+
+def _offset_s(zone: ZoneInfo, epoch_s: float) -> float:
+    offset = datetime.fromtimestamp(epoch_s, zone).utcoffset()
+    return offset.total_seconds() if offset else 0.0
+
+
+def _in_hours(local_hour: np.ndarray, hours: tuple[float, float]) -> np.ndarray:
+    start, end = hours
+    return (local_hour >= start) & (local_hour < end)
+
+
+@dataclass
+class _State:
+    room_t: np.ndarray
+    room_rho: np.ndarray
+    dehumidifying: np.ndarray
+    case_t: np.ndarray
+    case_rho: np.ndarray
+    gel_rh: np.ndarray
+    outdoor_t: np.ndarray = field(default_factory=lambda: np.zeros(1))
+    outdoor_rho: np.ndarray = field(default_factory=lambda: np.zeros(1))
+
+    def copy(self) -> _State:
+        return _State(*(np.array(getattr(self, name), copy=True) for name in self.__dataclass_fields__))
+
+
+class BuildingModel:
+    """Steps the building forward in time and samples the cases' climate.
+
+    Call :meth:`sample` with ascending times; the model steps on a fixed 60-s grid from
+    ``start_s − SPIN_UP_S`` and interpolates between grid points, so results do not depend
+    on how the times are split into calls.
+    """
+
+    def __init__(
+        self,
+        rooms: Sequence[RoomSpec],
+        cases: Sequence[CaseSpec],
+        *,
+        start_s: float,
+        zone: ZoneInfo,
+        seed: int = 0,
+        outdoor: OutdoorClimate = HANOI,
+        events: Sequence[Event] = (),
+    ) -> None:
+        self.rooms = list(rooms)
+        self.cases = list(cases)
+        self.zone = zone
+        self.seed = seed
+        self.outdoor = outdoor
+        self.events = list(events)
+        room_index = {room.gallery: i for i, room in enumerate(self.rooms)}
+        missing = sorted({c.gallery for c in self.cases} - set(room_index))
+        if missing:
+            raise ValueError(f"cases in galleries with no room: {', '.join(missing)}")
+        self._case_room = np.array([room_index[c.gallery] for c in self.cases], dtype=int)
+        self._room = {
+            name: np.array([getattr(r, name) for r in self.rooms], dtype=float)
+            for name in (
+                "volume_m3",
+                "air_changes_per_h",
+                "envelope_time_constant_h",
+                "thermal_mass_factor",
+                "hvac_setpoint_c",
+                "hvac_time_constant_h",
+                "coil_dew_point_c",
+                "coil_drying_per_h",
+                "dehumidifier_l_per_day",
+                "dehumidifier_setpoint_rh_pct",
+                "visitors_peak",
+            )
+        }
+        self._case = {
+            name: np.array([getattr(c, name) for c in self.cases], dtype=float)
+            for name in (
+                "volume_m3",
+                "air_exchange_per_day",
+                "thermal_time_constant_h",
+                "lights_heat_k",
+                "silica_gel_kg",
+                "gel_conditioned_rh_pct",
+                "gel_moisture_g_per_kg_per_pct",
+                "gel_time_constant_h",
+                "door_open_air_changes_per_h",
+            )
+        }
+        self._coil_rho = saturation_density(self._room["coil_dew_point_c"])
+        self.time_s = float(start_s) - SPIN_UP_S
+        out_t, out_rho = outdoor_conditions(
+            outdoor, np.array([self.time_s]), utc_offsets_h(zone, np.array([self.time_s])), seed
+        )
+        room_t = np.full(len(self.rooms), out_t[0])
+        room_rho = np.full(len(self.rooms), out_rho[0])
+        case_t = room_t[self._case_room].copy()
+        gel_rh = self._case["gel_conditioned_rh_pct"].copy()
+        has_gel = self._case["silica_gel_kg"] > 0
+        case_rho = np.where(has_gel, gel_rh / 100.0 * saturation_density(case_t), room_rho[self._case_room])
+        self._state = _State(
+            room_t, room_rho, np.zeros(len(self.rooms), bool), case_t, case_rho, gel_rh, out_t, out_rho
+        )
+
+    # --- inputs over a block of steps -------------------------------------------------------
+    def _event_mask(
+        self, kind: str, times: np.ndarray, targets: list[str], galleries: list[str]
+    ) -> np.ndarray:
+        mask = np.zeros((len(times), len(targets)), dtype=bool)
+        for event in self.events:
+            if event.kind != kind:
+                continue
+            active = (times >= event.start_s) & (times < event.end_s)
+            if not active.any():
+                continue
+            hit = np.array(
+                [
+                    event.target in ("*", target, gallery)
+                    for target, gallery in zip(targets, galleries, strict=True)
+                ]
+            )
+            mask |= active[:, None] & hit[None, :]
+        return mask
+
+    def _inputs(self, times: np.ndarray) -> dict[str, np.ndarray]:
+        offsets = utc_offsets_h(self.zone, times)
+        local_s = times + offsets * 3600.0
+        local_hour = (local_s % 86_400.0) / 3600.0
+        weekday = (np.floor(local_s / 86_400.0).astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+        out_t, out_rho = outdoor_conditions(self.outdoor, times, offsets, self.seed)
+        galleries = [r.gallery for r in self.rooms]
+        power_cut = self._event_mask("power_cut", times, galleries, galleries)
+        hvac = np.stack([_in_hours(local_hour, r.hvac_hours) & r.hvac for r in self.rooms], axis=1)
+        hvac &= ~power_cut & ~self._event_mask("hvac_failure", times, galleries, galleries)
+        dehumidifier_ok = ~power_cut & ~self._event_mask("dehumidifier_full", times, galleries, galleries)
+        visitors = np.zeros((len(times), len(self.rooms)))
+        for i, room in enumerate(self.rooms):
+            start, end = room.open_hours
+            is_open = _in_hours(local_hour, room.open_hours) & ~np.isin(weekday, room.closed_weekdays)
+            shape = np.sin(math.pi * np.clip((local_hour - start) / (end - start), 0.0, 1.0))
+            visitors[:, i] = np.where(is_open, room.visitors_peak * shape, 0.0)
+        case_ids = [c.case_id for c in self.cases]
+        case_galleries = [c.gallery for c in self.cases]
+        lights = (visitors[:, self._case_room] > 0) & ~power_cut[:, self._case_room]
+        door = self._event_mask("door_open", times, case_ids, case_galleries)
+        return {
+            "out_t": out_t,
+            "out_rho": out_rho,
+            "hvac": hvac,
+            "dehumidifier_ok": dehumidifier_ok,
+            "visitors": visitors,
+            "lights": lights,
+            "door": door,
+        }
+
+    # --- one step -----------------------------------------------------------------------------
+    def _step(
+        self,
+        s: _State,
+        dt_h: float,
+        out_t: float,
+        out_rho: float,
+        hvac: np.ndarray,
+        dehumidifier_ok: np.ndarray,
+        visitors: np.ndarray,
+        lights: np.ndarray,
+        door: np.ndarray,
+    ) -> None:
+        r, c = self._room, self._case
+        # Gallery temperature.
+        heat_capacity = r["volume_m3"] * AIR_HEAT_CAPACITY_J_PER_M3_K * r["thermal_mass_factor"]
+        gains_k_per_h = visitors * VISITOR_SENSIBLE_W * 3600.0 / heat_capacity
+        cooling = hvac & (s.room_t > r["hvac_setpoint_c"])
+        rate = 1.0 / r["envelope_time_constant_h"] + cooling / r["hvac_time_constant_h"]
+        target = (
+            out_t / r["envelope_time_constant_h"]
+            + gains_k_per_h
+            + cooling * r["hvac_setpoint_c"] / r["hvac_time_constant_h"]
+        ) / rate
+        s.room_t = target + (s.room_t - target) * np.exp(-rate * dt_h)
+        # Gallery moisture.
+        room_saturation = saturation_density(s.room_t)
+        room_rh = 100.0 * s.room_rho / room_saturation
+        setpoint = r["dehumidifier_setpoint_rh_pct"]
+        s.dehumidifying = (
+            dehumidifier_ok
+            & (r["dehumidifier_l_per_day"] > 0)
+            & ((room_rh > setpoint + 2.0) | (s.dehumidifying & (room_rh > setpoint - 2.0)))
+        )
+        coil_rho = self._coil_rho
+        drying = hvac & (s.room_t > r["hvac_setpoint_c"] - 1.0) & (s.room_rho > coil_rho)
+        rate = r["air_changes_per_h"] + drying * r["coil_drying_per_h"]
+        sources = (
+            r["air_changes_per_h"] * out_rho
+            + visitors * VISITOR_MOISTURE_G_PER_H / r["volume_m3"]
+            - s.dehumidifying * r["dehumidifier_l_per_day"] * 1000.0 / 24.0 / r["volume_m3"]
+            + drying * r["coil_drying_per_h"] * coil_rho
+        )
+        target = sources / rate
+        s.room_rho = np.clip(target + (s.room_rho - target) * np.exp(-rate * dt_h), 0.5, room_saturation)
+        # Case temperature.
+        room = self._case_room
+        target_t = s.room_t[room] + lights * c["lights_heat_k"]
+        s.case_t = target_t + (s.case_t - target_t) * np.exp(-dt_h / c["thermal_time_constant_h"])
+        # Case moisture, and the gel that buffers it.
+        saturation = saturation_density(s.case_t)
+        exchange = np.where(door, c["door_open_air_changes_per_h"], c["air_exchange_per_day"] / 24.0)
+        gel = (c["silica_gel_kg"] > 0) / c["gel_time_constant_h"]
+        gel_rho = s.gel_rh / 100.0 * saturation
+        rate = exchange + gel
+        target = (exchange * s.room_rho[room] + gel * gel_rho) / rate
+        new_rho = target + (s.case_rho - target) * np.exp(-rate * dt_h)
+        from_gel_g = gel * (gel_rho - 0.5 * (s.case_rho + new_rho)) * c["volume_m3"] * dt_h
+        capacity = np.maximum(c["silica_gel_kg"] * c["gel_moisture_g_per_kg_per_pct"], 1e-9)
+        s.gel_rh = np.clip(s.gel_rh - from_gel_g / capacity, 0.0, 100.0)
+        s.case_rho = np.minimum(new_rho, saturation)
+        s.outdoor_t, s.outdoor_rho = np.array([out_t]), np.array([out_rho])
+
+    # --- sampling --------------------------------------------------------------------------------
+    def sample(self, epoch_s: np.ndarray) -> ClimateSample:
+        """The climate at ascending times not before the last time sampled."""
+        epoch_s = np.asarray(epoch_s, dtype=float)
+        if len(epoch_s) == 0:
+            empty = np.zeros((0, len(self.cases)))
+            return ClimateSample(epoch_s, empty, empty, empty, empty, np.zeros(0), np.zeros(0))
+        if epoch_s[0] < self.time_s - 1e-6 or np.any(np.diff(epoch_s) < 0):
+            raise ValueError("sample times must ascend from the last time sampled")
+        steps = max(0, math.ceil((epoch_s[-1] - self.time_s) / STEP_S - 1e-9))
+        grid = self.time_s + STEP_S * np.arange(steps + 1)
+        inputs = self._inputs(grid[1:]) if steps else {}
+        history = [self._state.copy()]
+        state = self._state
+        for k in range(steps):
+            self._step(
+                state,
+                STEP_S / 3600.0,
+                float(inputs["out_t"][k]),
+                float(inputs["out_rho"][k]),
+                inputs["hvac"][k],
+                inputs["dehumidifier_ok"][k],
+                inputs["visitors"][k],
+                inputs["lights"][k],
+                inputs["door"][k],
+            )
+            history.append(state.copy())
+        # Keep the last grid point that is not after the last sample, so later calls can
+        # interpolate from it.
+        keep = int(np.searchsorted(grid, epoch_s[-1], side="right")) - 1
+        self._state, self.time_s = history[keep].copy(), float(grid[keep])
+        position = np.clip((epoch_s - grid[0]) / STEP_S, 0.0, steps)
+        low = np.minimum(np.floor(position).astype(int), max(steps - 1, 0))
+        weight = (position - low)[:, None]
+
+        def series(name: str) -> np.ndarray:
+            stacked = np.stack([getattr(h, name) for h in history])
+            upper = stacked[np.minimum(low + 1, steps)]
+            return stacked[low] * (1 - weight) + upper * weight
+
+        case_t, room_t, out_t = series("case_t"), series("room_t"), series("outdoor_t")
+        return ClimateSample(
+            epoch_s=epoch_s,
+            case_temperature_c=case_t,
+            case_rh_pct=np.minimum(100.0 * series("case_rho") / saturation_density(case_t), 100.0),
+            room_temperature_c=room_t,
+            room_rh_pct=np.minimum(100.0 * series("room_rho") / saturation_density(room_t), 100.0),
+            outdoor_temperature_c=out_t[:, 0],
+            outdoor_rh_pct=np.minimum(
+                100.0 * series("outdoor_rho")[:, 0] / saturation_density(out_t[:, 0]), 100.0
+            ),
+        )
