@@ -11,7 +11,9 @@ visitors, pulled to the set point while the air-conditioner runs::
 
 Gallery moisture (absolute humidity ρ, g/m³), conserved::
 
-    dρ/dt = n_air·(ρ_out − ρ) + n_visitors·m_latent/V − on_dh·q_dh/V − on_ac·k_coil·(ρ − ρ_coil)⁺
+    B·dρ/dt = n_air·(ρ_out − ρ) + n_visitors·m_latent/V − on_dh·q_dh/V − on_ac·k_coil·(ρ − ρ_coil)⁺
+
+where B ≥ 1 is the moisture the room's hygroscopic surfaces store per unit the air holds.
 
 Case temperature follows the gallery (plus the heat of case lighting) with a time constant
 τ_case; case moisture::
@@ -50,6 +52,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -75,8 +78,13 @@ class RoomSpec:
 
     gallery: str
     volume_m3: float = 600.0
-    #: Air changes per hour with the outdoors (infiltration, doors to the street).
+    #: Air changes per hour with the outdoors: infiltration, and more while the museum is
+    #: open and its doors let visitors in.
     air_changes_per_h: float = 0.5
+    open_air_changes_per_h: float = 1.5
+    #: Moisture stored by plaster, wood and textiles relative to the air's own, which damps
+    #: the room's swings (engineering choice).
+    moisture_buffer_factor: float = 5.0
     #: Envelope time constant, h (engineering choice: heavy masonry).
     envelope_time_constant_h: float = 12.0
     #: Heat stored by walls and contents relative to the air (engineering choice).
@@ -225,6 +233,8 @@ class BuildingModel:
                 "dehumidifier_l_per_day",
                 "dehumidifier_setpoint_rh_pct",
                 "visitors_peak",
+                "moisture_buffer_factor",
+                "open_air_changes_per_h",
             )
         }
         self._case = {
@@ -288,9 +298,11 @@ class BuildingModel:
         hvac &= ~power_cut & ~self._event_mask("hvac_failure", times, galleries, galleries)
         dehumidifier_ok = ~power_cut & ~self._event_mask("dehumidifier_full", times, galleries, galleries)
         visitors = np.zeros((len(times), len(self.rooms)))
+        opened = np.zeros((len(times), len(self.rooms)), dtype=bool)
         for i, room in enumerate(self.rooms):
             start, end = room.open_hours
             is_open = _in_hours(local_hour, room.open_hours) & ~np.isin(weekday, room.closed_weekdays)
+            opened[:, i] = is_open
             shape = np.sin(math.pi * np.clip((local_hour - start) / (end - start), 0.0, 1.0))
             visitors[:, i] = np.where(is_open, room.visitors_peak * shape, 0.0)
         case_ids = [c.case_id for c in self.cases]
@@ -305,21 +317,14 @@ class BuildingModel:
             "visitors": visitors,
             "lights": lights,
             "door": door,
+            "opened": opened,
         }
 
     # --- one step -----------------------------------------------------------------------------
-    def _step(
-        self,
-        s: _State,
-        dt_h: float,
-        out_t: float,
-        out_rho: float,
-        hvac: np.ndarray,
-        dehumidifier_ok: np.ndarray,
-        visitors: np.ndarray,
-        lights: np.ndarray,
-        door: np.ndarray,
-    ) -> None:
+    def _step(self, s: _State, dt_h: float, now: dict[str, Any]) -> None:
+        """Advance ``s`` by ``dt_h`` hours with the inputs ``now`` (one row of :meth:`_inputs`)."""
+        out_t, out_rho, hvac = float(now["out_t"]), float(now["out_rho"]), now["hvac"]
+        visitors, lights, door = now["visitors"], now["lights"], now["door"]
         r, c = self._room, self._case
         # Gallery temperature.
         heat_capacity = r["volume_m3"] * AIR_HEAT_CAPACITY_J_PER_M3_K * r["thermal_mass_factor"]
@@ -337,21 +342,25 @@ class BuildingModel:
         room_rh = 100.0 * s.room_rho / room_saturation
         setpoint = r["dehumidifier_setpoint_rh_pct"]
         s.dehumidifying = (
-            dehumidifier_ok
+            now["dehumidifier_ok"]
             & (r["dehumidifier_l_per_day"] > 0)
             & ((room_rh > setpoint + 2.0) | (s.dehumidifying & (room_rh > setpoint - 2.0)))
         )
         coil_rho = self._coil_rho
         drying = hvac & (s.room_t > r["hvac_setpoint_c"] - 1.0) & (s.room_rho > coil_rho)
-        rate = r["air_changes_per_h"] + drying * r["coil_drying_per_h"]
+        exchange = np.where(now["opened"], r["open_air_changes_per_h"], r["air_changes_per_h"])
+        rate = exchange + drying * r["coil_drying_per_h"]
         sources = (
-            r["air_changes_per_h"] * out_rho
+            exchange * out_rho
             + visitors * VISITOR_MOISTURE_G_PER_H / r["volume_m3"]
             - s.dehumidifying * r["dehumidifier_l_per_day"] * 1000.0 / 24.0 / r["volume_m3"]
             + drying * r["coil_drying_per_h"] * coil_rho
         )
         target = sources / rate
-        s.room_rho = np.clip(target + (s.room_rho - target) * np.exp(-rate * dt_h), 0.5, room_saturation)
+        buffered_rate = rate / r["moisture_buffer_factor"]
+        s.room_rho = np.clip(
+            target + (s.room_rho - target) * np.exp(-buffered_rate * dt_h), 0.5, room_saturation
+        )
         # Case temperature.
         room = self._case_room
         target_t = s.room_t[room] + lights * c["lights_heat_k"]
@@ -385,17 +394,7 @@ class BuildingModel:
         history = [self._state.copy()]
         state = self._state
         for k in range(steps):
-            self._step(
-                state,
-                STEP_S / 3600.0,
-                float(inputs["out_t"][k]),
-                float(inputs["out_rho"][k]),
-                inputs["hvac"][k],
-                inputs["dehumidifier_ok"][k],
-                inputs["visitors"][k],
-                inputs["lights"][k],
-                inputs["door"][k],
-            )
+            self._step(state, STEP_S / 3600.0, {name: values[k] for name, values in inputs.items()})
             history.append(state.copy())
         # Keep the last grid point that is not after the last sample, so later calls can
         # interpolate from it.

@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 import paho.mqtt.client as mqtt
+import pandas as pd
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from museum.config import MuseumConfig
@@ -219,3 +220,33 @@ class Simulator:
             time.sleep(0.02)
         if self._acked < self.sent:
             log.warning("broker acknowledged %d of %d messages", self._acked, self.sent)
+
+
+def daily_climate(config: MuseumConfig, scenario: Scenario, plan: SimulationPlan) -> pd.DataFrame:
+    """What the building model does over the plan, without sensors or a broker: for each
+    local day and each place (outdoors, each gallery, each case), mean temperature, mean RH
+    and the day's RH swing (max − min), from the model's air at every tick."""
+    if plan.ticks is None:
+        raise ValueError("a summary needs a duration")
+    feed = ScenarioFeed(config, scenario, plan)
+    times = np.array([plan.tick_time(k) for k in range(plan.ticks)])
+    climate = feed.model.sample(times)
+    index = pd.to_datetime(times, unit="s", utc=True).tz_convert(config.zone)
+    places = {"outdoors": (climate.outdoor_temperature_c, climate.outdoor_rh_pct)}
+    for i, room in enumerate(feed.model.rooms):
+        places[room.gallery] = (climate.room_temperature_c[:, i], climate.room_rh_pct[:, i])
+    for i, case in enumerate(feed.model.cases):
+        places[case.case_id] = (climate.case_temperature_c[:, i], climate.case_rh_pct[:, i])
+    frames = []
+    for place, (temperature, rh) in places.items():
+        days = pd.DataFrame({"temperature_c": temperature, "rh_pct": rh}, index=index).resample("1D")
+        daily = pd.DataFrame(
+            {
+                "temperature_mean_c": days["temperature_c"].mean(),
+                "rh_mean_pct": days["rh_pct"].mean(),
+                "rh_swing_pct": days["rh_pct"].max() - days["rh_pct"].min(),
+            }
+        )
+        daily.insert(0, "place", place)
+        frames.append(daily)
+    return pd.concat(frames).rename_axis("day").reset_index().round({"temperature_mean_c": 1, "rh_mean_pct": 1, "rh_swing_pct": 1})
