@@ -17,8 +17,9 @@ Rules (``RULES``), for each case:
 ``condensation``
     Dew-point margin below ``condensation_margin_k`` (SCIENCE.md §1); resolves 1 K above.
 ``artefact_risk``
-    An artefact's level (:func:`analysis.risk.assess` over the last 24 h) is risk or
-    critical.
+    An artefact's level (:func:`analysis.risk.assess` over the last 24 h of the case's
+    worst sensor, :func:`worst_sensor_series`) is risk or critical; resolves after an hour
+    below.
 ``rate_of_change``
     RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
     (a door left open, a dehumidifier that stopped), each sensor compared with itself;
@@ -45,12 +46,11 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from analysis.materials import profile
@@ -60,17 +60,51 @@ from museum.config import Case, MuseumConfig
 
 log = logging.getLogger("patina.alerts")
 
-RULES = ("rh_high", "rh_low", "rate_of_change", "condensation", "artefact_risk", "sensor_silent",
-         "sensor_stuck", "battery_low", "collector_health")
+RULES = (
+    "rh_high",
+    "rh_low",
+    "rate_of_change",
+    "condensation",
+    "artefact_risk",
+    "sensor_silent",
+    "sensor_stuck",
+    "battery_low",
+    "collector_health",
+)
 #: Readings kept per case for the risk assessment.
 RISK_WINDOW_S = 24 * 3600
-#: A rate-of-change alert resolves only after RH has been steady this long: a case rising
-#: at about the limit would otherwise open and resolve it again and again.
-RATE_CALM_S = 3600.0
+#: Rate-of-change and artefact-risk alerts resolve only after their cause has stayed away
+#: this long: a case moving about a limit would otherwise open and resolve them again and
+#: again (seen in the simulated scenarios).
+CALM_S = 3600.0
 #: Risk points are written at most this often per artefact (and at once when the current
 #: reading moves an artefact into another RH band). The score looks back 24 hours, so it
 #: moves slowly; assessing more often costs time and tells nothing new.
 RISK_EVERY_S = 900.0
+
+
+def worst_sensor_series(
+    history: Iterable[tuple[float, float, float, str]], fresh_for_s: float
+) -> pd.DataFrame:
+    """A case's climate as its worst sensor sees it: at each reading's time, the highest RH
+    (and the highest temperature) among the latest values of the sensors still reporting.
+
+    Two sensors in a case report in turns; assessing their readings as one series would
+    make the case's level flip with each turn. This series moves only when the worst of
+    them does. A sensor's value counts for ``fresh_for_s`` after its reading (as
+    ``sensor_silent_after`` does for the rules).
+    """
+    rows = pd.DataFrame(list(history), columns=["time_s", "temperature_c", "rh_pct", "sensor"])
+    rows = rows.drop_duplicates(["time_s", "sensor"], keep="last")
+    index = pd.to_datetime(rows["time_s"].unique(), unit="s", utc=True).sort_values()
+    worst = {}
+    for quantity in ("temperature_c", "rh_pct"):
+        table = rows.pivot(index="time_s", columns="sensor", values=quantity).sort_index()
+        seen = pd.DataFrame({c: table.index.to_series().where(table[c].notna()) for c in table.columns})
+        age = -seen.ffill().sub(table.index.to_numpy(), axis=0)
+        latest = table.ffill().where(age < fresh_for_s)
+        worst[quantity] = latest.max(axis=1).to_numpy()
+    return pd.DataFrame(worst, index=index).dropna()
 
 
 @dataclass(frozen=True)
@@ -186,7 +220,7 @@ class _Condition:
 @dataclass
 class _CaseState:
     latest: dict[str, tuple[float, float | None, float | None, float | None]] = field(default_factory=dict)
-    history: deque[tuple[float, float, float]] = field(default_factory=deque)
+    history: deque[tuple[float, float, float, str]] = field(default_factory=deque)
     last_risk_s: dict[str, float] = field(default_factory=dict)
     last_level: dict[str, str] = field(default_factory=dict)
     #: Per artefact: the RH band of the latest reading, to assess at once when it changes.
@@ -202,9 +236,14 @@ class AlertEngine:
     collector spools them for InfluxDB); ``notify`` queues notifications; ``write_risk``
     stores risk points."""
 
-    def __init__(self, config: MuseumConfig, write_event: Callable[[AlertEvent], None],
-                 notify: Callable[[Notification], None],
-                 write_risk: Callable[[RiskPoint], None] | None = None, now_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        config: MuseumConfig,
+        write_event: Callable[[AlertEvent], None],
+        notify: Callable[[Notification], None],
+        write_risk: Callable[[RiskPoint], None] | None = None,
+        now_s: float = 0.0,
+    ) -> None:
         self.config = config
         self.write_event = write_event
         self.notify = notify
@@ -223,9 +262,13 @@ class AlertEngine:
         for alert in open_alerts:
             key = (alert["case_id"], alert["rule_key"])
             self.conditions[key] = _Condition(
-                active_since=alert["opened_s"], alert_id=alert["alert_id"], opened_s=alert["opened_s"],
-                last_notified_s=alert["time_s"], acknowledged=alert["state"] == "acknowledged",
-                severity=alert.get("severity", "warning"))
+                active_since=alert["opened_s"],
+                alert_id=alert["alert_id"],
+                opened_s=alert["opened_s"],
+                last_notified_s=alert["time_s"],
+                acknowledged=alert["state"] == "acknowledged",
+                severity=alert.get("severity", "warning"),
+            )
         for sensor, seen in last_seen.items():
             if sensor in self.last_seen:
                 self.last_seen[sensor] = max(self.last_seen[sensor], seen) if seen else self.last_seen[sensor]
@@ -247,8 +290,16 @@ class AlertEngine:
         return [(case, rule, c) for (case, rule), c in self.conditions.items() if c.alert_id]
 
     # --- readings -----------------------------------------------------------------------------
-    def observe(self, case_id: str, sensor_id: str, time_s: float, temperature_c: float | None,
-                rh_pct: float | None, battery_pct: float | None, now_s: float) -> None:
+    def observe(
+        self,
+        case_id: str,
+        sensor_id: str,
+        time_s: float,
+        temperature_c: float | None,
+        rh_pct: float | None,
+        battery_pct: float | None,
+        now_s: float,
+    ) -> None:
         if case_id not in self.cases:
             return
         self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
@@ -267,7 +318,7 @@ class AlertEngine:
             while recent[0][0] < time_s - 3600:
                 recent.popleft()
         if temperature_c is not None and rh_pct is not None:
-            state.history.append((time_s, temperature_c, rh_pct))
+            state.history.append((time_s, temperature_c, rh_pct, sensor_id))
             while state.history and state.history[0][0] < time_s - RISK_WINDOW_S:
                 state.history.popleft()
         self._evaluate_case(case_id, now_s)
@@ -276,12 +327,19 @@ class AlertEngine:
         """Silence, durations, repeats and escalations; call every second or so."""
         for sensor, case_id in self.sensor_case.items():
             silent_for = now_s - self.last_seen.get(sensor, now_s)
-            self._condition(case_id, f"sensor_silent:{sensor}", "sensor_silent",
-                            active=silent_for >= self.config.alerts.sensor_silent_after_s,
-                            clear=silent_for < self.config.alerts.sensor_silent_after_s,
-                            now_s=now_s, min_duration_s=0.0, value=silent_for / 60.0,
-                            threshold=self.config.alerts.sensor_silent_after_s / 60.0,
-                            source="alerts.sensor_silent_after", detail=sensor)
+            self._condition(
+                case_id,
+                f"sensor_silent:{sensor}",
+                "sensor_silent",
+                active=silent_for >= self.config.alerts.sensor_silent_after_s,
+                clear=silent_for < self.config.alerts.sensor_silent_after_s,
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=silent_for / 60.0,
+                threshold=self.config.alerts.sensor_silent_after_s / 60.0,
+                source="alerts.sensor_silent_after",
+                detail=sensor,
+            )
         for case_id in self.cases:
             self._evaluate_case(case_id, now_s)
         self._follow_up(now_s)
@@ -293,52 +351,107 @@ class AlertEngine:
         rh_values = [v[2] for v in fresh if v[2] is not None]
         if rh_values and limits.rh_max_pct is not None:
             rh = max(rh_values)
-            self._condition(case_id, "rh_high", "rh_high", active=rh > limits.rh_max_pct,
-                            clear=rh <= limits.rh_max_pct - alerts.hysteresis_pct, now_s=now_s,
-                            min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_max_pct,
-                            source=limits.rh_max_source, material=limits.rh_max_material)
+            self._condition(
+                case_id,
+                "rh_high",
+                "rh_high",
+                active=rh > limits.rh_max_pct,
+                clear=rh <= limits.rh_max_pct - alerts.hysteresis_pct,
+                now_s=now_s,
+                min_duration_s=limits.min_duration_s,
+                value=rh,
+                threshold=limits.rh_max_pct,
+                source=limits.rh_max_source,
+                material=limits.rh_max_material,
+            )
         if rh_values and limits.rh_min_pct is not None:
             rh = min(rh_values)
-            self._condition(case_id, "rh_low", "rh_low", active=rh < limits.rh_min_pct,
-                            clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct, now_s=now_s,
-                            min_duration_s=limits.min_duration_s, value=rh, threshold=limits.rh_min_pct,
-                            source=limits.rh_min_source, material=limits.rh_min_material)
+            self._condition(
+                case_id,
+                "rh_low",
+                "rh_low",
+                active=rh < limits.rh_min_pct,
+                clear=rh >= limits.rh_min_pct + alerts.hysteresis_pct,
+                now_s=now_s,
+                min_duration_s=limits.min_duration_s,
+                value=rh,
+                threshold=limits.rh_min_pct,
+                source=limits.rh_min_source,
+                material=limits.rh_min_material,
+            )
         # Each sensor against itself an hour ago: two sensors' calibration offsets are not a change.
-        changes = [abs(recent[-1][1] - recent[0][1]) for recent in state.rh_last_hour.values()
-                   if recent and recent[-1][0] - recent[0][0] >= 3000 and now_s - recent[-1][0]
-                   < alerts.sensor_silent_after_s]
+        changes = [
+            abs(recent[-1][1] - recent[0][1])
+            for recent in state.rh_last_hour.values()
+            if recent
+            and recent[-1][0] - recent[0][0] >= 3000
+            and now_s - recent[-1][0] < alerts.sensor_silent_after_s
+        ]
         if changes:
             change = max(changes)
-            self._condition(case_id, "rate_of_change", "rate_of_change",
-                            active=change > alerts.rate_of_change_pct_per_h,
-                            clear=change <= alerts.rate_of_change_pct_per_h - 1.0, now_s=now_s,
-                            min_duration_s=0.0, value=change, threshold=alerts.rate_of_change_pct_per_h,
-                            source="alerts.rate_of_change_pct_per_h", calm_for_s=RATE_CALM_S)
+            self._condition(
+                case_id,
+                "rate_of_change",
+                "rate_of_change",
+                active=change > alerts.rate_of_change_pct_per_h,
+                clear=change <= alerts.rate_of_change_pct_per_h - 1.0,
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=change,
+                threshold=alerts.rate_of_change_pct_per_h,
+                source="alerts.rate_of_change_pct_per_h",
+                calm_for_s=CALM_S,
+            )
         for sensor, (_, since) in state.unchanged_since.items():
             latest_s = state.latest[sensor][0]
             stuck_for = latest_s - since
-            self._condition(case_id, f"sensor_stuck:{sensor}", "sensor_stuck",
-                            active=stuck_for >= alerts.stuck_after_s, clear=stuck_for < alerts.stuck_after_s,
-                            now_s=now_s, min_duration_s=0.0, value=stuck_for / 3600.0,
-                            threshold=alerts.stuck_after_s / 3600.0, source="alerts.stuck_after",
-                            detail=sensor)
-        margins = [v[1] - float(dew_point(v[1], v[2])) for v in fresh
-                   if v[1] is not None and v[2] is not None and v[2] > 0]
+            self._condition(
+                case_id,
+                f"sensor_stuck:{sensor}",
+                "sensor_stuck",
+                active=stuck_for >= alerts.stuck_after_s,
+                clear=stuck_for < alerts.stuck_after_s,
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=stuck_for / 3600.0,
+                threshold=alerts.stuck_after_s / 3600.0,
+                source="alerts.stuck_after",
+                detail=sensor,
+            )
+        margins = [
+            v[1] - float(dew_point(v[1], v[2]))
+            for v in fresh
+            if v[1] is not None and v[2] is not None and v[2] > 0
+        ]
         if margins:
             margin = min(margins)
-            self._condition(case_id, "condensation", "condensation",
-                            active=margin < alerts.condensation_margin_k,
-                            clear=margin >= alerts.condensation_margin_k + 1.0, now_s=now_s,
-                            min_duration_s=limits.min_duration_s, value=margin,
-                            threshold=alerts.condensation_margin_k,
-                            source="SCIENCE.md §1: dew-point margin under about 3 K")
+            self._condition(
+                case_id,
+                "condensation",
+                "condensation",
+                active=margin < alerts.condensation_margin_k,
+                clear=margin >= alerts.condensation_margin_k + 1.0,
+                now_s=now_s,
+                min_duration_s=limits.min_duration_s,
+                value=margin,
+                threshold=alerts.condensation_margin_k,
+                source="SCIENCE.md §1: dew-point margin under about 3 K",
+            )
         for sensor, (_, _, _, battery) in state.latest.items():
             if battery is not None:
-                self._condition(case_id, f"battery_low:{sensor}", "battery_low",
-                                active=battery < alerts.battery_low_pct,
-                                clear=battery >= alerts.battery_low_pct + 5.0, now_s=now_s,
-                                min_duration_s=0.0, value=battery, threshold=alerts.battery_low_pct,
-                                source="alerts.battery_low_pct", detail=sensor)
+                self._condition(
+                    case_id,
+                    f"battery_low:{sensor}",
+                    "battery_low",
+                    active=battery < alerts.battery_low_pct,
+                    clear=battery >= alerts.battery_low_pct + 5.0,
+                    now_s=now_s,
+                    min_duration_s=0.0,
+                    value=battery,
+                    threshold=alerts.battery_low_pct,
+                    source="alerts.battery_low_pct",
+                    detail=sensor,
+                )
         self._assess_artefacts(case_id, now_s)
 
     def _assess_artefacts(self, case_id: str, now_s: float) -> None:
@@ -346,7 +459,19 @@ class AlertEngine:
         if not state.history or not case.artefacts:
             return
         due = [a for a in case.artefacts if now_s - state.last_risk_s.get(a.id, -1e18) >= RISK_EVERY_S]
-        latest_t, latest_rh = state.history[-1][1], state.history[-1][2]
+        # The worst fresh sensor decides the band, as it decides rh_high: with two sensors in
+        # a case, the band must not flip with each sensor's turn to report.
+        fresh = [
+            v
+            for v in state.latest.values()
+            if v[1] is not None
+            and v[2] is not None
+            and now_s - v[0] < self.config.alerts.sensor_silent_after_s
+        ]
+        if fresh:
+            _, latest_t, latest_rh, _ = max(fresh, key=lambda v: v[2])
+        else:
+            _, latest_t, latest_rh, _ = state.history[-1]
         changed = []
         for artefact in case.artefacts:
             band_now = self._quick_level(artefact.materials, latest_t, latest_rh)
@@ -356,10 +481,7 @@ class AlertEngine:
         todo = {a.id: a for a in due + changed}.values()
         if not todo:
             return
-        history = np.array(state.history)
-        frame = pd.DataFrame({"temperature_c": history[:, 1], "rh_pct": history[:, 2]},
-                             index=pd.to_datetime(history[:, 0], unit="s", utc=True))
-        frame = frame[~frame.index.duplicated(keep="last")].sort_index()
+        frame = worst_sensor_series(state.history, self.config.alerts.sensor_silent_after_s)
         worst: tuple[int, Any, Any] | None = None
         for artefact in todo:
             result = assess(frame, artefact.materials, summarise=False)
@@ -367,12 +489,23 @@ class AlertEngine:
             level = str(row["level"])
             state.last_risk_s[artefact.id] = now_s
             state.last_level[artefact.id] = level
-            self.write_risk(RiskPoint(
-                time_s=frame.index[-1].timestamp(), site=case.site, case_id=case.id,
-                artefact_id=artefact.id, material=str(row["material"]), score=float(row["score"]),
-                level=["good", "watch", "risk", "critical"].index(level), driver=str(row["driver"]),
-                components={f"component_{c}": float(row[c]) for c in row.index
-                            if c not in ("score", "level", "driver", "material")}))
+            self.write_risk(
+                RiskPoint(
+                    time_s=frame.index[-1].timestamp(),
+                    site=case.site,
+                    case_id=case.id,
+                    artefact_id=artefact.id,
+                    material=str(row["material"]),
+                    score=float(row["score"]),
+                    level=["good", "watch", "risk", "critical"].index(level),
+                    driver=str(row["driver"]),
+                    components={
+                        f"component_{c}": float(row[c])
+                        for c in row.index
+                        if c not in ("score", "level", "driver", "material")
+                    },
+                )
+            )
             rank = ["good", "watch", "risk", "critical"].index(level)
             if worst is None or rank > worst[0]:
                 worst = (rank, artefact, row)
@@ -382,13 +515,22 @@ class AlertEngine:
         rank = max(["good", "watch", "risk", "critical"].index(level) for level in state.last_level.values())
         if worst is not None:
             _, artefact, row = worst
-            self._condition(case_id, "artefact_risk", "artefact_risk", active=rank >= 2, clear=rank < 2,
-                            now_s=now_s, min_duration_s=self.limits[case_id].min_duration_s,
-                            value=float(row["score"]), threshold=50.0,
-                            source=source_of(profile(str(row["material"])), str(row["driver"]),
-                                             str(row["level"])),
-                            detail=f"{artefact.id} {artefact.name}", material=str(row["material"]),
-                            severity="critical" if rank == 3 else "warning")
+            self._condition(
+                case_id,
+                "artefact_risk",
+                "artefact_risk",
+                active=rank >= 2,
+                clear=rank < 2,
+                now_s=now_s,
+                min_duration_s=self.limits[case_id].min_duration_s,
+                value=float(row["score"]),
+                threshold=50.0,
+                source=source_of(profile(str(row["material"])), str(row["driver"]), str(row["level"])),
+                detail=f"{artefact.id} {artefact.name}",
+                material=str(row["material"]),
+                severity="critical" if rank == 3 else "warning",
+                calm_for_s=CALM_S,
+            )
 
     @staticmethod
     def _quick_level(materials: tuple[str, ...], temperature_c: float, rh_pct: float) -> str:
@@ -400,10 +542,24 @@ class AlertEngine:
         return ["good", "watch", "risk", "critical"][max(ranks)]
 
     # --- lifecycle -----------------------------------------------------------------------------
-    def _condition(self, case_id: str, key: str, rule: str, *, active: bool, clear: bool, now_s: float,
-                   min_duration_s: float, value: float | None, threshold: float | None, source: str,
-                   detail: str = "", severity: str = "warning", material: str = "",
-                   calm_for_s: float = 0.0) -> None:
+    def _condition(
+        self,
+        case_id: str,
+        key: str,
+        rule: str,
+        *,
+        active: bool,
+        clear: bool,
+        now_s: float,
+        min_duration_s: float,
+        value: float | None,
+        threshold: float | None,
+        source: str,
+        detail: str = "",
+        severity: str = "warning",
+        material: str = "",
+        calm_for_s: float = 0.0,
+    ) -> None:
         """Open after ``active`` has held for ``min_duration_s``; resolve once ``clear`` has
         held for ``calm_for_s``."""
         condition = self.conditions.setdefault((case_id, key), _Condition())
@@ -425,27 +581,52 @@ class AlertEngine:
             if condition.alert_id is not None and now_s - condition.calm_since >= calm_for_s:
                 self._resolve(case_id, key, rule, condition, now_s)
 
-    def _event(self, case_id: str, condition: _Condition, rule: str, state: str, time_s: float,
-               message: str = "") -> None:
+    def _event(
+        self, case_id: str, condition: _Condition, rule: str, state: str, time_s: float, message: str = ""
+    ) -> None:
         assert condition.alert_id is not None
-        key = next((k for (c, k), cond in self.conditions.items()
-                    if cond is condition and c == case_id), rule)
-        self.write_event(AlertEvent(time_s=time_s, site=self.cases[case_id].site, case_id=case_id,
-                                    alert_id=condition.alert_id, rule=rule, severity=condition.severity,
-                                    state=state, message=message, value=condition.value,
-                                    threshold=condition.threshold, rule_key=key))
+        key = next(
+            (k for (c, k), cond in self.conditions.items() if cond is condition and c == case_id), rule
+        )
+        self.write_event(
+            AlertEvent(
+                time_s=time_s,
+                site=self.cases[case_id].site,
+                case_id=case_id,
+                alert_id=condition.alert_id,
+                rule=rule,
+                severity=condition.severity,
+                state=state,
+                message=message,
+                value=condition.value,
+                threshold=condition.threshold,
+                rule_key=key,
+            )
+        )
 
-    def _notification(self, kind: str, case_id: str, rule: str, condition: _Condition,
-                      escalate: bool = False) -> Notification:
+    def _notification(
+        self, kind: str, case_id: str, rule: str, condition: _Condition, escalate: bool = False
+    ) -> Notification:
         assert condition.alert_id is not None
-        return Notification(kind=kind, alert_id=condition.alert_id, case=self.cases[case_id], rule=rule,
-                            subject_key=f"rule.{rule}", severity=condition.severity, value=condition.value,
-                            threshold=condition.threshold, source=condition.source,
-                            since_s=condition.opened_s, detail=condition.detail, escalate=escalate,
-                            material=condition.material)
+        return Notification(
+            kind=kind,
+            alert_id=condition.alert_id,
+            case=self.cases[case_id],
+            rule=rule,
+            subject_key=f"rule.{rule}",
+            severity=condition.severity,
+            value=condition.value,
+            threshold=condition.threshold,
+            source=condition.source,
+            since_s=condition.opened_s,
+            detail=condition.detail,
+            escalate=escalate,
+            material=condition.material,
+        )
 
-    def _open(self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float,
-              severity: str) -> None:
+    def _open(
+        self, case_id: str, key: str, rule: str, condition: _Condition, now_s: float, severity: str
+    ) -> None:
         # Milliseconds: an alert that resolves and opens again within a second gets a new id.
         stamp = datetime.fromtimestamp(now_s, UTC).strftime("%Y%m%dT%H%M%S.%f")[:-3] + "Z"
         condition.alert_id = f"{case_id}.{key.replace(':', '.')}.{stamp}"
@@ -454,8 +635,13 @@ class AlertEngine:
         condition.acknowledged = False
         condition.escalated = False
         condition.last_notified_s = now_s
-        log.warning("alert %s opened: %s = %s (limit %s)", condition.alert_id, rule, condition.value,
-                    condition.threshold)
+        log.warning(
+            "alert %s opened: %s = %s (limit %s)",
+            condition.alert_id,
+            rule,
+            condition.value,
+            condition.threshold,
+        )
         self._event(case_id, condition, rule, "opened", now_s, condition.detail)
         self.notify(self._notification("opened", case_id, rule, condition))
 
@@ -470,16 +656,33 @@ class AlertEngine:
         """The monitoring system's own health, reported on the first case of each site."""
         for site in dict.fromkeys(case.site for case in self.cases.values()):
             case_id = next(c.id for c in self.cases.values() if c.site == site)
-            self._condition(case_id, "collector_health:broker_dropped", "collector_health",
-                            active=bool(broker_dropped), clear=not broker_dropped, now_s=now_s,
-                            min_duration_s=0.0, value=float(broker_dropped or 0), threshold=0.0,
-                            source="$SYS/broker/publish/messages/dropped", detail="broker_dropped")
+            self._condition(
+                case_id,
+                "collector_health:broker_dropped",
+                "collector_health",
+                active=bool(broker_dropped),
+                clear=not broker_dropped,
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=float(broker_dropped or 0),
+                threshold=0.0,
+                source="$SYS/broker/publish/messages/dropped",
+                detail="broker_dropped",
+            )
             depth_limit = self.config.alerts.spool_alert_depth
-            self._condition(case_id, "collector_health:spool", "collector_health",
-                            active=spool_depth > depth_limit, clear=spool_depth <= depth_limit // 2,
-                            now_s=now_s, min_duration_s=self.config.alerts.min_duration_s,
-                            value=float(spool_depth), threshold=float(depth_limit),
-                            source="alerts.spool_alert_depth", detail="spool_depth")
+            self._condition(
+                case_id,
+                "collector_health:spool",
+                "collector_health",
+                active=spool_depth > depth_limit,
+                clear=spool_depth <= depth_limit // 2,
+                now_s=now_s,
+                min_duration_s=self.config.alerts.min_duration_s,
+                value=float(spool_depth),
+                threshold=float(depth_limit),
+                source="alerts.spool_alert_depth",
+                detail="spool_depth",
+            )
 
     def _follow_up(self, now_s: float) -> None:
         alerts = self.config.alerts
@@ -494,5 +697,6 @@ class AlertEngine:
                 self.notify(self._notification("escalated", case_id, rule, condition, escalate=True))
             elif now_s - condition.last_notified_s >= alerts.repeat_after_s:
                 condition.last_notified_s = now_s
-                self.notify(self._notification("repeat", case_id, rule, condition,
-                                               escalate=condition.escalated))
+                self.notify(
+                    self._notification("repeat", case_id, rule, condition, escalate=condition.escalated)
+                )

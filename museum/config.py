@@ -9,6 +9,7 @@ come from the file: MQTT and InfluxDB credentials are read from the environment,
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -40,21 +41,27 @@ UNASSIGNED_CASE = "unassigned"
 
 
 _DURATION_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]+)([smhdw])")
 
 
 def parse_duration_s(text: str | float | int) -> float:
-    """Seconds in a duration such as ``"90s"``, ``"15m"``, ``"4h"``, ``"30d"`` or a bare number
-    of seconds. Raises ValueError naming the text."""
+    """Seconds in a duration such as ``"90s"``, ``"15m"``, ``"4h"``, ``"30d"``, a compound
+    such as ``"1d10h"`` or ``"2h30m"``, or a bare number of seconds. Raises ValueError
+    naming the text."""
     if isinstance(text, int | float) and not isinstance(text, bool):
         seconds = float(text)
     else:
         value = str(text).strip().lower()
-        unit = value[-1:] if value[-1:] in _DURATION_UNITS_S else "s"
-        number = value[:-1] if value[-1:] in _DURATION_UNITS_S else value
-        try:
-            seconds = float(number) * _DURATION_UNITS_S[unit]
-        except ValueError:
-            raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 4h or 30d") from None
+        parts = _DURATION_PART.findall(value)
+        if re.fullmatch(r"[0-9.]+", value):
+            seconds = float(value)
+        elif parts and "".join(number + unit for number, unit in parts) == value:
+            try:
+                seconds = sum(float(number) * _DURATION_UNITS_S[unit] for number, unit in parts)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 4h or 30d") from None
+        else:
+            raise ValueError(f"{text!r} is not a duration such as 90s, 15m, 4h or 30d")
     if not seconds >= 0 or seconds == float("inf"):
         raise ValueError(f"{text!r} is not a positive, finite duration")
     return seconds
