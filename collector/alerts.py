@@ -22,7 +22,8 @@ Rules (``RULES``), for each case:
     below.
 ``rate_of_change``
     RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
-    (a door left open, a dehumidifier that stopped), each sensor compared with itself;
+    (a door left open, a dehumidifier that stopped), each sensor compared with itself, for
+    longer than ``min_duration`` (so a single spike opens nothing);
     resolves once the change has stayed 1 % below the limit for an hour.
 ``sensor_silent``
     No reading from a sensor for ``sensor_silent_after``.
@@ -396,7 +397,7 @@ class AlertEngine:
                 active=change > alerts.rate_of_change_pct_per_h,
                 clear=change <= alerts.rate_of_change_pct_per_h - 1.0,
                 now_s=now_s,
-                min_duration_s=0.0,
+                min_duration_s=limits.min_duration_s,
                 value=change,
                 threshold=alerts.rate_of_change_pct_per_h,
                 source="alerts.rate_of_change_pct_per_h",
@@ -560,8 +561,9 @@ class AlertEngine:
         material: str = "",
         calm_for_s: float = 0.0,
     ) -> None:
-        """Open after ``active`` has held for ``min_duration_s``; resolve once ``clear`` has
-        held for ``calm_for_s``."""
+        """Open once ``active`` has held for longer than ``min_duration_s`` (strictly: a
+        reading seen at both ends of the duration is still one reading); resolve once
+        ``clear`` has held for ``calm_for_s``."""
         condition = self.conditions.setdefault((case_id, key), _Condition())
         condition.value, condition.threshold, condition.source = value, threshold, source
         condition.material = material
@@ -570,7 +572,9 @@ class AlertEngine:
             condition.calm_since = None
             if condition.active_since is None:
                 condition.active_since = now_s
-            if condition.alert_id is None and now_s - condition.active_since >= min_duration_s:
+            if condition.alert_id is None and (
+                now_s - condition.active_since > min_duration_s or min_duration_s <= 0
+            ):
                 self._open(case_id, key, rule, condition, now_s, severity)
             elif condition.alert_id and severity == "critical" and condition.severity != "critical":
                 condition.severity = "critical"

@@ -1,8 +1,8 @@
 """How real sensors misbehave, applied to a simulated sensor's readings and messages.
 
 Faults on the values: ``dropout`` (silent for a window, or for ever), ``stuck`` (repeats
-the first value of the window), ``spikes`` (single readings off by an amplitude, a given
-number of times a day), ``drift`` (an offset growing by so much a day), ``battery`` (the
+the first value of the window), ``spikes`` (single readings, never two in a row, off by an
+amplitude, a given number of times a day), ``drift`` (an offset growing by so much a day), ``battery`` (the
 battery runs down at a given rate; at 0 % the sensor falls silent until the window ends,
 when the battery is replaced). Faults on the messages: ``clock_skew`` (the device clock is
 off by some seconds), ``duplicates`` (a share of messages sent twice), ``malformed`` (a
@@ -105,7 +105,10 @@ class SensorFaults:
                 for name, series in values.items():
                     series[active] = held[name]
             elif fault.kind == "spikes":
-                spiking = active & (draw < fault.per_day * _tick_s(epoch_s) / 86_400.0)
+                # Spikes are single readings: never two in a row.
+                chance = fault.per_day * _tick_s(epoch_s) / 86_400.0
+                before = hashed_uniform(self._seed + index, seconds - int(_tick_s(epoch_s)))
+                spiking = active & (draw < chance) & ~(before < chance)
                 values["temperature_c"][spiking] += fault.temperature_c
                 values["rh_pct"][spiking] += fault.rh_pct
             elif fault.kind == "drift":

@@ -181,9 +181,21 @@ def test_a_fast_change_opens_a_rate_of_change_alert(make_config: Callable[..., M
     engine, recorder = engine_for(make_config())
     t = feed(engine, 0, 70, rh_pct=12.0)
     assert recorder.states("rate_of_change") == []
-    t = feed(engine, t, 10, rh_pct=19.0)  # +7 % within the hour (still below the 25 % limit)
+    t = feed(engine, t, 9, rh_pct=19.0)  # +7 % within the hour (still below the 25 % limit)
+    assert recorder.states("rate_of_change") == []  # not yet longer than the 10-minute minimum
+    t = feed(engine, t, 3, rh_pct=19.0)
     assert recorder.states("rate_of_change") == ["opened"]
     assert recorder.states("rh_high") == []
+
+
+def test_a_single_spike_opens_nothing(make_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(make_config())
+    t = feed(engine, 0, 70, rh_pct=12.0, every_s=600.0)  # a logger every ten minutes
+    t = feed(engine, t, 1, rh_pct=40.0, sensors=("s1",), every_s=0.0)  # one reading 28 % off
+    feed(engine, t, 1, rh_pct=12.0, sensors=("s2",), every_s=600.0)  # the other sensor, 10 min on
+    feed(engine, t + 600, 12, rh_pct=12.0, every_s=600.0)
+    assert recorder.states("rh_high") == recorder.states("rate_of_change") == []
+    assert recorder.states("artefact_risk") == []
 
 
 def test_a_stuck_sensor_is_reported(make_config: Callable[..., MuseumConfig]) -> None:
