@@ -19,6 +19,8 @@ import click
 from analysis.materials import MATERIAL_NAMES
 from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
 from museum.i18n import LANGUAGES
+from sensors_sim.formats import ENCODERS as DEVICE_FORMATS
+from sensors_sim.formats import SOURCE_TOPICS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_DIR / "museum.example.toml"
@@ -83,11 +85,17 @@ def main(verbose: bool) -> None:
 
 @main.command()
 @config_option
-def collect(config_path: str) -> None:
+@click.option(
+    "--event-time",
+    is_flag=True,
+    help="Judge alert durations and silence by the readings' own times, not the clock: "
+    "for replayed history and scenarios published faster than real time.",
+)
+def collect(config_path: str, event_time: bool) -> None:
     """Subscribe to the sensors and store every reading in InfluxDB (runs until stopped)."""
     from collector.service import Collector
 
-    collector = Collector(_load(config_path))
+    collector = Collector(_load(config_path), event_time=event_time)
     collector.start()
     try:
         wait_for_signal()
@@ -103,64 +111,205 @@ def collect(config_path: str) -> None:
         )
 
 
+def _publish(simulator: object) -> int:
+    """Run a simulator until done or until SIGINT/SIGTERM; return messages sent."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: simulator.stop())  # type: ignore[attr-defined]
+    signal.signal(signal.SIGINT, lambda signum, frame: simulator.stop())  # type: ignore[attr-defined]
+    return simulator.run()  # type: ignore[attr-defined,no-any-return]
+
+
 @main.command()
 @config_option
 @click.option(
+    "--scenario",
+    "scenario_name",
+    default=None,
+    help="A scenario (see --list) or a scenario file: its building, incidents, faults and "
+    "museum; the config gives the broker.",
+)
+@click.option("--list", "list_scenarios", is_flag=True, help="List the shipped scenarios and stop.")
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Print the model's daily climate (outdoors, galleries, cases) instead of publishing.",
+)
+@click.option(
     "--interval",
     type=Duration(),
-    default="60s",
-    show_default=True,
-    help="Simulated time between two readings of a sensor.",
+    default=None,
+    help="Simulated time between two readings of a sensor [default: the scenario's, else 60s].",
 )
 @click.option(
     "--speed",
     type=float,
-    default=1.0,
-    show_default=True,
-    help="Simulated seconds per wall-clock second, while the simulated clock is behind real time.",
+    default=None,
+    help="Simulated seconds per wall-clock second, while the simulated clock is behind real "
+    "time [default: 1; with a scenario, as fast as the broker takes them].",
 )
 @click.option(
     "--duration",
     type=Duration(),
     default=None,
-    help="Simulated time to run (e.g. 1d); default: until stopped.",
+    help="Simulated time to run (e.g. 1d) [default: the scenario's; else until stopped].",
 )
 @click.option(
     "--backfill",
     type=Duration(),
     default=None,
-    help="Start this far in the past (e.g. 1d). Default: the duration when --speed "
-    "is above 1, so a compressed run ends at the present; otherwise now.",
+    help="Start this far in the past (e.g. 1d) [default: the scenario's start; else the "
+    "duration when --speed is above 1, so a compressed run ends at the present; else now].",
 )
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=int, default=None, help="Random seed [default: the scenario's, else 0].")
 def simulate(
-    config_path: str, interval: float, speed: float, duration: float | None, backfill: float | None, seed: int
+    config_path: str,
+    scenario_name: str | None,
+    list_scenarios: bool,
+    summary: bool,
+    interval: float | None,
+    speed: float | None,
+    duration: float | None,
+    backfill: float | None,
+    seed: int | None,
 ) -> None:
-    """Publish simulated readings of every sensor in the config to the broker."""
-    from sensors_sim.publisher import SimulationPlan, Simulator
+    """Publish simulated readings of every sensor to the broker, from a physical model of
+    the building, its cases and its sensors (deterministic for a seed)."""
+    from sensors_sim import scenario as scenarios
+    from sensors_sim.publisher import SimulationPlan, Simulator, daily_climate
 
-    if speed <= 0:
-        raise click.BadParameter("must be above 0", param_hint="--speed")
-    if interval <= 0:
-        raise click.BadParameter("must be above 0", param_hint="--interval")
-    if backfill is None:
-        backfill = duration if (duration and speed > 1) else 0.0
-    # Whole seconds: readings of one sensor are then exactly one interval apart.
+    config = _load(config_path)
+    if list_scenarios:
+        language = config.museum.language
+        for name in scenarios.available():
+            click.echo(f"{name:28} {scenarios.load(name).title[language]}")
+        return
+    try:
+        scenario = scenarios.load(scenario_name) if scenario_name else scenarios.default_scenario()
+    except scenarios.ScenarioError as error:
+        raise click.ClickException(str(error)) from None
+    config = scenario.museum_config(config)
+    for name, value in (("--speed", speed), ("--interval", interval)):
+        if value is not None and value <= 0:
+            raise click.BadParameter("must be above 0", param_hint=name)
+    interval = interval or scenario.interval_s
+    duration = duration if duration is not None else scenario.duration_s
+    speed = speed or (1e9 if scenario_name else 1.0)
+    if backfill is not None or scenario.start_s is None:
+        if backfill is None:
+            backfill = duration if (duration and speed > 1) else 0.0
+        start_s = float(int(time.time() - backfill))  # whole seconds: one interval apart
+    else:
+        start_s = scenario.start_s
     plan = SimulationPlan(
-        start_epoch_s=float(int(time.time() - backfill)),
+        start_epoch_s=start_s,
         interval_s=interval,
         speed=speed,
         duration_s=duration,
-        seed=seed,
+        seed=seed if seed is not None else scenario.seed,
     )
-    simulator = Simulator(_load(config_path), plan)
-    signal.signal(signal.SIGTERM, lambda signum, frame: simulator.stop())
-    signal.signal(signal.SIGINT, lambda signum, frame: simulator.stop())
+    if summary:
+        try:
+            table = daily_climate(config, scenario, plan)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(table.to_string(index=False))
+        return
+    simulator = Simulator(config, plan, scenario)
     log.info(
-        "simulating %d sensors every %g s of simulated time at %gx", len(simulator.sensors), interval, speed
+        "simulating %d sensors (%s) every %g s of simulated time at %gx",
+        sum(len(c.sensors) for c in config.cases),
+        scenario.name,
+        interval,
+        speed,
     )
-    sent = simulator.run()
-    log.info("published %d readings", sent)
+    sent = _publish(simulator)
+    log.info("published %d messages", sent)
+
+
+@main.command()
+@config_option
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--sensor", "sensor_id", required=True, help="The sensor id to publish the readings as.")
+@click.option(
+    "--format",
+    "device_format",
+    type=click.Choice(sorted(DEVICE_FORMATS)),
+    default="patina",
+    show_default=True,
+    help="The device format to publish in (the config needs a source for it).",
+)
+@click.option(
+    "--speed",
+    type=float,
+    default=None,
+    help="Simulated seconds per wall-clock second [default: as fast as the broker takes them].",
+)
+@click.option(
+    "--timezone",
+    "timezone_name",
+    default=None,
+    help="IANA time zone of times written without an offset [default: the museum's].",
+)
+def replay(
+    config_path: str,
+    file: Path,
+    sensor_id: str,
+    device_format: str,
+    speed: float | None,
+    timezone_name: str | None,
+) -> None:
+    """Publish a logger export (the files `patina analyse` reads) as sensor SENSOR, each
+    reading with its own time, so Patina runs on the museum's own history. Run the collector
+    with --event-time to have alerts judged on the file's clock."""
+    from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
+
+    from analysis.loggers import LoggerFileError
+    from sensors_sim.formats import CARRIES_TIME
+    from sensors_sim.publisher import SimulationPlan, Simulator
+    from sensors_sim.replay import load_replay
+
+    config = _load(config_path)
+    if speed is not None and speed <= 0:
+        raise click.BadParameter("must be above 0", param_hint="--speed")
+    zone_name = timezone_name or config.museum.timezone
+    try:
+        ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"{zone_name!r} is not an IANA time zone", param_hint="--timezone") from None
+    case = config.case_for_sensor(sensor_id)
+    if case is None:
+        log.warning(
+            "sensor %r is in no case of %s: its readings will be stored unassigned", sensor_id, config_path
+        )
+    if device_format not in CARRIES_TIME:
+        log.warning("format %s carries no time: the collector stamps each reading on arrival", device_format)
+    topic = DEVICE_FORMATS[device_format](
+        sensor_id,
+        case.site if case else "unknown",
+        0.0,
+        {"temperature_c": 20.0, "rh_pct": 50.0},
+        ZoneInfo("UTC"),
+    )[0][0]
+    if not any(
+        mqtt_topic_matches(source.topic, topic) and source.format == device_format
+        for source in config.sources
+    ):
+        raise click.ClickException(
+            f"{config_path} has no [[sources]] entry for format {device_format!r} that receives {topic!r}: "
+            f"the collector would not read these messages (add one, e.g. topic = "
+            f"{SOURCE_TOPICS[device_format]!r})"
+        )
+    try:
+        feed, info = load_replay(file, sensor_id, case.site if case else "unknown", device_format, zone_name)
+    except (LoggerFileError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    if not feed.times:
+        raise click.ClickException(f"{file}: no readings to replay")
+    plan = SimulationPlan(start_epoch_s=feed.times[0], interval_s=60.0, speed=speed or 1e9, times=feed.times)
+    log.info(
+        "replaying %d readings of %s (%s, %s) as %s", len(feed.times), file, info.layout, zone_name, sensor_id
+    )
+    sent = _publish(Simulator(config, plan, feed=feed))
+    log.info("published %d messages", sent)
 
 
 @main.command()

@@ -38,18 +38,26 @@ CHUNK_TICKS = 240
 
 @dataclass(frozen=True)
 class SimulationPlan:
+    """When ticks happen: every ``interval_s`` from ``start_epoch_s``, or at the given
+    ``times`` (a replayed logger file's own)."""
+
     start_epoch_s: float
     interval_s: float
     speed: float = 1.0
     #: Simulated seconds to run; None runs until stopped.
     duration_s: float | None = None
     seed: int = 0
+    times: tuple[float, ...] | None = None
 
     def tick_time(self, tick: int) -> float:
+        if self.times is not None:
+            return self.times[tick]
         return self.start_epoch_s + tick * self.interval_s
 
     @property
     def ticks(self) -> int | None:
+        if self.times is not None:
+            return len(self.times)
         if self.duration_s is None:
             return None
         return int(self.duration_s // self.interval_s)
@@ -198,9 +206,11 @@ class Simulator:
         chunk: list[list[tuple[str, bytes]]] = []
         while not self._stop.is_set() and (plan.ticks is None or tick < plan.ticks):
             if not chunk:
-                chunk = self._messages(tick, CHUNK_TICKS)
+                chunk = self._messages(
+                    tick, CHUNK_TICKS if plan.ticks is None else min(CHUNK_TICKS, plan.ticks - tick)
+                )
             stamp = plan.tick_time(tick)
-            due = wall_start + tick * plan.interval_s / plan.speed
+            due = wall_start + (stamp - plan.start_epoch_s) / plan.speed
             wait_s = max(due - time.monotonic(), stamp - self.clock())
             if wait_s > 0 and self._stop.wait(wait_s):
                 break
@@ -249,4 +259,6 @@ def daily_climate(config: MuseumConfig, scenario: Scenario, plan: SimulationPlan
         )
         daily.insert(0, "place", place)
         frames.append(daily)
-    return pd.concat(frames).rename_axis("day").reset_index().round({"temperature_mean_c": 1, "rh_mean_pct": 1, "rh_swing_pct": 1})
+    table = pd.concat(frames).rename_axis("day").reset_index()
+    table["day"] = table["day"].dt.date
+    return table.round({"temperature_mean_c": 1, "rh_mean_pct": 1, "rh_swing_pct": 1})

@@ -1,0 +1,60 @@
+"""Replaying a logger export as a live sensor: ``patina replay FILE --sensor ID``.
+
+A museum's own history (HOBO, Hanwell, semicolon CSV, XLSX: whatever ``patina analyse``
+reads, through :func:`analysis.loggers.read_logger_file`) is published reading by reading,
+each with its own time, in any device format, so Patina can be tried on the museum's real
+climate. With ``--speed`` the readings keep their spacing, compressed; by default they go as
+fast as the broker takes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from analysis.loggers import LoggerFileInfo, read_logger_file
+from sensors_sim.formats import ENCODERS
+
+
+class ReplayFeed:
+    """The messages of one sensor replaying a table of readings (index: UTC times)."""
+
+    def __init__(
+        self, readings: pd.DataFrame, sensor_id: str, site: str, device_format: str, zone: ZoneInfo
+    ) -> None:
+        if device_format not in ENCODERS:
+            raise ValueError(f"unknown format {device_format!r}; known: {', '.join(ENCODERS)}")
+        self.readings = readings
+        self.sensor_id = sensor_id
+        self.site = site
+        self.encode = ENCODERS[device_format]
+        self.zone = zone
+        self.times = tuple(float(t) for t in readings.index.as_unit("ns").asi8 / 1e9)
+
+    def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
+        rows = self.readings.iloc[first_tick : first_tick + count]
+        ticks = []
+        for stamp, temperature, rh in zip(
+            self.times[first_tick : first_tick + count],
+            rows["temperature_c"].to_numpy(),
+            rows["rh_pct"].to_numpy(),
+            strict=True,
+        ):
+            values = {
+                "temperature_c": None if np.isnan(temperature) else round(float(temperature), 2),
+                "rh_pct": None if np.isnan(rh) else round(float(rh), 1),
+            }
+            ticks.append(self.encode(self.sensor_id, self.site, stamp, values, self.zone))
+        return ticks
+
+
+def load_replay(
+    path: Path, sensor_id: str, site: str, device_format: str, timezone_name: str
+) -> tuple[ReplayFeed, LoggerFileInfo]:
+    """A feed for a logger file; raises :class:`analysis.loggers.LoggerFileError` for a file
+    that cannot be read, naming why."""
+    readings, info = read_logger_file(path, timezone_name)
+    return ReplayFeed(readings, sensor_id, site, device_format, ZoneInfo(timezone_name)), info
