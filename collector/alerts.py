@@ -52,6 +52,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from analysis.materials import profile
@@ -95,17 +96,27 @@ def worst_sensor_series(
     them does. A sensor's value counts for ``fresh_for_s`` after its reading (as
     ``sensor_silent_after`` does for the rules).
     """
-    rows = pd.DataFrame(list(history), columns=["time_s", "temperature_c", "rh_pct", "sensor"])
-    rows = rows.drop_duplicates(["time_s", "sensor"], keep="last")
-    index = pd.to_datetime(rows["time_s"].unique(), unit="s", utc=True).sort_values()
-    worst = {}
-    for quantity in ("temperature_c", "rh_pct"):
-        table = rows.pivot(index="time_s", columns="sensor", values=quantity).sort_index()
-        seen = pd.DataFrame({c: table.index.to_series().where(table[c].notna()) for c in table.columns})
-        age = -seen.ffill().sub(table.index.to_numpy(), axis=0)
-        latest = table.ffill().where(age < fresh_for_s)
-        worst[quantity] = latest.max(axis=1).to_numpy()
-    return pd.DataFrame(worst, index=index).dropna()
+    entries = list(history)
+    times = np.array([e[0] for e in entries], dtype=float)
+    sensors = np.array([e[3] for e in entries], dtype=object)
+    values = {
+        "temperature_c": np.array([e[1] for e in entries], dtype=float),
+        "rh_pct": np.array([e[2] for e in entries], dtype=float),
+    }
+    moments = np.unique(times)
+    worst = {name: np.full(len(moments), -np.inf) for name in values}
+    for sensor in set(sensors.tolist()):
+        mine = np.flatnonzero(sensors == sensor)
+        mine = mine[np.argsort(times[mine], kind="stable")]
+        # The sensor's latest reading at or before each moment, if it is fresh enough.
+        latest = np.searchsorted(times[mine], moments, side="right") - 1
+        seen = latest >= 0
+        fresh = seen & (moments - times[mine][np.maximum(latest, 0)] < fresh_for_s)
+        for name, series in values.items():
+            candidate = np.where(fresh, series[mine][np.maximum(latest, 0)], -np.inf)
+            worst[name] = np.maximum(worst[name], candidate)
+    frame = pd.DataFrame(worst, index=pd.to_datetime(moments, unit="s", utc=True))
+    return frame[np.isfinite(frame).all(axis=1)]
 
 
 @dataclass(frozen=True)

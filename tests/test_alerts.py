@@ -460,3 +460,18 @@ def failed_channels(store: InfluxStore) -> set[str]:
     if events.empty:
         return set()
     return {m.split(":")[0] for m in events[events["state"] == "notify_failed"]["message"]}
+
+
+def test_the_case_series_follows_its_worst_fresh_sensor() -> None:
+    from collector.alerts import worst_sensor_series
+
+    start = 1_790_000_000.0
+    history = [(start + 300 * i, 20.0, 40.0, "a") for i in range(20)]
+    history += [(start + 300 * i + 10, 21.0, 60.0, "b") for i in range(10)]  # b falls silent
+    series = worst_sensor_series(history, fresh_for_s=900)
+    by_time = series.set_index(series.index.as_unit("ns").asi8 / 1e9)
+    assert by_time.loc[start + 300 * 5, "rh_pct"] == 60.0  # b's reading ten seconds earlier
+    assert by_time.loc[start + 300 * 12, "rh_pct"] == 60.0  # b's last, 890 s old: still fresh
+    assert by_time.loc[start + 300 * 13, "rh_pct"] == 40.0  # 1,190 s old: no longer counts
+    assert by_time.loc[start + 300 * 14, "rh_pct"] == 40.0
+    assert by_time["temperature_c"].max() == 21.0
