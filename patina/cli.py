@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -19,6 +20,7 @@ import click
 from analysis.materials import MATERIAL_NAMES
 from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
 from museum.i18n import LANGUAGES
+from sensors_sim.formats import BATCH_ENCODERS as BATCH_FORMATS
 from sensors_sim.formats import ENCODERS as DEVICE_FORMATS
 from sensors_sim.formats import SOURCE_TOPICS
 
@@ -160,6 +162,20 @@ def _publish(simulator: object) -> int:
     "duration when --speed is above 1, so a compressed run ends at the present; else now].",
 )
 @click.option("--seed", type=int, default=None, help="Random seed [default: the scenario's, else 0].")
+@click.option(
+    "--format",
+    "device_format",
+    type=click.Choice(sorted(DEVICE_FORMATS)),
+    default=None,
+    help="Device format of the sensors the scenario leaves unset [default: patina].",
+)
+@click.option(
+    "--batch",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Readings per message, as a gateway or Telegraf batches them (senml, line-protocol).",
+)
 def simulate(
     config_path: str,
     scenario_name: str | None,
@@ -170,6 +186,8 @@ def simulate(
     duration: float | None,
     backfill: float | None,
     seed: int | None,
+    device_format: str | None,
+    batch: int,
 ) -> None:
     """Publish simulated readings of every sensor to the broker, from a physical model of
     the building, its cases and its sensors (deterministic for a seed)."""
@@ -187,6 +205,14 @@ def simulate(
     except scenarios.ScenarioError as error:
         raise click.ClickException(str(error)) from None
     config = scenario.museum_config(config)
+    if device_format or batch > 1:
+        overrides = {"format": device_format or "patina", "batch": batch}
+        sensors = {s: {**overrides, **scenario.sensors.get(s, {})} for c in config.cases for s in c.sensors}
+        scenario = dataclasses.replace(scenario, sensors=sensors)
+        if batch > 1 and overrides["format"] not in BATCH_FORMATS:
+            raise click.BadParameter(
+                f"batches need --format {' or '.join(BATCH_FORMATS)}", param_hint="--batch"
+            )
     for name, value in (("--speed", speed), ("--interval", interval)):
         if value is not None and value <= 0:
             raise click.BadParameter("must be above 0", param_hint=name)

@@ -158,6 +158,38 @@ def homeassistant(
     ]
 
 
+def senml_batch(
+    sensor: str, site: str, stamps: list[float], rows: list[Values], zone: ZoneInfo
+) -> list[tuple[str, bytes]]:
+    """Several readings of one sensor in one SenML pack: times relative to the base time."""
+    units = {
+        "temperature_c": ("temperature", "Cel"),
+        "rh_pct": ("humidity", "%RH"),
+        "battery_pct": ("battery", "%EL"),
+    }
+    records: list[dict[str, object]] = []
+    for stamp, values in zip(stamps, rows, strict=True):
+        for key, value in _present(values).items():
+            name, unit = units[key]
+            record: dict[str, object] = {"n": name, "u": unit, "v": value}
+            if stamp != stamps[0]:
+                record["t"] = round(stamp - stamps[0], 3)
+            records.append(record)
+    records[0] = {"bn": f"{sensor}:", "bt": round(stamps[0], 3), **records[0]}
+    return [(f"senml/{sensor}", _json(records))]
+
+
+def line_protocol_batch(
+    sensor: str, site: str, stamps: list[float], rows: list[Values], zone: ZoneInfo
+) -> list[tuple[str, bytes]]:
+    """Several readings in one message, one line each, as Telegraf sends a batch."""
+    lines = [
+        line_protocol(sensor, site, stamp, values, zone)[0][1]
+        for stamp, values in zip(stamps, rows, strict=True)
+    ]
+    return [(f"telegraf/{sensor}", b"\n".join(lines))]
+
+
 ENCODERS: dict[str, Encoder] = {
     "patina": native,
     "zigbee2mqtt": zigbee2mqtt,
@@ -170,3 +202,6 @@ ENCODERS: dict[str, Encoder] = {
     "homeassistant": homeassistant,
 }
 FORMATS = tuple(ENCODERS)
+BatchEncoder = Callable[[str, str, list[float], list[Values], ZoneInfo], list[tuple[str, bytes]]]
+#: Formats that can carry several readings in one message (``SensorSpec.batch``).
+BATCH_ENCODERS: dict[str, BatchEncoder] = {"senml": senml_batch, "line-protocol": line_protocol_batch}

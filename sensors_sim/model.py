@@ -52,6 +52,9 @@ class SensorSpec:
     site: str
     #: Device format it publishes in (see :mod:`sensors_sim.formats`).
     format: str = "patina"
+    #: Readings per message, for formats that carry several (SenML, line protocol), as a
+    #: gateway or Telegraf batches them.
+    batch: int = 1
     offset_c: float | None = None
     offset_rh_pct: float | None = None
     noise_c: float = 0.05

@@ -24,7 +24,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from museum.config import MuseumConfig
 from sensors_sim.building import BuildingModel
 from sensors_sim.faults import SensorFaults, malform
-from sensors_sim.formats import CARRIES_TIME, ENCODERS
+from sensors_sim.formats import BATCH_ENCODERS, CARRIES_TIME, ENCODERS
 from sensors_sim.model import SimulatedSensor, hashed_uniform, stable_seed
 from sensors_sim.scenario import Scenario, default_scenario
 
@@ -95,6 +95,14 @@ class ScenarioFeed:
             s.sensor_id: SensorFaults(s.sensor_id, scenario.faults, plan.seed) for s in self.sensors
         }
         self._malform_seed = stable_seed(plan.seed, "malformed")
+        for sensor in self.sensors:
+            if sensor.spec.batch > 1 and sensor.spec.format not in BATCH_ENCODERS:
+                raise ValueError(
+                    f"sensor {sensor.sensor_id}: format {sensor.spec.format} carries one reading "
+                    f"per message; batches need {' or '.join(BATCH_ENCODERS)}"
+                )
+        #: Readings of batching sensors waiting for their message.
+        self._pending: dict[str, tuple[list[float], list[dict[str, float]]]] = {}
         #: Messages sent broken on purpose: what the collector must quarantine.
         self.malformed_sent = 0
         untimed = sorted({s.spec.format for s in self.sensors} - CARRIES_TIME)
@@ -124,13 +132,21 @@ class ScenarioFeed:
             for k, row in enumerate(rows):
                 if not ticks.sent[k]:
                     continue
-                messages = encode(
-                    sensor.sensor_id,
-                    sensor.site,
-                    float(stamps[k] + ticks.stamp_offset_s[k]),
-                    dict(zip(names, row, strict=True)),
-                    self.config.zone,
-                )
+                stamp = float(stamps[k] + ticks.stamp_offset_s[k])
+                values = dict(zip(names, row, strict=True))
+                if sensor.spec.batch > 1:
+                    waiting = self._pending.setdefault(sensor.sensor_id, ([], []))
+                    waiting[0].append(stamp)
+                    waiting[1].append(values)
+                    last = self.plan.ticks is not None and first_tick + k == self.plan.ticks - 1
+                    if len(waiting[0]) < sensor.spec.batch and not last:
+                        continue
+                    messages = BATCH_ENCODERS[sensor.spec.format](
+                        sensor.sensor_id, sensor.site, *waiting, self.zone
+                    )
+                    del self._pending[sensor.sensor_id]
+                else:
+                    messages = encode(sensor.sensor_id, sensor.site, stamp, values, self.zone)
                 copies = 2 if ticks.duplicated[k] else 1
                 if ticks.malformed[k]:
                     which = int(hashed_uniform(self._malform_seed, np.array([int(stamps[k])]))[0] * 1e6)
@@ -170,7 +186,9 @@ class Simulator:
             self._client.username_pw_set(config.mqtt.username, config.mqtt.password)
         if config.mqtt.tls:
             self._client.tls_set(ca_certs=config.mqtt.ca_file)
-        self._client.max_inflight_messages_set(1000)
+        # No in-flight limit in paho: the simulator paces itself (MAX_IN_FLIGHT), and paho's
+        # own window halves the publishing rate (measured: 3,800 vs 8,700 messages/s).
+        self._client.max_inflight_messages_set(0)
         self._client.on_publish = self._on_publish
 
     def _on_publish(

@@ -311,7 +311,7 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
         for f in ENCODERS
         if f != "patina"
     )
-    sensors = [f"dev-{f}" for f in ENCODERS]
+    sensors = [f"dev-{f}" for f in ENCODERS] + ["batch-senml", "batch-line-protocol"]
     case = (
         f'[[cases]]\nid = "C3"\nsite = "hanoi"\ngallery = "Gallery 3"\nname = "Every device"\n'
         f"sensors = {json.dumps(sensors)}\n"
@@ -325,7 +325,12 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
         duration_s=None,
         interval_s=60.0,
         seed=1,
-        sensors={f"dev-{f}": {"format": f} for f in ENCODERS},
+        sensors={
+            **{f"dev-{f}": {"format": f} for f in ENCODERS},
+            # Two readings in one message, then the last one alone when the run ends.
+            "batch-senml": {"format": "senml", "batch": 2},
+            "batch-line-protocol": {"format": "line-protocol", "batch": 2},
+        },
     )
     now = float(int(time.time()))
     plan = SimulationPlan(now - 120.0, 60.0, speed=1e9, duration_s=180.0, seed=1)  # 3 ticks, all past
@@ -336,11 +341,13 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
         sent = Simulator(config, plan, scenario).run()
         store = InfluxStore.from_config(config.influxdb)
         wait_for(lambda: stored_count(store) >= 3 * len(sensors), timeout_s=30)
-        assert sent >= 3 * len(sensors)
+        assert sent >= 3 * (len(sensors) - 2) + 2 * 2
     finally:
         collector.stop()
     data = store.frame("SELECT * FROM climate GROUP BY *")
     assert set(data["sensor_id"]) == set(sensors) | {"s1", "s2", "s3"}
+    for batched in ("batch-senml", "batch-line-protocol"):
+        assert data[data["sensor_id"] == batched]["rh_pct"].count() == 3
     assert collector.stats().rejected_total == 0
     # Shelly Gen1 and Home Assistant send one quantity per message: some points carry no RH.
     assert data["rh_pct"].dropna().between(0, 100).all()
