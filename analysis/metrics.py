@@ -350,3 +350,56 @@ def en15757_band(rh_pct: pd.Series) -> En15757Band:
     upper = max(float(np.percentile(fluctuation, 93)), EN15757_MIN_HALF_WIDTH_PCT)
     inside = ((fluctuation >= lower) & (fluctuation <= upper)).mean()
     return En15757Band(seasonal, lower, upper, float(inside))
+
+
+# --- loan agreements ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoanBands:
+    """The climate a lender asks for, e.g. 45 ± 5 % RH, 20 ± 2 °C, no more than 5 % RH
+    change within 24 hours (SCIENCE.md §5: loan agreements state their own bands). A
+    tolerance or limit left as None is not part of the agreement."""
+
+    rh_target_pct: float
+    rh_tolerance_pct: float
+    temperature_target_c: float | None = None
+    temperature_tolerance_c: float | None = None
+    max_rh_change_24h_pct: float | None = None
+
+
+def loan_compliance(temperature_c: pd.Series, rh_pct: pd.Series, bands: LoanBands) -> dict[str, float | None]:
+    """The share of time (%) a record met each band of a loan agreement, and all of them.
+
+    Each reading is weighted by the time it stands for (:func:`reading_durations_h`). The
+    24-hour change at a reading is the RH range (max − min) over the 24 hours ending with
+    it, the usual reading of "no more than x % in 24 hours"; it is judged only once a full
+    day of record lies behind the reading.
+
+    Returns ``rh_pct``, ``temperature_pct``, ``change_24h_pct`` (None for a band the
+    agreement does not state) and ``all_pct``.
+    """
+    rh = rh_pct.astype(float)
+    index = pd.DatetimeIndex(rh.index)
+    weights = reading_durations_h(index)
+    total = float(weights.sum()) or 1.0
+    ok_rh = (rh - bands.rh_target_pct).abs().to_numpy() <= bands.rh_tolerance_pct
+    met: dict[str, np.ndarray | None] = {"rh_pct": ok_rh, "temperature_pct": None, "change_24h_pct": None}
+    if bands.temperature_target_c is not None and bands.temperature_tolerance_c is not None:
+        t = temperature_c.astype(float).to_numpy()
+        met["temperature_pct"] = np.abs(t - bands.temperature_target_c) <= bands.temperature_tolerance_c
+    if bands.max_rh_change_24h_pct is not None:
+        window = rh.rolling("24h")
+        change = (window.max() - window.min()).to_numpy()
+        judged = (index - index[0]) >= pd.Timedelta(hours=24) if len(index) else np.zeros(0, bool)
+        met["change_24h_pct"] = ~judged | (change <= bands.max_rh_change_24h_pct)
+    every = np.ones(len(rh), dtype=bool)
+    result: dict[str, float | None] = {}
+    for name, ok in met.items():
+        if ok is None:
+            result[name] = None
+            continue
+        every &= ok
+        result[name] = 100.0 * float(weights[ok].sum()) / total
+    result["all_pct"] = 100.0 * float(weights[every].sum()) / total
+    return result

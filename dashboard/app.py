@@ -28,6 +28,7 @@ page = st.navigation(
         st.Page("views/case.py", title=t("nav.case"), icon=":material/show_chart:", url_path="case"),
         st.Page("views/alerts.py", title=t("nav.alerts"), icon=":material/notifications:", url_path="alerts"),
         st.Page("views/quality.py", title=t("nav.quality"), icon=":material/sensors:", url_path="quality"),
+        st.Page("views/report.py", title=t("nav.report"), icon=":material/print:", url_path="report"),
     ]
 )
 page.run()

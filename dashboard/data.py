@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
+from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
-from museum.config import Case, InfluxConfig
+from museum.config import Case, InfluxConfig, MuseumConfig
+from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore
 
 #: A sensor whose last reading is older than this is shown as silent, never as calm.
@@ -116,6 +118,48 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
             for path in result.files:
                 archive.write(path, path.name)
     return buffer.getvalue()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def rh_trends(influx: InfluxConfig, hours: int = 3) -> dict[str, float]:
+    """Per case: RH now minus RH ``hours`` ago (half-hour means), for the overview's arrows."""
+    data = _store(influx).recent_trend(hours)
+    if data.empty:
+        return {}
+    trends = {}
+    for case_id, rows in data.dropna(subset=["rh_pct"]).sort_values("time").groupby("case_id"):
+        if len(rows) >= 2:
+            trends[str(case_id)] = float(rows["rh_pct"].iloc[-1] - rows["rh_pct"].iloc[0])
+    return trends
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=50)
+def period_summary(
+    influx: InfluxConfig, case: Case, start: datetime, end: datetime, bands: LoanBands | None = None
+) -> CasePeriod:
+    """Statistics, IPI ratings, time per level and alerts of a case over a period."""
+    return case_period(_store(influx), case, start, end, bands)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def printable_report(
+    config: MuseumConfig,
+    case_ids: tuple[str, ...],
+    start: datetime,
+    end: datetime,
+    bands: LoanBands | None,
+    language: str,
+    subject: str,
+) -> tuple[str, bytes]:
+    """A report's HTML and PDF (see museum.reports)."""
+    from museum.i18n import Translator
+    from museum.reports import render_html, render_pdf
+
+    periods = [
+        period_summary(config.influxdb, config.case(case_id), start, end, bands) for case_id in case_ids
+    ]
+    page = render_html(periods, config, Translator(language), subject, bands, datetime.now(start.tzinfo))
+    return page, render_pdf(page)
 
 
 @dataclass(frozen=True)

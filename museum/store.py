@@ -157,6 +157,33 @@ class InfluxStore:
             return pd.DataFrame(columns=columns)
         return data.reindex(columns=columns).sort_values(["time", "sensor_id"], ignore_index=True)
 
+    def recent_trend(self, hours: int = 3) -> pd.DataFrame:
+        """Each case's mean temperature and RH in half-hour steps over the last ``hours``:
+        columns time, case_id, temperature_c, rh_pct (one query for every case)."""
+        data = self.frame(
+            "SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct "
+            f"FROM {quote_identifier(CLIMATE)} WHERE time > now() - {int(hours)}h "
+            "GROUP BY time(30m), case_id fill(none)"
+        )
+        columns = ["time", "case_id", "temperature_c", "rh_pct"]
+        return data.reindex(columns=columns) if not data.empty else pd.DataFrame(columns=columns)
+
+    def climate_extremes(self, case_id: str, start: datetime, end: datetime) -> dict[str, float | None]:
+        """Exact minimum and maximum of a case's temperature and RH over all its readings
+        between ``start`` and ``end``: ``temperature_c_min``, ``temperature_c_max``,
+        ``rh_pct_min``, ``rh_pct_max`` (None without readings)."""
+        series = self.execute(
+            "SELECT min(temperature_c) AS temperature_c_min, max(temperature_c) AS temperature_c_max, "
+            f"min(rh_pct) AS rh_pct_min, max(rh_pct) AS rh_pct_max FROM {quote_identifier(CLIMATE)} "
+            f"WHERE case_id = {quote_literal(case_id)} AND time >= {time_literal(start)} "
+            f"AND time < {time_literal(end)}"
+        )
+        keys = ("temperature_c_min", "temperature_c_max", "rh_pct_min", "rh_pct_max")
+        if not series:
+            return dict.fromkeys(keys)
+        row = dict(zip(series[0]["columns"], series[0]["values"][0], strict=True))
+        return {key: None if row.get(key) is None else float(row[key]) for key in keys}
+
     def latest_collector_stats(self) -> pd.DataFrame:
         """The last ``collector_stats`` point of every collector instance (last 7 days)."""
         data = self.frame(

@@ -110,10 +110,18 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     app.switch_page("views/case.py").run()
     assert not app.exception
     assert texts(app, "title") == ["Case C2: Rifles"]
-    assert len(app.get("vega_lite_chart")) == 3
+    assert len(app.get("vega_lite_chart")) == 4  # temperature, RH, dew point, the climate cloud
     artefacts = app.table[-1].value
     assert artefacts.iloc[0].tolist()[:4] == ["R-1", "Rifle", "Iron and steel, Wood", "—"]
-    sensors = app.table[0].value
+    # The period in figures: s3 read 25.0 °C and 70 % for 22 hours.
+    statistics = app.table[0].value.set_index("")
+    assert statistics.loc["Temperature", "Minimum"] == "25.0 °C" == statistics.loc["Temperature", "Maximum"]
+    assert statistics.loc["Relative humidity", "Mean"] == "70.0 %"
+    page = "\n".join(texts(app, "markdown"))
+    assert "IPI ratings: metal corrosion risk" in page and "Time of wetness (ISO 9223): 0 h" in page
+    levels = app.table[1].value
+    assert levels.iloc[0]["critical"] == "100.0 %"  # iron and steel at 70 % RH: critical all along
+    sensors = app.table[-2].value
     assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
     downloads = app.get("download_button")
     assert len(downloads) == 1 and "Download these data" in downloads[0].proto.label
@@ -121,6 +129,59 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     archive = zipfile.ZipFile(io.BytesIO(export_zip(str(museum.path), ("C2",), now - timedelta(days=1), now)))
     assert sorted(archive.namelist()) == ["climate.csv", "datapackage.json"]
     assert archive.read("climate.csv").decode().count("\n") == 1 + 22 * 12  # header + s3's readings
+
+
+def test_overview_filters_by_level_and_gallery(museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    app.multiselect[1].select("risk").run()
+    page = "\n".join(texts(app, "markdown") + texts(app, "caption"))
+    assert "**C1** · Excavated iron" in page and "**C2** · Rifles" not in page
+    assert "Showing 1 of 2 cases" in page
+    app.multiselect[1].unselect("risk").select("unknown").run()
+    page = "\n".join(texts(app, "markdown"))
+    assert "**C2** · Rifles" in page and "**C1** · Excavated iron" not in page
+    app.multiselect[1].unselect("unknown")
+    app.multiselect[0].select("Gallery 1").run()
+    assert texts(app, "subheader")[:1] == ["Gallery 1"] and "Gallery 2" not in texts(app, "subheader")
+
+
+def test_the_report_page_makes_a_report_with_loan_compliance(museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/report.py").run()
+    assert not app.exception
+    next(box for box in app.selectbox if box.label == "Case").select_index(1).run()  # C2
+    app.toggle[0].set_value(True).run()
+    app.button[0].click().run()
+    assert not app.exception
+    assert len(app.get("download_button")) == 2
+    page = "".join(str(h.proto.body) for h in app.get("html"))
+    assert "Climate report: C2 · Rifles" in page
+    assert "Loan agreement: share of the time inside the bands" in page
+    # 70 % RH all along: never inside 45 ± 5 %.
+    assert "<td>C2</td><td>0.0 %</td>" in page
+    assert "<img class='chart'" in page
+
+
+def test_a_printable_report_in_french_as_html_and_pdf(
+    museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    from analysis.metrics import LoanBands
+    from museum.i18n import Translator
+    from museum.reports import case_period, render_html, render_pdf
+
+    now = datetime.now(UTC)
+    bands = LoanBands(70.0, 5.0, 25.0, 2.0, 5.0)
+    period = case_period(store_for(museum), museum.case("C2"), now - timedelta(days=2), now, bands)
+    assert period.compliance == {"rh_pct": 100.0, "temperature_pct": 100.0, "change_24h_pct": 100.0,
+                                 "all_pct": 100.0}
+    assert period.extremes["rh_pct_max"] == 70.0
+    page = render_html([period], museum, Translator("fr"), "C2 · Rifles", bands, now)
+    assert "Rapport climatique : C2 · Rifles" in page and "100,0 %" in page
+    pdf = render_pdf(page)
+    assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
+    from weasyprint import HTML
+
+    assert len(HTML(string=page).render().pages) >= 1
 
 
 def test_the_language_switch_translates_and_survives_a_page_change(museum: MuseumConfig) -> None:

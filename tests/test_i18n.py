@@ -15,7 +15,9 @@ from tests.conftest import REPO_DIR
 
 # t("key") and t("key", …) in the code; keys built at run time are listed below.
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
-DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y")}
+DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "custom")}
+                | {f"overview.level_{level}" for level in ("critical", "risk", "watch", "good", "unknown")}
+                | {f"print.subject_{kind}" for kind in ("case", "gallery")}
                 | {f"material.{name}" for name in MATERIAL_NAMES}
                 | {"age.seconds", "age.minutes", "age.hours", "age.days"}
                 | {f"rule.{rule}" for rule in RULES} | {f"advice.{rule}" for rule in RULES}

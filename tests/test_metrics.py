@@ -137,3 +137,23 @@ def test_en15757_band_needs_13_months_and_is_at_least_plus_minus_10() -> None:
     assert wide.share_inside == pytest.approx(0.86, abs=0.01)
     with pytest.raises(ValueError, match="13 months"):
         en15757_band(rh[: 24 * 300])
+
+
+def test_loan_compliance_counts_the_time_inside_each_band() -> None:
+    from analysis.metrics import LoanBands, loan_compliance
+
+    index = pd.date_range("2026-03-01", periods=96, freq="1h", tz="UTC")  # four days, hourly
+    rh = pd.Series(45.0, index=index)
+    rh.iloc[30:36] = 52.0  # six hours above 45 ± 5
+    temperature = pd.Series(20.0, index=index)
+    temperature.iloc[60:72] = 23.0  # twelve hours above 20 ± 2
+    bands = LoanBands(45.0, 5.0, 20.0, 2.0, max_rh_change_24h_pct=5.0)
+    result = loan_compliance(temperature, rh, bands)
+    assert result["rh_pct"] == pytest.approx(100 * 90 / 96)
+    assert result["temperature_pct"] == pytest.approx(100 * 84 / 96)
+    # A 24-hour window (T − 24 h, T] holds a 45 and a 52 from hour 30 to hour 35 + 23 = 58.
+    assert result["change_24h_pct"] == pytest.approx(100 * (96 - 29) / 96)
+    assert result["all_pct"] == pytest.approx(100 * (96 - 29 - 12) / 96)
+    only_rh = loan_compliance(temperature, rh, LoanBands(45.0, 5.0))
+    assert only_rh["temperature_pct"] is None and only_rh["change_24h_pct"] is None
+    assert only_rh["all_pct"] == only_rh["rh_pct"]

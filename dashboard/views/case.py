@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from analysis.materials import profile
-from analysis.risk import source_of
+from analysis.risk import LEVELS, source_of
 from dashboard.context import museum_config, translator
-from dashboard.data import aggregation_for, case_series, export_zip, latest_climate, latest_risk
+from dashboard.data import (
+    aggregation_for,
+    case_series,
+    export_zip,
+    latest_climate,
+    latest_risk,
+    period_summary,
+)
 from museum.schema import RISK_LEVELS
 from museum.store import StoreError
 
@@ -42,13 +49,23 @@ st.title(t("case.title", case=case.id, name=case.name))
 st.caption(f"{case.gallery} · {t('case.times_in', timezone=config.museum.timezone)}")
 range_key = (
     st.segmented_control(
-        t("case.range"), list(RANGES), default="24h", format_func=lambda key: t(f"case.range_{key}")
+        t("case.range"), [*RANGES, "custom"], default="24h", format_func=lambda key: t(f"case.range_{key}")
     )
     or "24h"
 )
-span = RANGES[range_key]
-end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
-start = end - span
+if range_key == "custom":
+    today = datetime.now(config.zone).date()
+    chosen = st.date_input(
+        t("case.custom_range"), value=(today - timedelta(days=7), today), max_value=today, format="DD/MM/YYYY"
+    )
+    first, last = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (today, today)
+    start = datetime.combine(first, time.min, tzinfo=config.zone).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=config.zone).astimezone(UTC)
+    span = end - start
+else:
+    span = RANGES[range_key]
+    end = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    start = end - span
 
 try:
     series = case_series(config.influxdb, case.id, start, end)
@@ -110,6 +127,118 @@ else:
                 ],
             )
         st.altair_chart(chart, width="stretch")
+
+if not series.empty:
+    # The climate as a cloud of (temperature, RH) points over the materials' safe zones.
+    zones = []
+    for name in sorted({m for artefact in case.artefacts for m in artefact.materials}):
+        material = profile(name)
+        zones.append(
+            {
+                "material": t.material(name),
+                "low": material.rh_too_dry_pct or 0.0,
+                "high": material.rh_safe_pct,
+            }
+        )
+    points = (
+        alt.Chart(local)
+        .mark_circle(size=14, opacity=0.5)
+        .encode(
+            x=alt.X("temperature_c:Q", title=t("case.chart_temperature"), scale=alt.Scale(zero=False)),
+            y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), scale=alt.Scale(domain=[0, 100])),
+            color=alt.Color("sensor_id:N", title=t("label.sensor")),
+            tooltip=[
+                alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("temperature_c:Q", format=".1f", title=t("case.chart_temperature")),
+                alt.Tooltip("rh_pct:Q", format=".1f", title=t("case.chart_rh")),
+            ],
+        )
+    )
+    scatter = points
+    if zones:
+        scatter = (
+            alt.Chart(pd.DataFrame(zones))
+            .mark_rect(opacity=0.12)
+            .encode(
+                y="low:Q",
+                y2="high:Q",
+                color=alt.Color("material:N", title=t("case.safe_zone")),
+                tooltip=[
+                    alt.Tooltip("material:N", title=t("case.safe_zone")),
+                    alt.Tooltip("low:Q", title=t("case.zone_from")),
+                    alt.Tooltip("high:Q", title=t("case.zone_to")),
+                ],
+            )
+            + points
+        )
+    st.subheader(t("case.scatter"))
+    st.caption(t("case.scatter_help"))
+    st.altair_chart(scatter.resolve_scale(color="independent").properties(height=320), width="stretch")
+
+    st.subheader(t("case.period_statistics"))
+    try:
+        period = period_summary(config.influxdb, case, start, end)
+    except StoreError as error:
+        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.stop()
+    if period.figures is None:
+        st.caption(t("case.too_short"))
+    else:
+        stats = period.figures["statistics"]
+        n = t.number
+        table = []
+        for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
+            table.append(
+                {
+                    "": t(label),
+                    t("print.min"): t.quantity(period.extremes.get(f"{key}_min"), unit),
+                    t("print.mean"): t.quantity(stats[key]["mean"], unit),
+                    t("print.max"): t.quantity(period.extremes.get(f"{key}_max"), unit),
+                }
+            )
+        dew = stats["dew_point_c"]
+        table.append(
+            {
+                "": t("label.dew_point"),
+                t("print.min"): t.quantity(dew["min"], "°C"),
+                t("print.mean"): t.quantity(dew["mean"], "°C"),
+                t("print.max"): t.quantity(dew["max"], "°C"),
+            }
+        )
+        st.table(pd.DataFrame(table), hide_index=True)
+        daily, wet, ipi = stats["daily_range"], period.figures["time_of_wetness"], period.figures["ipi"]
+        st.markdown(t("report.daily_range", temperature=n(daily["temperature_c"]), rh=n(daily["rh_pct"])))
+        st.markdown(t("report.tow", hours=n(wet["hours"], 0), pct=n(wet["pct"])))
+        st.markdown(
+            t(
+                "report.ipi",
+                metal=t(f"rating.{ipi['metal_corrosion']}"),
+                mechanical=t(f"rating.{ipi['mechanical_damage']}"),
+                aging=t(f"rating.{ipi['natural_aging']}"),
+                twpi=n(ipi["twpi_years"], 0),
+                mould=t(f"rating.{ipi['mould']}"),
+            )
+        )
+        if period.artefact_levels:
+            st.markdown(f"**{t('print.artefact_levels')}**")
+            st.table(
+                pd.DataFrame(
+                    [
+                        {
+                            t("label.inventory_number"): artefact.id,
+                            t("label.name"): artefact.name,
+                            **{
+                                t(f"level.{level}"): f"{n(period.artefact_levels[artefact.id][level])} %"
+                                for level in LEVELS
+                            },
+                        }
+                        for artefact in case.artefacts
+                        if artefact.id in period.artefact_levels
+                    ]
+                ),
+                hide_index=True,
+            )
+        st.caption(t("print.method"))
 
 if not series.empty and config.path is not None:
     from museum.export import ExportError

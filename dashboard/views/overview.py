@@ -9,7 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.context import museum_config, translator
-from dashboard.data import alerts_table, case_statuses, latest_climate, latest_risk, with_risk_and_alerts
+from dashboard.data import (
+    CaseStatus,
+    alerts_table,
+    case_statuses,
+    latest_climate,
+    latest_risk,
+    rh_trends,
+    with_risk_and_alerts,
+)
 from museum.config import UNASSIGNED_CASE
 from museum.schema import RISK_LEVELS
 from museum.store import StoreError
@@ -34,6 +42,32 @@ def figures_html(figures: list[tuple[str, str]]) -> str:
     return f'<div style="display:flex;gap:0.75rem">{cells}</div>'
 
 
+FILTER_LEVELS = ("critical", "risk", "watch", "good", "unknown")
+filters = st.columns([3, 3, 2])
+chosen_galleries = filters[0].multiselect(
+    t("overview.filter_gallery"), list(config.galleries), placeholder=t("overview.filter_all")
+)
+chosen_levels = filters[1].multiselect(
+    t("overview.filter_level"),
+    FILTER_LEVELS,
+    format_func=lambda level: t(f"overview.level_{level}"),
+    placeholder=t("overview.filter_all"),
+)
+alerts_only = filters[2].toggle(t("overview.filter_alerts"))
+
+
+def shown(status: CaseStatus) -> bool:
+    """Whether a case passes the filters. A silent case counts as "no current data"."""
+    if chosen_galleries and status.case.gallery not in chosen_galleries:
+        return False
+    if alerts_only and not status.open_alerts:
+        return False
+    if chosen_levels:
+        level = "unknown" if status.stale or status.worst_level is None else RISK_LEVELS[status.worst_level]
+        return level in chosen_levels
+    return True
+
+
 @st.fragment(run_every="30s")
 def overview() -> None:
     try:
@@ -47,8 +81,16 @@ def overview() -> None:
     except StoreError:
         risk = alerts = pd.DataFrame()
     statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
+    try:
+        trends = rh_trends(config.influxdb)
+    except StoreError:
+        trends = {}
     if not statuses:
         st.info(t("overview.no_cases"))
+    total = len(statuses)
+    statuses = [s for s in statuses if shown(s)]
+    if total and len(statuses) < total:
+        st.caption(t("overview.filtered", shown=len(statuses), total=total))
     sites = {site.id: site.name for site in config.sites}
     for site_id, site_name in sites.items():
         if len(sites) > 1:
@@ -76,6 +118,10 @@ def overview() -> None:
                             ]
                         )
                     )
+                    trend = trends.get(status.case.id)
+                    if trend is not None and not status.stale:
+                        arrow = "↑" if trend >= 0.5 else "↓" if trend <= -0.5 else "→"
+                        st.caption(t("overview.trend", arrow=arrow, change=t.number(trend), hours=3))
                     if status.last_reading is None:
                         st.warning(t("overview.no_data"), icon=":material/warning:")
                     else:

@@ -1,0 +1,323 @@
+"""Printable climate reports for a case or a gallery over a period (HTML and PDF): charts,
+statistics, IPI ratings, the artefacts' time at each risk level, the alerts, and, when the
+user gives the bands of a loan agreement, the share of time the case complied. This is the
+document a lender asks for.
+
+The figures come from hourly means of each case's sensors (InfluxDB aggregates them), so a
+year costs 8,760 rows per case; minimum and maximum are exact, from InfluxDB over the raw
+readings. Charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same
+HTML into PDF, so both say exactly the same thing.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from analysis.metrics import LoanBands, loan_compliance
+from analysis.report import climate_report
+from analysis.risk import LEVELS, assess
+from museum.config import Case, MuseumConfig
+from museum.i18n import Translator
+from museum.store import InfluxStore
+
+HOUR = timedelta(hours=1)
+LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
+
+
+@dataclass
+class CasePeriod:
+    """What a report (and the case page) says about one case over one period."""
+
+    case: Case
+    start: datetime
+    end: datetime
+    #: Hourly means over the case's sensors: temperature_c, rh_pct, on a UTC index.
+    hourly: pd.DataFrame
+    #: Exact extremes: min/max of temperature_c and rh_pct (None without data).
+    extremes: dict[str, float | None]
+    #: :func:`analysis.report.climate_report` of the hourly means, or None without data.
+    figures: dict[str, Any] | None
+    #: Per artefact id: share of the period (%) at each level.
+    artefact_levels: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: The case's alerts opened in the period (one row each, latest state).
+    alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    compliance: dict[str, float | None] | None = None
+
+
+def case_period(
+    store: InfluxStore, case: Case, start: datetime, end: datetime, bands: LoanBands | None = None
+) -> CasePeriod:
+    """Gather the figures of one case between ``start`` and ``end`` (aware datetimes)."""
+    series = store.climate_series(case.id, start, end, every=HOUR)
+    hourly = pd.DataFrame(columns=["temperature_c", "rh_pct"])
+    if not series.empty:
+        hourly = series.groupby("time")[["temperature_c", "rh_pct"]].mean().astype(float).dropna()
+    extremes = store.climate_extremes(case.id, start, end)
+    period = CasePeriod(case=case, start=start, end=end, hourly=hourly, extremes=extremes, figures=None)
+    if len(hourly) >= 2:
+        period.figures = climate_report(hourly)
+        for artefact in case.artefacts:
+            hours = assess(hourly, artefact.materials).summary["hours_per_level"]
+            total = sum(hours.values()) or 1.0
+            period.artefact_levels[artefact.id] = {level: 100 * hours[level] / total for level in LEVELS}
+        if bands is not None:
+            period.compliance = loan_compliance(hourly["temperature_c"], hourly["rh_pct"], bands)
+    alerts = store.alerts(within=datetime.now(UTC) - start + timedelta(days=1))
+    if not alerts.empty:
+        opened = alerts["opened"]
+        period.alerts = alerts[
+            (alerts["case_id"] == case.id) & (opened >= pd.Timestamp(start)) & (opened < pd.Timestamp(end))
+        ].reset_index(drop=True)
+    return period
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands | None) -> str:
+    """Temperature and RH over the period as an inline PNG, with the loan bands shaded."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    local = period.hourly.copy()
+    local.index = local.index.tz_convert(zone).tz_localize(None)
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 3.6), sharex=True, dpi=100)
+    try:
+        bottom.plot(local.index, local["rh_pct"], color="#1565c0", linewidth=0.9)
+        top.plot(local.index, local["temperature_c"], color="#c62828", linewidth=0.9)
+        if bands is not None:
+            bottom.axhspan(
+                bands.rh_target_pct - bands.rh_tolerance_pct,
+                bands.rh_target_pct + bands.rh_tolerance_pct,
+                color="#2e7d32",
+                alpha=0.12,
+                linewidth=0,
+            )
+            if bands.temperature_target_c is not None and bands.temperature_tolerance_c is not None:
+                top.axhspan(
+                    bands.temperature_target_c - bands.temperature_tolerance_c,
+                    bands.temperature_target_c + bands.temperature_tolerance_c,
+                    color="#2e7d32",
+                    alpha=0.12,
+                    linewidth=0,
+                )
+        top.set_ylabel(f"{t('label.temperature_short')} (°C)", fontsize=8)
+        bottom.set_ylabel(f"{t('label.rh_short')} (%)", fontsize=8)
+        bottom.set_xlabel(f"{t('label.time')} ({zone})", fontsize=8)
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+        for axis in (top, bottom):
+            axis.tick_params(labelsize=7)
+            axis.grid(alpha=0.3, linewidth=0.5)
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=150)
+    finally:
+        plt.close(figure)
+    # PNG rather than SVG: WeasyPrint ignores Matplotlib's SVG styles and would fill lines.
+    encoded = base64.b64encode(buffer.getvalue()).decode()
+    return f"<img class='chart' alt='{html.escape(t('print.chart'))}' src='data:image/png;base64,{encoded}'>"
+
+
+def _row(cells: list[str], header: bool = False) -> str:
+    tag = "th" if header else "td"
+    return "<tr>" + "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) + "</tr>"
+
+
+def render_html(
+    periods: list[CasePeriod],
+    config: MuseumConfig,
+    t: Translator,
+    subject: str,
+    bands: LoanBands | None,
+    generated: datetime,
+) -> str:
+    """The report as one self-contained HTML page (print-ready, A4)."""
+    zone = config.zone
+    e = html.escape
+    n = t.number
+    start, end = periods[0].start, periods[0].end
+
+    def when(moment: datetime) -> str:
+        return t.moment(moment.astimezone(zone), "medium")
+
+    parts = [
+        f"<h1>{e(t('print.title', subject=subject))}</h1>",
+        f"<p class='meta'>{e(config.museum.name)} · {e(t('print.period', start=when(start), end=when(end)))}"
+        f" · {e(t('case.times_in', timezone=config.museum.timezone))}<br>"
+        f"{e(t('print.generated', moment=when(generated)))}</p>",
+        f"<p class='note'>{e(t('print.method'))}</p>",
+    ]
+    if bands is not None:
+        parts.append(f"<h2>{e(t('print.loan'))}</h2><table>")
+        parts.append(
+            _row(
+                [
+                    e(t("label.case")),
+                    e(
+                        t(
+                            "print.loan_rh",
+                            target=n(bands.rh_target_pct, 0),
+                            tolerance=n(bands.rh_tolerance_pct, 0),
+                        )
+                    ),
+                    e(
+                        t(
+                            "print.loan_temperature",
+                            target=n(bands.temperature_target_c, 0),
+                            tolerance=n(bands.temperature_tolerance_c, 0),
+                        )
+                    )
+                    if bands.temperature_target_c is not None
+                    else "—",
+                    e(t("print.loan_change", limit=n(bands.max_rh_change_24h_pct, 0)))
+                    if bands.max_rh_change_24h_pct is not None
+                    else "—",
+                    e(t("print.loan_all")),
+                ],
+                header=True,
+            )
+        )
+        for period in periods:
+            c = period.compliance or {}
+            parts.append(
+                _row(
+                    [e(period.case.id)]
+                    + [
+                        f"{n(c.get(key), 1)} %" if c.get(key) is not None else "—"
+                        for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")
+                    ]
+                )
+            )
+        parts.append("</table>")
+    for period in periods:
+        case = period.case
+        parts.append(f"<section><h2>{e(case.id)} · {e(case.name)}</h2><p class='meta'>{e(case.gallery)}</p>")
+        if period.figures is None:
+            parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
+            continue
+        parts.append(chart_image(period, t, config.museum.timezone, bands))
+        stats = period.figures["statistics"]
+        parts.append(f"<h3>{e(t('print.statistics'))}</h3><table>")
+        parts.append(_row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True))
+        for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
+            parts.append(
+                _row(
+                    [
+                        e(t(label)),
+                        e(t.quantity(period.extremes.get(f"{key}_min"), unit)),
+                        e(t.quantity(stats[key]["mean"], unit)),
+                        e(t.quantity(period.extremes.get(f"{key}_max"), unit)),
+                    ]
+                )
+            )
+        dew = stats["dew_point_c"]
+        parts.append(
+            _row(
+                [
+                    e(t("label.dew_point")),
+                    e(t.quantity(dew["min"], "°C")),
+                    e(t.quantity(dew["mean"], "°C")),
+                    e(t.quantity(dew["max"], "°C")),
+                ]
+            )
+        )
+        parts.append("</table>")
+        ipi, wet = period.figures["ipi"], period.figures["time_of_wetness"]
+        daily = stats["daily_range"]
+        ratings = {
+            key: t(f"rating.{ipi[name]}")
+            for key, name in (
+                ("metal", "metal_corrosion"),
+                ("mechanical", "mechanical_damage"),
+                ("aging", "natural_aging"),
+                ("mould", "mould"),
+            )
+        }
+        parts += [
+            f"<p>{e(t('report.daily_range', temperature=n(daily['temperature_c']), rh=n(daily['rh_pct'])))}"
+            "</p>",
+            f"<p>{e(t('report.tow', hours=n(wet['hours'], 0), pct=n(wet['pct'])))}</p>",
+            f"<p>{e(t('report.ipi', twpi=n(ipi['twpi_years'], 0), **ratings))}</p>",
+        ]
+        if case.artefacts:
+            parts.append(f"<h3>{e(t('print.artefact_levels'))}</h3><table>")
+            parts.append(
+                _row(
+                    [e(t("label.inventory_number")), e(t("label.name")), e(t("label.materials"))]
+                    + [e(t(f"level.{level}")) for level in LEVELS],
+                    header=True,
+                )
+            )
+            for artefact in case.artefacts:
+                shares = period.artefact_levels.get(artefact.id, {})
+                parts.append(
+                    _row(
+                        [
+                            e(artefact.id),
+                            e(artefact.name),
+                            e(", ".join(t.material(m) for m in artefact.materials)),
+                        ]
+                        + [
+                            f"<span style='color:{LEVEL_COLOURS[level]}'>{n(shares.get(level), 1)} %</span>"
+                            for level in LEVELS
+                        ]
+                    )
+                )
+            parts.append("</table>")
+        parts.append(f"<h3>{e(t('print.alerts'))}</h3>")
+        if period.alerts.empty:
+            parts.append(f"<p>{e(t('print.no_alerts'))}</p>")
+        else:
+            parts.append(
+                "<table>"
+                + _row(
+                    [e(t("alerts.opened")), e(t("alerts.rule")), e(t("print.value")), e(t("alerts.state"))],
+                    header=True,
+                )
+            )
+            for alert in period.alerts.itertuples():
+                parts.append(
+                    _row(
+                        [
+                            e(t.moment(alert.opened.to_pydatetime().astimezone(zone))),
+                            e(t(f"rule.{alert.rule}")),
+                            e(n(alert.value)) if pd.notna(alert.value) else "—",
+                            e(t(f"state.{alert.state}")),
+                        ]
+                    )
+                )
+            parts.append("</table>")
+        parts.append("</section>")
+    style = """
+      @page { size: A4; margin: 16mm 14mm; }
+      body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #222; }
+      h1 { font-size: 16pt; margin-bottom: 2mm; } h2 { font-size: 12.5pt; margin: 6mm 0 1mm; }
+      h3 { font-size: 10.5pt; margin: 3mm 0 1mm; } .meta { color: #555; margin: 0 0 2mm; }
+      .note { font-size: 8pt; color: #555; }
+      table { border-collapse: collapse; margin: 1mm 0 2mm; }
+      th, td { border: 1px solid #ccc; padding: 1mm 2mm; text-align: left; vertical-align: top; }
+      th { background: #f2f2f2; } section { page-break-inside: auto; }
+      img.chart { width: 100%; height: auto; }
+    """
+    return (
+        f"<!DOCTYPE html><html lang='{t.language}'><head><meta charset='utf-8'>"
+        f"<title>{e(t('print.title', subject=subject))}</title><style>{style}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
+
+
+def render_pdf(page: str) -> bytes:
+    """The same page as PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    return HTML(string=page).write_pdf()
