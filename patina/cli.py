@@ -379,6 +379,97 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         click.echo(render_text(report, Translator(language), timezone_name))
 
 
+@main.command("report")
+@config_option
+@click.option("--case", "case_ids", multiple=True, help="A case id (repeat for several).")
+@click.option("--gallery", default=None, help="Every case of this gallery.")
+@click.option("--start", required=True, help="ISO 8601; without an offset, in the museum's time zone.")
+@click.option("--end", required=True, help="ISO 8601 (exclusive); without an offset, in the museum's zone.")
+@click.option("--rh", "rh_band", default=None, help="Loan band for RH, e.g. 45±5 (or 45+-5).")
+@click.option("--temperature", "temperature_band", default=None, help="Loan band for temperature, e.g. 20±2.")
+@click.option("--max-rh-change", type=float, default=None, help="Loan limit: RH change within 24 h, %.")
+@click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Default: the museum's.")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="report.pdf or report.html"
+)
+def report(
+    config_path: str,
+    case_ids: tuple[str, ...],
+    gallery: str | None,
+    start: str,
+    end: str,
+    rh_band: str | None,
+    temperature_band: str | None,
+    max_rh_change: float | None,
+    language: str | None,
+    out: Path,
+) -> None:
+    """A printable climate report (PDF or HTML) for cases or a gallery over a period, with
+    the share of time inside a loan agreement's bands."""
+    import pandas as pd
+
+    from analysis.metrics import LoanBands
+    from museum.i18n import Translator
+    from museum.reports import case_period, render_html, render_pdf
+    from museum.store import InfluxStore, StoreError
+
+    config = _load(config_path)
+    if gallery:
+        if gallery not in config.galleries:
+            raise click.BadParameter(
+                f"no gallery {gallery!r}; known: {', '.join(config.galleries)}", param_hint="--gallery"
+            )
+        case_ids = tuple(c.id for c in config.cases if c.gallery == gallery)
+    if not case_ids:
+        raise click.UsageError("name --case (one or more) or --gallery")
+    known = {c.id for c in config.cases}
+    for case_id in case_ids:
+        if case_id not in known:
+            raise click.BadParameter(f"no case {case_id!r}", param_hint="--case")
+    if out.suffix.lower() not in (".pdf", ".html"):
+        raise click.BadParameter("must end in .pdf or .html", param_hint="--out")
+
+    def moment(text: str, name: str) -> datetime:
+        try:
+            stamp = pd.Timestamp(text)
+        except ValueError:
+            raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=name) from None
+        return (stamp.tz_localize(config.zone) if stamp.tzinfo is None else stamp).to_pydatetime()
+
+    def band(text: str | None, name: str) -> tuple[float, float] | tuple[None, None]:
+        if text is None:
+            return None, None
+        parts = text.replace("+-", "±").split("±")
+        try:
+            return float(parts[0]), float(parts[1])
+        except (ValueError, IndexError):
+            raise click.BadParameter(f"{text!r} is not a band such as 45±5", param_hint=name) from None
+
+    first, last = moment(start, "--start"), moment(end, "--end")
+    if last <= first:
+        raise click.BadParameter("must be after --start", param_hint="--end")
+    rh_target, rh_tolerance = band(rh_band, "--rh")
+    t_target, t_tolerance = band(temperature_band, "--temperature")
+    bands = None
+    if rh_target is not None and rh_tolerance is not None:
+        bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, max_rh_change)
+    elif temperature_band or max_rh_change is not None:
+        raise click.BadParameter("a loan agreement needs its RH band", param_hint="--rh")
+    store = InfluxStore.from_config(config.influxdb)
+    try:
+        periods = [case_period(store, config.case(case_id), first, last, bands) for case_id in case_ids]
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    subject = gallery or ", ".join(f"{c} · {config.case(c).name}" for c in case_ids)
+    t = Translator(language or config.museum.language)
+    page = render_html(periods, config, t, subject, bands, datetime.now(first.tzinfo))
+    if out.suffix.lower() == ".pdf":
+        out.write_bytes(render_pdf(page))
+    else:
+        out.write_text(page, encoding="utf-8")
+    click.echo(str(out))
+
+
 @main.command("export")
 @config_option
 @click.option("--start", required=True, help="ISO 8601; without an offset, in --timezone.")

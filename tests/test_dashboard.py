@@ -172,8 +172,12 @@ def test_a_printable_report_in_french_as_html_and_pdf(
     now = datetime.now(UTC)
     bands = LoanBands(70.0, 5.0, 25.0, 2.0, 5.0)
     period = case_period(store_for(museum), museum.case("C2"), now - timedelta(days=2), now, bands)
-    assert period.compliance == {"rh_pct": 100.0, "temperature_pct": 100.0, "change_24h_pct": 100.0,
-                                 "all_pct": 100.0}
+    assert period.compliance == {
+        "rh_pct": 100.0,
+        "temperature_pct": 100.0,
+        "change_24h_pct": 100.0,
+        "all_pct": 100.0,
+    }
     assert period.extremes["rh_pct_max"] == 70.0
     page = render_html([period], museum, Translator("fr"), "C2 · Rifles", bands, now)
     assert "Rapport climatique : C2 · Rifles" in page and "100,0 %" in page
@@ -182,6 +186,41 @@ def test_a_printable_report_in_french_as_html_and_pdf(
     from weasyprint import HTML
 
     assert len(HTML(string=page).render().pages) >= 1
+
+
+def test_patina_report_writes_pdf_and_html(museum: MuseumConfig, tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    base = [
+        sys.executable,
+        "-m",
+        "patina",
+        "report",
+        "--config",
+        str(museum.path),
+        "--case",
+        "C2",
+        "--start",
+        (now - timedelta(days=2)).isoformat(),
+        "--end",
+        now.isoformat(),
+    ]
+    pdf = subprocess.run(
+        [*base, "--rh", "70±5", "--out", str(tmp_path / "r.pdf")], capture_output=True, timeout=120
+    )
+    assert pdf.returncode == 0, pdf.stderr.decode()
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF-")
+    page = subprocess.run(
+        [*base, "--language", "vi", "--out", str(tmp_path / "r.html")], capture_output=True, timeout=120
+    )
+    assert page.returncode == 0, page.stderr.decode()
+    assert "Báo cáo khí hậu: C2 · Rifles" in (tmp_path / "r.html").read_text()
+    wrong = subprocess.run(
+        [*base, "--rh", "seventy", "--out", str(tmp_path / "x.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert wrong.returncode == 2 and "'seventy' is not a band such as 45±5" in wrong.stderr
 
 
 def test_the_language_switch_translates_and_survives_a_page_change(museum: MuseumConfig) -> None:
@@ -290,6 +329,16 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
             page.wait_for_timeout(1500)
             page.screenshot(path=SCREENSHOTS / f"case-{language}.png", full_page=True)
         expect(page.get_by_text("Fer archéologique (chlorures)").first).to_be_visible()
+
+        # The printable report, in French, with a loan agreement's bands.
+        page.get_by_role("link", name="Rapports").click()
+        expect(page.get_by_role("heading", name="Rapport imprimable")).to_be_visible(timeout=30_000)
+        page.get_by_text("Vérifier une convention de prêt").click()
+        page.get_by_role("button", name="Établir le rapport").click()
+        expect(page.get_by_text("Rapport climatique : C1 · Excavated iron")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("button", name="Télécharger le PDF")).to_be_visible()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=SCREENSHOTS / "report-fr.png", full_page=True)
         browser.close()
 
 
