@@ -83,8 +83,14 @@ def main() -> None:
     broker.start()
     influx.start()
     path = folder / "museum.toml"
-    path.write_text(CONFIG.format(mqtt=broker.url, influx=influx.url, spool=folder / "spool.sqlite3",
-                                  hook_port=server.server_address[1]))
+    path.write_text(
+        CONFIG.format(
+            mqtt=broker.url,
+            influx=influx.url,
+            spool=folder / "spool.sqlite3",
+            hook_port=server.server_address[1],
+        )
+    )
     collector = Collector(load_config(path, environ={}))
     collector.start()
     assert collector.wait_until_subscribed(15)
@@ -100,16 +106,21 @@ def main() -> None:
             with arrived:
                 seen = len(arrivals)
             sent = time.perf_counter()
-            publisher.publish("patina/lab/s1/climate", json.dumps(
-                {"ts": clock, "temperature_c": 22.0, "rh_pct": rh}), qos=1)
+            publisher.publish(
+                "patina/lab/s1/climate", json.dumps({"ts": clock, "temperature_c": 22.0, "rh_pct": rh}), qos=1
+            )
             if rh < 50:
                 if trial:  # wait for the previous trial's alert to resolve
                     with arrived:
                         arrived.wait_for(lambda n=seen: len(arrivals) > n, timeout=10)
                 continue
             with arrived:
-                arrived.wait_for(lambda n=seen: any(b["rule"] == "rh_high" and b["kind"] == "opened"
-                                                    for _, b in arrivals[n:]), timeout=10)
+                arrived.wait_for(
+                    lambda n=seen: any(
+                        b["rule"] == "rh_high" and b["kind"] == "opened" for _, b in arrivals[n:]
+                    ),
+                    timeout=10,
+                )
                 hit = next(t for t, b in arrivals[seen:] if b["rule"] == "rh_high" and b["kind"] == "opened")
             latencies.append(hit - sent)
     collector.stop()
@@ -118,10 +129,14 @@ def main() -> None:
     influx.stop()
     server.shutdown()
     ms = np.array(latencies) * 1000
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, collector and webhook "
-          "server on the same machine")
-    print(f"publish → webhook for an RH crossing, {len(ms)} trials: p50 {np.percentile(ms, 50):.0f} ms, "
-          f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, collector and webhook "
+        "server on the same machine"
+    )
+    print(
+        f"publish → webhook for an RH crossing, {len(ms)} trials: p50 {np.percentile(ms, 50):.0f} ms, "
+        f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms"
+    )
 
 
 if __name__ == "__main__":

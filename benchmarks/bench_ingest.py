@@ -69,23 +69,38 @@ def main() -> None:
     broker.start()
     influx.start()
     config = folder / "museum.toml"
-    config.write_text(CONFIG.format(mqtt=broker.url, influx=influx.url, protocol=args.protocol,
-                                    spool=folder / "spool.sqlite3"))
-    collector = subprocess.Popen([sys.executable, "-m", "patina", "collect", "--config", str(config)],
-                                 stderr=subprocess.PIPE)
+    config.write_text(
+        CONFIG.format(
+            mqtt=broker.url, influx=influx.url, protocol=args.protocol, spool=folder / "spool.sqlite3"
+        )
+    )
+    collector = subprocess.Popen(
+        [sys.executable, "-m", "patina", "collect", "--config", str(config)], stderr=subprocess.PIPE
+    )
     assert collector.stderr is not None
     for line in collector.stderr:
         if b"subscribed to" in line:
             break
     store = InfluxStore(influx.url, "bench")
     per = args.readings // args.publishers
-    bodies = [("\n".join(json.dumps({"ts": 1_790_000_000 + k, "temperature_c": 20 + p / 10,
-                                     "rh_pct": 40 + k % 50}) for k in range(per)) + "\n").encode()
-              for p in range(args.publishers)]
+    bodies = [
+        (
+            "\n".join(
+                json.dumps({"ts": 1_790_000_000 + k, "temperature_c": 20 + p / 10, "rh_pct": 40 + k % 50})
+                for k in range(per)
+            )
+            + "\n"
+        ).encode()
+        for p in range(args.publishers)
+    ]
     start = time.perf_counter()
-    publishers = [subprocess.Popen(["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t",
-                                    f"patina/lab/bench-{p}/climate", "-l"], stdin=subprocess.PIPE)
-                  for p in range(args.publishers)]
+    publishers = [
+        subprocess.Popen(
+            ["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", f"patina/lab/bench-{p}/climate", "-l"],
+            stdin=subprocess.PIPE,
+        )
+        for p in range(args.publishers)
+    ]
     for process, body in zip(publishers, bodies, strict=True):
         assert process.stdin is not None
         process.stdin.write(body)
@@ -103,11 +118,15 @@ def main() -> None:
     collector.wait(30)
     broker.stop()
     influx.stop()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, publishers and "
-          f"collector on the same machine; MQTT {args.protocol}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, publishers and "
+        f"collector on the same machine; MQTT {args.protocol}"
+    )
     print(f"published {total} QoS 1 readings from {args.publishers} publishers in {published_s:.2f} s")
-    print(f"stored {stored} of {total} ({total - stored} lost) in {stored_s:.2f} s: "
-          f"{stored / stored_s:,.0f} readings/s end to end")
+    print(
+        f"stored {stored} of {total} ({total - stored} lost) in {stored_s:.2f} s: "
+        f"{stored / stored_s:,.0f} readings/s end to end"
+    )
     print(f"collector peak RSS: {rss:.0f} MB")
 
 

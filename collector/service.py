@@ -143,12 +143,18 @@ class MessageDecoder:
         except Ignored as ignored:
             return Outcome(ignored=ignored.reason)
         except Rejected as rejection:
-            return Outcome(quarantine=QuarantineRecord(received_ns, topic, bytes(payload),
-                                                       rejection.reason, rejection.detail))
+            return Outcome(
+                quarantine=QuarantineRecord(
+                    received_ns, topic, bytes(payload), rejection.reason, rejection.detail
+                )
+            )
         except Exception as error:
             log.exception("decoder for %r failed", topic)
-            return Outcome(quarantine=QuarantineRecord(received_ns, topic, bytes(payload),
-                                                       "decoder_error", repr(error)[:300]))
+            return Outcome(
+                quarantine=QuarantineRecord(
+                    received_ns, topic, bytes(payload), "decoder_error", repr(error)[:300]
+                )
+            )
 
 
 @dataclass
@@ -182,14 +188,22 @@ def make_mqtt_client(config: MqttConfig, client_id: str, manual_ack: bool = Fals
     (already in ``config``), TLS for ``mqtts://`` (CA and client certificate if given),
     reconnect backoff 1–30 s."""
     protocol = MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=protocol,
-                         clean_session=None if config.protocol == "5" else False,
-                         manual_ack=manual_ack)
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=protocol,
+        clean_session=None if config.protocol == "5" else False,
+        manual_ack=manual_ack,
+    )
     if config.username:
         client.username_pw_set(config.username, config.password)
     if config.tls:
-        client.tls_set(ca_certs=config.ca_file, certfile=config.cert_file, keyfile=config.key_file,
-                       cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(
+            ca_certs=config.ca_file,
+            certfile=config.cert_file,
+            keyfile=config.key_file,
+            cert_reqs=ssl.CERT_REQUIRED,
+        )
     client.reconnect_delay_set(min_delay=1, max_delay=30)
     return client
 
@@ -204,10 +218,19 @@ def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
 class Collector:
     """One collector instance bound to one museum config."""
 
-    def __init__(self, config: MuseumConfig, *, client_id: str | None = None,
-                 instance: str | None = None, batch_size: int = 5000,
-                 commit_group: int = 1000, commit_interval_s: float = 0.02,
-                 stats_interval_s: float = 10.0, linger_s: float = 0.2, event_time: bool = False) -> None:
+    def __init__(
+        self,
+        config: MuseumConfig,
+        *,
+        client_id: str | None = None,
+        instance: str | None = None,
+        batch_size: int = 5000,
+        commit_group: int = 1000,
+        commit_interval_s: float = 0.02,
+        stats_interval_s: float = 10.0,
+        linger_s: float = 0.2,
+        event_time: bool = False,
+    ) -> None:
         self.config = config
         #: Alerts on the readings' own clock (replays, scenarios) instead of the wall clock.
         self.event_clock = EventClock() if event_time else None
@@ -237,26 +260,49 @@ class Collector:
         self._client.on_subscribe = self._on_subscribe
         self._client.on_message = self._on_message
         self._observations: queue.Queue[list[tuple[str, Reading]]] = queue.Queue()
-        self.notifier = Notifier(config, publish_mqtt=self._publish_retained, on_failure=self._notify_failed,
-                                 on_sent=self._notified)
-        self.alerts = AlertEngine(config, write_event=self._write_event, notify=self.notifier,
-                                  write_risk=self._write_risk, now_s=time.time())
+        self.notifier = Notifier(
+            config,
+            publish_mqtt=self._publish_retained,
+            on_failure=self._notify_failed,
+            on_sent=self._notified,
+        )
+        self.alerts = AlertEngine(
+            config,
+            write_event=self._write_event,
+            notify=self.notifier,
+            write_risk=self._write_risk,
+            now_s=time.time(),
+        )
 
     # --- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        log.info("collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
-                 self.instance, self.config.mqtt.url, self.config.influxdb.url,
-                 self.config.influxdb.database, self.spool.path, self._stats.spool_depth)
+        log.info(
+            "collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
+            self.instance,
+            self.config.mqtt.url,
+            self.config.influxdb.url,
+            self.config.influxdb.database,
+            self.spool.path,
+            self._stats.spool_depth,
+        )
         self._restore_alert_state()
         self.notifier.start()
-        for target, name in ((self._commit_loop, "spool-committer"), (self._write_loop, "influx-writer"),
-                             (self._evaluate_loop, "alert-evaluator")):
+        for target, name in (
+            (self._commit_loop, "spool-committer"),
+            (self._write_loop, "influx-writer"),
+            (self._evaluate_loop, "alert-evaluator"),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
         if self.config.mqtt.protocol == "5":
-            self._client.connect_async(self.config.mqtt.host, self.config.mqtt.port, keepalive=30,
-                                       clean_start=False, properties=connect_properties())
+            self._client.connect_async(
+                self.config.mqtt.host,
+                self.config.mqtt.port,
+                keepalive=30,
+                clean_start=False,
+                properties=connect_properties(),
+            )
         else:  # MQTT 3.1.1: a persistent session through clean_session=False
             self._client.connect_async(self.config.mqtt.host, self.config.mqtt.port, keepalive=30)
         self._client.loop_start()
@@ -285,31 +331,53 @@ class Collector:
 
     def stats(self) -> CollectorStats:
         with self._lock:
-            return CollectorStats(**{**self._stats.__dict__, "rejected": Counter(self._stats.rejected),
-                                     "ignored": Counter(self._stats.ignored)})
+            return CollectorStats(
+                **{
+                    **self._stats.__dict__,
+                    "rejected": Counter(self._stats.rejected),
+                    "ignored": Counter(self._stats.ignored),
+                }
+            )
 
     # --- MQTT callbacks (paho's network thread) --------------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
-                    reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: mqtt.ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.error("broker %s refused the connection: %s", self.config.mqtt.url, reason_code)
             return
         self._stats.connected = True
         log.info("connected to %s (session present: %s)", self.config.mqtt.url, flags.session_present)
-        client.subscribe([(source.topic, 1) for source in self.config.sources]
-                         + [(BROKER_DROPPED_TOPIC, 0)])
+        client.subscribe([(source.topic, 1) for source in self.config.sources] + [(BROKER_DROPPED_TOPIC, 0)])
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
-                      reason_codes: list[mqtt.ReasonCode], properties: Properties | None) -> None:
-        failed = [str(code) for code in reason_codes[:len(self.config.sources)] if code.is_failure]
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[mqtt.ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        failed = [str(code) for code in reason_codes[: len(self.config.sources)] if code.is_failure]
         if failed:
             log.error("broker refused subscriptions: %s", ", ".join(failed))
         else:
             log.info("subscribed to %s", ", ".join(s.topic for s in self.config.sources))
             self._subscribed.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
-                       reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: mqtt.ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         self._stats.connected = False
         self._subscribed.clear()
         if reason_code != 0:
@@ -339,8 +407,10 @@ class Collector:
         except ValueError:
             return
         if dropped and dropped != self._stats.broker_dropped:
-            log.error("the broker reports %d dropped messages: raise its queue limits "
-                      "(deploy/mosquitto.conf)", dropped)
+            log.error(
+                "the broker reports %d dropped messages: raise its queue limits (deploy/mosquitto.conf)",
+                dropped,
+            )
         self._stats.broker_dropped = dropped
 
     # --- committing: spool first, acknowledge second ------------------------------------
@@ -394,8 +464,9 @@ class Collector:
             count = self._stats.rejected[record.reason]
         # The first few of each reason, then every thousandth: garbage cannot flood the log.
         if count <= 10 or count % 1000 == 0:
-            log.warning("quarantined message on %r (%s, #%d): %s", record.topic, record.reason,
-                        count, record.detail)
+            log.warning(
+                "quarantined message on %r (%s, #%d): %s", record.topic, record.reason, count, record.detail
+            )
 
     # --- the writer thread: spool → InfluxDB --------------------------------------------
     def _write_loop(self) -> None:
@@ -420,6 +491,7 @@ class Collector:
             try:
                 if not database_ready:
                     self.store.create_database()
+                    self._ensure_downsampling()
                     database_ready = True
                 self._write(rows)
             except StoreUnavailable as error:
@@ -451,8 +523,12 @@ class Collector:
                 raise
             if len(rows) == 1:
                 reading_id, line = rows[0]
-                self.spool.move_to_quarantine(reading_id, QuarantineRecord(
-                    time.time_ns(), "influxdb", line.encode(), "database_refused", str(error)[:300]))
+                self.spool.move_to_quarantine(
+                    reading_id,
+                    QuarantineRecord(
+                        time.time_ns(), "influxdb", line.encode(), "database_refused", str(error)[:300]
+                    ),
+                )
                 self._count_rejection(QuarantineRecord(0, "influxdb", b"", "database_refused", str(error)))
                 with self._lock:
                     self._stats.spool_depth -= 1
@@ -480,8 +556,15 @@ class Collector:
                     time_s = reading.time_ns / 1e9
                     if self.event_clock is not None:
                         now_s = self._advance_event_clock(reading.sensor_id, time_s)
-                    self.alerts.observe(case_id, reading.sensor_id, time_s, reading.temperature_c,
-                                        reading.rh_pct, reading.battery_pct, now_s)
+                    self.alerts.observe(
+                        case_id,
+                        reading.sensor_id,
+                        time_s,
+                        reading.temperature_c,
+                        reading.rh_pct,
+                        reading.battery_pct,
+                        now_s,
+                    )
                 with self._lock:
                     self._stats.evaluated += len(batch)
                 if self.event_clock is not None:
@@ -496,6 +579,19 @@ class Collector:
                     self._poll_acknowledgements()
             except Exception:
                 log.exception("alert evaluation failed")
+
+    def _ensure_downsampling(self) -> None:
+        """Hourly aggregates kept for ever, raw readings for the configured time; a failure
+        here (a user without admin rights, say) is logged and ingestion goes on."""
+        retention = self.config.influxdb.raw_retention_s
+        try:
+            self.store.ensure_downsampling(timedelta(seconds=retention) if retention else None)
+        except StoreUnavailable:
+            raise
+        except StoreError as error:
+            log.error(
+                "cannot set up hourly aggregates and retention (%s); readings are stored raw only", error
+            )
 
     def _advance_event_clock(self, sensor_id: str, time_s: float) -> float:
         """Feed the event clock; run the time-driven rules (silence, repeats) every simulated
@@ -533,30 +629,54 @@ class Collector:
         reopens nor forgets an alert."""
         try:
             alerts = self.store.alerts(within=timedelta(days=90))
-            latest = self.store.latest_climate()
+            latest = self.store.latest_climate(expected=[s for c in self.config.cases for s in c.sensors])
         except StoreError as error:
             log.warning("cannot restore alert state (%s); starting without it", error)
             return
         open_alerts = []
         if not alerts.empty:
             for row in alerts[alerts["state"] != "resolved"].to_dict("records"):
-                open_alerts.append({"case_id": row["case_id"], "rule_key": row.get("rule_key") or row["rule"],
-                                    "alert_id": row["alert_id"], "state": row["state"],
-                                    "severity": row.get("severity", "warning"),
-                                    "opened_s": row["opened"].timestamp(), "time_s": row["time"].timestamp()})
-        last_seen = {} if latest.empty else {
-            row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")}
+                open_alerts.append(
+                    {
+                        "case_id": row["case_id"],
+                        "rule_key": row.get("rule_key") or row["rule"],
+                        "alert_id": row["alert_id"],
+                        "state": row["state"],
+                        "severity": row.get("severity", "warning"),
+                        "opened_s": row["opened"].timestamp(),
+                        "time_s": row["time"].timestamp(),
+                    }
+                )
+        last_seen = (
+            {}
+            if latest.empty
+            else {row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")}
+        )
         self.alerts.restore(open_alerts, last_seen)
         if open_alerts:
             log.info("restored %d open alerts", len(open_alerts))
 
     def _write_event(self, event: AlertEvent) -> None:
         """Alert events go through the spool like readings: an InfluxDB outage loses none."""
-        self._spool_points([alert_event_line(
-            int(event.time_s * 1e9), site=event.site, case_id=event.case_id, alert_id=event.alert_id,
-            rule=event.rule, rule_key=event.rule_key or event.rule, severity=event.severity,
-            state=event.state, message=event.message, value=event.value, threshold=event.threshold,
-            user=event.user, note=event.note)])
+        self._spool_points(
+            [
+                alert_event_line(
+                    int(event.time_s * 1e9),
+                    site=event.site,
+                    case_id=event.case_id,
+                    alert_id=event.alert_id,
+                    rule=event.rule,
+                    rule_key=event.rule_key or event.rule,
+                    severity=event.severity,
+                    state=event.state,
+                    message=event.message,
+                    value=event.value,
+                    threshold=event.threshold,
+                    user=event.user,
+                    note=event.note,
+                )
+            ]
+        )
 
     def _spool_points(self, lines: list[str]) -> None:
         """Points the collector makes itself (alert events, risk) take the readings' path."""
@@ -567,24 +687,50 @@ class Collector:
             self._spooled.notify()
 
     def _write_risk(self, point: RiskPoint) -> None:
-        self._spool_points([risk_line(int(point.time_s * 1e9), site=point.site, case_id=point.case_id,
-                                     artefact_id=point.artefact_id, material=point.material,
-                                     score=point.score, level=point.level, driver=point.driver,
-                                     components=point.components)])
+        self._spool_points(
+            [
+                risk_line(
+                    int(point.time_s * 1e9),
+                    site=point.site,
+                    case_id=point.case_id,
+                    artefact_id=point.artefact_id,
+                    material=point.material,
+                    score=point.score,
+                    level=point.level,
+                    driver=point.driver,
+                    components=point.components,
+                )
+            ]
+        )
 
     def _notified(self, notification: Notification, channels: list[str]) -> None:
         if notification.kind != "resolved":
-            self._write_event(AlertEvent(time_s=time.time(), site=notification.case.site,
-                                         case_id=notification.case.id, alert_id=notification.alert_id,
-                                         rule=notification.rule, severity=notification.severity,
-                                         state="notified",
-                                         message=f"{notification.kind}: {', '.join(channels)}"))
+            self._write_event(
+                AlertEvent(
+                    time_s=time.time(),
+                    site=notification.case.site,
+                    case_id=notification.case.id,
+                    alert_id=notification.alert_id,
+                    rule=notification.rule,
+                    severity=notification.severity,
+                    state="notified",
+                    message=f"{notification.kind}: {', '.join(channels)}",
+                )
+            )
 
     def _notify_failed(self, notification: Notification, channel: str, error: str) -> None:
-        self._write_event(AlertEvent(time_s=time.time(), site=notification.case.site,
-                                     case_id=notification.case.id, alert_id=notification.alert_id,
-                                     rule=notification.rule, severity=notification.severity,
-                                     state="notify_failed", message=f"{channel}: {error}"))
+        self._write_event(
+            AlertEvent(
+                time_s=time.time(),
+                site=notification.case.site,
+                case_id=notification.case.id,
+                alert_id=notification.alert_id,
+                rule=notification.rule,
+                severity=notification.severity,
+                state="notify_failed",
+                message=f"{channel}: {error}",
+            )
+        )
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
         self._client.publish(topic, payload, qos=1, retain=True)
@@ -592,15 +738,20 @@ class Collector:
     def _write_stats(self) -> None:
         stats = self.stats()
         fields: dict[str, int | float | None] = {
-            "messages": stats.messages, "received": stats.received, "written": stats.written,
-            "quarantined": stats.rejected_total, "ignored": sum(stats.ignored.values()),
-            "spool_depth": stats.spool_depth, "broker_dropped": stats.broker_dropped,
+            "messages": stats.messages,
+            "received": stats.received,
+            "written": stats.written,
+            "quarantined": stats.rejected_total,
+            "ignored": sum(stats.ignored.values()),
+            "spool_depth": stats.spool_depth,
+            "broker_dropped": stats.broker_dropped,
         }
         fields.update({f"quarantined_{reason}": count for reason, count in stats.rejected.items()})
         # InfluxDB down: the readings' own retry loop reports it; stats just wait for the next round.
         with contextlib.suppress(StoreError):
-            self.store.write_lines([encode_point(COLLECTOR_STATS, {"instance": self.instance},
-                                                 fields, time.time_ns())])
+            self.store.write_lines(
+                [encode_point(COLLECTOR_STATS, {"instance": self.instance}, fields, time.time_ns())]
+            )
 
 
 def replay_quarantine(config: MuseumConfig, spool: Spool | None = None) -> tuple[int, int]:

@@ -65,9 +65,10 @@ def collector_health(influx: InfluxConfig) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def latest_climate(influx: InfluxConfig) -> pd.DataFrame:
-    """The last reading of every sensor, with its dew point."""
-    data = _store(influx).latest_climate()
+def latest_climate(influx: InfluxConfig, sensors: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The last reading of every sensor (``sensors`` silent for over a day included), with
+    its dew point."""
+    data = _store(influx).latest_climate(expected=sensors)
     if not data.empty:
         data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
     return data
@@ -79,11 +80,36 @@ def aggregation_for(span: timedelta) -> timedelta:
     return timedelta(minutes=minutes)
 
 
+#: From this span on, the charts are drawn from the hourly series the statistics need, so a
+#: long range costs one pass over the raw readings instead of two.
+HOURLY_FROM = timedelta(days=7)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=50)
+def hourly_series(influx: InfluxConfig, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Hourly mean, min and max per sensor (see InfluxStore.hourly_series)."""
+    return _store(influx).hourly_series(case_id, start, end)
+
+
 @st.cache_data(ttl=30, show_spinner=False)
 def case_series(influx: InfluxConfig, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
     """A case's readings between start and end, averaged per :func:`aggregation_for`
     interval, with dew point computed from the means."""
-    data = _store(influx).climate_series(case_id, start, end, aggregation_for(end - start))
+    every = aggregation_for(end - start)
+    if end - start >= HOURLY_FROM:
+        hourly = hourly_series(influx, case_id, start, end)
+        data = (
+            hourly.set_index("time")
+            .groupby("sensor_id")[["temperature_c", "rh_pct"]]
+            .resample(every)
+            .mean()
+            .dropna()
+            .reset_index()
+            if not hourly.empty
+            else pd.DataFrame(columns=["time", "sensor_id", "temperature_c", "rh_pct"])
+        )
+    else:
+        data = _store(influx).climate_series(case_id, start, end, every)
     if not data.empty:
         data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
     return data
@@ -138,7 +164,7 @@ def period_summary(
     influx: InfluxConfig, case: Case, start: datetime, end: datetime, bands: LoanBands | None = None
 ) -> CasePeriod:
     """Statistics, IPI ratings, time per level and alerts of a case over a period."""
-    return case_period(_store(influx), case, start, end, bands)
+    return case_period(_store(influx), case, start, end, bands, hourly_series(influx, case.id, start, end))
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=20)

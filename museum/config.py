@@ -110,6 +110,8 @@ class InfluxConfig:
     database: str
     username: str | None = field(default=None, repr=False)
     password: str | None = field(default=None, repr=False)
+    #: How long raw readings are kept (None: for ever). Hourly aggregates are kept for ever.
+    raw_retention_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -383,7 +385,7 @@ def parse_config(
         key_file=env.get("PATINA_MQTT_KEY_FILE") or None,
     )
 
-    i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database"})
+    i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database", "raw_retention"})
     influx_url = env.get("PATINA_INFLUX_URL") or r.string(
         i, "url", "influxdb", default="http://127.0.0.1:8086"
     )
@@ -392,6 +394,7 @@ def parse_config(
         database=env.get("PATINA_INFLUX_DB") or r.string(i, "database", "influxdb", default="patina"),
         username=env.get("PATINA_INFLUX_USERNAME") or None,
         password=env.get("PATINA_INFLUX_PASSWORD") or None,
+        raw_retention_s=_duration(r, i, "raw_retention", "influxdb", 0.0) or None,
     )
 
     sites = []

@@ -27,7 +27,6 @@ from museum.config import Case, MuseumConfig
 from museum.i18n import Translator
 from museum.store import InfluxStore
 
-HOUR = timedelta(hours=1)
 LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
 
 
@@ -52,14 +51,25 @@ class CasePeriod:
 
 
 def case_period(
-    store: InfluxStore, case: Case, start: datetime, end: datetime, bands: LoanBands | None = None
+    store: InfluxStore,
+    case: Case,
+    start: datetime,
+    end: datetime,
+    bands: LoanBands | None = None,
+    hourly_by_sensor: pd.DataFrame | None = None,
 ) -> CasePeriod:
-    """Gather the figures of one case between ``start`` and ``end`` (aware datetimes)."""
-    series = store.climate_series(case.id, start, end, every=HOUR)
+    """Gather the figures of one case between ``start`` and ``end`` (aware datetimes).
+    ``hourly_by_sensor`` is :meth:`InfluxStore.hourly_series` when the caller has it."""
+    series = store.hourly_series(case.id, start, end) if hourly_by_sensor is None else hourly_by_sensor
     hourly = pd.DataFrame(columns=["temperature_c", "rh_pct"])
+    extremes: dict[str, float | None] = dict.fromkeys(
+        ("temperature_c_min", "temperature_c_max", "rh_pct_min", "rh_pct_max")
+    )
     if not series.empty:
         hourly = series.groupby("time")[["temperature_c", "rh_pct"]].mean().astype(float).dropna()
-    extremes = store.climate_extremes(case.id, start, end)
+        for key in extremes:
+            values = series[key].astype(float)
+            extremes[key] = float(values.min() if key.endswith("_min") else values.max())
     period = CasePeriod(case=case, start=start, end=end, hourly=hourly, extremes=extremes, figures=None)
     if len(hourly) >= 2:
         period.figures = climate_report(hourly)

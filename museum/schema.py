@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from museum.lineprotocol import encode_point
 
 CLIMATE = "climate"
+#: Hourly mean/min/max/count per sensor, written by InfluxDB (museum.store.ensure_downsampling).
+CLIMATE_HOURLY = "climate_hourly"
 COLLECTOR_STATS = "collector_stats"
 ALERT_EVENTS = "alert_events"
 RISK = "risk"
@@ -50,21 +52,55 @@ def climate_line(reading: Reading, site: str, case_id: str) -> str:
     )
 
 
-def alert_event_line(time_ns: int, *, site: str, case_id: str, alert_id: str, rule: str, rule_key: str,
-                     severity: str, state: str, message: str = "", value: float | None = None,
-                     threshold: float | None = None, user: str = "", note: str = "") -> str:
+def alert_event_line(
+    time_ns: int,
+    *,
+    site: str,
+    case_id: str,
+    alert_id: str,
+    rule: str,
+    rule_key: str,
+    severity: str,
+    state: str,
+    message: str = "",
+    value: float | None = None,
+    threshold: float | None = None,
+    user: str = "",
+    note: str = "",
+) -> str:
     """One event of the append-only alert log (DESIGN.md: ``alert_events``)."""
     return encode_point(
         ALERT_EVENTS,
         {"site": site, "case_id": case_id, "alert_id": alert_id, "rule": rule, "severity": severity},
-        {"state": state, "rule_key": rule_key, "message": message, "value": value,
-         "threshold": threshold, "user": user, "note": note},
-        time_ns)
+        {
+            "state": state,
+            "rule_key": rule_key,
+            "message": message,
+            "value": value,
+            "threshold": threshold,
+            "user": user,
+            "note": note,
+        },
+        time_ns,
+    )
 
 
-def risk_line(time_ns: int, *, site: str, case_id: str, artefact_id: str, material: str, score: float,
-              level: int, driver: str, components: dict[str, float]) -> str:
+def risk_line(
+    time_ns: int,
+    *,
+    site: str,
+    case_id: str,
+    artefact_id: str,
+    material: str,
+    score: float,
+    level: int,
+    driver: str,
+    components: dict[str, float],
+) -> str:
     """An artefact's risk at a moment (DESIGN.md: ``risk``); ``level`` 0 good … 3 critical."""
     return encode_point(
-        RISK, {"site": site, "case_id": case_id, "artefact_id": artefact_id, "material": material},
-        {"score": float(score), "level": int(level), "driver": driver, **components}, time_ns)
+        RISK,
+        {"site": site, "case_id": case_id, "artefact_id": artefact_id, "material": material},
+        {"score": float(score), "level": int(level), "driver": driver, **components},
+        time_ns,
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -18,7 +18,24 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import ALERT_EVENTS, CLIMATE, COLLECTOR_STATS, RISK, alert_event_line
+from museum.schema import ALERT_EVENTS, CLIMATE, CLIMATE_HOURLY, COLLECTOR_STATS, RISK, alert_event_line
+
+#: Where the hourly aggregates live: a retention policy that keeps them for ever.
+HOURLY_POLICY = "patina_forever"
+HOURLY_QUERY = "patina_climate_hourly"
+HOURLY_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(CLIMATE_HOURLY)}"
+
+
+def _hourly_select(into: bool = True) -> str:
+    """The hourly aggregation of ``climate``, as the continuous query, the backfill and the
+    dashboard run it (followed by WHERE and GROUP BY time(1h))."""
+    target = f" INTO {HOURLY_TARGET}" if into else ""
+    return (
+        "SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct, "
+        "min(temperature_c) AS temperature_c_min, max(temperature_c) AS temperature_c_max, "
+        "min(rh_pct) AS rh_pct_min, max(rh_pct) AS rh_pct_max, count(rh_pct) AS readings"
+        f"{target} FROM {quote_identifier(CLIMATE)}"
+    )
 
 
 class StoreError(RuntimeError):
@@ -116,18 +133,126 @@ class InfluxStore:
         return data
 
     # --- climate ---------------------------------------------------------------------
-    def latest_climate(self, within: timedelta = timedelta(days=400)) -> pd.DataFrame:
+    def latest_climate(
+        self, within: timedelta = timedelta(days=400), expected: Sequence[str] = ()
+    ) -> pd.DataFrame:
         """The last reading of every sensor: columns time, site, case_id, sensor_id,
         temperature_c, rh_pct, battery_pct. Sensors silent for longer than ``within`` are
-        left out (it bounds the scan)."""
-        seconds = int(within.total_seconds())
-        data = self.frame(
-            f"SELECT temperature_c, rh_pct, battery_pct FROM {quote_identifier(CLIMATE)} "
-            f"WHERE time > now() - {seconds}s GROUP BY site, case_id, sensor_id "
-            "ORDER BY time DESC LIMIT 1"
-        )
+        left out (it bounds the scan).
+
+        The last day is searched first, for every sensor at once; only the ``expected``
+        sensors not heard in that day are then looked for further back, one query for all
+        of them. A year of one-minute readings makes a single 400-day scan take seconds
+        (measured in benchmarks/bench_dashboard.py); the last day takes milliseconds.
+        """
         columns = ["time", "site", "case_id", "sensor_id", "temperature_c", "rh_pct", "battery_pct"]
-        return data.reindex(columns=columns) if not data.empty else pd.DataFrame(columns=columns)
+        recent = self._latest(f"time > now() - {int(min(within, timedelta(days=1)).total_seconds())}s")
+        missing = sorted(set(expected) - (set(recent["sensor_id"]) if not recent.empty else set()))
+        older = pd.DataFrame(columns=columns)
+        if missing and within > timedelta(days=1):
+            sensors = " OR ".join(f"sensor_id = {quote_literal(sensor)}" for sensor in missing)
+            older = self._latest(f"time > now() - {int(within.total_seconds())}s AND ({sensors})")
+        frames = [frame.reindex(columns=columns) for frame in (recent, older) if not frame.empty]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+    def _latest(self, where: str) -> pd.DataFrame:
+        return self.frame(
+            f"SELECT temperature_c, rh_pct, battery_pct FROM {quote_identifier(CLIMATE)} "
+            f"WHERE {where} GROUP BY site, case_id, sensor_id ORDER BY time DESC LIMIT 1"
+        )
+
+    # --- downsampling -------------------------------------------------------------------------
+    def ensure_downsampling(self, raw_retention: timedelta | None = None) -> None:
+        """Keep hourly aggregates of ``climate`` for ever, so that years stay fast to read.
+
+        A continuous query (InfluxDB 1.x) writes the hourly mean, minimum, maximum and
+        count of temperature and RH of every sensor into ``climate_hourly`` in the
+        retention policy ``patina_forever``; it runs every hour over the last two days, so
+        late readings (a spool emptied after an outage) are counted. With
+        ``raw_retention``, the default retention policy drops raw readings older than that.
+        Idempotent: run at every collector start. Older data: :meth:`backfill_hourly`.
+        """
+        database = quote_identifier(self.database)
+        policies = {row[0]: row for row in self._rows("SHOW RETENTION POLICIES")}
+        if HOURLY_POLICY not in policies:
+            self.execute(
+                f"CREATE RETENTION POLICY {quote_identifier(HOURLY_POLICY)} ON {database} "
+                "DURATION INF REPLICATION 1"
+            )
+        queries = {
+            row[0]
+            for series in self.execute("SHOW CONTINUOUS QUERIES")
+            if series.get("name") == self.database
+            for row in series.get("values", [])
+        }
+        if HOURLY_QUERY not in queries:
+            self.execute(
+                f"CREATE CONTINUOUS QUERY {quote_identifier(HOURLY_QUERY)} ON {database} "
+                f"RESAMPLE EVERY 1h FOR 2d BEGIN {_hourly_select()} GROUP BY time(1h), * END"
+            )
+        if raw_retention is not None:
+            default = next((name for name, row in policies.items() if row[-1] is True), "autogen")
+            self.execute(
+                f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} "
+                f"DURATION {int(raw_retention.total_seconds())}s"
+            )
+
+    def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
+        """Compute the hourly aggregates of readings between ``start`` and ``end`` (data
+        older than the continuous query's two days: imports, replays), a month at a time."""
+        moment = start
+        while moment < end:
+            until = min(end, moment + step)
+            self.execute(
+                f"{_hourly_select()} WHERE time >= {time_literal(moment)} "
+                f"AND time < {time_literal(until)} GROUP BY time(1h), *"
+            )
+            moment = until
+
+    def hourly_series(self, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+        """Hourly mean, minimum and maximum of temperature and RH per sensor of a case, for
+        the hours that overlap ``start``…``end``: columns time, sensor_id, temperature_c,
+        rh_pct (means), temperature_c_min/max, rh_pct_min/max. Complete hours come from
+        ``climate_hourly``; the current hour (and everything, where the aggregates are
+        missing) from the raw readings."""
+        columns = [
+            "time",
+            "sensor_id",
+            "temperature_c",
+            "rh_pct",
+            "temperature_c_min",
+            "temperature_c_max",
+            "rh_pct_min",
+            "rh_pct_max",
+        ]
+        where = f"WHERE case_id = {quote_literal(case_id)}"
+        # Whole hours: the hour that holds ``start`` counts entirely, from both sources.
+        start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        cutoff = min(max(start, now - timedelta(hours=1)), end)
+        stored = (
+            self.frame(
+                "SELECT temperature_c, rh_pct, temperature_c_min, temperature_c_max, rh_pct_min, rh_pct_max "
+                f"FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
+                f"AND time < {time_literal(cutoff)} "
+                "GROUP BY sensor_id"
+            )
+            if cutoff > start
+            else pd.DataFrame()
+        )
+        raw_from = cutoff if not stored.empty else start
+        fresh = self.frame(
+            f"{_hourly_select(into=False)} {where} "
+            f"AND time >= {time_literal(raw_from)} AND time < {time_literal(end)} "
+            "GROUP BY time(1h), sensor_id fill(none)"
+        )
+        frames = [f.reindex(columns=columns) for f in (stored, fresh) if not f.empty]
+        if not frames:
+            return pd.DataFrame(columns=columns)
+        return pd.concat(frames, ignore_index=True).sort_values(["time", "sensor_id"], ignore_index=True)
+
+    def _rows(self, statement: str) -> list[list[Any]]:
+        return [row for series in self.execute(statement) for row in series.get("values", [])]
 
     def climate_series(
         self, case_id: str, start: datetime, end: datetime, every: timedelta | None = None
@@ -167,22 +292,6 @@ class InfluxStore:
         )
         columns = ["time", "case_id", "temperature_c", "rh_pct"]
         return data.reindex(columns=columns) if not data.empty else pd.DataFrame(columns=columns)
-
-    def climate_extremes(self, case_id: str, start: datetime, end: datetime) -> dict[str, float | None]:
-        """Exact minimum and maximum of a case's temperature and RH over all its readings
-        between ``start`` and ``end``: ``temperature_c_min``, ``temperature_c_max``,
-        ``rh_pct_min``, ``rh_pct_max`` (None without readings)."""
-        series = self.execute(
-            "SELECT min(temperature_c) AS temperature_c_min, max(temperature_c) AS temperature_c_max, "
-            f"min(rh_pct) AS rh_pct_min, max(rh_pct) AS rh_pct_max FROM {quote_identifier(CLIMATE)} "
-            f"WHERE case_id = {quote_literal(case_id)} AND time >= {time_literal(start)} "
-            f"AND time < {time_literal(end)}"
-        )
-        keys = ("temperature_c_min", "temperature_c_max", "rh_pct_min", "rh_pct_max")
-        if not series:
-            return dict.fromkeys(keys)
-        row = dict(zip(series[0]["columns"], series[0]["values"][0], strict=True))
-        return {key: None if row.get(key) is None else float(row[key]) for key in keys}
 
     def latest_collector_stats(self) -> pd.DataFrame:
         """The last ``collector_stats`` point of every collector instance (last 7 days)."""

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -377,6 +377,36 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
         click.echo(render_text(report, Translator(language), timezone_name))
+
+
+@main.command()
+@config_option
+@click.option(
+    "--since",
+    "since",
+    type=Duration(),
+    default="400d",
+    show_default=True,
+    help="Compute hourly aggregates of readings this far back.",
+)
+def downsample(config_path: str, since: float) -> None:
+    """Set up hourly aggregates (kept for ever) and the raw retention of the config, and
+    compute the aggregates of readings already stored (after an import or a replay)."""
+    from museum.store import InfluxStore, StoreError
+
+    config = _load(config_path)
+    store = InfluxStore.from_config(config.influxdb, timeout_s=3600)
+    retention = config.influxdb.raw_retention_s
+    end = datetime.now().astimezone()
+    try:
+        store.create_database()
+        store.ensure_downsampling(timedelta(seconds=retention) if retention else None)
+        store.backfill_hourly(end - timedelta(seconds=since), end)
+    except StoreError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(
+        f"hourly aggregates ready from {(end - timedelta(seconds=since)).isoformat(timespec='minutes')}"
+    )
 
 
 @main.command("report")

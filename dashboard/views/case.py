@@ -24,6 +24,8 @@ from museum.store import StoreError
 
 config = museum_config()
 t = translator()
+#: Every sensor of the museum: the latest readings look further back for those silent for a day.
+SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 RANGES = {
     "24h": timedelta(hours=24),
     "7d": timedelta(days=7),
@@ -69,7 +71,7 @@ else:
 
 try:
     series = case_series(config.influxdb, case.id, start, end)
-    latest = latest_climate(config.influxdb)
+    latest = latest_climate(config.influxdb, SENSORS)
 except StoreError as error:
     st.error(t("overview.database_error", url=config.influxdb.url, error=error))
     st.stop()
@@ -240,7 +242,13 @@ if not series.empty:
             )
         st.caption(t("print.method"))
 
-if not series.empty and config.path is not None:
+# A day's export is small and made with the page; a longer one only when asked for, so that
+# viewing a year does not export a year.
+if (
+    not series.empty
+    and config.path is not None
+    and (span <= timedelta(days=1) or st.button(t("case.prepare_download"), icon=":material/download:"))
+):
     from museum.export import ExportError
 
     try:

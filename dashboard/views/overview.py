@@ -24,6 +24,8 @@ from museum.store import StoreError
 
 config = museum_config()
 t = translator()
+#: Every sensor of the museum: the latest readings look further back for those silent for a day.
+SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 #: Badge colours of the levels: green good, blue watch, orange risk, red critical.
 LEVEL_COLOURS = {"good": "green", "watch": "blue", "risk": "orange", "critical": "red"}
 
@@ -71,7 +73,7 @@ def shown(status: CaseStatus) -> bool:
 @st.fragment(run_every="30s")
 def overview() -> None:
     try:
-        latest = latest_climate(config.influxdb)
+        latest = latest_climate(config.influxdb, SENSORS)
     except StoreError as error:
         st.error(t("overview.database_error", url=config.influxdb.url, error=error))
         return

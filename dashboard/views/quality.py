@@ -14,10 +14,12 @@ from museum.store import StoreError
 
 config = museum_config()
 t = translator()
+#: Every sensor of the museum: the latest readings look further back for those silent for a day.
+SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 st.title(t("quality.title"))
 
 try:
-    latest = latest_climate(config.influxdb)
+    latest = latest_climate(config.influxdb, SENSORS)
     counts = message_counts(config.influxdb)
     health = collector_health(config.influxdb)
 except StoreError as error:

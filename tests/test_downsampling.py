@@ -1,0 +1,111 @@
+"""Hourly aggregates kept for ever (continuous query + backfill) and the raw retention,
+against a real InfluxDB 1.x; the dashboard's hourly series reads them back."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from museum.config import MuseumConfig
+from museum.schema import Reading, climate_line
+from museum.store import HOURLY_QUERY, HOURLY_TARGET, InfluxStore
+from patina.services import InfluxServer, MosquittoServer
+from tests.conftest import SMALL_MUSEUM, service_environment
+
+
+def write_days(store: InfluxStore, days: int) -> pd.DataFrame:
+    """Three sensors' one-minute readings over the last ``days``; returns what was written."""
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    times = pd.date_range(end - timedelta(days=days), end, freq="1min", inclusive="left")
+    rows, lines = [], []
+    for sensor, case_id, offset in (("s1", "C1", 0.0), ("s2", "C1", 2.0), ("s3", "C2", 5.0)):
+        minutes = np.arange(len(times))
+        temperature = 24 + np.sin(minutes / 200) + offset / 10
+        rh = 50 + 5 * np.sin(minutes / 300) + offset
+        for stamp, t, r in zip(times, temperature.round(2), rh.round(1), strict=True):
+            lines.append(
+                climate_line(Reading(sensor, stamp.value, float(t), float(r), 90.0), "hanoi", case_id)
+            )
+            rows.append((stamp, sensor, case_id, float(t), float(r)))
+    store.create_database()
+    for first in range(0, len(lines), 20_000):
+        store.write_lines(lines[first : first + 20_000])
+    return pd.DataFrame(rows, columns=["time", "sensor_id", "case_id", "temperature_c", "rh_pct"])
+
+
+def test_hourly_aggregates_are_set_up_once_backfilled_and_read_back(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    written = write_days(store, 3)
+    store.ensure_downsampling(timedelta(days=400))
+    store.ensure_downsampling(timedelta(days=400))  # idempotent: a collector restart
+    queries = [
+        row[0]
+        for series in store.execute("SHOW CONTINUOUS QUERIES")
+        if series["name"] == config.influxdb.database
+        for row in series.get("values", [])
+    ]
+    assert queries == [HOURLY_QUERY]
+    policies = {row[0]: row for row in store._rows("SHOW RETENTION POLICIES")}
+    assert policies["autogen"][1] == "9600h0m0s" and policies["patina_forever"][1] == "0s"
+
+    end = datetime.now(UTC)
+    start = end - timedelta(days=3)
+    before = store.hourly_series("C1", start, end)  # nothing aggregated yet: from raw readings
+    store.backfill_hourly(start - timedelta(hours=1), end)
+    assert store.execute(f"SELECT count(rh_pct) FROM {HOURLY_TARGET}")  # aggregates exist now
+    after = store.hourly_series("C1", start, end)
+    pd.testing.assert_frame_equal(before, after, check_exact=False, rtol=1e-9)
+    # … and they equal pandas' hourly aggregation of what was written.
+    mine = written[(written["case_id"] == "C1") & (written["time"] >= start.replace(minute=0))]
+    expected = (
+        mine[mine["sensor_id"] == "s2"]
+        .set_index("time")[["temperature_c", "rh_pct"]]
+        .resample("1h")
+        .agg(["mean", "min", "max"])
+    )
+    sample = after[after["sensor_id"] == "s2"].set_index("time").iloc[5]
+
+    def truth(column: str, how: str) -> float:
+        return float(expected.loc[sample.name, (column, how)])
+
+    assert abs(sample["rh_pct"] - truth("rh_pct", "mean")) < 1e-9
+    assert sample["rh_pct_max"] == truth("rh_pct", "max")
+    assert sample["temperature_c_min"] == truth("temperature_c", "min")
+
+
+def test_patina_downsample_backfills_from_the_command_line(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+) -> None:
+    config = make_config(
+        SMALL_MUSEUM.replace('database = "{database}"', 'database = "{database}"\nraw_retention = "30d"')
+    )
+    store = store_for(config)
+    write_days(store, 1)
+    result = subprocess.run(
+        [sys.executable, "-m", "patina", "downsample", "--config", str(config.path), "--since", "2d"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            **service_environment(mosquitto, influxdb),
+            "PATINA_INFLUX_DB": config.influxdb.database,
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    count = store.execute(f"SELECT count(rh_pct) FROM {HOURLY_TARGET}")
+    assert count and count[0]["values"][0][1] >= 3 * 24
+    policies = {row[0]: row for row in store._rows("SHOW RETENTION POLICIES")}
+    assert policies["autogen"][1] == "720h0m0s"
