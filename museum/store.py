@@ -20,6 +20,8 @@ from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ALERT_EVENTS, CLIMATE, CLIMATE_HOURLY, COLLECTOR_STATS, RISK, alert_event_line
 
+#: How far back the latest readings are looked for first (sensors report every few minutes).
+RECENT = timedelta(hours=2)
 #: Where the hourly aggregates live: a retention policy that keeps them for ever.
 HOURLY_POLICY = "patina_forever"
 HOURLY_QUERY = "patina_climate_hourly"
@@ -140,16 +142,16 @@ class InfluxStore:
         temperature_c, rh_pct, battery_pct. Sensors silent for longer than ``within`` are
         left out (it bounds the scan).
 
-        The last day is searched first, for every sensor at once; only the ``expected``
-        sensors not heard in that day are then looked for further back, one query for all
-        of them. A year of one-minute readings makes a single 400-day scan take seconds
-        (measured in benchmarks/bench_dashboard.py); the last day takes milliseconds.
+        The last two hours are searched first, for every sensor at once; only the
+        ``expected`` sensors not heard in them are then looked for further back, one query
+        for all of them. A year of one-minute readings makes a single 400-day scan take
+        seconds (benchmarks/bench_dashboard.py); two hours take milliseconds.
         """
         columns = ["time", "site", "case_id", "sensor_id", "temperature_c", "rh_pct", "battery_pct"]
-        recent = self._latest(f"time > now() - {int(min(within, timedelta(days=1)).total_seconds())}s")
+        recent = self._latest(f"time > now() - {int(min(within, RECENT).total_seconds())}s")
         missing = sorted(set(expected) - (set(recent["sensor_id"]) if not recent.empty else set()))
         older = pd.DataFrame(columns=columns)
-        if missing and within > timedelta(days=1):
+        if missing and within > RECENT:
             sensors = " OR ".join(f"sensor_id = {quote_literal(sensor)}" for sensor in missing)
             older = self._latest(f"time > now() - {int(within.total_seconds())}s AND ({sensors})")
         frames = [frame.reindex(columns=columns) for frame in (recent, older) if not frame.empty]
