@@ -232,16 +232,18 @@ class InfluxStore:
         start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         cutoff = min(max(start, now - timedelta(hours=1)), end)
-        stored = (
-            self.frame(
-                "SELECT temperature_c, rh_pct, temperature_c_min, temperature_c_max, rh_pct_min, rh_pct_max "
-                f"FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
-                f"AND time < {time_literal(cutoff)} "
-                "GROUP BY sensor_id"
-            )
-            if cutoff > start
-            else pd.DataFrame()
-        )
+        stored = pd.DataFrame()
+        if cutoff > start:
+            try:
+                stored = self.frame(
+                    "SELECT temperature_c, rh_pct, temperature_c_min, temperature_c_max, rh_pct_min, "
+                    f"rh_pct_max FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
+                    f"AND time < {time_literal(cutoff)} GROUP BY sensor_id"
+                )
+            except StoreError as error:
+                # A database no collector has set up yet has no aggregates: read the raw.
+                if "retention policy not found" not in str(error):
+                    raise
         raw_from = cutoff if not stored.empty else start
         fresh = self.frame(
             f"{_hourly_select(into=False)} {where} "

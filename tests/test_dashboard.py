@@ -315,7 +315,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         page.get_by_role("link", name="Open case C1").click()
         expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(timeout=30_000)
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("Excavated bayonet")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Excavated bayonet").first).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
