@@ -164,7 +164,7 @@ if not series.empty:
             .encode(
                 y="low:Q",
                 y2="high:Q",
-                color=alt.Color("material:N", title=t("case.safe_zone")),
+                color=alt.Color("material:N", title=t("case.safe_zone"), scale=alt.Scale(scheme="set2")),
                 tooltip=[
                     alt.Tooltip("material:N", title=t("case.safe_zone")),
                     alt.Tooltip("low:Q", title=t("case.zone_from")),
