@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import paho.mqtt.client as mqtt
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.service import Collector
@@ -137,6 +138,8 @@ def main() -> None:
         f"publish → webhook for an RH crossing, {len(ms)} trials: p50 {np.percentile(ms, 50):.0f} ms, "
         f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms"
     )
+    figure("alert latency p50 (publish → webhook)", float(np.percentile(ms, 50)), "ms")
+    figure("alert latency p99 (publish → webhook)", float(np.percentile(ms, 99)), "ms")
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
 from museum.store import InfluxStore
 from patina.services import InfluxServer
@@ -91,6 +92,7 @@ def timed(label: str, action: object) -> float:
     action()  # type: ignore[operator]
     seconds = time.perf_counter() - began
     print(f"  {label:52} {seconds:6.2f} s")
+    figure(f"dashboard: {label}", seconds, "s")
     return seconds
 
 

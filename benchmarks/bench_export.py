@@ -17,6 +17,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
+
 from museum.lineprotocol import encode_point
 from museum.store import InfluxStore
 from patina.services import InfluxServer
@@ -113,6 +115,8 @@ def main() -> None:
             f"{fmt:<8} {rows:>10,} rows in {seconds:6.1f} s: {rows / seconds:>9,.0f} rows/s; "
             f"peak RSS of the largest export so far {peak_mb:.0f} MB; file {out.stat().st_size / 1e6:.0f} MB"
         )
+        figure(f"export {fmt}, {rows:,} rows", rows / seconds, "rows/s")
+        figure(f"export peak RSS after {fmt}", peak_mb, "MB")
     influx.stop()
 
 

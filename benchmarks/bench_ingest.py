@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
+
 from museum.store import InfluxStore, StoreError
 from patina.services import InfluxServer, MosquittoServer
 
@@ -128,6 +130,9 @@ def main() -> None:
         f"{stored / stored_s:,.0f} readings/s end to end"
     )
     print(f"collector peak RSS: {rss:.0f} MB")
+    figure(f"ingest end to end, MQTT {args.protocol}, {total:,} QoS 1", stored / stored_s, "readings/s")
+    figure("ingest: readings lost", total - stored, "readings")
+    figure("collector peak RSS under load", rss, "MB")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pandas as pd
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
 from analysis.risk import assess
 
@@ -62,6 +63,7 @@ def main() -> None:
                 f"{label:<28}{len(frame):>10}  {', '.join(materials):<40}{seconds:>14.3f}"
                 f"{len(frame) / seconds:>14,.0f}"
             )
+            figure(f"risk model, {label}, {' + '.join(materials)}", seconds, "s")
 
 
 if __name__ == "__main__":

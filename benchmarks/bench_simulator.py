@@ -17,6 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
+
 from museum.config import load_config
 from patina.services import MosquittoServer
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
@@ -51,6 +53,7 @@ def main() -> None:
         produced += sum(len(tick) for tick in feed.messages(first, min(240, plan.ticks - first)))
     model_s = time.perf_counter() - began
     print(f"model and encoding only: {produced:,} messages in {model_s:.1f} s ({produced / model_s:,.0f}/s)")
+    figure(f"simulator: {args.days:g} days of {sensors} sensors, model and encoding", model_s, "s")
 
     batched = dataclasses.replace(
         default_scenario(1),
@@ -69,6 +72,7 @@ def main() -> None:
                 began = time.perf_counter()
                 sent = simulator.run()
                 total_s = time.perf_counter() - began
+                figure(f"simulator: {args.days:g} days published, {label}", total_s, "s")
                 print(
                     f"published with QoS 1 and acknowledged, {label}: {produced:,} readings in {sent:,} "
                     f"messages, {total_s:.1f} s ({produced / total_s:,.0f} readings/s)"

@@ -1,0 +1,72 @@
+"""The benchmark suite in one command: runs every benchmark of this folder, shows each one's
+own output as it goes, and ends with one table of every figure and the machine it ran on.
+Never part of the tests' pass/fail.
+
+    .venv/bin/python benchmarks/run_all.py            # the sizes the issues ask for (about 15 min)
+    .venv/bin/python benchmarks/run_all.py --quick    # smaller sizes, a few minutes
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+#: Each benchmark with its arguments: (full, quick).
+SUITE = {
+    "bench_ingest.py": (["--readings", "100000"], ["--readings", "20000"]),
+    "bench_alert_latency.py": (["--trials", "100"], ["--trials", "30"]),
+    "bench_risk.py": ([], []),
+    "bench_export.py": (["--readings", "1000000"], ["--readings", "200000"]),
+    "bench_simulator.py": (["--days", "30"], ["--days", "3"]),
+    "bench_dashboard.py": (["--cases", "200", "--days", "2"], ["--cases", "40", "--days", "1"]),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="Smaller sizes: a few minutes in all.")
+    args = parser.parse_args()
+    figures: list[tuple[str, str, str, str]] = []
+    began = time.perf_counter()
+    for script, (full, quick) in SUITE.items():
+        print(f"\n=== {script} {' '.join(quick if args.quick else full)}", flush=True)
+        process = subprocess.Popen(
+            [sys.executable, str(HERE / script), *(quick if args.quick else full)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            if line.startswith("FIGURE\t"):
+                _, name, value, unit = line.rstrip("\n").split("\t")
+                figures.append((script, name, value, unit))
+            else:
+                print(line, end="", flush=True)
+        if process.wait():
+            figures.append((script, "FAILED", str(process.returncode), "exit code"))
+    print(
+        f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, {_memory_gb():.0f} GB, "
+        f"Python {platform.python_version()}; every service on the same machine; "
+        f"suite ran {time.perf_counter() - began:.0f} s{' (quick sizes)' if args.quick else ''}"
+    )
+    width = max(len(name) for _, name, _, _ in figures) if figures else 10
+    print(f"{'benchmark':24} {'figure':{width}} {'value':>12}  unit")
+    for script, name, value, unit in figures:
+        print(f"{script:24} {name:{width}} {float(value):>12,.2f}  {unit}")
+
+
+def _memory_gb() -> float:
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemTotal:"):
+            return int(line.split()[1]) / 1024 / 1024
+    return float("nan")
+
+
+if __name__ == "__main__":
+    main()
