@@ -23,7 +23,7 @@ from museum.config import AlertsConfig, MuseumConfig
 from museum.store import InfluxStore
 from patina.services import MosquittoServer, free_port
 from tests.conftest import SMALL_MUSEUM
-from tests.helpers import publish_all, wait_for
+from tests.helpers import publish_all, stored_count, wait_for
 
 # --- the engine, stepped in time -------------------------------------------------------------
 
@@ -446,7 +446,7 @@ def test_a_failing_notifier_is_retried_visible_and_does_not_block_ingestion(
         assert collector.wait_until_subscribed(15)
         publish_all(mosquitto, readings(60.0, now - 30, 5))
         publish_all(mosquitto, readings(61.0, now - 20, 100))
-        wait_for(lambda: store.count_climate() == 210, timeout_s=30)  # ingestion goes on
+        wait_for(lambda: stored_count(store) == 210, timeout_s=30)  # ingestion goes on
         failed = collector.notifier.failed
         wait_for(lambda: failed["email"] >= 1 and failed["webhook"] >= 1, timeout_s=60)
         wait_for(lambda: len(failed_channels(store)) == 2, timeout_s=30)

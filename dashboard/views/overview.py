@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pandas as pd
 import streamlit as st
 
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     CaseStatus,
-    alerts_table,
     case_statuses,
-    latest_climate,
-    latest_risk,
-    rh_trends,
+    overview_inputs,
     with_risk_and_alerts,
 )
 from museum.config import UNASSIGNED_CASE
@@ -93,20 +89,13 @@ def shown(status: CaseStatus) -> bool:
 @st.fragment(run_every="30s")
 def overview() -> None:
     try:
-        latest = latest_climate(config.influxdb, SENSORS)
+        inputs = overview_inputs(config.influxdb, SENSORS)
     except StoreError as error:
         st.error(t("overview.database_error", url=config.influxdb.url, error=error))
         return
+    latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)
-    try:
-        risk, alerts = latest_risk(config.influxdb), alerts_table(config.influxdb)
-    except StoreError:
-        risk = alerts = pd.DataFrame()
     statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
-    try:
-        trends = rh_trends(config.influxdb)
-    except StoreError:
-        trends = {}
     if not statuses:
         st.info(t("overview.no_cases"))
     total = len(statuses)
