@@ -25,6 +25,8 @@ The path of one message (DESIGN.md, "The collector's path for one message"):
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import json
 import logging
 import os
 import queue
@@ -32,6 +34,7 @@ import socket
 import ssl
 import threading
 import time
+import zlib
 from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -66,6 +69,16 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 RECEIVE_MAXIMUM = 10_000
 #: Mosquitto's count of messages it dropped (queue limits), published every sys_interval.
 BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+
+
+def case_owner(case_id: str, instances: int) -> int:
+    """Which of ``instances`` collectors evaluates the alerts of a case (stable: crc32)."""
+    return zlib.crc32(case_id.encode()) % instances
+
+
+def observations_topic(group: str, index: int) -> str:
+    """Where collectors send an instance the readings of the cases it owns."""
+    return f"patina/_collectors/{group}/{index}/observations"
 
 
 class EventClock:
@@ -266,8 +279,20 @@ class Collector:
             on_failure=self._notify_failed,
             on_sent=self._notified,
         )
+        shared = config.collector
+        #: Cases whose alerts this instance evaluates (all of them without scale-out).
+        self.owned_cases = {
+            case.id for case in config.cases if case_owner(case.id, shared.instances) == shared.instance_index
+        }
+        self._own_topic = (
+            observations_topic(shared.share_group, shared.instance_index) if shared.share_group else None
+        )
+        evaluated = dataclasses.replace(
+            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases)
+        )
+        self.alerts_known_cases = {case.id for case in config.cases}
         self.alerts = AlertEngine(
-            config,
+            evaluated,
             write_event=self._write_event,
             notify=self.notifier,
             write_risk=self._write_risk,
@@ -353,7 +378,11 @@ class Collector:
             return
         self._stats.connected = True
         log.info("connected to %s (session present: %s)", self.config.mqtt.url, flags.session_present)
-        client.subscribe([(source.topic, 1) for source in self.config.sources] + [(BROKER_DROPPED_TOPIC, 0)])
+        group = self.config.collector.share_group
+        topics = [(f"$share/{group}/{s.topic}" if group else s.topic, 1) for s in self.config.sources]
+        if self._own_topic:
+            topics.append((self._own_topic, 1))
+        client.subscribe([*topics, (BROKER_DROPPED_TOPIC, 0)])
 
     def _on_subscribe(
         self,
@@ -387,6 +416,9 @@ class Collector:
         if message.topic.startswith("$SYS/"):
             self._broker_stat(message)
             return
+        if self._own_topic and message.topic == self._own_topic:
+            self._receive_observations(message)
+            return
         if message.retain:
             # Retained messages replay old state on subscribe; live readings never carry the flag.
             outcome = Outcome(ignored="retained")
@@ -400,6 +432,59 @@ class Collector:
                 # Commit and acknowledge here, in paho's own thread: acknowledgements sent
                 # from another thread cost a wake-up of the network loop each.
                 self._commit_inbox()
+
+    # --- scale-out: each case's readings reach the instance that owns it -----------------
+    def _route_observations(self, observed: list[tuple[str, Reading]]) -> None:
+        """Evaluate the readings of owned cases here; send the others to their owners. A
+        shared subscription hands any reading to any instance, but a case's rules need all
+        of its readings in one place. Storage does not depend on this: every reading was
+        spooled before its acknowledgement."""
+        shared = self.config.collector
+        if shared.instances == 1 or not shared.share_group:
+            self._observations.put(observed)
+            return
+        mine, others = [], {}
+        for case_id, reading in observed:
+            owner = case_owner(case_id, shared.instances)
+            if case_id in self.owned_cases:
+                mine.append((case_id, reading))
+            elif case_id in self.alerts_known_cases:
+                others.setdefault(owner, []).append((case_id, reading))
+        if mine:
+            self._observations.put(mine)
+        for owner, items in others.items():
+            body = json.dumps(
+                [
+                    [case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
+                    for case_id, r in items
+                ]
+            )
+            self._client.publish(observations_topic(shared.share_group, owner), body, qos=1)
+
+    def _receive_observations(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            rows = json.loads(message.payload)
+            items = [
+                (
+                    str(case_id),
+                    Reading(
+                        sensor_id=str(sensor),
+                        time_ns=int(time_ns),
+                        temperature_c=t,
+                        rh_pct=rh,
+                        battery_pct=battery,
+                    ),
+                )
+                for case_id, sensor, time_ns, t, rh, battery in rows
+                if case_id in self.owned_cases
+            ]
+        except (ValueError, TypeError) as error:
+            log.error("malformed observations from another collector on %s: %s", message.topic, error)
+            items = []
+        if items:
+            self._observations.put(items)
+        if message.qos > 0:
+            self._client.ack(message.mid, message.qos)
 
     def _broker_stat(self, message: mqtt.MQTTMessage) -> None:
         try:
@@ -445,7 +530,7 @@ class Collector:
                 self._client.ack(mid, qos)
         observed = [item for _, _, outcome in batch for item in outcome.readings]
         if observed:
-            self._observations.put(observed)
+            self._route_observations(observed)
         with self._lock:
             self._stats.messages += len(batch)
             self._stats.received += len(lines)

@@ -128,9 +128,15 @@ class Source:
 
 @dataclass(frozen=True)
 class CollectorConfig:
-    """Where the collector keeps its durable spool and quarantine (SQLite, WAL)."""
+    """Where the collector keeps its durable spool and quarantine (SQLite, WAL), and how
+    several collectors share the work (docs/scaling.md): with ``share_group`` they subscribe
+    through MQTT shared subscriptions (``$share/<group>/…``) and each evaluates the alerts
+    of the cases it owns (``instance_index`` of ``instances``)."""
 
     spool_path: Path
+    share_group: str | None = None
+    instances: int = 1
+    instance_index: int = 0
 
 
 @dataclass(frozen=True)
@@ -376,7 +382,8 @@ def parse_config(
     mqtt_url = env.get("PATINA_MQTT_URL") or r.string(q, "url", "mqtt", default="mqtt://127.0.0.1:1883")
     mqtt = MqttConfig(
         url=_check_url(r, "mqtt.url (or PATINA_MQTT_URL)", mqtt_url, ("mqtt", "mqtts")),
-        client_id=r.string(q, "client_id", "mqtt", default="patina-collector"),
+        client_id=env.get("PATINA_MQTT_CLIENT_ID")
+        or r.string(q, "client_id", "mqtt", default="patina-collector"),
         protocol=r.string(q, "protocol", "mqtt", default="5", choices=("5", "3.1.1")),
         username=env.get("PATINA_MQTT_USERNAME") or None,
         password=env.get("PATINA_MQTT_PASSWORD") or None,
@@ -482,7 +489,9 @@ def parse_config(
         )
     _no_duplicates(r, "cases", [case.id for case in cases])
 
-    c = r.table(top.get("collector", {}), "collector", {"spool_path"})
+    c = r.table(
+        top.get("collector", {}), "collector", {"spool_path", "share_group", "instances", "instance_index"}
+    )
     default_spool = Path(platformdirs.user_data_dir("patina")) / "spool" / f"{mqtt.client_id}.sqlite3"
     spool_path = Path(
         env.get("PATINA_SPOOL_PATH") or r.string(c, "spool_path", "collector", default=str(default_spool))
@@ -497,7 +506,7 @@ def parse_config(
         sources=tuple(sources),
         sites=tuple(sites),
         cases=tuple(cases),
-        collector=CollectorConfig(spool_path=spool_path),
+        collector=_collector_config(r, c, env, spool_path),
         alerts=_alerts(r, top.get("alerts", {}), [c.id for c in cases]),
         notify=_notify(r, top.get("notify", {}), env),
         dashboard=_dashboard(r, top.get("dashboard", {})),
@@ -634,6 +643,31 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
         dashboard_url=r.string(n, "dashboard_url", "notify", default="http://127.0.0.1:8501"),
         smtp_username=env.get("PATINA_SMTP_USERNAME") or None,
         smtp_password=env.get("PATINA_SMTP_PASSWORD") or None,
+    )
+
+
+def _collector_config(
+    r: _Reader, c: Mapping[str, Any], env: Mapping[str, str], spool_path: Path
+) -> CollectorConfig:
+    group = c.get("share_group")
+    if group is not None and (not isinstance(group, str) or not group or any(ch in group for ch in "/+#")):
+        raise r.fail("collector.share_group", f"{group!r} is not a name (no /, + or #)")
+    instances = c.get("instances", 1)
+    index = env.get("PATINA_INSTANCE_INDEX", c.get("instance_index", 0))
+    try:
+        index = int(index)
+    except (TypeError, ValueError):
+        raise r.fail(
+            "collector.instance_index (or PATINA_INSTANCE_INDEX)", f"{index!r} is not a number"
+        ) from None
+    if not isinstance(instances, int) or instances < 1:
+        raise r.fail("collector.instances", f"{instances!r} is not a positive integer")
+    if not 0 <= index < instances:
+        raise r.fail("collector.instance_index", f"{index} is not between 0 and {instances - 1}")
+    if instances > 1 and group is None:
+        raise r.fail("collector.instances", "several instances need a share_group")
+    return CollectorConfig(
+        spool_path=spool_path, share_group=group, instances=instances, instance_index=index
     )
 
 

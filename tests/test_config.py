@@ -72,6 +72,12 @@ def test_environment_overrides_urls_and_supplies_credentials(tmp_path: Path) -> 
     ({'id = "R-1"': 'id = "DBP-1"'}, "cases[1].artefacts[0].id: artefact 'DBP-1' is already"),
     ({'materials = ["iron_steel", "wood"]': "materials = []"},
      "cases[1].artefacts[0].materials: an artefact needs at least one material"),
+    ({'[collector]\n': '[collector]\ninstances = 2\n'},
+     "collector.instances: several instances need a share_group"),
+    ({'[collector]\n': '[collector]\nshare_group = "p"\ninstances = 2\ninstance_index = 2\n'},
+     "collector.instance_index: 2 is not between 0 and 1"),
+    ({'[collector]\n': '[collector]\nshare_group = "a/b"\n'},
+     "collector.share_group: 'a/b' is not a name"),
 ])
 def test_a_wrong_config_names_the_key_and_what_is_wrong(
         tmp_path: Path, change: dict[str, str], expected: str) -> None:
