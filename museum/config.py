@@ -112,6 +112,11 @@ class InfluxConfig:
     password: str | None = field(default=None, repr=False)
     #: How long raw readings are kept (None: for ever). Hourly aggregates are kept for ever.
     raw_retention_s: float | None = None
+    #: "v1" (InfluxDB 1.x HTTP API; also Enterprise, 3.x) or "v2" (2.x and Cloud through
+    #: influxdb-client; ``database`` is then the bucket).
+    api: str = "v1"
+    org: str | None = None
+    token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -392,16 +397,40 @@ def parse_config(
         key_file=env.get("PATINA_MQTT_KEY_FILE") or None,
     )
 
-    i = r.table(top.get("influxdb", {}), "influxdb", {"url", "database", "raw_retention"})
+    i = r.table(
+        top.get("influxdb", {}),
+        "influxdb",
+        {"url", "database", "raw_retention", "api", "org", "bucket", "token"},
+    )
+    if "token" in i:
+        raise r.fail("influxdb.token", "never store a token in the file: set PATINA_INFLUX_TOKEN")
     influx_url = env.get("PATINA_INFLUX_URL") or r.string(
         i, "url", "influxdb", default="http://127.0.0.1:8086"
     )
+    api = env.get("PATINA_INFLUX_API") or r.string(i, "api", "influxdb", default="v1", choices=("v1", "v2"))
+    database = env.get("PATINA_INFLUX_DB") or r.string(i, "database", "influxdb", default="patina")
+    org = token = None
+    if api == "v2":
+        database = env.get("PATINA_INFLUX_BUCKET") or r.string(i, "bucket", "influxdb", default=database)
+        if "/" in database:
+            raise r.fail("influxdb.bucket", f"{database!r}: a bucket name for Patina has no '/'")
+        org = env.get("PATINA_INFLUX_ORG") or r.string(i, "org", "influxdb", default="")
+        token = env.get("PATINA_INFLUX_TOKEN")
+        if not org:
+            raise r.fail("influxdb.org", 'api = "v2" needs the organisation (org, or PATINA_INFLUX_ORG)')
+        if not token:
+            raise r.fail("influxdb.api", 'api = "v2" needs a token in PATINA_INFLUX_TOKEN')
+    elif "bucket" in i or "org" in i:
+        raise r.fail("influxdb.bucket" if "bucket" in i else "influxdb.org", 'only with api = "v2"')
     influxdb = InfluxConfig(
         url=_check_url(r, "influxdb.url (or PATINA_INFLUX_URL)", influx_url, ("http", "https")),
-        database=env.get("PATINA_INFLUX_DB") or r.string(i, "database", "influxdb", default="patina"),
+        database=database,
         username=env.get("PATINA_INFLUX_USERNAME") or None,
         password=env.get("PATINA_INFLUX_PASSWORD") or None,
         raw_retention_s=_duration(r, i, "raw_retention", "influxdb", 0.0) or None,
+        api=api,
+        org=org,
+        token=token,
     )
 
     sites = []

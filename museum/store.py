@@ -1,4 +1,5 @@
-"""Reading and writing Patina's data in InfluxDB through the v1 HTTP API.
+"""Reading and writing Patina's data in InfluxDB through the v1 HTTP API (the 2.x / Cloud
+backend, :mod:`museum.store_v2`, keeps this interface).
 
 The v1 API (``/ping``, ``/write`` with line protocol, ``/query`` with InfluxQL) is what
 InfluxDB 1.x serves natively and 2.x/3.x serve for compatibility, so it is the portable
@@ -68,6 +69,12 @@ class InfluxStore:
 
     @classmethod
     def from_config(cls, config: InfluxConfig, timeout_s: float = 10.0) -> InfluxStore:
+        """The store the config selects: this class for ``api = "v1"``, the InfluxDB 2.x /
+        Cloud backend (:mod:`museum.store_v2`) for ``api = "v2"``."""
+        if config.api == "v2":
+            from museum.store_v2 import Influx2Store  # influxdb-client is loaded only when used
+
+            return Influx2Store(config.url, config.database, config.org or "", config.token or "", timeout_s)
         return cls(config.url, config.database, config.username, config.password, timeout_s)
 
     def close(self) -> None:

@@ -95,6 +95,11 @@ def main(verbose: bool) -> None:
 )
 def collect(config_path: str, event_time: bool) -> None:
     """Subscribe to the sensors and store every reading in InfluxDB (runs until stopped)."""
+    # pandas 3 loads pyarrow whenever it is installed (for its string type): 65 MB of a
+    # collector's memory for a library it never uses (pyarrow is there for Parquet export).
+    # Without it pandas uses its own string storage, with the same behaviour.
+    if "pandas" not in sys.modules:
+        sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
     from collector.service import Collector
 
     collector = Collector(_load(config_path), event_time=event_time)
