@@ -2,7 +2,7 @@
 own output as it goes, and ends with one table of every figure and the machine it ran on.
 Never part of the tests' pass/fail.
 
-    .venv/bin/python benchmarks/run_all.py            # the sizes the issues ask for (about 15 min)
+    .venv/bin/python benchmarks/run_all.py            # the sizes the issues ask for (about 25 min; npm needed for Node-RED)
     .venv/bin/python benchmarks/run_all.py --quick    # smaller sizes, a few minutes
 """
 
@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 #: Each benchmark with its arguments: (full, quick).
 SUITE = {
     "bench_ingest.py": (["--readings", "100000"], ["--readings", "20000"]),
+    "bench_nodered.py": (["--readings", "100000"], ["--readings", "20000", "--trials", "burst"]),
     "bench_alert_latency.py": (["--trials", "100"], ["--trials", "30"]),
     "bench_risk.py": ([], []),
     "bench_export.py": (["--readings", "1000000"], ["--readings", "200000"]),
