@@ -16,7 +16,16 @@ import platform
 import time
 
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
-from peers import PatinaPeer, burst_bodies, count_points, scratch_folder, start_burst, wait_stored
+from peers import (
+    SENML_TOPIC,
+    TOPIC,
+    PatinaPeer,
+    burst_bodies,
+    count_points,
+    scratch_folder,
+    start_burst,
+    wait_stored,
+)
 
 from patina.services import InfluxServer, MosquittoServer
 
@@ -27,6 +36,9 @@ def main() -> None:
     parser.add_argument("--publishers", type=int, default=10)
     parser.add_argument("--protocol", choices=("5", "3.1.1"), default="5")
     parser.add_argument("--instances", type=int, default=1, help="Collectors sharing the load.")
+    parser.add_argument(
+        "--batch", type=int, default=1, help="Readings per message (>1: SenML packs, as a gateway sends)."
+    )
     args = parser.parse_args()
     folder = scratch_folder("patina-bench-")
     broker, influx = MosquittoServer(folder / "mosquitto"), InfluxServer(folder / "influxdb")
@@ -34,10 +46,10 @@ def main() -> None:
     influx.start()
     collector = PatinaPeer(folder, broker, influx, "bench", args.protocol, args.instances)
     collector.start()
-    bodies = burst_bodies(args.readings, args.publishers)
-    total = sum(body.count(b"\n") for body in bodies)
+    bodies = burst_bodies(args.readings, args.publishers, args.batch)
+    total = args.readings // args.publishers * args.publishers
     start = time.perf_counter()
-    for process in start_burst(broker.port, bodies):
+    for process in start_burst(broker.port, bodies, TOPIC if args.batch == 1 else SENML_TOPIC):
         process.wait()
     published_s = time.perf_counter() - start
     stored, stored_s = wait_stored(lambda: count_points(influx.url, "bench"), total, 35.0, start)
@@ -49,13 +61,18 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, publishers and "
         f"{args.instances} collector(s) on the same machine; MQTT {args.protocol}"
     )
-    print(f"published {total} QoS 1 readings from {args.publishers} publishers in {published_s:.2f} s")
+    messages = sum(body.count(b"\n") for body in bodies)
+    print(
+        f"published {total} readings in {messages} QoS 1 messages from {args.publishers} publishers "
+        f"in {published_s:.2f} s"
+    )
     print(
         f"stored {stored} of {total} ({total - stored} lost) in {stored_s:.2f} s: "
         f"{stored / stored_s:,.0f} readings/s end to end"
     )
     print(f"collector peak RSS: {rss:.0f} MB")
     label = f"MQTT {args.protocol}" + (f", {args.instances} collectors" if args.instances > 1 else "")
+    label += f", {args.batch} readings per message" if args.batch > 1 else ""
     figure(f"ingest end to end, {label}, {total:,} QoS 1", stored / stored_s, "readings/s")
     figure("ingest: readings lost", total - stored, "readings")
     figure("collector peak RSS under load", rss, "MB")

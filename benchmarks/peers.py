@@ -25,37 +25,51 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 import requests
 
 from museum.store import InfluxStore, StoreError
 from patina.services import InfluxServer, MosquittoServer, free_port
+from sensors_sim.formats import senml_batch
 
 FIRST_TS_S = 1_790_000_000
 TOPIC = "patina/lab/bench-{publisher}/climate"
+SENML_TOPIC = "senml/bench-{publisher}"
+UTC_ZONE = ZoneInfo("UTC")
 
 
 # --- the load ---------------------------------------------------------------------------
-def burst_bodies(readings: int, publishers: int) -> list[bytes]:
-    """One body per publisher, a JSON reading per line; every reading a distinct point."""
+def burst_bodies(readings: int, publishers: int, batch: int = 1) -> list[bytes]:
+    """One body per publisher, one message per line, every reading a distinct point: a
+    reading per message in Patina's format, or with ``batch`` > 1 that many readings per
+    message as a SenML pack (what a gateway sends; publish to :data:`SENML_TOPIC`)."""
     per = readings // publishers
-    return [
-        (
-            "\n".join(
-                json.dumps({"ts": FIRST_TS_S + k, "temperature_c": 20 + p / 10, "rh_pct": 40 + k % 50})
-                for k in range(per)
-            )
-            + "\n"
-        ).encode()
-        for p in range(publishers)
-    ]
+    bodies = []
+    for p in range(publishers):
+        values = [(FIRST_TS_S + k, 20 + p / 10, float(40 + k % 50)) for k in range(per)]
+        if batch == 1:
+            messages = [json.dumps({"ts": ts, "temperature_c": t, "rh_pct": rh}) for ts, t, rh in values]
+        else:
+            messages = [
+                senml_batch(
+                    f"bench-{p}",
+                    "lab",
+                    [float(ts) for ts, _, _ in chunk],
+                    [{"temperature_c": t, "rh_pct": rh} for _, t, rh in chunk],
+                    UTC_ZONE,
+                )[0][1].decode()
+                for chunk in (values[i : i + batch] for i in range(0, per, batch))
+            ]
+        bodies.append(("\n".join(messages) + "\n").encode())
+    return bodies
 
 
-def start_burst(broker_port: int, bodies: list[bytes]) -> list[subprocess.Popen[bytes]]:
+def start_burst(broker_port: int, bodies: list[bytes], topic: str = TOPIC) -> list[subprocess.Popen[bytes]]:
     """Start one ``mosquitto_pub -l -q 1`` per body and feed it; returns the processes."""
     publishers = [
         subprocess.Popen(
-            ["mosquitto_pub", "-p", str(broker_port), "-q", "1", "-t", TOPIC.format(publisher=p), "-l"],
+            ["mosquitto_pub", "-p", str(broker_port), "-q", "1", "-t", topic.format(publisher=p), "-l"],
             stdin=subprocess.PIPE,
         )
         for p in range(len(bodies))
@@ -134,6 +148,10 @@ spool_path = "{folder}/{database}.spool.sqlite3"
 [[sources]]
 topic = "patina/+/+/climate"
 format = "patina"
+[[sources]]
+topic = "senml/+"
+format = "senml"
+site = "lab"
 [[sites]]
 id = "lab"
 """

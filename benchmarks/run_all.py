@@ -2,7 +2,7 @@
 own output as it goes, and ends with one table of every figure and the machine it ran on.
 Never part of the tests' pass/fail.
 
-    .venv/bin/python benchmarks/run_all.py            # the sizes the issues ask for (about 25 min; npm needed for Node-RED)
+    .venv/bin/python benchmarks/run_all.py            # the issues' sizes (about 25 min; needs npm)
     .venv/bin/python benchmarks/run_all.py --quick    # smaller sizes, a few minutes
 """
 
@@ -17,16 +17,21 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-#: Each benchmark with its arguments: (full, quick).
-SUITE = {
-    "bench_ingest.py": (["--readings", "100000"], ["--readings", "20000"]),
-    "bench_nodered.py": (["--readings", "100000"], ["--readings", "20000", "--trials", "burst"]),
-    "bench_alert_latency.py": (["--trials", "100"], ["--trials", "30"]),
-    "bench_risk.py": ([], []),
-    "bench_export.py": (["--readings", "1000000"], ["--readings", "200000"]),
-    "bench_simulator.py": (["--days", "30"], ["--days", "3"]),
-    "bench_dashboard.py": (["--cases", "200", "--days", "2"], ["--cases", "40", "--days", "1"]),
-}
+#: Each benchmark with its arguments: (script, full, quick).
+SUITE = [
+    ("bench_ingest.py", ["--readings", "100000"], ["--readings", "20000"]),
+    (
+        "bench_ingest.py",
+        ["--readings", "100000", "--batch", "100"],
+        ["--readings", "20000", "--batch", "100"],
+    ),
+    ("bench_nodered.py", ["--readings", "100000"], ["--readings", "20000", "--trials", "burst"]),
+    ("bench_alert_latency.py", ["--trials", "100"], ["--trials", "30"]),
+    ("bench_risk.py", [], []),
+    ("bench_export.py", ["--readings", "1000000"], ["--readings", "200000"]),
+    ("bench_simulator.py", ["--days", "30"], ["--days", "3"]),
+    ("bench_dashboard.py", ["--cases", "200", "--days", "2"], ["--cases", "40", "--days", "1"]),
+]
 
 
 def main() -> None:
@@ -35,7 +40,7 @@ def main() -> None:
     args = parser.parse_args()
     figures: list[tuple[str, str, str, str]] = []
     began = time.perf_counter()
-    for script, (full, quick) in SUITE.items():
+    for script, full, quick in SUITE:
         print(f"\n=== {script} {' '.join(quick if args.quick else full)}", flush=True)
         process = subprocess.Popen(
             [sys.executable, str(HERE / script), *(quick if args.quick else full)],
