@@ -32,6 +32,7 @@ from peers import (
     Peer,
     burst_bodies,
     count_points,
+    cpu_seconds,
     install_node_red,
     scratch_folder,
     start_burst,
@@ -58,6 +59,7 @@ def trial(
     peer = make_peer(folder, broker, influx)
     peer.start()
     total = sum(body.count(b"\n") for body in bodies)
+    cpu_before = {pid: cpu_seconds(pid) for pid in [*peer.pids(), broker.process.pid, influx.process.pid]}
     began = time.perf_counter()
     publishers = start_burst(broker.port, bodies)
     faults: list[threading.Thread] = []
@@ -74,6 +76,10 @@ def trial(
         thread.join()
     stored, stored_s = wait_stored(lambda: count_points(influx.url, "bench"), total, SETTLE_S, began)
     rss_mb = peer.peak_rss_mb()
+    # CPU is counted on the burst trial only: faults restart processes and lose their count.
+    peer_cpu_s = sum(cpu_seconds(pid) - cpu_before.get(pid, 0.0) for pid in peer.pids())
+    broker_cpu_s = cpu_seconds(broker.process.pid) - cpu_before[broker.process.pid]
+    influx_cpu_s = cpu_seconds(influx.process.pid) - cpu_before.get(influx.process.pid, 0.0)
     peer.stop()
     broker.stop()
     influx.stop()
@@ -85,11 +91,17 @@ def trial(
         "stored_s": stored_s,
         "rate": stored / stored_s if stored_s else 0.0,
         "rss_mb": rss_mb,
+        "cpu_us": peer_cpu_s / max(stored, 1) * 1e6,
     }
     print(
         f"{name:9} {fault or 'burst':15} published in {published_s:5.2f} s; stored {stored:,} of {total:,} "
         f"({total - stored:,} lost) by {stored_s:6.2f} s: {result['rate']:8,.0f} readings/s; "
-        f"peak RSS {rss_mb:.0f} MB",
+        f"peak RSS {rss_mb:.0f} MB"
+        + (
+            f"; CPU s: {name} {peer_cpu_s:.1f}, broker {broker_cpu_s:.1f}, InfluxDB {influx_cpu_s:.1f}"
+            if fault is None
+            else ""
+        ),
         flush=True,
     )
     return result
@@ -137,6 +149,7 @@ def main() -> None:
             if fault == "burst":
                 figure(f"{name}: burst, end to end", result["rate"], "readings/s")
                 figure(f"{name}: burst, peak RSS", result["rss_mb"], "MB")
+                figure(f"{name}: burst, CPU per reading stored", result["cpu_us"], "µs")
             figure(f"{name}: readings lost, {fault}", result["lost"], "readings")
     if ("Patina", "burst") in results and ("Node-RED", "burst") in results:
         ratio = results["Patina", "burst"]["rate"] / max(results["Node-RED", "burst"]["rate"], 1e-9)

@@ -106,6 +106,15 @@ def wait_stored(
     return stored, last_change - began
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -120,6 +129,7 @@ def peak_rss_mb(pid: int) -> float:
 class Peer(Protocol):
     name: str
 
+    def pids(self) -> list[int]: ...
     def peak_rss_mb(self) -> float: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
@@ -207,6 +217,9 @@ id = "lab"
             # Keep reading its log so that a full pipe never blocks it.
             _drain(process.stderr)
             self.processes.append(process)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes]
 
     def peak_rss_mb(self) -> float:
         return max((peak_rss_mb(p.pid) for p in self.processes), default=float("nan"))
@@ -374,6 +387,9 @@ class NodeRedPeer:
         # Node-RED subscribes right after connecting; give it that moment.
         time.sleep(0.5)
         _drain(self.process.stdout)
+
+    def pids(self) -> list[int]:
+        return [self.process.pid] if self.process else []
 
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.process.pid) if self.process else float("nan")
