@@ -36,17 +36,27 @@ fi
 export PATH="$PATH:/usr/sbin"
 
 # The virtual environment and the package (editable, so the repository is what runs).
+# Installed once: a stamp records what was installed, so a museum server without internet
+# can restart the demo. A changed pyproject.toml (new dependencies) installs again.
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 target="."
 if [ "$action" = test ]; then target=".[test]"; fi
-echo "Installing Patina into .venv (log: .venv/install.log)"
-if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } \
-    > .venv/install.log 2>&1; then
-  tail -30 .venv/install.log >&2
-  echo "pip failed; the whole log is in .venv/install.log" >&2
-  exit 1
+stamp=".venv/patina-installed"
+wanted="$target $(sha256sum pyproject.toml | cut -d' ' -f1)"
+installed=""
+if [ -f "$stamp" ]; then installed=$(cat "$stamp"); fi
+# What `test` installs covers what `demo` needs.
+if [ "$installed" != "$wanted" ] && ! { [ "$target" = "." ] && [ "$installed" = ".[test] ${wanted#* }" ]; }; then
+  echo "Installing Patina into .venv (log: .venv/install.log)"
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } \
+      > .venv/install.log 2>&1; then
+    tail -30 .venv/install.log >&2
+    echo "pip failed; the whole log is in .venv/install.log" >&2
+    exit 1
+  fi
+  echo "$wanted" > "$stamp"
 fi
 
 if [ "$action" = demo ]; then

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard.context import current_user, language_picker, login_box, museum_config, translator
 
-st.set_page_config(page_title="Patina", page_icon=":material/shield:", layout="wide")
+# Shipped with the app: a ":material/…:" page icon is fetched from a font CDN, which an
+# offline museum network cannot reach.
+ICON = Path(__file__).resolve().parent / "static" / "patina-icon.png"
+
+st.set_page_config(page_title="Patina", page_icon=str(ICON), layout="wide")
 config = museum_config()
 language_picker()
 t = translator()

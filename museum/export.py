@@ -15,6 +15,7 @@ values, so gaps stay gaps.
 from __future__ import annotations
 
 import csv
+import importlib.metadata
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -211,8 +212,8 @@ def metadata(
     queries: list[str],
     fields: list[dict[str, str]],
 ) -> dict[str, Any]:
-    from patina import __version__
-
+    # The installed distribution's version: museum/ must not reach up into patina/.
+    __version__ = importlib.metadata.version("patina")
     cases = [config.case(c) for c in case_ids]
     return {
         "museum": config.museum.name,
