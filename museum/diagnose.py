@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
+from babel.dates import format_date
 
 from analysis.diagnostics import Forecast, Tightness, fit_tightness, forecast_limit, moisture_trend
 from analysis.materials import profile
@@ -190,8 +191,10 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
             "room_steady", "insufficient_data"
         ):
             low, high = fit.half_time_interval_days
-            lines.append("  " + t("diagnose.half_time", days=n(fit.half_time_days, 1), low=n(low, 1),
-                                  high=n(high, 1) if math.isfinite(high) else "∞"))
+            # Leaky cases have half-times of hours: keep two decimals for them.
+            digits = 2 if fit.half_time_days < 10 else 1
+            lines.append("  " + t("diagnose.half_time", days=n(fit.half_time_days, digits),
+                                  low=n(low, digits), high=n(high, digits) if math.isfinite(high) else "∞"))
             if fit.buffered:
                 lines.append("  " + t("diagnose.buffered"))
             elif fit.air_exchange_per_day is not None:
@@ -210,5 +213,5 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
             when = d.end + timedelta(days=forecast.days)
             lines.append("  " + t("diagnose.crossing", limit=n(d.limit_rh_pct, 0), days=n(forecast.days, 0),
                                   low=n(low, 0), high=n(high, 0) if math.isfinite(high) else "∞",
-                                  date=t.moment(when, "medium")))
+                                  date=format_date(when.date(), "medium", locale=t.language)))
     return "\n".join(lines)
