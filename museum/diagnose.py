@@ -172,7 +172,6 @@ def _quality_text(t: Translator, quality: str) -> str:
 def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end: datetime) -> str:
     """The diagnosis for a person, in the translator's language; cases that will pass
     their limit soonest first."""
-    n = t.number
     if not diagnoses:
         return t("diagnose.no_cases")
     lines = [t("diagnose.title", start=t.moment(start, "medium"), end=t.moment(end, "medium"))]
@@ -181,37 +180,52 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
         return d.forecast.days if d.forecast is not None else math.inf
 
     for d in sorted(diagnoses, key=urgency):
-        fit, forecast = d.tightness, d.forecast
         lines += ["", t("diagnose.case", case=d.case.id, name=d.case.name,
                         reference=d.reference.id if d.reference else "—")]
-        lines.append("  " + t("diagnose.quality", quality=_quality_text(t, d.quality)))
-        if d.reference is None:
-            lines.append("  " + t("diagnose.no_reference_hint", gallery=d.case.gallery))
-        if fit is not None and math.isfinite(fit.half_time_days) and d.quality not in (
-            "room_steady", "insufficient_data"
-        ):
-            low, high = fit.half_time_interval_days
-            # Leaky cases have half-times of hours: keep two decimals for them.
-            digits = 2 if fit.half_time_days < 10 else 1
-            lines.append("  " + t("diagnose.half_time", days=n(fit.half_time_days, digits),
-                                  low=n(low, digits), high=n(high, digits) if math.isfinite(high) else "∞"))
-            if fit.buffered:
-                lines.append("  " + t("diagnose.buffered"))
-            elif fit.air_exchange_per_day is not None:
-                lines.append("  " + t("diagnose.air_exchange", rate=n(fit.air_exchange_per_day, 2)))
-        lines.append("  " + t("diagnose.trend", trend=n(d.trend_rh_pct_per_day, 2), rh=n(d.rh_now_pct, 1)))
-        if d.limit_rh_pct is None:
-            lines.append("  " + t("diagnose.no_limit"))
-        elif forecast is None:
-            lines.append("  " + t("diagnose.no_forecast", limit=n(d.limit_rh_pct, 0)))
-        elif forecast.days == 0:
-            lines.append("  " + t("diagnose.already", limit=n(d.limit_rh_pct, 0)))
-        elif math.isinf(forecast.days):
-            lines.append("  " + t("diagnose.no_crossing", limit=n(d.limit_rh_pct, 0)))
-        else:
-            low, high = forecast.interval_days
-            when = d.end + timedelta(days=forecast.days)
-            lines.append("  " + t("diagnose.crossing", limit=n(d.limit_rh_pct, 0), days=n(forecast.days, 0),
-                                  low=n(low, 0), high=n(high, 0) if math.isfinite(high) else "∞",
-                                  date=format_date(when.date(), "medium", locale=t.language)))
+        lines += ["  " + line for line in describe(d, t)]
     return "\n".join(lines)
+
+
+def describe(d: Diagnosis, t: Translator) -> list[str]:
+    """The lines that say what one case's diagnosis means (quality, half-time, air
+    exchange or buffering, trend, and when it passes its limit)."""
+    n = t.number
+    fit, forecast = d.tightness, d.forecast
+    lines = [t("diagnose.quality", quality=_quality_text(t, d.quality))]
+    if d.reference is None:
+        lines.append(t("diagnose.no_reference_hint", gallery=d.case.gallery))
+    if fit is not None and math.isfinite(fit.half_time_days) and d.quality not in (
+        "room_steady", "insufficient_data"
+    ):
+        low, high = fit.half_time_interval_days
+        # Leaky cases have half-times of hours: keep two decimals for them.
+        digits = 2 if fit.half_time_days < 10 else 1
+        lines.append(t("diagnose.half_time", days=n(fit.half_time_days, digits),
+                       low=n(low, digits), high=n(high, digits) if math.isfinite(high) else "∞"))
+        if fit.buffered:
+            lines.append(t("diagnose.buffered"))
+        elif fit.air_exchange_per_day is not None:
+            lines.append(t("diagnose.air_exchange", rate=n(fit.air_exchange_per_day, 2)))
+    lines.append(t("diagnose.trend", trend=n(d.trend_rh_pct_per_day, 2), rh=n(d.rh_now_pct, 1)))
+    if d.limit_rh_pct is None:
+        lines.append(t("diagnose.no_limit"))
+    elif forecast is None:
+        lines.append(t("diagnose.no_forecast", limit=n(d.limit_rh_pct, 0)))
+    elif forecast.days == 0:
+        lines.append(t("diagnose.already", limit=n(d.limit_rh_pct, 0)))
+    elif math.isinf(forecast.days):
+        lines.append(t("diagnose.no_crossing", limit=n(d.limit_rh_pct, 0)))
+    else:
+        low, high = forecast.interval_days
+        lines.append(t("diagnose.crossing", limit=n(d.limit_rh_pct, 0), days=n(forecast.days, 0),
+                       low=n(low, 0), high=n(high, 0) if math.isfinite(high) else "∞",
+                       date=crossing_date(d, t)))
+    return lines
+
+
+def crossing_date(d: Diagnosis, t: Translator) -> str:
+    """The day the case is forecast to pass its limit, as the language writes dates."""
+    if d.forecast is None or not math.isfinite(d.forecast.days):
+        return "—"
+    when = d.end + timedelta(days=d.forecast.days)
+    return format_date(when.date(), "medium", locale=t.language)
