@@ -57,7 +57,8 @@ Quality (``quality``): ``good`` (relative standard error of the rate under 25 %)
 ``fair`` (under 50 %), ``poor`` (larger, or a rate that is not positive),
 ``room_steady`` (the room and case differ too little to tell: driving difference under
 0.3 g/m³ for a buffered case, or varying by less than 0.1 g/m³ for an unbuffered one),
-``insufficient_data`` (fewer than 48 usable steps, or under 60 % of the window).
+``insufficient_data`` (fewer than 48 usable steps, or under 60 % of the steps between the
+first and the last complete reading).
 
 Forecast
 --------
@@ -251,7 +252,10 @@ def fit_tightness(
     ok = valid[:-1] & valid[1:] & (dt <= limit) if len(dt) else np.zeros(0, bool)
     dt_days = dt / 86_400.0
     steps = int(ok.sum())
-    span_steps = max(len(t) - 1, 1)
+    # Coverage inside the span the readings cover: a window chosen longer than the data
+    # is not missing data, a hole in the middle is.
+    covered = np.flatnonzero(valid)
+    span_steps = max(int(covered[-1] - covered[0]), 1) if len(covered) else 1
     coverage = steps / span_steps
     daily = _daily_means(t, np.where(valid, equilibrium, np.nan))
     x_bar = float(np.nanmean(equilibrium[valid])) if valid.any() else math.nan

@@ -186,7 +186,7 @@ class Case:
     #: "case" (a display case) or "room" (sensors in the gallery's own air).
     kind: str = "case"
     #: What a conservator knows of the case, for diagnostics (see :class:`CaseFacts`).
-    facts: CaseFacts = field(default_factory=lambda: CaseFacts())
+    facts: CaseFacts = field(default_factory=CaseFacts)
 
     @property
     def is_room(self) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -84,8 +84,14 @@ def diagnose_case(
     time_s = np.asarray((grid - pd.Timestamp(0, tz="UTC")).total_seconds(), dtype=float)
     rh = mine["rh_pct"].to_numpy(dtype=float)
     trend, _ = moisture_trend(time_s, rh)
-    recent = rh[-NOW_WINDOW_H:]
-    rh_now = float(np.nanmean(recent)) if np.isfinite(recent).any() else math.nan
+    seen = np.flatnonzero(np.isfinite(rh))
+    rh_now = math.nan
+    if len(seen):
+        # "Now" is the last day of readings, and the forecast counts from the last reading:
+        # a window that runs on past the data (a report up to midnight) changes neither.
+        last_s = time_s[seen[-1]]
+        rh_now = float(np.nanmean(rh[(time_s > last_s - NOW_WINDOW_H * 3600.0) & (time_s <= last_s)]))
+        end = min(end, datetime.fromtimestamp(last_s + 3600.0, UTC))
     limit = rh_alert_limit(config, case)
     reference = config.reference_for(case.id)
     tightness = forecast = None
@@ -157,7 +163,7 @@ def as_json(diagnoses: list[Diagnosis]) -> dict[str, list[dict[str, object]]]:
     return {"cases": rows}
 
 
-def _quality_text(t: Translator, quality: str) -> str:
+def quality_text(t: Translator, quality: str) -> str:
     # Literal keys, so the catalogue check finds every one.
     return {
         "good": t("diagnose.quality_good"),
@@ -191,7 +197,7 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
     exchange or buffering, trend, and when it passes its limit)."""
     n = t.number
     fit, forecast = d.tightness, d.forecast
-    lines = [t("diagnose.quality", quality=_quality_text(t, d.quality))]
+    lines = [t("diagnose.quality", quality=quality_text(t, d.quality))]
     if d.reference is None:
         lines.append(t("diagnose.no_reference_hint", gallery=d.case.gallery))
     if fit is not None and math.isfinite(fit.half_time_days) and d.quality not in (

@@ -150,6 +150,21 @@ def test_case_page_shows_tightness_and_forecast_and_overview_the_cases_to_look_a
     assert table["What to check"].tolist() == ["recondition or replace the silica gel"]
 
 
+def test_reports_page_gives_the_galleries_case_performance(gallery: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/report.py").run()
+    assert not app.exception
+    app.radio[0].set_value("gallery").run()
+    assert not app.exception
+    assert "Case performance" in texts(app, "subheader")
+    table = app.dataframe[0].value.set_index("Case")
+    assert list(table.index) == ["A-01 · Uniforms, old wooden case",
+                                 "A-04 · Rifles, case with conditioned gel"]
+    assert table["Buffered"].tolist() == ["no", "yes"]
+    assert table.loc["A-01 · Uniforms, old wooden case", "Air exchange (/day)"] != "—"
+    assert table.loc["A-04 · Rifles, case with conditioned gel", "Air exchange (/day)"] == "—"
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 def test_screenshots_of_the_diagnosis_in_a_browser(gallery: MuseumConfig) -> None:

@@ -68,7 +68,6 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
 
     done = patina("--json")
     assert done.returncode == 0, done.stderr
-    print(done.stdout)
     rows = {row["case"]: row for row in json.loads(done.stdout)["cases"]}
     assert set(rows) == {"A-01", "A-02", "A-03", "A-04"}, "the room is a reference, not a case"
     assert {row["reference"] for row in rows.values()} == {"A-ROOM"}
@@ -107,7 +106,6 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
     # The same for a person, in French, most urgent first.
     text = patina("--language", "fr")
     assert text.returncode == 0, text.stderr
-    print(text.stdout)
     assert "Demi-vie hygrométrique" in text.stdout and "A-ROOM" in text.stdout
     assert text.stdout.index("A-04 ·") < text.stdout.index("A-01 ·")
 

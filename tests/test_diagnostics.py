@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis.diagnostics import (
@@ -25,6 +26,8 @@ from analysis.diagnostics import (
     thomson_half_time_days,
 )
 from museum.config import ConfigError, load_config
+from museum.diagnose import as_json, diagnose_case, render_text, rh_alert_limit
+from museum.i18n import Translator
 from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 from tests.conftest import SMALL_MUSEUM
@@ -149,6 +152,27 @@ def test_days_to_limit_and_trend() -> None:
     slope, se = moisture_trend(days, 40.0 + 0.25 * days / 86_400.0 + np.sin(days / 86_400.0 * 2 * math.pi))
     assert slope == pytest.approx(0.25, abs=0.02)
     assert se < 0.05
+
+
+def test_a_case_without_data_or_reference_is_said_so(tmp_path: Path) -> None:
+    config = load_config(museum(tmp_path, ROOM_AND_FACTS), environ={})
+    start = datetime(2026, 7, 13, tzinfo=UTC)
+    end = start + timedelta(days=14)
+    empty = pd.DataFrame(columns=["temperature_c", "rh_pct"], dtype=float)
+    silent = diagnose_case(config, config.case("C9"), empty, empty, start, end)
+    lonely = diagnose_case(config, config.case("C2"), empty, None, start, end)  # Gallery 2 has no room
+    rows = {row["case"]: row for row in as_json([silent, lonely])["cases"]}
+    assert rows["C9"]["quality"] == "insufficient_data" and rows["C9"]["half_time_days"] is None
+    assert rows["C9"]["buffered"] is True  # the config says it holds 1.5 kg of gel
+    assert rows["C2"] == {
+        "case": "C2", "reference": None, "half_time_days": None, "half_time_interval_days": [None, None],
+        "air_exchange_per_day": None, "buffered": None, "trend_rh_pct_per_day": None, "rh_now_pct": None,
+        "limit_rh_pct": 50.0, "days_to_limit": None, "days_to_limit_interval": [None, None],
+        "quality": "no_reference",
+    }
+    assert rh_alert_limit(config, config.case("C1")) == 25.0  # archaeological iron's risk limit
+    text = render_text([silent, lonely], Translator("vi"), start, end)
+    assert "không có phòng tham chiếu" in text and "Gallery 2" in text
 
 
 # --- config ---------------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """Case diagnostics on the dashboard (docs/diagnostics.md): a case's tightness against its
-gallery and its forecast on the case page, and "cases to look after" on the overview.
+gallery and its forecast on the case page, "cases to look after" on the overview, and a
+case-performance table on the Reports page.
 
-Not a page of its own: the case page and the overview each call one function here. The
+Not a page of its own: the case page, the overview and the Reports page each call one
+function here. The
 diagnosis looks at the last two weeks and is cached for a quarter of an hour: a case's
 half-time does not change from one minute to the next.
 """
@@ -16,7 +18,15 @@ import pandas as pd
 import streamlit as st
 
 from museum.config import Case, MuseumConfig
-from museum.diagnose import DEFAULT_WINDOW, Diagnosis, crossing_date, describe, diagnose, hourly_climate
+from museum.diagnose import (
+    DEFAULT_WINDOW,
+    Diagnosis,
+    crossing_date,
+    describe,
+    diagnose,
+    hourly_climate,
+    quality_text,
+)
 from museum.i18n import Translator
 from museum.store import InfluxStore, StoreError
 
@@ -138,4 +148,41 @@ def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
             t("diagnose.col_check"): t("diagnose.check_gel") if fit is not None and fit.buffered
             else t("diagnose.check_seals"),
         })
+    st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+def case_performance(config: MuseumConfig, t: Translator, case_ids: tuple[str, ...],
+                     start: datetime, end: datetime) -> None:
+    """A table of the cases' performance over the report's period — tightness, trend and
+    forecast — that a conservator hands to facilities (nothing without a reference room)."""
+    chosen = tuple(c for c in case_ids if not config.case(c).is_room and config.reference_for(c) is not None)
+    if not chosen:
+        return
+    try:
+        diagnoses = _diagnoses(config, _key(config), chosen, start, end)
+    except StoreError as error:
+        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        return
+    n = t.number
+    rows = []
+    for d in diagnoses:
+        fit = d.tightness
+        usable = fit is not None and d.quality not in ("room_steady", "insufficient_data")
+        forecast = d.forecast
+        rows.append({
+            t("diagnose.col_case"): f"{d.case.id} · {d.case.name}",
+            t("diagnose.col_reference"): d.reference.id if d.reference else "—",
+            t("diagnose.col_half_time"): n(fit.half_time_days, 2) if usable and fit else "—",
+            t("diagnose.col_air_exchange"): n(fit.air_exchange_per_day, 2)
+            if usable and fit and fit.air_exchange_per_day is not None else "—",
+            t("diagnose.col_buffered"): (t("diagnose.yes") if fit.buffered else t("diagnose.no"))
+            if usable and fit else "—",
+            t("diagnose.col_trend"): n(d.trend_rh_pct_per_day, 2),
+            t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
+            t("diagnose.col_days"): n(forecast.days, 0)
+            if forecast is not None and math.isfinite(forecast.days) else "—",
+            t("diagnose.col_quality"): quality_text(t, d.quality),
+        })
+    st.subheader(t("diagnose.performance"))
+    st.caption(t("diagnose.performance_help"))
     st.dataframe(pd.DataFrame(rows), hide_index=True)
