@@ -13,6 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -158,6 +159,22 @@ class Artefact:
     description: str = ""
 
 
+CASE_KINDS = ("case", "room")
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Optional facts about a case, used by the diagnostics (``patina diagnose``):
+    ``reference`` is the case whose air it exchanges with (default: the room of its
+    gallery); the rest describe the case and its silica gel."""
+
+    reference: str | None = None
+    volume_m3: float | None = None
+    silica_gel_kg: float | None = None
+    gel_conditioned_rh_pct: float | None = None
+    last_reconditioned: date | None = None
+
+
 @dataclass(frozen=True)
 class Case:
     id: str
@@ -166,6 +183,14 @@ class Case:
     name: str
     sensors: tuple[str, ...]
     artefacts: tuple[Artefact, ...] = ()
+    #: "case" (a display case) or "room" (sensors in the gallery's own air).
+    kind: str = "case"
+    #: What a conservator knows of the case, for diagnostics (see :class:`CaseFacts`).
+    facts: CaseFacts = field(default_factory=CaseFacts)
+
+    @property
+    def is_room(self) -> bool:
+        return self.kind == "room"
 
 
 @dataclass(frozen=True)
@@ -252,6 +277,16 @@ class MuseumConfig:
             if case.id == case_id:
                 return case
         raise KeyError(case_id)
+
+    def reference_for(self, case_id: str) -> Case | None:
+        """The case whose air ``case_id`` exchanges with: its own ``reference``, else the
+        first room of its gallery (None for a room, or when the gallery has none)."""
+        case = self.case(case_id)
+        if case.facts.reference is not None:
+            return self.case(case.facts.reference)
+        if case.is_room:
+            return None
+        return next((c for c in self.cases if c.is_room and c.gallery == case.gallery), None)
 
     def case_for_sensor(self, sensor_id: str) -> Case | None:
         return self._sensor_index().get(sensor_id)
@@ -469,7 +504,7 @@ def parse_config(
     artefact_owner: dict[str, str] = {}
     for n, raw in enumerate(r.array_of_tables(top, "cases")):
         key = f"cases[{n}]"
-        c = r.table(raw, key, {"id", "site", "gallery", "name", "sensors", "artefacts"})
+        c = r.table(raw, key, {"id", "site", "gallery", "name", "sensors", "artefacts", *CASE_FACT_KEYS})
         case_id = r.string(c, "id", key)
         if case_id == UNASSIGNED_CASE:
             raise r.fail(f"{key}.id", f"{UNASSIGNED_CASE!r} is reserved for unknown sensors")
@@ -514,9 +549,12 @@ def parse_config(
                 name=r.string(c, "name", key, default=case_id),
                 sensors=sensors,
                 artefacts=tuple(artefacts),
+                kind=r.string(c, "kind", key, default="case", choices=CASE_KINDS),
+                facts=_case_facts(r, c, key),
             )
         )
     _no_duplicates(r, "cases", [case.id for case in cases])
+    _check_references(r, cases)
 
     c = r.table(
         top.get("collector", {}), "collector", {"spool_path", "share_group", "instances", "instance_index"}
@@ -541,6 +579,46 @@ def parse_config(
         dashboard=_dashboard(r, top.get("dashboard", {})),
         path=path,
     )
+
+
+CASE_FACT_KEYS = (
+    "kind",
+    "reference",
+    "volume_m3",
+    "silica_gel_kg",
+    "gel_conditioned_rh_pct",
+    "last_reconditioned",
+)
+
+
+def _case_facts(r: _Reader, c: Mapping[str, Any], key: str) -> CaseFacts:
+    """The diagnostics' facts of one ``[[cases]]`` table (all optional)."""
+    numbers = {}
+    for name, upper in (("volume_m3", None), ("silica_gel_kg", None), ("gel_conditioned_rh_pct", 100.0)):
+        value = _number_value(r, c, name, key, None)
+        if value is not None and (value < 0 or (upper is not None and value > upper)):
+            bound = f"between 0 and {upper:g}" if upper is not None else "0 or more"
+            raise r.fail(f"{key}.{name}", f"{value:g} is not {bound}")
+        numbers[name] = value
+    if numbers["volume_m3"] == 0:
+        raise r.fail(f"{key}.volume_m3", "a case has a volume above 0")
+    last = c.get("last_reconditioned")
+    if last is not None and (not isinstance(last, date) or isinstance(last, datetime)):
+        raise r.fail(f"{key}.last_reconditioned", f"expected a date such as 2026-03-14, got {last!r}")
+    reference = r.string(c, "reference", key, default="") or None
+    return CaseFacts(reference=reference, last_reconditioned=last, **numbers)
+
+
+def _check_references(r: _Reader, cases: list[Case]) -> None:
+    ids = [case.id for case in cases]
+    for index, case in enumerate(cases):
+        reference = case.facts.reference
+        if reference is None:
+            continue
+        if reference not in ids:
+            raise r.fail(f"cases[{index}].reference", f"unknown case {reference!r}; known: {', '.join(ids)}")
+        if reference == case.id:
+            raise r.fail(f"cases[{index}].reference", "a case cannot be its own reference")
 
 
 def _dashboard(r: _Reader, raw: Any) -> DashboardConfig:

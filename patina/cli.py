@@ -809,3 +809,9 @@ def demo(config_path: str, port: int, backfill: float) -> None:
     from patina.demo import run_demo
 
     run_demo(_load(config_path), Path(config_path).resolve(), port, backfill)
+
+
+# Commands kept in their own modules, registered here.
+from patina.diagnose import diagnose as _diagnose  # noqa: E402
+
+main.add_command(_diagnose)

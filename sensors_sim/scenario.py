@@ -130,7 +130,7 @@ class Scenario:
         for case in config.cases:
             settings = {
                 **default_case_physics(case.id, [m for a in case.artefacts for m in a.materials], self.seed),
-                **self.case_defaults,
+                **(ROOM_AIR_PHYSICS if case.is_room else self.case_defaults),
                 **self.case_physics.get(case.id, {}),
             }
             specs.append(
@@ -168,6 +168,16 @@ class Scenario:
         problems += [f"[[rooms]] names gallery {g!r}" for g in self.rooms if g not in galleries]
         problems += [f"[[sensors]] names sensor {s!r}" for s in self.sensors if s not in sensors]
         return problems
+
+
+#: Sensors in a gallery's own air (``kind = "room"``): a "case" that is all room, with no
+#: lag of its own and no lights of its own.
+ROOM_AIR_PHYSICS: Mapping[str, Any] = {
+    "air_exchange_per_day": 2000.0,
+    "thermal_time_constant_h": 0.1,
+    "lights_heat_k": 0.0,
+    "silica_gel_kg": 0.0,
+}
 
 
 def default_case_physics(case_id: str, materials: Sequence[str], seed: int) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from dashboard.data import (
     latest_risk,
     period_summary,
 )
+from dashboard.views.diagnosis import case_tightness
 from museum.schema import RISK_LEVELS
 from museum.store import StoreError
 
@@ -304,3 +305,5 @@ for artefact in case.artefacts:
         }
     )
 st.table(pd.DataFrame(rows), hide_index=True)
+
+case_tightness(config, t, case)  # docs/diagnostics.md

@@ -13,6 +13,7 @@ from dashboard.data import (
     overview_inputs,
     with_risk_and_alerts,
 )
+from dashboard.views.diagnosis import cases_to_look_after
 from museum.config import UNASSIGNED_CASE
 from museum.schema import RISK_LEVELS
 from museum.store import StoreError
@@ -144,4 +145,5 @@ def overview() -> None:
         )
 
 
+cases_to_look_after(config, t)  # docs/diagnostics.md
 overview()

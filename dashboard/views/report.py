@@ -10,6 +10,7 @@ import streamlit as st
 from analysis.metrics import LoanBands
 from dashboard.context import museum_config, translator
 from dashboard.data import printable_report
+from dashboard.views.diagnosis import case_performance
 from museum.store import StoreError
 
 config = museum_config()
@@ -77,3 +78,5 @@ if st.button(t("print.make"), type="primary", icon=":material/description:"):
     )
     with st.container(border=True):
         st.html(page)
+
+case_performance(config, t, case_ids, start, end)  # docs/diagnostics.md
