@@ -730,6 +730,7 @@ def status(config_path: str) -> None:
     """The collectors' health, from their latest collector_stats in InfluxDB, and the
     local spool and quarantine."""
     from collector.spool import Spool
+    from museum.secrets import redact_url
     from museum.store import InfluxStore, StoreError
 
     config = _load(config_path)
@@ -740,7 +741,8 @@ def status(config_path: str) -> None:
         raise click.ClickException(str(error)) from None
     if latest.empty:
         click.echo(
-            f"no collector has reported to {config.influxdb.url} database {config.influxdb.database!r}"
+            f"no collector has reported to {redact_url(config.influxdb.url)} "
+            f"database {config.influxdb.database!r}"
         )
     for row in latest.to_dict("records"):
         figures = ", ".join(

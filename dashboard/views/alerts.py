@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard.context import current_user, museum_config, translator
 from dashboard.data import acknowledge, alert_log, alerts_table
+from museum.secrets import redact_url
 from museum.store import StoreError
 from museum.users import CAN_ACKNOWLEDGE
 
@@ -19,7 +20,7 @@ st.caption(t("case.times_in", timezone=config.museum.timezone))
 try:
     table = alerts_table(config.influxdb)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 if table.empty:
     st.info(t("alerts.none"))

@@ -20,6 +20,7 @@ from dashboard.data import (
     period_summary,
 )
 from museum.schema import RISK_LEVELS
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -73,7 +74,7 @@ try:
     series = case_series(config.influxdb, case.id, start, end)
     latest = latest_climate(config.influxdb, SENSORS)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 
 limits = []
@@ -181,7 +182,7 @@ if not series.empty:
     try:
         period = period_summary(config.influxdb, case, start, end)
     except StoreError as error:
-        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         st.stop()
     if period.figures is None:
         st.caption(t("case.too_short"))

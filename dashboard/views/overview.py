@@ -15,6 +15,7 @@ from dashboard.data import (
 )
 from museum.config import UNASSIGNED_CASE
 from museum.schema import RISK_LEVELS
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -91,7 +92,7 @@ def overview() -> None:
     try:
         inputs = overview_inputs(config.influxdb, SENSORS)
     except StoreError as error:
-        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         return
     latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard.context import museum_config, translator
 from dashboard.data import STALE_AFTER, collector_health, latest_climate, message_counts
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -23,7 +24,7 @@ try:
     counts = message_counts(config.influxdb)
     health = collector_health(config.influxdb)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 
 now = datetime.now(UTC)
