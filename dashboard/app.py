@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard import safe_text
 from dashboard.context import current_user, language_picker, login_box, museum_config, translator
 
 st.set_page_config(page_title="Patina", page_icon=":material/shield:", layout="wide")
 config = museum_config()
 language_picker()
 t = translator()
-st.sidebar.caption(config.museum.name)
+st.sidebar.caption(safe_text.line(config.museum.name))
 login_box()
 if not config.dashboard.anonymous_viewing and current_user() is None:
     st.info(t("login.required"))
