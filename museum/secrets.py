@@ -10,7 +10,7 @@ replaced by ``?***`` as a whole.
 
 from __future__ import annotations
 
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
 REDACTED = "***"
 
@@ -37,7 +37,10 @@ def redact_url(url: str | None) -> str:
 def url_credentials(url: str) -> tuple[str | None, str | None]:
     """The user name and password written in a URL, if any (percent-decoded)."""
     parts = urlsplit(url)
-    return parts.username, parts.password
+    return (
+        None if parts.username is None else unquote(parts.username),
+        None if parts.password is None else unquote(parts.password),
+    )
 
 
 def without_credentials(url: str) -> str:

@@ -99,10 +99,7 @@ class LoginThrottle:
         """Seconds before a sign-in as ``name`` from ``address`` may be tried (0: now)."""
         now = self._clock()
         with self._lock:
-            return max(
-                0.0,
-                *(r.locked_until_s - now for r in self._matching(name, address)),
-            )
+            return max([0.0, *(r.locked_until_s - now for r in self._matching(name, address))])
 
     def failed(self, name: str, address: str) -> None:
         now = self._clock()

@@ -463,7 +463,8 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
     try:
         report = analyse_file(file, list(materials), timezone_name)
     except (LoggerFileError, ValueError) as error:
-        raise click.ClickException(one_line(str(error))) from None
+        message = one_line(str(error))
+        raise click.ClickException(message if file.name in message else f"{file}: {message}") from None
     except Exception as error:  # a file no reader foresaw: one line, never a traceback
         raise click.ClickException(
             f"{file}: cannot be read as a logger export ({type(error).__name__}: {one_line(str(error))})"
