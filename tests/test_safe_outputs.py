@@ -21,14 +21,15 @@ import pytest
 
 from museum.config import ConfigError, MuseumConfig
 from museum.export import ExportError, ExportRequest, export
-from museum.files import OutputError, Staging
-from museum.lineprotocol import TEXT_MARK, decode_text, encode_point, encode_text
+from museum.lineprotocol import encode_point
 from museum.schema import alert_event_line
-from museum.secrets import redact_url
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.test_export import START, seed
 
+SCREENSHOTS_DIR = Path(
+    os.environ.get("PATINA_SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "test-artifacts")
+)
 NASTY_NOTE = "Gel changed.\nDoor: re-sealed\r\nCRLF, 100% done ␞ \\ \"quoted\"\n\n"
 
 
@@ -129,6 +130,8 @@ def test_a_successful_export_replaces_only_with_force_and_keeps_other_exports_me
 
 
 def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path: Path) -> None:
+    from museum.files import OutputError, Staging
+
     target = tmp_path / "loan.pdf"
     target.write_bytes(b"the signed report, 617 lines\n" * 617)
     staging = Staging([target], force=True)
@@ -170,9 +173,11 @@ def test_report_and_export_commands_refuse_to_overwrite_without_force(
 
 # --- 2. notes on several lines --------------------------------------------------------------
 @pytest.mark.parametrize(
-    "text", [NASTY_NOTE, "plain", "", "%0A literal", TEXT_MARK + "starts with the mark", "x" * 20_000]
+    "text", [NASTY_NOTE, "plain", "", "%0A literal", "\u241estarts with the mark", "x" * 20_000]
 )
 def test_text_encoding_is_reversible(text: str) -> None:
+    from museum.lineprotocol import decode_text, encode_text
+
     encoded = encode_text(text)
     assert "\n" not in encoded and "\r" not in encoded
     assert decode_text(encoded) == text
@@ -260,6 +265,8 @@ def test_formulas_in_text_cells_are_neutralised_and_numbers_stay_numbers(
     ],
 )
 def test_redact_url(url: str, shown: str) -> None:
+    from museum.secrets import redact_url
+
     assert redact_url(url) == shown
 
 
@@ -498,8 +505,105 @@ def test_case_links_are_url_encoded_and_the_ack_command_is_shell_quoted(
 def test_encoded_text_is_what_influxdb_keeps(
     make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
+    from museum.lineprotocol import TEXT_MARK, decode_text
+
     store = store_for(make_config())
     store.create_database()
     store.write_lines([encode_point("m", {"t": "x"}, {"note": NASTY_NOTE}, 1)])
     stored = store.frame("SELECT note FROM m")["note"].iloc[0]
     assert stored.startswith(TEXT_MARK) and decode_text(stored) == NASTY_NOTE
+
+
+# --- 2, 5, 7 in a real browser ------------------------------------------------------------------
+@pytest.fixture
+def image_server() -> Iterator[tuple[list[str], int]]:
+    """An HTTP server that records every request: an image a page should never fetch."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield hits, server.server_address[1]
+    server.shutdown()
+
+
+@pytest.mark.browser
+def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_slowed(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    image_server: tuple[list[str], int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from museum.users import FREE_FAILURES
+    from tests.test_dashboard import CHROMIUM, launch_chromium, museum_with_users, seed_readings, serve
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed")
+    hits, port = image_server
+    image = f"http://127.0.0.1:{port}"
+    text = (
+        museum_with_users()
+        .replace('name = "Excavated iron"', f'name = "**Bold** ![c]({image}/case.png)"')
+        .replace('gallery = "Gallery 1"', f'gallery = "Gallery ![g]({image}/gallery.png)"')
+        .replace('name = "Test museum"', f'name = "Museum ![m]({image}/museum.png)"')
+    )
+    config = make_config(text)
+    store = store_for(config)
+    seed_readings(config, store)
+    open_alert(store, "C1.rh_high.B")
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    note = f"Silica gel replaced.\nDoor re-sealed ![n]({image}/note.png)"
+    assert config.path is not None
+    with serve(config.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("**Bold** ![c](").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Gallery ![g](").first).to_be_visible()
+        page.goto(f"{url}/case?case=C1")
+        expect(page.get_by_role("heading", name="Case C1: **Bold** ![c](")).to_be_visible(timeout=30_000)
+
+        page.goto(f"{url}/alerts")
+        expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)
+
+        def sign_in(password: str) -> None:
+            page.locator('input[aria-label="Name"]').fill("lan")
+            page.locator('input[aria-label="Password"]').fill(password)
+            page.get_by_role("button", name="Sign in").click()
+
+        for _ in range(FREE_FAILURES):
+            sign_in("guess")
+            expect(page.get_by_text("Unknown name or wrong password.")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(300)
+        sign_in("gel bạc 2026")  # the right password, at once: refused for a while
+        expect(page.get_by_text("Too many failed sign-ins: try again in")).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("Signed in: lan (conservator)")).to_have_count(0)
+        page.wait_for_timeout(5_500)
+        sign_in("gel bạc 2026")
+        expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+
+        page.locator('textarea[aria-label="Note"]').fill(note)
+        page.get_by_role("button", name="Acknowledge").click()
+        expect(page.get_by_text("C1.rh_high.B acknowledged by lan.")).to_be_visible(timeout=30_000)
+        page.goto(f"{url}/alerts")
+        expect(page.get_by_text("Door re-sealed ![n](").first).to_be_visible(timeout=30_000)
+        page.wait_for_timeout(2_000)
+        SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS_DIR / "safe-text-alerts.png", full_page=True)
+        browser.close()
+    assert hits == []  # no page fetched an image named in a note or the config
+    last = store.alert_events("C1.rh_high.B").iloc[-1]
+    assert (last["state"], last["user"], last["note"]) == ("acknowledged", "lan", note)
