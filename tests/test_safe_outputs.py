@@ -398,6 +398,7 @@ def test_export_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
+    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
     base = {"--start": "2026-03-28T00:00", "--end": "2026-03-30T00:00"}
     for option, value in zip(args[::2], args[1::2], strict=True):
         base[option] = value
@@ -423,6 +424,7 @@ def test_report_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
+    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
     base = ["--start", "2025-10-25", "--end", "2025-10-26"]
     if args[0] == "--start":
         base, args = ["--start", args[1], "--end", "2025-10-26"], args[2:]
@@ -436,9 +438,14 @@ def test_report_input_errors_are_one_line(
 def test_analyse_turns_any_reader_failure_into_one_line(tmp_path: Path) -> None:
     fake = tmp_path / "logger.xlsx"
     fake.write_text("this is not a spreadsheet\n")
+    import zipfile
+
+    not_a_workbook = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(not_a_workbook, "w") as archive:
+        archive.writestr("readme.txt", "a zip, but no workbook inside")
     huge = tmp_path / "huge.csv"
     huge.write_text("time,temperature_c,rh_pct\n2025-01-01T00:00,1e308,50\n2025-01-01T00:10,20,1e308\n")
-    for path in (fake, huge):
+    for path in (fake, not_a_workbook, huge):
         result = run_patina("analyse", str(path))
         assert "Traceback" not in result.stderr, result.stderr
         if result.returncode != 0:
@@ -545,7 +552,9 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    from museum.users import FREE_FAILURES
+    import museum.users
+
+    free_failures = getattr(museum.users, "FREE_FAILURES", 3)  # imported so: the file runs on old code
     from tests.test_dashboard import CHROMIUM, launch_chromium, museum_with_users, seed_readings, serve
 
     if not Path(CHROMIUM).exists():
@@ -584,7 +593,7 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
             page.locator('input[aria-label="Password"]').fill(password)
             page.get_by_role("button", name="Sign in").click()
 
-        for _ in range(FREE_FAILURES):
+        for _ in range(free_failures):
             sign_in("guess")
             expect(page.get_by_text("Unknown name or wrong password.")).to_be_visible(timeout=30_000)
             page.wait_for_timeout(300)
