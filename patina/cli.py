@@ -872,6 +872,9 @@ def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
         "false",
         "--client.toolbarMode",
         "viewer",
+        # An unexpected error shows its type only: tracebacks and server paths stay in the log.
+        "--client.showErrorDetails",
+        "type",
     ]
 
 

@@ -263,7 +263,7 @@ if (
             icon=":material/download:",
         )
     except ExportError as error:
-        st.caption(str(error))
+        st.caption(safe_text.text(str(error)))
 
 st.subheader(t("case.sensors"))
 sensor_rows = []
