@@ -58,6 +58,8 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
         if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(neutralise_formula)
     return out
+
+
 EXTRAS = ("risk", "alerts")
 
 FIELDS_RAW: list[dict[str, str]] = [

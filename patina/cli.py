@@ -634,6 +634,7 @@ def export_command(
     from tqdm import tqdm
 
     from museum.export import ExportError, ExportRequest, chunk_count, export
+    from museum.store import StoreError
 
     config = _load(config_path)
     zone = timezone_name or config.museum.timezone
@@ -666,8 +667,8 @@ def export_command(
             result = export(
                 config, request, out, progress=lambda done: bar.update(done - bar.n), force=force
             )
-        except ExportError as error:
-            raise click.ClickException(str(error)) from None
+        except (ExportError, StoreError) as error:
+            raise click.ClickException(one_line(str(error))) from None
     click.echo(f"{result.rows} rows → " + ", ".join(str(p) for p in result.files))
 
 
