@@ -410,6 +410,17 @@ def test_export_input_errors_are_one_line(
     assert not out.exists()
 
 
+def test_an_export_from_a_missing_database_is_one_line(
+    tmp_path: Path, make_config: Callable[..., MuseumConfig]
+) -> None:
+    config = make_config()  # its database was never created
+    result = run_patina("export", "--config", str(config.path), "--start", "2025-10-25",
+                        "--end", "2025-10-26", "--out", str(tmp_path / "out" / "x.csv"),
+                        env=patina_env(config))
+    assert_one_line_error(result, "database not found")
+    assert not (tmp_path / "out" / "x.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
