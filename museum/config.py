@@ -682,6 +682,13 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
     smtp_url = r.string(email, "smtp_url", "notify.email", default="") or None
     if smtp_url:
         _check_url(r, "notify.email.smtp_url", smtp_url, ("smtp", "smtps"))
+        if any(part is not None for part in url_credentials(smtp_url)):
+            # Never used for the login (that takes PATINA_SMTP_USERNAME): refused, not ignored.
+            raise r.fail(
+                "notify.email.smtp_url",
+                f"{redact_url(smtp_url)} holds credentials: never store them in the file; "
+                "set PATINA_SMTP_USERNAME and PATINA_SMTP_PASSWORD",
+            )
     # A webhook URL usually holds its token: it can come from the environment instead.
     webhook_url = (
         env.get("PATINA_WEBHOOK_URL") or r.string(webhook, "url", "notify.webhook", default="") or None

@@ -326,6 +326,11 @@ def test_mqtt_credentials_in_the_url_are_used_and_refused_in_the_file(
     with pytest.raises(ConfigError, match=r"mqtt://patina:\*\*\*@.*PATINA_MQTT_USERNAME") as error:
         make_config(in_file, environ={"PATINA_MQTT_URL": ""})
     assert "pw@" not in str(error.value)
+    smtp = in_file.replace("mqtt://patina:pw@", "mqtt://") + (
+        '\n[notify.email]\nsmtp_url = "smtp://mailer:pw@127.0.0.1:25"\nto = ["a@b.test"]\n'
+    )
+    with pytest.raises(ConfigError, match=r"smtp://mailer:\*\*\*@.*PATINA_SMTP_USERNAME"):
+        make_config(smtp)
     with pytest.raises(ConfigError, match="give them once"):
         make_config(environ={"PATINA_MQTT_URL": "mqtt://a:b@127.0.0.1:1", "PATINA_MQTT_USERNAME": "c"})
 
