@@ -462,17 +462,20 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         ) from None
     try:
         report = analyse_file(file, list(materials), timezone_name)
+        # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
+        text = (
+            json.dumps(report, ensure_ascii=False, indent=2, default=str)
+            if as_json
+            else render_text(report, Translator(language), timezone_name)
+        )
     except (LoggerFileError, ValueError) as error:
         message = one_line(str(error))
         raise click.ClickException(message if file.name in message else f"{file}: {message}") from None
     except Exception as error:  # a file no reader foresaw: one line, never a traceback
         raise click.ClickException(
-            f"{file}: cannot be read as a logger export ({type(error).__name__}: {one_line(str(error))})"
+            f"{file}: cannot be analysed ({type(error).__name__}: {one_line(str(error))})"
         ) from None
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        click.echo(render_text(report, Translator(language), timezone_name))
+    click.echo(text)
 
 
 @main.command()

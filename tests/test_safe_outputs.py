@@ -461,7 +461,9 @@ def test_analyse_turns_any_reader_failure_into_one_line(tmp_path: Path) -> None:
         archive.writestr("readme.txt", "a zip, but no workbook inside")
     huge = tmp_path / "huge.csv"
     huge.write_text("time,temperature_c,rh_pct\n2025-01-01T00:00,1e308,50\n2025-01-01T00:10,20,1e308\n")
-    for path in (fake, not_a_workbook, huge):
+    single = tmp_path / "single.csv"
+    single.write_text("time,temperature_c,rh_pct\n2025-01-01T00:00,1e308,50\n")
+    for path in (fake, not_a_workbook, huge, single):
         result = run_patina("analyse", str(path))
         assert "Traceback" not in result.stderr, result.stderr
         if result.returncode != 0:
