@@ -129,6 +129,48 @@ def test_a_successful_export_replaces_only_with_force_and_keeps_other_exports_me
     ]
 
 
+@pytest.fixture
+def failing_database() -> Iterator[str]:
+    """An HTTP server that answers InfluxDB's ping and fails every query (a server that
+    breaks during an export)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(204 if self.path.startswith("/ping") else 500)
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(500)
+            self.end_headers()
+            self.wfile.write(b"out of memory")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_an_export_that_fails_never_truncates_the_file_it_would_replace(
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], failing_database: str
+) -> None:
+    from museum.store import StoreError
+
+    config = make_config()
+    target = tmp_path / "out" / "thesis.csv"
+    target.parent.mkdir()
+    target.write_text("".join(f"row {n}\n" for n in range(617)))
+    store = InfluxStore(failing_database, "patina")
+    with pytest.raises((ExportError, StoreError), match="out of memory"):
+        export(config, ExportRequest(start=START, end=START + timedelta(hours=1)), target,
+               store=store, force=True)
+    assert target.read_text().count("\n") == 617
+    assert [p.name for p in target.parent.iterdir()] == ["thesis.csv"]
+
+
 def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path: Path) -> None:
     from museum.files import OutputError, Staging
 
