@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import queue
+import re
+import shlex
 import smtplib
 import threading
 import time
@@ -20,17 +22,41 @@ from collections.abc import Callable
 from datetime import datetime
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 
 from collector.alerts import Notification
 from museum.config import MuseumConfig
 from museum.i18n import Translator
+from museum.secrets import redact_url
 
 log = logging.getLogger("patina.notify")
 
 RETRY_DELAYS_S = (1.0, 4.0)
+
+
+def case_link(config: MuseumConfig, case_id: str) -> str:
+    """The dashboard's page of a case; the id is URL-encoded (spaces, ``&``, ``#``)."""
+    return f"{config.notify.dashboard_url}/case?{urlencode({'case': case_id}, quote_via=quote)}"
+
+
+def failure_reason(error: Exception) -> str:
+    """What went wrong, without the URL (a webhook URL holds its token): the HTTP status,
+    or the kind of error."""
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"HTTP {error.response.status_code}"
+    if isinstance(error, requests.RequestException):
+        return type(error).__name__
+    return redact_secrets(str(error))[:300]
+
+
+def redact_secrets(text: str) -> str:
+    """``text`` with the webhook and SMTP URLs it may quote replaced by redacted forms."""
+    return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
 
 
 def render(notification: Notification, config: MuseumConfig, t: Translator) -> tuple[str, str]:
@@ -50,8 +76,8 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
         t("alert.body.artefacts", artefacts=artefacts),
         t("alert.body.check", advice=t(f"advice.{notification.rule}")),
         t("alert.body.since", since=t.moment(since, "medium"), timezone=config.museum.timezone),
-        t("alert.body.link", link=f"{config.notify.dashboard_url}/case?case={case.id}"),
-        t("alert.body.ack", alert_id=notification.alert_id),
+        t("alert.body.link", link=case_link(config, case.id)),
+        t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
     ]
     return subject, "\n".join(lines)
 
@@ -67,7 +93,7 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
         "detail": notification.detail, "material": notification.material,
         "since": datetime.fromtimestamp(notification.since_s, config.zone).isoformat(),
         "language": config.museum.language, "subject": subject, "message": body,
-        "dashboard_url": f"{config.notify.dashboard_url}/case?case={case.id}",
+        "dashboard_url": case_link(config, case.id),
     }
 
 
@@ -129,8 +155,8 @@ class Notifier:
                     if delay is None:
                         self.failed[channel] += 1
                         log.error("%s notification for %s failed after %d tries: %s", channel,
-                                  notification.alert_id, attempt + 1, error)
-                        self.on_failure(notification, channel, str(error)[:300])
+                                  notification.alert_id, attempt + 1, failure_reason(error))
+                        self.on_failure(notification, channel, failure_reason(error))
                     else:
                         time.sleep(delay)
         if delivered:

@@ -58,6 +58,7 @@ from museum.schema import (
     climate_line,
     risk_line,
 )
+from museum.secrets import redact_url
 from museum.store import InfluxStore, StoreError, StoreUnavailable
 
 log = logging.getLogger("patina.collector")
@@ -304,8 +305,8 @@ class Collector:
         log.info(
             "collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
             self.instance,
-            self.config.mqtt.url,
-            self.config.influxdb.url,
+            redact_url(self.config.mqtt.url),
+            redact_url(self.config.influxdb.url),
             self.config.influxdb.database,
             self.spool.path,
             self._stats.spool_depth,
@@ -374,10 +375,12 @@ class Collector:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            log.error("broker %s refused the connection: %s", self.config.mqtt.url, reason_code)
+            log.error("broker %s refused the connection: %s", redact_url(self.config.mqtt.url), reason_code)
             return
         self._stats.connected = True
-        log.info("connected to %s (session present: %s)", self.config.mqtt.url, flags.session_present)
+        log.info(
+            "connected to %s (session present: %s)", redact_url(self.config.mqtt.url), flags.session_present
+        )
         group = self.config.collector.share_group
         topics = [(f"$share/{group}/{s.topic}" if group else s.topic, 1) for s in self.config.sources]
         if self._own_topic:
@@ -593,7 +596,7 @@ class Collector:
                     continue
                 raise
             if not self._stats.database_reachable:
-                log.info("writing to InfluxDB at %s", self.config.influxdb.url)
+                log.info("writing to InfluxDB at %s", redact_url(self.config.influxdb.url))
             self._stats.database_reachable = True
             backoff_s = 0.0
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard import safe_text
 from dashboard.context import current_user, language_picker, login_box, museum_config, translator
 
 # Shipped with the app: a ":material/…:" page icon is fetched from a font CDN, which an
@@ -16,7 +17,7 @@ st.set_page_config(page_title="Patina", page_icon=str(ICON), layout="wide")
 config = museum_config()
 language_picker()
 t = translator()
-st.sidebar.caption(config.museum.name)
+st.sidebar.caption(safe_text.line(config.museum.name))
 login_box()
 if not config.dashboard.anonymous_viewing and current_user() is None:
     st.info(t("login.required"))

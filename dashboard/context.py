@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import streamlit as st
 
+from dashboard import safe_text
 from museum.config import MuseumConfig, load_config
 from museum.i18n import LANGUAGE_NAMES, Translator
+from museum.users import LoginThrottle
 
 
 @st.cache_resource
@@ -52,6 +55,12 @@ def language_picker() -> None:
     )
 
 
+@st.cache_resource
+def login_throttle() -> LoginThrottle:
+    """One record of failed sign-ins for every session of this dashboard process."""
+    return LoginThrottle()
+
+
 def current_user() -> tuple[str, str] | None:
     """(name, role) of the signed-in user, or None."""
     return st.session_state.get("user")
@@ -59,13 +68,13 @@ def current_user() -> tuple[str, str] | None:
 
 def login_box() -> None:
     """Sign in / out in the sidebar, against the config's users (scrypt hashes)."""
-    from museum.users import verify_password
+    from museum.users import authenticate
 
     config = museum_config()
     t = translator()
     user = current_user()
     if user:
-        st.sidebar.caption(t("login.signed_in", name=user[0], role=t(f"role.{user[1]}")))
+        st.sidebar.caption(t("login.signed_in", name=safe_text.line(user[0]), role=t(f"role.{user[1]}")))
         if st.sidebar.button(t("login.sign_out"), key="sign_out"):
             st.session_state.pop("user", None)
             st.rerun()
@@ -76,9 +85,19 @@ def login_box() -> None:
         name = st.text_input(t("login.name"), key="login_name")
         password = st.text_input(t("login.password"), type="password", key="login_password")
         if st.form_submit_button(t("login.sign_in")):
-            account = config.dashboard.user(name)
-            if account and verify_password(password, account.password_hash):
+            address = st.context.ip_address or "unknown"
+            throttle = login_throttle()
+            wait_s = throttle.wait_s(name, address)
+            if wait_s > 0:
+                st.error(t("login.wait", seconds=math.ceil(wait_s)))
+                return
+            hashes = {u.name: u.password_hash for u in config.dashboard.users}
+            if authenticate(hashes, name, password):
+                throttle.succeeded(name, address)
+                account = config.dashboard.user(name)
+                assert account is not None
                 st.session_state["user"] = (account.name, account.role)
                 st.rerun()
             else:
+                throttle.failed(name, address)
                 st.error(t("login.failed"))

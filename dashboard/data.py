@@ -144,7 +144,9 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in result.files:
-                archive.write(path, path.name)
+                # Alone in its archive, the package takes the conventional name.
+                name = "datapackage.json" if path.name.endswith(".datapackage.json") else path.name
+                archive.write(path, name)
     return buffer.getvalue()
 
 

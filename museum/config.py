@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from analysis.materials import MATERIAL_NAMES
+from museum.secrets import redact_url, url_credentials, without_credentials
 
 LANGUAGES = ("en", "fr", "vi")
 SOURCE_FORMATS = (
@@ -235,7 +236,8 @@ class NotifyConfig:
     email_from: str = "patina@localhost"
     email_to: tuple[str, ...] = ()
     escalate_to: tuple[str, ...] = ()
-    webhook_url: str | None = None
+    #: Often holds a token: never printed, logged or stored (see museum.secrets).
+    webhook_url: str | None = field(default=None, repr=False)
     mqtt_alerts: bool = True
     dashboard_url: str = "http://127.0.0.1:8501"
     smtp_username: str | None = field(default=None, repr=False)
@@ -369,11 +371,11 @@ class _Reader:
 def _check_url(reader: _Reader, key: str, url: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname:
-        raise reader.fail(key, f"{url!r} is not a URL of the form {schemes[0]}://host:port")
+        raise reader.fail(key, f"{redact_url(url)!r} is not a URL of the form {schemes[0]}://host:port")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as error:
-        raise reader.fail(key, f"{url!r}: {error}") from None
+        raise reader.fail(key, f"{redact_url(url)!r}: {error}") from None
     return url
 
 
@@ -420,13 +422,34 @@ def parse_config(
 
     q = r.table(top.get("mqtt", {}), "mqtt", {"url", "client_id", "ca_file", "protocol"})
     mqtt_url = env.get("PATINA_MQTT_URL") or r.string(q, "url", "mqtt", default="mqtt://127.0.0.1:1883")
+    mqtt_url = _check_url(r, "mqtt.url (or PATINA_MQTT_URL)", mqtt_url, ("mqtt", "mqtts"))
+    mqtt_username = env.get("PATINA_MQTT_USERNAME") or None
+    mqtt_password = env.get("PATINA_MQTT_PASSWORD") or None
+    url_username, url_password = url_credentials(mqtt_url)
+    if url_username is not None or url_password is not None:
+        # Credentials in PATINA_MQTT_URL are used; in the file (readable by many) or
+        # alongside PATINA_MQTT_USERNAME they are refused, never silently dropped.
+        if not env.get("PATINA_MQTT_URL"):
+            raise r.fail(
+                "mqtt.url",
+                f"{redact_url(mqtt_url)} holds credentials: never store them in the file; "
+                "set PATINA_MQTT_USERNAME and PATINA_MQTT_PASSWORD",
+            )
+        if mqtt_username or mqtt_password:
+            raise r.fail(
+                "PATINA_MQTT_URL",
+                f"{redact_url(mqtt_url)} holds credentials and PATINA_MQTT_USERNAME/_PASSWORD are set "
+                "too: give them once",
+            )
+        mqtt_username, mqtt_password = url_username, url_password
+        mqtt_url = without_credentials(mqtt_url)
     mqtt = MqttConfig(
-        url=_check_url(r, "mqtt.url (or PATINA_MQTT_URL)", mqtt_url, ("mqtt", "mqtts")),
+        url=mqtt_url,
         client_id=env.get("PATINA_MQTT_CLIENT_ID")
         or r.string(q, "client_id", "mqtt", default="patina-collector"),
         protocol=r.string(q, "protocol", "mqtt", default="5", choices=("5", "3.1.1")),
-        username=env.get("PATINA_MQTT_USERNAME") or None,
-        password=env.get("PATINA_MQTT_PASSWORD") or None,
+        username=mqtt_username,
+        password=mqtt_password,
         ca_file=env.get("PATINA_MQTT_CA_FILE") or q.get("ca_file"),
         cert_file=env.get("PATINA_MQTT_CERT_FILE") or None,
         key_file=env.get("PATINA_MQTT_KEY_FILE") or None,
@@ -737,9 +760,19 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
     smtp_url = r.string(email, "smtp_url", "notify.email", default="") or None
     if smtp_url:
         _check_url(r, "notify.email.smtp_url", smtp_url, ("smtp", "smtps"))
-    webhook_url = r.string(webhook, "url", "notify.webhook", default="") or None
+        if any(part is not None for part in url_credentials(smtp_url)):
+            # Never used for the login (that takes PATINA_SMTP_USERNAME): refused, not ignored.
+            raise r.fail(
+                "notify.email.smtp_url",
+                f"{redact_url(smtp_url)} holds credentials: never store them in the file; "
+                "set PATINA_SMTP_USERNAME and PATINA_SMTP_PASSWORD",
+            )
+    # A webhook URL usually holds its token: it can come from the environment instead.
+    webhook_url = (
+        env.get("PATINA_WEBHOOK_URL") or r.string(webhook, "url", "notify.webhook", default="") or None
+    )
     if webhook_url:
-        _check_url(r, "notify.webhook.url", webhook_url, ("http", "https"))
+        _check_url(r, "notify.webhook.url (or PATINA_WEBHOOK_URL)", webhook_url, ("http", "https"))
     return NotifyConfig(
         smtp_url=smtp_url,
         email_from=r.string(email, "from", "notify.email", default="patina@localhost"),

@@ -1,8 +1,8 @@
 """Researchers' export: any cases, any period, raw or resampled, with citable metadata.
 
 :func:`export` streams the period in time chunks from InfluxDB (memory stays bounded
-whatever the range) and writes CSV (with a Frictionless Data package,
-``datapackage.json``, beside it), Parquet (the same metadata in the schema, key
+whatever the range) and writes CSV (with a Frictionless Data package named after the
+export, ``<name>.datapackage.json``, beside it), Parquet (the same metadata in the schema, key
 ``patina``) or XLSX (a second sheet ``metadata``). Times are ISO 8601 with the UTC offset
 of the requested time zone, so a daylight-saving change is unambiguous: the repeated
 autumn hour appears twice with two offsets, the missing spring hour not at all.
@@ -10,6 +10,12 @@ autumn hour appears twice with two offsets, the missing spring hour not at all.
 Resampled rows (``every``) carry mean, min and max of each variable and the number of
 readings per interval; intervals without readings are kept with a count of 0 and empty
 values, so gaps stay gaps.
+
+Files are written as :mod:`museum.files` says: existing ones are refused unless
+``force``, everything goes through temporaries renamed at the end, and a failed or
+empty export leaves the folder as it found it. Text cells of CSV and XLSX that a
+spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
+CR) are prefixed with ``'`` (OWASP, "CSV Injection"); numbers stay numbers.
 """
 
 from __future__ import annotations
@@ -28,11 +34,33 @@ import pandas as pd
 
 from analysis.psychrometrics import dew_point
 from museum.config import MuseumConfig
+from museum.files import OutputError, Staging
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ALERT_EVENTS, CLIMATE, RISK
-from museum.store import InfluxStore
+from museum.secrets import redact_url
+from museum.store import InfluxStore, decode_text_columns
 
 FORMATS = ("csv", "parquet", "xlsx")
+#: First characters that make a spreadsheet cell a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: object) -> object:
+    """A text cell a spreadsheet would evaluate, prefixed with ``'`` so it stays text;
+    anything else (numbers, negative ones included) unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise_formula)
+    return out
+
+
 EXTRAS = ("risk", "alerts")
 
 FIELDS_RAW: list[dict[str, str]] = [
@@ -193,7 +221,7 @@ def _extra_frame(
         f"AND time >= {time_literal(start)} AND time < {time_literal(end)}"
     )
     if not data.empty:
-        data = data.sort_values("time", kind="stable", ignore_index=True)
+        data = decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
         data["time"] = data["time"].dt.tz_convert(zone)
     return data
 
@@ -246,15 +274,28 @@ def metadata(
     }
 
 
+def output_paths(out: Path, fmt: str, include: Sequence[str]) -> list[Path]:
+    """Every file an export to ``out`` writes: the data, its extras and (CSV) its package."""
+    out = Path(out)
+    if fmt == "xlsx":
+        return [out]
+    paths = [out, *(out.with_name(f"{out.stem}.{name}.{fmt}") for name in include)]
+    if fmt == "csv":
+        paths.append(out.with_name(f"{out.stem}.datapackage.json"))
+    return paths
+
+
 def export(
     config: MuseumConfig,
     request: ExportRequest,
     out: Path,
     progress: Callable[[int], None] | None = None,
     store: InfluxStore | None = None,
+    force: bool = False,
 ) -> ExportResult:
-    """Write the export to ``out`` (and, for CSV, ``datapackage.json`` and any extra
-    resources beside it). ``progress`` is called with the number of chunks done."""
+    """Write the export to ``out`` (and, for CSV, ``<stem>.datapackage.json`` and any extra
+    resources beside it). Existing files are refused unless ``force``. ``progress`` is
+    called with the number of chunks done."""
     if request.format not in FORMATS:
         raise ExportError(f"unknown format {request.format!r}; one of {', '.join(FORMATS)}")
     if request.start.tzinfo is None or request.end.tzinfo is None:
@@ -270,8 +311,13 @@ def export(
     zone_name = request.timezone or config.museum.timezone
     zone = ZoneInfo(zone_name)
     store = store or InfluxStore.from_config(config.influxdb, timeout_s=60)
+    out = Path(out)
+    try:
+        staging = Staging(output_paths(out, request.format, request.include), force)
+    except OutputError as error:
+        raise ExportError(str(error)) from None
     if not store.ping():
-        raise ExportError(f"InfluxDB at {config.influxdb.url} is unreachable")
+        raise ExportError(f"InfluxDB at {redact_url(config.influxdb.url)} is unreachable")
     every = request.every
     # Chunks of about 200,000 rows for a dozen one-minute sensors; a multiple of the interval.
     chunk = timedelta(days=7) if every is None else max(timedelta(days=30), every * 500)
@@ -280,32 +326,36 @@ def export(
     fields = FIELDS_RAW if every is None else _resampled_fields()
     queries = [climate_query(case_ids, request.start, request.end, every, zone_name)]
     meta = metadata(config, request, case_ids, zone_name, queries, fields)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    writer = _writer(request.format, out, fields, meta)
-    rows = 0
-    for done, (start, end) in enumerate(_chunks(request.start, request.end, chunk), start=1):
-        query = climate_query(case_ids, start, end, every, zone_name)
-        frame = _raw_chunk(store, query, zone) if every is None else _resampled_chunk(store, query, zone)
-        if not frame.empty:
-            writer.write(frame)
-            rows += len(frame)
-        if progress:
-            progress(done)
-    extras = {
-        name: _extra_frame(
-            store, RISK if name == "risk" else ALERT_EVENTS, case_ids, request.start, request.end, zone
-        )
-        for name in request.include
-    }
-    files = writer.close(extras)
-    if rows == 0:
-        for path in files:
-            path.unlink(missing_ok=True)
-        raise ExportError(
-            f"no readings for {', '.join(case_ids)} between {request.start.isoformat()} "
-            f"and {request.end.isoformat()}"
-        )
+    try:
+        writer = _writer(request.format, out, fields, meta, staging)
+        rows = 0
+        for done, (start, end) in enumerate(_chunks(request.start, request.end, chunk), start=1):
+            query = climate_query(case_ids, start, end, every, zone_name)
+            frame = _raw_chunk(store, query, zone) if every is None else _resampled_chunk(store, query, zone)
+            if not frame.empty:
+                writer.write(frame)
+                rows += len(frame)
+            if progress:
+                progress(done)
+        extras = {
+            name: _extra_frame(
+                store, RISK if name == "risk" else ALERT_EVENTS, case_ids, request.start, request.end, zone
+            )
+            for name in request.include
+        }
+        files = writer.close(extras)
+        if rows == 0:
+            raise ExportError(
+                f"no readings for {', '.join(case_ids)} between {request.start.isoformat()} "
+                f"and {request.end.isoformat()}"
+            )
+        staging.commit()
+    except OutputError as error:
+        raise ExportError(str(error)) from None
+    except OSError as error:
+        raise ExportError(f"--out: cannot write {out}: {error.strerror or error}") from None
+    finally:
+        staging.discard()
     return ExportResult(rows=rows, files=files, metadata=meta)
 
 
@@ -323,18 +373,23 @@ class _Writer:
         raise NotImplementedError
 
 
-def _writer(fmt: str, out: Path, fields: list[dict[str, str]], meta: dict[str, Any]) -> _Writer:
-    return {"csv": _CsvWriter, "parquet": _ParquetWriter, "xlsx": _XlsxWriter}[fmt](out, fields, meta)
+def _writer(
+    fmt: str, out: Path, fields: list[dict[str, str]], meta: dict[str, Any], staging: Staging
+) -> _Writer:
+    writer_class = {"csv": _CsvWriter, "parquet": _ParquetWriter, "xlsx": _XlsxWriter}[fmt]
+    return writer_class(out, fields, meta, staging)
 
 
 class _CsvWriter(_Writer):
-    def __init__(self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any]) -> None:
-        self.out, self.fields, self.meta = out, fields, meta
-        self.handle = out.open("w", newline="", encoding="utf-8")
+    def __init__(
+        self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any], staging: Staging
+    ) -> None:
+        self.out, self.fields, self.meta, self.staging = out, fields, meta, staging
+        self.handle = staging.path(out).open("w", newline="", encoding="utf-8")
         csv.writer(self.handle).writerow([f["name"] for f in fields])
 
     def write(self, frame: pd.DataFrame) -> None:
-        _iso(frame).to_csv(self.handle, header=False, index=False, lineterminator="\n")
+        _neutralised(_iso(frame)).to_csv(self.handle, header=False, index=False, lineterminator="\n")
 
     def close(self, extras: dict[str, pd.DataFrame]) -> list[Path]:
         self.handle.close()
@@ -352,7 +407,9 @@ class _CsvWriter(_Writer):
         ]
         for name, frame in extras.items():
             path = self.out.with_name(f"{self.out.stem}.{name}.csv")
-            (_iso(frame) if not frame.empty else frame).to_csv(path, index=False)
+            (_neutralised(_iso(frame)) if not frame.empty else frame).to_csv(
+                self.staging.path(path), index=False
+            )
             files.append(path)
             resources.append(
                 {
@@ -378,17 +435,21 @@ class _CsvWriter(_Writer):
             "resources": resources,
             "patina": {k: v for k, v in self.meta.items() if k != "fields"},
         }
-        path = self.out.parent / "datapackage.json"
-        path.write_text(json.dumps(package, ensure_ascii=False, indent=2))
+        # Named after the export, so a second export into the folder keeps the first's.
+        path = self.out.with_name(f"{self.out.stem}.datapackage.json")
+        text = json.dumps(package, ensure_ascii=False, indent=2)
+        self.staging.path(path).write_text(text, encoding="utf-8")
         return [*files, path]
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any]) -> None:
+    def __init__(
+        self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any], staging: Staging
+    ) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        self.pa, self.pq, self.out, self.meta = pa, pq, out, meta
+        self.pa, self.pq, self.out, self.meta, self.staging = pa, pq, out, meta, staging
         types = {
             "datetime": pa.string(),
             "string": pa.string(),
@@ -406,7 +467,7 @@ class _ParquetWriter(_Writer):
             ],
             metadata={"patina": json.dumps(meta, ensure_ascii=False)},
         )
-        self.writer = pq.ParquetWriter(out, self.schema)
+        self.writer = pq.ParquetWriter(staging.path(out), self.schema)
 
     def write(self, frame: pd.DataFrame) -> None:
         table = self.pa.Table.from_pandas(_iso(frame), schema=self.schema, preserve_index=False)
@@ -417,16 +478,18 @@ class _ParquetWriter(_Writer):
         files = [self.out]
         for name, frame in extras.items():
             path = self.out.with_name(f"{self.out.stem}.{name}.parquet")
-            (_iso(frame) if not frame.empty else frame).to_parquet(path, index=False)
+            (_iso(frame) if not frame.empty else frame).to_parquet(self.staging.path(path), index=False)
             files.append(path)
         return files
 
 
 class _XlsxWriter(_Writer):
-    def __init__(self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any]) -> None:
+    def __init__(
+        self, out: Path, fields: list[dict[str, str]], meta: dict[str, Any], staging: Staging
+    ) -> None:
         from openpyxl import Workbook
 
-        self.out, self.fields, self.meta = out, fields, meta
+        self.out, self.fields, self.meta, self.staging = out, fields, meta, staging
         self.book = Workbook(write_only=True)
         self.sheet = self.book.create_sheet("climate")
         self.sheet.append([f["name"] for f in fields])
@@ -435,7 +498,7 @@ class _XlsxWriter(_Writer):
     def write(self, frame: pd.DataFrame) -> None:
         if self.rows + len(frame) > 1_048_575:
             raise ExportError("more rows than an XLSX sheet holds (1,048,576): use --every, csv or parquet")
-        for row in _iso(frame).itertuples(index=False):
+        for row in _neutralised(_iso(frame)).itertuples(index=False):
             self.sheet.append([None if isinstance(v, float) and v != v else v for v in row])
         self.rows += len(frame)
 
@@ -443,7 +506,7 @@ class _XlsxWriter(_Writer):
         for name, frame in extras.items():
             sheet = self.book.create_sheet(name)
             sheet.append(list(frame.columns))
-            for row in (_iso(frame) if not frame.empty else frame).itertuples(index=False):
+            for row in (_neutralised(_iso(frame)) if not frame.empty else frame).itertuples(index=False):
                 sheet.append([None if isinstance(v, float) and v != v else v for v in row])
         meta = self.book.create_sheet("metadata")
         meta.append(["field", "unit", "description"])
@@ -451,7 +514,7 @@ class _XlsxWriter(_Writer):
             meta.append([f["name"], f.get("unit", ""), f["description"]])
         meta.append([])
         for key in ("museum", "timezone", "generator", "exported_at", "query"):
-            meta.append([key, "", str(self.meta[key])])
+            meta.append([key, "", neutralise_formula(str(self.meta[key]))])
         meta.append(
             [
                 "metadata (JSON)",
@@ -459,5 +522,5 @@ class _XlsxWriter(_Writer):
                 json.dumps({k: v for k, v in self.meta.items() if k != "fields"}, ensure_ascii=False),
             ]
         )
-        self.book.save(self.out)
+        self.book.save(self.staging.path(self.out))
         return [self.out]

@@ -8,12 +8,19 @@ are refused in names and tag values, because InfluxDB 1.x cannot carry them ther
 keeps ``\\`` as two characters, and a value ending in ``\`` fails to parse, as the tests
 against a real server show). String field values escape ``"`` and ``\``.
 
+String field values (notes, names, messages) may hold line breaks, which line protocol
+cannot carry: :func:`encode_text` turns such a value into a marked, percent-encoded form
+(``TEXT_MARK`` followed by the text with ``%``, CR and LF as ``%25``, ``%0D``, ``%0A``),
+and :func:`decode_text` turns it back on read. Text without a line break and not starting
+with the mark is stored as it is, so values written before stay readable unchanged.
+
 Reference: InfluxDB 1.x documentation, "Line protocol reference", special characters.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -54,6 +61,27 @@ def escape_key(key: str) -> str:
     return _escape(key, ",= ", "tag or field key/value")
 
 
+#: Starts a string field value stored in encoded form (U+241E SYMBOL FOR RECORD SEPARATOR,
+#: a printable character no note or name plausibly starts with; if one does, it is encoded too).
+TEXT_MARK = "\u241e"
+_DECODE = {"%25": "%", "%0D": "\r", "%0A": "\n"}
+_ENCODED = re.compile("%25|%0D|%0A")
+
+
+def encode_text(text: str) -> str:
+    """The form of a string field value that line protocol can carry (reversible)."""
+    if "\n" not in text and "\r" not in text and not text.startswith(TEXT_MARK):
+        return text
+    return TEXT_MARK + text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def decode_text(stored: object) -> object:
+    """The text :func:`encode_text` was given; anything else comes back unchanged."""
+    if not isinstance(stored, str) or not stored.startswith(TEXT_MARK):
+        return stored
+    return _ENCODED.sub(lambda match: _DECODE[match.group(0)], stored[len(TEXT_MARK) :])
+
+
 def encode_field_value(value: FieldValue) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -64,7 +92,7 @@ def encode_field_value(value: FieldValue) -> str:
             raise LineProtocolError(f"field value {value!r} is not finite")
         return repr(value)
     if isinstance(value, str):
-        _refuse_line_breaks("string field", value)
+        value = encode_text(value)
         return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
     raise LineProtocolError(f"unsupported field type {type(value).__name__}")
 

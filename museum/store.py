@@ -19,7 +19,9 @@ import requests
 
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
+from museum.lineprotocol import decode_text
 from museum.schema import ALERT_EVENTS, CLIMATE, CLIMATE_HOURLY, COLLECTOR_STATS, RISK, alert_event_line
+from museum.secrets import redact_url
 
 #: How far back the latest readings are looked for first (sensors report every few minutes).
 RECENT = timedelta(hours=2)
@@ -39,6 +41,15 @@ def _hourly_select(into: bool = True) -> str:
         "min(rh_pct) AS rh_pct_min, max(rh_pct) AS rh_pct_max, count(rh_pct) AS readings"
         f"{target} FROM {quote_identifier(CLIMATE)}"
     )
+
+
+def decode_text_columns(data: pd.DataFrame) -> pd.DataFrame:
+    """Text fields (notes, users, messages) as they were written: line protocol carries
+    line breaks in an encoded form (museum.lineprotocol.encode_text)."""
+    for column in data.columns:
+        if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
+            data[column] = data[column].map(decode_text)
+    return data
 
 
 class StoreError(RuntimeError):
@@ -85,14 +96,15 @@ class InfluxStore:
         try:
             response = self._session.request(method, self.url + path, timeout=self.timeout_s, **kwargs)
         except requests.RequestException as error:
-            raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {error}") from None
+            raise StoreUnavailable(f"InfluxDB at {redact_url(self.url)} is unreachable: {error}") from None
         if response.status_code >= 500:
             raise StoreUnavailable(
-                f"InfluxDB at {self.url} failed: HTTP {response.status_code} {response.text.strip()[:300]}"
+                f"InfluxDB at {redact_url(self.url)} failed: "
+                f"HTTP {response.status_code} {response.text.strip()[:300]}"
             )
         if response.status_code >= 400:
             raise StoreError(
-                f"InfluxDB at {self.url} refused {path}: HTTP "
+                f"InfluxDB at {redact_url(self.url)} refused {path}: HTTP "
                 f"{response.status_code} {response.text.strip()[:300]}"
             )
         return response
@@ -321,7 +333,9 @@ class InfluxStore:
         if alert_id is not None:
             where += f" AND alert_id = {quote_literal(alert_id)}"
         data = self.frame(f"SELECT * FROM {quote_identifier(ALERT_EVENTS)} {where}")
-        return data.sort_values("time", kind="stable", ignore_index=True) if not data.empty else data
+        if data.empty:
+            return data
+        return decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
 
     def alerts(self, within: timedelta = timedelta(days=365)) -> pd.DataFrame:
         """One row per alert: its latest event (its state), with ``opened`` (the time of its

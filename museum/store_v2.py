@@ -36,6 +36,7 @@ from influxdb_client.rest import ApiException
 from influxdb_client.service.dbr_ps_service import DBRPsService
 
 from museum.schema import CLIMATE, CLIMATE_HOURLY
+from museum.secrets import redact_url
 from museum.store import HOURLY_POLICY, HOURLY_QUERY, InfluxStore, StoreError, StoreUnavailable
 
 log = logging.getLogger("patina.store")
@@ -103,7 +104,10 @@ class Influx2Store(InfluxStore):
         try:
             return action(*args, **kwargs)
         except ApiException as error:
-            detail = f"InfluxDB at {self.url} refused {what}: HTTP {error.status} {str(error.body)[:300]}"
+            detail = (
+                f"InfluxDB at {redact_url(self.url)} refused {what}: "
+                f"HTTP {error.status} {str(error.body)[:300]}"
+            )
             if error.status is None or error.status >= 500:
                 raise StoreUnavailable(detail) from None
             if error.status == 404 and "bucket" in str(error.body):
@@ -111,7 +115,7 @@ class Influx2Store(InfluxStore):
                 raise StoreError(f"database not found: {detail}") from None
             raise StoreError(detail) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
-            raise StoreUnavailable(f"InfluxDB at {self.url} is unreachable: {error}") from None
+            raise StoreUnavailable(f"InfluxDB at {redact_url(self.url)} is unreachable: {error}") from None
 
     def ping(self) -> bool:
         return bool(self._client.ping())
@@ -134,7 +138,7 @@ class Influx2Store(InfluxStore):
             "the organisation lookup", self._client.organizations_api().find_organizations, org=self.org
         )
         if not found:
-            raise StoreError(f"InfluxDB at {self.url} has no organisation {self.org!r}")
+            raise StoreError(f"InfluxDB at {redact_url(self.url)} has no organisation {self.org!r}")
         return str(found[0].id)
 
     def _ensure_bucket(self, name: str, retention_s: int = 0) -> Any:

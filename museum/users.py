@@ -2,6 +2,13 @@
 
 Hashes are scrypt (RFC 7914) with a random salt, in the form
 ``scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>``; `patina hash-password` makes one.
+
+Signing in (:func:`authenticate`) costs one scrypt whether the name exists or not (an
+unknown name is checked against a hash of a random password), so the time of an answer
+does not tell which names exist. :class:`LoginThrottle` slows guessing: after
+``FREE_FAILURES`` failed sign-ins in a row for a name, or from an address, further tries
+for it wait ``LOCK_BASE_S`` seconds, doubling with each failure up to ``LOCK_MAX_S``
+(OWASP Authentication Cheat Sheet, "Protect against automated attacks").
 """
 
 from __future__ import annotations
@@ -10,6 +17,11 @@ import base64
 import hashlib
 import hmac
 import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
 
 ROLES = ("viewer", "conservator", "admin")
 #: Roles that may acknowledge alerts.
@@ -46,3 +58,67 @@ def verify_password(password: str, stored: str) -> bool:
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(actual, expected)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password, with the parameters of real ones: what an unknown
+    name is checked against, so that it costs the same time as a known one."""
+    return hash_password(base64.b64encode(os.urandom(24)).decode())
+
+
+def authenticate(password_hashes: dict[str, str], name: str, password: str) -> bool:
+    """Whether ``password`` is that of user ``name``; one scrypt either way."""
+    stored = password_hashes.get(name)
+    matches = verify_password(password, stored if stored is not None else dummy_hash())
+    return matches and stored is not None
+
+
+#: Failed sign-ins in a row allowed without delay (typing mistakes).
+FREE_FAILURES = 3
+LOCK_BASE_S = 5.0
+LOCK_MAX_S = 900.0
+
+
+@dataclass
+class _Record:
+    failures: int = 0
+    locked_until_s: float = 0.0
+
+
+class LoginThrottle:
+    """Failed sign-ins per user name and per client address, shared by every session of
+    a dashboard process. ``clock`` is the time source (seconds)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._records: dict[tuple[str, str], _Record] = {}
+        self._lock = threading.Lock()
+
+    def wait_s(self, name: str, address: str) -> float:
+        """Seconds before a sign-in as ``name`` from ``address`` may be tried (0: now)."""
+        now = self._clock()
+        with self._lock:
+            return max([0.0, *(r.locked_until_s - now for r in self._matching(name, address))])
+
+    def failed(self, name: str, address: str) -> None:
+        now = self._clock()
+        with self._lock:
+            if len(self._records) > 100_000:  # names an attacker makes up: forget the old ones
+                self._records = {
+                    k: r for k, r in self._records.items() if r.locked_until_s > now - LOCK_MAX_S
+                }
+            for key in (("user", name), ("address", address)):
+                record = self._records.setdefault(key, _Record())
+                record.failures += 1
+                if record.failures >= FREE_FAILURES:
+                    delay_s = LOCK_BASE_S * 2 ** (record.failures - FREE_FAILURES)
+                    record.locked_until_s = now + min(delay_s, LOCK_MAX_S)
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self._lock:
+            self._records.pop(("user", name), None)
+            self._records.pop(("address", address), None)
+
+    def _matching(self, name: str, address: str) -> list[_Record]:
+        return [r for key in (("user", name), ("address", address)) if (r := self._records.get(key))]

@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -55,6 +55,86 @@ class Duration(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
+#: Times the commands take: InfluxDB stores nanoseconds since 1970 in 64 bits (1677–2262);
+#: this range holds every plausible reading with room to spare.
+EARLIEST = datetime(1900, 1, 1)
+LATEST = datetime(2200, 1, 1)
+
+
+def parse_moment(text: str, option: str, zone_name: str) -> datetime:
+    """An ISO 8601 time; without an offset, in ``zone_name``. Local times a clock change
+    skips or repeats are refused rather than guessed."""
+    import pandas as pd
+
+    span = f"{EARLIEST:%Y-%m-%d} … {LATEST:%Y-%m-%d}"
+    try:
+        stamp = pd.Timestamp(text)
+    except (ValueError, OverflowError):
+        stamp = None
+    if stamp is None or stamp is pd.NaT:
+        raise click.BadParameter(f"{text!r} is not an ISO 8601 time within {span}", param_hint=option)
+    moment = stamp.to_pydatetime(warn=False)
+    try:
+        naive_utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
+    except OverflowError:
+        naive_utc = EARLIEST - timedelta(days=1)  # beyond year 1 or 9999: out of range either way
+    if not EARLIEST <= naive_utc < LATEST:
+        raise click.BadParameter(f"{text!r} is outside {span}", param_hint=option)
+    if moment.tzinfo is not None:
+        return moment
+    zone = ZoneInfo(zone_name)
+    first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    offsets = [_offset_text(first), _offset_text(second)]
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
+        raise click.BadParameter(
+            f"{text} does not exist in {zone_name} (the clocks skip it); give a time outside the "
+            f"skipped hour or one with its UTC offset, e.g. {text}{offsets[0]}",
+            param_hint=option,
+        )
+    raise click.BadParameter(
+        f"{text} happens twice in {zone_name} (the clocks go back); add the UTC offset: "
+        f"{text}{offsets[0]} (the first) or {text}{offsets[1]} (the second)",
+        param_hint=option,
+    )
+
+
+def _offset_text(moment: datetime) -> str:
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def parse_band(
+    text: str | None, option: str, target_range: tuple[float, float], unit: str
+) -> tuple[float, float] | tuple[None, None]:
+    """A band ``target±tolerance``: finite, the target within ``target_range``, the
+    tolerance above 0."""
+    if text is None:
+        return None, None
+    low, high = target_range
+    example = (
+        f"a band such as {'45±5' if unit == '%' else '20±2'} "
+        f"(target {low:g}…{high:g} {unit}, tolerance above 0)"
+    )
+    parts = text.replace("+-", "±").split("±")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        target, tolerance = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not {example}", param_hint=option) from None
+    if not low <= target <= high or not 0 < tolerance <= high - low:
+        raise click.BadParameter(f"{text!r}: need {example}", param_hint=option)
+    return target, tolerance
+
+
+#: Resampling intervals `patina export` takes: whole seconds, up to a year.
+EVERY_RANGE_S = (1, 366 * 86_400)
+
+
 config_option = click.option(
     "--config",
     "config_path",
@@ -63,6 +143,12 @@ config_option = click.option(
     show_default=True,
     help="The museum's config file (museum.toml).",
 )
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """An error message on one line, at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def wait_for_signal() -> None:
@@ -376,12 +462,20 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
         ) from None
     try:
         report = analyse_file(file, list(materials), timezone_name)
+        # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
+        text = (
+            json.dumps(report, ensure_ascii=False, indent=2, default=str)
+            if as_json
+            else render_text(report, Translator(language), timezone_name)
+        )
     except (LoggerFileError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
-    else:
-        click.echo(render_text(report, Translator(language), timezone_name))
+        message = one_line(str(error))
+        raise click.ClickException(message if file.name in message else f"{file}: {message}") from None
+    except Exception as error:  # a file no reader foresaw: one line, never a traceback
+        raise click.ClickException(
+            f"{file}: cannot be analysed ({type(error).__name__}: {one_line(str(error))})"
+        ) from None
+    click.echo(text)
 
 
 @main.command()
@@ -427,6 +521,7 @@ def downsample(config_path: str, since: float) -> None:
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="report.pdf or report.html"
 )
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
 def report(
     config_path: str,
     case_ids: tuple[str, ...],
@@ -438,12 +533,12 @@ def report(
     max_rh_change: float | None,
     language: str | None,
     out: Path,
+    force: bool,
 ) -> None:
     """A printable climate report (PDF or HTML) for cases or a gallery over a period, with
     the share of time inside a loan agreement's bands."""
-    import pandas as pd
-
     from analysis.metrics import LoanBands
+    from museum.files import OutputError, refuse_existing, write_new
     from museum.i18n import Translator
     from museum.reports import case_period, render_html, render_pdf
     from museum.store import InfluxStore, StoreError
@@ -463,28 +558,20 @@ def report(
             raise click.BadParameter(f"no case {case_id!r}", param_hint="--case")
     if out.suffix.lower() not in (".pdf", ".html"):
         raise click.BadParameter("must end in .pdf or .html", param_hint="--out")
+    try:
+        refuse_existing([out], force)  # before the work, not after it
+    except OutputError as error:
+        raise click.ClickException(str(error)) from None
 
-    def moment(text: str, name: str) -> datetime:
-        try:
-            stamp = pd.Timestamp(text)
-        except ValueError:
-            raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=name) from None
-        return (stamp.tz_localize(config.zone) if stamp.tzinfo is None else stamp).to_pydatetime()
-
-    def band(text: str | None, name: str) -> tuple[float, float] | tuple[None, None]:
-        if text is None:
-            return None, None
-        parts = text.replace("+-", "±").split("±")
-        try:
-            return float(parts[0]), float(parts[1])
-        except (ValueError, IndexError):
-            raise click.BadParameter(f"{text!r} is not a band such as 45±5", param_hint=name) from None
-
-    first, last = moment(start, "--start"), moment(end, "--end")
+    first = parse_moment(start, "--start", config.museum.timezone)
+    last = parse_moment(end, "--end", config.museum.timezone)
     if last <= first:
         raise click.BadParameter("must be after --start", param_hint="--end")
-    rh_target, rh_tolerance = band(rh_band, "--rh")
-    t_target, t_tolerance = band(temperature_band, "--temperature")
+    rh_target, rh_tolerance = parse_band(rh_band, "--rh", (0.0, 100.0), "%")
+    t_target, t_tolerance = parse_band(temperature_band, "--temperature", (-50.0, 80.0), "°C")
+    if max_rh_change is not None and not 0 < max_rh_change <= 100:
+        raise click.BadParameter(f"{max_rh_change!r}: need a change above 0 and at most 100 %",
+                                 param_hint="--max-rh-change")
     bands = None
     if rh_target is not None and rh_tolerance is not None:
         bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, max_rh_change)
@@ -498,10 +585,10 @@ def report(
     subject = gallery or ", ".join(f"{c} · {config.case(c).name}" for c in case_ids)
     t = Translator(language or config.museum.language)
     page = render_html(periods, config, t, subject, bands, datetime.now(first.tzinfo))
-    if out.suffix.lower() == ".pdf":
-        out.write_bytes(render_pdf(page))
-    else:
-        out.write_text(page, encoding="utf-8")
+    try:
+        write_new(out, render_pdf(page) if out.suffix.lower() == ".pdf" else page.encode("utf-8"), force)
+    except OutputError as error:
+        raise click.ClickException(str(error)) from None
     click.echo(str(out))
 
 
@@ -522,7 +609,13 @@ def report(
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "parquet", "xlsx"]), default="csv", show_default=True
 )
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The data file; extras and (CSV) NAME.datapackage.json are written beside it.",
+)
+@click.option("--force", is_flag=True, help="Replace files of an earlier export with the same --out.")
 def export_command(
     config_path: str,
     start: str,
@@ -535,15 +628,16 @@ def export_command(
     include: str,
     fmt: str,
     out: Path,
+    force: bool,
 ) -> None:
     """Export the climate of cases for a period, raw or resampled, with its metadata (CSV with a
     Frictionless data package, Parquet, or XLSX)."""
     from datetime import timedelta
 
-    import pandas as pd
     from tqdm import tqdm
 
     from museum.export import ExportError, ExportRequest, chunk_count, export
+    from museum.store import StoreError
 
     config = _load(config_path)
     zone = timezone_name or config.museum.timezone
@@ -551,21 +645,20 @@ def export_command(
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         raise click.BadParameter(f"{zone!r} is not an IANA time zone", param_hint="--timezone") from None
-
-    def moment(text: str, name: str) -> datetime:
-        try:
-            stamp = pd.Timestamp(text)
-        except ValueError:
-            raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=name) from None
-        return (stamp.tz_localize(zone) if stamp.tzinfo is None else stamp).to_pydatetime()
-
+    if every is not None and not (
+        every == int(every) and EVERY_RANGE_S[0] <= every <= EVERY_RANGE_S[1]
+    ):
+        raise click.BadParameter(
+            f"{every:g} s: need whole seconds from {EVERY_RANGE_S[0]} s to {EVERY_RANGE_S[1] // 86_400} d",
+            param_hint="--every",
+        )
     request = ExportRequest(
-        start=moment(start, "--start"),
-        end=moment(end, "--end"),
+        start=parse_moment(start, "--start", zone),
+        end=parse_moment(end, "--end", zone),
         case_ids=case_ids,
         galleries=galleries,
         site=site,
-        every=timedelta(seconds=every) if every else None,
+        every=timedelta(seconds=every) if every is not None else None,
         timezone=zone,
         include=[x.strip() for x in include.split(",") if x.strip()],
         format=fmt,
@@ -574,9 +667,11 @@ def export_command(
         total=chunk_count(request), unit="chunk", desc="export", disable=not sys.stderr.isatty()
     ) as bar:
         try:
-            result = export(config, request, out, progress=lambda done: bar.update(done - bar.n))
-        except ExportError as error:
-            raise click.ClickException(str(error)) from None
+            result = export(
+                config, request, out, progress=lambda done: bar.update(done - bar.n), force=force
+            )
+        except (ExportError, StoreError) as error:
+            raise click.ClickException(one_line(str(error))) from None
     click.echo(f"{result.rows} rows → " + ", ".join(str(p) for p in result.files))
 
 
@@ -624,7 +719,8 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
     if not records:
         click.echo("no alerts" if not only_open else "no open alerts")
     for r in records:
-        acknowledged = f"  by {r['user']}: {r['note']}" if r["user"] else ""
+        # One line per alert: a note's line breaks are shown as " / ".
+        acknowledged = f"  by {r['user']}: {' / '.join(str(r['note']).splitlines())}" if r["user"] else ""
         click.echo(
             f"{r['alert_id']}  {r['state']:<13} {r['severity']:<8} case {r['case_id']}  "
             f"{r['rule']}  opened {r['opened']}{acknowledged}"
@@ -641,10 +737,14 @@ def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
 
     from museum.store import InfluxStore, StoreError
 
+    # The log must say who and why: blank text says neither.
+    for option, text in (("--user", user), ("--note", note)):
+        if not text.strip():
+            raise click.BadParameter("must not be empty", param_hint=option)
     config = _load(config_path)
     store = InfluxStore.from_config(config.influxdb, timeout_s=10)
     try:
-        store.acknowledge_alert(alert_id, user, note)
+        store.acknowledge_alert(alert_id, user.strip(), note.strip())
     except StoreError as error:
         table = store.alerts() if store.ping() else None
         open_ids = (
@@ -730,6 +830,7 @@ def status(config_path: str) -> None:
     """The collectors' health, from their latest collector_stats in InfluxDB, and the
     local spool and quarantine."""
     from collector.spool import Spool
+    from museum.secrets import redact_url
     from museum.store import InfluxStore, StoreError
 
     config = _load(config_path)
@@ -740,7 +841,8 @@ def status(config_path: str) -> None:
         raise click.ClickException(str(error)) from None
     if latest.empty:
         click.echo(
-            f"no collector has reported to {config.influxdb.url} database {config.influxdb.database!r}"
+            f"no collector has reported to {redact_url(config.influxdb.url)} "
+            f"database {config.influxdb.database!r}"
         )
     for row in latest.to_dict("records"):
         figures = ", ".join(
@@ -774,6 +876,9 @@ def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
         "false",
         "--client.toolbarMode",
         "viewer",
+        # An unexpected error shows its type only: tracebacks and server paths stay in the log.
+        "--client.showErrorDetails",
+        "type",
     ]
 
 

@@ -14,6 +14,7 @@ import platformdirs
 
 from collector.service import Collector
 from museum.config import MuseumConfig, load_config
+from museum.secrets import redact_url
 from museum.store import InfluxStore
 from patina.cli import dashboard_command, wait_for_signal
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
@@ -27,7 +28,7 @@ def _port_or_free(port: int) -> int:
 
 def _ensure_broker(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> str:
     if port_open(config.mqtt.host, config.mqtt.port):
-        log.info("using the MQTT broker at %s", config.mqtt.url)
+        log.info("using the MQTT broker at %s", redact_url(config.mqtt.url))
         return config.mqtt.url
     broker = MosquittoServer(data_dir / "mosquitto", _port_or_free(config.mqtt.port))
     broker.start()
@@ -38,7 +39,7 @@ def _ensure_broker(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> st
 
 def _ensure_influx(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> str:
     if InfluxStore.from_config(config.influxdb, timeout_s=2).ping():
-        log.info("using InfluxDB at %s", config.influxdb.url)
+        log.info("using InfluxDB at %s", redact_url(config.influxdb.url))
         return config.influxdb.url
     port = int(config.influxdb.url.rsplit(":", 1)[-1].strip("/") or 8086)
     influx = InfluxServer(data_dir / "influxdb", _port_or_free(port))

@@ -176,7 +176,7 @@ def test_the_data_package_validates(
     export(
         config, ExportRequest(start=START, end=START + timedelta(hours=6)), tmp_path / "out" / "climate.csv"
     )
-    package_path = tmp_path / "out" / "datapackage.json"
+    package_path = tmp_path / "out" / "climate.datapackage.json"
     package = json.loads(package_path.read_text())
     fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
     assert fields["rh_pct"]["unit"] == "%" and fields["temperature_c"]["unit"] == "°C"

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from dashboard import safe_text
 from dashboard.context import current_user, museum_config, translator
 from dashboard.data import acknowledge, alert_log, alerts_table
+from museum.secrets import redact_url
 from museum.store import StoreError
 from museum.users import CAN_ACKNOWLEDGE
 
@@ -19,7 +21,7 @@ st.caption(t("case.times_in", timezone=config.museum.timezone))
 try:
     table = alerts_table(config.influxdb)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 if table.empty:
     st.info(t("alerts.none"))
@@ -29,9 +31,9 @@ if table.empty:
 def shown(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            t("alerts.alert"): frame["alert_id"],
+            t("alerts.alert"): safe_text.column(frame["alert_id"]),
             t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
-            t("alerts.case"): frame["case_id"],
+            t("alerts.case"): safe_text.column(frame["case_id"]),
             t("alerts.rule"): [t(f"rule.{r}") for r in frame["rule"]],
             t("alerts.opened"): [
                 t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
@@ -59,9 +61,9 @@ st.table(
                 t.moment(x.tz_convert(config.zone).to_pydatetime(warn=False), "medium") for x in log["time"]
             ],
             t("alerts.state"): [t(f"state.{s}") for s in log["state"]],
-            t("alerts.user"): log.get("user", pd.Series([""] * len(log))).fillna(""),
-            t("alerts.note"): log.get("note", pd.Series([""] * len(log))).fillna(""),
-            t("alerts.message"): log.get("message", pd.Series([""] * len(log))).fillna(""),
+            t("alerts.user"): safe_text.column(log.get("user", pd.Series([""] * len(log)))),
+            t("alerts.note"): safe_text.column(log.get("note", pd.Series([""] * len(log)))),
+            t("alerts.message"): safe_text.column(log.get("message", pd.Series([""] * len(log)))),
         }
     ),
     hide_index=True,
@@ -78,5 +80,15 @@ if alert_id in set(open_alerts["alert_id"]):
                 if not note.strip():
                     st.error(t("alerts.note_required"))
                 else:
-                    acknowledge(config.influxdb, alert_id, user[0], note.strip())
-                    st.success(t("alerts.acknowledged", alert_id=alert_id, name=user[0]))
+                    try:
+                        acknowledge(config.influxdb, alert_id, user[0], note.strip())
+                    except StoreError as error:
+                        st.error(safe_text.text(str(error)))
+                    else:
+                        st.success(
+                            t(
+                                "alerts.acknowledged",
+                                alert_id=safe_text.line(alert_id),
+                                name=safe_text.line(user[0]),
+                            )
+                        )

@@ -10,6 +10,7 @@ import streamlit as st
 
 from analysis.materials import profile
 from analysis.risk import LEVELS, source_of
+from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     aggregation_for,
@@ -21,6 +22,7 @@ from dashboard.data import (
 )
 from dashboard.views.diagnosis import case_tightness
 from museum.schema import RISK_LEVELS
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -48,8 +50,8 @@ case_id = st.sidebar.selectbox(
 st.query_params["case"] = case_id
 case = config.case(case_id)
 
-st.title(t("case.title", case=case.id, name=case.name))
-st.caption(f"{case.gallery} · {t('case.times_in', timezone=config.museum.timezone)}")
+st.title(t("case.title", case=safe_text.line(case.id), name=safe_text.line(case.name)))
+st.caption(f"{safe_text.line(case.gallery)} · {t('case.times_in', timezone=config.museum.timezone)}")
 range_key = (
     st.segmented_control(
         t("case.range"), [*RANGES, "custom"], default="24h", format_func=lambda key: t(f"case.range_{key}")
@@ -74,7 +76,7 @@ try:
     series = case_series(config.influxdb, case.id, start, end)
     latest = latest_climate(config.influxdb, SENSORS)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 
 limits = []
@@ -182,7 +184,7 @@ if not series.empty:
     try:
         period = period_summary(config.influxdb, case, start, end)
     except StoreError as error:
-        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         st.stop()
     if period.figures is None:
         st.caption(t("case.too_short"))
@@ -262,7 +264,7 @@ if (
             icon=":material/download:",
         )
     except ExportError as error:
-        st.caption(str(error))
+        st.caption(safe_text.text(str(error)))
 
 st.subheader(t("case.sensors"))
 sensor_rows = []
@@ -271,7 +273,7 @@ for sensor in case.sensors:
     last = row.iloc[0] if not row.empty else None
     sensor_rows.append(
         {
-            t("label.sensor"): sensor,
+            t("label.sensor"): safe_text.line(sensor),
             t("label.last_reading"): t.moment(last["time"].tz_convert(config.zone).to_pydatetime(warn=False))
             if last is not None
             else "—",
@@ -294,8 +296,8 @@ for artefact in case.artefacts:
     level = RISK_LEVELS[int(row["level"])] if row else None
     rows.append(
         {
-            t("label.inventory_number"): artefact.id,
-            t("label.name"): artefact.name,
+            t("label.inventory_number"): safe_text.line(artefact.id),
+            t("label.name"): safe_text.line(artefact.name),
             t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
             t("label.level"): t(f"level.{level}") if level else "—",
             t("label.driver"): f"{t('driver.' + row['driver'])} ({t.material(row['material'])})"

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     CaseStatus,
@@ -16,6 +17,7 @@ from dashboard.data import (
 from dashboard.views.diagnosis import cases_to_look_after
 from museum.config import UNASSIGNED_CASE
 from museum.schema import RISK_LEVELS
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -26,13 +28,13 @@ SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 LEVEL_COLOURS = {"good": "green", "watch": "blue", "risk": "orange", "critical": "red"}
 
 st.title(t("overview.title"))
-st.caption(t("overview.caption", museum=config.museum.name, timezone=config.museum.timezone))
+st.caption(t("overview.caption", museum=safe_text.line(config.museum.name), timezone=config.museum.timezone))
 
 
 def tile_markdown(status: CaseStatus, trend: float | None, now: datetime) -> str:
     """One case's tile as a single markdown block: name, level badge, open alerts, the
     climate, its trend, the age of the last reading and the sensors reporting."""
-    lines = [f"**{status.case.id}** · {status.case.name}"]
+    lines = [f"**{safe_text.line(status.case.id)}** · {safe_text.line(status.case.name)}"]
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
@@ -92,7 +94,7 @@ def overview() -> None:
     try:
         inputs = overview_inputs(config.influxdb, SENSORS)
     except StoreError as error:
-        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         return
     latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)
@@ -106,9 +108,9 @@ def overview() -> None:
     sites = {site.id: site.name for site in config.sites}
     for site_id, site_name in sites.items():
         if len(sites) > 1:
-            st.header(site_name)
+            st.header(safe_text.line(site_name))
         for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
-            st.subheader(gallery)
+            st.subheader(safe_text.line(gallery))
             in_gallery = [s for s in statuses if s.case.site == site_id and s.case.gallery == gallery]
             columns = st.columns(4)
             for index, status in enumerate(in_gallery):
@@ -124,7 +126,7 @@ def overview() -> None:
                         st.warning(message, icon=":material/warning:")
                     st.page_link(
                         "views/case.py",
-                        label=t("overview.open_case", case=status.case.id),
+                        label=t("overview.open_case", case=safe_text.line(status.case.id)),
                         query_params={"case": status.case.id},
                     )
     unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest

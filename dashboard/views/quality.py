@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import STALE_AFTER, collector_health, latest_climate, message_counts
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -23,7 +25,7 @@ try:
     counts = message_counts(config.influxdb)
     health = collector_health(config.influxdb)
 except StoreError as error:
-    st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 
 now = datetime.now(UTC)
@@ -36,8 +38,8 @@ for case in config.cases:
         age = (now - row["time"]).total_seconds() if row else None
         rows.append(
             {
-                t("label.sensor"): sensor,
-                t("alerts.case"): case.id,
+                t("label.sensor"): safe_text.line(sensor),
+                t("alerts.case"): safe_text.line(case.id),
                 t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
                 t("quality.status"): t("quality.silent")
                 if age is None or age > STALE_AFTER.total_seconds()
@@ -57,7 +59,7 @@ if health.empty:
 else:
     for record in health.to_dict("records"):
         reported = record["time"].tz_convert(config.zone).to_pydatetime(warn=False)
-        st.markdown(f"**{record['instance']}** · {t.moment(reported, 'medium')}")
+        st.markdown(f"**{safe_text.line(record['instance'])}** · {t.moment(reported, 'medium')}")
         cols = st.columns(5)
         for col, (key, label) in zip(
             cols,

@@ -11,6 +11,7 @@ from analysis.metrics import LoanBands
 from dashboard.context import museum_config, translator
 from dashboard.data import printable_report
 from dashboard.views.diagnosis import case_performance
+from museum.secrets import redact_url
 from museum.store import StoreError
 
 config = museum_config()
@@ -62,7 +63,7 @@ if st.button(t("print.make"), type="primary", icon=":material/description:"):
         with st.spinner(t("print.making")):
             page, pdf = printable_report(config, case_ids, start, end, bands, t.language, subject)
     except StoreError as error:
-        st.error(t("overview.database_error", url=config.influxdb.url, error=error))
+        st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         st.stop()
     stem = f"patina-report-{first.isoformat()}-{last.isoformat()}"
     columns = st.columns(2)
