@@ -280,6 +280,8 @@ def simulate(
     default=None,
     help="IANA time zone of times written without an offset [default: the museum's].",
 )
+@click.option("--file-sensor", default=None, help="The sensor of the file to replay, when it holds several.")
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first that holds readings].")
 def replay(
     config_path: str,
     file: Path,
@@ -287,13 +289,15 @@ def replay(
     device_format: str,
     speed: float | None,
     timezone_name: str | None,
+    file_sensor: str | None,
+    sheet: str | None,
 ) -> None:
     """Publish a logger export (the files `patina analyse` reads) as sensor SENSOR, each
     reading with its own time, so Patina runs on the museum's own history. Run the collector
     with --event-time to have alerts judged on the file's clock."""
     from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
 
-    from analysis.loggers import LoggerFileError
+    from museum.loggers import LoggerFileError
     from sensors_sim.formats import CARRIES_TIME
     from sensors_sim.publisher import SimulationPlan, Simulator
     from sensors_sim.replay import load_replay
@@ -330,7 +334,9 @@ def replay(
             f"{SOURCE_TOPICS[device_format]!r})"
         )
     try:
-        feed, info = load_replay(file, sensor_id, case.site if case else "unknown", device_format, zone_name)
+        feed, info = load_replay(
+            file, sensor_id, case.site if case else "unknown", device_format, zone_name, file_sensor, sheet
+        )
     except (LoggerFileError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     if not feed.times:
@@ -344,7 +350,7 @@ def replay(
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--material",
     "materials",
@@ -355,29 +361,41 @@ def replay(
 @click.option(
     "--timezone",
     "timezone_name",
-    default="UTC",
-    show_default=True,
-    help="IANA time zone of times written without an offset.",
+    default=None,
+    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
 )
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first that holds readings].")
+@click.option("--sensor", default=None, help="One sensor of a file that holds several [default: each on its own].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
-def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language: str, as_json: bool) -> None:
-    """Report on a logger export (CSV or XLSX): coverage, statistics, IPI ratings, time of
-    wetness, EN 15757 band and the risk for each material."""
-    from analysis.loggers import LoggerFileError
+def analyse(
+    files: tuple[Path, ...],
+    materials: tuple[str, ...],
+    timezone_name: str | None,
+    sheet: str | None,
+    sensor: str | None,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
+    time of wetness, EN 15757 band and the risk for each material, saying how each file was
+    read. Several FILES are joined on time when each holds one quantity (a building-management
+    system's temperature and RH files)."""
     from museum.i18n import Translator
-    from patina.analyse import analyse_file, render_text
+    from museum.loggers import LoggerFileError
+    from patina.analyse import analyse_files, render_text
 
+    if timezone_name is not None:
+        try:
+            ZoneInfo(timezone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(
+                f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
+            ) from None
     try:
-        ZoneInfo(timezone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(
-            f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
-        ) from None
-    try:
-        report = analyse_file(file, list(materials), timezone_name)
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
     except (LoggerFileError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
+        raise click.ClickException(str(error).splitlines()[0] if str(error) else repr(error)) from None
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:
