@@ -83,7 +83,7 @@ def read_logger_files(paths: Sequence[str | Path], timezone_name: str | None = N
     if len(readings) == 1:
         return readings[0]
     first = readings[0]
-    one_quantity = all(len(r.sensors) == 1 and len(next(iter(r.sensors.values())).columns) == 1
+    one_quantity = all(len(r.sensors) == 1 and len(set(next(iter(r.sensors.values())).columns) - {"time"}) == 1
                        for r in readings)
     if one_quantity:
         records = [next(iter(r.sensors.values())) for r in readings]

@@ -18,7 +18,7 @@ from museum.loggers.source import Grid, Sheet
 #: Rows searched for a header.
 HEADER_SEARCH_ROWS = 500
 
-_TEMPERATURE = re.compile(r"temp|°\s*[cf]\b|celsius|fahrenheit|kelvin|nhiệt", re.IGNORECASE)
+_TEMPERATURE = re.compile(r"temp|°\s*[cf]\b|celsius|fahrenheit|kelvin|nhiệt|^\s*t(?![a-z])", re.IGNORECASE)
 _RH = re.compile(r"(?<![a-z])rh(?![a-z])|humid|hygro|feucht|fugt|fukt|umidit|(?<![a-z])hr(?![a-z])|độ ẩm"
                  r"|^\s*%\s*$", re.IGNORECASE)
 _NOT_CLIMATE = re.compile(r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(min|max|count|sp)(?![a-z])"

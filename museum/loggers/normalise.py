@@ -257,6 +257,8 @@ def normalise(sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | Non
     """Readings per sensor from a recognised sheet. ``timezone_name`` (None: not given)
     applies to times written without an offset."""
     rows = sheet.rows[spec.data_start: spec.data_end]
+    if not rows:
+        raise LoggerFileError("the table has a header but no rows")
     width = max([*spec.time_columns, *(c.column for c in spec.channels), *spec.sensor_columns]) + 1
     table = pd.DataFrame([(r + [""] * width)[:width] for r in rows], dtype=object).fillna("")
     # File row numbers (1-based) as a person finds them in a spreadsheet or editor.
