@@ -26,7 +26,7 @@ _NOT_CLIMATE = re.compile(r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(
 _TIME = re.compile(r"time|date|datum|dato|zeit|heure|(?<![a-z])tid(?![a-z])|thời gian|ngày", re.IGNORECASE)
 _DATE_ONLY = re.compile(r"^\s*(date|datum|dato|ngày)\s*$", re.IGNORECASE)
 _TIME_ONLY = re.compile(r"^\s*(time|zeit|heure|tid|giờ)\s*$", re.IGNORECASE)
-_SENSOR = re.compile(r"sensor|transmitter|logger|device|site|location|channel|serial|case|room|point",
+_SENSOR = re.compile(r"sensor|transmitter|logger|device|site|location|channel|serial|case|room",
                      re.IGNORECASE)
 _FAHRENHEIT = re.compile(r"°\s*f|\(f\)|\[f\]|(?<![a-z])deg\.?\s*f(?![a-z])|fahrenheit|(?<![a-z])f\s*$",
                          re.IGNORECASE)
@@ -185,7 +185,8 @@ def header_table(sheet: Sheet) -> TableSpec | None:
         if not channels:
             continue
         sensors = tuple(i for i, c in enumerate(cells)
-                        if i not in times and quantity(c) is None and _SENSOR.search(c) and c != "#")
+                        if i not in times and quantity(c) is None and _SENSOR.search(c) and c != "#"
+                        and not _NOT_CLIMATE.search(c))
         preamble = rows[:number]
         offset = utc_offset(" ".join(cells[i] for i in times))
         return TableSpec(_generic_name(sheet, number, cells, preamble), number + 1, times, channels,
