@@ -13,10 +13,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from museum.loggers.source import Grid, Sheet
+from museum.loggers.source import HEAD_ROWS, Grid, Sheet
 
 #: Rows searched for a header.
-HEADER_SEARCH_ROWS = 500
+HEADER_SEARCH_ROWS = HEAD_ROWS
 
 _TEMPERATURE = re.compile(r"temp|°\s*[cf]\b|celsius|fahrenheit|kelvin|nhiệt|^\s*t(?![a-z])", re.IGNORECASE)
 _RH = re.compile(r"(?<![a-z])rh(?![a-z])|humid|hygro|feucht|fugt|fukt|umidit|(?<![a-z])hr(?![a-z])|độ ẩm"

@@ -18,6 +18,8 @@ SEPARATORS = (";", "\t", ",")
 SEPARATOR_SAMPLE_LINES = 4000
 
 Grid = list[list[str]]
+#: Rows at the top of a table that recognisers search for headers and labels.
+HEAD_ROWS = 500
 
 
 class LoggerFileError(ValueError):
@@ -91,10 +93,13 @@ def text_sheet(name: str, text: str, encoding: str) -> Sheet:
     lines = text.splitlines()
     separator = choose_separator(lines)
     try:
-        rows = [[cell.strip() for cell in row]
-                for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=separator)]
+        rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=separator, skipinitialspace=True))
     except csv.Error as error:
         raise LoggerFileError(f"the file cannot be split into columns ({error})") from None
+    # Recognisers read the head of the file cell by cell: strip it here; the normaliser
+    # strips the (long) data columns it uses, vectorised.
+    for row in rows[:HEAD_ROWS]:
+        row[:] = [cell.strip() for cell in row]
     return Sheet(name, rows, encoding, separator)
 
 
