@@ -36,8 +36,13 @@ def write_archive(path: Path, years: int) -> int:
     temperature = 18 + 3 * np.sin(2 * np.pi * hours / 8766) + rng.normal(0, 0.3, len(index))
     rh = np.clip(50 + 8 * np.sin(2 * np.pi * hours / 8766 + 1) + rng.normal(0, 2, len(index)), 5, 95)
     local = index.tz_convert(ZONE).strftime("%d-%m-%Y %H:%M")
-    body = pd.Series(local) + "; " + pd.Series(temperature).map("{:.1f}".format) + "; " \
+    body = (
+        pd.Series(local)
+        + "; "
+        + pd.Series(temperature).map("{:.1f}".format)
+        + "; "
         + pd.Series(rh).map("{:.0f}".format)
+    )
     path.write_text("DATE AND TIME; TEMP C; %RH\n" + "\n".join(body) + "\n", encoding="cp1252")
     return len(index)
 
@@ -55,8 +60,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--years", type=int, default=12)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, pandas {pd.__version__}")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, pandas {pd.__version__}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "archive.csv"
         rows = write_archive(path, args.years)
@@ -64,16 +71,31 @@ def main() -> None:
         read_s = best_of(3, lambda: read_logger_file(path, ZONE))
         readings = next(iter(read_logger_file(path, ZONE).sensors.values())).readings
         report_s = best_of(3, lambda: climate_report(readings, timezone=ZONE))
-        materials_s = best_of(3, lambda: climate_report(readings, ["archaeological_iron", "wood"], timezone=ZONE))
-        command = [sys.executable, "-m", "patina", "analyse", str(path), "--timezone", ZONE,
-                   "--material", "archaeological_iron", "--material", "wood"]
+        materials_s = best_of(
+            3, lambda: climate_report(readings, ["archaeological_iron", "wood"], timezone=ZONE)
+        )
+        command = [
+            sys.executable,
+            "-m",
+            "patina",
+            "analyse",
+            str(path),
+            "--timezone",
+            ZONE,
+            "--material",
+            "archaeological_iron",
+            "--material",
+            "wood",
+        ]
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         whole_s = best_of(3, lambda: subprocess.run(command, check=True, capture_output=True, env=env))
     print(f"{'step':<58}{'best of 3 (s)':>14}")
-    for label, seconds in (("read the file (museum.loggers)", read_s),
-                           ("climate report, no material", report_s),
-                           ("climate report, iron + wood", materials_s),
-                           ("`patina analyse` command, iron + wood (process start included)", whole_s)):
+    for label, seconds in (
+        ("read the file (museum.loggers)", read_s),
+        ("climate report, no material", report_s),
+        ("climate report, iron + wood", materials_s),
+        ("`patina analyse` command, iron + wood (process start included)", whole_s),
+    ):
         print(f"{label:<58}{seconds:>14.2f}")
     figure(f"analyse, read {args.years}-year hourly file", read_s, "s")
     figure(f"analyse, report {args.years}-year hourly file, iron + wood", materials_s, "s")

@@ -31,8 +31,13 @@ def display_zone(reading: FileReading, timezone_name: str | None) -> tzinfo:
     return ZoneInfo("UTC")
 
 
-def analyse_files(paths: Sequence[Path], materials: list[str], timezone_name: str | None = None,
-                  sheet: str | None = None, sensor: str | None = None) -> dict[str, Any]:
+def analyse_files(
+    paths: Sequence[Path],
+    materials: list[str],
+    timezone_name: str | None = None,
+    sheet: str | None = None,
+    sensor: str | None = None,
+) -> dict[str, Any]:
     """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
     sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
@@ -49,7 +54,8 @@ def analyse_files(paths: Sequence[Path], materials: list[str], timezone_name: st
         if readings[["temperature_c", "rh_pct"]].dropna().empty:
             raise LoggerFileError(
                 f"{reading.path}: sensor {name!r} has no reading with both temperature and RH "
-                "(for a building-management export give the temperature and the RH file together)")
+                "(for a building-management export give the temperature and the RH file together)"
+            )
         report = climate_report(readings, materials, timezone=zone)
         report["file"] = reading.assumptions(name)
         report["file"]["display_timezone"] = str(zone)
@@ -57,41 +63,110 @@ def analyse_files(paths: Sequence[Path], materials: list[str], timezone_name: st
     return reports[names[0]] if len(names) == 1 else {"sensors": reports}
 
 
-_ORDERS = {"day-month-year": "dmy", "month-day-year": "mdy", "year-month-day": "ymd",
-           "year-month-day (ISO 8601)": "iso"}
+_SEPARATORS = {";": "semicolon", ",": "comma", "\t": "tab"}
+_ORDERS = {
+    "day-month-year": "dmy",
+    "month-day-year": "mdy",
+    "year-month-day": "ymd",
+    "year-month-day (ISO 8601)": "iso",
+}
 
 
 def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
     n = t.number
-    lines = [t("analyse.read_as"),
-             "  " + t("analyse.layout", layout=info["layout"], encoding=info["encoding"],
-                      separator=t(f"analyse.separator.{ {';': 'semicolon', ',': 'comma', chr(9): 'tab'}.get(info['separator'], 'none')}")),
-             ]
+    lines = [
+        t("analyse.read_as"),
+        "  "
+        + t(
+            "analyse.layout",
+            layout=info["layout"],
+            encoding=info["encoding"],
+            separator=t(
+                "analyse.separator." + _SEPARATORS.get(info["separator"], "none")
+            ),
+        ),
+    ]
     if info["encoding"] == "xlsx":
-        lines.append("  " + (t("analyse.sheet", sheet=info["sheet"], others=", ".join(info["other_sheets"]))
-                             if info["other_sheets"] else t("analyse.sheet_only", sheet=info["sheet"])))
+        lines.append(
+            "  "
+            + (
+                t("analyse.sheet", sheet=info["sheet"], others=", ".join(info["other_sheets"]))
+                if info["other_sheets"]
+                else t("analyse.sheet_only", sheet=info["sheet"])
+            )
+        )
     columns = info["columns"]
-    lines.append("  " + t("analyse.columns", time=columns.get("time", "—"),
-                          temperature=columns.get("temperature", "—"), rh=columns.get("rh", "—")))
-    marks = "; ".join(f"{header}: {t('analyse.mark.' + {'.': 'point', ',': 'comma'}.get(mark, 'none'))}"
-                      for header, mark in info["decimal_marks"].items())
+    lines.append(
+        "  "
+        + t(
+            "analyse.columns",
+            time=columns.get("time", "—"),
+            temperature=columns.get("temperature", "—"),
+            rh=columns.get("rh", "—"),
+        )
+    )
+    marks = "; ".join(
+        f"{header}: {t('analyse.mark.' + {'.': 'point', ',': 'comma'}.get(mark, 'none'))}"
+        for header, mark in info["decimal_marks"].items()
+    )
     lines.append("  " + t("analyse.decimal", marks=marks))
     order = _ORDERS.get(info["date_order"])
-    lines.append("  " + t("analyse.dates", format=info["date_format"],
-                          order=t(f"analyse.order.{order}") if order else info["date_order"]))
-    lines.append("  " + t("analyse.zone", zone=info["timezone"], origin=t(f"analyse.origin.{info['timezone_origin']}")))
-    lines.append("  " + (t("analyse.units_converted", conversions="; ".join(info["conversions"]))
-                         if info["conversions"] else t("analyse.units_as_written")))
-    lines.append("  " + t("analyse.rows", read=n(info["rows_read"], 0), without=n(info["rows_without_values"], 0),
-                          rejected=n(info["rejected"], 0), duplicated=n(info["duplicated_times"], 0)))
+    lines.append(
+        "  "
+        + t(
+            "analyse.dates",
+            format=info["date_format"],
+            order=t(f"analyse.order.{order}") if order else info["date_order"],
+        )
+    )
+    if info.get("date_order_alternatives"):
+        others = ", ".join(
+            t(f"analyse.order.{_ORDERS[o]}") if o in _ORDERS else o for o in info["date_order_alternatives"]
+        )
+        lines.append("  " + t("analyse.date_ambiguous", others=others))
+    lines.append(
+        "  " + t("analyse.zone", zone=info["timezone"], origin=t(f"analyse.origin.{info['timezone_origin']}"))
+    )
+    lines.append(
+        "  "
+        + (
+            t("analyse.units_converted", conversions="; ".join(info["conversions"]))
+            if info["conversions"]
+            else t("analyse.units_as_written")
+        )
+    )
+    lines.append(
+        "  "
+        + t(
+            "analyse.rows",
+            read=n(info["rows_read"], 0),
+            without=n(info["rows_without_values"], 0),
+            rejected=n(info["rejected"], 0),
+            duplicated=n(info["duplicated_times"], 0),
+        )
+    )
     if info["rejected"]:
-        reasons = "; ".join(f"{t('analyse.reason.' + code)} ({n(count, 0)})"
-                            for code, count in info["rejected_reasons"].items())
-        lines.append("  " + t("analyse.rejected", reasons=reasons,
-                              rows=", ".join(str(r) for r in info["first_rejected_rows"])))
+        reasons = "; ".join(
+            f"{t('analyse.reason.' + code)} ({n(count, 0)})"
+            for code, count in info["rejected_reasons"].items()
+        )
+        lines.append(
+            "  "
+            + t(
+                "analyse.rejected",
+                reasons=reasons,
+                rows=", ".join(str(r) for r in info["first_rejected_rows"]),
+            )
+        )
     if info["repeated_local_times"] or info["nonexistent_local_times"]:
-        lines.append("  " + t("analyse.local_times", repeated=n(info["repeated_local_times"], 0),
-                              nonexistent=n(info["nonexistent_local_times"], 0)))
+        lines.append(
+            "  "
+            + t(
+                "analyse.local_times",
+                repeated=n(info["repeated_local_times"], 0),
+                nonexistent=n(info["nonexistent_local_times"], 0),
+            )
+        )
     return lines
 
 
@@ -102,8 +177,12 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
         names = list(report["sensors"])
         parts = [t("analyse.sensors", count=t.number(len(names), 0), names=", ".join(names))]
         for index, name in enumerate(names, start=1):
-            parts += ["", "=" * 72, t("analyse.sensor", sensor=name, index=index, count=len(names)),
-                      render_text(report["sensors"][name], t, timezone_name)]
+            parts += [
+                "",
+                "=" * 72,
+                t("analyse.sensor", sensor=name, index=index, count=len(names)),
+                render_text(report["sensors"][name], t, timezone_name),
+            ]
         return "\n".join(parts)
     info = report["file"]
     zone: tzinfo = ZoneInfo(timezone_name) if timezone_name else _zone_from(info["display_timezone"])
@@ -116,45 +195,98 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     period, coverage, stats = report["period"], report["coverage"], report["statistics"]
     lines = [t("report.title", file=info["path"])]
     if len(info["sensors_in_file"]) > 1:
-        lines.append(t("analyse.sensor_of", sensor=info["sensor"], others=", ".join(
-            s for s in info["sensors_in_file"] if s != info["sensor"])))
+        lines.append(
+            t(
+                "analyse.sensor_of",
+                sensor=info["sensor"],
+                others=", ".join(s for s in info["sensors_in_file"] if s != info["sensor"]),
+            )
+        )
     lines += _assumptions(info, t)
-    lines += ["",
-              t("report.period", start=when(period["start"]), end=when(period["end"]),
-                days=n(period["days"], 1)),
-              t("report.coverage", readings=n(coverage["readings"], 0),
-                interval=n(coverage["median_interval_s"] / 60, 1), pct=n(coverage["coverage_pct"], 1))]
+    lines += [
+        "",
+        t("report.period", start=when(period["start"]), end=when(period["end"]), days=n(period["days"], 1)),
+        t(
+            "report.coverage",
+            readings=n(coverage["readings"], 0),
+            interval=n(coverage["median_interval_s"] / 60, 1),
+            pct=n(coverage["coverage_pct"], 1),
+        ),
+    ]
     gaps = report["gaps"]
     if gaps["count"]:
-        lines.append(t("report.gaps", count=n(gaps["count"], 0), hours=n(gaps["total_hours"], 1),
-                       longest=n(gaps["longest"]["hours"], 1), start=when(gaps["longest"]["start"])))
+        lines.append(
+            t(
+                "report.gaps",
+                count=n(gaps["count"], 0),
+                hours=n(gaps["total_hours"], 1),
+                longest=n(gaps["longest"]["hours"], 1),
+                start=when(gaps["longest"]["start"]),
+            )
+        )
     else:
         lines.append(t("report.no_gaps"))
     lines += ["", t("report.statistics")]
-    for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%"),
-                             ("dew_point_c", "label.dew_point", "°C")):
+    for key, label, unit in (
+        ("temperature_c", "label.temperature", "°C"),
+        ("rh_pct", "label.rh", "%"),
+        ("dew_point_c", "label.dew_point", "°C"),
+    ):
         figures = stats[key]
-        lines.append(f"  {t(label)} ({unit}): " + " · ".join(
-            n(figures[k], 1) for k in ("min", "p5", "mean", "p95", "max")))
-    lines.append(t("report.daily_range", temperature=n(stats["daily_range"]["temperature_c"], 1),
-                   rh=n(stats["daily_range"]["rh_pct"], 1)))
+        lines.append(
+            f"  {t(label)} ({unit}): "
+            + " · ".join(n(figures[k], 1) for k in ("min", "p5", "mean", "p95", "max"))
+        )
+    lines.append(
+        t(
+            "report.daily_range",
+            temperature=n(stats["daily_range"]["temperature_c"], 1),
+            rh=n(stats["daily_range"]["rh_pct"], 1),
+        )
+    )
     ipi = report["ipi"]
-    lines += ["", t("report.ipi", metal=t(f"rating.{ipi['metal_corrosion']}"),
-                    mechanical=t(f"rating.{ipi['mechanical_damage']}"),
-                    aging=t(f"rating.{ipi['natural_aging']}"), twpi=n(ipi["twpi_years"], 0),
-                    mould=t(f"rating.{ipi['mould']}")),
-              t("report.tow", hours=n(report["time_of_wetness"]["hours"], 0),
-                pct=n(report["time_of_wetness"]["pct"], 1))]
+    lines += [
+        "",
+        t(
+            "report.ipi",
+            metal=t(f"rating.{ipi['metal_corrosion']}"),
+            mechanical=t(f"rating.{ipi['mechanical_damage']}"),
+            aging=t(f"rating.{ipi['natural_aging']}"),
+            twpi=n(ipi["twpi_years"], 0),
+            mould=t(f"rating.{ipi['mould']}"),
+        ),
+        t(
+            "report.tow",
+            hours=n(report["time_of_wetness"]["hours"], 0),
+            pct=n(report["time_of_wetness"]["pct"], 1),
+        ),
+    ]
     mould = report["mould"]
-    lines.append(t("analyse.mould", hours=n(mould["hours_possible"], 0), factor=n(mould["risk_factor"], 2),
-                   grade=t(f"rating.{mould['grade']}"), spell=n(mould["longest_spell_factor"], 2),
-                   rating=t(f"rating.{mould['ipi_rating_end']}"), vtt_max=n(mould["vtt_index_max"], 2),
-                   vtt_end=n(mould["vtt_index_end"], 2)))
+    lines.append(
+        t(
+            "analyse.mould",
+            hours=n(mould["hours_possible"], 0),
+            factor=n(mould["risk_factor"], 2),
+            grade=t(f"rating.{mould['grade']}"),
+            spell=n(mould["longest_spell_factor"], 2),
+            rating=t(f"rating.{mould['ipi_rating_end']}"),
+            vtt_max=n(mould["vtt_index_max"], 2),
+            vtt_end=n(mould["vtt_index_end"], 2),
+        )
+    )
     band = report["en15757"]
-    lines.append(t("analyse.en15757", lower=n(band["lower_offset_pct"], 1), upper=n(band["upper_offset_pct"], 1),
-                   p7=n(band["p7_offset_pct"], 1), p93=n(band["p93_offset_pct"], 1),
-                   inside=n(band["share_inside_pct"], 1))
-                 if band else t("report.en15757_short"))
+    lines.append(
+        t(
+            "analyse.en15757",
+            lower=n(band["lower_offset_pct"], 1),
+            upper=n(band["upper_offset_pct"], 1),
+            p7=n(band["p7_offset_pct"], 1),
+            p93=n(band["p93_offset_pct"], 1),
+            inside=n(band["share_inside_pct"], 1),
+        )
+        if band
+        else t("report.en15757_short")
+    )
     for material, risk in report["risk"].items():
         pct = {level: n(value, 1) for level, value in risk["pct_per_level"].items()}
         worst, current = risk["worst"], risk["current"]
@@ -162,15 +294,31 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
         if worst is None or current is None:
             continue
         # Floored, not rounded: a score of 49.6 is still "watch" and must not read "watch (50)".
-        lines.append("  " + t("report.worst", level=t(f"level.{worst['level']}"),
-                              score=n(math.floor(worst["score"]), 0), time=when(worst["time"]),
-                              driver=t(f"driver.{worst['driver']}")))
+        lines.append(
+            "  "
+            + t(
+                "report.worst",
+                level=t(f"level.{worst['level']}"),
+                score=n(math.floor(worst["score"]), 0),
+                time=when(worst["time"]),
+                driver=t(f"driver.{worst['driver']}"),
+            )
+        )
         if current["level"] == "good":
-            lines.append("  " + t("analyse.current_good", level=t("level.good"), since=when(current["since"])))
+            lines.append(
+                "  " + t("analyse.current_good", level=t("level.good"), since=when(current["since"]))
+            )
         else:
-            lines.append("  " + t("report.current", level=t(f"level.{current['level']}"),
-                                  since=when(current["since"]), driver=t(f"driver.{current['driver']}"),
-                                  source=current["source"]))
+            lines.append(
+                "  "
+                + t(
+                    "report.current",
+                    level=t(f"level.{current['level']}"),
+                    since=when(current["since"]),
+                    driver=t(f"driver.{current['driver']}"),
+                    source=current["source"],
+                )
+            )
         if risk["corrosion_dose"] is not None:
             lines.append("  " + t("report.dose", dose=n(risk["corrosion_dose"], 0)))
     return "\n".join(lines)

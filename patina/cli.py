@@ -281,7 +281,7 @@ def simulate(
     help="IANA time zone of times written without an offset [default: the museum's].",
 )
 @click.option("--file-sensor", default=None, help="The sensor of the file to replay, when it holds several.")
-@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first that holds readings].")
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
 def replay(
     config_path: str,
     file: Path,
@@ -350,7 +350,9 @@ def replay(
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--material",
     "materials",
@@ -364,8 +366,8 @@ def replay(
     default=None,
     help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
 )
-@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first that holds readings].")
-@click.option("--sensor", default=None, help="One sensor of a file that holds several [default: each on its own].")
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
+@click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
 def analyse(

@@ -66,4 +66,5 @@ def load_replay(
     name = file_sensor if file_sensor is not None else names[0]
     if name not in reading.sensors:
         raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")
-    return ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name)), reading
+    feed = ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name))
+    return feed, reading

@@ -81,7 +81,8 @@ def write_semicolon(path: Path, data: pd.DataFrame, zone: str) -> Path:
 def write_hobo_day_first(path: Path, data: pd.DataFrame) -> Path:
     """HOBOware set to European dates: day-first, 24-hour clock, the GMT offset in the header."""
     local = data.index.tz_convert("Etc/GMT-1")
-    lines = ['"Plot Title: Vitrine 3"', '"#","Date Time, GMT+01:00","Temp, °C (LGR S/N: 20011)","RH, % (LGR S/N: 20011)"']
+    lines = ['"Plot Title: Vitrine 3"',
+             '"#","Date Time, GMT+01:00","Temp, °C (LGR S/N: 20011)","RH, % (LGR S/N: 20011)"']
     lines += [f"{n},{m.strftime('%d/%m/%y %H:%M:%S')},{r.temperature_c:.3f},{r.rh_pct:.1f}"
               for n, (m, r) in enumerate(zip(local, data.itertuples(), strict=True), start=1)]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
@@ -119,7 +120,8 @@ def write_rotronic(path: Path, data: pd.DataFrame, zone: str) -> Path:
     """Rotronic HygroLog: sections [#I] [#S] [#1] [#2] [#H] [#D]; day-first date and time in
     two columns; UTF-8 with a byte-order mark; trailing commas."""
     local = data.index.tz_convert(zone)
-    lines = ["[#I]", "Device Type = HL-1D,,,", "Device Name = Store 3,,,", "[#S]", "Log Interval = 00:30:00,,,",
+    lines = ["[#I]", "Device Type = HL-1D,,,", "Device Name = Store 3,,,", "[#S]",
+             "Log Interval = 00:30:00,,,",
              "[#1]", "Humidity = %rh,,,", "Alarm High = 70,,,", "[#2]", "Temperature = °C,,,",
              "Alarm High = 30,,,", "[#H]", "Date,Time,Humidity,Temperature", "[#D]"]
     lines += [f"{m.strftime('%d/%m/%Y')},{m.strftime('%H:%M:%S')},{r.rh_pct:.1f},{r.temperature_c:.2f},,"
@@ -177,7 +179,8 @@ def write_meaco(path: Path, sensors: dict[str, pd.DataFrame]) -> Path:
     rows = []
     for name, data in sensors.items():
         for m, r in zip(data.index, data.itertuples(), strict=True):
-            rows.append((m, f"Meaco 1,{name},{m.strftime('%Y-%m-%d %H:%M:%S')},{r.temperature_c:.1f},{r.rh_pct:.1f}"))
+            stamp = m.strftime("%Y-%m-%d %H:%M:%S")
+            rows.append((m, f"Meaco 1,{name},{stamp},{r.temperature_c:.1f},{r.rh_pct:.1f}"))
     rows.sort(key=lambda item: item[0])
     path.write_text("RECEIVER,TRANSMITTER,DATE,TEMPERATURE,HUMIDITY\n" + "\n".join(r for _, r in rows) + "\n",
                     encoding="utf-8")
@@ -202,7 +205,8 @@ def write_workbook(path: Path, sensors: dict[str, pd.DataFrame], zone: str) -> P
     for name, data in sensors.items():
         frames.append(pd.DataFrame({"Site": "Museum", "Sensor": name,
                                     "Date": data.index.tz_convert(zone).tz_localize(None),
-                                    "Temp": data["temperature_c"].to_numpy(), "RH": data["rh_pct"].to_numpy()}))
+                                    "Temp": data["temperature_c"].to_numpy(),
+                                    "RH": data["rh_pct"].to_numpy()}))
     long = pd.concat(frames).sort_values("Date", kind="stable")
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame({"Notes": ["Loggers checked 2024-03-01", "Case 2 resealed"]}).to_excel(

@@ -37,8 +37,13 @@ from tests.logger_files import known_series
 
 
 def run_analyse(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "patina", "analyse", *args],
-                          capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "patina", "analyse", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 # --- Patina's export read back -------------------------------------------------------------------------
@@ -52,12 +57,21 @@ def test_analyse_reads_patinas_export_across_both_clock_changes(
     # Every 20 min around the spring (30 March) and the autumn (26 October) changes in Paris.
     moments = [datetime(2025, 3, 29, tzinfo=UTC) + timedelta(minutes=20 * k) for k in range(3 * 72)]
     moments += [datetime(2025, 10, 25, tzinfo=UTC) + timedelta(minutes=20 * k) for k in range(3 * 72)]
-    readings = [Reading("s1", int(m.timestamp()) * 10**9, round(18 + (k % 37) / 7, 3), round(45 + (k % 23) / 3, 2),
-                        None) for k, m in enumerate(moments)]
+    readings = [
+        Reading(
+            "s1", int(m.timestamp()) * 10**9, round(18 + (k % 37) / 7, 3), round(45 + (k % 23) / 3, 2), None
+        )
+        for k, m in enumerate(moments)
+    ]
     store.create_database()
     store.write_lines([climate_line(r, "hanoi", "C1") for r in readings])
-    result = export(config, ExportRequest(start=moments[0], end=moments[-1] + timedelta(minutes=1), case_ids=["C1"],
-                                          timezone="Europe/Paris"), tmp_path / "export.csv")
+    result = export(
+        config,
+        ExportRequest(
+            start=moments[0], end=moments[-1] + timedelta(minutes=1), case_ids=["C1"], timezone="Europe/Paris"
+        ),
+        tmp_path / "export.csv",
+    )
     text = result.files[0].read_text()
     assert "+01:00" in text and "+02:00" in text  # both offsets, both changes in one file
     analysed = run_analyse(str(result.files[0]), "--json")
@@ -69,7 +83,9 @@ def test_analyse_reads_patinas_export_across_both_clock_changes(
     assert report["coverage"]["readings"] == len(readings)
     assert report["period"]["start"] == moments[0].isoformat()
     assert report["period"]["end"] == moments[-1].isoformat()
-    assert report["statistics"]["temperature_c"]["mean"] == pytest.approx(np.mean([r.temperature_c for r in readings]))
+    assert report["statistics"]["temperature_c"]["mean"] == pytest.approx(
+        np.mean([r.temperature_c for r in readings])
+    )
 
 
 # --- what the report says ---------------------------------------------------------------------------------
@@ -79,9 +95,13 @@ def test_daily_ranges_are_on_local_days() -> None:
     # Temperature steps by 1 °C at each local midnight in Hanoi (UTC+7): no range within a
     # local day, 1 °C within each UTC day.
     index = pd.date_range("2025-01-01", periods=24 * 20, freq="1h", tz="Asia/Ho_Chi_Minh")
-    data = pd.DataFrame({"temperature_c": 15 + np.arange(len(index)) // 24 * 1.0, "rh_pct": 50.0},
-                        index=index.tz_convert("UTC"))
-    assert climate_report(data, timezone="Asia/Ho_Chi_Minh")["statistics"]["daily_range"]["temperature_c"] == 0
+    data = pd.DataFrame(
+        {"temperature_c": 15 + np.arange(len(index)) // 24 * 1.0, "rh_pct": 50.0},
+        index=index.tz_convert("UTC"),
+    )
+    assert (
+        climate_report(data, timezone="Asia/Ho_Chi_Minh")["statistics"]["daily_range"]["temperature_c"] == 0
+    )
     assert climate_report(data, timezone="UTC")["statistics"]["daily_range"]["temperature_c"] > 0.9
 
 
@@ -103,14 +123,32 @@ def test_en15757_shows_its_percentiles_and_the_band_applied() -> None:
 
 def _file_info(**changes: object) -> dict[str, object]:
     info: dict[str, object] = {
-        "path": "case.csv", "layout": "plain", "encoding": "utf-8", "separator": ",", "sheet": "case.csv",
-        "other_sheets": [], "decimal_marks": {"T": "."}, "date_format": "ISO8601",
-        "date_order": "year-month-day (ISO 8601)", "timezone": "UTC", "timezone_origin": "default",
-        "conversions": [], "sensor": "case", "sensors_in_file": ["case"],
-        "columns": {"time": "time", "temperature": "T", "rh": "RH"}, "rows_read": 12345,
-        "rows_without_values": 0, "rejected": 0, "rejected_reasons": {}, "first_rejected_rows": [],
-        "duplicated_times": 0, "repeated_local_times": 0, "nonexistent_local_times": 0, "notes": [],
-        "display_timezone": "UTC"}
+        "path": "case.csv",
+        "layout": "plain",
+        "encoding": "utf-8",
+        "separator": ",",
+        "sheet": "case.csv",
+        "other_sheets": [],
+        "decimal_marks": {"T": "."},
+        "date_format": "ISO8601",
+        "date_order": "year-month-day (ISO 8601)",
+        "timezone": "UTC",
+        "timezone_origin": "default",
+        "conversions": [],
+        "sensor": "case",
+        "sensors_in_file": ["case"],
+        "columns": {"time": "time", "temperature": "T", "rh": "RH"},
+        "rows_read": 12345,
+        "rows_without_values": 0,
+        "rejected": 0,
+        "rejected_reasons": {},
+        "first_rejected_rows": [],
+        "duplicated_times": 0,
+        "repeated_local_times": 0,
+        "nonexistent_local_times": 0,
+        "notes": [],
+        "display_timezone": "UTC",
+    }
     info.update(changes)
     return info
 
@@ -143,12 +181,27 @@ def test_a_score_under_50_is_not_shown_as_50_and_good_names_no_driver() -> None:
 # --- IPI's mould table -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("temperature_c", "rh_pct", "days"), [
-    (20, 80, 14), (28, 65, 1186), (24, 66, 763), (2, 89, 0), (2, 90, 23), (45, 90, 23), (45, 100, 12),
-    (10, 79, 0), (10, 80, 19), (46, 100, 0), (1, 100, 0), (25, 64, 0),
-    (19.5, 79.5, 14),  # IPI rounds halves up: 20 °C, 80 %
-])
-def test_days_to_germination_are_ipis_published_values(temperature_c: float, rh_pct: float, days: int) -> None:
+@pytest.mark.parametrize(
+    ("temperature_c", "rh_pct", "days"),
+    [
+        (20, 80, 14),
+        (28, 65, 1186),
+        (24, 66, 763),
+        (2, 89, 0),
+        (2, 90, 23),
+        (45, 90, 23),
+        (45, 100, 12),
+        (10, 79, 0),
+        (10, 80, 19),
+        (46, 100, 0),
+        (1, 100, 0),
+        (25, 64, 0),
+        (19.5, 79.5, 14),  # IPI rounds halves up: 20 °C, 80 %
+    ],
+)
+def test_days_to_germination_are_ipis_published_values(
+    temperature_c: float, rh_pct: float, days: int
+) -> None:
     assert days_to_germination(temperature_c, rh_pct) == days
 
 
@@ -176,18 +229,32 @@ def test_mould_rating_and_accumulated_factor() -> None:
     assert report["mould"]["hours_possible"] == pytest.approx(24 * 21)
 
 
-# --- replay keeps the values ---------------------------------------------------------------------------------
+# --- replay keeps the values ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("device_format", ["patina", "zigbee2mqtt", "tasmota", "shelly-gen1", "shelly-gen2",
-                                           "ttn-v3", "senml", "line-protocol", "homeassistant"])
+@pytest.mark.parametrize(
+    "device_format",
+    [
+        "patina",
+        "zigbee2mqtt",
+        "tasmota",
+        "shelly-gen1",
+        "shelly-gen2",
+        "ttn-v3",
+        "senml",
+        "line-protocol",
+        "homeassistant",
+    ],
+)
 def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
     from collector.adapters import DECODERS, Context
     from sensors_sim.formats import CARRIES_TIME, SOURCE_TOPICS
 
     index = pd.date_range("2013-05-01", periods=4, freq="30min", tz="UTC")
-    data = pd.DataFrame({"temperature_c": [20.873, -3.14159, 19.996, 21.0049],
-                         "rh_pct": [53.46, 48.123, 99.95, 0.04]}, index=index)
+    data = pd.DataFrame(
+        {"temperature_c": [20.873, -3.14159, 19.996, 21.0049], "rh_pct": [53.46, 48.123, 99.95, 0.04]},
+        index=index,
+    )
     feed = ReplayFeed(data, "s9", "hanoi", device_format, ZoneInfo("UTC"))
     context = Context(Source(SOURCE_TOPICS[device_format], device_format, site="hanoi"))
     decode = DECODERS[device_format]
@@ -195,8 +262,13 @@ def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
         got: dict[str, float] = {}
         for topic, payload in messages:
             for reading in decode(context, topic, payload, int(index[k].value)).readings:
-                got.update({key: value for key in ("temperature_c", "rh_pct")
-                            if (value := getattr(reading, key)) is not None})
+                got.update(
+                    {
+                        key: value
+                        for key in ("temperature_c", "rh_pct")
+                        if (value := getattr(reading, key)) is not None
+                    }
+                )
                 if device_format in CARRIES_TIME:
                     assert reading.time_ns == index[k].value
         assert got == {"temperature_c": data["temperature_c"].iloc[k], "rh_pct": data["rh_pct"].iloc[k]}

@@ -3,6 +3,7 @@ merged; impossible values refused; a round trip through random layouts; a fuzzed
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -59,12 +60,18 @@ def write_family(family: str, folder: Path) -> list[Path]:
 
 #: family → (layout recognised, temperature and RH precision as written)
 FAMILIES = {
-    "hoboware": ("hoboware", 5e-4, 0.05), "hoboware-day-first": ("hoboware", 5e-4, 0.05),
-    "hanwell-rht": ("hanwell", 5e-3, 0.05), "hanwell-sheet": ("hanwell", 5e-3, 0.05),
-    "rotronic": ("rotronic", 5e-3, 0.05), "tinytag": ("tinytag", 5e-4, 0.05),
-    "t&d": ("t&d", 0.05, 0.5), "t&d-leading-column": ("t&d", 0.05, 0.5),
-    "trend": ("trend", 5e-3, 0.05), "archive-points": ("semicolon", 0.05, 0.5),
-    "archive-commas": ("semicolon", 0.05, 0.5), "plain": ("plain", 0, 0),
+    "hoboware": ("hoboware", 5e-4, 0.05),
+    "hoboware-day-first": ("hoboware", 5e-4, 0.05),
+    "hanwell-rht": ("hanwell", 5e-3, 0.05),
+    "hanwell-sheet": ("hanwell", 5e-3, 0.05),
+    "rotronic": ("rotronic", 5e-3, 0.05),
+    "tinytag": ("tinytag", 5e-4, 0.05),
+    "t&d": ("t&d", 0.05, 0.5),
+    "t&d-leading-column": ("t&d", 0.05, 0.5),
+    "trend": ("trend", 5e-3, 0.05),
+    "archive-points": ("semicolon", 0.05, 0.5),
+    "archive-commas": ("semicolon", 0.05, 0.5),
+    "plain": ("plain", 0, 0),
 }
 
 
@@ -90,7 +97,9 @@ def test_the_decimal_mark_is_decided_per_column_not_from_the_separator(tmp_path:
     assert commas.decimal_marks == {"TEMP C": ",", "%RH": "none"}
     mean = DATA["temperature_c"].mean()
     for reading in (points, commas):
-        assert next(iter(reading.sensors.values())).readings["temperature_c"].mean() == pytest.approx(mean, abs=0.05)
+        assert next(iter(reading.sensors.values())).readings["temperature_c"].mean() == pytest.approx(
+            mean, abs=0.05
+        )
 
 
 def test_day_first_dates_are_decided_from_the_whole_file(tmp_path: Path) -> None:
@@ -102,23 +111,44 @@ def test_day_first_dates_are_decided_from_the_whole_file(tmp_path: Path) -> None
     assert record.rejected == 0 and len(record.readings) == len(data)
 
 
+def test_when_both_date_orders_read_the_steady_interval_decides_and_it_is_said(tmp_path: Path) -> None:
+    # Five days of 15-minute readings from 1 May: 05/01 … 05/06 read as day-first too (the
+    # 5th of January … June, also increasing), but only month-first gives a steady interval.
+    data = known_series("2026-05-01", 500, "15min")
+    reading = read_logger_file(write_hobo(tmp_path / "hobo.csv", data))
+    assert reading.date_order == "month-day-year"
+    assert reading.date_order_alternatives == ["day-month-year"]
+    record = next(iter(reading.sensors.values()))
+    np.testing.assert_array_equal(record.readings.index.asi8, data.index.as_unit("ns").asi8)
+    text = run_analyse(str(tmp_path / "hobo.csv")).stdout
+    assert "Every date also reads as day-month-year" in text
+
+
 def test_fahrenheit_and_kelvin_headers_are_converted_and_said(tmp_path: Path) -> None:
     fahrenheit = read_logger_file(write_hobo(tmp_path / "f.csv", DATA, fahrenheit=True))
     assert fahrenheit.conversions and "°F → °C" in fahrenheit.conversions[0]
     kelvin = tmp_path / "k.csv"
-    kelvin.write_text("time;T (K);RH (%)\n" + "".join(
-        f"{m.isoformat()};{t + 273.15:.2f};{rh}\n" for m, t, rh in
-        zip(DATA.index, DATA["temperature_c"], DATA["rh_pct"], strict=True)))
+    kelvin.write_text(
+        "time;T (K);RH (%)\n"
+        + "".join(
+            f"{m.isoformat()};{t + 273.15:.2f};{rh}\n"
+            for m, t, rh in zip(DATA.index, DATA["temperature_c"], DATA["rh_pct"], strict=True)
+        )
+    )
     reading = read_logger_file(kelvin)
     assert reading.conversions == ["T (K): K → °C"]
-    np.testing.assert_allclose(next(iter(reading.sensors.values())).readings["temperature_c"],
-                               DATA["temperature_c"], atol=5e-3)
+    np.testing.assert_allclose(
+        next(iter(reading.sensors.values())).readings["temperature_c"], DATA["temperature_c"], atol=5e-3
+    )
 
 
 # --- several sensors --------------------------------------------------------------------------------
 
-SENSORS = {"Room 1": DATA, "Room 1 Case": known_series("2025-03-20", 48 * 20, "30min", seed=2),
-           "External": known_series("2025-03-20", 24 * 20, "1h", seed=3) - 8}
+SENSORS = {
+    "Room 1": DATA,
+    "Room 1 Case": known_series("2025-03-20", 48 * 20, "30min", seed=2),
+    "External": known_series("2025-03-20", 24 * 20, "1h", seed=3) - 8,
+}
 
 
 def test_long_format_workbook_keeps_every_sensor_apart(tmp_path: Path) -> None:
@@ -141,8 +171,13 @@ def test_meaco_transmitters_are_separate_sensors(tmp_path: Path) -> None:
 
 
 def run_analyse(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "patina", "analyse", *args],
-                          capture_output=True, text=True, timeout=180, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "patina", "analyse", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
 
 
 def test_analyse_reports_each_sensor_on_its_own(tmp_path: Path) -> None:
@@ -153,7 +188,8 @@ def test_analyse_reports_each_sensor_on_its_own(tmp_path: Path) -> None:
     assert set(reports) == set(SENSORS)
     assert reports["External"]["coverage"]["readings"] == len(SENSORS["External"])
     assert reports["External"]["statistics"]["temperature_c"]["mean"] == pytest.approx(
-        SENSORS["External"]["temperature_c"].mean())
+        SENSORS["External"]["temperature_c"].mean()
+    )
     assert reports["Room 1"]["file"]["sheet"] == "Data"
     one = json.loads(run_analyse(str(path), "--timezone", ZONE, "--sensor", "Room 1 Case", "--json").stdout)
     assert "sensors" not in one and one["file"]["sensor"] == "Room 1 Case"
@@ -188,7 +224,11 @@ def test_impossible_values_are_rejected_counted_and_shown(tmp_path: Path) -> Non
     path.write_text("\n".join(lines) + "\n")
     record = next(iter(read_logger_file(path).sensors.values()))
     assert record.rejected == 5
-    assert record.rejected_reasons == {"unreadable_value": 1, "temperature_out_of_range": 2, "rh_out_of_range": 2}
+    assert record.rejected_reasons == {
+        "unreadable_value": 1,
+        "temperature_out_of_range": 2,
+        "rh_out_of_range": 2,
+    }
     assert record.first_rejected_rows == [5, 9, 10, 11, 42]  # file lines, header = line 1
     assert record.readings["temperature_c"].max() < 85 and record.readings["rh_pct"].max() <= 100
     text = run_analyse(str(path)).stdout
@@ -198,13 +238,20 @@ def test_impossible_values_are_rejected_counted_and_shown(tmp_path: Path) -> Non
 def test_a_file_mostly_impossible_fails_with_one_line(tmp_path: Path) -> None:
     # Temperatures written in tenths of a degree without a mark: 174 for 17.4 °C.
     path = tmp_path / "tenths.csv"
-    path.write_text("Date;Temp;RH\n" + "".join(
-        f"{m.strftime('%d.%m.%Y %H:%M')};{round(t * 10)};{round(rh)}\n"
-        for m, t, rh in zip(DATA.index, DATA["temperature_c"], DATA["rh_pct"], strict=True)))
+    path.write_text(
+        "Date;Temp;RH\n"
+        + "".join(
+            f"{m.strftime('%d.%m.%Y %H:%M')};{round(t * 10)};{round(rh)}\n"
+            for m, t, rh in zip(DATA.index, DATA["temperature_c"], DATA["rh_pct"], strict=True)
+        )
+    )
     result = run_analyse(str(path))
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert "impossible values" in result.stderr and "decimal mark or the column is probably misread" in result.stderr
+    assert (
+        "impossible values" in result.stderr
+        and "decimal mark or the column is probably misread" in result.stderr
+    )
 
 
 # --- round trip through random layouts -------------------------------------------------------------------
@@ -245,8 +292,13 @@ def test_any_layout_round_trips(layout: dict[str, object], tmp_path: Path) -> No
         writer.writerow([f"Logger note {n}"])
     writer.writerow(["Date and time", f"Temperature ({header_unit})", "RH (%)"])
     for moment, t, h in zip(index, written_t, rh, strict=True):
-        writer.writerow([moment.strftime(fmt), f"{t:.4f}".replace(".", str(layout["decimal"])),
-                         f"{h:.1f}".replace(".", str(layout["decimal"]))])
+        writer.writerow(
+            [
+                moment.strftime(fmt),
+                f"{t:.4f}".replace(".", str(layout["decimal"])),
+                f"{h:.1f}".replace(".", str(layout["decimal"])),
+            ]
+        )
     path = tmp_path / "random.csv"
     path.write_bytes(out.getvalue().encode(str(layout["encoding"])))
     reading = read_logger_file(path)
@@ -256,19 +308,49 @@ def test_any_layout_round_trips(layout: dict[str, object], tmp_path: Path) -> No
     np.testing.assert_allclose(record.readings["rh_pct"], rh, atol=1e-9)
 
 
-# --- fuzz ----------------------------------------------------------------------------------------------------
+# --- fuzz -------------------------------------------------------------------------------------------
 
-_cells = st.one_of(st.sampled_from(["Time", "Temp °C", "RH %", "Date", "Humidity", "[#D]", "[#H]", "Property",
-                                    "Date/Time", "°C", "%", "", "#", "Sensor", "12/13/14 10:00", "2025-01-01",
-                                    "1,5", "17.4", "-", "NaN", "1e309", "99999999999999999999"]),
-                   st.text(max_size=12), st.floats(allow_nan=True).map(repr))
+_cells = st.one_of(
+    st.sampled_from(
+        [
+            "Time",
+            "Temp °C",
+            "RH %",
+            "Date",
+            "Humidity",
+            "[#D]",
+            "[#H]",
+            "Property",
+            "Date/Time",
+            "°C",
+            "%",
+            "",
+            "#",
+            "Sensor",
+            "12/13/14 10:00",
+            "2025-01-01",
+            "1,5",
+            "17.4",
+            "-",
+            "NaN",
+            "1e309",
+            "99999999999999999999",
+        ]
+    ),
+    st.text(max_size=12),
+    st.floats(allow_nan=True).map(repr),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(st.lists(_cells, max_size=6), max_size=30),
-       separator=st.sampled_from([",", ";", "\t"]), encoding=st.sampled_from(["utf-8", "utf-16", "cp1252"]))
-def test_the_reader_never_raises_anything_but_a_reason(rows: list[list[str]], separator: str, encoding: str,
-                                                       tmp_path: Path) -> None:
+@given(
+    rows=st.lists(st.lists(_cells, max_size=6), max_size=30),
+    separator=st.sampled_from([",", ";", "\t"]),
+    encoding=st.sampled_from(["utf-8", "utf-16", "cp1252"]),
+)
+def test_the_reader_never_raises_anything_but_a_reason(
+    rows: list[list[str]], separator: str, encoding: str, tmp_path: Path
+) -> None:
     text = "\n".join(separator.join(r) for r in rows)
     path = tmp_path / "fuzz.csv"
     path.write_bytes(text.encode(encoding, errors="replace"))
@@ -287,10 +369,8 @@ def test_the_reader_never_raises_anything_but_a_reason(rows: list[list[str]], se
 def test_random_bytes_give_a_reason(raw: bytes, tmp_path: Path) -> None:
     path = tmp_path / "bytes.xlsx" if raw[:1] == b"P" else tmp_path / "bytes.csv"
     path.write_bytes(raw)
-    try:
+    with contextlib.suppress(LoggerFileError):
         read_logger_file(path)
-    except LoggerFileError:
-        pass
 
 
 def test_garbage_through_the_command_gives_no_traceback(tmp_path: Path) -> None:

@@ -112,7 +112,8 @@ def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["period"]["days"] == pytest.approx(3 * 365, abs=1)
     assert report["coverage"]["readings"] == len(data)
-    assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(168)  # 168 readings missing
+    # The longest gap is the time without readings: 168 hourly readings missing.
+    assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(168)
     assert report["en15757"] is not None
     assert set(report["ipi"]) == {"metal_corrosion", "mechanical_damage", "natural_aging", "mould",
                                   "twpi_years"}

@@ -31,12 +31,23 @@ from museum.loggers.normalise import (
 )
 from museum.loggers.source import LoggerFileError, read_sheets
 
-__all__ = ["RECOGNISERS", "RH_RANGE_PCT", "TEMPERATURE_RANGE_C", "Channel", "FileReading",
-           "LoggerFileError", "SensorRecord", "TableSpec", "read_logger_file", "read_logger_files"]
+__all__ = [
+    "RECOGNISERS",
+    "RH_RANGE_PCT",
+    "TEMPERATURE_RANGE_C",
+    "Channel",
+    "FileReading",
+    "LoggerFileError",
+    "SensorRecord",
+    "TableSpec",
+    "read_logger_file",
+    "read_logger_files",
+]
 
 
-def read_logger_file(path: str | Path, timezone_name: str | None = None,
-                     sheet: str | None = None) -> FileReading:
+def read_logger_file(
+    path: str | Path, timezone_name: str | None = None, sheet: str | None = None
+) -> FileReading:
     """Read one logger export (text or workbook).
 
     ``timezone_name``: IANA zone of times written without an offset (None: UTC, said so in
@@ -74,8 +85,9 @@ def read_logger_file(path: str | Path, timezone_name: str | None = None,
         raise LoggerFileError(f"{file}: cannot be read ({error})") from None
 
 
-def read_logger_files(paths: Sequence[str | Path], timezone_name: str | None = None,
-                      sheet: str | None = None) -> FileReading:
+def read_logger_files(
+    paths: Sequence[str | Path], timezone_name: str | None = None, sheet: str | None = None
+) -> FileReading:
     """Read one file, or several that together make one record: a building-management
     export (Trend) writes temperature and RH of one place in two one-column files, joined
     here on time. Files that each hold whole sensors are kept as separate sensors."""
@@ -83,38 +95,56 @@ def read_logger_files(paths: Sequence[str | Path], timezone_name: str | None = N
     if len(readings) == 1:
         return readings[0]
     first = readings[0]
-    one_quantity = all(len(r.sensors) == 1 and len(set(next(iter(r.sensors.values())).columns) - {"time"}) == 1
-                       for r in readings)
+    one_quantity = all(
+        len(r.sensors) == 1 and len(set(next(iter(r.sensors.values())).columns) - {"time"}) == 1
+        for r in readings
+    )
     if one_quantity:
         records = [next(iter(r.sensors.values())) for r in readings]
-        joined = pd.concat([rec.readings[["temperature_c"]] if "temperature" in rec.columns
-                            else rec.readings[["rh_pct"]] for rec in records], axis=1)
+        joined = pd.concat(
+            [
+                rec.readings[["temperature_c"]] if "temperature" in rec.columns else rec.readings[["rh_pct"]]
+                for rec in records
+            ],
+            axis=1,
+        )
         joined = joined.T.groupby(level=0).first().T.reindex(columns=["temperature_c", "rh_pct"])
         name = " + ".join(rec.name for rec in records)
         record = SensorRecord(
-            name=name, readings=joined.sort_index(),
+            name=name,
+            readings=joined.sort_index(),
             columns={q: h for rec in records for q, h in rec.columns.items()},
             rows_read=sum(r.rows_read for r in records),
             rows_without_values=sum(r.rows_without_values for r in records),
             rejected=sum(r.rejected for r in records),
-            rejected_reasons={k: sum(r.rejected_reasons.get(k, 0) for r in records)
-                              for rec in records for k in rec.rejected_reasons},
+            rejected_reasons={
+                k: sum(r.rejected_reasons.get(k, 0) for r in records)
+                for rec in records
+                for k in rec.rejected_reasons
+            },
             first_rejected_rows=[n for r in records for n in r.first_rejected_rows][:5],
             duplicated_times=sum(r.duplicated_times for r in records),
             repeated_local_times=sum(r.repeated_local_times for r in records),
-            nonexistent_local_times=sum(r.nonexistent_local_times for r in records))
-        return replace(first, path=" + ".join(r.path for r in readings),
-                       layout=" + ".join(dict.fromkeys(r.layout for r in readings)),
-                       decimal_marks={k: v for r in readings for k, v in r.decimal_marks.items()},
-                       conversions=[c for r in readings for c in r.conversions],
-                       rows_read=sum(r.rows_read for r in readings), sensors={name: record},
-                       notes=[*first.notes, f"{len(readings)} files joined on time"])
+            nonexistent_local_times=sum(r.nonexistent_local_times for r in records),
+        )
+        return replace(
+            first,
+            path=" + ".join(r.path for r in readings),
+            layout=" + ".join(dict.fromkeys(r.layout for r in readings)),
+            decimal_marks={k: v for r in readings for k, v in r.decimal_marks.items()},
+            conversions=[c for r in readings for c in r.conversions],
+            rows_read=sum(r.rows_read for r in readings),
+            sensors={name: record},
+            notes=[*first.notes, f"{len(readings)} files joined on time"],
+        )
     sensors: dict[str, SensorRecord] = {}
     for r in readings:
         for name, rec in r.sensors.items():
             key = name if name not in sensors else f"{Path(r.path).stem} · {name}"
             sensors[key] = replace(rec, name=key)
-    return replace(first, path=" + ".join(r.path for r in readings), sensors=sensors,
-                   rows_read=sum(r.rows_read for r in readings))
-
-
+    return replace(
+        first,
+        path=" + ".join(r.path for r in readings),
+        sensors=sensors,
+        rows_read=sum(r.rows_read for r in readings),
+    )

@@ -19,17 +19,25 @@ from museum.loggers.source import HEAD_ROWS, Grid, Sheet
 HEADER_SEARCH_ROWS = HEAD_ROWS
 
 _TEMPERATURE = re.compile(r"temp|°\s*[cf]\b|celsius|fahrenheit|kelvin|nhiệt|^\s*t(?![a-z])", re.IGNORECASE)
-_RH = re.compile(r"(?<![a-z])rh(?![a-z])|humid|hygro|feucht|fugt|fukt|umidit|(?<![a-z])hr(?![a-z])|độ ẩm"
-                 r"|^\s*%\s*$", re.IGNORECASE)
-_NOT_CLIMATE = re.compile(r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(min|max|count|sp)(?![a-z])"
-                          r"|_min|_max|setpoint|abs|g/m|battery", re.IGNORECASE)
+_RH = re.compile(
+    r"(?<![a-z])rh(?![a-z])|humid|hygro|feucht|fugt|fukt|umidit|(?<![a-z])hr(?![a-z])|độ ẩm"
+    r"|^\s*%\s*$",
+    re.IGNORECASE,
+)
+_NOT_CLIMATE = re.compile(
+    r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(min|max|count|sp)(?![a-z])"
+    r"|_min|_max|setpoint|abs|g/m|battery",
+    re.IGNORECASE,
+)
 _TIME = re.compile(r"time|date|datum|dato|zeit|heure|(?<![a-z])tid(?![a-z])|thời gian|ngày", re.IGNORECASE)
 _DATE_ONLY = re.compile(r"^\s*(date|datum|dato|ngày)\s*$", re.IGNORECASE)
 _TIME_ONLY = re.compile(r"^\s*(time|zeit|heure|tid|giờ)\s*$", re.IGNORECASE)
-_SENSOR = re.compile(r"sensor|transmitter|logger|device|site|location|channel|serial|case|room",
-                     re.IGNORECASE)
-_FAHRENHEIT = re.compile(r"°\s*f|\(f\)|\[f\]|(?<![a-z])deg\.?\s*f(?![a-z])|fahrenheit|(?<![a-z])f\s*$",
-                         re.IGNORECASE)
+_SENSOR = re.compile(
+    r"sensor|transmitter|logger|device|site|location|channel|serial|case|room", re.IGNORECASE
+)
+_FAHRENHEIT = re.compile(
+    r"°\s*f|\(f\)|\[f\]|(?<![a-z])deg\.?\s*f(?![a-z])|fahrenheit|(?<![a-z])f\s*$", re.IGNORECASE
+)
 _KELVIN = re.compile(r"\(k\)|\[k\]|kelvin|(?<![a-z°])k\s*$", re.IGNORECASE)
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2}):?(\d{2})?", re.IGNORECASE)
 
@@ -104,8 +112,13 @@ def _sensor_label(header: str) -> str:
     """What is left of a header once the quantity and unit are taken out: the sensor."""
     bracket = re.search(r"\[([^\]]+)\]", header)
     text = bracket.group(1) if bracket else header
-    text = re.sub(r"\(.*?\)|°\s*[CFK]|%\s*RH|%|temperature|temp\.?|humidity|rel\.?|relative|(?<![a-z])rh"
-                  r"(?![a-z])|[,_:]", " ", text, flags=re.IGNORECASE)
+    text = re.sub(
+        r"\(.*?\)|°\s*[CFK]|%\s*RH|%|temperature|temp\.?|humidity|rel\.?|relative|(?<![a-z])rh"
+        r"(?![a-z])|[,_:]",
+        " ",
+        text,
+        flags=re.IGNORECASE,
+    )
     return " ".join(text.split())
 
 
@@ -127,8 +140,9 @@ def pair_channels(channels: list[Channel], names: dict[int, str] | None = None) 
         group = [g[k] for g in (temps, rhs) if k < len(g)]
         label = next((labelled[c.column] for c in group if labelled[c.column]), "")
         for c in group:
-            c.sensor = label if label and sum(1 for v in labelled.values() if v == label) <= 2 \
-                else f"sensor {k + 1}"
+            c.sensor = (
+                label if label and sum(1 for v in labelled.values() if v == label) <= 2 else f"sensor {k + 1}"
+            )
     return channels
 
 
@@ -144,8 +158,13 @@ def _channels_from_header(cells: list[str]) -> list[Channel]:
 
 def _preamble_name(rows: Grid) -> str:
     for row in rows:
-        if len(row) >= 2 and re.match(r"^(serial no|s/n|sensor name|transmitter|logger name|name)\s*:?\s*$",
-                                      row[0], re.IGNORECASE) and row[1]:
+        if (
+            len(row) >= 2
+            and re.match(
+                r"^(serial no|s/n|sensor name|transmitter|logger name|name)\s*:?\s*$", row[0], re.IGNORECASE
+            )
+            and row[1]
+        ):
             return row[1]
     return ""
 
@@ -157,8 +176,12 @@ def _generic_name(sheet: Sheet, header_row: int, cells: list[str], preamble: Gri
         return "hoboware"
     if "receiver" in lower and "transmitter" in lower:
         return "meaco"
-    if any("humidity (rh" in c for c in lower) or "database valid" in first_lines \
-            or "exported sensor data" in first_lines or "data starts" in first_lines:
+    if (
+        any("humidity (rh" in c for c in lower)
+        or "database valid" in first_lines
+        or "exported sensor data" in first_lines
+        or "data starts" in first_lines
+    ):
         return "hanwell"
     if lower and lower[0] == "timestamp" and len([c for c in cells if c]) == 2 and "[" in cells[1]:
         return "trend"
@@ -184,14 +207,27 @@ def header_table(sheet: Sheet) -> TableSpec | None:
         channels = [c for c in _channels_from_header(cells) if c.column not in times]
         if not channels:
             continue
-        sensors = tuple(i for i, c in enumerate(cells)
-                        if i not in times and quantity(c) is None and _SENSOR.search(c) and c != "#"
-                        and not _NOT_CLIMATE.search(c))
+        sensors = tuple(
+            i
+            for i, c in enumerate(cells)
+            if i not in times
+            and quantity(c) is None
+            and _SENSOR.search(c)
+            and c != "#"
+            and not _NOT_CLIMATE.search(c)
+        )
         preamble = rows[:number]
         offset = utc_offset(" ".join(cells[i] for i in times))
-        return TableSpec(_generic_name(sheet, number, cells, preamble), number + 1, times, channels,
-                         sensors, utc_offset=offset, name=_preamble_name(preamble),
-                         time_header=" + ".join(cells[i] for i in times))
+        return TableSpec(
+            _generic_name(sheet, number, cells, preamble),
+            number + 1,
+            times,
+            channels,
+            sensors,
+            utc_offset=offset,
+            name=_preamble_name(preamble),
+            time_header=" + ".join(cells[i] for i in times),
+        )
     return None
 
 
@@ -199,7 +235,11 @@ def rotronic(sheet: Sheet) -> TableSpec | None:
     """Rotronic HygroLog / HW4: ``[#I]``, ``[#S]``, one ``[#n]`` block per channel naming its
     quantity and unit, ``[#H]`` then the header, ``[#D]`` then the rows."""
     rows = sheet.rows
-    marks = {row[0].upper(): i for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if row and row[0].startswith("[#")}
+    marks = {
+        row[0].upper(): i
+        for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+        if row and row[0].startswith("[#")
+    }
     if "[#D]" not in marks or "[#H]" not in marks:
         return None
     units: dict[str, str] = {}
@@ -208,7 +248,7 @@ def rotronic(sheet: Sheet) -> TableSpec | None:
         key, _, value = text.partition("=")
         if value and quantity(key.strip()) and not _NOT_CLIMATE.search(key):
             units[quantity(key.strip()) or ""] = value.strip()
-    header = next((r for r in rows[marks["[#H]"] + 1: marks["[#D]"]] if any(r)), [])
+    header = next((r for r in rows[marks["[#H]"] + 1 : marks["[#D]"]] if any(r)), [])
     times = _time_columns(header)
     if not times:
         return None
@@ -218,10 +258,23 @@ def rotronic(sheet: Sheet) -> TableSpec | None:
         if kind and i not in times:
             unit = temperature_unit(units.get(kind, cell)) if kind == "temperature" else "%"
             channels.append(Channel(i, kind, unit, "", cell))
-    name = next((r.split("=", 1)[1].strip() for row in rows[: marks["[#H]"]] for r in row[:1]
-                 if re.match(r"^\s*(device name|name|serial)", r, re.IGNORECASE) and "=" in r), "")
-    return TableSpec("rotronic", marks["[#D]"] + 1, times, pair_channels(channels), name=name,
-                     time_header=" + ".join(header[i] for i in times))
+    name = next(
+        (
+            r.split("=", 1)[1].strip()
+            for row in rows[: marks["[#H]"]]
+            for r in row[:1]
+            if re.match(r"^\s*(device name|name|serial)", r, re.IGNORECASE) and "=" in r
+        ),
+        "",
+    )
+    return TableSpec(
+        "rotronic",
+        marks["[#D]"] + 1,
+        times,
+        pair_channels(channels),
+        name=name,
+        time_header=" + ".join(header[i] for i in times),
+    )
 
 
 def tinytag(sheet: Sheet) -> TableSpec | None:
@@ -236,25 +289,38 @@ def tinytag(sheet: Sheet) -> TableSpec | None:
     if head is None:
         return None
     times = tuple(i for i, c in enumerate(rows[head]) if _TIME_ONLY.match(c))[:1]
-    names_row = rows[labels["description"]] if "description" in labels else \
-        rows[labels["s/n"]] if "s/n" in labels else []
+    names_row = (
+        rows[labels["description"]]
+        if "description" in labels
+        else rows[labels["s/n"]]
+        if "s/n" in labels
+        else []
+    )
     channels = []
     for i, cell in enumerate(rows[prop]):
         kind = quantity(cell)
         if kind and i not in times:
-            unit_cell = rows[labels["units"]][i] if "units" in labels and i < len(rows[labels["units"]]) else cell
+            unit_cell = (
+                rows[labels["units"]][i] if "units" in labels and i < len(rows[labels["units"]]) else cell
+            )
             unit = temperature_unit(unit_cell) if kind == "temperature" else "%"
             channels.append(Channel(i, kind, unit, "", cell))
     names = {c.column: names_row[c.column] for c in channels if c.column < len(names_row)}
-    return TableSpec("tinytag", prop + 1, times, pair_channels(channels, names),
-                     utc_offset=utc_offset(" ".join(rows[head])), time_header=rows[head][times[0]])
+    return TableSpec(
+        "tinytag",
+        prop + 1,
+        times,
+        pair_channels(channels, names),
+        utc_offset=utc_offset(" ".join(rows[head])),
+        time_header=rows[head][times[0]],
+    )
 
 
 def tandd(sheet: Sheet) -> TableSpec | None:
     """T&D: two header rows (``"Date/Time","Date/Time","No.1"…`` and ``…,"ch1","ch2"``)
     and a units row, which alone tells temperature from RH."""
     rows = sheet.rows
-    for number, cells in enumerate(rows[:HEADER_SEARCH_ROWS - 2]):
+    for number, cells in enumerate(rows[: HEADER_SEARCH_ROWS - 2]):
         lower = [c.lower() for c in cells]
         if lower.count("date/time") < 2 or number + 2 >= len(rows):
             continue
@@ -267,16 +333,18 @@ def tandd(sheet: Sheet) -> TableSpec | None:
             text = unit.replace(" ", "").lower()
             if text in ("°c", "℃", "c", "°f", "℉", "f", "k"):
                 unit_code = "F" if "f" in text or "℉" in text else "K" if text == "k" else "C"
-                channels.append(Channel(i, "temperature", unit_code, "",
-                                        f"{_at(cells, i)} {_at(second, i)} ({unit})"))
+                channels.append(
+                    Channel(i, "temperature", unit_code, "", f"{_at(cells, i)} {_at(second, i)} ({unit})")
+                )
             elif text in ("%", "%rh", "rh%"):
                 channels.append(Channel(i, "rh", "%", "", f"{_at(cells, i)} {_at(second, i)} ({unit})"))
         if not channels:
             return None
         names = {c.column: _at(cells, c.column) for c in channels}
         # One logger (No.1) with a temperature and an RH channel is one sensor.
-        return TableSpec("t&d", number + 3, (time_column,), pair_channels(channels, names),
-                         time_header=cells[time_column])
+        return TableSpec(
+            "t&d", number + 3, (time_column,), pair_channels(channels, names), time_header=cells[time_column]
+        )
     return None
 
 

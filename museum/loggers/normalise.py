@@ -30,24 +30,39 @@ RH_RANGE_PCT = (0.0, 100.0)
 REASONS = {
     "unreadable_value": "a value that is not a number",
     "unreadable_time": "a time that cannot be read",
-    "temperature_out_of_range": f"temperature outside {TEMPERATURE_RANGE_C[0]:g}…{TEMPERATURE_RANGE_C[1]:g} °C",
-    "rh_out_of_range": f"RH outside {RH_RANGE_PCT[0]:g}–{RH_RANGE_PCT[1]:g} %",
+    "temperature_out_of_range": "temperature outside {:g}…{:g} °C".format(*TEMPERATURE_RANGE_C),
+    "rh_out_of_range": "RH outside {:g}–{:g} %".format(*RH_RANGE_PCT),
 }
 #: Rejected row numbers kept for the report.
 FIRST_ROWS_SHOWN = 5
 
-_NUMBER = re.compile(r"^\s*([-+−]?)\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(°\s*[CFK]|℃|℉|%\s*RH|%rh|%)?\s*$",
-                     re.IGNORECASE)
+_NUMBER = re.compile(
+    r"^\s*([-+−]?)\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(°\s*[CFK]|℃|℉|%\s*RH|%rh|%)?\s*$", re.IGNORECASE
+)
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 _OFFSET = re.compile(r"(?:Z|[+-][0-9][0-9]:?[0-9][0-9])$")
 
-_DATES = [f"{a}{s}{b}{s}{c}" for s in "/-." for a, b, c in (
-    ("%d", "%m", "%Y"), ("%m", "%d", "%Y"), ("%d", "%m", "%y"), ("%m", "%d", "%y"), ("%Y", "%m", "%d"),
-    ("%d", "%b", "%Y"), ("%d", "%b", "%y"))] + ["%d %b %Y", "%d %B %Y", "%b %d %Y", "%Y%m%d"]
+_DATES = [
+    f"{a}{s}{b}{s}{c}"
+    for s in "/-."
+    for a, b, c in (
+        ("%d", "%m", "%Y"),
+        ("%m", "%d", "%Y"),
+        ("%d", "%m", "%y"),
+        ("%m", "%d", "%y"),
+        ("%Y", "%m", "%d"),
+        ("%d", "%b", "%Y"),
+        ("%d", "%b", "%y"),
+    )
+] + ["%d %b %Y", "%d %B %Y", "%b %d %Y", "%Y%m%d"]
 _TIMES = ["%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%H:%M:%S.%f", "%H.%M"]
 #: Every date and time layout tried: date then time, time then date (Hanwell), date alone.
-TIME_FORMATS = ["ISO8601"] + [f"{d} {t}" for d in _DATES for t in _TIMES] \
-    + [f"{t} {d}" for d in _DATES for t in _TIMES] + _DATES
+TIME_FORMATS = (
+    ["ISO8601"]
+    + [f"{d} {t}" for d in _DATES for t in _TIMES]
+    + [f"{t} {d}" for d in _DATES for t in _TIMES]
+    + _DATES
+)
 
 
 @dataclass
@@ -86,19 +101,34 @@ class FileReading:
     rows_read: int
     sensors: dict[str, SensorRecord]
     notes: list[str] = field(default_factory=list)
+    #: Other date orders under which every date read and times increased as well: the
+    #: choice then rests on the shortest span, and the report says so.
+    date_order_alternatives: list[str] = field(default_factory=list)
 
     def assumptions(self, sensor: str) -> dict[str, Any]:
         """Plain data for the report of one sensor: file-wide decisions and the sensor's counts."""
         record = self.sensors[sensor]
         return {
-            "path": self.path, "layout": self.layout, "encoding": self.encoding,
-            "separator": self.separator, "sheet": self.sheet, "other_sheets": self.other_sheets,
-            "decimal_marks": self.decimal_marks, "date_format": self.date_format,
-            "date_order": self.date_order, "timezone": self.timezone,
-            "timezone_origin": self.timezone_origin, "conversions": self.conversions,
-            "sensor": record.name, "sensors_in_file": list(self.sensors), "columns": record.columns,
-            "rows_read": record.rows_read, "rows_without_values": record.rows_without_values,
-            "rejected": record.rejected, "rejected_reasons": record.rejected_reasons,
+            "path": self.path,
+            "layout": self.layout,
+            "encoding": self.encoding,
+            "separator": self.separator,
+            "sheet": self.sheet,
+            "other_sheets": self.other_sheets,
+            "decimal_marks": self.decimal_marks,
+            "date_format": self.date_format,
+            "date_order": self.date_order,
+            "date_order_alternatives": self.date_order_alternatives,
+            "timezone": self.timezone,
+            "timezone_origin": self.timezone_origin,
+            "conversions": self.conversions,
+            "sensor": record.name,
+            "sensors_in_file": list(self.sensors),
+            "columns": record.columns,
+            "rows_read": record.rows_read,
+            "rows_without_values": record.rows_without_values,
+            "rejected": record.rejected,
+            "rejected_reasons": record.rejected_reasons,
             "first_rejected_rows": record.first_rejected_rows,
             "duplicated_times": record.duplicated_times,
             "repeated_local_times": record.repeated_local_times,
@@ -131,8 +161,11 @@ def parse_numbers(cells: pd.Series) -> tuple[pd.Series, str, pd.Series, str]:
     if slow.any():
         # Values with a unit beside them, a Unicode minus or spaces: read one by one.
         parts = text[slow].str.extract(_NUMBER)
-        body = parts[1].str.replace(",", ".", regex=False) if mark == "," else parts[1].where(
-            ~parts[1].str.contains(",", regex=False).fillna(False))
+        body = (
+            parts[1].str.replace(",", ".", regex=False)
+            if mark == ","
+            else parts[1].where(~parts[1].str.contains(",", regex=False).fillna(False))
+        )
         more = pd.to_numeric(body, errors="coerce")
         more = more.where(~parts[0].isin(["-", "−"]), -more)
         values = values.astype(float)
@@ -146,9 +179,20 @@ def parse_numbers(cells: pd.Series) -> tuple[pd.Series, str, pd.Series, str]:
 # --- times ---------------------------------------------------------------------------------------
 
 
-_DIRECTIVES = {"%d": r"\d{1,2}", "%m": r"\d{1,2}", "%Y": r"\d{4}", "%y": r"\d{2}", "%H": r"\d{1,2}",
-               "%I": r"\d{1,2}", "%M": r"\d{2}", "%S": r"\d{2}", "%p": r"[ap]\.?m\.?", "%b": r"[^\W\d_]{3,4}\.?",
-               "%B": r"[^\W\d_]+", "%f": r"\d{1,9}"}
+_DIRECTIVES = {
+    "%d": r"\d{1,2}",
+    "%m": r"\d{1,2}",
+    "%Y": r"\d{4}",
+    "%y": r"\d{2}",
+    "%H": r"\d{1,2}",
+    "%I": r"\d{1,2}",
+    "%M": r"\d{2}",
+    "%S": r"\d{2}",
+    "%p": r"[ap]\.?m\.?",
+    "%b": r"[^\W\d_]{3,4}\.?",
+    "%B": r"[^\W\d_]+",
+    "%f": r"\d{1,9}",
+}
 
 
 @cache
@@ -176,14 +220,30 @@ def _strptime_ok(fmt: str, values: list[str]) -> bool:
 def date_order(fmt: str) -> str:
     if fmt == "ISO8601":
         return "year-month-day (ISO 8601)"
-    positions = sorted((fmt.find(d), name) for d, name in (("%d", "day"), ("%m", "month"), ("%b", "month"),
-                                                           ("%B", "month"), ("%Y", "year"), ("%y", "year"))
-                       if d in fmt)
+    positions = sorted(
+        (fmt.find(d), name)
+        for d, name in (
+            ("%d", "day"),
+            ("%m", "month"),
+            ("%b", "month"),
+            ("%B", "month"),
+            ("%Y", "year"),
+            ("%y", "year"),
+        )
+        if d in fmt
+    )
     return "-".join(name for _, name in positions) or "unknown"
 
 
-_NUMERIC_DIRECTIVES = {"%d": "day", "%m": "month", "%Y": "year", "%y": "year2", "%H": "hour", "%M": "minute",
-                       "%S": "second"}
+_NUMERIC_DIRECTIVES = {
+    "%d": "day",
+    "%m": "month",
+    "%Y": "year",
+    "%y": "year2",
+    "%H": "hour",
+    "%M": "minute",
+    "%S": "second",
+}
 
 
 def _fixed_width(text: pd.Series, fmt: str) -> pd.Series | None:
@@ -197,9 +257,15 @@ def _fixed_width(text: pd.Series, fmt: str) -> pd.Series | None:
     lengths = filled.str.len()
     if filled.empty or lengths.min() != lengths.max():
         return None
-    pattern = re.sub(r"%[a-zA-Z]|[^%]+", lambda m: (
-        f"(?P<{_NUMERIC_DIRECTIVES[m.group(0)]}>\\d{{{4 if m.group(0) == '%Y' else 2}}})"
-        if m.group(0) in _NUMERIC_DIRECTIVES else re.escape(m.group(0))), fmt)
+    pattern = re.sub(
+        r"%[a-zA-Z]|[^%]+",
+        lambda m: (
+            f"(?P<{_NUMERIC_DIRECTIVES[m.group(0)]}>\\d{{{4 if m.group(0) == '%Y' else 2}}})"
+            if m.group(0) in _NUMERIC_DIRECTIVES
+            else re.escape(m.group(0))
+        ),
+        fmt,
+    )
     match = re.fullmatch(pattern, filled.iloc[0])
     if match is None:
         return None
@@ -210,16 +276,32 @@ def _fixed_width(text: pd.Series, fmt: str) -> pd.Series | None:
         part["year"] = ("20" + two).where(two < "69", "19" + two)
     if not {"year", "month", "day"} <= set(part):
         return None
-    iso = part["year"] + "-" + part["month"] + "-" + part["day"] + "T" + part.get("hour", "00") + ":" \
-        + part.get("minute", "00") + ":" + part.get("second", "00")
+    iso = (
+        part["year"]
+        + "-"
+        + part["month"]
+        + "-"
+        + part["day"]
+        + "T"
+        + part.get("hour", "00")
+        + ":"
+        + part.get("minute", "00")
+        + ":"
+        + part.get("second", "00")
+    )
     parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce")
     return parsed.reindex(text.index)
 
 
-def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool]:
+def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
     """Times of a column: values (naive, or UTC when the file writes offsets), the format
-    chosen and whether the file wrote UTC offsets. The format is the one under which the
-    most times parse; among equals, the one under which the times increase most often."""
+    chosen, whether the file wrote UTC offsets, and the other date orders that read the
+    file equally well (empty when the order is certain).
+
+    The format is the one under which the most times parse; among equals, the one under
+    which the times increase most often; among equals still, the one that spans the least
+    time (five days of 15-minute readings written 05/01 … 05/06 are 1–6 May, not the 5th
+    of six months: both read and increase, only one is a logger's steady interval)."""
     text = texts.fillna("").astype(str).str.strip()
     if (text.str.contains("  ", regex=False) | text.str.contains("\t", regex=False)).any():
         text = text.str.replace(r"\s+", " ", regex=True)
@@ -231,16 +313,18 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool]:
     candidates = [f for f in TIME_FORMATS if _strptime_ok(f, sample)]
     if not candidates:
         # Some values may be broken: keep formats that read most of the sample.
-        candidates = [f for f in TIME_FORMATS
-                      if sum(_strptime_ok(f, [v]) for v in sample) >= 0.5 * len(sample)][:6]
+        candidates = [
+            f for f in TIME_FORMATS if sum(_strptime_ok(f, [v]) for v in sample) >= 0.5 * len(sample)
+        ][:6]
     if not candidates:
         raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
     has_offset = bool(filled.str.contains(_OFFSET.pattern, regex=True).any()) and "ISO8601" in candidates
-    best: tuple[float, float, str, pd.Series] | None = None
+    scored: list[tuple[tuple[float, float, int], str, pd.Series]] = []
     for fmt in candidates:
         if fmt == "ISO8601":
-            parsed = pd.to_datetime(text.str.replace(" ", "T", n=1), format="ISO8601", errors="coerce",
-                                    utc=has_offset)
+            parsed = pd.to_datetime(
+                text.str.replace(" ", "T", n=1), format="ISO8601", errors="coerce", utc=has_offset
+            )
         else:
             parsed = _fixed_width(text, fmt)
             if parsed is None:
@@ -248,12 +332,16 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool]:
         share = float(parsed[text != ""].notna().mean())
         steps = pd.DatetimeIndex(parsed.dropna()).as_unit("ns").asi8
         increasing = float((np.diff(steps) >= 0).mean()) if len(steps) > 1 else 1.0
-        if best is None or (round(share, 4), increasing) > (round(best[0], 4), best[1]):
-            best = (share, increasing, fmt, parsed)
-    assert best is not None
-    if best[0] < 0.5:
+        span = int(steps.max() - steps.min()) if len(steps) else 0
+        scored.append(((round(share, 4), round(increasing, 4), -span), fmt, parsed))
+    scored.sort(key=lambda item: item[0], reverse=True)
+    (share, increasing, _), fmt, parsed = scored[0]
+    if share < 0.5:
         raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
-    return best[3], best[2], has_offset and best[2] == "ISO8601"
+    alternatives = list(dict.fromkeys(
+        date_order(f) for key, f, _ in scored[1:]
+        if key[:2] == (share, increasing) and date_order(f) != date_order(fmt)))
+    return parsed, fmt, has_offset and fmt == "ISO8601", alternatives
 
 
 def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int]:
@@ -265,14 +353,18 @@ def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int]:
     standard time) instead of being dropped."""
     index = pd.DatetimeIndex(naive)
     probe = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    nonexistent_mask = np.asarray(index.tz_localize(zone, ambiguous=np.ones(len(index), bool),
-                                                    nonexistent="NaT").isna()) & ~np.asarray(index.isna())
+    nonexistent_mask = np.asarray(
+        index.tz_localize(zone, ambiguous=np.ones(len(index), bool), nonexistent="NaT").isna()
+    ) & ~np.asarray(index.isna())
     ambiguous_mask = np.asarray(probe.isna()) & ~nonexistent_mask & ~np.asarray(index.isna())
     first_seen = ~pd.Series(index).where(ambiguous_mask).duplicated(keep="first").to_numpy()
     is_summer = np.where(ambiguous_mask, first_seen, True)
     local = index.tz_localize(zone, ambiguous=is_summer, nonexistent=pd.Timedelta(hours=1))
-    return (pd.Series(local.tz_convert("UTC"), index=naive.index),
-            int(ambiguous_mask.sum()), int(nonexistent_mask.sum()))
+    return (
+        pd.Series(local.tz_convert("UTC"), index=naive.index),
+        int(ambiguous_mask.sum()),
+        int(nonexistent_mask.sum()),
+    )
 
 
 # --- the normaliser ------------------------------------------------------------------------------
@@ -294,17 +386,19 @@ def _unit_from_suffix(suffix: str, fallback: str) -> str:
     return fallback
 
 
-def normalise(sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | None,
-              default_name: str = "sensor") -> FileReading:
+def normalise(
+    sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | None, default_name: str = "sensor"
+) -> FileReading:
     """Readings per sensor from a recognised sheet. ``timezone_name`` (None: not given)
     applies to times written without an offset."""
-    rows = sheet.rows[spec.data_start: spec.data_end]
+    rows = sheet.rows[spec.data_start : spec.data_end]
     if not rows:
         raise LoggerFileError("the table has a header but no rows")
     needed = sorted({*spec.time_columns, *(c.column for c in spec.channels), *spec.sensor_columns})
     # Only the columns read are built: a long archive has 100,000 rows.
-    table = pd.DataFrame({i: pd.Series([r[i] if i < len(r) else "" for r in rows], dtype="str").str.strip()
-                          for i in needed})
+    table = pd.DataFrame(
+        {i: pd.Series([r[i] if i < len(r) else "" for r in rows], dtype="str").str.strip() for i in needed}
+    )
     # File row numbers (1-based) as a person finds them in a spreadsheet or editor.
     table.index = np.arange(spec.data_start + 1, spec.data_start + 1 + len(table))
     table = table[(table != "").any(axis=1)]
@@ -326,19 +420,24 @@ def normalise(sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | Non
         numbers, mark, bad, suffix = parse_numbers(table[channel.column])
         unit = _unit_from_suffix(suffix, channel.unit) if channel.quantity == "temperature" else "%"
         if unit != "C" and channel.quantity == "temperature":
-            conversions.append(f"{channel.header}: °{unit} → °C" if unit == "F" else f"{channel.header}: K → °C")
+            conversions.append(
+                f"{channel.header}: °{unit} → °C" if unit == "F" else f"{channel.header}: K → °C"
+            )
         values[channel.column] = _convert(numbers, unit)
         unreadable[channel.column] = bad
         marks[channel.header] = mark
 
     has_time = time_text.str.strip() != ""
-    parsed, time_format, has_offset = parse_times(time_text.where(has_time, ""))
+    parsed, time_format, has_offset, other_orders = parse_times(time_text.where(has_time, ""))
 
     if spec.sensor_columns:
         identity = table[list(spec.sensor_columns)].astype(str)
         varying = [c for c in identity.columns if identity[c].nunique() > 1]
-        keys = identity[varying].agg(" · ".join, axis=1) if varying else \
-            pd.Series(" · ".join(identity.iloc[0]) or spec.name, index=table.index)
+        keys = (
+            identity[varying].agg(" · ".join, axis=1)
+            if varying
+            else pd.Series(" · ".join(identity.iloc[0]) or spec.name, index=table.index)
+        )
     else:
         keys = pd.Series("", index=table.index)
     by_sensor: dict[str, list[Channel]] = {}
@@ -355,14 +454,24 @@ def normalise(sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | Non
     total_rejected = total_with_values = 0
     reasons_all: dict[str, int] = {}
     for group_name, channels in by_sensor.items():
-        for key in (keys.unique() if spec.sensor_columns else [""]):
+        for key in keys.unique() if spec.sensor_columns else [""]:
             rows_of = keys == key if spec.sensor_columns else pd.Series(True, index=table.index)
             name = key or group_name or spec.name or default_name
             if group_name and key:
                 name = f"{key} · {group_name}"
             record, rejected, with_values, reasons = _sensor(
-                name, table.index[rows_of.to_numpy()], channels, values, unreadable, parsed, has_time,
-                has_offset, spec.utc_offset, timezone_name, spec.time_header)
+                name,
+                table.index[rows_of.to_numpy()],
+                channels,
+                values,
+                unreadable,
+                parsed,
+                has_time,
+                has_offset,
+                spec.utc_offset,
+                timezone_name,
+                spec.time_header,
+            )
             sensors[name] = record
             total_rejected += rejected
             total_with_values += with_values
@@ -374,25 +483,50 @@ def normalise(sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | Non
         raise LoggerFileError(
             f"{100 * total_rejected / total_with_values:.0f} % of the rows hold impossible values "
             f"(commonest: {commonest}); the decimal mark or the column is probably misread "
-            f"(read {read_as})")
+            f"(read {read_as})"
+        )
     if all(r.readings.empty for r in sensors.values()):
         raise LoggerFileError("no readings with a time and a value")
-    return FileReading(path=path, layout=spec.layout, encoding=sheet.encoding, separator=sheet.separator,
-                       sheet=sheet.name, other_sheets=sheet.others, decimal_marks=marks,
-                       date_format=time_format, date_order=date_order(time_format), timezone=zone,
-                       timezone_origin=origin, conversions=conversions, rows_read=len(table),
-                       sensors={k: v for k, v in sensors.items() if not v.readings.empty},
-                       notes=spec.notes)
+    return FileReading(
+        path=path,
+        layout=spec.layout,
+        encoding=sheet.encoding,
+        separator=sheet.separator,
+        sheet=sheet.name,
+        other_sheets=sheet.others,
+        decimal_marks=marks,
+        date_format=time_format,
+        date_order=date_order(time_format),
+        timezone=zone,
+        timezone_origin=origin,
+        conversions=conversions,
+        rows_read=len(table),
+        sensors={k: v for k, v in sensors.items() if not v.readings.empty},
+        notes=spec.notes,
+        date_order_alternatives=other_orders,
+    )
 
 
-def _sensor(name: str, rows: pd.Index, channels: list[Channel], values: dict[int, pd.Series],
-            unreadable: dict[int, pd.Series], parsed: pd.Series, has_time: pd.Series, has_offset: bool,
-            utc_offset: str | None, timezone_name: str | None, time_header: str
-            ) -> tuple[SensorRecord, int, int, dict[str, int]]:
-    temperature = next((values[c.column].loc[rows] for c in channels if c.quantity == "temperature"),
-                       pd.Series(np.nan, index=rows))
-    rh = next((values[c.column].loc[rows] for c in channels if c.quantity == "rh"),
-              pd.Series(np.nan, index=rows))
+def _sensor(
+    name: str,
+    rows: pd.Index,
+    channels: list[Channel],
+    values: dict[int, pd.Series],
+    unreadable: dict[int, pd.Series],
+    parsed: pd.Series,
+    has_time: pd.Series,
+    has_offset: bool,
+    utc_offset: str | None,
+    timezone_name: str | None,
+    time_header: str,
+) -> tuple[SensorRecord, int, int, dict[str, int]]:
+    temperature = next(
+        (values[c.column].loc[rows] for c in channels if c.quantity == "temperature"),
+        pd.Series(np.nan, index=rows),
+    )
+    rh = next(
+        (values[c.column].loc[rows] for c in channels if c.quantity == "rh"), pd.Series(np.nan, index=rows)
+    )
     bad_cell = pd.Series(False, index=rows)
     for c in channels:
         bad_cell |= unreadable[c.column].loc[rows]
@@ -414,11 +548,16 @@ def _sensor(name: str, rows: pd.Index, channels: list[Channel], values: dict[int
             reasons[reason] = int(mask.sum())
             rejected |= mask
     keep = with_values & ~rejected
-    record = SensorRecord(name=name, readings=pd.DataFrame(),
-                          columns={"time": time_header, **{c.quantity: c.header for c in channels}},
-                          rows_read=len(rows), rows_without_values=int((~with_values).sum()),
-                          rejected=int(rejected.sum()), rejected_reasons=reasons,
-                          first_rejected_rows=[int(r) for r in rows[rejected.to_numpy()][:FIRST_ROWS_SHOWN]])
+    record = SensorRecord(
+        name=name,
+        readings=pd.DataFrame(),
+        columns={"time": time_header, **{c.quantity: c.header for c in channels}},
+        rows_read=len(rows),
+        rows_without_values=int((~with_values).sum()),
+        rejected=int(rejected.sum()),
+        rejected_reasons=reasons,
+        first_rejected_rows=[int(r) for r in rows[rejected.to_numpy()][:FIRST_ROWS_SHOWN]],
+    )
     kept_times = times[keep]
     if has_offset:
         utc = kept_times
@@ -426,10 +565,12 @@ def _sensor(name: str, rows: pd.Index, channels: list[Channel], values: dict[int
         utc = kept_times.dt.tz_localize(utc_offset).dt.tz_convert("UTC")
     else:
         utc, record.repeated_local_times, record.nonexistent_local_times = localise(
-            kept_times, timezone_name or "UTC")
-    frame = pd.DataFrame({"temperature_c": temperature[keep].to_numpy(float),
-                          "rh_pct": rh[keep].to_numpy(float)},
-                         index=pd.DatetimeIndex(utc, name="time"))
+            kept_times, timezone_name or "UTC"
+        )
+    frame = pd.DataFrame(
+        {"temperature_c": temperature[keep].to_numpy(float), "rh_pct": rh[keep].to_numpy(float)},
+        index=pd.DatetimeIndex(utc, name="time"),
+    )
     frame = frame.sort_index(kind="stable")
     duplicated = frame.index.duplicated(keep="first")
     record.duplicated_times = int(duplicated.sum())
