@@ -398,6 +398,12 @@ def analyse(
         report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
     except (LoggerFileError, ValueError) as error:
         raise click.ClickException(str(error).splitlines()[0] if str(error) else repr(error)) from None
+    except Exception as error:  # a file no test foresaw: one line for the user, never a traceback
+        log.debug("analyse failed", exc_info=True)
+        raise click.ClickException(
+            f"{' + '.join(map(str, files))}: could not be analysed ({type(error).__name__}: {error}); "
+            "please report this file to the Patina maintainers"
+        ) from None
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
     else:

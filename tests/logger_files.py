@@ -215,3 +215,46 @@ def write_workbook(path: Path, sensors: dict[str, pd.DataFrame], zone: str) -> P
         pd.DataFrame({"T": [10, 20], "RH at 10 g/m3": [106.8, 57.6]}).to_excel(
             writer, sheet_name="Psychrometrics", index=False)
     return path
+
+
+def write_samples(folder: Path) -> dict[str, list[Path]]:
+    """One small sample file of every family (20 days at 30 min across the spring clock
+    change, Europe/Paris; the workbook and Meaco files hold three sensors), for trying
+    `patina analyse` by hand: ``python -m tests.logger_files FOLDER``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    zone = "Europe/Paris"
+    data = known_series("2025-03-20", 48 * 20, "30min")
+    three = {"Room 1": data, "Room 1 Case": known_series("2025-03-20", 48 * 20, "30min", seed=2),
+             "External": known_series("2025-03-20", 24 * 20, "1h", seed=3) - 8}
+    faulty = folder / "archive-with-faults.csv"
+    write_archive(faulty, data, zone, ".")
+    lines = faulty.read_text(encoding="cp1252").splitlines()
+    for n in (5, 200, 201, 640):  # a sensor fault: 299.9 °C and an RH of 836 %
+        cells = lines[n].split("; ")
+        lines[n] = "; ".join([cells[0], "299.9" if n % 2 else cells[1], "836" if n % 2 == 0 else cells[2]])
+    faulty.write_text("\n".join(lines) + "\n", encoding="cp1252")
+    return {
+        "HOBOware, US dates": [write_hobo(folder / "hoboware.csv", data)],
+        "HOBOware, °F": [write_hobo(folder / "hoboware-fahrenheit.csv", data, fahrenheit=True)],
+        "HOBOware, day-first": [write_hobo_day_first(folder / "hoboware-day-first.csv", data)],
+        "Hanwell RHT": [write_hanwell_rht(folder / "hanwell-rht.csv", data, zone)],
+        "Hanwell, newer export": [write_hanwell_sheet(folder / "hanwell-export.csv", data, zone)],
+        "Rotronic": [write_rotronic(folder / "rotronic.csv", data, zone)],
+        "Tinytag": [write_tinytag(folder / "tinytag.csv", data, zone)],
+        "T&D": [write_tandd(folder / "tandd.csv", data, zone)],
+        "T&D, leading empty column": [write_tandd(folder / "tandd-lead.csv", data, zone, leading_empty=True)],
+        "Trend, two files": list(write_trend(folder, data, zone)),
+        "Meaco, 3 transmitters": [write_meaco(folder / "meaco.csv", three)],
+        "semicolon archive, decimal points": [write_archive(folder / "archive-points.csv", data, zone, ".")],
+        "semicolon archive, decimal commas": [write_archive(folder / "archive-commas.csv", data, zone, ",")],
+        "semicolon archive, 4 faulty rows": [faulty],
+        "plain CSV": [write_plain(folder / "plain.csv", data)],
+        "workbook, long format, 3 sensors": [write_workbook(folder / "workbook.xlsx", three, zone)],
+    }
+
+
+if __name__ == "__main__":
+    import sys
+
+    for family, paths in write_samples(Path(sys.argv[1])).items():
+        print(f"{family}: {' '.join(str(p) for p in paths)}")

@@ -273,3 +273,16 @@ def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
                     assert reading.time_ns == index[k].value
         assert got == {"temperature_c": data["temperature_c"].iloc[k], "rh_pct": data["rh_pct"].iloc[k]}
         assert not math.isnan(got["temperature_c"])
+
+
+def test_replay_of_a_file_with_several_sensors_names_them(tmp_path: Path) -> None:
+    from museum.loggers import LoggerFileError
+    from sensors_sim.replay import load_replay
+    from tests.logger_files import write_meaco
+
+    data = known_series("2025-03-20", 48, "30min")
+    path = write_meaco(tmp_path / "meaco.csv", {"Case 1": data, "Case 2": data + 1})
+    with pytest.raises(LoggerFileError, match=r"2 sensors \(Case 1, Case 2\); choose one with --file-sensor"):
+        load_replay(path, "s1", "hanoi", "patina", "UTC")
+    feed, _ = load_replay(path, "s1", "hanoi", "patina", "UTC", file_sensor="Case 2")
+    np.testing.assert_allclose(feed.readings["temperature_c"], data["temperature_c"] + 1, atol=0.05 + 1e-9)

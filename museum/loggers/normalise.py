@@ -338,9 +338,14 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
     (share, increasing, _), fmt, parsed = scored[0]
     if share < 0.5:
         raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
-    alternatives = list(dict.fromkeys(
-        date_order(f) for key, f, _ in scored[1:]
-        if key[:2] == (share, increasing) and date_order(f) != date_order(fmt)))
+    chosen = date_order(fmt).split(" (")[0]
+    alternatives = list(
+        dict.fromkeys(
+            date_order(f).split(" (")[0]
+            for key, f, _ in scored[1:]
+            if key[:2] == (share, increasing) and date_order(f).split(" (")[0] != chosen
+        )
+    )
     return parsed, fmt, has_offset and fmt == "ISO8601", alternatives
 
 
