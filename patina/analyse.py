@@ -69,6 +69,7 @@ _ORDERS = {
     "month-day-year": "mdy",
     "year-month-day": "ymd",
     "year-month-day (ISO 8601)": "iso",
+    "Excel serial day": "excel",
 }
 
 

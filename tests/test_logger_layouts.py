@@ -124,6 +124,22 @@ def test_when_both_date_orders_read_the_steady_interval_decides_and_it_is_said(t
     assert "Every date also reads as day-month-year" in text
 
 
+def test_excel_serial_days_and_values_written_with_their_unit(tmp_path: Path) -> None:
+    # A workbook column of serial days (not formatted as dates) and Tinytag-style values
+    # that carry their unit.
+    serial = (DATA.index.tz_localize(None) - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
+    path = tmp_path / "serial.csv"
+    path.write_text("Time;Temperature;Humidity\n" + "".join(
+        f"{d:.6f};{t * 9 / 5 + 32:.3f} °F;{rh:.1f} %RH\n"
+        for d, t, rh in zip(serial, DATA["temperature_c"], DATA["rh_pct"], strict=True)), encoding="cp1252")
+    reading = read_logger_file(path)
+    record = next(iter(reading.sensors.values()))
+    assert reading.date_format == "Excel serial day" and reading.conversions
+    np.testing.assert_array_equal(record.readings.index.asi8, DATA.index.as_unit("ns").asi8)
+    np.testing.assert_allclose(record.readings["temperature_c"], DATA["temperature_c"], atol=1e-3)
+    np.testing.assert_allclose(record.readings["rh_pct"], DATA["rh_pct"], atol=1e-9)
+
+
 def test_fahrenheit_and_kelvin_headers_are_converted_and_said(tmp_path: Path) -> None:
     fahrenheit = read_logger_file(write_hobo(tmp_path / "f.csv", DATA, fahrenheit=True))
     assert fahrenheit.conversions and "°F → °C" in fahrenheit.conversions[0]

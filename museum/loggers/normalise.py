@@ -217,7 +217,24 @@ def _strptime_ok(fmt: str, values: list[str]) -> bool:
     return True
 
 
+#: Times written as Excel serial days (days since 1899-12-30, the fraction the time of day).
+EXCEL_SERIAL = "Excel serial day"
+#: Serial days Patina accepts as times: 1954 to 2119.
+EXCEL_SERIAL_RANGE = (20_000.0, 80_000.0)
+
+
+def _excel_serials(values: list[str]) -> bool:
+    try:
+        numbers = [float(v.replace(",", ".")) for v in values]
+    except ValueError:
+        return False
+    low, high = EXCEL_SERIAL_RANGE
+    return bool(numbers) and all(low <= n <= high for n in numbers)
+
+
 def date_order(fmt: str) -> str:
+    if fmt == EXCEL_SERIAL:
+        return "Excel serial day"
     if fmt == "ISO8601":
         return "year-month-day (ISO 8601)"
     positions = sorted(
@@ -316,12 +333,17 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
         candidates = [
             f for f in TIME_FORMATS if sum(_strptime_ok(f, [v]) for v in sample) >= 0.5 * len(sample)
         ][:6]
+    if not candidates and _excel_serials(sample):
+        candidates = [EXCEL_SERIAL]
     if not candidates:
         raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
     has_offset = bool(filled.str.contains(_OFFSET.pattern, regex=True).any()) and "ISO8601" in candidates
     scored: list[tuple[tuple[float, float, int], str, pd.Series]] = []
     for fmt in candidates:
-        if fmt == "ISO8601":
+        if fmt == EXCEL_SERIAL:
+            days = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
+            parsed = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")).dt.round("s")
+        elif fmt == "ISO8601":
             parsed = pd.to_datetime(
                 text.str.replace(" ", "T", n=1), format="ISO8601", errors="coerce", utc=has_offset
             )
