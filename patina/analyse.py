@@ -64,6 +64,15 @@ def analyse_files(
 
 
 _SEPARATORS = {";": "semicolon", ",": "comma", "\t": "tab"}
+#: Layouts named by what they are rather than by a maker: translated. Makers' names
+#: (HOBOware, Hanwell, Rotronic …) are printed as they are.
+_LAYOUT_NAMES = {
+    "semicolon": "semicolon",
+    "plain": "plain",
+    "workbook": "workbook",
+    "tab-separated": "tab",
+    "patina-export": "patina_export",
+}
 _ORDERS = {
     "day-month-year": "dmy",
     "month-day-year": "mdy",
@@ -80,13 +89,18 @@ def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
         "  "
         + t(
             "analyse.layout",
-            layout=info["layout"],
+            layout=" + ".join(
+                t(f"analyse.layout_name.{_LAYOUT_NAMES[name]}") if name in _LAYOUT_NAMES else name
+                for name in info["layout"].split(" + ")
+            ),
             encoding=info["encoding"],
             separator=t(
                 "analyse.separator." + _SEPARATORS.get(info["separator"], "none")
             ),
         ),
     ]
+    if info.get("files_joined", 1) > 1:
+        lines.append("  " + t("analyse.joined", count=t.number(info["files_joined"], 0)))
     if info["encoding"] == "xlsx":
         lines.append(
             "  "

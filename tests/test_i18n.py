@@ -12,6 +12,7 @@ from analysis.risk import DRIVERS, LEVELS
 from collector.alerts import RULES
 from museum.i18n import LANGUAGES, Translator, catalog
 from museum.loggers.normalise import REASONS as LOGGER_REASONS
+from patina.analyse import _LAYOUT_NAMES as _ANALYSE_LAYOUT_NAMES
 from patina.analyse import _ORDERS as _ANALYSE_ORDERS
 from patina.analyse import _SEPARATORS as _ANALYSE_SEPARATORS
 from tests.conftest import REPO_DIR
@@ -33,7 +34,8 @@ DYNAMIC_KEYS |= ({f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
                  | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}
                  | {f"analyse.reason.{code}" for code in LOGGER_REASONS}
                  | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default")}
-                 | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")})
+                 | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")}
+                 | {f"analyse.layout_name.{key}" for key in _ANALYSE_LAYOUT_NAMES.values()})
 
 
 def keys_used_in_code() -> set[str]:

@@ -136,6 +136,7 @@ def read_logger_files(
             rows_read=sum(r.rows_read for r in readings),
             sensors={name: record},
             notes=[*first.notes, f"{len(readings)} files joined on time"],
+            files_joined=len(readings),
         )
     sensors: dict[str, SensorRecord] = {}
     for r in readings:

@@ -104,6 +104,8 @@ class FileReading:
     #: Other date orders under which every date read and times increased as well: the
     #: choice then rests on the shortest span, and the report says so.
     date_order_alternatives: list[str] = field(default_factory=list)
+    #: Files joined on time into this reading (a BMS's temperature and RH files), else 1.
+    files_joined: int = 1
 
     def assumptions(self, sensor: str) -> dict[str, Any]:
         """Plain data for the report of one sensor: file-wide decisions and the sensor's counts."""
@@ -119,6 +121,7 @@ class FileReading:
             "date_format": self.date_format,
             "date_order": self.date_order,
             "date_order_alternatives": self.date_order_alternatives,
+            "files_joined": self.files_joined,
             "timezone": self.timezone,
             "timezone_origin": self.timezone_origin,
             "conversions": self.conversions,
