@@ -186,6 +186,20 @@ def test_meaco_transmitters_are_separate_sensors(tmp_path: Path) -> None:
     assert len(reading.sensors["External"].readings) == len(SENSORS["External"])
 
 
+def test_a_wide_file_with_two_pairs_gives_two_sensors(tmp_path: Path) -> None:
+    other = SENSORS["Room 1 Case"]
+    path = tmp_path / "wide.csv"
+    path.write_text("Date/Time,Case A Temp (°C),Case A RH (%),Case B Temp (°C),Case B RH (%)\n" + "".join(
+        f"{m.strftime('%d/%m/%Y %H:%M')},{a.temperature_c},{a.rh_pct},{b.temperature_c},{b.rh_pct}\n"
+        for m, a, b in zip(DATA.index, DATA.itertuples(), other.itertuples(), strict=True)))
+    reading = read_logger_file(path)
+    assert set(reading.sensors) == {"Case A", "Case B"}
+    np.testing.assert_allclose(reading.sensors["Case B"].readings["rh_pct"], other["rh_pct"])
+    one = json.loads(run_analyse(str(path), "--sensor", "Case A", "--json").stdout)
+    columns = {"time": "Date/Time", "temperature": "Case A Temp (°C)", "rh": "Case A RH (%)"}
+    assert one["file"]["columns"] == columns
+
+
 def run_analyse(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "patina", "analyse", *args],
