@@ -12,9 +12,9 @@ Two figures come from it:
 * an accumulated **mould risk factor** (:func:`mould_risk_factor`): the sum, over the record,
   of each reading's duration divided by the days to germination at its conditions, while
   germination is possible. 1 means the conditions lasted as long as the table says
-  germination takes at constant conditions (the time-weighted reading of the table that
-  eClimateNotebook-style tools use; the sum over varying conditions is an assumption of
-  additivity, not a measured law).
+  germination takes at constant conditions. Summing fractions of a constant-conditions time
+  over varying conditions assumes the fractions add up; that is Patina's modelling choice,
+  not a measured law, and the grades of :func:`factor_grade` are Patina's, not IPI's.
 
 References
 ----------
