@@ -94,9 +94,7 @@ def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
                 for name in info["layout"].split(" + ")
             ),
             encoding=info["encoding"],
-            separator=t(
-                "analyse.separator." + _SEPARATORS.get(info["separator"], "none")
-            ),
+            separator=t("analyse.separator." + _SEPARATORS.get(info["separator"], "none")),
         ),
     ]
     if info.get("files_joined", 1) > 1:
@@ -173,6 +171,9 @@ def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
                 rows=", ".join(str(r) for r in info["first_rejected_rows"]),
             )
         )
+    if info.get("standard_time_years"):
+        years = ", ".join(str(y) for y in info["standard_time_years"])
+        lines.append("  " + t("analyse.standard_years", years=years))
     if info["repeated_local_times"] or info["nonexistent_local_times"]:
         lines.append(
             "  "

@@ -102,6 +102,29 @@ def test_the_decimal_mark_is_decided_per_column_not_from_the_separator(tmp_path:
         )
 
 
+def test_an_archive_that_follows_daylight_saving_one_year_and_not_the_next(tmp_path: Path) -> None:
+    # 2024: the logger's clock changed with Paris; 2025: left on winter time (UTC+1) all year.
+    data = known_series("2024-01-01", 24 * 731, "1h")
+    local = data.index.tz_convert(ZONE).tz_localize(None)
+    fixed = (data.index + pd.Timedelta(hours=1)).tz_localize(None)
+    stamps = np.where(
+        data.index.year == 2024, local.strftime("%d-%m-%Y %H:%M"), fixed.strftime("%d-%m-%Y %H:%M")
+    )
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "DATE AND TIME; TEMP C; %RH\n"
+        + "".join(
+            f"{s}; {t:.2f}; {rh:.1f}\n"
+            for s, t, rh in zip(stamps, data["temperature_c"], data["rh_pct"], strict=True)
+        )
+    )
+    record = next(iter(read_logger_file(path, ZONE).sensors.values()))
+    assert record.standard_time_years == [2025]
+    assert record.repeated_local_times == 2 and record.nonexistent_local_times == 0  # 2024's autumn hour
+    assert record.duplicated_times == 0
+    np.testing.assert_array_equal(record.readings.index.asi8, data.index.as_unit("ns").asi8)
+
+
 def test_day_first_dates_are_decided_from_the_whole_file(tmp_path: Path) -> None:
     # 15-minute readings from 1 February: the first 1,100 rows are all ambiguous (days 1–12).
     data = known_series("2025-02-01", 96 * 28, "15min")
@@ -129,9 +152,14 @@ def test_excel_serial_days_and_values_written_with_their_unit(tmp_path: Path) ->
     # that carry their unit.
     serial = (DATA.index.tz_localize(None) - pd.Timestamp("1899-12-30")) / pd.Timedelta(days=1)
     path = tmp_path / "serial.csv"
-    path.write_text("Time;Temperature;Humidity\n" + "".join(
-        f"{d:.6f};{t * 9 / 5 + 32:.3f} °F;{rh:.1f} %RH\n"
-        for d, t, rh in zip(serial, DATA["temperature_c"], DATA["rh_pct"], strict=True)), encoding="cp1252")
+    path.write_text(
+        "Time;Temperature;Humidity\n"
+        + "".join(
+            f"{d:.6f};{t * 9 / 5 + 32:.3f} °F;{rh:.1f} %RH\n"
+            for d, t, rh in zip(serial, DATA["temperature_c"], DATA["rh_pct"], strict=True)
+        ),
+        encoding="cp1252",
+    )
     reading = read_logger_file(path)
     record = next(iter(reading.sensors.values()))
     assert reading.date_format == "Excel serial day" and reading.conversions
@@ -189,9 +217,13 @@ def test_meaco_transmitters_are_separate_sensors(tmp_path: Path) -> None:
 def test_a_wide_file_with_two_pairs_gives_two_sensors(tmp_path: Path) -> None:
     other = SENSORS["Room 1 Case"]
     path = tmp_path / "wide.csv"
-    path.write_text("Date/Time,Case A Temp (°C),Case A RH (%),Case B Temp (°C),Case B RH (%)\n" + "".join(
-        f"{m.strftime('%d/%m/%Y %H:%M')},{a.temperature_c},{a.rh_pct},{b.temperature_c},{b.rh_pct}\n"
-        for m, a, b in zip(DATA.index, DATA.itertuples(), other.itertuples(), strict=True)))
+    path.write_text(
+        "Date/Time,Case A Temp (°C),Case A RH (%),Case B Temp (°C),Case B RH (%)\n"
+        + "".join(
+            f"{m.strftime('%d/%m/%Y %H:%M')},{a.temperature_c},{a.rh_pct},{b.temperature_c},{b.rh_pct}\n"
+            for m, a, b in zip(DATA.index, DATA.itertuples(), other.itertuples(), strict=True)
+        )
+    )
     reading = read_logger_file(path)
     assert set(reading.sensors) == {"Case A", "Case B"}
     np.testing.assert_allclose(reading.sensors["Case B"].readings["rh_pct"], other["rh_pct"])

@@ -126,6 +126,7 @@ def read_logger_files(
             duplicated_times=sum(r.duplicated_times for r in records),
             repeated_local_times=sum(r.repeated_local_times for r in records),
             nonexistent_local_times=sum(r.nonexistent_local_times for r in records),
+            standard_time_years=sorted({y for r in records for y in r.standard_time_years}),
         )
         return replace(
             first,

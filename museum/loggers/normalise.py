@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,8 @@ class SensorRecord:
     duplicated_times: int = 0
     repeated_local_times: int = 0
     nonexistent_local_times: int = 0
+    #: Years in which the logger's clock stayed on standard time (see :func:`localise`).
+    standard_time_years: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -136,6 +139,7 @@ class FileReading:
             "duplicated_times": record.duplicated_times,
             "repeated_local_times": record.repeated_local_times,
             "nonexistent_local_times": record.nonexistent_local_times,
+            "standard_time_years": record.standard_time_years,
             "notes": self.notes,
         }
 
@@ -374,26 +378,49 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
     return parsed, fmt, has_offset and fmt == "ISO8601", alternatives
 
 
-def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int]:
-    """Local wall-clock times → UTC, with the counts of repeated and non-existent times.
+def _standard_offset(zone: ZoneInfo, year: int) -> timedelta:
+    """The zone's standard-time offset in a year: the smaller of midwinter's and
+    midsummer's, whichever hemisphere."""
+    offsets = [zone.utcoffset(datetime(year, month, 15)) for month in (1, 7)]
+    return min(o for o in offsets if o is not None)
+
+
+def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int, list[int]]:
+    """Local wall-clock times → UTC, with the counts of repeated and non-existent times and
+    the years in which the clock was kept on standard time.
 
     A repeated autumn hour is read as summer time the first time a wall-clock time appears
-    and as winter time after; a time in the spring gap cannot have been written by a clock
-    that changed, so it is read with the offset in force before the change (a logger kept on
-    standard time) instead of being dropped."""
+    and as winter time after. A time in the spring gap cannot have been written by a clock
+    that changed: it is read with the offset in force before the change, never dropped. A
+    year with times in the spring gap and no repeated autumn hour is a logger left on
+    standard time all year (PAYLOADS.md: "a fixed offset that merely looks local"; a file
+    may mix both over the years): all its times are read with the standard offset."""
     index = pd.DatetimeIndex(naive)
+    valid = ~np.asarray(index.isna())
     probe = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    nonexistent_mask = np.asarray(
-        index.tz_localize(zone, ambiguous=np.ones(len(index), bool), nonexistent="NaT").isna()
-    ) & ~np.asarray(index.isna())
-    ambiguous_mask = np.asarray(probe.isna()) & ~nonexistent_mask & ~np.asarray(index.isna())
+    nonexistent_mask = (
+        np.asarray(index.tz_localize(zone, ambiguous=np.ones(len(index), bool), nonexistent="NaT").isna())
+        & valid
+    )
+    ambiguous_mask = np.asarray(probe.isna()) & ~nonexistent_mask & valid
     first_seen = ~pd.Series(index).where(ambiguous_mask).duplicated(keep="first").to_numpy()
     is_summer = np.where(ambiguous_mask, first_seen, True)
     local = index.tz_localize(zone, ambiguous=is_summer, nonexistent=pd.Timedelta(hours=1))
+    utc = pd.Series(local.tz_convert("UTC"), index=naive.index)
+    years = np.asarray(index.year)
+    repeated = ambiguous_mask & ~first_seen
+    standard_years = [int(y) for y in np.unique(years[nonexistent_mask]) if not repeated[years == y].any()]
+    in_standard = np.isin(years, standard_years) & valid
+    if in_standard.any():
+        info = ZoneInfo(zone)
+        offsets = pd.to_timedelta([_standard_offset(info, int(y)) for y in years[in_standard]])
+        fixed = (index[in_standard] - offsets).tz_localize("UTC")
+        utc.iloc[np.flatnonzero(in_standard)] = fixed
     return (
-        pd.Series(local.tz_convert("UTC"), index=naive.index),
-        int(ambiguous_mask.sum()),
-        int(nonexistent_mask.sum()),
+        utc,
+        int((ambiguous_mask & ~in_standard).sum()),
+        int((nonexistent_mask & ~in_standard).sum()),
+        standard_years,
     )
 
 
@@ -594,8 +621,8 @@ def _sensor(
     elif utc_offset:
         utc = kept_times.dt.tz_localize(utc_offset).dt.tz_convert("UTC")
     else:
-        utc, record.repeated_local_times, record.nonexistent_local_times = localise(
-            kept_times, timezone_name or "UTC"
+        utc, record.repeated_local_times, record.nonexistent_local_times, record.standard_time_years = (
+            localise(kept_times, timezone_name or "UTC")
         )
     frame = pd.DataFrame(
         {"temperature_c": temperature[keep].to_numpy(float), "rh_pct": rh[keep].to_numpy(float)},
