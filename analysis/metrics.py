@@ -301,22 +301,30 @@ def mould_index_vtt(temperature_c: pd.Series, rh_pct: pd.Series, *, wood_species
         t_v_days = 7.0 * np.exp(-0.74 * ln_t - 12.72 * ln_rh + 0.06 * wood_species + 61.50)
         ratio = (rh_crit - rh) / (rh_crit - 100.0)
         m_max = 1.0 + 7.0 * ratio - 2.0 * ratio**2
-    index_m = np.empty(len(t))
+    # A plain Python loop over lists: numpy's per-element indexing would be several times
+    # slower, and the index depends on its own previous value.
+    t_m, t_v, m_top, growing = t_m_days.tolist(), t_v_days.tolist(), m_max.tolist(), favourable.tolist()
+    index_m = [0.0] * len(t)
     m = float(initial_index)
     hours_unfavourable = 0
+    exp = math.exp
     for i in range(len(t)):
-        if favourable[i]:
+        if growing[i]:
             hours_unfavourable = 0
-            k1 = 1.0 if m < 1.0 else 2.0 / (t_v_days[i] / t_m_days[i] - 1.0)
-            k2 = max(1.0 - math.exp(2.3 * (m - m_max[i])), 0.0)
-            m += k1 * k2 / t_m_days[i] / 24.0
+            k1 = 1.0 if m < 1.0 else 2.0 / (t_v[i] / t_m[i] - 1.0)
+            # k2 = max(1 − exp(2.3 (M − M_max)), 0): zero whenever the exponent is ≥ 0, which
+            # also keeps exp() from overflowing.
+            exponent = 2.3 * (m - m_top[i])
+            k2 = 1.0 - exp(exponent) if exponent < 0.0 else 0.0
+            m += k1 * k2 / t_m[i] / 24.0
         else:
             hours_unfavourable += 1
             if hours_unfavourable <= 6:
                 m -= 0.032
             elif hours_unfavourable > 24:
                 m -= 0.016
-            m = max(m, 0.0)
+            if m < 0.0:
+                m = 0.0
         index_m[i] = m
     return pd.Series(index_m, index=hourly.index, name="mould_index")
 
