@@ -286,3 +286,13 @@ def test_replay_of_a_file_with_several_sensors_names_them(tmp_path: Path) -> Non
         load_replay(path, "s1", "hanoi", "patina", "UTC")
     feed, _ = load_replay(path, "s1", "hanoi", "patina", "UTC", file_sensor="Case 2")
     np.testing.assert_allclose(feed.readings["temperature_c"], data["temperature_c"] + 1, atol=0.05 + 1e-9)
+
+
+def test_the_vtt_index_never_overflows() -> None:
+    # A misread file once gave RH 836 % and an OverflowError here; the reader now refuses such
+    # rows, and the model itself stays finite whatever it is given.
+    from analysis.metrics import mould_index_vtt
+
+    index = pd.date_range("2025-01-01", periods=48, freq="1h", tz="UTC")
+    m = mould_index_vtt(pd.Series(22.0, index=index), pd.Series(836.0, index=index))
+    assert np.isfinite(m).all()
