@@ -336,10 +336,12 @@ def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
     sample = list(dict.fromkeys([*filled.head(20), *spread]))
     candidates = [f for f in TIME_FORMATS if _strptime_ok(f, sample)]
     if not candidates:
-        # Some values may be broken: keep formats that read most of the sample.
-        candidates = [
-            f for f in TIME_FORMATS if sum(_strptime_ok(f, [v]) for v in sample) >= 0.5 * len(sample)
-        ][:6]
+        # Some values are broken (a note typed into the time column): keep the formats that
+        # read most of the sample, the best first.
+        counts = {f: sum(_strptime_ok(f, [v]) for v in sample) for f in TIME_FORMATS}
+        candidates = sorted(
+            (f for f, n in counts.items() if n >= 0.5 * len(sample)), key=lambda f: -counts[f]
+        )[:8]
     if not candidates and _excel_serials(sample):
         candidates = [EXCEL_SERIAL]
     if not candidates:
