@@ -130,13 +130,15 @@ def write_rotronic(path: Path, data: pd.DataFrame, zone: str) -> Path:
     return path
 
 
-def write_tinytag(path: Path, data: pd.DataFrame, zone: str) -> Path:
+def write_tinytag(path: Path, data: pd.DataFrame, zone: str, fahrenheit: bool = False) -> Path:
     """Tinytag: ``,Time,1,2`` then S/N, Type, Description, Property rows; data rows led by a
-    running number; ``°`` in a legacy encoding."""
+    running number; ``°`` in a legacy encoding; the unit in the probe's Type."""
     local = data.index.tz_convert(zone)
-    lines = [",Time,1,2", "S/N,,661234,661234", "Type,,TGU-4500 °C,TGU-4500 %RH",
+    unit = "°F" if fahrenheit else "°C"
+    lines = [",Time,1,2", "S/N,,661234,661234", f"Type,,TGU-4500 {unit},TGU-4500 %RH",
              "Description,,Archive 1,Archive 1", "Property,,Temperature,Humidity"]
-    lines += [f"{n},{m.strftime('%Y-%m-%d %H:%M:%S')},{r.temperature_c:.3f},{r.rh_pct:.1f}"
+    lines += [f"{n},{m.strftime('%Y-%m-%d %H:%M:%S')},"
+              f"{r.temperature_c * 9 / 5 + 32 if fahrenheit else r.temperature_c:.3f},{r.rh_pct:.1f}"
               for n, (m, r) in enumerate(zip(local, data.itertuples(), strict=True), start=1)]
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
     return path

@@ -171,6 +171,11 @@ def test_excel_serial_days_and_values_written_with_their_unit(tmp_path: Path) ->
 def test_fahrenheit_and_kelvin_headers_are_converted_and_said(tmp_path: Path) -> None:
     fahrenheit = read_logger_file(write_hobo(tmp_path / "f.csv", DATA, fahrenheit=True))
     assert fahrenheit.conversions and "°F → °C" in fahrenheit.conversions[0]
+    tinytag = read_logger_file(write_tinytag(tmp_path / "tt.csv", DATA, ZONE, fahrenheit=True), ZONE)
+    assert tinytag.conversions == ["Temperature: °F → °C"]
+    np.testing.assert_allclose(
+        next(iter(tinytag.sensors.values())).readings["temperature_c"], DATA["temperature_c"], atol=1e-3
+    )
     kelvin = tmp_path / "k.csv"
     kelvin.write_text(
         "time;T (K);RH (%)\n"

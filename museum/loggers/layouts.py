@@ -300,10 +300,10 @@ def tinytag(sheet: Sheet) -> TableSpec | None:
     for i, cell in enumerate(rows[prop]):
         kind = quantity(cell)
         if kind and i not in times:
-            unit_cell = (
-                rows[labels["units"]][i] if "units" in labels and i < len(rows[labels["units"]]) else cell
-            )
-            unit = temperature_unit(unit_cell) if kind == "temperature" else "%"
+            # The unit may be in a Units row, in the probe's Type (``TGU-4500 °F``) or in the
+            # Property itself.
+            described = " ".join(_at(rows[labels[key]], i) for key in ("units", "type") if key in labels)
+            unit = temperature_unit(f"{described} {cell}") if kind == "temperature" else "%"
             channels.append(Channel(i, kind, unit, "", cell))
     names = {c.column: names_row[c.column] for c in channels if c.column < len(names_row)}
     return TableSpec(
