@@ -116,6 +116,26 @@ def write_hanwell_sheet(path: Path, data: pd.DataFrame, zone: str) -> Path:
     return path
 
 
+def write_hanwell_workbook(path: Path, data: pd.DataFrame, zone: str) -> Path:
+    """Hanwell's newer export saved as a workbook: the same preamble rows, Excel dates and
+    numbers in the cells."""
+    from openpyxl import Workbook
+
+    local = data.index.tz_convert(zone).tz_localize(None)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Sensor Data"
+    for row in (["Exported Sensor Data"], ["Date Start:", local[0].to_pydatetime()],
+                ["Date End:", local[-1].to_pydatetime()], [], ["Sensor Name:", "Gallery 4 Case 2"],
+                ["Type:", "Thermistor/RH"], ["Serial:", 55012], [],
+                ["Date/Time", "Temperature (°C)", "Humidity (%RH)"]):
+        sheet.append(row)
+    for moment, r in zip(local, data.itertuples(), strict=True):
+        sheet.append([moment.to_pydatetime(), float(r.temperature_c), float(r.rh_pct)])
+    book.save(path)
+    return path
+
+
 def write_rotronic(path: Path, data: pd.DataFrame, zone: str) -> Path:
     """Rotronic HygroLog: sections [#I] [#S] [#1] [#2] [#H] [#D]; day-first date and time in
     two columns; UTF-8 with a byte-order mark; trailing commas."""
@@ -241,6 +261,7 @@ def write_samples(folder: Path) -> dict[str, list[Path]]:
         "HOBOware, day-first": [write_hobo_day_first(folder / "hoboware-day-first.csv", data)],
         "Hanwell RHT": [write_hanwell_rht(folder / "hanwell-rht.csv", data, zone)],
         "Hanwell, newer export": [write_hanwell_sheet(folder / "hanwell-export.csv", data, zone)],
+        "Hanwell, newer export (XLSX)": [write_hanwell_workbook(folder / "hanwell-export.xlsx", data, zone)],
         "Rotronic": [write_rotronic(folder / "rotronic.csv", data, zone)],
         "Tinytag": [write_tinytag(folder / "tinytag.csv", data, zone)],
         "T&D": [write_tandd(folder / "tandd.csv", data, zone)],
