@@ -369,7 +369,7 @@ def replay(
 @click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
 @click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
 def analyse(
     files: tuple[Path, ...],
     materials: tuple[str, ...],

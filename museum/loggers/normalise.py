@@ -505,7 +505,10 @@ def normalise(
 
     zone, origin = timezone_name or "UTC", ("option" if timezone_name else "default")
     if has_offset:
-        zone, origin = "UTC offsets written in the file", "file"
+        # Name the offsets themselves (language-neutral): "UTC+01:00, UTC+02:00".
+        found = time_text.str.extract(f"({_OFFSET.pattern})")[0].dropna().unique()[:4]
+        zone = ", ".join(sorted({"UTC" if o == "Z" else f"UTC{o[:3]}:{o[-2:]}" for o in found}))
+        origin = "file"
     elif spec.utc_offset:
         zone, origin = f"UTC{spec.utc_offset}", "header"
 
