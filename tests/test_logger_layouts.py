@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -340,39 +341,55 @@ def layouts(draw: st.DrawFn) -> dict[str, object]:
         "encoding": draw(st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "cp1252"])),
         "unit": draw(st.sampled_from(["C", "F", "K"])),
         "preamble": draw(st.integers(0, 3)),
+        # The layout of the table itself: which columns, in which order, quoted or not.
+        "split_date_time": draw(st.booleans()),
+        "extra_columns": draw(st.booleans()),
+        "column_order": draw(st.permutations(["time", "temperature", "rh"])),
+        "quote_all": draw(st.booleans()),
         "seed": draw(st.integers(0, 10_000)),
     }
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(layout=layouts())
-def test_any_layout_round_trips(layout: dict[str, object], tmp_path: Path) -> None:
-    rng = np.random.default_rng(int(layout["seed"]))  # type: ignore[call-overload]
+def test_any_layout_round_trips(layout: dict[str, Any], tmp_path: Path) -> None:
+    rng = np.random.default_rng(layout["seed"])
     # Every 6 h for 20 days: past day 12, so only one date order reads every date.
     index = pd.date_range("2024-01-03", periods=80, freq="6h", tz="UTC")
     t_c = np.round(rng.uniform(-30, 60, len(index)), 2)
     rh = np.round(rng.uniform(0, 100, len(index)), 1)
-    unit = str(layout["unit"])
+    unit = layout["unit"]
     written_t = {"C": t_c, "F": t_c * 9 / 5 + 32, "K": t_c + 273.15}[unit]
     header_unit = {"C": "°C", "F": "°F", "K": "K"}[unit]
-    fmt = DATE_ORDERS[str(layout["order"])].format(s=layout["date_sep"]) + " " + str(layout["clock"])
+    date_format = DATE_ORDERS[layout["order"]].format(s=layout["date_sep"])
+    decimal = layout["decimal"]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=str(layout["separator"]), lineterminator="\n")
-    for n in range(int(layout["preamble"])):  # type: ignore[call-overload]
+    quoting = csv.QUOTE_ALL if layout["quote_all"] else csv.QUOTE_MINIMAL
+    writer = csv.writer(out, delimiter=layout["separator"], lineterminator="\n", quoting=quoting)
+    for n in range(layout["preamble"]):
         writer.writerow([f"Logger note {n}"])
-    writer.writerow(["Date and time", f"Temperature ({header_unit})", "RH (%)"])
+    headers = {
+        "time": ["Date", "Time"] if layout["split_date_time"] else ["Date and time"],
+        "temperature": [f"Temperature ({header_unit})"],
+        "rh": ["RH (%)"],
+    }
+    extra_headers = ["Dew point (°C)", "Battery (%)"] if layout["extra_columns"] else []
+    writer.writerow([h for column in layout["column_order"] for h in headers[column]] + extra_headers)
     for moment, t, h in zip(index, written_t, rh, strict=True):
-        writer.writerow(
-            [
-                moment.strftime(fmt),
-                f"{t:.4f}".replace(".", str(layout["decimal"])),
-                f"{h:.1f}".replace(".", str(layout["decimal"])),
-            ]
-        )
+        cells = {
+            "time": [moment.strftime(date_format), moment.strftime(layout["clock"])]
+            if layout["split_date_time"]
+            else [moment.strftime(f"{date_format} {layout['clock']}")],
+            "temperature": [f"{t:.4f}".replace(".", decimal)],
+            "rh": [f"{h:.1f}".replace(".", decimal)],
+        }
+        extra = ["12.5".replace(".", decimal), "97"] if layout["extra_columns"] else []
+        writer.writerow([c for column in layout["column_order"] for c in cells[column]] + extra)
     path = tmp_path / "random.csv"
-    path.write_bytes(out.getvalue().encode(str(layout["encoding"])))
+    path.write_bytes(out.getvalue().encode(layout["encoding"]))
     reading = read_logger_file(path)
     record = next(iter(reading.sensors.values()))
+    assert len(reading.sensors) == 1
     np.testing.assert_array_equal(record.readings.index.asi8, index.as_unit("ns").asi8)
     np.testing.assert_allclose(record.readings["temperature_c"], t_c, atol=1e-3)
     np.testing.assert_allclose(record.readings["rh_pct"], rh, atol=1e-9)
