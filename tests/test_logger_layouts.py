@@ -129,6 +129,21 @@ def test_an_archive_that_follows_daylight_saving_one_year_and_not_the_next(tmp_p
     np.testing.assert_array_equal(record.readings.index.asi8, data.index.as_unit("ns").asi8)
 
 
+def test_a_units_row_under_the_header_names_the_units(tmp_path: Path) -> None:
+    path = tmp_path / "units-row.csv"
+    path.write_text(
+        "Date;Temperature;Humidity\n;°F;%\n"
+        + "".join(
+            f"{m.strftime('%d.%m.%Y %H:%M')};{t * 9 / 5 + 32:.3f};{rh:.1f}\n"
+            for m, t, rh in zip(DATA.index, DATA["temperature_c"], DATA["rh_pct"], strict=True)
+        )
+    )
+    reading = read_logger_file(path)
+    record = next(iter(reading.sensors.values()))
+    assert reading.conversions == ["Temperature: °F → °C"] and record.rejected == 0
+    np.testing.assert_allclose(record.readings["temperature_c"], DATA["temperature_c"], atol=1e-3)
+
+
 def test_day_first_dates_are_decided_from_the_whole_file(tmp_path: Path) -> None:
     # 15-minute readings from 1 February: the first 1,100 rows are all ambiguous (days 1–12).
     data = known_series("2025-02-01", 96 * 28, "15min")

@@ -39,6 +39,8 @@ _FAHRENHEIT = re.compile(
     r"°\s*f|\(f\)|\[f\]|(?<![a-z])deg\.?\s*f(?![a-z])|fahrenheit|(?<![a-z])f\s*$", re.IGNORECASE
 )
 _KELVIN = re.compile(r"\(k\)|\[k\]|kelvin|(?<![a-z°])k\s*$", re.IGNORECASE)
+#: A cell of a units row: °C, °F, K, %, %RH, or the bare letters.
+_UNIT_CELL = re.compile(r"^\s*[\[(]?\s*(°\s*[CF]|℃|℉|[CFK]|%\s*(RH)?|RH\s*%|%rh)\s*[\])]?\s*$", re.IGNORECASE)
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2}):?(\d{2})?", re.IGNORECASE)
 
 
@@ -218,9 +220,19 @@ def header_table(sheet: Sheet) -> TableSpec | None:
         )
         preamble = rows[:number]
         offset = utc_offset(" ".join(cells[i] for i in times))
+        start = number + 1
+        units = rows[start] if start < len(rows) else []
+        if channels and all(_UNIT_CELL.match(_at(units, c.column)) for c in channels) and not any(
+            ch.isdigit() for i in times for ch in _at(units, i)
+        ):
+            # A units row under the header (``;°C;%``): it names the units, and is no data.
+            for channel in channels:
+                if channel.quantity == "temperature":
+                    channel.unit = temperature_unit(f"{_at(units, channel.column)} {channel.header}")
+            start += 1
         return TableSpec(
             _generic_name(sheet, number, cells, preamble),
-            number + 1,
+            start,
             times,
             channels,
             sensors,
