@@ -37,6 +37,7 @@ to JSON as it is. Keys:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
@@ -67,7 +68,7 @@ def _stats(values: pd.Series) -> dict[str, float]:
 
 def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
                    overrides: Mapping[str, Mapping[str, float]] | None = None,
-                   timezone: str = "UTC") -> dict[str, Any]:
+                   timezone: str | tzinfo = "UTC") -> dict[str, Any]:
     """Figures of a record of ``temperature_c`` and ``rh_pct`` indexed by UTC time;
     ``timezone`` (IANA) is where days begin for daily figures."""
     data = readings[["temperature_c", "rh_pct"]].dropna()
