@@ -144,6 +144,23 @@ def test_a_units_row_under_the_header_names_the_units(tmp_path: Path) -> None:
     np.testing.assert_allclose(record.readings["temperature_c"], DATA["temperature_c"], atol=1e-3)
 
 
+def test_date_and_time_in_two_columns_with_the_offset_on_the_time(tmp_path: Path) -> None:
+    local = DATA.index.tz_convert("Etc/GMT-2")  # GMT+02:00
+    path = tmp_path / "hobo-split.csv"
+    path.write_text(
+        '"Plot Title: case 9"\n"#","Date","Time, GMT+02:00","Temp, °C","RH, %"\n'
+        + "".join(
+            f"{n},{m.strftime('%m/%d/%y')},{m.strftime('%I:%M:%S %p')},{t},{rh}\n"
+            for n, (m, t, rh) in enumerate(zip(local, DATA["temperature_c"], DATA["rh_pct"], strict=True))
+        ),
+        encoding="latin-1",
+    )
+    reading = read_logger_file(path)
+    assert reading.timezone == "UTC+02:00" and reading.timezone_origin == "header"
+    record = next(iter(reading.sensors.values()))
+    np.testing.assert_array_equal(record.readings.index.asi8, DATA.index.as_unit("ns").asi8)
+
+
 def test_day_first_dates_are_decided_from_the_whole_file(tmp_path: Path) -> None:
     # 15-minute readings from 1 February: the first 1,100 rows are all ambiguous (days 1–12).
     data = known_series("2025-02-01", 96 * 28, "15min")

@@ -31,7 +31,7 @@ _NOT_CLIMATE = re.compile(
 )
 _TIME = re.compile(r"time|date|datum|dato|zeit|heure|(?<![a-z])tid(?![a-z])|thời gian|ngày", re.IGNORECASE)
 _DATE_ONLY = re.compile(r"^\s*(date|datum|dato|ngày)\s*$", re.IGNORECASE)
-_TIME_ONLY = re.compile(r"^\s*(time|zeit|heure|tid|giờ)\s*$", re.IGNORECASE)
+_TIME_ONLY = re.compile(r"^\s*(time|zeit|heure|tid|giờ)(?![a-z])(?!.*date)", re.IGNORECASE)
 _SENSOR = re.compile(
     r"sensor|transmitter|logger|device|site|location|channel|serial|case|room", re.IGNORECASE
 )
