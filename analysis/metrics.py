@@ -148,15 +148,16 @@ def ipi_ratings(temperature_c: ArrayLike, rh_pct: ArrayLike) -> Mapping[str, str
     * metal corrosion: EMC < 7.0 good, 7.0–10.5 OK, > 10.5 risk;
     * mechanical damage: EMC < 5 or > 12.5 risk, otherwise OK (IPI has no "good" band);
     * natural ageing: PI ≥ 75 good, 45–75 OK, < 45 risk;
-    * mould: good where mould cannot germinate (RH < 65 % or T outside 2–45 °C), risk
-      where it can. IPI grades mould by days to germination from a lookup table Patina
-      does not have; Patina's VTT index (:func:`mould_index_vtt`) follows growth over time.
+    * mould: good where IPI's days-to-germination table expects no germination, risk
+      where it gives a number of days (:func:`analysis.mould.ipi_mould_rating`).
 
     Returns a mapping for scalars and a DataFrame with those four columns for arrays.
     """
     emc = np.atleast_1d(_values(emc_wood(_values(temperature_c), _values(rh_pct))))
     pi = np.atleast_1d(_values(preservation_index(_values(temperature_c), _values(rh_pct))))
-    mould = np.atleast_1d(mould_possible(_values(temperature_c), _values(rh_pct)))
+    from analysis.mould import days_to_germination  # analysis.mould builds on this module
+
+    mould = np.atleast_1d(np.asarray(days_to_germination(_values(temperature_c), _values(rh_pct))) > 0)
     ratings = {
         "metal_corrosion": np.where(emc < METAL_CORROSION_EMC_OK, "good",
                                     np.where(emc <= METAL_CORROSION_EMC_RISK, "ok", "risk")),
@@ -176,7 +177,8 @@ def period_ipi_ratings(temperature_c: pd.Series, rh_pct: pd.Series) -> dict[str,
     """IPI ratings of a whole period, as eClimateNotebook grades it (second-hand): metal
     corrosion and mechanical damage from the extreme EMC after smoothing temperature over
     24 h and RH over 30 days; natural ageing from the TWPI; mould "risk" if germination
-    conditions held at any hourly mean."""
+    conditions held at any hourly mean (IPI's days-to-germination table)."""
+    from analysis.mould import days_to_germination
     hourly = pd.DataFrame({"t": temperature_c, "rh": rh_pct}).resample("1h").mean().dropna()
     if hourly.empty:
         raise ValueError("no readings in the period")
@@ -192,7 +194,8 @@ def period_ipi_ratings(temperature_c: pd.Series, rh_pct: pd.Series) -> dict[str,
         else "ok",
         "natural_aging": "good" if twpi >= NATURAL_AGING_PI_GOOD
         else "ok" if twpi >= NATURAL_AGING_PI_OK else "risk",
-        "mould": "risk" if bool(mould_possible(hourly["t"], hourly["rh"]).any()) else "good",
+        "mould": "risk" if bool((np.asarray(days_to_germination(hourly["t"], hourly["rh"])) > 0).any())
+        else "good",
     }
 
 
@@ -216,6 +219,20 @@ def reading_durations_h(index: pd.DatetimeIndex, max_gap: pd.Timedelta | None = 
     limit = (max_gap / pd.Timedelta(hours=1)) if max_gap is not None else 3.0 * median
     steps = np.where(steps > limit, median, steps)
     return np.append(steps, median)
+
+
+def find_gaps(index: pd.DatetimeIndex, factor: float = 3.0) -> pd.DataFrame:
+    """Gaps in a record: steps longer than ``factor`` × the median step. Columns ``start``,
+    ``end``, ``duration`` (the step) and ``missing`` (the step less one median step: the
+    time without readings, since a step of one interval is normal)."""
+    if len(index) < 3:
+        return pd.DataFrame(columns=["start", "end", "duration", "missing"])
+    steps = np.diff(index.as_unit("ns").asi8)
+    median = np.median(steps)
+    where = np.flatnonzero(steps > factor * median)
+    return pd.DataFrame({"start": index[where], "end": index[where + 1],
+                         "duration": pd.to_timedelta(steps[where], unit="ns"),
+                         "missing": pd.to_timedelta(steps[where] - median, unit="ns")})
 
 
 def time_of_wetness_hours(temperature_c: pd.Series, rh_pct: pd.Series) -> float:
@@ -284,22 +301,30 @@ def mould_index_vtt(temperature_c: pd.Series, rh_pct: pd.Series, *, wood_species
         t_v_days = 7.0 * np.exp(-0.74 * ln_t - 12.72 * ln_rh + 0.06 * wood_species + 61.50)
         ratio = (rh_crit - rh) / (rh_crit - 100.0)
         m_max = 1.0 + 7.0 * ratio - 2.0 * ratio**2
-    index_m = np.empty(len(t))
+    # A plain Python loop over lists: numpy's per-element indexing would be several times
+    # slower, and the index depends on its own previous value.
+    t_m, t_v, m_top, growing = t_m_days.tolist(), t_v_days.tolist(), m_max.tolist(), favourable.tolist()
+    index_m = [0.0] * len(t)
     m = float(initial_index)
     hours_unfavourable = 0
+    exp = math.exp
     for i in range(len(t)):
-        if favourable[i]:
+        if growing[i]:
             hours_unfavourable = 0
-            k1 = 1.0 if m < 1.0 else 2.0 / (t_v_days[i] / t_m_days[i] - 1.0)
-            k2 = max(1.0 - math.exp(2.3 * (m - m_max[i])), 0.0)
-            m += k1 * k2 / t_m_days[i] / 24.0
+            k1 = 1.0 if m < 1.0 else 2.0 / (t_v[i] / t_m[i] - 1.0)
+            # k2 = max(1 − exp(2.3 (M − M_max)), 0): zero whenever the exponent is ≥ 0, which
+            # also keeps exp() from overflowing.
+            exponent = 2.3 * (m - m_top[i])
+            k2 = 1.0 - exp(exponent) if exponent < 0.0 else 0.0
+            m += k1 * k2 / t_m[i] / 24.0
         else:
             hours_unfavourable += 1
             if hours_unfavourable <= 6:
                 m -= 0.032
             elif hours_unfavourable > 24:
                 m -= 0.016
-            m = max(m, 0.0)
+            if m < 0.0:
+                m = 0.0
         index_m[i] = m
     return pd.Series(index_m, index=hourly.index, name="mould_index")
 
@@ -324,6 +349,10 @@ class En15757Band:
     upper_offset_pct: float
     #: Share of hours inside the band.
     share_inside: float
+    #: The 7th and 93rd percentiles of the fluctuations themselves, % RH, before the
+    #: widening to ±10 % (the applied band is these unless they are narrower).
+    p7_offset_pct: float = float("nan")
+    p93_offset_pct: float = float("nan")
 
     @property
     def lower_pct(self) -> pd.Series:
@@ -346,10 +375,12 @@ def en15757_band(rh_pct: pd.Series) -> En15757Band:
         raise ValueError("EN 15757 needs at least 13 months of data")
     seasonal = hourly.rolling("30D", center=True, min_periods=24 * 20).mean()
     fluctuation = (hourly - seasonal).dropna()
-    lower = min(float(np.percentile(fluctuation, 7)), -EN15757_MIN_HALF_WIDTH_PCT)
-    upper = max(float(np.percentile(fluctuation, 93)), EN15757_MIN_HALF_WIDTH_PCT)
+    p7 = float(np.percentile(fluctuation, 7))
+    p93 = float(np.percentile(fluctuation, 93))
+    lower = min(p7, -EN15757_MIN_HALF_WIDTH_PCT)
+    upper = max(p93, EN15757_MIN_HALF_WIDTH_PCT)
     inside = ((fluctuation >= lower) & (fluctuation <= upper)).mean()
-    return En15757Band(seasonal, lower, upper, float(inside))
+    return En15757Band(seasonal, lower, upper, float(inside), p7, p93)
 
 
 # --- loan agreements ----------------------------------------------------------------------------

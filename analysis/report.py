@@ -10,7 +10,8 @@ to JSON as it is. Keys:
     median interval) and ``coverage_pct``.
 ``gaps``
     ``count``, ``total_hours``, ``longest`` and ``list`` (each ``start``, ``end``,
-    ``hours``; at most 20), steps longer than 3 × the median interval.
+    ``hours``; at most 20), steps longer than 3 × the median interval. A gap's ``hours``
+    are the time without readings: the step less the normal interval.
 ``statistics``
     For ``temperature_c``, ``rh_pct``, ``dew_point_c``: ``min``, ``p5``, ``mean``,
     ``p95``, ``max``; ``daily_range`` means of the daily max − min of temperature and RH.
@@ -20,8 +21,14 @@ to JSON as it is. Keys:
 ``time_of_wetness``
     ``hours`` and ``pct`` of the period (ISO 9223).
 ``en15757``
-    ``None`` below 13 months, else ``lower_offset_pct``, ``upper_offset_pct``,
-    ``share_inside_pct``.
+    ``None`` below 13 months, else ``lower_offset_pct``, ``upper_offset_pct`` (the band
+    applied), ``p7_offset_pct``, ``p93_offset_pct`` (the percentiles of the fluctuations
+    before the ±10 % minimum) and ``share_inside_pct``.
+``mould``
+    ``ipi_rating_end`` (IPI's instantaneous rating of the last reading), ``hours_possible``
+    (hours where IPI's table expects germination), ``risk_factor`` (accumulated Σ Δt /
+    days to germination) and its ``grade``, ``longest_spell_factor``, and the VTT index
+    (``vtt_index_max``, ``vtt_index_end``) on pine sapwood; see docs/risk-model.md.
 ``risk``
     Per material: ``hours_per_level``, ``pct_per_level``, ``worst``, ``current``,
     ``corrosion_dose`` (%RH·h at 20 °C, metals) and ``conflicts``.
@@ -30,18 +37,22 @@ to JSON as it is. Keys:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import tzinfo
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from analysis.loggers import find_gaps
 from analysis.metrics import (
     en15757_band,
+    find_gaps,
+    mould_index_vtt,
     period_ipi_ratings,
+    reading_durations_h,
     time_of_wetness_hours,
     time_weighted_preservation_index,
 )
+from analysis.mould import days_to_germination, factor_grade, longest_spell_factor, mould_risk_factor
 from analysis.psychrometrics import dew_point
 from analysis.risk import LEVELS, assess
 
@@ -56,8 +67,10 @@ def _stats(values: pd.Series) -> dict[str, float]:
 
 
 def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
-                   overrides: Mapping[str, Mapping[str, float]] | None = None) -> dict[str, Any]:
-    """Figures of a record of ``temperature_c`` and ``rh_pct`` indexed by UTC time."""
+                   overrides: Mapping[str, Mapping[str, float]] | None = None,
+                   timezone: str | tzinfo = "UTC") -> dict[str, Any]:
+    """Figures of a record of ``temperature_c`` and ``rh_pct`` indexed by UTC time;
+    ``timezone`` (IANA) is where days begin for daily figures."""
     data = readings[["temperature_c", "rh_pct"]].dropna()
     if data.empty:
         raise ValueError("no readings with both temperature and RH")
@@ -67,8 +80,8 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
     expected = int(span.total_seconds() // median_s) + 1 if median_s else len(index)
     gaps = find_gaps(index)
     gap_rows = [{"start": g.start.isoformat(), "end": g.end.isoformat(),
-                 "hours": g.duration.total_seconds() / 3600} for g in gaps.itertuples()]
-    daily = data.resample("1D").agg(["max", "min"])
+                 "hours": g.missing.total_seconds() / 3600} for g in gaps.itertuples()]
+    daily = data.tz_convert(timezone).resample("1D").agg(["max", "min"])
     daily_range = {column: float((daily[column]["max"] - daily[column]["min"]).mean())
                    for column in ("temperature_c", "rh_pct")}
     report: dict[str, Any] = {
@@ -97,9 +110,21 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
         band = en15757_band(data["rh_pct"])
         report["en15757"] = {"lower_offset_pct": band.lower_offset_pct,
                              "upper_offset_pct": band.upper_offset_pct,
+                             "p7_offset_pct": band.p7_offset_pct, "p93_offset_pct": band.p93_offset_pct,
                              "share_inside_pct": 100 * band.share_inside}
     except ValueError:
         report["en15757"] = None
+    days = np.asarray(days_to_germination(data["temperature_c"], data["rh_pct"]), dtype=float)
+    factor = float(mould_risk_factor(data["temperature_c"], data["rh_pct"]).iloc[-1])
+    vtt = mould_index_vtt(data["temperature_c"], data["rh_pct"])
+    report["mould"] = {
+        "ipi_rating_end": "risk" if days[-1] > 0 else "good",
+        "hours_possible": float(reading_durations_h(index)[days > 0].sum()),
+        "risk_factor": factor, "grade": factor_grade(factor),
+        "longest_spell_factor": longest_spell_factor(data["temperature_c"], data["rh_pct"]),
+        "vtt_index_max": float(vtt.max()) if len(vtt) else 0.0,
+        "vtt_index_end": float(vtt.iloc[-1]) if len(vtt) else 0.0,
+    }
     report["risk"] = {}
     for material in dict.fromkeys(materials):
         summary = assess(data, [material], overrides).summary

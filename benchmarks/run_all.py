@@ -29,6 +29,7 @@ SUITE = [
     ("bench_alert_latency.py", ["--trials", "100"], ["--trials", "30"]),
     ("bench_risk.py", [], []),
     ("bench_login.py", [], []),
+    ("bench_analyse.py", ["--years", "12"], ["--years", "3"]),
     ("bench_export.py", ["--readings", "1000000"], ["--readings", "200000"]),
     ("bench_simulator.py", ["--days", "30"], ["--days", "3"]),
     ("bench_dashboard.py", ["--cases", "200", "--days", "2"], ["--cases", "40", "--days", "1"]),

@@ -1,79 +1,353 @@
-"""`patina analyse FILE`: the climate report of a logger export, as text or JSON."""
+"""`patina analyse FILE…`: the climate report of a logger export, as text or JSON.
+
+One report per sensor: a file holding several sensors (long format, or several
+temperature/RH pairs) is never merged into one series.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from datetime import datetime
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from analysis.loggers import LoggerFileInfo, read_logger_file
 from analysis.report import climate_report
 from museum.i18n import Translator
+from museum.loggers import FileReading, LoggerFileError, read_logger_files
 
 
-def analyse_file(path: Path, materials: list[str], timezone_name: str) -> dict[str, Any]:
-    """The report of a file as plain data: :func:`analysis.report.climate_report` plus
-    ``file`` (what was read and what was left out, see LoggerFileInfo)."""
-    readings, info = read_logger_file(path, timezone_name)
-    report = climate_report(readings, materials)
-    report["file"] = {"path": str(path), **asdict(info)}
-    return report
+def display_zone(reading: FileReading, timezone_name: str | None) -> tzinfo:
+    """The zone times are printed in and days begin in: the one asked for, else the fixed
+    offset a header states, else UTC."""
+    if timezone_name:
+        return ZoneInfo(timezone_name)
+    if reading.timezone_origin == "header" and reading.timezone.startswith("UTC"):
+        text = reading.timezone[3:]
+        sign = -1 if text.startswith("-") else 1
+        hours, minutes = text[1:].split(":")
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+    return ZoneInfo("UTC")
 
 
-def render_text(report: dict[str, Any], t: Translator, timezone_name: str) -> str:
-    """The report for a person, in the translator's language and the given time zone."""
-    zone = ZoneInfo(timezone_name)
+def analyse_files(
+    paths: Sequence[Path],
+    materials: list[str],
+    timezone_name: str | None = None,
+    sheet: str | None = None,
+    sensor: str | None = None,
+) -> dict[str, Any]:
+    """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
+    was read and every assumption made, see :meth:`FileReading.assumptions`). With several
+    sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
+    reading = read_logger_files(paths, timezone_name, sheet)
+    names = list(reading.sensors)
+    if sensor is not None:
+        if sensor not in reading.sensors:
+            raise LoggerFileError(f"no sensor {sensor!r} in the file; sensors: {', '.join(names)}")
+        names = [sensor]
+    zone = display_zone(reading, timezone_name)
+    reports = {}
+    for name in names:
+        readings = reading.sensors[name].readings
+        if readings[["temperature_c", "rh_pct"]].dropna().empty:
+            raise LoggerFileError(
+                f"{reading.path}: sensor {name!r} has no reading with both temperature and RH "
+                "(for a building-management export give the temperature and the RH file together)"
+            )
+        report = climate_report(readings, materials, timezone=zone)
+        report["file"] = reading.assumptions(name)
+        report["file"]["display_timezone"] = str(zone)
+        reports[name] = report
+    return reports[names[0]] if len(names) == 1 else {"sensors": reports}
+
+
+_SEPARATORS = {";": "semicolon", ",": "comma", "\t": "tab"}
+#: Layouts named by what they are rather than by a maker: translated. Makers' names
+#: (HOBOware, Hanwell, Rotronic …) are printed as they are.
+_LAYOUT_NAMES = {
+    "semicolon": "semicolon",
+    "plain": "plain",
+    "workbook": "workbook",
+    "tab-separated": "tab",
+    "patina-export": "patina_export",
+}
+_ORDERS = {
+    "day-month-year": "dmy",
+    "month-day-year": "mdy",
+    "year-month-day": "ymd",
+    "year-month-day (ISO 8601)": "iso",
+    "Excel serial day": "excel",
+}
+
+
+def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
+    n = t.number
+    lines = [
+        t("analyse.read_as"),
+        "  "
+        + t(
+            "analyse.layout",
+            layout=" + ".join(
+                t(f"analyse.layout_name.{_LAYOUT_NAMES[name]}") if name in _LAYOUT_NAMES else name
+                for name in info["layout"].split(" + ")
+            ),
+            encoding=info["encoding"],
+            separator=t("analyse.separator." + _SEPARATORS.get(info["separator"], "none")),
+        ),
+    ]
+    if info.get("files_joined", 1) > 1:
+        lines.append("  " + t("analyse.joined", count=t.number(info["files_joined"], 0)))
+    if info["encoding"] == "xlsx":
+        lines.append(
+            "  "
+            + (
+                t("analyse.sheet", sheet=info["sheet"], others=", ".join(info["other_sheets"]))
+                if info["other_sheets"]
+                else t("analyse.sheet_only", sheet=info["sheet"])
+            )
+        )
+    columns = info["columns"]
+    lines.append(
+        "  "
+        + t(
+            "analyse.columns",
+            time=columns.get("time", "—"),
+            temperature=columns.get("temperature", "—"),
+            rh=columns.get("rh", "—"),
+        )
+    )
+    marks = "; ".join(
+        f"{header}: {t('analyse.mark.' + {'.': 'point', ',': 'comma'}.get(mark, 'none'))}"
+        for header, mark in info["decimal_marks"].items()
+    )
+    lines.append("  " + t("analyse.decimal", marks=marks))
+    order = _ORDERS.get(info["date_order"])
+    lines.append(
+        "  "
+        + t(
+            "analyse.dates",
+            format=info["date_format"],
+            order=t(f"analyse.order.{order}") if order else info["date_order"],
+        )
+    )
+    if info.get("date_order_alternatives"):
+        others = ", ".join(
+            t(f"analyse.order.{_ORDERS[o]}") if o in _ORDERS else o for o in info["date_order_alternatives"]
+        )
+        lines.append("  " + t("analyse.date_ambiguous", others=others))
+    lines.append(
+        "  " + t("analyse.zone", zone=info["timezone"], origin=t(f"analyse.origin.{info['timezone_origin']}"))
+    )
+    lines.append(
+        "  "
+        + (
+            t("analyse.units_converted", conversions="; ".join(info["conversions"]))
+            if info["conversions"]
+            else t("analyse.units_as_written")
+        )
+    )
+    lines.append(
+        "  "
+        + t(
+            "analyse.rows",
+            read=n(info["rows_read"], 0),
+            without=n(info["rows_without_values"], 0),
+            rejected=n(info["rejected"], 0),
+            duplicated=n(info["duplicated_times"], 0),
+        )
+    )
+    if info["rejected"]:
+        reasons = "; ".join(
+            f"{t('analyse.reason.' + code)} ({n(count, 0)})"
+            for code, count in info["rejected_reasons"].items()
+        )
+        lines.append(
+            "  "
+            + t(
+                "analyse.rejected",
+                reasons=reasons,
+                rows=", ".join(str(r) for r in info["first_rejected_rows"]),
+            )
+        )
+    if info.get("standard_time_years"):
+        years = ", ".join(str(y) for y in info["standard_time_years"])
+        lines.append("  " + t("analyse.standard_years", years=years))
+    if info["repeated_local_times"] or info["nonexistent_local_times"]:
+        lines.append(
+            "  "
+            + t(
+                "analyse.local_times",
+                repeated=n(info["repeated_local_times"], 0),
+                nonexistent=n(info["nonexistent_local_times"], 0),
+            )
+        )
+    return lines
+
+
+def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None = None) -> str:
+    """The report for a person, in the translator's language; times in the zone the file
+    was read in (:func:`display_zone`), each printed with its zone."""
+    if "sensors" in report:
+        names = list(report["sensors"])
+        parts = [t("analyse.sensors", count=t.number(len(names), 0), names=", ".join(names))]
+        for index, name in enumerate(names, start=1):
+            parts += [
+                "",
+                "=" * 72,
+                t("analyse.sensor", sensor=name, index=index, count=len(names)),
+                render_text(report["sensors"][name], t, timezone_name),
+            ]
+        return "\n".join(parts)
+    info = report["file"]
+    zone: tzinfo = ZoneInfo(timezone_name) if timezone_name else _zone_from(info["display_timezone"])
 
     def when(iso: str) -> str:
-        return t.moment(datetime.fromisoformat(iso).astimezone(zone), "medium")
+        moment = datetime.fromisoformat(iso).astimezone(zone)
+        return f"{t.moment(moment, 'medium')} {moment.strftime('%Z') or str(zone)}"
 
     n = t.number
-    info = LoggerFileInfo(**{k: v for k, v in report["file"].items() if k != "path"})
     period, coverage, stats = report["period"], report["coverage"], report["statistics"]
-    lines = [t("report.title", file=report["file"]["path"]),
-             t("report.layout", layout=info.layout, encoding=info.encoding, timezone=info.timezone),
-             t("report.period", start=when(period["start"]), end=when(period["end"]),
-               days=n(period["days"], 1)),
-             t("report.coverage", readings=n(coverage["readings"], 0),
-               interval=n(coverage["median_interval_s"] / 60, 1), pct=n(coverage["coverage_pct"], 1)),
-             t("report.dropped", no_values=info.rows_without_values, bad_time=info.rows_with_bad_time,
-               duplicates=info.duplicate_times, nonexistent=info.nonexistent_local_times)]
+    lines = [t("report.title", file=info["path"])]
+    if len(info["sensors_in_file"]) > 1:
+        lines.append(
+            t(
+                "analyse.sensor_of",
+                sensor=info["sensor"],
+                others=", ".join(s for s in info["sensors_in_file"] if s != info["sensor"]),
+            )
+        )
+    lines += _assumptions(info, t)
+    lines += [
+        "",
+        t("report.period", start=when(period["start"]), end=when(period["end"]), days=n(period["days"], 1)),
+        t(
+            "report.coverage",
+            readings=n(coverage["readings"], 0),
+            interval=n(coverage["median_interval_s"] / 60, 1),
+            pct=n(coverage["coverage_pct"], 1),
+        ),
+    ]
     gaps = report["gaps"]
     if gaps["count"]:
-        lines.append(t("report.gaps", count=gaps["count"], hours=n(gaps["total_hours"], 1),
-                       longest=n(gaps["longest"]["hours"], 1), start=when(gaps["longest"]["start"])))
+        lines.append(
+            t(
+                "report.gaps",
+                count=n(gaps["count"], 0),
+                hours=n(gaps["total_hours"], 1),
+                longest=n(gaps["longest"]["hours"], 1),
+                start=when(gaps["longest"]["start"]),
+            )
+        )
     else:
         lines.append(t("report.no_gaps"))
     lines += ["", t("report.statistics")]
-    for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%"),
-                             ("dew_point_c", "label.dew_point", "°C")):
+    for key, label, unit in (
+        ("temperature_c", "label.temperature", "°C"),
+        ("rh_pct", "label.rh", "%"),
+        ("dew_point_c", "label.dew_point", "°C"),
+    ):
         figures = stats[key]
-        lines.append(f"  {t(label)} ({unit}): " + " · ".join(
-            n(figures[k], 1) for k in ("min", "p5", "mean", "p95", "max")))
-    lines.append(t("report.daily_range", temperature=n(stats["daily_range"]["temperature_c"], 1),
-                   rh=n(stats["daily_range"]["rh_pct"], 1)))
+        lines.append(
+            f"  {t(label)} ({unit}): "
+            + " · ".join(n(figures[k], 1) for k in ("min", "p5", "mean", "p95", "max"))
+        )
+    lines.append(
+        t(
+            "report.daily_range",
+            temperature=n(stats["daily_range"]["temperature_c"], 1),
+            rh=n(stats["daily_range"]["rh_pct"], 1),
+        )
+    )
     ipi = report["ipi"]
-    lines += ["", t("report.ipi", metal=t(f"rating.{ipi['metal_corrosion']}"),
-                    mechanical=t(f"rating.{ipi['mechanical_damage']}"),
-                    aging=t(f"rating.{ipi['natural_aging']}"), twpi=n(ipi["twpi_years"], 0),
-                    mould=t(f"rating.{ipi['mould']}")),
-              t("report.tow", hours=n(report["time_of_wetness"]["hours"], 0),
-                pct=n(report["time_of_wetness"]["pct"], 1))]
+    lines += [
+        "",
+        t(
+            "report.ipi",
+            metal=t(f"rating.{ipi['metal_corrosion']}"),
+            mechanical=t(f"rating.{ipi['mechanical_damage']}"),
+            aging=t(f"rating.{ipi['natural_aging']}"),
+            twpi=n(ipi["twpi_years"], 0),
+            mould=t(f"rating.{ipi['mould']}"),
+        ),
+        t(
+            "report.tow",
+            hours=n(report["time_of_wetness"]["hours"], 0),
+            pct=n(report["time_of_wetness"]["pct"], 1),
+        ),
+    ]
+    mould = report["mould"]
+    lines.append(
+        t(
+            "analyse.mould",
+            hours=n(mould["hours_possible"], 0),
+            factor=n(mould["risk_factor"], 2),
+            grade=t(f"rating.{mould['grade']}"),
+            spell=n(mould["longest_spell_factor"], 2),
+            rating=t(f"rating.{mould['ipi_rating_end']}"),
+            vtt_max=n(mould["vtt_index_max"], 2),
+            vtt_end=n(mould["vtt_index_end"], 2),
+        )
+    )
     band = report["en15757"]
-    lines.append(t("report.en15757", lower=n(band["lower_offset_pct"], 1),
-                   upper=n(band["upper_offset_pct"], 1), inside=n(band["share_inside_pct"], 1))
-                 if band else t("report.en15757_short"))
+    lines.append(
+        t(
+            "analyse.en15757",
+            lower=n(band["lower_offset_pct"], 1),
+            upper=n(band["upper_offset_pct"], 1),
+            p7=n(band["p7_offset_pct"], 1),
+            p93=n(band["p93_offset_pct"], 1),
+            inside=n(band["share_inside_pct"], 1),
+        )
+        if band
+        else t("report.en15757_short")
+    )
     for material, risk in report["risk"].items():
         pct = {level: n(value, 1) for level, value in risk["pct_per_level"].items()}
         worst, current = risk["worst"], risk["current"]
-        lines += ["", t("report.risk", material=t.material(material)), "  " + t("report.levels", **pct),
-                  "  " + t("report.worst", level=t(f"level.{worst['level']}"), score=n(worst["score"], 0),
-                           time=when(worst["time"]), driver=t(f"driver.{worst['driver']}")),
-                  "  " + t("report.current", level=t(f"level.{current['level']}"),
-                           since=when(current["since"]), driver=t(f"driver.{current['driver']}"),
-                           source=current["source"])]
+        lines += ["", t("report.risk", material=t.material(material)), "  " + t("report.levels", **pct)]
+        if worst is None or current is None:
+            continue
+        # Floored, not rounded: a score of 49.6 is still "watch" and must not read "watch (50)".
+        lines.append(
+            "  "
+            + t(
+                "report.worst",
+                level=t(f"level.{worst['level']}"),
+                score=n(math.floor(worst["score"]), 0),
+                time=when(worst["time"]),
+                driver=t(f"driver.{worst['driver']}"),
+            )
+        )
+        if current["level"] == "good":
+            lines.append(
+                "  " + t("analyse.current_good", level=t("level.good"), since=when(current["since"]))
+            )
+        else:
+            lines.append(
+                "  "
+                + t(
+                    "report.current",
+                    level=t(f"level.{current['level']}"),
+                    since=when(current["since"]),
+                    driver=t(f"driver.{current['driver']}"),
+                    source=current["source"],
+                )
+            )
         if risk["corrosion_dose"] is not None:
             lines.append("  " + t("report.dose", dose=n(risk["corrosion_dose"], 0)))
     return "\n".join(lines)
+
+
+def _zone_from(text: str) -> tzinfo:
+    try:
+        return ZoneInfo(text)
+    except (ValueError, KeyError, OSError):
+        # A fixed offset, printed by datetime.timezone as "UTC+01:00".
+        body = text[3:] if text.startswith("UTC") else text
+        if not body:
+            return UTC
+        sign = -1 if body.startswith("-") else 1
+        hours, minutes = body[1:].split(":")[:2]
+        return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))

@@ -366,6 +366,8 @@ def simulate(
     default=None,
     help="IANA time zone of times written without an offset [default: the museum's].",
 )
+@click.option("--file-sensor", default=None, help="The sensor of the file to replay, when it holds several.")
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
 def replay(
     config_path: str,
     file: Path,
@@ -373,13 +375,15 @@ def replay(
     device_format: str,
     speed: float | None,
     timezone_name: str | None,
+    file_sensor: str | None,
+    sheet: str | None,
 ) -> None:
     """Publish a logger export (the files `patina analyse` reads) as sensor SENSOR, each
     reading with its own time, so Patina runs on the museum's own history. Run the collector
     with --event-time to have alerts judged on the file's clock."""
     from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
 
-    from analysis.loggers import LoggerFileError
+    from museum.loggers import LoggerFileError
     from sensors_sim.formats import CARRIES_TIME
     from sensors_sim.publisher import SimulationPlan, Simulator
     from sensors_sim.replay import load_replay
@@ -416,7 +420,9 @@ def replay(
             f"{SOURCE_TOPICS[device_format]!r})"
         )
     try:
-        feed, info = load_replay(file, sensor_id, case.site if case else "unknown", device_format, zone_name)
+        feed, info = load_replay(
+            file, sensor_id, case.site if case else "unknown", device_format, zone_name, file_sensor, sheet
+        )
     except (LoggerFileError, ValueError) as error:
         raise click.ClickException(str(error)) from None
     if not feed.times:
@@ -430,7 +436,9 @@ def replay(
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
 @click.option(
     "--material",
     "materials",
@@ -441,27 +449,39 @@ def replay(
 @click.option(
     "--timezone",
     "timezone_name",
-    default="UTC",
-    show_default=True,
-    help="IANA time zone of times written without an offset.",
+    default=None,
+    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
 )
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
+@click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: see analysis/report.py).")
-def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language: str, as_json: bool) -> None:
-    """Report on a logger export (CSV or XLSX): coverage, statistics, IPI ratings, time of
-    wetness, EN 15757 band and the risk for each material."""
-    from analysis.loggers import LoggerFileError
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
+def analyse(
+    files: tuple[Path, ...],
+    materials: tuple[str, ...],
+    timezone_name: str | None,
+    sheet: str | None,
+    sensor: str | None,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
+    time of wetness, EN 15757 band and the risk for each material, saying how each file was
+    read. Several FILES are joined on time when each holds one quantity (a building-management
+    system's temperature and RH files)."""
     from museum.i18n import Translator
-    from patina.analyse import analyse_file, render_text
+    from museum.loggers import LoggerFileError
+    from patina.analyse import analyse_files, render_text
 
+    if timezone_name is not None:
+        try:
+            ZoneInfo(timezone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise click.BadParameter(
+                f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
+            ) from None
     try:
-        ZoneInfo(timezone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(
-            f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
-        ) from None
-    try:
-        report = analyse_file(file, list(materials), timezone_name)
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
         # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
         text = (
             json.dumps(report, ensure_ascii=False, indent=2, default=str)
@@ -469,11 +489,15 @@ def analyse(file: Path, materials: tuple[str, ...], timezone_name: str, language
             else render_text(report, Translator(language), timezone_name)
         )
     except (LoggerFileError, ValueError) as error:
-        message = one_line(str(error))
-        raise click.ClickException(message if file.name in message else f"{file}: {message}") from None
-    except Exception as error:  # a file no reader foresaw: one line, never a traceback
+        message = one_line(str(error)) or repr(error)
+        named = any(file.name in message for file in files)
+        where = " + ".join(map(str, files))
+        raise click.ClickException(message if named else f"{where}: {message}") from None
+    except Exception as error:  # a file no reader foresaw: one line for the user, never a traceback
+        log.debug("analyse failed", exc_info=True)
         raise click.ClickException(
-            f"{file}: cannot be analysed ({type(error).__name__}: {one_line(str(error))})"
+            f"{' + '.join(map(str, files))}: could not be analysed ({type(error).__name__}: "
+            f"{one_line(str(error))}); please report this file to the Patina maintainers"
         ) from None
     click.echo(text)
 

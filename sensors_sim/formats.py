@@ -82,7 +82,7 @@ def shelly_gen1(
 ) -> list[tuple[str, bytes]]:
     names = {"temperature_c": "temperature", "rh_pct": "humidity", "battery_pct": "battery"}
     return [
-        (f"shellies/{sensor}/sensor/{names[k]}", f"{v:g}".encode())
+        (f"shellies/{sensor}/sensor/{names[k]}", repr(float(v)).encode())
         for k, v in values.items()
         if v is not None and k in names
     ]
@@ -152,7 +152,7 @@ def homeassistant(
 ) -> list[tuple[str, bytes]]:
     names = {"temperature_c": "temperature", "rh_pct": "humidity", "battery_pct": "battery"}
     return [
-        (f"{sensor}/sensor/{names[k]}/state", f"{v:g}".encode())
+        (f"{sensor}/sensor/{names[k]}/state", repr(float(v)).encode())
         for k, v in values.items()
         if v is not None and k in names
     ]

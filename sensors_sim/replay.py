@@ -1,10 +1,11 @@
 """Replaying a logger export as a live sensor: ``patina replay FILE --sensor ID``.
 
 A museum's own history (HOBO, Hanwell, semicolon CSV, XLSX: whatever ``patina analyse``
-reads, through :func:`analysis.loggers.read_logger_file`) is published reading by reading,
+reads, through :func:`museum.loggers.read_logger_file`) is published reading by reading,
 each with its own time, in any device format, so Patina can be tried on the museum's real
 climate. With ``--speed`` the readings keep their spacing, compressed; by default they go as
-fast as the broker takes them.
+fast as the broker takes them. Values go out exactly as the file holds them (after any
+unit conversion the reader says it made), never rounded.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from analysis.loggers import LoggerFileInfo, read_logger_file
+from museum.loggers import FileReading, LoggerFileError, read_logger_file
 from sensors_sim.formats import ENCODERS
 
 
@@ -44,17 +45,26 @@ class ReplayFeed:
             strict=True,
         ):
             values = {
-                "temperature_c": None if np.isnan(temperature) else round(float(temperature), 2),
-                "rh_pct": None if np.isnan(rh) else round(float(rh), 1),
+                "temperature_c": None if np.isnan(temperature) else float(temperature),
+                "rh_pct": None if np.isnan(rh) else float(rh),
             }
             ticks.append(self.encode(self.sensor_id, self.site, stamp, values, self.zone))
         return ticks
 
 
 def load_replay(
-    path: Path, sensor_id: str, site: str, device_format: str, timezone_name: str
-) -> tuple[ReplayFeed, LoggerFileInfo]:
-    """A feed for a logger file; raises :class:`analysis.loggers.LoggerFileError` for a file
-    that cannot be read, naming why."""
-    readings, info = read_logger_file(path, timezone_name)
-    return ReplayFeed(readings, sensor_id, site, device_format, ZoneInfo(timezone_name)), info
+    path: Path, sensor_id: str, site: str, device_format: str, timezone_name: str,
+    file_sensor: str | None = None, sheet: str | None = None,
+) -> tuple[ReplayFeed, FileReading]:
+    """A feed for one sensor of a logger file (``file_sensor``: needed when the file holds
+    several); raises :class:`museum.loggers.LoggerFileError` naming why a file cannot be read."""
+    reading = read_logger_file(path, timezone_name, sheet)
+    names = list(reading.sensors)
+    if file_sensor is None and len(names) > 1:
+        raise LoggerFileError(f"{path}: the file holds {len(names)} sensors ({', '.join(names)}); "
+                              "choose one with --file-sensor")
+    name = file_sensor if file_sensor is not None else names[0]
+    if name not in reading.sensors:
+        raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")
+    feed = ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name))
+    return feed, reading

@@ -11,6 +11,10 @@ from analysis.materials import MATERIAL_NAMES
 from analysis.risk import DRIVERS, LEVELS
 from collector.alerts import RULES
 from museum.i18n import LANGUAGES, Translator, catalog
+from museum.loggers.normalise import REASONS as LOGGER_REASONS
+from patina.analyse import _LAYOUT_NAMES as _ANALYSE_LAYOUT_NAMES
+from patina.analyse import _ORDERS as _ANALYSE_ORDERS
+from patina.analyse import _SEPARATORS as _ANALYSE_SEPARATORS
 from tests.conftest import REPO_DIR
 
 # t("key") and t("key", …) in the code; keys built at run time are listed below.
@@ -25,6 +29,13 @@ DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "cust
                 | {f"alert.subject.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
                 | {f"level.{level}" for level in LEVELS} | {f"driver.{driver}" for driver in DRIVERS}
                 | {f"rating.{rating}" for rating in ("good", "ok", "risk")})
+# Keys `patina analyse` builds from what the logger reader decided (issue 14).
+DYNAMIC_KEYS |= ({f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
+                 | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}
+                 | {f"analyse.reason.{code}" for code in LOGGER_REASONS}
+                 | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default")}
+                 | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")}
+                 | {f"analyse.layout_name.{key}" for key in _ANALYSE_LAYOUT_NAMES.values()})
 
 
 def keys_used_in_code() -> set[str]:

@@ -11,8 +11,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.loggers import LoggerFileError, find_gaps, read_logger_file
+from analysis.metrics import find_gaps
+from museum.loggers import FileReading, LoggerFileError, SensorRecord
+from museum.loggers import read_logger_file as read_file
 from tests.logger_files import known_series, write_hanwell, write_hobo, write_plain, write_semicolon
+
+
+def read_logger_file(path: Path, timezone_name: str | None = None) -> tuple[pd.DataFrame, FileReading]:
+    reading = read_file(path, timezone_name)
+    assert len(reading.sensors) == 1
+    return next(iter(reading.sensors.values())).readings, reading
+
+
+def only(reading: FileReading) -> SensorRecord:
+    return next(iter(reading.sensors.values()))
 
 
 def assert_same(read: pd.DataFrame, written: pd.DataFrame, t_tol: float, rh_tol: float) -> None:
@@ -32,10 +44,10 @@ def test_plain_csv_round_trips_exactly(tmp_path: Path) -> None:
 def test_hoboware_csv_with_events_latin1_and_gmt_offset(tmp_path: Path, fahrenheit: bool) -> None:
     data = known_series("2024-03-01", 300, "1h")
     read, info = read_logger_file(write_hobo(tmp_path / "hobo.csv", data, fahrenheit), "Asia/Ho_Chi_Minh")
-    assert info.layout == "hobo" and info.encoding in ("cp1252", "latin-1")
-    assert info.temperature_unit == ("F" if fahrenheit else "C")
-    assert info.rows_without_values == 2  # the "Logged" event rows
-    assert info.timezone == "UTC+01:00 (header)"
+    assert info.layout == "hoboware" and info.encoding in ("cp1252", "latin-1")
+    assert bool(info.conversions) == fahrenheit
+    assert only(info).rows_without_values == 2  # the "Logged" event rows
+    assert info.timezone == "UTC+01:00" and info.timezone_origin == "header"
     assert_same(read, data, 1e-3, 1e-9)
 
 
@@ -45,7 +57,8 @@ def test_hanwell_csv_with_trailing_commas_and_uk_daylight_saving(tmp_path: Path)
     read, info = read_logger_file(write_hanwell(tmp_path / "hanwell.csv", data, "Europe/London"),
                                   "Europe/London")
     assert info.layout == "hanwell"
-    assert info.duplicate_times == 0 and info.nonexistent_local_times == 0
+    assert only(info).duplicated_times == 0 and only(info).nonexistent_local_times == 0
+    assert only(info).repeated_local_times == 2  # the two rows written 01:00 on 26 October
     assert_same(read, data, 1e-9, 1e-9)
 
 
@@ -71,14 +84,14 @@ def test_xlsx_export(tmp_path: Path) -> None:
         pd.DataFrame([["Logger export, case 4"], [""]]).to_excel(writer, header=False, index=False)
         sheet.to_excel(writer, startrow=2, index=False)
     read, info = read_logger_file(path, "Asia/Ho_Chi_Minh")
-    assert info.layout == "xlsx"
+    assert info.layout == "workbook"
     assert_same(read, data, 1e-9, 1e-9)
 
 
 def test_files_that_are_not_climate_records_say_why(tmp_path: Path) -> None:
     path = tmp_path / "notes.csv"
     path.write_text("name,colour\nrifle,brown\n")
-    with pytest.raises(LoggerFileError, match="no header line naming time, temperature and RH"):
+    with pytest.raises(LoggerFileError, match="no header naming a time and a temperature or RH column"):
         read_logger_file(path)
     with pytest.raises(LoggerFileError, match="no such file"):
         read_logger_file(tmp_path / "absent.csv")
@@ -99,7 +112,8 @@ def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
     report = json.loads(result.stdout)
     assert report["period"]["days"] == pytest.approx(3 * 365, abs=1)
     assert report["coverage"]["readings"] == len(data)
-    assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(169)
+    # The longest gap is the time without readings: 168 hourly readings missing.
+    assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(168)
     assert report["en15757"] is not None
     assert set(report["ipi"]) == {"metal_corrosion", "mechanical_damage", "natural_aging", "mould",
                                   "twpi_years"}
@@ -107,6 +121,7 @@ def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
     assert iron["pct_per_level"]["critical"] > 90  # 65 % RH is far above 44 %
     assert iron["current"]["source"].startswith("Wang 2007")
     assert report["file"]["layout"] == "semicolon"
+    assert report["file"]["timezone_origin"] == "option"
     assert report["statistics"]["rh_pct"]["max"] <= 99
 
 

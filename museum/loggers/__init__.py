@@ -1,0 +1,152 @@
+"""Reading the climate files that stand-alone loggers export (docs/loggers.md).
+
+Reading a file is three steps, each in its own module:
+
+1. :mod:`~museum.loggers.source`: bytes → a grid of text cells (encoding, separator,
+   workbook sheets);
+2. :mod:`~museum.loggers.layouts`: recognisers, one per logger family, say where the data
+   start and what each column holds;
+3. :mod:`~museum.loggers.normalise`: one normaliser turns that into readings per sensor,
+   in °C and % RH on a UTC index, deciding decimal marks and date order from the whole
+   file and refusing impossible values with a reason.
+
+:func:`read_logger_files` is the entry point; ``patina analyse`` and ``patina replay`` use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from museum.loggers.layouts import RECOGNISERS, Channel, TableSpec, recognise
+from museum.loggers.normalise import (
+    RH_RANGE_PCT,
+    TEMPERATURE_RANGE_C,
+    FileReading,
+    SensorRecord,
+    normalise,
+)
+from museum.loggers.source import LoggerFileError, read_sheets
+
+__all__ = [
+    "RECOGNISERS",
+    "RH_RANGE_PCT",
+    "TEMPERATURE_RANGE_C",
+    "Channel",
+    "FileReading",
+    "LoggerFileError",
+    "SensorRecord",
+    "TableSpec",
+    "read_logger_file",
+    "read_logger_files",
+]
+
+
+def read_logger_file(
+    path: str | Path, timezone_name: str | None = None, sheet: str | None = None
+) -> FileReading:
+    """Read one logger export (text or workbook).
+
+    ``timezone_name``: IANA zone of times written without an offset (None: UTC, said so in
+    the report). ``sheet``: the workbook sheet to read (default: the first that holds
+    readings). Raises :class:`LoggerFileError` naming the file and the reason.
+    """
+    file = Path(path)
+    try:
+        sheets = read_sheets(file)
+        if sheet is not None:
+            chosen = [s for s in sheets if s.name == sheet]
+            if not chosen:
+                raise LoggerFileError(f"no sheet {sheet!r}; sheets: {', '.join(s.name for s in sheets)}")
+            sheets = chosen
+        reasons: list[str] = []
+        for candidate in sheets:
+            spec = recognise(candidate)
+            if spec is None:
+                reasons.append(f"{candidate.name}: no header naming a time and a temperature or RH column")
+                continue
+            try:
+                reading = normalise(candidate, spec, str(file), timezone_name, file.stem)
+            except LoggerFileError as error:
+                reasons.append(f"{candidate.name}: {error}")
+                continue
+            if len(sheets) > 1 or sheet is not None:
+                reading.notes.append(f"sheet {candidate.name!r} read")
+            return reading
+        if len(reasons) == 1:
+            raise LoggerFileError(reasons[0].split(": ", 1)[1])
+        raise LoggerFileError("no sheet holds readings (" + "; ".join(reasons) + ")")
+    except LoggerFileError as error:
+        raise LoggerFileError(f"{file}: {error}") from None
+    except (OSError, MemoryError) as error:
+        raise LoggerFileError(f"{file}: cannot be read ({error})") from None
+
+
+def read_logger_files(
+    paths: Sequence[str | Path], timezone_name: str | None = None, sheet: str | None = None
+) -> FileReading:
+    """Read one file, or several that together make one record: a building-management
+    export (Trend) writes temperature and RH of one place in two one-column files, joined
+    here on time. Files that each hold whole sensors are kept as separate sensors."""
+    readings = [read_logger_file(p, timezone_name, sheet) for p in paths]
+    if len(readings) == 1:
+        return readings[0]
+    first = readings[0]
+    one_quantity = all(
+        len(r.sensors) == 1 and len(set(next(iter(r.sensors.values())).columns) - {"time"}) == 1
+        for r in readings
+    )
+    if one_quantity:
+        records = [next(iter(r.sensors.values())) for r in readings]
+        joined = pd.concat(
+            [
+                rec.readings[["temperature_c"]] if "temperature" in rec.columns else rec.readings[["rh_pct"]]
+                for rec in records
+            ],
+            axis=1,
+        )
+        joined = joined.T.groupby(level=0).first().T.reindex(columns=["temperature_c", "rh_pct"])
+        name = " + ".join(rec.name for rec in records)
+        record = SensorRecord(
+            name=name,
+            readings=joined.sort_index(),
+            columns={q: h for rec in records for q, h in rec.columns.items()},
+            rows_read=sum(r.rows_read for r in records),
+            rows_without_values=sum(r.rows_without_values for r in records),
+            rejected=sum(r.rejected for r in records),
+            rejected_reasons={
+                k: sum(r.rejected_reasons.get(k, 0) for r in records)
+                for rec in records
+                for k in rec.rejected_reasons
+            },
+            first_rejected_rows=[n for r in records for n in r.first_rejected_rows][:5],
+            duplicated_times=sum(r.duplicated_times for r in records),
+            repeated_local_times=sum(r.repeated_local_times for r in records),
+            nonexistent_local_times=sum(r.nonexistent_local_times for r in records),
+            standard_time_years=sorted({y for r in records for y in r.standard_time_years}),
+        )
+        return replace(
+            first,
+            path=" + ".join(r.path for r in readings),
+            layout=" + ".join(dict.fromkeys(r.layout for r in readings)),
+            decimal_marks={k: v for r in readings for k, v in r.decimal_marks.items()},
+            conversions=[c for r in readings for c in r.conversions],
+            rows_read=sum(r.rows_read for r in readings),
+            sensors={name: record},
+            notes=[*first.notes, f"{len(readings)} files joined on time"],
+            files_joined=len(readings),
+        )
+    sensors: dict[str, SensorRecord] = {}
+    for r in readings:
+        for name, rec in r.sensors.items():
+            key = name if name not in sensors else f"{Path(r.path).stem} · {name}"
+            sensors[key] = replace(rec, name=key)
+    return replace(
+        first,
+        path=" + ".join(r.path for r in readings),
+        sensors=sensors,
+        rows_read=sum(r.rows_read for r in readings),
+    )
