@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, get_timezone_location
+from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -59,6 +60,15 @@ _CHART_TIME_FORMATS: Mapping[str, Mapping[str, str]] = {
 #: Zones whose time is called after another city than their CLDR exemplar city: Vietnam's
 #: legal time is "giờ Hà Nội" (Hanoi time), although the IANA zone is named after Ho Chi Minh City.
 _ZONE_CITY_KEYS = {"Asia/Ho_Chi_Minh": "zone.city_hanoi", "Asia/Saigon": "zone.city_hanoi"}
+#: Dates a person may type: ISO, or day first with a four-digit year (the only orders Patina
+#: ever writes, so a typed date is never read month-first).
+_TYPED_DATE = re.compile(r"(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
+                         r"|(?P<d2>\d{1,2})[/.-](?P<m2>\d{1,2})[/.-](?P<y2>\d{4})")
+#: What the collector writes in an alert's event log when it has notified or failed to:
+#: "opened: email, mqtt" (collector/service.py); anything else is shown as written.
+_SENT_EVENT = re.compile(r"(?P<kind>opened|repeat|escalated|resolved): (?P<channels>[a-z]+(, [a-z]+)*)")
+_FAILED_EVENT = re.compile(r"(?P<channel>email|webhook|mqtt): (?P<error>.+)", re.DOTALL)
+_CHANNELS = ("email", "webhook", "mqtt")
 
 
 @cache
@@ -283,6 +293,32 @@ class Translator:
         city = self(key) if key else get_timezone_location(zone, locale=self.language, return_city=True)
         elided = self.language == "fr" and city[:1].lower() in "aeiouyâéèêîôû"
         return self("date.zone_elided" if elided else "date.zone", city=city, offset=utc)
+
+    def parse_date(self, text: str) -> date:
+        """A date typed by a person: "01/12/2026" (day first, also with "." or "-") or
+        "2026-12-01". Raises ValueError with this language's message when it is not one."""
+        match = _TYPED_DATE.fullmatch(text.strip())
+        if match:
+            year, month, day = (int(match[f"{part}1"] or match[f"{part}2"]) for part in "ymd")
+            try:
+                return date(year, month, day)
+            except ValueError:
+                pass
+        raise ValueError(self("date.not_a_date", text=text, hint=self("date.input_hint")))
+
+    def event_message(self, message: str) -> str:
+        """An entry of an alert's event log in this language: the collector's "opened:
+        email, mqtt" becomes "new alert sent by e-mail and MQTT"; other text is kept."""
+        sent = _SENT_EVENT.fullmatch(message.strip())
+        if sent and all(c in _CHANNELS for c in sent["channels"].split(", ")):
+            channels = [self(f"event.channel.{c}") for c in sent["channels"].split(", ")]
+            return self("event.sent", kind=self(f"event.kind.{sent['kind']}"),
+                        channels=format_list(channels, locale=self.language))
+        failed = _FAILED_EVENT.fullmatch(message.strip())
+        if failed:
+            channel = self(f"event.channel.{failed['channel']}")
+            return self("event.failed", channel=channel, error=failed["error"])
+        return message
 
     def age(self, seconds: float) -> str:
         """How long ago, e.g. "3 min ago" / "il y a 3 min" / "3 phút trước"."""

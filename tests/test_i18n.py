@@ -32,7 +32,9 @@ DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "cust
                 | {f"rating.{rating}" for rating in ("good", "ok", "risk")}
                 # museum/i18n.py and museum/sources.py build these.
                 | {"date.day", "date.period", "date.zone", "date.zone_elided", "zone.city_hanoi",
-                   "source.override"}
+                   "source.override", "date.input_hint", "date.not_a_date", "event.sent", "event.failed"}
+                | {f"event.kind.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
+                | {f"event.channel.{channel}" for channel in ("email", "webhook", "mqtt")}
                 | {f"source.{name}.{field}" for name, p in PROFILES.items() for field in p.sources}
                 | {f"source.component.{driver}" for driver in COMPONENT_SOURCES})
 
@@ -282,3 +284,31 @@ def test_an_overridden_or_revised_source_is_never_a_stale_translation() -> None:
     assert limit_source(vi, overridden, "rh_risk_pct") == "giá trị riêng của bảo tàng (tệp cấu hình)"
     revised = replace(PROFILES["iron_steel"], sources={"rh_risk_pct": "WA Museum 2024: a new sentence"})
     assert limit_source(Translator("fr"), revised, "rh_risk_pct") == "WA Museum 2024: a new sentence"
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "sent by e-mail and MQTT: new alert"),
+    ("fr", "envoi par e-mail et MQTT : nouvelle alerte"),
+    ("vi", "đã gửi qua email và MQTT: cảnh báo mới"),
+])
+def test_event_log_entries_of_the_collector_are_translated(language: str, expected: str) -> None:
+    t = Translator(language)
+    # The two forms collector/service.py writes: "<kind>: <channels>" and "<channel>: <error>".
+    assert t.event_message("opened: email, mqtt") == expected
+    raw = "email: [Errno 111] Connection refused"
+    failed = t.event_message(raw)
+    assert failed.endswith("[Errno 111] Connection refused") and failed != raw
+    assert t.event_message("acknowledged in the dashboard") == "acknowledged in the dashboard"
+    assert t.event_message("opened: pigeon") == "opened: pigeon"
+
+
+def test_typed_dates_are_day_first_or_iso_and_refused_with_a_message() -> None:
+    for language in LANGUAGES:
+        t = Translator(language)
+        first = date(2026, 12, 1)
+        assert t.parse_date("01/12/2026") == t.parse_date("1.12.2026") == t.parse_date("2026-12-01") == first
+        assert t.parse_date(t.date(date(2026, 12, 24), "short")) == date(2026, 12, 24)
+    with pytest.raises(ValueError, match="« 12/31/2026 » n'est pas une date : écrivez-la sous la forme jj/mm"):
+        Translator("fr").parse_date("12/31/2026")
+    with pytest.raises(ValueError, match="không phải là ngày hợp lệ"):
+        Translator("vi").parse_date("hôm qua")
