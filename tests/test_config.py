@@ -37,6 +37,9 @@ def test_example_config_describes_a_believable_museum() -> None:
     assert all(1 <= len(case.sensors) <= 2 for case in config.cases)
     assert config.case_for_sensor("g2-01-b").id == "G2-01"
     assert config.case_for_sensor("nobody") is None
+    from museum.i18n import Translator
+    assert config.museum.name == "Bảo tàng Lịch sử Quân sự — demo"  # the museum's language, vi
+    assert Translator("fr").name(config.museum.name) == "Musée d'histoire militaire — démo"
 
 
 def test_environment_overrides_urls_and_supplies_credentials(tmp_path: Path) -> None:
