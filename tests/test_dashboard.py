@@ -101,7 +101,7 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert "0 of 1 sensors reporting" in page
     assert "Sensors not in any case" in texts(app, "subheader")
     # st.badge draws Streamlit's badge markdown: C1's worst artefact is at risk, C2 has no current data.
-    assert ":orange-badge[risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
+    assert ":orange-badge[at risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
