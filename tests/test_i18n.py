@@ -312,3 +312,23 @@ def test_typed_dates_are_day_first_or_iso_and_refused_with_a_message() -> None:
         Translator("fr").parse_date("12/31/2026")
     with pytest.raises(ValueError, match="không phải là ngày hợp lệ"):
         Translator("vi").parse_date("hôm qua")
+
+
+#: English words a French or Vietnamese reader met in the catalogues before issue 16.
+ENGLISH_WORDS = {"RH", "broker", "risk", "alert", "alerts", "sensor", "sensors", "report", "reading",
+                 "readings", "gallery", "case", "cases", "the", "and", "of", "spool", "escalated", "resolved",
+                 "opened", "watch", "good", "critical", "Custom", "Select", "empty", "dashboard", "limit"}
+
+
+@pytest.mark.parametrize("language", ["fr", "vi"])
+def test_no_english_word_is_left_in_french_or_vietnamese(language: str) -> None:
+    left: dict[str, list[str]] = {}
+    for key, text in catalog(language).items():
+        if key.startswith("source."):
+            continue  # citations keep their published titles
+        # Placeholders, commands, file names and config snippets are not prose.
+        prose = re.sub(r"\{\w+\}|`[^`]*`|patina \w+ .*|\S+\.(md|conf)\b|\w+ = \"\w+\"", " ", text)
+        words = [word for word in re.findall(r"[A-Za-z]+", prose) if word in ENGLISH_WORDS]
+        if words:
+            left[key] = words
+    assert not left
