@@ -25,6 +25,9 @@ from babel.lists import format_list
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
+#: ``date`` under another name: inside :class:`Translator` the name ``date`` is its method.
+Day = date
+
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 LANGUAGES = ("en", "fr", "vi")
 #: Each language's name in itself, for the language switch.
@@ -257,12 +260,12 @@ class Translator:
         pattern = self._french_first(_MOMENT_PATTERNS[self.language][length], value.day)
         return format_datetime(value, pattern, tzinfo=value.tzinfo, locale=self.language)
 
-    def date(self, value: date, length: str = "long") -> str:
+    def date(self, value: Day, length: str = "long") -> str:
         """A calendar day: "1 December 2026" / "1er décembre 2026" / "01/12/2026" (long)."""
         pattern = self._french_first(_DATE_PATTERNS[self.language][length], value.day)
         return format_date(value, pattern, locale=self.language)
 
-    def period(self, first: date, last: date) -> str:
+    def period(self, first: Day, last: Day) -> str:
         """Whole days from ``first`` to ``last`` inclusive: "du 24 novembre au 1er décembre
         2026 inclus", "24 November to 1 December 2026 inclusive", "từ ngày 24/11 đến hết
         ngày 01/12/2026"; one day alone is written as a date."""
@@ -294,7 +297,7 @@ class Translator:
         elided = self.language == "fr" and city[:1].lower() in "aeiouyâéèêîôû"
         return self("date.zone_elided" if elided else "date.zone", city=city, offset=utc)
 
-    def parse_date(self, text: str) -> date:
+    def parse_date(self, text: str) -> Day:
         """A date typed by a person: "01/12/2026" (day first, also with "." or "-") or
         "2026-12-01". Raises ValueError with this language's message when it is not one."""
         match = _TYPED_DATE.fullmatch(text.strip())
