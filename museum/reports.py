@@ -160,10 +160,11 @@ def render_html(
     def when(moment: datetime) -> str:
         return t.moment(moment.astimezone(zone), "medium")
 
+    museum_name = t.name(config.museum.name)
     parts = [
         f"<h1>{e(t('print.title', subject=subject))}</h1>",
-        f"<p class='meta'>{e(config.museum.name)} · {e(t('print.period', start=when(start), end=when(end)))}"
-        f" · {e(t('case.times_in', timezone=config.museum.timezone))}<br>"
+        f"<p class='meta'>{e(museum_name)} · {e(t('print.period', start=when(start), end=when(end)))}"
+        f" · {e(t('case.times_in', timezone=t.zone(config.museum.timezone, end)))}<br>"
         f"{e(t('print.generated', moment=when(generated)))}</p>",
         f"<p class='note'>{e(t('print.method'))}</p>",
     ]
@@ -211,7 +212,10 @@ def render_html(
         parts.append("</table>")
     for period in periods:
         case = period.case
-        parts.append(f"<section><h2>{e(case.id)} · {e(case.name)}</h2><p class='meta'>{e(case.gallery)}</p>")
+        parts.append(
+            f"<section><h2>{e(case.id)} · {e(t.name(case.name))}</h2>"
+            f"<p class='meta'>{e(t.name(case.gallery))}</p>"
+        )
         if period.figures is None:
             parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
             continue
@@ -274,7 +278,7 @@ def render_html(
                     _row(
                         [
                             e(artefact.id),
-                            e(artefact.name),
+                            e(t.name(artefact.name)),
                             e(", ".join(t.material(m) for m in artefact.materials)),
                         ]
                         + [

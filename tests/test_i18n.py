@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 from babel import Locale
 
@@ -332,3 +334,26 @@ def test_no_english_word_is_left_in_french_or_vietnamese(language: str) -> None:
         if words:
             left[key] = words
     assert not left
+
+
+def test_the_printable_report_names_things_in_the_readers_language(tmp_path: Path) -> None:
+    from museum.config import load_config
+    from museum.reports import CasePeriod, render_html
+    from tests.conftest import SMALL_MUSEUM
+
+    text = SMALL_MUSEUM.format(client_id="c", database="patina", spool="spool.sqlite3")
+    for old, new in (('name = "Test museum"', 'name = { en = "Test museum", fr = "Musée d\'essai" }'),
+                     ('gallery = "Gallery 1"', 'gallery = { en = "Gallery 1", fr = "Salle 1" }'),
+                     ('name = "Excavated iron"', 'name = { en = "Excavated iron", fr = "Fer de fouille" }')):
+        text = text.replace(old, new)
+    (tmp_path / "museum.toml").write_text(text)
+    config = load_config(tmp_path / "museum.toml", environ={})
+    start = datetime(2026, 11, 24, tzinfo=config.zone)
+    period = CasePeriod(case=config.case("C1"), start=start, end=start + timedelta(days=7),
+                        hourly=pd.DataFrame(), extremes={}, figures=None)
+    page = render_html([period], config, Translator("fr"), "C1", None, start + timedelta(days=7))
+    assert "Musée d&#x27;essai" in page and "Fer de fouille" in page and "Salle 1" in page
+    assert "Fuseau horaire : heure de Hanoï (UTC+7)." in page
+    assert "1er décembre 2026 à 00:00" in page
+    english = render_html([period], config, Translator("en"), "C1", None, start + timedelta(days=7))
+    assert "Excavated iron" in english and "Hanoi time (UTC+7)" in english
