@@ -354,6 +354,11 @@ def test_the_printable_report_names_things_in_the_readers_language(tmp_path: Pat
     page = render_html([period], config, Translator("fr"), "C1", None, start + timedelta(days=7))
     assert "Musée d&#x27;essai" in page and "Fer de fouille" in page and "Salle 1" in page
     assert "Fuseau horaire : heure de Hanoï (UTC+7)." in page
-    assert "1er décembre 2026 à 00:00" in page
+    assert "du 24 au 30 novembre 2026 inclus" in page  # whole days: the last one named, included
+    assert "Établi par Patina le 1er décembre 2026 à 00:00" in page
     english = render_html([period], config, Translator("en"), "C1", None, start + timedelta(days=7))
     assert "Excavated iron" in english and "Hanoi time (UTC+7)" in english
+    assert "24 to 30 November 2026 inclusive" in english
+    noon = replace(period, end=start + timedelta(days=7, hours=12))
+    partial = render_html([noon], config, Translator("fr"), "C1", None, start + timedelta(days=8))
+    assert "du 24 novembre 2026 à 00:00 au 1er décembre 2026 à 12:00" in partial
