@@ -290,7 +290,8 @@ class Translator:
         sign = "+" if minutes >= 0 else "−"
         hours, rest = divmod(abs(minutes), 60)
         utc = "UTC" if minutes == 0 else f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
-        if zone_name in ("UTC", "Etc/UTC", "Etc/GMT", "GMT"):
+        if zone_name in ("UTC", "GMT") or zone_name.startswith("Etc/"):
+            # No city: and "Etc/GMT-7" means UTC+7, which its name would only confuse.
             return utc
         key = _ZONE_CITY_KEYS.get(zone_name)
         city = self(key) if key else get_timezone_location(zone, locale=self.language, return_city=True)

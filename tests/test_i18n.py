@@ -147,6 +147,7 @@ def test_other_zones_take_their_cldr_city_and_the_offset_of_the_day() -> None:
     assert Translator("fr").zone("America/Anchorage", winter) == "heure d'Anchorage (UTC−9)"
     assert Translator("en").zone("Asia/Kolkata", winter) == "Kolkata time (UTC+5:30)"
     assert Translator("vi").zone("UTC", winter) == "UTC"
+    assert Translator("en").zone("Etc/GMT-7", winter) == "UTC+7"
 
 
 @pytest.mark.parametrize(("language", "n", "form"), [
