@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from analysis.materials import MATERIAL_NAMES
+from museum.i18n import LocalizedName, localized_name
 from museum.secrets import redact_url, url_credentials, without_credentials
 
 LANGUAGES = ("en", "fr", "vi")
@@ -368,6 +369,18 @@ class _Reader:
         return value
 
 
+def _name(reader: _Reader, data: Mapping[str, Any], key: str, path: str, default: str,
+          language: str) -> str:
+    """A name that may be given per language (``name = { vi = "…", en = "…" }``): a
+    :class:`~museum.i18n.LocalizedName`, which is the name in the museum's language."""
+    if key not in data:
+        return LocalizedName(default)
+    try:
+        return localized_name(data[key], language)
+    except ValueError as error:
+        raise reader.fail(f"{path}.{key}", str(error)) from None
+
+
 def _check_url(reader: _Reader, key: str, url: str, schemes: tuple[str, ...]) -> str:
     parts = urlsplit(url)
     if parts.scheme not in schemes or not parts.hostname:
@@ -414,10 +427,11 @@ def parse_config(
             "museum.timezone",
             f"{timezone!r} is not an IANA time zone such as 'Asia/Ho_Chi_Minh' or 'Europe/Paris'",
         ) from None
+    language = r.string(m, "language", "museum", default="en", choices=LANGUAGES)
     museum = MuseumInfo(
-        name=r.string(m, "name", "museum", default="Museum"),
+        name=_name(r, m, "name", "museum", "Museum", language),
         timezone=timezone,
-        language=r.string(m, "language", "museum", default="en", choices=LANGUAGES),
+        language=language,
     )
 
     q = r.table(top.get("mqtt", {}), "mqtt", {"url", "client_id", "ca_file", "protocol"})
@@ -496,7 +510,7 @@ def parse_config(
         key = f"sites[{n}]"
         s = r.table(raw, key, {"id", "name"})
         site_id = r.string(s, "id", key)
-        sites.append(Site(id=site_id, name=r.string(s, "name", key, default=site_id)))
+        sites.append(Site(id=site_id, name=_name(r, s, "name", key, site_id, language)))
     site_ids = [site.id for site in sites]
     _no_duplicates(r, "sites", site_ids)
 
@@ -559,7 +573,7 @@ def parse_config(
             artefacts.append(
                 Artefact(
                     id=artefact_id,
-                    name=r.string(a, "name", akey, default=artefact_id),
+                    name=_name(r, a, "name", akey, artefact_id, language),
                     materials=materials,
                     description=str(a.get("description", "")),
                 )
@@ -568,8 +582,8 @@ def parse_config(
             Case(
                 id=case_id,
                 site=site,
-                gallery=r.string(c, "gallery", key, default="—"),
-                name=r.string(c, "name", key, default=case_id),
+                gallery=_name(r, c, "gallery", key, "—", language),
+                name=_name(r, c, "name", key, case_id, language),
                 sensors=sensors,
                 artefacts=tuple(artefacts),
                 kind=r.string(c, "kind", key, default="case", choices=CASE_KINDS),

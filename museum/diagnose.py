@@ -186,7 +186,7 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
         return d.forecast.days if d.forecast is not None else math.inf
 
     for d in sorted(diagnoses, key=urgency):
-        lines += ["", t("diagnose.case", case=d.case.id, name=d.case.name,
+        lines += ["", t("diagnose.case", case=d.case.id, name=t.name(d.case.name),
                         reference=d.reference.id if d.reference else "—")]
         lines += ["  " + line for line in describe(d, t)]
     return "\n".join(lines)
@@ -199,7 +199,7 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
     fit, forecast = d.tightness, d.forecast
     lines = [t("diagnose.quality", quality=quality_text(t, d.quality))]
     if d.reference is None:
-        lines.append(t("diagnose.no_reference_hint", gallery=d.case.gallery))
+        lines.append(t("diagnose.no_reference_hint", gallery=t.name(d.case.gallery)))
     if fit is not None and math.isfinite(fit.half_time_days) and d.quality not in (
         "room_steady", "insufficient_data"
     ):

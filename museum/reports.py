@@ -15,7 +15,7 @@ import base64
 import html
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -160,10 +160,17 @@ def render_html(
     def when(moment: datetime) -> str:
         return t.moment(moment.astimezone(zone), "medium")
 
+    museum_name = t.name(config.museum.name)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.time() == local_end.time() == time(0) and local_end > local_start:
+        # Whole days (the report page's periods): "du 24 au 30 novembre 2026 inclus".
+        period_text = t.period(local_start.date(), (local_end - timedelta(days=1)).date())
+    else:
+        period_text = t("print.period", start=when(start), end=when(end))
     parts = [
         f"<h1>{e(t('print.title', subject=subject))}</h1>",
-        f"<p class='meta'>{e(config.museum.name)} · {e(t('print.period', start=when(start), end=when(end)))}"
-        f" · {e(t('case.times_in', timezone=config.museum.timezone))}<br>"
+        f"<p class='meta'>{e(museum_name)} · {e(period_text)}"
+        f" · {e(t('case.times_in', timezone=t.zone(config.museum.timezone, end)))}<br>"
         f"{e(t('print.generated', moment=when(generated)))}</p>",
         f"<p class='note'>{e(t('print.method'))}</p>",
     ]
@@ -211,7 +218,10 @@ def render_html(
         parts.append("</table>")
     for period in periods:
         case = period.case
-        parts.append(f"<section><h2>{e(case.id)} · {e(case.name)}</h2><p class='meta'>{e(case.gallery)}</p>")
+        parts.append(
+            f"<section><h2>{e(case.id)} · {e(t.name(case.name))}</h2>"
+            f"<p class='meta'>{e(t.name(case.gallery))}</p>"
+        )
         if period.figures is None:
             parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
             continue
@@ -274,7 +284,7 @@ def render_html(
                     _row(
                         [
                             e(artefact.id),
-                            e(artefact.name),
+                            e(t.name(artefact.name)),
                             e(", ".join(t.material(m) for m in artefact.materials)),
                         ]
                         + [

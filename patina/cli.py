@@ -882,8 +882,22 @@ def status(config_path: str) -> None:
     )
 
 
+#: Streamlit's own settings for the dashboard. Streamlit's menu, toolbar and error details
+#: are in English only and not for museum staff: the menu is hidden ("minimal"), errors are
+#: shown without traceback or search links (the pages say what went wrong in the user's
+#: language). docs/languages.md lists the Streamlit texts that remain.
+DASHBOARD_STREAMLIT_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("server.headless", "true"),
+    ("browser.gatherUsageStats", "false"),
+    ("client.toolbarMode", "minimal"),
+    ("client.showErrorDetails", "none"),
+    ("client.showErrorLinks", "false"),
+)
+
+
 def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
     """Streamlit serving the dashboard; the config comes from PATINA_CONFIG."""
+    options = [part for name, value in DASHBOARD_STREAMLIT_OPTIONS for part in (f"--{name}", value)]
     return [
         sys.executable,
         "-m",
@@ -894,15 +908,7 @@ def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
         str(port),
         "--server.address",
         address,
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--client.toolbarMode",
-        "viewer",
-        # An unexpected error shows its type only: tracebacks and server paths stay in the log.
-        "--client.showErrorDetails",
-        "type",
+        *options,
     ]
 
 

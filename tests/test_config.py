@@ -37,6 +37,9 @@ def test_example_config_describes_a_believable_museum() -> None:
     assert all(1 <= len(case.sensors) <= 2 for case in config.cases)
     assert config.case_for_sensor("g2-01-b").id == "G2-01"
     assert config.case_for_sensor("nobody") is None
+    from museum.i18n import Translator
+    assert config.museum.name == "Bảo tàng Lịch sử Quân sự — demo"  # the museum's language, vi
+    assert Translator("fr").name(config.museum.name) == "Musée d'histoire militaire — démo"
 
 
 def test_environment_overrides_urls_and_supplies_credentials(tmp_path: Path) -> None:
@@ -113,3 +116,41 @@ def test_durations(text: str | float, seconds: float) -> None:
 def test_bad_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration_s(text)
+
+
+def test_names_may_be_given_per_language(tmp_path: Path) -> None:
+    text = small(**{
+        'name = "Test museum"':
+            'name = { vi = "Bảo tàng thử", fr = "Musée d\'essai", en = "Test museum" }\nlanguage = "vi"',
+        'language = "en"\n': "",
+        'name = "Excavated iron"':
+            'name = { vi = "Sắt khai quật", fr = "Fer de fouille", en = "Excavated iron" }',
+        'gallery = "Gallery 1"': 'gallery = { vi = "Phòng 1", fr = "Salle 1" }',
+        'name = "Excavated bayonet"': 'name = { fr = "Baïonnette de fouille", en = "Excavated bayonet" }',
+    })
+    config = load_config(write(tmp_path, text), environ={})
+    from museum.i18n import Translator
+    fr, en = Translator("fr"), Translator("en")
+    assert config.museum.name == "Bảo tàng thử" and fr.name(config.museum.name) == "Musée d'essai"
+    case = config.case("C1")
+    # The plain value is the museum's language (vi), so pages that print `.name` keep working.
+    assert case.name == "Sắt khai quật" and fr.name(case.name) == "Fer de fouille"
+    assert case.gallery == "Phòng 1" and fr.name(case.gallery) == "Salle 1"
+    assert en.name(case.gallery) == "Phòng 1"  # no English given: the museum's own name
+    assert "Phòng 1" in config.galleries
+    bayonet = case.artefacts[0]
+    assert bayonet.name == "Excavated bayonet"  # no Vietnamese: English, then the first given
+    assert fr.name(bayonet.name) == "Baïonnette de fouille"
+    # Plain strings still work and stay plain for every language.
+    assert config.case("C2").name == fr.name(config.case("C2").name)
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("{}", "cases[0].name: the table of names is empty"),
+    ('{ de = "Eisen" }', "cases[0].name: unknown language 'de'; expected one of en, fr, vi"),
+    ('{ fr = "" }', "cases[0].name: fr: expected a non-empty name"),
+    ("3", "cases[0].name: expected a name or a table"),
+])
+def test_a_wrong_name_table_names_the_key(tmp_path: Path, name: str, expected: str) -> None:
+    with pytest.raises(ConfigError, match=expected.replace("[", r"\[").replace("]", r"\]")):
+        load_config(write(tmp_path, small(**{'name = "Excavated iron"': f"name = {name}"})), environ={})

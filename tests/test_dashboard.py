@@ -101,7 +101,7 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert "0 of 1 sensors reporting" in page
     assert "Sensors not in any case" in texts(app, "subheader")
     # st.badge draws Streamlit's badge markdown: C1's worst artefact is at risk, C2 has no current data.
-    assert ":orange-badge[risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
+    assert ":orange-badge[at risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
@@ -118,7 +118,7 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert statistics.loc["Temperature", "Minimum"] == "25.0 °C" == statistics.loc["Temperature", "Maximum"]
     assert statistics.loc["Relative humidity", "Mean"] == "70.0 %"
     page = "\n".join(texts(app, "markdown"))
-    assert "IPI ratings: metal corrosion risk" in page and "Time of wetness (ISO 9223): 0 h" in page
+    assert "IPI ratings — metal corrosion: at risk" in page and "Time of wetness (ISO 9223): 0 h" in page
     levels = app.table[1].value
     assert levels.iloc[0]["critical"] == "100.0 %"  # iron and steel at 70 % RH: critical all along
     sensors = app.table[-2].value
@@ -213,7 +213,7 @@ def test_patina_report_writes_pdf_and_html(museum: MuseumConfig, tmp_path: Path)
         [*base, "--language", "vi", "--out", str(tmp_path / "r.html")], capture_output=True, timeout=120
     )
     assert page.returncode == 0, page.stderr.decode()
-    assert "Báo cáo khí hậu: C2 · Rifles" in (tmp_path / "r.html").read_text()
+    assert "Báo cáo vi khí hậu: C2 · Rifles" in (tmp_path / "r.html").read_text()
     wrong = subprocess.run(
         [*base, "--rh", "seventy", "--out", str(tmp_path / "x.pdf")],
         capture_output=True,
@@ -235,7 +235,7 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
         "DBP-1",
         "Excavated bayonet",
         "Sắt khảo cổ (nhiễm clorua)",
-        "nguy cơ",
+        "có nguy cơ",
         "độ ẩm vượt ngưỡng của chất liệu (Sắt khảo cổ (nhiễm clorua))",
     ]
     assert row[5].startswith("Watkinson & Lewis 2005")
@@ -334,7 +334,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         page.get_by_role("link", name="Rapports").click()
         expect(page.get_by_role("heading", name="Rapport imprimable")).to_be_visible(timeout=30_000)
         page.get_by_text("Vérifier une convention de prêt").click()
-        page.get_by_role("button", name="Établir le rapport").click()
+        page.get_by_role("button", name="Générer le rapport").click()
         expect(page.get_by_text("Rapport climatique : C1 · Excavated iron")).to_be_visible(timeout=60_000)
         expect(page.get_by_role("button", name="Télécharger le PDF")).to_be_visible()
         page.wait_for_timeout(1500)
