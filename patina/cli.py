@@ -944,3 +944,8 @@ def demo(config_path: str, port: int, backfill: float) -> None:
 from patina.diagnose import diagnose as _diagnose  # noqa: E402
 
 main.add_command(_diagnose)
+from patina.passport import move as _move  # noqa: E402
+from patina.passport import passport as _passport  # noqa: E402
+
+main.add_command(_move)
+main.add_command(_passport)
