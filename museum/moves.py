@@ -254,8 +254,8 @@ def history(config: MuseumConfig, store: InfluxStore, artefact_id: str, start: d
             end: datetime) -> pd.DataFrame:
     """The object's hourly climate over ``start``…``end``: each hour from the place it
     was in when the hour began (columns :data:`HISTORY_COLUMNS`; ``source`` is ``case``
-    for this museum's readings, or what the recorded hour says: ``passport``,
-    ``transit``). Hours without readings are left out."""
+    for hours measured by a museum's case sensors, this one's or, through a passport,
+    another's; ``transit`` for a crate logger's). Hours without readings are left out."""
     artefact_info(config, store, artefact_id)
     first, last = _floor_hour(start), pd.Timestamp(end).tz_convert("UTC")
     places, transits = timeline(config, store, artefact_id)

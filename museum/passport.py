@@ -57,7 +57,8 @@ CLIMATE_FIELDS: list[dict[str, str]] = [
     {"name": "museum", "type": "string", "description": "Museum whose case (or crate) the object was in"},
     {"name": "site", "type": "string", "description": "Site id in that museum"},
     {"name": "case_id", "type": "string", "description": "Case id there (or the crate of a transit)"},
-    {"name": "source", "type": "string", "description": "case: the museum's sensors; transit: a crate"},
+    {"name": "source", "type": "string",
+     "description": "case: that museum's sensors; transit: a crate's logger"},
     *[{"name": name, "type": "number", "unit": "°C" if name.startswith("temperature") else "%",
        "description": ("Air temperature" if name.startswith("temperature") else "Relative humidity")
        + f": {name.rsplit('_', 1)[1]} over the hour"} for name in ARTEFACT_CLIMATE_FIELDS],
@@ -350,7 +351,7 @@ def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_i
             lines.append(artefact_climate_line(
                 _ns(row["time"]) or 0, artefact_id=artefact_id, museum=row["museum"],
                 site=row.get("site") or "-", case_id=row.get("case_id") or "-",
-                source="passport" if row.get("source") == "case" else (row.get("source") or "passport"),
+                source=row.get("source") or "case",
                 values={name: _float(row.get(name)) for name in ARTEFACT_CLIMATE_FIELDS},
                 readings=int(row.get("readings") or 0)))
             hours += 1
