@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -319,3 +320,38 @@ def test_transit_from_a_crate_logger_file(museums: Callable[[str], Museum], tmp_
     assert len(transit) == 6 and set(transit["case_id"]) == {"crate-17"}
     assert transit.iloc[0]["rh_pct_mean"] == pytest.approx(np.mean([35.0 + i % 5 for i in range(6)]))
     assert len(stitched) == 24 and (stitched["case_id"] == "C1").sum() == 18
+
+
+def test_moves_while_the_collector_writes_readings(museums: Callable[[str], Museum],
+                                                  mosquitto: MosquittoServer) -> None:
+    """Readings flow through the real broker and collector while moves are recorded: none
+    is lost, and each hour comes from the case the object was in."""
+    from collector.service import Collector
+    from tests.helpers import publish_all, wait_for
+
+    lender = museums(LENDER)
+    messages = []
+    for step in range(12 * 6):
+        ts = (T0 + timedelta(minutes=10 * step)).timestamp()
+        for sensor, rh in (("s1", 20.0), ("s3", 60.0)):
+            body = {"ts": ts, "temperature_c": 21.0, "rh_pct": rh + step % 5}
+            messages.append((f"patina/hanoi/{sensor}/climate", json.dumps(body).encode()))
+    collector = Collector(lender.config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed(15)
+        publisher = threading.Thread(target=publish_all, args=(mosquitto, messages))
+        publisher.start()
+        for hour, case in ((3, "C2"), (6, "C1"), (9, "C2")):
+            moved = lender.patina("move", "DBP-1", "--to", case, "--at", iso(T0 + timedelta(hours=hour)),
+                                  "--user", "Lan", "--note", f"rotation {hour}")
+            assert moved.exit_code == 0, moved.output
+        publisher.join(60)
+        wait_for(lambda: collector.stats().written >= len(messages))
+    finally:
+        collector.stop()
+    stitched = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=12))
+    assert stitched["case_id"].tolist() == ["C1"] * 3 + ["C2"] * 3 + ["C1"] * 3 + ["C2"] * 3
+    assert (stitched["readings"] == 6).all()
+    assert (stitched[stitched["case_id"] == "C1"]["rh_pct_max"] <= 24).all()
+    assert (stitched[stitched["case_id"] == "C2"]["rh_pct_min"] >= 60).all()
