@@ -296,6 +296,22 @@ def history(config: MuseumConfig, store: InfluxStore, artefact_id: str, start: d
     return out
 
 
+def history_risk(hours: pd.DataFrame, materials: Iterable[str]) -> dict[str, Any]:
+    """The risk model (:func:`analysis.risk.assess`) over an object's stitched history,
+    on hourly means: hours at each level, the worst moment, the corrosion dose per metal."""
+    from analysis.risk import assess
+
+    names = list(materials)
+    if hours.empty or not names:
+        return {"hours_per_level": {}, "worst": None, "corrosion_dose": {}, "basis": "hourly means"}
+    readings = (hours.set_index("time")[["temperature_c_mean", "rh_pct_mean"]]
+                .rename(columns={"temperature_c_mean": "temperature_c", "rh_pct_mean": "rh_pct"})
+                .astype(float))
+    summary = assess(readings, names).summary
+    return {"hours_per_level": summary["hours_per_level"], "worst": summary["worst"],
+            "corrosion_dose": summary["corrosion_dose"], "basis": "hourly means"}
+
+
 def default_start(end: datetime) -> datetime:
     """Thirteen months before ``end``: what EN 15757's historic band needs."""
     return end - timedelta(days=395)

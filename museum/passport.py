@@ -1,9 +1,10 @@
 """An object's passport: its description, moves and hourly climate as a Frictionless data
 package in one zip, which travels with a loan (docs/passport.md).
 
-Layout of the zip: ``datapackage.json`` and four resources, ``artefact.json`` (the
+Layout of the zip: ``datapackage.json`` and five resources, ``artefact.json`` (the
 object's description and the lending museum), ``moves.csv``, ``climate.csv`` (one row per
-hour, ``time`` ISO 8601 with the museum's UTC offset) and ``historic_band.json``. Each
+hour, ``time`` ISO 8601 with the museum's UTC offset), ``historic_band.json`` and
+``risk.json`` (the risk model over the history). Each
 resource states its SHA-256 (``hash``, as Frictionless writes it); the package states a
 digest over those (``patina.digest``: SHA-256 of the lines ``<path> <sha256>`` sorted by
 path), which a borrower can compare with the one the lender sent. Import refuses a
@@ -42,6 +43,7 @@ from museum.moves import (
     artefact_info,
     default_start,
     history,
+    history_risk,
     move_events,
     record_move,
     timeline,
@@ -50,7 +52,7 @@ from museum.schema import ARTEFACT_CLIMATE_FIELDS, artefact_climate_line, move_l
 from museum.store import InfluxStore
 
 PASSPORT_VERSION = "1.0"
-RESOURCES = ("artefact.json", "moves.csv", "climate.csv", "historic_band.json")
+RESOURCES = ("artefact.json", "moves.csv", "climate.csv", "historic_band.json", "risk.json")
 
 CLIMATE_FIELDS: list[dict[str, str]] = [
     {"name": "time", "type": "datetime", "description": "Start of the hour, ISO 8601 with the UTC offset"},
@@ -191,6 +193,8 @@ def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, 
         "climate.csv": _csv([f["name"] for f in CLIMATE_FIELDS], climate_rows),
         "historic_band.json": json.dumps(_band_json(info, climate), ensure_ascii=False,
                                          indent=2).encode("utf-8"),
+        "risk.json": json.dumps(history_risk(climate, info.materials), ensure_ascii=False, indent=2,
+                                default=str).encode("utf-8"),
     }
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     digest = digest_of(hashes)
@@ -232,6 +236,7 @@ def _package(config: MuseumConfig, info: ArtefactInfo, files: dict[str, bytes], 
             resource("moves.csv", "moves", MOVE_FIELDS),
             resource("climate.csv", "climate", CLIMATE_FIELDS),
             resource("historic_band.json", "historic_band", None),
+            resource("risk.json", "risk", None),
         ],
         "patina": {
             "passport_version": PASSPORT_VERSION,

@@ -115,7 +115,12 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
                  moves=result.moves))
     with zipfile.ZipFile(result.path) as archive:
         band = json.loads(archive.read("historic_band.json"))
+        risk = json.loads(archive.read("risk.json"))
     _echo_band(t, band)
+    hours = risk.get("hours_per_level") or {}
+    if hours:
+        click.echo(t("passport.risk_hours", **{level: t.number(hours.get(level, 0.0), 0)
+                                               for level in ("good", "watch", "risk", "critical")}))
     click.echo(t("passport.digest", digest=result.digest))
 
 

@@ -188,6 +188,11 @@ def test_round_trip_between_two_museums(museums: Callable[[str], Museum], tmp_pa
     assert package["patina"]["exported_by"] == "Musée de l'Armée"
     moves = zipfile.ZipFile(back).read("moves.csv").decode()
     assert "Gallery 2 reopens" in moves and "Exposition Indochine" in moves
+    risk = json.loads(zipfile.ZipFile(back).read("risk.json"))
+    # 70 hours of readings and the 2-hour gap before the arrival, which the model counts
+    # as the last reading's duration (analysis.metrics.reading_durations_h).
+    assert sum(risk["hours_per_level"].values()) == pytest.approx(72)
+    assert set(risk["corrosion_dose"]) == {"archaeological_iron"}
     climate = pd.read_csv(io.BytesIO(zipfile.ZipFile(back).read("climate.csv")))
     assert climate["time"].str.endswith("+01:00").all() or climate["time"].str.endswith("+02:00").all()
 
