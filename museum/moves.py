@@ -207,29 +207,29 @@ def _floor_hour(moment: datetime) -> pd.Timestamp:
 
 def case_hours(store: InfluxStore, case_id: str, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     """One case's hourly climate, every sensor together: mean weighted by each sensor's
-    readings, the lowest minimum, the highest maximum and the number of readings."""
+    readings (a lone sensor's mean as it is), the lowest minimum, the highest maximum and
+    the number of readings."""
+    columns = ["time", *ARTEFACT_CLIMATE_FIELDS, "readings"]
     series = store.hourly_series(case_id, start.to_pydatetime(), end.to_pydatetime())
     if series.empty:
-        return pd.DataFrame(columns=["time", *ARTEFACT_CLIMATE_FIELDS, "readings"])
+        return pd.DataFrame(columns=columns)
     series = series.copy()
     series["readings"] = series["readings"].fillna(0).astype("int64")
-    rows = []
-    for moment, group in series.groupby("time", sort=True):
-        weights = group["readings"].to_numpy(dtype=float)
-        row: dict[str, Any] = {"time": moment, "readings": int(weights.sum())}
-        for name in ("temperature_c", "rh_pct"):
-            means = group[name].to_numpy(dtype=float)
-            ok = ~np.isnan(means) & (weights > 0)
-            row[f"{name}_mean"] = float(np.average(means[ok], weights=weights[ok])) if ok.any() else None
-            row[f"{name}_min"] = _extreme(group[f"{name}_min"], min)
-            row[f"{name}_max"] = _extreme(group[f"{name}_max"], max)
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _extreme(values: pd.Series, pick: Any) -> float | None:
-    numbers = [float(v) for v in values if v is not None and not pd.isna(v)]
-    return pick(numbers) if numbers else None
+    by_hour = series.groupby("time", sort=True)
+    out = pd.DataFrame({"readings": by_hour["readings"].sum()})
+    for name in ("temperature_c", "rh_pct"):
+        means = series[name].astype(float)
+        weights = series["readings"].where(means.notna() & (series["readings"] > 0), 0).astype(float)
+        weighted = (means.fillna(0.0) * weights).groupby(series["time"]).sum()
+        total = weights.groupby(series["time"]).sum()
+        sensors = (weights > 0).groupby(series["time"]).sum()
+        lone = means.where(weights > 0).groupby(series["time"]).max()
+        out[f"{name}_mean"] = np.where(sensors == 1, lone, weighted / total.where(total > 0))
+        out[f"{name}_min"] = by_hour[f"{name}_min"].min()
+        out[f"{name}_max"] = by_hour[f"{name}_max"].max()
+    out = out.reset_index()
+    out = out.astype({c: float for c in ARTEFACT_CLIMATE_FIELDS})
+    return out.replace({np.nan: None})[columns]
 
 
 def recorded_hours(store: InfluxStore, artefact_id: str, start: pd.Timestamp,
