@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.history import HistoricBand, SuitableBand, historic_band, suitable_band
 from museum.config import Artefact, MuseumConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
@@ -310,6 +311,16 @@ def history_risk(hours: pd.DataFrame, materials: Iterable[str]) -> dict[str, Any
     summary = assess(readings, names).summary
     return {"hours_per_level": summary["hours_per_level"], "worst": summary["worst"],
             "corrosion_dose": summary["corrosion_dose"], "basis": "hourly means"}
+
+
+def bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
+              until: datetime) -> tuple[HistoricBand | None, SuitableBand]:
+    """The object's historic band over the 13 months before ``until`` and the band that
+    suits it and its materials (:mod:`analysis.history`): the bands of a loan report."""
+    info = artefact_info(config, store, artefact_id)
+    hours = history(config, store, artefact_id, default_start(until), until)
+    band = historic_band(hours.set_index("time")["rh_pct_mean"].astype(float)) if not hours.empty else None
+    return band, suitable_band(band, info.materials)
 
 
 def default_start(end: datetime) -> datetime:

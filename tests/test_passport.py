@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from museum.config import load_config
-from museum.moves import history, locations
+from museum.moves import bands_for, history, locations
 from museum.passport import PassportError, digest_of, read_passport
 from museum.schema import Reading, climate_line
 from museum.store import InfluxStore
@@ -360,3 +360,23 @@ def test_moves_while_the_collector_writes_readings(museums: Callable[[str], Muse
     assert (stitched["readings"] == 6).all()
     assert (stitched[stitched["case_id"] == "C1"]["rh_pct_max"] <= 24).all()
     assert (stitched[stitched["case_id"] == "C2"]["rh_pct_min"] >= 60).all()
+
+
+def test_a_loan_report_takes_the_objects_band(museums: Callable[[str], Museum], tmp_path: Path) -> None:
+    lender = museums(LENDER)
+    start = T0 - timedelta(days=12)
+    lender.seed("C1", ["s1"], start, 12 * 24 + 24, 20.0)  # 20.0 … 23.0 % RH, day after day
+    out = tmp_path / "loan.html"
+    done = lender.patina("report", "--case", "C1", "--start", iso(T0), "--end", iso(T0 + timedelta(days=1)),
+                         "--bands-from", "DBP-1", "--out", str(out))
+    assert done.exit_code == 0, done.output
+    # History about 21.5 % ± 10 (EN 15757's minimum), cut at 25 % for excavated iron
+    # (Watkinson & Lewis 2005): 11.5–25 %, i.e. 18 ± 7 when rounded.
+    band, suitable = bands_for(lender.config, lender.store, "DBP-1", T0)
+    assert band is not None and not band.complete and band.lower_offset_pct == -10.0
+    assert suitable.basis == "history" and suitable.upper_pct == 25.0
+    assert suitable.lower_pct == pytest.approx(11.5, abs=0.3)
+    assert "RH 18 ± 7 %" in out.read_text()
+    both = lender.patina("report", "--case", "C1", "--start", iso(T0), "--end", iso(T0 + timedelta(days=1)),
+                         "--bands-from", "DBP-1", "--rh", "45±5", "--out", str(tmp_path / "x.html"))
+    assert both.exit_code == 2 and "not both" in both.output
