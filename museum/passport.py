@@ -48,7 +48,7 @@ from museum.moves import (
     record_move,
     timeline,
 )
-from museum.schema import ARTEFACT_CLIMATE_FIELDS, artefact_climate_line, move_line
+from museum.schema import ARTEFACT_CLIMATE_FIELDS, MOVE_KINDS, artefact_climate_line, move_line
 from museum.store import InfluxStore
 
 PASSPORT_VERSION = "1.0"
@@ -344,7 +344,7 @@ def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_i
                 continue
             lines.append(move_line(moment, artefact_id=artefact_id, museum=move["museum"],
                                    site=move.get("site") or "-", case_id=move.get("case_id") or "-",
-                                   kind=move.get("kind") or "move", user=move.get("user") or "-",
+                                   kind=_kind(move.get("kind")), user=move.get("user") or "-",
                                    note=move.get("note") or "-",
                                    recorded_ns=_ns(move.get("recorded_at", "")) or time.time_ns(),
                                    until_ns=_ns(move.get("until", ""))))
@@ -384,6 +384,11 @@ def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_i
     except MoveError as error:
         raise PassportError(str(error)) from None
     return passport, hours
+
+
+def _kind(kind: str | None) -> str:
+    """A move's kind; one a newer Patina added is kept as a plain move (a place from then on)."""
+    return kind if kind in MOVE_KINDS else "move"
 
 
 def _known_here(config: MuseumConfig, artefact_id: str) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from museum.i18n import LANGUAGES
+from museum.lineprotocol import LineProtocolError
 
 if TYPE_CHECKING:
     from museum.config import MuseumConfig
@@ -70,7 +71,7 @@ def move(config_path: str, artefact: str, case_id: str, at: str | None, user: st
     try:
         moment = _moment(at, "--at", config.museum.timezone)
         place = record_move(config, store, artefact, case_id, user=user, note=note, at=moment)
-    except (MoveError, StoreError) as error:
+    except (MoveError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
@@ -107,7 +108,7 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
         first = _moment(start, "--start", config.museum.timezone)
         last = _moment(end, "--end", config.museum.timezone)
         result = export_passport(config, store, artefact, out, first, last, force)
-    except (PassportError, StoreError) as error:
+    except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
@@ -159,7 +160,7 @@ def passport_import(config_path: str, file: Path, case_id: str, at: str | None, 
     try:
         moment = _moment(at, "--at", config.museum.timezone)
         result, hours = import_passport(config, store, file, case_id, user=user, note=note, at=moment)
-    except (PassportError, StoreError) as error:
+    except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
@@ -191,7 +192,7 @@ def passport_transit(config_path: str, artefact: str, file: Path, start: str, en
         first = parse_moment(start, "--from", config.museum.timezone)
         last = parse_moment(end, "--to", config.museum.timezone)
         hours = add_transit(config, store, artefact, file, first, last, user=user, note=note)
-    except (PassportError, StoreError) as error:
+    except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()

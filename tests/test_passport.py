@@ -11,6 +11,7 @@ import zipfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from museum.config import load_config
-from museum.moves import bands_for, history, locations
+from museum.moves import bands_for, history, locations, move_events
 from museum.passport import PassportError, digest_of, read_passport
 from museum.schema import Reading, climate_line
 from museum.store import InfluxStore
@@ -259,6 +260,12 @@ def test_digest_catches_a_changed_value_and_newer_passports_import(
         lines = files["climate.csv"].decode().splitlines()
         lines = [lines[0] + ",co2_ppm"] + [line + ",412.0" for line in lines[1:]]
         files["climate.csv"] = ("\n".join(lines) + "\n").encode()
+        moves = files["moves.csv"].decode().splitlines()
+        inspection = moves[1].split(",")
+        inspection[0] = iso((T0 + timedelta(hours=6)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")))
+        inspection[4] = "inspection"  # a kind this Patina does not know
+        moves = [moves[0] + ",photo"] + [line + "," for line in moves[1:]] + [",".join(inspection) + ",x.jpg"]
+        files["moves.csv"] = ("\n".join(moves) + "\n").encode()
         artefact = json.loads(files["artefact.json"])
         artefact["provenance"] = "Điện Biên Phủ, 1954"
         files["artefact.json"] = json.dumps(artefact).encode()
@@ -269,6 +276,9 @@ def test_digest_catches_a_changed_value_and_newer_passports_import(
     assert imported.exit_code == 0, imported.output
     kept = history(borrower.config, borrower.store, "DBP-1", T0, T0 + timedelta(hours=12))
     assert len(kept) == 12 and set(kept["case_id"]) == {"C1"}
+    events = move_events(borrower.store, "DBP-1")
+    unknown_kind = events[events["time"] == pd.Timestamp(T0 + timedelta(hours=6))]
+    assert unknown_kind["kind"].tolist() == ["move"], "an unknown kind is kept as a place"
 
     def major(files: dict[str, bytes]) -> None:
         package = json.loads(files["datapackage.json"])
