@@ -8,7 +8,7 @@ import io
 import json
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -31,7 +31,18 @@ from tests.logger_files import write_plain
 #: Whole hours in the past, so every hour is complete.
 T0 = (datetime.now(UTC) - timedelta(days=6)).replace(minute=0, second=0, microsecond=0)
 
-LENDER = SMALL_MUSEUM.replace('name = "Test museum"', 'name = "Bảo tàng Lịch sử Quân sự"')
+LENDER = SMALL_MUSEUM.replace('name = "Test museum"', 'name = "Bảo tàng Lịch sử Quân sự"') + """
+[[sites]]
+id = "hue"
+name = "Huế"
+
+[[cases]]
+id = "C3"
+site = "hue"
+gallery = "Store"
+name = "Store, Huế"
+sensors = ["s5"]
+"""
 BORROWER = """
 [museum]
 name = "Musée de l'Armée"
@@ -94,17 +105,42 @@ class Museum:
                 lines.append(climate_line(reading, site, case))
         self.store.write_lines(lines)
 
+    def collect(self, broker: MosquittoServer, case: str, sensors: list[str], start: datetime, hours: int,
+                base_rh: float) -> None:
+        """The same readings as :meth:`seed`, published through this museum's own broker and
+        written by its own collector."""
+        from collector.service import Collector
+        from tests.helpers import publish_all, wait_for
+
+        site = self.config.case(case).site
+        messages = []
+        for step in range(hours * 6):
+            moment = start + timedelta(minutes=10 * step)
+            for k, sensor in enumerate(sensors):
+                body = {"ts": int(moment.timestamp()),
+                        "temperature_c": round(20 + (step % 7) / 10 + k / 100, 2),
+                        "rh_pct": round(base_rh + (step % 13) / 4 + k / 10, 2)}
+                messages.append((f"patina/{site}/{sensor}/climate", json.dumps(body).encode()))
+        collector = Collector(self.config)
+        collector.start()
+        try:
+            assert collector.wait_until_subscribed(15)
+            publish_all(broker, messages)
+            wait_for(lambda: collector.stats().written >= len(messages), timeout_s=60)
+        finally:
+            collector.stop()
+
 
 @pytest.fixture
 def museums(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServer,
-            unique_name: Callable[[str], str]) -> Callable[[str], Museum]:
+            unique_name: Callable[[str], str]) -> Iterator[Callable[..., Museum]]:
     made: list[Museum] = []
 
-    def make(text: str) -> Museum:
+    def make(text: str, broker: MosquittoServer | None = None) -> Museum:
         path = tmp_path / f"{unique_name('museum')}.toml"
         path.write_text(text.format(client_id=unique_name("c"), database=unique_name("db"),
                                     spool=tmp_path / f"{unique_name('spool')}.sqlite3"))
-        museum = Museum(path, service_environment(mosquitto, influxdb))
+        museum = Museum(path, service_environment(broker or mosquitto, influxdb))
         made.append(museum)
         return museum
 
@@ -122,11 +158,22 @@ def hours_of(frame: pd.DataFrame) -> dict[pd.Timestamp, tuple[str, str, float, f
                           int(row["readings"])) for row in frame.to_dict("records")}
 
 
-def test_round_trip_between_two_museums(museums: Callable[[str], Museum], tmp_path: Path) -> None:
-    lender, borrower = museums(LENDER), museums(BORROWER)
-    lender.seed("C1", ["s1", "s2"], T0, 72, 20.0)
-    lender.seed("C2", ["s3"], T0, 72, 30.0)
-    borrower.seed("K1", ["k1a", "k1b"], T0, 96, 45.0)
+@pytest.fixture
+def second_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MosquittoServer]:
+    """The borrower's own Mosquitto."""
+    server = MosquittoServer(tmp_path_factory.mktemp("mosquitto-borrower"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path: Path,
+                                        mosquitto: MosquittoServer, second_broker: MosquittoServer) -> None:
+    lender, borrower = museums(LENDER), museums(BORROWER, broker=second_broker)
+    assert lender.config.mqtt.url != borrower.config.mqtt.url
+    lender.collect(mosquitto, "C1", ["s1", "s2"], T0, 72, 20.0)
+    lender.collect(mosquitto, "C2", ["s3"], T0, 72, 30.0)
+    borrower.collect(second_broker, "K1", ["k1a", "k1b"], T0, 96, 45.0)
 
     # At the lender: in C1 (the config's case), then moved to C2 after a day.
     moved = lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=24)),
@@ -304,6 +351,15 @@ def test_a_move_recorded_late_restitches_the_history(museums: Callable[[str], Mu
     after = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
     assert (after["case_id"] == "C1").sum() == 12 and (after["case_id"] == "C2").sum() == 36
     assert (after[after["case_id"] == "C2"]["rh_pct_mean"] > 59).all(), "C2's own readings"
+    # To the store of another site: the same command.
+    lender.seed("C3", ["s5"], T0 + timedelta(hours=40), 8, 40.0)
+    assert lender.patina("move", "DBP-1", "--to", "C3", "--at", iso(T0 + timedelta(hours=40)),
+                         "--user", "Lan", "--note", "to the Huế store").exit_code == 0
+    assert (locations(lender.config, lender.store)["DBP-1"].site,
+            locations(lender.config, lender.store)["DBP-1"].case_id) == ("hue", "C3")
+    across = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
+    assert across["case_id"].tolist() == ["C1"] * 12 + ["C2"] * 28 + ["C3"] * 8
+    assert set(across[across["case_id"] == "C3"]["site"]) == {"hue"}
 
 
 @pytest.mark.parametrize(("args", "message"), [
