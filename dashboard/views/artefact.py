@@ -42,6 +42,15 @@ def passport_bytes(_config: MuseumConfig, config_key: str, artefact_id: str, sta
         store.close()
 
 
+def label(kind: str, value: str) -> str:
+    """A rule's or state's name in the reader's language; a name from a newer part of
+    Patina without a translation yet, as it is."""
+    try:
+        return t(f"{kind}.{value}")
+    except KeyError:
+        return safe_text.line(value)
+
+
 store = InfluxStore.from_config(config.influxdb, timeout_s=10)
 try:
     places_now = locations(config, store)
@@ -176,8 +185,8 @@ else:
             t("artefact.from"): [t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
                                  for moment in concerned["time"]],
             t("alerts.case"): safe_text.column(concerned["case_id"]),
-            t("artefact.rule"): safe_text.column(concerned["rule"]),
-            t("artefact.state"): safe_text.column(concerned["state"]),
+            t("alerts.rule"): [label("rule", rule) for rule in concerned["rule"]],
+            t("alerts.state"): [label("state", state) for state in concerned["state"]],
         })
         st.table(shown, hide_index=True)
 
