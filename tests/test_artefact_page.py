@@ -96,3 +96,31 @@ def test_the_artefact_page_in_french_and_vietnamese(moved_museum: MuseumConfig) 
             page.wait_for_timeout(1500)
             page.screenshot(path=SCREENSHOTS / f"artefact-{language}.png", full_page=True)
         browser.close()
+
+
+def test_a_borrowed_object_shows_its_lenders_history(moved_museum: MuseumConfig,
+                                                     make_config: Callable[..., MuseumConfig],
+                                                     store_for: Callable[[MuseumConfig], InfluxStore],
+                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from museum.passport import export_passport, import_passport
+    from tests.test_passport import BORROWER
+
+    borrower = make_config(BORROWER)
+    now = datetime.now(UTC)
+    passport = tmp_path / "DBP-1.zip"
+    export_passport(moved_museum, store_for(moved_museum), "DBP-1", passport, now - timedelta(days=3), now)
+    import_passport(borrower, store_for(borrower), passport, "K1", user="Claire", note="Exposition",
+                    at=now + timedelta(minutes=1))
+    assert borrower.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(borrower.path))
+    monkeypatch.setenv("PATINA_INFLUX_DB", borrower.influxdb.database)
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["artefact"] = "DBP-1"
+    app.switch_page("views/artefact.py").run()
+    assert not app.exception, app.exception
+    assert [str(x.value) for x in app.title] == ["DBP-1 : Excavated bayonet"]  # the borrower reads French
+    assert "prêté par Test museum" in str(app.caption[0].value)
+    where = app.table[1].value
+    assert where["Événement"].tolist() == ["au début du passeport", "déplacement", "arrivée (prêt)"]
+    assert where["Musée"].tolist() == ["Test museum", "Test museum", "Musée de l'Armée"]
+    assert len(app.get("vega_lite_chart")) == 2, "the lender's hours, drawn at the borrower"
