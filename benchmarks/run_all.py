@@ -31,6 +31,7 @@ SUITE = [
     ("bench_login.py", [], []),
     ("bench_analyse.py", ["--years", "12"], ["--years", "3"]),
     ("bench_export.py", ["--readings", "1000000"], ["--readings", "200000"]),
+    ("bench_passport.py", ["--days", "400"], ["--days", "400", "--every-min", "10"]),
     ("bench_simulator.py", ["--days", "30"], ["--days", "3"]),
     ("bench_dashboard.py", ["--cases", "200", "--days", "2"], ["--cases", "40", "--days", "1"]),
 ]

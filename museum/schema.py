@@ -104,3 +104,75 @@ def risk_line(
         {"score": float(score), "level": int(level), "driver": driver, **components},
         time_ns,
     )
+
+
+# --- an artefact's moves and recorded climate (issue 22, docs/passport.md) ---------------------
+
+#: Append-only log of where an artefact is: moves, arrivals from a passport, transits.
+ARTEFACT_MOVES = "artefact_moves"
+#: Hourly climate an artefact lived in that no case of this museum measured: the history a
+#: passport brought from other museums, and crate loggers' transits.
+ARTEFACT_CLIMATE = "artefact_climate"
+#: Kinds of ``artefact_moves`` events: a move within a museum, an arrival recorded by a
+#: passport import, a transit (with its end), and the location at the start of a passport.
+MOVE_KINDS = ("move", "arrival", "transit", "initial")
+ARTEFACT_CLIMATE_FIELDS = (
+    "temperature_c_mean", "temperature_c_min", "temperature_c_max",
+    "rh_pct_mean", "rh_pct_min", "rh_pct_max",
+)
+
+
+def move_line(
+    time_ns: int,
+    *,
+    artefact_id: str,
+    museum: str,
+    site: str,
+    case_id: str,
+    kind: str,
+    user: str,
+    note: str,
+    recorded_ns: int,
+    until_ns: int | None = None,
+    artefact: str | None = None,
+) -> str:
+    """One event of the append-only move log. ``museum`` (a tag) keeps apart events of
+    different museums that fall on the same nanosecond; ``artefact`` is the object's
+    description as JSON, carried by arrivals of objects the config does not list."""
+    if kind not in MOVE_KINDS:
+        raise ValueError(f"unknown move kind {kind!r}; one of {', '.join(MOVE_KINDS)}")
+    return encode_point(
+        ARTEFACT_MOVES,
+        {"artefact_id": artefact_id, "museum": museum},
+        {
+            "site": site,
+            "case_id": case_id,
+            "kind": kind,
+            "user": user,
+            "note": note,
+            "recorded_ns": int(recorded_ns),
+            "until_ns": None if until_ns is None else int(until_ns),
+            "artefact": artefact,
+        },
+        time_ns,
+    )
+
+
+def artefact_climate_line(
+    time_ns: int,
+    *,
+    artefact_id: str,
+    museum: str,
+    site: str,
+    case_id: str,
+    source: str,
+    values: dict[str, float | None],
+    readings: int,
+) -> str:
+    """One hour of climate an artefact lived in outside this museum's cases."""
+    return encode_point(
+        ARTEFACT_CLIMATE,
+        {"artefact_id": artefact_id, "museum": museum, "site": site, "case_id": case_id, "source": source},
+        {**{name: values.get(name) for name in ARTEFACT_CLIMATE_FIELDS}, "readings": int(readings)},
+        time_ns,
+    )

@@ -233,7 +233,8 @@ class InfluxStore:
     def hourly_series(self, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
         """Hourly mean, minimum and maximum of temperature and RH per sensor of a case, for
         the hours that overlap ``start``…``end``: columns time, sensor_id, temperature_c,
-        rh_pct (means), temperature_c_min/max, rh_pct_min/max. Complete hours come from
+        rh_pct (means), temperature_c_min/max, rh_pct_min/max, readings (RH readings in the
+        hour). Complete hours come from
         ``climate_hourly``; the current hour (and everything, where the aggregates are
         missing) from the raw readings."""
         columns = [
@@ -245,6 +246,7 @@ class InfluxStore:
             "temperature_c_max",
             "rh_pct_min",
             "rh_pct_max",
+            "readings",
         ]
         where = f"WHERE case_id = {quote_literal(case_id)}"
         # Whole hours: the hour that holds ``start`` counts entirely, from both sources.
@@ -256,7 +258,7 @@ class InfluxStore:
             try:
                 stored = self.frame(
                     "SELECT temperature_c, rh_pct, temperature_c_min, temperature_c_max, rh_pct_min, "
-                    f"rh_pct_max FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
+                    f"rh_pct_max, readings FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
                     f"AND time < {time_literal(cutoff)} GROUP BY sensor_id"
                 )
             except StoreError as error:

@@ -541,6 +541,9 @@ def downsample(config_path: str, since: float) -> None:
 @click.option("--rh", "rh_band", default=None, help="Loan band for RH, e.g. 45±5 (or 45+-5).")
 @click.option("--temperature", "temperature_band", default=None, help="Loan band for temperature, e.g. 20±2.")
 @click.option("--max-rh-change", type=float, default=None, help="Loan limit: RH change within 24 h, %.")
+@click.option("--bands-from", "bands_from", default=None,
+              help="An artefact: its band for its history and materials (13 months before --start) "
+              "as the loan's RH band (docs/passport.md).")
 @click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Default: the museum's.")
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="report.pdf or report.html"
@@ -555,6 +558,7 @@ def report(
     rh_band: str | None,
     temperature_band: str | None,
     max_rh_change: float | None,
+    bands_from: str | None,
     language: str | None,
     out: Path,
     force: bool,
@@ -597,6 +601,10 @@ def report(
         raise click.BadParameter(f"{max_rh_change!r}: need a change above 0 and at most 100 %",
                                  param_hint="--max-rh-change")
     bands = None
+    if bands_from is not None:
+        if rh_band is not None:
+            raise click.BadParameter("give --rh or --bands-from, not both", param_hint="--bands-from")
+        rh_target, rh_tolerance = _artefact_band(config, bands_from, first)
     if rh_target is not None and rh_tolerance is not None:
         bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, max_rh_change)
     elif temperature_band or max_rh_change is not None:
@@ -614,6 +622,22 @@ def report(
     except OutputError as error:
         raise click.ClickException(str(error)) from None
     click.echo(str(out))
+
+
+def _artefact_band(config: MuseumConfig, artefact_id: str, until: datetime) -> tuple[float, float]:
+    """An object's suitable RH band as target and tolerance (museum.moves.bands_for)."""
+    from analysis.history import loan_bands
+    from museum.moves import MoveError, bands_for
+    from museum.store import InfluxStore, StoreError
+
+    store = InfluxStore.from_config(config.influxdb)
+    try:
+        loan = loan_bands(bands_for(config, store, artefact_id, until)[1])
+    except (MoveError, StoreError) as error:
+        raise click.BadParameter(str(error), param_hint="--bands-from") from None
+    finally:
+        store.close()
+    return loan.rh_target_pct, loan.rh_tolerance_pct
 
 
 @main.command("export")
@@ -950,3 +974,8 @@ def demo(config_path: str, port: int, backfill: float) -> None:
 from patina.diagnose import diagnose as _diagnose  # noqa: E402
 
 main.add_command(_diagnose)
+from patina.passport import move as _move  # noqa: E402
+from patina.passport import passport as _passport  # noqa: E402
+
+main.add_command(_move)
+main.add_command(_passport)

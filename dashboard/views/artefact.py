@@ -1,0 +1,201 @@
+"""Artefact page: an object's materials and limits, where it has been, the climate and risk
+it lived in across moves, the alerts that concerned it, and its passport
+(docs/passport.md). Open an object with ``?artefact=ID``."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from analysis.history import historic_band, materials_range, suitable_band
+from analysis.materials import profile
+from dashboard import safe_text
+from dashboard.context import museum_config, translator
+from museum.config import MuseumConfig
+from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
+from museum.passport import PassportError, export_passport
+from museum.schema import RISK_LEVELS
+from museum.secrets import redact_url
+from museum.store import InfluxStore, StoreError
+
+config = museum_config()
+t = translator()
+RANGES = {"30d": timedelta(days=30), "1y": timedelta(days=395)}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def passport_bytes(_config: MuseumConfig, config_key: str, artefact_id: str, start: datetime,
+                   end: datetime) -> bytes:
+    """The passport zip for the period on screen (``config_key`` keys the cache)."""
+    store = InfluxStore.from_config(_config.influxdb, timeout_s=30)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "passport.zip"
+            export_passport(_config, store, artefact_id, path, start, end)
+            return path.read_bytes()
+    finally:
+        store.close()
+
+
+def label(kind: str, value: str) -> str:
+    """A rule's or state's name in the reader's language; a name from a newer part of
+    Patina without a translation yet, as it is."""
+    try:
+        return t(f"{kind}.{value}")
+    except KeyError:
+        return safe_text.line(value)
+
+
+store = InfluxStore.from_config(config.influxdb, timeout_s=10)
+try:
+    places_now = locations(config, store)
+except StoreError as error:
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
+    st.stop()
+if not places_now:
+    st.info(t("artefact.none"))
+    st.stop()
+ids = sorted(places_now)
+names = {a.id: a.name for c in config.cases for a in c.artefacts}
+requested = st.query_params.get("artefact")
+artefact_id = st.sidebar.selectbox(
+    t("artefact.select"), ids, index=ids.index(requested) if requested in ids else 0,
+    format_func=lambda aid: f"{aid} · {names.get(aid, '')}".rstrip(" ·"),
+)
+st.query_params["artefact"] = artefact_id
+info = artefact_info(config, store, artefact_id)
+place = places_now[artefact_id]
+
+st.title(t("artefact.title", id=safe_text.line(info.id), name=safe_text.line(info.name)))
+caption = [", ".join(t.material(m) for m in info.materials)]
+if info.lending_museum and info.lending_museum != config.museum.name:
+    caption.append(t("artefact.on_loan_from", museum=safe_text.line(info.lending_museum)))
+st.caption(" · ".join(caption))
+since = ("—" if place.since.year <= 1900
+         else t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False)))
+st.markdown(t("artefact.now", case=safe_text.line(place.case_id), site=safe_text.line(place.site),
+              museum=safe_text.line(place.museum), since=since))
+
+range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
+                                 format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
+end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+start = end - RANGES[range_key]
+try:
+    hours = history(config, store, artefact_id, start, end)
+    events = move_events(store, artefact_id)
+    alerts = store.alert_events(within=end - start + timedelta(days=1))
+except StoreError as error:
+    st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
+    st.stop()
+finally:
+    store.close()
+
+# --- limits: materials, history, the band that suits both -------------------------------------
+st.subheader(t("artefact.limits"))
+rows = []
+for material in info.materials:
+    spec = profile(material)
+    rows.append({t("artefact.material"): t.material(material),
+                 t("artefact.safe_below"): t.quantity(spec.rh_safe_pct, "%", 0),
+                 t("artefact.risk_from"): t.quantity(spec.rh_risk_pct, "%", 0),
+                 t("artefact.critical_from"): t.quantity(spec.rh_critical_pct, "%", 0),
+                 t("artefact.too_dry_below"): t.quantity(spec.rh_too_dry_pct, "%", 0)})
+if rows:
+    st.table(pd.DataFrame(rows), hide_index=True)
+band = historic_band(hours.set_index("time")["rh_pct_mean"].astype(float)) if not hours.empty else None
+suit = suitable_band(band, info.materials)
+low, high = materials_range(info.materials)
+cols = st.columns(3)
+cols[0].metric(t("artefact.materials_range"), f"{t.number(low, 0)}–{t.number(high, 0)} %")
+cols[1].metric(t("artefact.historic_band"), "—" if band is None else
+               f"{t.number(band.lower_pct)}–{t.number(band.upper_pct)} %",
+               help=t("artefact.historic_help"))
+cols[2].metric(t("artefact.suitable_band"), f"{t.number(suit.lower_pct)}–{t.number(suit.upper_pct)} %",
+               help=t(f"passport.basis.{suit.basis}"))
+
+# --- where it has been -------------------------------------------------------------------------
+st.subheader(t("artefact.where"))
+places, transits = timeline(config, store, artefact_id, events)
+notes = {(row.time, row.museum): row for row in events.itertuples(index=False)} if not events.empty else {}
+moves_rows = []
+for item in places + [p for _, _, p in transits]:
+    event = notes.get((item.since, item.museum))
+    moves_rows.append({
+        t("artefact.from"): "—" if item.since.year <= 1900 else
+        t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
+        t("artefact.kind"): t(f"artefact.kind_{item.kind}"),
+        t("artefact.museum"): item.museum,
+        t("alerts.case"): item.case_id,
+        t("artefact.user"): "" if event is None else event.user,
+        t("artefact.note"): "" if event is None else event.note,
+    })
+table = pd.DataFrame(moves_rows)
+for column in table.columns:
+    table[column] = safe_text.column(table[column].astype(str))
+st.table(table, hide_index=True)
+
+# --- climate across moves ----------------------------------------------------------------------
+st.subheader(t("artefact.climate"))
+if hours.empty:
+    st.info(t("artefact.no_climate"))
+else:
+    data = hours.copy()
+    data["time"] = data["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
+    data["place"] = data["museum"] + " · " + data["case_id"]
+    for column in ("rh_pct_mean", "rh_pct_min", "rh_pct_max", "temperature_c_mean"):
+        data[column] = data[column].astype(float)
+    base = alt.Chart(data).encode(x=alt.X("time:T", title=None),
+                                  color=alt.Color("place:N", title=t("artefact.place")))
+    rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=t("label.rh")),
+                                             y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
+    band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
+        strokeDash=[4, 4], color="gray").encode(y="y:Q")
+    st.altair_chart((rh + band_rule).properties(height=280), width="stretch")
+    temperature = base.mark_line().encode(y=alt.Y("temperature_c_mean:Q", title=t("label.temperature")))
+    st.altair_chart(temperature.properties(height=200), width="stretch")
+    risk = history_risk(hours, info.materials)
+    per_level = risk["hours_per_level"]
+    cols = st.columns(len(RISK_LEVELS))
+    for col, level in zip(cols, RISK_LEVELS, strict=True):
+        col.metric(t(f"level.{level}"), t("artefact.hours", n=t.number(per_level.get(level, 0.0), 0)))
+    for metal, dose in risk["corrosion_dose"].items():
+        st.caption(t("artefact.dose", material=t.material(metal), dose=t.number(dose, 0)))
+
+# --- alerts of the cases it was in, while it was there -----------------------------------------
+st.subheader(t("artefact.alerts"))
+own = hours[hours["museum"] == config.museum.name] if not hours.empty else hours
+if alerts.empty or own.empty:
+    st.info(t("artefact.no_alerts"))
+else:
+    stays = own.groupby("case_id")["time"].agg(["min", "max"])
+    mask = pd.Series(False, index=alerts.index)
+    for case_id, (first, last) in stays.iterrows():
+        mask |= (alerts["case_id"] == case_id) & (alerts["time"] >= first) & \
+            (alerts["time"] < last + pd.Timedelta(hours=1))
+    concerned = alerts[mask]
+    if concerned.empty:
+        st.info(t("artefact.no_alerts"))
+    else:
+        shown = pd.DataFrame({
+            t("artefact.from"): [t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
+                                 for moment in concerned["time"]],
+            t("alerts.case"): safe_text.column(concerned["case_id"]),
+            t("alerts.rule"): [label("rule", rule) for rule in concerned["rule"]],
+            t("alerts.state"): [label("state", state) for state in concerned["state"]],
+        })
+        st.table(shown, hide_index=True)
+
+# --- passport ----------------------------------------------------------------------------------
+st.subheader(t("artefact.passport"))
+st.caption(t("artefact.passport_help"))
+try:
+    package = passport_bytes(config, str(config.path), artefact_id, start, end)
+    st.download_button(t("artefact.passport_download"), package, file_name=f"{artefact_id}-passport.zip",
+                       mime="application/zip")
+except (PassportError, StoreError) as error:
+    st.error(safe_text.line(str(error)))
