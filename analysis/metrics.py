@@ -81,7 +81,7 @@ def preservation_index(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike
 
     as IPI's Dew Point Calculator computes it; it reproduces IPI's published lookup table
     within ±2 years for 15–30 °C and 30–70 % RH (20 °C / 50 % → 44.6 vs 44). Reilly's
-    simpler closed form is off by up to 19 % and is not used (SCIENCE.md §3).
+    simpler closed form is off by up to 19 % against IPI's table and is not used (docs/science.md §3).
 
     Parameters
     ----------
@@ -389,7 +389,7 @@ def en15757_band(rh_pct: pd.Series) -> En15757Band:
 @dataclass(frozen=True)
 class LoanBands:
     """The climate a lender asks for, e.g. 45 ± 5 % RH, 20 ± 2 °C, no more than 5 % RH
-    change within 24 hours (SCIENCE.md §5: loan agreements state their own bands). A
+    change within 24 hours (loan agreements state their own bands; docs/science.md §5). A
     tolerance or limit left as None is not part of the agreement."""
 
     rh_target_pct: float

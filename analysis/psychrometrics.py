@@ -196,7 +196,7 @@ def rh_at_temperature(
 def dew_point_margin(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
     """Air temperature minus dew point, in K: how far the air is from condensing on a
     surface at air temperature. Metal lags the air when it cools, so a margin below
-    about 3 K during cooling is a warning (SCIENCE.md §1).
+    about 3 K during cooling is a warning (docs/science.md §1).
     """
     t = _values(temperature_c)
     return _as_result(t - _values(dew_point(t, _values(rh_pct))), temperature_c, rh_pct)

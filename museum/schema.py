@@ -1,4 +1,4 @@
-"""The InfluxDB schema every part agrees on (DESIGN.md, "InfluxDB schema")."""
+"""The InfluxDB schema every part agrees on (docs/architecture.md, "What is stored")."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def alert_event_line(
     user: str = "",
     note: str = "",
 ) -> str:
-    """One event of the append-only alert log (DESIGN.md: ``alert_events``)."""
+    """One event of the append-only alert log (docs/architecture.md: ``alert_events``)."""
     return encode_point(
         ALERT_EVENTS,
         {"site": site, "case_id": case_id, "alert_id": alert_id, "rule": rule, "severity": severity},
@@ -97,7 +97,7 @@ def risk_line(
     driver: str,
     components: dict[str, float],
 ) -> str:
-    """An artefact's risk at a moment (DESIGN.md: ``risk``); ``level`` 0 good … 3 critical."""
+    """An artefact's risk at a moment (docs/architecture.md: ``risk``); ``level`` 0 good … 3 critical."""
     return encode_point(
         RISK,
         {"site": site, "case_id": case_id, "artefact_id": artefact_id, "material": material},

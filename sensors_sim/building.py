@@ -23,7 +23,7 @@ Case temperature follows the gallery (plus the heat of case lighting) with a tim
 and the gel loses what the air gains: ΔRH_gel = −ΔW / (M·m_gel), with M the gel's
 specific moisture reservoir (g per kg per % RH, Thomson's M). Because the gel holds RH
 rather than absolute humidity, a buffered case keeps its RH while its temperature moves;
-an unbuffered case keeps its absolute humidity, so its RH rises as it cools (SCIENCE.md §1).
+an unbuffered case keeps its absolute humidity, so its RH rises as it cools (docs/science.md §1).
 Air at saturation is capped there (the excess condenses).
 
 Every linear step is integrated exactly over the step (exponential update), so the model is

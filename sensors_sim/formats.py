@@ -1,5 +1,5 @@
 """A simulated sensor's reading as the messages a real device of each kind would publish
-(PAYLOADS.md), so that every adapter of the collector is exercised end to end.
+(docs/payloads.md), so that every adapter of the collector is exercised end to end.
 
 Formats whose devices send no time (Zigbee2MQTT, Shelly Gen1, Home Assistant) are stamped
 by the collector on arrival: on a compressed simulated clock their readings land at the

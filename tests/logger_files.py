@@ -1,4 +1,4 @@
-"""Writers of logger exports in the layouts people have (PAYLOADS.md), for the tests.
+"""Writers of logger exports in the layouts people have (docs/loggers.md), for the tests.
 
 The files are made here from a known series, so a test can compare what Patina reads
 with what was written. No third-party data is copied into the repository.
@@ -75,7 +75,7 @@ def write_semicolon(path: Path, data: pd.DataFrame, zone: str) -> Path:
     return path
 
 
-# --- every family of PAYLOADS.md ("Logger files people already have") ----------------------------
+# --- every family of docs/loggers.md ----------------------------
 
 
 def write_hobo_day_first(path: Path, data: pd.DataFrame) -> Path:

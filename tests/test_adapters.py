@@ -1,4 +1,4 @@
-"""Adapters for the sensors museums already own, with the payloads of PAYLOADS.md, and a
+"""Adapters for the sensors museums already own, with the payloads of docs/payloads.md, and a
 fuzz test: any bytes on any topic become readings, a quarantine record or "ignored",
 never an exception."""
 

@@ -1,4 +1,4 @@
-"""Every logger family of PAYLOADS.md read back to the values written; several sensors never
+"""Every logger family of docs/loggers.md read back to the values written; several sensors never
 merged; impossible values refused; a round trip through random layouts; a fuzzed reader."""
 
 from __future__ import annotations

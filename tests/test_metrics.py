@@ -21,7 +21,7 @@ from analysis.metrics import (
 
 @pytest.mark.parametrize(("temperature_c", "rh_pct", "emc"), [(21.1, 50.0, 9.2), (37.8, 50.0, 8.7)])
 def test_emc_matches_the_wood_handbook(temperature_c: float, rh_pct: float, emc: float) -> None:
-    # Wood Handbook FPL-GTR-282 (2021), eq. 4-5 and its worked values (SCIENCE.md §3).
+    # Wood Handbook FPL-GTR-282 (2021), eq. 4-5 and its worked values (docs/science.md §3).
     assert emc_wood(temperature_c, rh_pct) == pytest.approx(emc, abs=0.06)
 
 

@@ -28,7 +28,7 @@ def test_saturation_vapour_pressure_matches_ashrae_table_3(temperature_c: float,
     (25.0, 80.0, 21.31), (30.0, 80.0, 26.17), (20.0, 50.0, 9.27)])
 def test_dew_point_matches_reference_values(temperature_c: float, rh_pct: float,
                                             dew_point_c: float) -> None:
-    # SCIENCE.md §1: Magnus with Alduchov & Eskridge (1996) coefficients, ±0.04 K of ASHRAE.
+    # docs/science.md §1: Magnus with Alduchov & Eskridge (1996) coefficients, ±0.04 K of ASHRAE.
     assert dew_point(temperature_c, rh_pct) == pytest.approx(dew_point_c, abs=0.02)
 
 
@@ -46,7 +46,7 @@ def test_absolute_humidity_and_mixing_ratio_at_20c_50pct() -> None:
 
 
 def test_cooling_at_constant_moisture_raises_rh() -> None:
-    # SCIENCE.md §1: a case that cools by 3 °C at night at 60 % RH rises towards 70 %+.
+    # docs/science.md §1: a case that cools by 3 °C at night at 60 % RH rises towards 70 %+.
     assert rh_at_temperature(28.0, 60.0, 25.0) == pytest.approx(71.6, abs=0.1)
     assert rh_at_temperature(25.0, 60.0, 25.0) == pytest.approx(60.0)
     # Cooling to the dew point brings RH to 100 %.

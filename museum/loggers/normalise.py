@@ -395,7 +395,7 @@ def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int, list[int
     and as winter time after. A time in the spring gap cannot have been written by a clock
     that changed: it is read with the offset in force before the change, never dropped. A
     year with times in the spring gap and no repeated autumn hour is a logger left on
-    standard time all year (PAYLOADS.md: "a fixed offset that merely looks local"; a file
+    standard time all year (docs/loggers.md: a fixed offset that merely looks local; a file
     may mix both over the years): all its times are read with the standard offset."""
     index = pd.DatetimeIndex(naive)
     valid = ~np.asarray(index.isna())
