@@ -49,6 +49,32 @@ class StoreUnavailable(StoreError):
     """InfluxDB could not be reached or failed on its side; retrying later may work."""
 
 
+class AccessDenied(StoreError):
+    """InfluxDB refused our credentials or their rights (HTTP 401/403): an administrator
+    must act; the same request may succeed once they have."""
+
+
+class DatabaseMissing(StoreError):
+    """The database (v1) or bucket (v2) does not exist."""
+
+
+class PointsRefused(StoreError):
+    """InfluxDB refused some of the points of a write as points (HTTP 400: a field type
+    conflict, a time outside the retention policy, a malformed line)."""
+
+
+def refusal(status: int, detail: str) -> StoreError:
+    """The error type for an HTTP status InfluxDB answered with; the one place where its
+    wording is read (1.x says "database not found" with a 404 on writes and a 200 on queries)."""
+    if status in (401, 403):
+        return AccessDenied(detail)
+    if "database not found" in detail or status == 404:
+        return DatabaseMissing(detail)
+    if status == 400:
+        return PointsRefused(detail)
+    return StoreError(detail)
+
+
 class InfluxStore:
     """A client of one InfluxDB database over the v1 HTTP API."""
 
@@ -91,9 +117,10 @@ class InfluxStore:
                 f"InfluxDB at {self.url} failed: HTTP {response.status_code} {response.text.strip()[:300]}"
             )
         if response.status_code >= 400:
-            raise StoreError(
+            raise refusal(
+                response.status_code,
                 f"InfluxDB at {self.url} refused {path}: HTTP "
-                f"{response.status_code} {response.text.strip()[:300]}"
+                f"{response.status_code} {response.text.strip()[:300]}",
             )
         return response
 
@@ -121,7 +148,12 @@ class InfluxStore:
         series: list[dict[str, Any]] = []
         for result in response.json().get("results", []):
             if "error" in result:
-                raise StoreError(f"InfluxDB query failed: {result['error']}")
+                error = str(result["error"])
+                if "authoriz" in error or "privilege" in error:
+                    raise AccessDenied(f"InfluxDB query refused: {error}")
+                if "database not found" in error:
+                    raise DatabaseMissing(f"InfluxDB query failed: {error}")
+                raise StoreError(f"InfluxDB query failed: {error}")
             series.extend(result.get("series", []))
         return series
 
