@@ -78,7 +78,7 @@ class Evaluator(Worker):
         *,
         write_event: Callable[[AlertEvent], None],
         write_risk: Callable[[RiskPoint], None],
-        notify: Callable[[Notification, float], None],
+        notify: Callable[[Notification, float | None], None],
         event_time: bool,
         send_notifications: bool,
     ) -> None:
@@ -101,7 +101,8 @@ class Evaluator(Worker):
     # --- what the engine asks for ------------------------------------------------------------
     def _engine_notify(self, notification: Notification) -> None:
         if self.send_notifications:
-            self._notify(notification, self._now_s)
+            # Live, a notification belongs to when it is sent; replayed, to its event time.
+            self._notify(notification, self._now_s if self.event_clock is not None else None)
             return
         with self._withheld_lock:
             self.withheld[(notification.kind, notification.rule)] += 1

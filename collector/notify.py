@@ -95,7 +95,7 @@ class Notifier:
             ("email", bool(notify.smtp_url and (notify.email_to or notify.escalate_to))),
             ("webhook", bool(notify.webhook_url)),
             ("mqtt", notify.mqtt_alerts and publish_mqtt is not None)) if on]
-        self._queues: dict[str, queue.Queue[tuple[Notification, float] | None]] = {
+        self._queues: dict[str, queue.Queue[tuple[Notification, float | None] | None]] = {
             name: queue.Queue() for name in self.channels}
         self._threads = [threading.Thread(target=self._run, args=(name,), name=f"notify-{name}", daemon=True)
                          for name in self.channels]
@@ -113,9 +113,10 @@ class Notifier:
                 thread.join(max(0.0, deadline - time.monotonic()))
 
     def __call__(self, notification: Notification, time_s: float | None = None) -> None:
-        moment = time.time() if time_s is None else time_s
+        """Queue on every channel. ``time_s`` is the moment the notification belongs to
+        (event time in a replay); None: the moment it is sent."""
         for channel_queue in self._queues.values():
-            channel_queue.put((notification, moment))
+            channel_queue.put((notification, time_s))
 
     def _run(self, channel: str) -> None:
         channel_queue = self._queues[channel]
@@ -131,9 +132,9 @@ class Notifier:
     def send(self, notification: Notification) -> None:
         """Send on every channel, one after the other (for tools and tests)."""
         for channel in self.channels:
-            self.send_on(channel, notification, time.time())
+            self.send_on(channel, notification, None)
 
-    def send_on(self, channel: str, notification: Notification, time_s: float) -> None:
+    def send_on(self, channel: str, notification: Notification, time_s: float | None) -> None:
         subject, body = render(notification, self.config, self.translator)
         notify = self.config.notify
         if channel == "email":
@@ -155,13 +156,14 @@ class Notifier:
                         self.failed[channel] += 1
                     log.error("%s notification for %s failed after %d tries: %s", channel,
                               notification.alert_id, attempt + 1, error)
-                    self.on_failure(notification, channel, str(error)[:300], time_s)
+                    self.on_failure(notification, channel, str(error)[:300],
+                                    time.time() if time_s is None else time_s)
                 else:
                     time.sleep(delay)
             else:
                 with self._counts_lock:
                     self.sent[channel] += 1
-                self.on_sent(notification, channel, time_s)
+                self.on_sent(notification, channel, time.time() if time_s is None else time_s)
                 return
 
     def _email(self, subject: str, body: str, recipients: list[str]) -> None:
