@@ -85,7 +85,7 @@ def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
 
 
 #: (message id, QoS, outcome, key for recognising a redelivery or None)
-InboxItem = tuple[int, int, Outcome, str | None]
+InboxItem = tuple[int, int, Outcome, int | None]
 
 
 class Ingest(Worker):
@@ -132,7 +132,7 @@ class Ingest(Worker):
         self._client.on_disconnect = self._guard(self._on_disconnect)
         self._client.on_subscribe = self._guard(self._on_subscribe)
         self._client.on_message = self._guard(self._on_message)
-        self._backoff = Backoff(f"committing to the spool {spool.path}")
+        self._backoff = Backoff(f"committing to the spool {spool.path}", max_s=5.0)
 
     # --- the session -------------------------------------------------------------------------
     def connect(self) -> None:
@@ -207,7 +207,7 @@ class Ingest(Worker):
         if self._own_topic and message.topic == self._own_topic:
             self._receive_observations(message)
             return
-        key = None
+        key: int | None = None
         if message.retain:
             # Retained messages replay old state on subscribe; live readings never carry the flag.
             outcome = Outcome(ignored="retained")
@@ -250,12 +250,18 @@ class Ingest(Worker):
             self.commit_pending()
 
     def commit_pending(self) -> bool:
-        """Commit and acknowledge what is in the inbox; False (and the inbox kept) if the
-        spool refused it."""
-        with self._inbox_ready:
-            batch = list(self._inbox)
-        if not batch:
-            return True
+        """Commit and acknowledge what is in the inbox, ``commit_group`` messages per
+        transaction (a backlog must fit into a spool that has just a little room); False
+        (and the rest of the inbox kept) if the spool refused a group."""
+        while True:
+            with self._inbox_ready:
+                batch = self._inbox[: self.commit_group]
+            if not batch:
+                return True
+            if not self._commit(batch):
+                return False
+
+    def _commit(self, batch: list[InboxItem]) -> bool:
         lines = [line for _, _, outcome, _ in batch for line in outcome.lines]
         quarantined = [outcome.quarantine for _, _, outcome, _ in batch if outcome.quarantine]
         delivered = [key for _, _, outcome, key in batch if key and (outcome.lines or outcome.quarantine)]

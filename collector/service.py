@@ -119,6 +119,7 @@ class Collector:
         self.writer = Writer(config, self.spool, self._stats, self._spooled, self._stopping, self._fatal,
                              instance=self.instance, batch_size=batch_size, linger_s=linger_s,
                              stats_interval_s=stats_interval_s)
+        self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
         self.alerts = self.evaluator.alerts
@@ -131,21 +132,22 @@ class Collector:
         self.notifier.start()
         for worker in (self.ingest, self.writer, self.evaluator):
             worker.start()
+        self._monitor_thread.start()
         self.ingest.connect()
 
     def wait_until_subscribed(self, timeout_s: float = 10.0) -> bool:
         return self.ingest.subscribed.wait(timeout_s)
 
     def run(self, done: threading.Event) -> str | None:
-        """Run until ``done`` is set or a worker fails; keep the status file beside the
-        spool up to date. Returns the failure, if any."""
-        next_status = 0.0
+        """Run until ``done`` is set or a worker fails. Returns the failure, if any."""
         while not done.is_set() and not self._failed.is_set():
-            if time.monotonic() >= next_status:
-                next_status = time.monotonic() + min(self.stats_interval_s, 5.0)
-                write_status(self._status_path, self.instance, self.stats())
             done.wait(0.5)
         return self.failure
+
+    def _monitor(self) -> None:
+        """Keep the status file beside the spool up to date, for `patina status`."""
+        while not self._stopping.wait(min(self.stats_interval_s, 2.0)):
+            write_status(self._status_path, self.instance, self.stats())
 
     def _fatal(self, worker: str, error: BaseException) -> None:
         self.failure = f"{worker}: {error!r}"
@@ -172,6 +174,7 @@ class Collector:
                 self._spooled.notify_all()
             for worker in (self.ingest, self.writer, self.evaluator):
                 worker.join(10)
+            self._monitor_thread.join(5)
             self.notifier.stop()
             withheld = self.evaluator.withheld_summary()
             if withheld:

@@ -50,7 +50,7 @@ CREATE TABLE IF NOT EXISTS counters (
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_key TEXT NOT NULL
+    message_key INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (message_key);
 """
@@ -60,8 +60,9 @@ _ADDED_COLUMNS = (
     ("quarantine", "payload_sha256", "TEXT"),
 )
 #: Keys of the last spooled messages kept for recognising redeliveries: only messages
-#: committed but not yet acknowledged when a collector stopped come back, a few commit groups.
-DELIVERIES_KEPT = 100_000
+#: committed but not yet acknowledged when a collector stopped come back: at most the
+#: broker's receive maximum (10,000, collector/ingest.py), so twice that is enough.
+DELIVERIES_KEPT = 20_000
 PAGE_SIZE = 4096
 
 DEFAULT_QUARANTINE_PAYLOAD_BYTES = 64 * 1024
@@ -91,10 +92,11 @@ class QuarantineRecord:
         return self.payload_size is not None and self.payload_size > len(self.payload)
 
 
-def message_key(mid: int, topic: str, payload: bytes) -> str:
-    """What identifies a redelivered message: its packet id, topic and payload."""
-    digest = hashlib.sha1(topic.encode() + b"\0" + payload, usedforsecurity=False).hexdigest()
-    return f"{mid}:{digest}"
+def message_key(mid: int, topic: str, payload: bytes) -> int:
+    """What identifies a redelivered message: its packet id (16 bits) and 47 bits of a
+    digest of its topic and payload, in one SQLite integer (small: the spool keeps many)."""
+    digest = hashlib.sha1(topic.encode() + b"\0" + payload, usedforsecurity=False).digest()
+    return ((mid & 0xFFFF) << 47) | (int.from_bytes(digest[:8], "big") >> 17)
 
 
 class Spool:
@@ -194,7 +196,7 @@ class Spool:
         self,
         lines: Sequence[str],
         quarantined: Sequence[QuarantineRecord] = (),
-        delivered: Sequence[str] = (),
+        delivered: Sequence[int] = (),
     ) -> int:
         """Store readings (line protocol), quarantine records and the keys of the messages
         they came from in one transaction. Returns how many quarantine records were dropped
@@ -223,7 +225,7 @@ class Spool:
         self._transaction(statements)
         return dropped
 
-    def delivered(self, key: str) -> bool:
+    def delivered(self, key: int) -> bool:
         """Whether a message with this key (:func:`message_key`) was spooled recently."""
         return self._connection().execute(
             "SELECT 1 FROM deliveries WHERE message_key = ? LIMIT 1", (key,)).fetchone() is not None

@@ -60,6 +60,7 @@ class Backoff:
         if fault != self.fault:
             log.error("%s: %s (%s); retrying with backoff", self.what, fault, detail)
             self.fault = fault
+            self.delay_s = 0.0  # a new cause: the old one's long delay says nothing about it
         self.delay_s = min(self.max_s, max(0.5, self.delay_s * 2))
         stopping.wait(self.delay_s)
 

@@ -113,15 +113,17 @@ class Writer(Worker):
         administer (what a careful admin gives a service) writes into a database made for it."""
         if self._ready:
             return
-        if self._may_create:
-            try:
-                self.store.create_database()
-            except AccessDenied as error:
-                self._may_create = False
+        try:
+            self.store.create_database()
+        except AccessDenied as error:
+            if self._may_create:  # said once; tried again whenever the writer is not ready
                 log.warning(
                     "may not create database %r (%s); writing to it if an administrator made it",
                     self.config.influxdb.database, error,
                 )
+            self._may_create = False
+        else:
+            self._may_create = True
         retention = self.config.influxdb.raw_retention_s
         try:
             self.store.ensure_downsampling(timedelta(seconds=retention) if retention else None)
