@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -306,3 +307,123 @@ def test_a_second_collector_on_a_spool_in_use_is_refused_naming_the_first(
     assert f"in use by process {os.getpid()}" in second.stderr and "Traceback" not in second.stderr
     with running(config):  # released at stop
         pass
+
+
+# --- finding 4: the broker killed after accepting messages ---------------------------------------
+def test_messages_a_killed_broker_accepted_more_than_one_autosave_ago_reach_influxdb(
+        tmp_path: Path, make_config: Callable[..., MuseumConfig],
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    autosave_s = next(float(line.split()[1]) for line in
+                      (Path(__file__).parent.parent / "deploy" / "mosquitto.conf").read_text().splitlines()
+                      if line.startswith("autosave_interval"))
+    broker = MosquittoServer(tmp_path / "broker")
+    broker.start()
+    try:
+        config = make_config(environ={"PATINA_MQTT_URL": broker.url})
+        store = store_for(config)
+        with running(config):
+            pass  # the collector's session exists; it is away while readings arrive
+        published = publish_all(broker, readings(1000))
+        time.sleep(autosave_s + 1.5)
+        broker.kill()
+        broker.start()
+        with running(config):
+            wait_for(lambda: stored_count(store) >= published, timeout_s=60)
+    finally:
+        broker.stop()
+    assert stored_count(store) == published == 1000
+
+
+# --- finding 5: readings without a device time --------------------------------------------------
+ZIGBEE_MUSEUM = SMALL_MUSEUM.replace(
+    '[[sources]]\ntopic = "patina/+/+/climate"\nformat = "patina"',
+    '[[sources]]\ntopic = "zigbee2mqtt/#"\nformat = "zigbee2mqtt"\nsite = "hanoi"')
+
+
+@contextmanager
+def collector_process(config: MuseumConfig, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    assert config.path is not None
+    process = subprocess.Popen([sys.executable, "-m", "patina", "collect", "--config", str(config.path)],
+                               env={**os.environ, **env}, stderr=subprocess.PIPE)
+    try:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if b"subscribed to" in line:
+                break
+        threading.Thread(target=process.stderr.read, daemon=True).start()
+        yield process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+
+
+def test_redelivered_messages_without_device_time_are_stored_once(
+        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    assert "zigbee2mqtt/#" in ZIGBEE_MUSEUM
+    broker = MosquittoServer(tmp_path / "broker")
+    broker.start()
+    try:
+        config = make_config(ZIGBEE_MUSEUM, environ={"PATINA_MQTT_URL": broker.url})
+        env = {"PATINA_MQTT_URL": broker.url, "PATINA_INFLUX_URL": influxdb.url,
+               "PATINA_INFLUX_DB": config.influxdb.database}
+        store = store_for(config)
+        messages = [(f"zigbee2mqtt/s{k % 3 + 1}",
+                     json.dumps({"temperature": 20 + k % 7 / 10, "humidity": 40 + k % 13}).encode())
+                    for k in range(20_000)]
+        killed_at = []
+        for attempt in range(3):  # SIGKILL mid-burst, as often as it takes to land between commit and ack
+            with collector_process(config, env) as first:
+                publisher = threading.Thread(target=publish_all, args=(broker, messages[attempt::3]))
+                publisher.start()
+                wait_for(lambda: stored_count(store) > len(killed_at) * 6000 + 1500, timeout_s=60)
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
+                publisher.join(120)
+            killed_at.append(stored_count(store))
+        with collector_process(config, env):
+            wait_for(lambda: stored_count(store) >= len(messages), timeout_s=120)
+            time.sleep(2)
+    finally:
+        broker.stop()
+    assert all(stored < len(messages) for stored in killed_at), killed_at
+    assert stored_count(store) == len(messages) == 20_000
+    received = store.execute('SELECT count(rh_pct) FROM "climate" WHERE ts_source = \'received\'')
+    assert received[0]["values"][0][1] == 20_000
+
+
+# --- finding 7: huge payloads and a quarantine with a cap ------------------------------------------
+def test_huge_payloads_are_refused_by_the_broker_or_quarantined_as_a_prefix_and_the_quarantine_is_capped(
+        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    import base64
+    import hashlib
+
+    broker = MosquittoServer(tmp_path / "broker")
+    broker.start()
+    try:
+        config = make_config(SMALL_MUSEUM.replace(
+            "[collector]\n", "[collector]\nquarantine_payload_bytes = 4096\nquarantine_max_mb = 0.05\n"),
+            environ={"PATINA_MQTT_URL": broker.url})
+        store = store_for(config)
+        big = b'{"temperature_c": 21, "rh_pct": 40, "pad": "' + b"x" * 900_000 + b'"}'
+        huge = b"y" * 20_000_000
+        with running(config) as collector:
+            publish_all(broker, [("patina/hanoi/s1/climate", huge)] * 2)  # over the broker's limit
+            publish_all(broker, [("patina/hanoi/s1/climate", big)] * 20 + readings(10))
+            wait_for(lambda: stored_count(store) == 10, timeout_s=30)
+            wait_for(lambda: collector.stats().rejected_total == 20, timeout_s=30)
+            stats = collector.stats()
+        listed = json.loads(run_patina(config, "quarantine", "list", "--json",
+                                       env={"PATINA_MQTT_URL": broker.url}).stdout)
+        spool_bytes = config.collector.spool_path.stat().st_size
+    finally:
+        broker.stop()
+    assert stats.rejected == {"payload_too_large": 20} and len(listed) >= 1
+    assert stats.quarantine_dropped == 20 - len(listed) > 0
+    first = listed[0]
+    assert first["truncated"] and first["payload_size"] == len(big)
+    assert base64.b64decode(first["payload_b64"]) == big[:4096]
+    assert first["payload_sha256"] == hashlib.sha256(big).hexdigest()
+    assert spool_bytes < 2_000_000  # neither 20 MB message nor 20 × 0.9 MB reached the spool
