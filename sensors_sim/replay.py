@@ -43,9 +43,10 @@ class ReplayFeed:
             rows["rh_pct"].to_numpy(),
             strict=True,
         ):
+            # The file's values exactly (floats print their shortest exact form in JSON).
             values = {
-                "temperature_c": None if np.isnan(temperature) else round(float(temperature), 2),
-                "rh_pct": None if np.isnan(rh) else round(float(rh), 1),
+                "temperature_c": None if np.isnan(temperature) else float(temperature),
+                "rh_pct": None if np.isnan(rh) else float(rh),
             }
             ticks.append(self.encode(self.sensor_id, self.site, stamp, values, self.zone))
         return ticks
