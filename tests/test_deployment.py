@@ -427,3 +427,22 @@ def test_huge_payloads_are_refused_by_the_broker_or_quarantined_as_a_prefix_and_
     assert base64.b64decode(first["payload_b64"]) == big[:4096]
     assert first["payload_sha256"] == hashlib.sha256(big).hexdigest()
     assert spool_bytes < 2_000_000  # neither 20 MB message nor 20 × 0.9 MB reached the spool
+
+
+# --- finding 8: a history import over decades ----------------------------------------------------
+def test_a_history_import_over_decades_makes_a_shard_per_year_not_per_week(
+        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    first_s, last_s = 631_238_400, 1_767_225_600  # 1990-01-02 … 2026-01-01
+    step_s = (last_s - first_s) // 299
+    config = make_config()
+    store = store_for(config)
+    with running(config):
+        publish_all(mosquitto, [("patina/hanoi/s1/climate", json.dumps(
+            {"ts": first_s + k * step_s, "temperature_c": 19.5, "rh_pct": 48.0}).encode())
+            for k in range(300)])
+        wait_for(lambda: stored_count(store) == 300, timeout_s=60)
+    years = (last_s - first_s) / (365.25 * 86400)
+    # One shard per 52 weeks of readings, and one for the alert events written now;
+    # InfluxDB's default (7 days) made 300 (benchmarks/bench_history_shards.py).
+    assert store.shard_count() <= years + 3
