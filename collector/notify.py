@@ -31,6 +31,13 @@ from museum.i18n import Translator
 log = logging.getLogger("patina.notify")
 
 RETRY_DELAYS_S = (1.0, 4.0)
+#: What keeps readings from InfluxDB (CollectorStats.problem), told in the museum's language.
+HEALTH_PROBLEMS = (
+    "spool_full",
+    "writer_blocked:access_denied",
+    "writer_blocked:database_missing",
+    "writer_blocked:spool_error",
+)
 #: Longest wait for one attempt on a channel (connect, and each read of an answer).
 CHANNEL_TIMEOUT_S = 10.0
 
@@ -43,10 +50,13 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     artefacts = "; ".join(f"{a.id} {a.name} ({', '.join(t.material(m) for m in a.materials)})"
                           for a in case.artefacts) or "—"
     since = datetime.fromtimestamp(notification.since_s, config.zone)
+    detail = notification.detail
+    if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
+        detail = t(f"health.{detail.replace(':', '.')}")
     lines = [
         t("alert.body.what", case=case.id, name=case.name, gallery=case.gallery, rule=rule),
         t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 1),
-          threshold=t.number(notification.threshold, 1), detail=notification.detail),
+          threshold=t.number(notification.threshold, 1), detail=detail),
         t("alert.body.source", source=f"{t.material(notification.material)} — {notification.source}"
           if notification.material else notification.source),
         t("alert.body.artefacts", artefacts=artefacts),

@@ -201,7 +201,7 @@ def test_refused_credentials_keep_readings_in_the_spool_alert_and_resume_by_them
     assert local == "access_denied"
     assert "BLOCKED (access_denied" in shown.stdout, shown.stdout + shown.stderr
     health = next(h for h in hooks if h["rule"] == "collector_health")
-    assert "writer_blocked:access_denied" in health["message"]
+    assert "InfluxDB refuses the collector's credentials or rights (HTTP 401/403)" in health["message"]
     assert quarantined == {} and recovered.written == 40
 
 
