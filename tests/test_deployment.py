@@ -446,3 +446,45 @@ def test_a_history_import_over_decades_makes_a_shard_per_year_not_per_week(
     # One shard per 52 weeks of readings, and one for the alert events written now;
     # InfluxDB's default (7 days) made 300 (benchmarks/bench_history_shards.py).
     assert store.shard_count() <= years + 3
+
+
+# --- no silent death (finding 9 and the workers) ---------------------------------------------------
+def test_a_topic_filter_the_broker_cannot_take_stops_the_collector_instead_of_its_mqtt_thread(
+        make_config: Callable[..., MuseumConfig]) -> None:
+    import dataclasses
+
+    from museum.config import Source
+
+    config = make_config()
+    # A filter the config refuses at load (test_config_usable.py), forced past it here:
+    # paho raises in its own thread when subscribing.
+    broken = dataclasses.replace(config, sources=(Source(topic="bad/#/topic", format="patina"),))
+    collector = Collector(broken)
+    collector.start()
+    try:
+        done = threading.Event()
+        failure = collector.run(done) if wait_for(lambda: collector.failed, timeout_s=15) else None
+    finally:
+        collector.stop(drain_timeout_s=1)
+    assert failure is not None and failure.startswith("mqtt: ValueError")
+
+
+
+# --- finding 12: a stream of bad messages cannot flood the log --------------------------------------
+def test_two_thousand_numbers_too_large_for_a_float_are_quarantined_with_a_few_log_lines(
+        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    config = make_config()
+    huge_number = "1" + "0" * 400
+    messages = [("patina/hanoi/s1/climate",
+                 f'{{"ts": {BASE_S + k}, "temperature_c": {huge_number}, "rh_pct": 40}}'.encode())
+                for k in range(2000)]
+    with caplog.at_level(logging.INFO), running(config) as collector:
+        publish_all(mosquitto, messages)
+        wait_for(lambda: collector.stats().rejected_total == 2000, timeout_s=60)
+    logged = "\n".join(caplog.text.splitlines())
+    tracebacks = logged.count("Traceback (most recent call last)")
+    assert tracebacks <= 3, tracebacks
+    assert len(logged.encode()) < 30_000, len(logged.encode())  # before: 1.8 MB for 2,000
