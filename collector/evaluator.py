@@ -7,11 +7,13 @@ notifier. In event-time mode (replays, scenarios) every event, ``notified`` incl
 carries the time the readings tell; a sensor is silent only when it misses more than
 its own reading interval allows; and notifications are withheld (counted, logged, and
 summarised at stop) unless asked for, so a history replay cannot flood anyone's inbox.
+A sensor the replay has not yet given two readings of is not judged silent at all.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import statistics
 import threading
@@ -93,10 +95,15 @@ class Evaluator(Worker):
         self.withheld: Counter[tuple[str, str]] = Counter()
         self._withheld_lock = threading.Lock()
         self._now_s = time.time()
-        self._evaluated_at_s = -float("inf")
+        self._evaluated_at_s = -math.inf
+        self._judged_at_s = -math.inf
         self.store = InfluxStore.from_config(config.influxdb)
         self.alerts = AlertEngine(evaluated, write_event=write_event, notify=self._engine_notify,
                                   write_risk=write_risk, now_s=time.time())
+        if self.event_clock is not None:
+            # A replay may hold some sensors only, and a sensor's interval is known from its
+            # second reading: until then it is not judged silent.
+            self.alerts.silent_after_s.update(dict.fromkeys(self.alerts.sensor_case, math.inf))
 
     # --- what the engine asks for ------------------------------------------------------------
     def _engine_notify(self, notification: Notification) -> None:
@@ -151,7 +158,10 @@ class Evaluator(Worker):
         for case_id, reading in batch:
             time_s = reading.time_ns / 1e9
             if self.event_clock is not None:
-                self._advance_event_clock(reading.sensor_id, time_s)
+                # The time-driven rules first: the silence this reading ends is seen only
+                # before it is observed (a replay's clock moves with its readings).
+                self._clock_reading(reading.sensor_id, time_s)
+                self._tick_event_clock()
                 self._now_s = time_s
             else:
                 self._now_s = time.time()
@@ -160,9 +170,8 @@ class Evaluator(Worker):
         if batch:
             self.stats.add(evaluated=len(batch))
 
-    def _advance_event_clock(self, sensor_id: str, time_s: float) -> None:
-        """Feed the event clock; run the time-driven rules (silence, repeats) every simulated
-        minute, at the median of the sensors' latest times."""
+    def _clock_reading(self, sensor_id: str, time_s: float) -> None:
+        """Feed the event clock and learn the sensor's own reading interval."""
         clock = self.event_clock
         assert clock is not None
         if clock.newest_s is None:
@@ -172,13 +181,31 @@ class Evaluator(Worker):
         if interval is not None:
             self.alerts.silent_after_s[sensor_id] = max(
                 self.config.alerts.sensor_silent_after_s, SILENT_AFTER_INTERVALS * interval)
-        assert clock.newest_s is not None
+
+    def _tick_event_clock(self) -> None:
+        """Run the time-driven rules (silence, repeats) every simulated minute, at the
+        median of the sensors' latest times."""
+        clock = self.event_clock
+        assert clock is not None and clock.newest_s is not None
         if clock.newest_s - self._evaluated_at_s >= 60.0:
             self._evaluated_at_s = clock.newest_s
             watermark = clock.now_s()
-            if watermark is not None:
-                self._now_s = watermark
-                self.alerts.evaluate(watermark)
+            if watermark is None:
+                return
+            # The clock jumps from reading to reading: pass through the moments a sensor
+            # fell silent on the way, so its alert carries when the silence began.
+            default_s = self.config.alerts.sensor_silent_after_s
+            fell_silent = sorted(
+                seen + self.alerts.silent_after_s.get(sensor, default_s)
+                for sensor, seen in self.alerts.last_seen.items()
+            )
+            for moment in fell_silent:
+                if self._judged_at_s < moment < watermark:
+                    self._now_s = moment
+                    self.alerts.evaluate(moment)
+            self._judged_at_s = max(self._judged_at_s, watermark)
+            self._now_s = watermark
+            self.alerts.evaluate(watermark)
 
     # --- state in InfluxDB -------------------------------------------------------------------
     def _poll_acknowledgements(self) -> None:
