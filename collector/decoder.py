@@ -3,6 +3,7 @@ for replaying the quarantine. Never raises for bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import Counter, OrderedDict
@@ -22,6 +23,10 @@ log = logging.getLogger("patina.collector")
 #: Full tracebacks of a failing decoder logged per (format, error type); later ones are
 #: counted and summarised every thousandth, so a stream of bad messages cannot flood the log.
 TRACEBACKS_LOGGED = 3
+#: ``ts_source`` of a reading timed by its receipt, and of one received from the broker's
+#: backlog after the collector was away (stored later than it was measured).
+RECEIVED = "received"
+RECEIVED_BACKLOG = "received_backlog"
 
 
 @dataclass
@@ -56,7 +61,10 @@ class MessageDecoder:
             self._sources.popitem(last=False)
         return found
 
-    def decode(self, topic: str, payload: bytes, received_ns: int) -> Outcome:
+    def decode(self, topic: str, payload: bytes, received_ns: int, backlog: bool = False) -> Outcome:
+        """``backlog``: the message came from the broker's queue after the collector was
+        away, so a reading timed by its receipt is marked ``received_backlog``: its time
+        may be as late as the outage was long."""
         source = self.source_for(topic)
         try:
             if source is None:
@@ -64,6 +72,8 @@ class MessageDecoder:
             decoded = DECODERS[source.format](self._contexts[source], topic, payload, received_ns)
             lines, readings = [], []
             for reading in decoded.readings:
+                if backlog and reading.ts_source == RECEIVED:
+                    reading = dataclasses.replace(reading, ts_source=RECEIVED_BACKLOG)
                 case = self._sensor_cases.get(reading.sensor_id)
                 site = case.site if case else (decoded.site or source.site)
                 case_id = case.id if case else UNASSIGNED_CASE

@@ -42,6 +42,8 @@ SESSION_EXPIRY_S = 7 * 24 * 3600
 #: Unacknowledged QoS 1 messages the broker may send us at once: acknowledgements wait for
 #: a spool commit, so a small window (Mosquitto's default is 20) would throttle ingestion.
 RECEIVE_MAXIMUM = 10_000
+#: A pause in the messages this long ends the backlog the broker sends after a reconnect.
+BACKLOG_PAUSE_S = 1.0
 #: Mosquitto's count of messages it dropped (queue limits), published every sys_interval.
 BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
 
@@ -124,6 +126,8 @@ class Ingest(Worker):
         self._inbox_since = 0.0
         self._inbox_ready = threading.Condition()
         self._client_lock = threading.Lock()
+        self._backlog = False
+        self._last_message_s = 0.0
         shared = config.collector
         self._own_topic = (observations_topic(shared.share_group, shared.instance_index)
                            if shared.share_group else None)
@@ -178,6 +182,9 @@ class Ingest(Worker):
             return
         self.stats.set(connected=True)
         log.info("connected to %s (session present: %s)", self.config.mqtt.url, flags.session_present)
+        # A resumed session starts with what the broker queued while we were away.
+        self._backlog = bool(flags.session_present)
+        self._last_message_s = time.monotonic()
         group = self.config.collector.share_group
         topics = [(f"$share/{group}/{s.topic}" if group else s.topic, 1) for s in self.config.sources]
         if self._own_topic:
@@ -218,13 +225,24 @@ class Ingest(Worker):
                 # by its receipt would otherwise be stored twice, at two receive times.
                 outcome, key = Outcome(ignored="redelivered"), None
             else:
-                outcome = self.decoder.decode(message.topic, message.payload, time.time_ns())
+                outcome = self.decoder.decode(message.topic, message.payload, time.time_ns(),
+                                              backlog=self._in_backlog())
         with self._inbox_ready:
             if not self._inbox:
                 self._inbox_since = time.monotonic()
             self._inbox.append((message.mid, message.qos, outcome, key))
             if len(self._inbox) >= self.commit_group:
                 self._inbox_ready.notify()
+
+    def _in_backlog(self) -> bool:
+        """The broker sends its queue at once; the first pause of ``BACKLOG_PAUSE_S`` ends
+        it. Live messages arriving during the drain are marked too: their receive time is
+        right, but they cannot be told apart, and a mark that is too broad misleads less."""
+        now = time.monotonic()
+        if self._backlog and now - self._last_message_s > BACKLOG_PAUSE_S:
+            self._backlog = False
+        self._last_message_s = now
+        return self._backlog
 
     def _broker_stat(self, message: mqtt.MQTTMessage) -> None:
         try:

@@ -488,3 +488,33 @@ def test_two_thousand_numbers_too_large_for_a_float_are_quarantined_with_a_few_l
     tracebacks = logged.count("Traceback (most recent call last)")
     assert tracebacks <= 3, tracebacks
     assert len(logged.encode()) < 30_000, len(logged.encode())  # before: 1.8 MB for 2,000
+
+
+def test_readings_without_device_time_queued_during_an_outage_are_marked_as_such(
+        tmp_path: Path, make_config: Callable[..., MuseumConfig],
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    broker = MosquittoServer(tmp_path / "broker")
+    broker.start()
+    try:
+        config = make_config(ZIGBEE_MUSEUM, environ={"PATINA_MQTT_URL": broker.url})
+        store = store_for(config)
+        with running(config):
+            pass  # the collector's session exists; then it is away for a while
+        for k in range(40):
+            body = json.dumps({"temperature": 21.0, "humidity": 40 + k}).encode()
+            publish_all(broker, [("zigbee2mqtt/s1", body)])
+            time.sleep(0.05)
+        with running(config):
+            wait_for(lambda: stored_count(store) == 40, timeout_s=30)
+            time.sleep(1.5)  # the backlog is over: what comes now is live
+            publish_all(broker, [("zigbee2mqtt/s1", json.dumps({"temperature": 21.0, "humidity": 30 + k}
+                                                                ).encode()) for k in range(5)])
+            wait_for(lambda: stored_count(store) == 45, timeout_s=30)
+    finally:
+        broker.stop()
+
+    def count(source: str) -> int:
+        series = store.execute(f"SELECT count(rh_pct) FROM climate WHERE ts_source = '{source}'")
+        return int(series[0]["values"][0][1]) if series else 0
+
+    assert (count("received_backlog"), count("received")) == (40, 5)
