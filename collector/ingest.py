@@ -115,9 +115,7 @@ class Ingest(Worker):
         self.spool = spool
         self.stats = stats
         self.spooled = spooled
-        self.observe = observe
-        self.owned_cases = owned_cases
-        self.known_cases = {case.id for case in config.cases}
+        self.router = Router(config, owned_cases, observe, self.publish, self._ack)
         self.commit_group = commit_group
         self.commit_interval_s = commit_interval_s
         self.decoder = MessageDecoder(config)
@@ -212,7 +210,7 @@ class Ingest(Worker):
             self._broker_stat(message)
             return
         if self._own_topic and message.topic == self._own_topic:
-            self._receive_observations(message)
+            self.router.receive(message)
             return
         key: int | None = None
         if message.retain:
@@ -305,7 +303,7 @@ class Ingest(Worker):
                 self._ack(mid, qos)
         observed = [item for _, _, outcome, _ in batch for item in outcome.readings]
         if observed:
-            self._route_observations(observed)
+            self.router.route(observed)
         self.stats.add(messages=len(batch), received=len(lines), spool_depth=len(lines),
                        quarantine_dropped=dropped,
                        redelivered=sum(1 for _, _, o, _ in batch if o.ignored == "redelivered"))
@@ -322,12 +320,25 @@ class Ingest(Worker):
             self.spooled.notify()
         return True
 
-    # --- scale-out: each case's readings reach the instance that owns it ------------------------
-    def _route_observations(self, observed: list[tuple[str, Reading]]) -> None:
-        """Evaluate the readings of owned cases here; send the others to their owners. A
-        shared subscription hands any reading to any instance, but a case's rules need all
-        of its readings in one place. Storage does not depend on this: every reading was
-        spooled before its acknowledgement."""
+
+class Router:
+    """Scale-out: each case's readings reach the instance that owns it. A shared
+    subscription hands any reading to any instance, but a case's rules need all of its
+    readings in one place. Storage does not depend on this: every reading was spooled
+    before its acknowledgement."""
+
+    def __init__(self, config: MuseumConfig, owned_cases: set[str],
+                 observe: Callable[[list[tuple[str, Reading]]], None],
+                 publish: Callable[[str, str], None], ack: Callable[[int, int], None]) -> None:
+        self.config = config
+        self.owned_cases = owned_cases
+        self.known_cases = {case.id for case in config.cases}
+        self.observe = observe
+        self.publish = publish
+        self.ack = ack
+
+    def route(self, observed: list[tuple[str, Reading]]) -> None:
+        """Evaluate the readings of owned cases here; send the others to their owners."""
         shared = self.config.collector
         if shared.instances == 1 or not shared.share_group:
             self.observe(observed)
@@ -345,7 +356,8 @@ class Ingest(Worker):
                                for case_id, r in items])
             self.publish(observations_topic(shared.share_group, owner), body)
 
-    def _receive_observations(self, message: mqtt.MQTTMessage) -> None:
+    def receive(self, message: mqtt.MQTTMessage) -> None:
+        """Readings another instance sent for the cases this one owns."""
         try:
             rows = json.loads(message.payload)
             items = [
@@ -360,4 +372,4 @@ class Ingest(Worker):
         if items:
             self.observe(items)
         if message.qos > 0:
-            self._ack(message.mid, message.qos)
+            self.ack(message.mid, message.qos)
