@@ -276,7 +276,11 @@ class InfluxStore:
                 f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} "
                 f"DURATION {retention_s}s {shard}"
             )
-        elif default in policies and _duration_s(policies[default][2]) != shard_duration_s(None):
+        elif (
+            default in policies
+            and _duration_s(policies[default][1]) == 0  # infinite; an admin's own duration is left alone
+            and _duration_s(policies[default][2]) != shard_duration_s(None)
+        ):
             self.execute(f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} {shard}")
 
     def shard_count(self) -> int:

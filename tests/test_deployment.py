@@ -518,3 +518,25 @@ def test_readings_without_device_time_queued_during_an_outage_are_marked_as_such
         return int(series[0]["values"][0][1]) if series else 0
 
     assert (count("received_backlog"), count("received")) == (40, 5)
+
+
+# --- finding 2: database_refused only for points refused as points, and replayable ------------------
+def test_points_refused_as_points_are_quarantined_and_replay_puts_them_back(
+        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    from collector.service import replay_quarantine
+
+    config = make_config()
+    store = store_for(config)
+    store.create_database()
+    # A retention policy of one hour: InfluxDB refuses older points as points (HTTP 400).
+    store.execute(f'ALTER RETENTION POLICY "autogen" ON "{config.influxdb.database}" DURATION 1h '
+                  "SHARD DURATION 1h")
+    with running(config) as collector:
+        publish_all(mosquitto, readings(10))  # September 2026: older than an hour
+        wait_for(lambda: collector.stats().rejected.get("database_refused") == 10, timeout_s=60)
+        assert collector.stats().writer_blocked is None
+        store.execute(f'ALTER RETENTION POLICY "autogen" ON "{config.influxdb.database}" DURATION INF')
+        released, held = replay_quarantine(config)
+        wait_for(lambda: stored_count(store) == 10, timeout_s=60)
+    assert (released, held) == (10, 0)
