@@ -2,9 +2,11 @@
 
 Who owns what (docs/collector.md has the full table and how the parts talk):
 
-- paho's network thread: the MQTT socket; decodes and appends to the ingest's inbox.
-- ``spool-committer`` (ingest.py): inbox → spool commit → acknowledgement; every paho
-  client call behind one lock; routing readings to the evaluator or to other instances.
+- paho's network thread: the MQTT socket; decodes and appends to the ingest's inbox, and
+  commits a full group itself while the spool is healthy (never retrying there).
+- ``spool-committer`` (ingest.py): inbox → spool commit → acknowledgement, retrying with
+  backoff when the spool refuses; every paho client call behind one lock; routing readings
+  to the evaluator or to other instances.
 - ``influx-writer`` (writer.py): spool → InfluxDB with its own store; ``collector_stats``.
 - ``alert-evaluator`` (evaluator.py): event clock, AlertEngine, acknowledgement polling and
   restore, with its own store; events and risk points go back into the spool.

@@ -2,10 +2,11 @@
 and the routing of readings to the evaluator (Telegraf's mqtt_consumer is the model:
 input only, buffering and outputs elsewhere).
 
-paho's network thread only decodes a message and appends it to the inbox; the committer
-thread writes the inbox to the spool in one transaction and only then acknowledges those
-messages. A spool that refuses the commit (disk full, ``spool_max_mb``) keeps the inbox,
-leaves the messages unacknowledged (the broker keeps them) and retries with backoff,
+paho's network thread decodes a message and appends it to the inbox; a group of messages
+is written to the spool in one transaction and only then acknowledged: by paho's thread
+itself for a full group while the spool is healthy, by the committer thread otherwise. A
+spool that refuses the commit (disk full, ``spool_max_mb``) keeps the inbox, leaves the
+messages unacknowledged (the broker keeps them) and the committer retries with backoff,
 without ever blocking paho's keepalives. Every call into the paho client goes through one
 lock (as Home Assistant's MQTT client does): it is called from paho's thread, the
 committer, the notifier and the router.
@@ -135,6 +136,9 @@ class Ingest(Worker):
         self._client.on_subscribe = self._guard(self._on_subscribe)
         self._client.on_message = self._guard(self._on_message)
         self._backoff = Backoff(f"committing to the spool {spool.path}", max_s=5.0)
+        #: Held by whoever commits (the committer, or paho's thread for a full group), so
+        #: groups are committed and acknowledged in order, once.
+        self._commit_lock = threading.Lock()
 
     # --- the session -------------------------------------------------------------------------
     def connect(self) -> None:
@@ -229,8 +233,9 @@ class Ingest(Worker):
             if not self._inbox:
                 self._inbox_since = time.monotonic()
             self._inbox.append((message.mid, message.qos, outcome, key))
-            if len(self._inbox) >= self.commit_group:
-                self._inbox_ready.notify()
+            full = len(self._inbox) >= self.commit_group
+        if full:
+            self._commit_in_network_thread()
 
     def _in_backlog(self) -> bool:
         """The broker sends its queue at once; the first pause of ``BACKLOG_PAUSE_S`` ends
@@ -269,15 +274,33 @@ class Ingest(Worker):
         """Commit and acknowledge what is in the inbox, ``commit_group`` messages per
         transaction (a backlog must fit into a spool that has just a little room); False
         (and the rest of the inbox kept) if the spool refused a group."""
-        while True:
+        with self._commit_lock:
+            while True:
+                with self._inbox_ready:
+                    batch = self._inbox[: self.commit_group]
+                if not batch:
+                    return True
+                if not self._commit(batch):
+                    return False
+
+    def _commit_in_network_thread(self) -> None:
+        """A full group while the spool is healthy is committed and acknowledged right in
+        paho's thread: acknowledgements sent from another thread cost a wake-up of paho's
+        loop each (a quarter of the throughput, benchmarks/bench_ingest.py). Never a retry
+        here: a spool that refuses is left to the committer, so keepalives go on."""
+        if self._backoff.fault is not None or not self._commit_lock.acquire(blocking=False):
+            with self._inbox_ready:
+                self._inbox_ready.notify()
+            return
+        try:
             with self._inbox_ready:
                 batch = self._inbox[: self.commit_group]
-            if not batch:
-                return True
-            if not self._commit(batch):
-                return False
+            if len(batch) >= self.commit_group:
+                self._commit(batch, wait=False)
+        finally:
+            self._commit_lock.release()
 
-    def _commit(self, batch: list[InboxItem]) -> bool:
+    def _commit(self, batch: list[InboxItem], wait: bool = True) -> bool:
         lines = [line for _, _, outcome, _ in batch for line in outcome.lines]
         quarantined = [outcome.quarantine for _, _, outcome, _ in batch if outcome.quarantine]
         delivered = [key for _, _, outcome, key in batch if key and (outcome.lines or outcome.quarantine)]
@@ -292,7 +315,7 @@ class Ingest(Worker):
                 return False
             self._backoff.fail("spool full" if full else "spool error",
                                f"{error}; {len(batch)} messages wait unacknowledged at the broker",
-                               self.stopping)
+                               self.stopping if wait else None)
             return False
         if self._backoff.ok():
             self.stats.set(spool_full=False)

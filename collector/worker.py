@@ -56,13 +56,16 @@ class Backoff:
         self.delay_s = 0.0
         self.fault: str | None = None
 
-    def fail(self, fault: str, detail: object, stopping: threading.Event) -> None:
+    def fail(self, fault: str, detail: object, stopping: threading.Event | None) -> None:
+        """Log a new fault; wait the next delay (unless ``stopping`` is None: the caller
+        must not block, and the next delay is longer all the same)."""
         if fault != self.fault:
             log.error("%s: %s (%s); retrying with backoff", self.what, fault, detail)
             self.fault = fault
             self.delay_s = 0.0  # a new cause: the old one's long delay says nothing about it
         self.delay_s = min(self.max_s, max(0.5, self.delay_s * 2))
-        stopping.wait(self.delay_s)
+        if stopping is not None:
+            stopping.wait(self.delay_s)
 
     def ok(self) -> bool:
         """Clear the fault; True if there was one (the caller may say it recovered)."""
