@@ -266,6 +266,9 @@ class AlertEngine:
         self.last_seen: dict[str, float] = {s: now_s for s in self.sensor_case}
         self.conditions: dict[tuple[str, str], _Condition] = {}
         self.states = {case.id: _CaseState() for case in config.cases}
+        #: Per sensor, when it counts as silent, where its own reading interval says more
+        #: than ``sensor_silent_after`` (the collector's event-time mode sets it).
+        self.silent_after_s: dict[str, float] = {}
 
     # --- state across restarts ------------------------------------------------------------
     def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
@@ -339,16 +342,17 @@ class AlertEngine:
         """Silence, durations, repeats and escalations; call every second or so."""
         for sensor, case_id in self.sensor_case.items():
             silent_for = now_s - self.last_seen.get(sensor, now_s)
+            silent_after_s = self.silent_after_s.get(sensor, self.config.alerts.sensor_silent_after_s)
             self._condition(
                 case_id,
                 f"sensor_silent:{sensor}",
                 "sensor_silent",
-                active=silent_for >= self.config.alerts.sensor_silent_after_s,
-                clear=silent_for < self.config.alerts.sensor_silent_after_s,
+                active=silent_for >= silent_after_s,
+                clear=silent_for < silent_after_s,
                 now_s=now_s,
                 min_duration_s=0.0,
                 value=silent_for / 60.0,
-                threshold=self.config.alerts.sensor_silent_after_s / 60.0,
+                threshold=silent_after_s / 60.0,
                 source="alerts.sensor_silent_after",
                 detail=sensor,
             )
@@ -667,10 +671,27 @@ class AlertEngine:
         condition.alert_id = None
         condition.acknowledged = False
 
-    def collector_health(self, broker_dropped: int | None, spool_depth: int, now_s: float) -> None:
-        """The monitoring system's own health, reported on the first case of each site."""
+    def collector_health(
+        self, broker_dropped: int | None, spool_depth: int, now_s: float, problem: str | None = None
+    ) -> None:
+        """The monitoring system's own health, reported on the first case of each site.
+        ``problem`` says what keeps readings from InfluxDB (``writer_blocked:access_denied``,
+        ``spool_full``…); its alert is notified at once, since notifications do not need InfluxDB."""
         for site in dict.fromkeys(case.site for case in self.cases.values()):
             case_id = next(c.id for c in self.cases.values() if c.site == site)
+            self._condition(
+                case_id,
+                "collector_health:storage",
+                "collector_health",
+                active=problem is not None,
+                clear=problem is None,
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=float(spool_depth),
+                threshold=0.0,
+                source="patina status",
+                detail=problem or "",
+            )
             self._condition(
                 case_id,
                 "collector_health:broker_dropped",

@@ -1,10 +1,10 @@
 """Notifiers: e-mail (SMTP), webhook (HTTP POST of JSON) and an MQTT alert topic.
 
-Notifications are queued and sent by a thread of their own, so a slow or failing mail
-server never blocks ingestion. Each channel is retried (three tries, backoff 1 s, 4 s);
-a channel that still fails is logged, counted, and recorded in the alert log as a
-``notify_failed`` event, so the failure is itself visible. Texts are in the museum's
-language (museum/locales).
+Each channel has its own queue and worker thread, so an unresponsive mail server delays
+only e-mail, never the webhook. Every attempt is bounded (``CHANNEL_TIMEOUT_S``), each
+channel is retried (three tries, backoff 1 s, 4 s); a channel that still fails is logged,
+counted, and recorded in the alert log as a ``notify_failed`` event, so the failure is
+itself visible. Texts are in the museum's language (museum/locales).
 """
 
 from __future__ import annotations
@@ -34,6 +34,15 @@ from museum.secrets import redact_url
 log = logging.getLogger("patina.notify")
 
 RETRY_DELAYS_S = (1.0, 4.0)
+#: What keeps readings from InfluxDB (CollectorStats.problem), told in the museum's language.
+HEALTH_PROBLEMS = (
+    "spool_full",
+    "writer_blocked:access_denied",
+    "writer_blocked:database_missing",
+    "writer_blocked:spool_error",
+)
+#: Longest wait for one attempt on a channel (connect, and each read of an answer).
+CHANNEL_TIMEOUT_S = 10.0
 
 
 def case_link(config: MuseumConfig, case_id: str) -> str:
@@ -67,10 +76,13 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     artefacts = "; ".join(f"{a.id} {a.name} ({', '.join(t.material(m) for m in a.materials)})"
                           for a in case.artefacts) or "—"
     since = datetime.fromtimestamp(notification.since_s, config.zone)
+    detail = notification.detail
+    if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
+        detail = t(f"health.{detail.replace(':', '.')}")
     lines = [
         t("alert.body.what", case=case.id, name=case.name, gallery=case.gallery, rule=rule),
         t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 1),
-          threshold=t.number(notification.threshold, 1), detail=notification.detail),
+          threshold=t.number(notification.threshold, 1), detail=detail),
         t("alert.body.source", source=f"{t.material(notification.material)} — {notification.source}"
           if notification.material else notification.source),
         t("alert.body.artefacts", artefacts=artefacts),
@@ -98,69 +110,97 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
 
 
 class Notifier:
-    """Sends queued notifications on every configured channel."""
+    """Sends notifications on every configured channel, one worker thread per channel.
+    ``on_sent``/``on_failure`` receive the notification, the channel and the time the
+    notification belongs to (the event time in replays)."""
 
     def __init__(self, config: MuseumConfig, publish_mqtt: Callable[[str, bytes], None] | None = None,
-                 on_failure: Callable[[Notification, str, str], None] | None = None,
-                 on_sent: Callable[[Notification, list[str]], None] | None = None) -> None:
+                 on_failure: Callable[[Notification, str, str, float], None] | None = None,
+                 on_sent: Callable[[Notification, str, float], None] | None = None) -> None:
         self.config = config
         self.translator = Translator(config.museum.language)
         self.publish_mqtt = publish_mqtt
-        self.on_failure = on_failure or (lambda notification, channel, error: None)
-        self.on_sent = on_sent or (lambda notification, channels: None)
+        self.on_failure = on_failure or (lambda notification, channel, error, time_s: None)
+        self.on_sent = on_sent or (lambda notification, channel, time_s: None)
+        self._counts_lock = threading.Lock()
         self.sent: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
-        self._queue: queue.Queue[Notification | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._open: dict[str, dict[str, dict[str, Any]]] = {}
+        notify = config.notify
+        self.channels = [name for name, on in (
+            ("email", bool(notify.smtp_url and (notify.email_to or notify.escalate_to))),
+            ("webhook", bool(notify.webhook_url)),
+            ("mqtt", notify.mqtt_alerts and publish_mqtt is not None)) if on]
+        self._queues: dict[str, queue.Queue[tuple[Notification, float | None] | None]] = {
+            name: queue.Queue() for name in self.channels}
+        self._threads = [threading.Thread(target=self._run, args=(name,), name=f"notify-{name}", daemon=True)
+                         for name in self.channels]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout_s)
+        for channel_queue in self._queues.values():
+            channel_queue.put(None)
+        deadline = time.monotonic() + timeout_s
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
-    def __call__(self, notification: Notification) -> None:
-        self._queue.put(notification)
+    def __call__(self, notification: Notification, time_s: float | None = None) -> None:
+        """Queue on every channel. ``time_s`` is the moment the notification belongs to
+        (event time in a replay); None: the moment it is sent."""
+        for channel_queue in self._queues.values():
+            channel_queue.put((notification, time_s))
 
-    def _run(self) -> None:
+    def _run(self, channel: str) -> None:
+        channel_queue = self._queues[channel]
         while True:
-            notification = self._queue.get()
-            if notification is None:
+            item = channel_queue.get()
+            if item is None:
                 return
-            self.send(notification)
+            try:
+                self.send_on(channel, *item)
+            except Exception:
+                log.exception("%s notification failed unexpectedly", channel)
 
     def send(self, notification: Notification) -> None:
+        """Send on every channel, one after the other (for tools and tests)."""
+        for channel in self.channels:
+            self.send_on(channel, notification, None)
+
+    def send_on(self, channel: str, notification: Notification, time_s: float | None) -> None:
         subject, body = render(notification, self.config, self.translator)
-        channels: list[tuple[str, Callable[[], None]]] = []
         notify = self.config.notify
-        recipients = list(notify.email_to) + (list(notify.escalate_to) if notification.escalate else [])
-        if notify.smtp_url and recipients:
-            channels.append(("email", lambda: self._email(subject, body, recipients)))
-        if notify.webhook_url:
+        if channel == "email":
+            recipients = list(notify.email_to) + (list(notify.escalate_to) if notification.escalate else [])
+            if not recipients:
+                return
+            send: Callable[[], None] = lambda: self._email(subject, body, recipients)  # noqa: E731
+        elif channel == "webhook":
             payload = webhook_body(notification, self.config, subject, body)
-            channels.append(("webhook", lambda: self._webhook(payload)))
-        if notify.mqtt_alerts and self.publish_mqtt is not None:
-            channels.append(("mqtt", lambda: self._mqtt(notification, subject)))
-        delivered = []
-        for channel, send in channels:
-            for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
-                try:
-                    send()
-                    self.sent[channel] += 1
-                    delivered.append(channel)
-                    break
-                except Exception as error:
-                    if delay is None:
+            send = lambda: self._webhook(payload)  # noqa: E731
+        else:
+            send = lambda: self._mqtt(notification, subject)  # noqa: E731
+        for attempt, delay in enumerate((*RETRY_DELAYS_S, None)):
+            try:
+                send()
+            except Exception as error:
+                if delay is None:
+                    with self._counts_lock:
                         self.failed[channel] += 1
-                        log.error("%s notification for %s failed after %d tries: %s", channel,
-                                  notification.alert_id, attempt + 1, failure_reason(error))
-                        self.on_failure(notification, channel, failure_reason(error))
-                    else:
-                        time.sleep(delay)
-        if delivered:
-            self.on_sent(notification, delivered)
+                    log.error("%s notification for %s failed after %d tries: %s", channel,
+                              notification.alert_id, attempt + 1, failure_reason(error))
+                    self.on_failure(notification, channel, failure_reason(error),
+                                    time.time() if time_s is None else time_s)
+                else:
+                    time.sleep(delay)
+            else:
+                with self._counts_lock:
+                    self.sent[channel] += 1
+                self.on_sent(notification, channel, time.time() if time_s is None else time_s)
+                return
 
     def _email(self, subject: str, body: str, recipients: list[str]) -> None:
         notify = self.config.notify
@@ -173,14 +213,14 @@ class Notifier:
         message["To"] = ", ".join(recipients)
         message.set_content(body)
         with smtp_class(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25),
-                        timeout=15) as smtp:
+                        timeout=CHANNEL_TIMEOUT_S) as smtp:
             if notify.smtp_username:
                 smtp.login(notify.smtp_username, notify.smtp_password or "")
             smtp.send_message(message)
 
     def _webhook(self, payload: dict[str, Any]) -> None:
         assert self.config.notify.webhook_url is not None
-        response = requests.post(self.config.notify.webhook_url, json=payload, timeout=10)
+        response = requests.post(self.config.notify.webhook_url, json=payload, timeout=CHANNEL_TIMEOUT_S)
         response.raise_for_status()
 
     def _mqtt(self, notification: Notification, subject: str) -> None:

@@ -3,21 +3,32 @@
 A message is acknowledged to the broker only after what it became — readings, or a
 quarantine record with its reason — is committed here. SQLite in WAL mode keeps every
 commit through a killed process; with ``synchronous=NORMAL`` (the default here) a power
-cut may lose the last commits before the operating system wrote them, which is the same
-window the broker's own persistence has (Mosquitto saves every 30 s), so ``FULL`` would
-cost throughput without closing it. Commits are grouped (many messages per transaction).
+cut may lose the last commits before the operating system wrote them. Commits are
+grouped (many messages per transaction).
 
 Each thread uses its own connection (SQLite connections are not shared across threads);
-WAL lets the writer read while the committer writes.
+WAL lets the writer read while the committer writes. One collector owns a spool: it
+takes an exclusive lock on ``<spool>.lock`` (holding its process id) at start, and a
+second collector on the same spool is refused, naming the first.
+
+The quarantine keeps at most ``quarantine_payload_bytes`` of each payload, with the
+payload's full size and SHA-256, and at most ``quarantine_max_mb`` in all; what does not
+fit is counted (``quarantine_dropped``), never silently lost. ``max_mb`` caps the whole
+file: a full spool refuses commits like a full disk, and messages wait at the broker.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -33,12 +44,39 @@ CREATE TABLE IF NOT EXISTS quarantine (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS quarantine_reason ON quarantine (reason);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_key INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (message_key);
 """
+#: Columns added after the first release: an older spool gets them at open.
+_ADDED_COLUMNS = (
+    ("quarantine", "payload_size", "INTEGER"),
+    ("quarantine", "payload_sha256", "TEXT"),
+)
+#: Keys of the last spooled messages kept for recognising redeliveries: only messages
+#: committed but not yet acknowledged when a collector stopped come back: at most the
+#: broker's receive maximum (10,000, collector/ingest.py), so twice that is enough.
+DELIVERIES_KEPT = 20_000
+PAGE_SIZE = 4096
+
+DEFAULT_QUARANTINE_PAYLOAD_BYTES = 64 * 1024
+DEFAULT_QUARANTINE_MAX_MB = 100.0
+
+
+class SpoolInUse(RuntimeError):
+    """Another collector holds the spool."""
 
 
 @dataclass(frozen=True)
 class QuarantineRecord:
-    """A message that could not become a reading, kept with why."""
+    """A message that could not become a reading, kept with why. ``payload`` may be a
+    prefix; ``payload_size`` and ``payload_sha256`` describe the whole message."""
 
     received_ns: int
     topic: str
@@ -46,49 +84,151 @@ class QuarantineRecord:
     reason: str
     detail: str
     id: int | None = None
+    payload_size: int | None = None
+    payload_sha256: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.payload_size is not None and self.payload_size > len(self.payload)
+
+
+def message_key(mid: int, topic: str, payload: bytes) -> int:
+    """What identifies a redelivered message: its packet id (16 bits) and 47 bits of a
+    digest of its topic and payload, in one SQLite integer (small: the spool keeps many)."""
+    digest = hashlib.sha1(topic.encode() + b"\0" + payload, usedforsecurity=False).digest()
+    return ((mid & 0xFFFF) << 47) | (int.from_bytes(digest[:8], "big") >> 17)
 
 
 class Spool:
-    """The SQLite spool at ``path`` (created with its folder if missing)."""
+    """The SQLite spool at ``path`` (created with its folder if missing). With
+    ``exclusive``, the spool is locked for this process (:class:`SpoolInUse` otherwise)."""
 
-    def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
+    def __init__(
+        self,
+        path: Path,
+        synchronous: str = "NORMAL",
+        *,
+        exclusive: bool = False,
+        max_mb: float | None = None,
+        quarantine_payload_bytes: int = DEFAULT_QUARANTINE_PAYLOAD_BYTES,
+        quarantine_max_mb: float = DEFAULT_QUARANTINE_MAX_MB,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._synchronous = synchronous
+        self._max_pages = int(max_mb * 1024 * 1024 / PAGE_SIZE) if max_mb else None
+        self.quarantine_payload_bytes = quarantine_payload_bytes
+        self.quarantine_max_bytes = int(quarantine_max_mb * 1024 * 1024)
         self._local = threading.local()
-        self._connection().executescript(_SCHEMA)
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._lock_file: IO[str] | None = None
+        if exclusive:
+            self._lock()
+        connection = self._connection()
+        connection.executescript(_SCHEMA)
+        for table, column, kind in _ADDED_COLUMNS:
+            columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
+            if column not in columns:
+                connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def _lock(self) -> None:
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        handle = lock_path.open("a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise SpoolInUse(
+                f"the spool {self.path} is in use by {holder}; two collectors on one spool would "
+                "drain it twice: stop the other one or give this one its own client_id"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        self._lock_file = handle
 
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
+                                         check_same_thread=False)
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
+            if self._max_pages:
+                connection.execute(f"PRAGMA max_page_count={self._max_pages}")
             self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
         return connection
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        """Close every thread's connection and release the lock."""
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            with contextlib.suppress(sqlite3.Error):
+                connection.close()
+        self._local = threading.local()
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
 
-    # --- readings ----------------------------------------------------------------------
-    def commit(self, lines: Sequence[str], quarantined: Sequence[QuarantineRecord] = ()) -> None:
-        """Store readings (line protocol) and quarantine records in one transaction."""
-        if not lines and not quarantined:
-            return
+    def _transaction(self, statements: Iterable[tuple[str, Iterable[Sequence[object]]]]) -> None:
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:
-            connection.executemany("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines))
-            connection.executemany(
-                "INSERT INTO quarantine (received_ns, topic, payload, reason, detail) VALUES (?, ?, ?, ?, ?)",
-                ((q.received_ns, q.topic, q.payload, q.reason, q.detail) for q in quarantined))
+            for sql, rows in statements:
+                connection.executemany(sql, rows)
             connection.execute("COMMIT")
         except BaseException:
-            connection.execute("ROLLBACK")
+            # SQLite may already have rolled back (a full disk does): do not fail twice.
+            if connection.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    connection.execute("ROLLBACK")
             raise
+
+    # --- readings ----------------------------------------------------------------------
+    def commit(
+        self,
+        lines: Sequence[str],
+        quarantined: Sequence[QuarantineRecord] = (),
+        delivered: Sequence[int] = (),
+    ) -> int:
+        """Store readings (line protocol), quarantine records and the keys of the messages
+        they came from in one transaction. Returns how many quarantine records were dropped
+        because the quarantine is full."""
+        if not lines and not quarantined and not delivered:
+            return 0
+        kept, dropped = self._fit_quarantine([self.shorten(q) for q in quarantined])
+        statements: list[tuple[str, Iterable[Sequence[object]]]] = [
+            ("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines)),
+            (
+                "INSERT INTO quarantine (received_ns, topic, payload, reason, detail, payload_size, "
+                "payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ((q.received_ns, q.topic, q.payload, q.reason, q.detail, q.payload_size, q.payload_sha256)
+                 for q in kept),
+            ),
+            ("INSERT INTO deliveries (message_key) VALUES (?)", ((key,) for key in delivered)),
+        ]
+        if dropped:
+            statements.append((
+                "INSERT INTO counters (name, value) VALUES ('quarantine_dropped', ?) "
+                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", [(dropped,)]))
+        if delivered:
+            statements.append((
+                "DELETE FROM deliveries WHERE id <= (SELECT MAX(id) FROM deliveries) - ?",
+                [(DELIVERIES_KEPT,)]))
+        self._transaction(statements)
+        return dropped
+
+    def delivered(self, key: int) -> bool:
+        """Whether a message with this key (:func:`message_key`) was spooled recently."""
+        return self._connection().execute(
+            "SELECT 1 FROM deliveries WHERE message_key = ? LIMIT 1", (key,)).fetchone() is not None
 
     def oldest(self, limit: int) -> list[tuple[int, str]]:
         """Up to ``limit`` readings, oldest first, as (id, line)."""
@@ -100,44 +240,75 @@ class Spool:
         ids = list(ids)
         if not ids:
             return
-        connection = self._connection()
         if ids == list(range(ids[0], ids[0] + len(ids))):
-            connection.execute("DELETE FROM readings WHERE id BETWEEN ? AND ?", (ids[0], ids[-1]))
+            self._transaction([("DELETE FROM readings WHERE id BETWEEN ? AND ?", [(ids[0], ids[-1])])])
         else:
-            connection.executemany("DELETE FROM readings WHERE id = ?", ((i,) for i in ids))
+            self._transaction([("DELETE FROM readings WHERE id = ?", ((i,) for i in ids))])
 
     def move_to_quarantine(self, reading_id: int, record: QuarantineRecord) -> None:
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute(
-            "INSERT INTO quarantine (received_ns, topic, payload, reason, detail) VALUES (?, ?, ?, ?, ?)",
-            (record.received_ns, record.topic, record.payload, record.reason, record.detail))
-        connection.execute("DELETE FROM readings WHERE id = ?", (reading_id,))
-        connection.execute("COMMIT")
+        record = self.shorten(record)
+        self._transaction([
+            ("INSERT INTO quarantine (received_ns, topic, payload, reason, detail, payload_size, "
+             "payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             [(record.received_ns, record.topic, record.payload, record.reason, record.detail,
+               record.payload_size, record.payload_sha256)]),
+            ("DELETE FROM readings WHERE id = ?", [(reading_id,)]),
+        ])
 
     def depth(self) -> int:
         """Readings waiting for InfluxDB."""
         return int(self._connection().execute("SELECT COUNT(*) FROM readings").fetchone()[0])
 
     # --- quarantine --------------------------------------------------------------------
+    def shorten(self, record: QuarantineRecord) -> QuarantineRecord:
+        """Keep a prefix of the payload, with the whole payload's size and digest."""
+        if record.payload_size is not None:
+            return record
+        return QuarantineRecord(
+            received_ns=record.received_ns, topic=record.topic,
+            payload=record.payload[: self.quarantine_payload_bytes], reason=record.reason,
+            detail=record.detail, id=record.id, payload_size=len(record.payload),
+            payload_sha256=hashlib.sha256(record.payload).hexdigest())
+
+    def _fit_quarantine(self, records: list[QuarantineRecord]) -> tuple[list[QuarantineRecord], int]:
+        if not records:
+            return records, 0
+        used = int(self._connection().execute(
+            "SELECT COALESCE(SUM(LENGTH(payload) + LENGTH(detail) + LENGTH(topic)), 0) FROM quarantine"
+        ).fetchone()[0])
+        kept = []
+        for record in records:
+            used += len(record.payload) + len(record.detail) + len(record.topic)
+            if used > self.quarantine_max_bytes:
+                break
+            kept.append(record)
+        return kept, len(records) - len(kept)
+
+    def quarantine_dropped(self) -> int:
+        row = self._connection().execute(
+            "SELECT value FROM counters WHERE name = 'quarantine_dropped'").fetchone()
+        return int(row[0]) if row else 0
+
     def quarantined(self, limit: int | None = None) -> list[QuarantineRecord]:
         rows = self._connection().execute(
-            "SELECT id, received_ns, topic, payload, reason, detail FROM quarantine ORDER BY id"
-            + (" LIMIT ?" if limit else ""), (limit,) if limit else ()).fetchall()
+            "SELECT id, received_ns, topic, payload, reason, detail, payload_size, payload_sha256 "
+            "FROM quarantine ORDER BY id" + (" LIMIT ?" if limit else ""), (limit,) if limit else ()
+        ).fetchall()
         return [QuarantineRecord(id=r[0], received_ns=r[1], topic=r[2], payload=bytes(r[3]),
-                                 reason=r[4], detail=r[5]) for r in rows]
+                                 reason=r[4], detail=r[5], payload_size=r[6], payload_sha256=r[7])
+                for r in rows]
 
     def quarantine_counts(self) -> dict[str, int]:
         return dict(self._connection().execute(
             "SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY reason").fetchall())
 
     def release(self, quarantine_id: int, lines: Sequence[str]) -> None:
-        """A quarantined message that now decodes: its readings join the spool."""
-        connection = self._connection()
-        connection.execute("BEGIN IMMEDIATE")
-        connection.executemany("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines))
-        connection.execute("DELETE FROM quarantine WHERE id = ?", (quarantine_id,))
-        connection.execute("COMMIT")
+        """A quarantined message that now decodes (or a point InfluxDB once refused): its
+        readings join the spool."""
+        self._transaction([
+            ("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines)),
+            ("DELETE FROM quarantine WHERE id = ?", [(quarantine_id,)]),
+        ])
 
     def update_reason(self, quarantine_id: int, reason: str, detail: str) -> None:
         self._connection().execute("UPDATE quarantine SET reason = ?, detail = ? WHERE id = ?",

@@ -8,6 +8,7 @@ come from the file: MQTT and InfluxDB credentials are read from the environment,
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -145,6 +146,13 @@ class CollectorConfig:
     share_group: str | None = None
     instances: int = 1
     instance_index: int = 0
+    #: Cap of the spool file (None: the disk is the cap); a full spool refuses commits and
+    #: messages wait, unacknowledged, at the broker.
+    spool_max_mb: float | None = None
+    #: Bytes of a quarantined payload kept (with its full size and SHA-256).
+    quarantine_payload_bytes: int = 64 * 1024
+    #: Cap of the quarantine; records beyond it are counted (quarantine_dropped), not kept.
+    quarantine_max_mb: float = 100.0
 
 
 @dataclass(frozen=True)
@@ -464,7 +472,8 @@ def parse_config(
         protocol=r.string(q, "protocol", "mqtt", default="5", choices=("5", "3.1.1")),
         username=mqtt_username,
         password=mqtt_password,
-        ca_file=env.get("PATINA_MQTT_CA_FILE") or q.get("ca_file"),
+        ca_file=env.get("PATINA_MQTT_CA_FILE")
+        or (r.string(q, "ca_file", "mqtt") if "ca_file" in q else None),
         cert_file=env.get("PATINA_MQTT_CERT_FILE") or None,
         key_file=env.get("PATINA_MQTT_KEY_FILE") or None,
     )
@@ -594,7 +603,17 @@ def parse_config(
     _check_references(r, cases)
 
     c = r.table(
-        top.get("collector", {}), "collector", {"spool_path", "share_group", "instances", "instance_index"}
+        top.get("collector", {}),
+        "collector",
+        {
+            "spool_path",
+            "share_group",
+            "instances",
+            "instance_index",
+            "spool_max_mb",
+            "quarantine_payload_bytes",
+            "quarantine_max_mb",
+        },
     )
     default_spool = Path(platformdirs.user_data_dir("patina")) / "spool" / f"{mqtt.client_id}.sqlite3"
     spool_path = Path(
@@ -603,7 +622,7 @@ def parse_config(
     if path is not None and not spool_path.is_absolute():
         spool_path = path.parent / spool_path
 
-    return MuseumConfig(
+    config = MuseumConfig(
         museum=museum,
         mqtt=mqtt,
         influxdb=influxdb,
@@ -616,6 +635,8 @@ def parse_config(
         dashboard=_dashboard(r, top.get("dashboard", {})),
         path=path,
     )
+    _check_usable(r, config)
+    return config
 
 
 CASE_FACT_KEYS = (
@@ -702,6 +723,8 @@ def _number_value(
     value = table.get(key, default)
     if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise r.fail(f"{path}.{key}", f"expected a number, got {value!r}")
+    if value is not None and not math.isfinite(value):
+        raise r.fail(f"{path}.{key}", f"expected a finite number, got {value!r}")
     return None if value is None else float(value)
 
 
@@ -793,7 +816,7 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
         email_to=r.string_list(email, "to", "notify.email"),
         escalate_to=r.string_list(email, "escalate_to", "notify.email"),
         webhook_url=webhook_url,
-        mqtt_alerts=bool(mqtt_alerts.get("enabled", True)),
+        mqtt_alerts=_boolean(r, mqtt_alerts, "enabled", "notify.mqtt", True),
         dashboard_url=r.string(n, "dashboard_url", "notify", default="http://127.0.0.1:8501"),
         smtp_username=env.get("PATINA_SMTP_USERNAME") or None,
         smtp_password=env.get("PATINA_SMTP_PASSWORD") or None,
@@ -821,7 +844,11 @@ def _collector_config(
     if instances > 1 and group is None:
         raise r.fail("collector.instances", "several instances need a share_group")
     return CollectorConfig(
-        spool_path=spool_path, share_group=group, instances=instances, instance_index=index
+        spool_path=spool_path,
+        share_group=group,
+        instances=instances,
+        instance_index=index,
+        **_spool_limits(r, c),
     )
 
 
@@ -845,3 +872,117 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
         # tomllib's message already carries "(at line L, column C)".
         raise ConfigError(f"{file}: not valid TOML: {error}") from None
     return parse_config(data, origin=str(file), environ=environ, path=file.resolve())
+
+
+# --- values that parse but cannot work ------------------------------------------------------
+# Kept apart from the parsing above: each check names the key and the value it refuses.
+
+#: Characters an id cannot hold: InfluxDB 1.x cannot carry them in a tag (museum.lineprotocol).
+_ID_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
+_SCRYPT_HASH = re.compile(r"scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}")
+
+
+def _boolean(r: _Reader, table: Mapping[str, Any], key: str, path: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise r.fail(f"{path}.{key}", f"expected true or false, got {value!r}")
+    return value
+
+
+def _positive_number(r: _Reader, table: Mapping[str, Any], key: str, default: float | None) -> float | None:
+    value = _number_value(r, table, key, "collector", default)
+    if value is not None and value <= 0:
+        raise r.fail(f"collector.{key}", f"{value!r} is not a positive number")
+    return value
+
+
+def _spool_limits(r: _Reader, c: Mapping[str, Any]) -> dict[str, Any]:
+    payload_bytes = _positive_number(r, c, "quarantine_payload_bytes", 64 * 1024)
+    assert payload_bytes is not None
+    if payload_bytes != int(payload_bytes):
+        raise r.fail("collector.quarantine_payload_bytes", f"{payload_bytes!r} is not a whole number")
+    return {
+        "spool_max_mb": _positive_number(r, c, "spool_max_mb", None),
+        "quarantine_payload_bytes": int(payload_bytes),
+        "quarantine_max_mb": _positive_number(r, c, "quarantine_max_mb", 100.0),
+    }
+
+
+def topic_filter_problem(topic: str) -> str | None:
+    """Why an MQTT topic filter is invalid (MQTT 5.0, 4.7.1), or None: ``#`` only as the
+    whole last level, ``+`` only as a whole level, no NUL, at most 65535 bytes."""
+    if not topic:
+        return "is empty"
+    if len(topic.encode()) > 65535:
+        return "is longer than 65535 bytes"
+    if "\x00" in topic:
+        return "contains a NUL character"
+    levels = topic.split("/")
+    for index, level in enumerate(levels):
+        if "#" in level and (level != "#" or index != len(levels) - 1):
+            return "has '#' other than as the whole last level"
+        if "+" in level and level != "+":
+            return "has '+' other than as a whole level"
+    return None
+
+
+def _check_id(r: _Reader, key: str, value: str) -> None:
+    if _ID_FORBIDDEN.search(value):
+        raise r.fail(key, f"{value!r} contains a backslash or a control character (a line break, a tab)")
+
+
+def _check_usable(r: _Reader, config: MuseumConfig) -> None:
+    for n, source in enumerate(config.sources):
+        problem = topic_filter_problem(source.topic)
+        if problem:
+            raise r.fail(f"sources[{n}].topic", f"{source.topic!r} is not an MQTT topic filter: it {problem}")
+    for n, site in enumerate(config.sites):
+        _check_id(r, f"sites[{n}].id", site.id)
+    for n, case in enumerate(config.cases):
+        _check_id(r, f"cases[{n}].id", case.id)
+        for m, sensor in enumerate(case.sensors):
+            _check_id(r, f"cases[{n}].sensors[{m}]", sensor)
+        for m, artefact in enumerate(case.artefacts):
+            _check_id(r, f"cases[{n}].artefacts[{m}].id", artefact.id)
+    _check_alerts(r, config.alerts)
+    names: dict[str, int] = {}
+    for n, user in enumerate(config.dashboard.users):
+        if user.name in names:
+            raise r.fail(
+                f"dashboard.users[{n}].name",
+                f"{user.name!r} is already dashboard.users[{names[user.name]}]",
+            )
+        names[user.name] = n
+        if not _SCRYPT_HASH.fullmatch(user.password_hash):
+            raise r.fail(
+                f"dashboard.users[{n}].password_hash",
+                "malformed: expected scrypt$N$r$p$salt$hash as `patina hash-password` prints it",
+            )
+
+
+def _check_alerts(r: _Reader, alerts: AlertsConfig) -> None:
+    percentages = {
+        "hysteresis_pct": alerts.hysteresis_pct,
+        "battery_low_pct": alerts.battery_low_pct,
+        "rate_of_change_pct_per_h": alerts.rate_of_change_pct_per_h,
+    }
+    for key, value in percentages.items():
+        if not 0 <= value <= 100:
+            raise r.fail(f"alerts.{key}", f"{value!r} is not between 0 and 100")
+    if not 0 <= alerts.condensation_margin_k <= 50:
+        raise r.fail(
+            "alerts.condensation_margin_k", f"{alerts.condensation_margin_k!r} is not between 0 and 50"
+        )
+    if alerts.spool_alert_depth < 1:
+        raise r.fail("alerts.spool_alert_depth", f"{alerts.spool_alert_depth!r} is not a positive number")
+    for n, rule in enumerate(alerts.rules):
+        key = f"alerts.rules[{n}]"
+        for name in ("rh_min_pct", "rh_max_pct"):
+            value = getattr(rule, name)
+            if value is not None and not 0 <= value <= 100:
+                raise r.fail(f"{key}.{name}", f"{value!r} is not between 0 and 100")
+        if rule.rh_min_pct is not None and rule.rh_max_pct is not None and rule.rh_min_pct >= rule.rh_max_pct:
+            raise r.fail(
+                f"{key}.rh_min_pct",
+                f"{rule.rh_min_pct!r} is not below rh_max_pct {rule.rh_max_pct!r}",
+            )

@@ -24,7 +24,9 @@ class Reading:
     """One climate reading from one sensor at one moment.
 
     ``ts_source`` is ``"sensor"`` when the device stamped the reading and ``"received"``
-    when it did not and the collector used its receive time.
+    when it did not and the collector used its receive time; ``"received_backlog"`` when
+    that receipt came from the broker's queue after the collector was away, so the
+    reading was measured earlier than its time says (by up to the outage's length).
     """
 
     sensor_id: str

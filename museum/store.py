@@ -52,12 +52,69 @@ def decode_text_columns(data: pd.DataFrame) -> pd.DataFrame:
     return data
 
 
+def shard_duration_s(retention_s: float | None) -> int:
+    """The shard group duration InfluxDB 1.x's documentation recommends for a retention
+    policy ("Schema and data layout", shard group duration recommendations): up to a day
+    6 h, up to 7 days 1 day, up to 3 months 7 days, longer 30 days, infinite 52 weeks.
+    Its own defaults are shorter (7 days for an infinite policy): a history import over
+    decades then makes a shard per week that has a reading, each with its open files."""
+    day = 86_400
+    if retention_s is None or retention_s <= 0:
+        return 52 * 7 * day
+    if retention_s <= day:
+        return 6 * 3600
+    if retention_s <= 7 * day:
+        return day
+    if retention_s <= 92 * day:
+        return 7 * day
+    return 30 * day
+
+
 class StoreError(RuntimeError):
     """InfluxDB answered, but refused the request; retrying the same request will not help."""
 
 
 class StoreUnavailable(StoreError):
     """InfluxDB could not be reached or failed on its side; retrying later may work."""
+
+
+class AccessDenied(StoreError):
+    """InfluxDB refused our credentials or their rights (HTTP 401/403): an administrator
+    must act; the same request may succeed once they have."""
+
+
+class DatabaseMissing(StoreError):
+    """The database (v1) or bucket (v2) does not exist."""
+
+
+class PointsRefused(StoreError):
+    """InfluxDB refused some of the points of a write as points (HTTP 400: a field type
+    conflict, a time outside the retention policy, a malformed line)."""
+
+
+def refusal(status: int, detail: str) -> StoreError:
+    """The error type for an HTTP status InfluxDB answered with; the one place where its
+    wording is read (1.x says "database not found" with a 404 on writes and a 200 on queries)."""
+    if status in (401, 403):
+        return AccessDenied(detail)
+    if "database not found" in detail or status == 404:
+        return DatabaseMissing(detail)
+    if status == 400:
+        return PointsRefused(detail)
+    return StoreError(detail)
+
+
+def _duration_s(text: str) -> int:
+    """Seconds in an InfluxQL duration as SHOW RETENTION POLICIES prints it ("8736h0m0s")."""
+    units = {"h": 3600, "m": 60, "s": 1}
+    seconds, number = 0, ""
+    for char in str(text):
+        if char.isdigit():
+            number += char
+        elif char in units and number:
+            seconds += int(number) * units[char]
+            number = ""
+    return seconds
 
 
 class InfluxStore:
@@ -103,9 +160,10 @@ class InfluxStore:
                 f"HTTP {response.status_code} {response.text.strip()[:300]}"
             )
         if response.status_code >= 400:
-            raise StoreError(
+            raise refusal(
+                response.status_code,
                 f"InfluxDB at {redact_url(self.url)} refused {path}: HTTP "
-                f"{response.status_code} {response.text.strip()[:300]}"
+                f"{response.status_code} {response.text.strip()[:300]}",
             )
         return response
 
@@ -133,7 +191,12 @@ class InfluxStore:
         series: list[dict[str, Any]] = []
         for result in response.json().get("results", []):
             if "error" in result:
-                raise StoreError(f"InfluxDB query failed: {result['error']}")
+                error = str(result["error"])
+                if "authoriz" in error or "privilege" in error:
+                    raise AccessDenied(f"InfluxDB query refused: {error}")
+                if "database not found" in error:
+                    raise DatabaseMissing(f"InfluxDB query failed: {error}")
+                raise StoreError(f"InfluxDB query failed: {error}")
             series.extend(result.get("series", []))
         return series
 
@@ -195,10 +258,15 @@ class InfluxStore:
         """
         database = quote_identifier(self.database)
         policies = {row[0]: row for row in self._rows("SHOW RETENTION POLICIES")}
+        forever_shard = f"SHARD DURATION {shard_duration_s(None)}s"
         if HOURLY_POLICY not in policies:
             self.execute(
                 f"CREATE RETENTION POLICY {quote_identifier(HOURLY_POLICY)} ON {database} "
-                "DURATION INF REPLICATION 1"
+                f"DURATION INF REPLICATION 1 {forever_shard}"
+            )
+        elif _duration_s(policies[HOURLY_POLICY][2]) != shard_duration_s(None):
+            self.execute(
+                f"ALTER RETENTION POLICY {quote_identifier(HOURLY_POLICY)} ON {database} {forever_shard}"
             )
         queries = {
             row[0]
@@ -211,12 +279,30 @@ class InfluxStore:
                 f"CREATE CONTINUOUS QUERY {quote_identifier(HOURLY_QUERY)} ON {database} "
                 f"RESAMPLE EVERY 1h FOR 2d BEGIN {_hourly_select()} GROUP BY time(1h), * END"
             )
-        if raw_retention is not None:
-            default = next((name for name, row in policies.items() if row[-1] is True), "autogen")
+        # Shard durations as InfluxDB recommends; they apply to shard groups made from now on.
+        default = next((name for name, row in policies.items() if row[-1] is True), "autogen")
+        retention_s = int(raw_retention.total_seconds()) if raw_retention is not None else None
+        shard = f"SHARD DURATION {shard_duration_s(retention_s)}s"
+        if retention_s is not None:
             self.execute(
                 f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} "
-                f"DURATION {int(raw_retention.total_seconds())}s"
+                f"DURATION {retention_s}s {shard}"
             )
+        elif (
+            default in policies
+            and _duration_s(policies[default][1]) == 0  # infinite; an admin's own duration is left alone
+            and _duration_s(policies[default][2]) != shard_duration_s(None)
+        ):
+            self.execute(f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} {shard}")
+
+    def shard_count(self) -> int:
+        """Shards of this database (SHOW SHARDS; needs admin rights)."""
+        return sum(
+            1
+            for series in self.execute("SHOW SHARDS")
+            if series.get("name") == self.database
+            for _ in series.get("values", [])
+        )
 
     def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
         """Compute the hourly aggregates of readings between ``start`` and ``end`` (data

@@ -37,7 +37,16 @@ from influxdb_client.service.dbr_ps_service import DBRPsService
 
 from museum.schema import CLIMATE, CLIMATE_HOURLY
 from museum.secrets import redact_url
-from museum.store import HOURLY_POLICY, HOURLY_QUERY, InfluxStore, StoreError, StoreUnavailable
+from museum.store import (
+    HOURLY_POLICY,
+    HOURLY_QUERY,
+    AccessDenied,
+    DatabaseMissing,
+    InfluxStore,
+    PointsRefused,
+    StoreError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("patina.store")
 
@@ -110,9 +119,12 @@ class Influx2Store(InfluxStore):
             )
             if error.status is None or error.status >= 500:
                 raise StoreUnavailable(detail) from None
+            if error.status in (401, 403):
+                raise AccessDenied(detail) from None
             if error.status == 404 and "bucket" in str(error.body):
-                # The collector recreates a missing database on this message (v1 wording).
-                raise StoreError(f"database not found: {detail}") from None
+                raise DatabaseMissing(detail) from None
+            if error.status in (400, 422):
+                raise PointsRefused(detail) from None
             raise StoreError(detail) from None
         except (urllib3.exceptions.HTTPError, OSError) as error:
             raise StoreUnavailable(f"InfluxDB at {redact_url(self.url)} is unreachable: {error}") from None

@@ -177,31 +177,54 @@ def main(verbose: bool) -> None:
     "--event-time",
     is_flag=True,
     help="Judge alert durations and silence by the readings' own times, not the clock: "
-    "for replayed history and scenarios published faster than real time.",
+    "for replayed history and scenarios published faster than real time. Notifications "
+    "are then not sent (the log says what would have been) unless --notify is given.",
 )
-def collect(config_path: str, event_time: bool) -> None:
-    """Subscribe to the sensors and store every reading in InfluxDB (runs until stopped)."""
+@click.option(
+    "--notify/--no-notify",
+    default=None,
+    help="Send notifications (default: yes, except with --event-time).",
+)
+def collect(config_path: str, event_time: bool, notify: bool | None) -> None:
+    """Subscribe to the sensors and store every reading in InfluxDB (runs until stopped).
+    Exits non-zero when a part of the collector fails for good, so systemd restarts it."""
     # pandas 3 loads pyarrow whenever it is installed (for its string type): 65 MB of a
     # collector's memory for a library it never uses (pyarrow is there for Parquet export).
     # Without it pandas uses its own string storage, with the same behaviour.
     if "pandas" not in sys.modules:
         sys.modules.setdefault("pyarrow", None)  # type: ignore[arg-type]
     from collector.service import Collector
+    from collector.spool import SpoolInUse
 
-    collector = Collector(_load(config_path), event_time=event_time)
-    collector.start()
     try:
-        wait_for_signal()
+        collector = Collector(_load(config_path), event_time=event_time, notify=notify)
+    except SpoolInUse as error:
+        raise click.ClickException(str(error)) from None
+    done = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    collector.start()
+    failure = None
+    try:
+        failure = collector.run(done)
     finally:
         collector.stop()
         stats = collector.stats()
         log.info(
-            "received %d, written %d, rejected %d %s",
+            "received %d, written %d, rejected %d %s, redelivered %d",
             stats.received,
             stats.written,
             stats.rejected_total,
             dict(stats.rejected),
+            stats.redelivered,
         )
+    if failure:
+        log.critical("the collector stopped because %s", failure)
+        sys.exit(3)
 
 
 def _publish(simulator: object) -> int:
@@ -822,7 +845,8 @@ def quarantine() -> None:
     "--json",
     "as_json",
     is_flag=True,
-    help="One JSON list of {id, topic, reason, detail, received_at, payload_b64}.",
+    help="One JSON list of {id, topic, reason, detail, received_at, payload_b64, payload_size, "
+    "payload_sha256, truncated}: payload_b64 holds at most the kept prefix.",
 )
 @click.option("--limit", type=int, default=None, help="At most this many, oldest first.")
 def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
@@ -842,6 +866,9 @@ def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
             "detail": r.detail,
             "received_at": datetime.fromtimestamp(r.received_ns / 1e9, UTC).isoformat(),
             "payload_b64": base64.b64encode(r.payload).decode("ascii"),
+            "payload_size": r.payload_size if r.payload_size is not None else len(r.payload),
+            "payload_sha256": r.payload_sha256,
+            "truncated": r.truncated,
         }
         for r in spool.quarantined(limit)
     ]
@@ -875,24 +902,40 @@ def quarantine_replay(config_path: str) -> None:
 @main.command()
 @config_option
 def status(config_path: str) -> None:
-    """The collectors' health, from their latest collector_stats in InfluxDB, and the
-    local spool and quarantine."""
+    """The collectors' health: the local collector's state beside its spool (readable
+    while InfluxDB is down), the latest collector_stats in InfluxDB, and the local spool
+    and quarantine."""
     from collector.spool import Spool
+    from collector.stats import read_status, status_path
     from museum.secrets import redact_url
     from museum.store import InfluxStore, StoreError
 
     config = _load(config_path)
+    local = read_status(status_path(config.collector.spool_path))
+    if local is not None:
+        age_s = time.time() - float(local.get("time_s", 0))
+        writer = local.get("writer_blocked")
+        click.echo(
+            f"local collector {local.get('instance')} (pid {local.get('pid')}), {age_s:.0f} s ago: "
+            f"broker {'connected' if local.get('connected') else 'NOT connected'}; writer "
+            + (f"BLOCKED ({writer}: {local.get('writer_blocked_detail')})" if writer else "writing")
+            + ("; spool FULL (messages wait at the broker)" if local.get("spool_full") else "")
+            + f"; spool_depth {local.get('spool_depth')}, received {local.get('received')}, "
+            f"written {local.get('written')}, redelivered {local.get('redelivered')}, "
+            f"quarantine_dropped {local.get('quarantine_dropped')}"
+        )
     store = InfluxStore.from_config(config.influxdb, timeout_s=5)
     try:
         latest = store.latest_collector_stats()
     except StoreError as error:
-        raise click.ClickException(str(error)) from None
-    if latest.empty:
+        latest = None
+        click.echo(f"InfluxDB: {error}")
+    if latest is not None and latest.empty:
         click.echo(
             f"no collector has reported to {redact_url(config.influxdb.url)} "
             f"database {config.influxdb.database!r}"
         )
-    for row in latest.to_dict("records"):
+    for row in [] if latest is None else latest.to_dict("records"):
         figures = ", ".join(
             f"{key} {int(value)}"
             for key, value in row.items()
@@ -900,10 +943,15 @@ def status(config_path: str) -> None:
         )
         click.echo(f"{row['instance']}: at {row['time'].isoformat()}: {figures}")
     spool = Spool(config.collector.spool_path)
+    dropped = spool.quarantine_dropped()
     click.echo(
         f"spool {spool.path}: {spool.depth()} readings waiting; quarantine: "
         + (", ".join(f"{k} {v}" for k, v in spool.quarantine_counts().items()) or "empty")
+        + (f"; {dropped} records dropped (quarantine full)" if dropped else "")
     )
+    spool.close()
+    if latest is None and local is None:
+        sys.exit(1)
 
 
 #: Streamlit's own settings for the dashboard. Streamlit's menu, toolbar and error details

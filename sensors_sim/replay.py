@@ -44,6 +44,7 @@ class ReplayFeed:
             rows["rh_pct"].to_numpy(),
             strict=True,
         ):
+            # The file's values exactly (floats print their shortest exact form in JSON).
             values = {
                 "temperature_c": None if np.isnan(temperature) else float(temperature),
                 "rh_pct": None if np.isnan(rh) else float(rh),

@@ -1,0 +1,252 @@
+"""The evaluator thread: the event clock, the alert engine, acknowledgement polling and
+the restore of open alerts at start, with a store (HTTP session) of its own.
+
+Readings reach it through a queue from the ingest; what the engine decides (events,
+risk points) goes back into the spool through a callback, and notifications to the
+notifier. In event-time mode (replays, scenarios) every event, ``notified`` included,
+carries the time the readings tell; a sensor is silent only when it misses more than
+its own reading interval allows; and notifications are withheld (counted, logged, and
+summarised at stop) unless asked for, so a history replay cannot flood anyone's inbox.
+A sensor the replay has not yet given two readings of is not judged silent at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import queue
+import statistics
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from datetime import timedelta
+
+from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
+from collector.stats import Stats
+from collector.worker import FatalHandler, Worker
+from museum.config import MuseumConfig
+from museum.schema import Reading
+from museum.store import InfluxStore, StoreError
+
+log = logging.getLogger("patina.collector")
+
+#: A sensor is silent once it has missed this many of its own reading intervals (event time).
+SILENT_AFTER_INTERVALS = 2.5
+#: Intervals per sensor its typical interval is the median of.
+INTERVALS_KEPT = 15
+
+
+class EventClock:
+    """Time as the readings tell it, for replaying history or a scenario faster than real
+    time: alert rules then see the durations the readings span, not the seconds the replay
+    took. A reading is judged at its own time; silence is judged at the median of the
+    sensors' latest times, so one sensor with a skewed clock cannot make the others look
+    silent. Each sensor's reading interval is the median of its last intervals."""
+
+    def __init__(self) -> None:
+        self.latest_s: dict[str, float] = {}
+        self.newest_s: float | None = None
+        self.intervals_s: dict[str, deque[float]] = {}
+
+    def observe(self, sensor_id: str, time_s: float) -> None:
+        previous = self.latest_s.get(sensor_id)
+        if previous is not None and time_s > previous:
+            self.intervals_s.setdefault(sensor_id, deque(maxlen=INTERVALS_KEPT)).append(time_s - previous)
+        self.latest_s[sensor_id] = max(time_s, previous if previous is not None else time_s)
+        self.newest_s = time_s if self.newest_s is None else max(self.newest_s, time_s)
+
+    def interval_s(self, sensor_id: str) -> float | None:
+        intervals = self.intervals_s.get(sensor_id)
+        return statistics.median(intervals) if intervals else None
+
+    def now_s(self) -> float | None:
+        if not self.latest_s:
+            return None
+        times = sorted(self.latest_s.values())
+        return times[len(times) // 2]
+
+
+class Evaluator(Worker):
+    name = "alert-evaluator"
+
+    def __init__(
+        self,
+        config: MuseumConfig,
+        evaluated: MuseumConfig,
+        stats: Stats,
+        stopping: threading.Event,
+        on_fatal: FatalHandler,
+        *,
+        write_event: Callable[[AlertEvent], None],
+        write_risk: Callable[[RiskPoint], None],
+        notify: Callable[[Notification, float | None], None],
+        event_time: bool,
+        send_notifications: bool,
+    ) -> None:
+        super().__init__(stopping, on_fatal)
+        self.config = config
+        self.stats = stats
+        self.inbox: queue.Queue[list[tuple[str, Reading]]] = queue.Queue()
+        self.event_clock = EventClock() if event_time else None
+        self.send_notifications = send_notifications
+        self._notify = notify
+        #: Notifications not sent (history replay without --notify), by kind and rule.
+        self.withheld: Counter[tuple[str, str]] = Counter()
+        self._withheld_lock = threading.Lock()
+        self._now_s = time.time()
+        self._evaluated_at_s = -math.inf
+        self._judged_at_s = -math.inf
+        self.store = InfluxStore.from_config(config.influxdb)
+        self.alerts = AlertEngine(evaluated, write_event=write_event, notify=self._engine_notify,
+                                  write_risk=write_risk, now_s=time.time())
+        if self.event_clock is not None:
+            # A replay may hold some sensors only, and a sensor's interval is known from its
+            # second reading: until then it is not judged silent.
+            self.alerts.silent_after_s.update(dict.fromkeys(self.alerts.sensor_case, math.inf))
+
+    # --- what the engine asks for ------------------------------------------------------------
+    def _engine_notify(self, notification: Notification) -> None:
+        if self.send_notifications:
+            # Live, a notification belongs to when it is sent; replayed, to its event time.
+            self._notify(notification, self._now_s if self.event_clock is not None else None)
+            return
+        with self._withheld_lock:
+            self.withheld[(notification.kind, notification.rule)] += 1
+            total = sum(self.withheld.values())
+        if total == 1 or total % 100 == 0:
+            log.info("event time: %d notifications not sent (history; --notify sends them), latest: "
+                     "%s %s of case %s", total, notification.kind, notification.rule,
+                     notification.case.id)
+
+    def withheld_summary(self) -> str:
+        with self._withheld_lock:
+            items = sorted(self.withheld.items())
+        return ", ".join(f"{count} {kind} {rule}" for (kind, rule), count in items)
+
+    # --- the loop ----------------------------------------------------------------------------
+    def run(self) -> None:
+        self.restore()
+        next_tick = next_ack_poll = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                try:
+                    batch = self.inbox.get(timeout=0.2)
+                except queue.Empty:
+                    batch = []
+                self._observe(batch)
+                if self.event_clock is not None:
+                    clock_now = self.event_clock.now_s()
+                    if clock_now is not None:
+                        self._now_s = clock_now
+                else:
+                    self._now_s = time.time()
+                if time.monotonic() >= next_tick and (self.event_clock is None or batch or
+                                                      self.event_clock.newest_s is not None):
+                    next_tick = time.monotonic() + 1.0
+                    self.alerts.evaluate(self._now_s)
+                    stats = self.stats.snapshot()
+                    self.alerts.collector_health(stats.broker_dropped, stats.spool_depth, self._now_s,
+                                                 problem=stats.problem)
+                if time.monotonic() >= next_ack_poll:
+                    next_ack_poll = time.monotonic() + 5.0
+                    self._poll_acknowledgements()
+        finally:
+            self.store.close()
+
+    def _observe(self, batch: list[tuple[str, Reading]]) -> None:
+        for case_id, reading in batch:
+            time_s = reading.time_ns / 1e9
+            if self.event_clock is not None:
+                # The time-driven rules first: the silence this reading ends is seen only
+                # before it is observed (a replay's clock moves with its readings).
+                self._clock_reading(reading.sensor_id, time_s)
+                self._tick_event_clock()
+                self._now_s = time_s
+            else:
+                self._now_s = time.time()
+            self.alerts.observe(case_id, reading.sensor_id, time_s, reading.temperature_c,
+                                reading.rh_pct, reading.battery_pct, self._now_s)
+        if batch:
+            self.stats.add(evaluated=len(batch))
+
+    def _clock_reading(self, sensor_id: str, time_s: float) -> None:
+        """Feed the event clock and learn the sensor's own reading interval."""
+        clock = self.event_clock
+        assert clock is not None
+        if clock.newest_s is None:
+            self.alerts.start_clock(time_s)  # silence counts from the first reading
+        clock.observe(sensor_id, time_s)
+        interval = clock.interval_s(sensor_id)
+        if interval is not None:
+            self.alerts.silent_after_s[sensor_id] = max(
+                self.config.alerts.sensor_silent_after_s, SILENT_AFTER_INTERVALS * interval)
+
+    def _tick_event_clock(self) -> None:
+        """Run the time-driven rules (silence, repeats) every simulated minute, at the
+        median of the sensors' latest times."""
+        clock = self.event_clock
+        assert clock is not None and clock.newest_s is not None
+        if clock.newest_s - self._evaluated_at_s >= 60.0:
+            self._evaluated_at_s = clock.newest_s
+            watermark = clock.now_s()
+            if watermark is None:
+                return
+            # The clock jumps from reading to reading: pass through the moments a sensor
+            # fell silent on the way, so its alert carries when the silence began.
+            default_s = self.config.alerts.sensor_silent_after_s
+            fell_silent = sorted(
+                seen + self.alerts.silent_after_s.get(sensor, default_s)
+                for sensor, seen in self.alerts.last_seen.items()
+            )
+            for moment in fell_silent:
+                if self._judged_at_s < moment < watermark:
+                    self._now_s = moment
+                    self.alerts.evaluate(moment)
+            self._judged_at_s = max(self._judged_at_s, watermark)
+            self._now_s = watermark
+            self.alerts.evaluate(watermark)
+
+    # --- state in InfluxDB -------------------------------------------------------------------
+    def _poll_acknowledgements(self) -> None:
+        open_ids = {c.alert_id for _, _, c in self.alerts.open_alerts() if not c.acknowledged}
+        if not open_ids:
+            return
+        try:
+            events = self.store.alert_events(within=timedelta(days=90))
+        except StoreError:
+            return
+        if events.empty:
+            return
+        acked = events[(events["state"] == "acknowledged") & events["alert_id"].isin(open_ids)]
+        for alert_id in set(acked["alert_id"]):
+            log.info("alert %s acknowledged", alert_id)
+            self.alerts.acknowledged(alert_id)
+
+    def restore(self) -> None:
+        """Open alerts and the sensors' last readings from InfluxDB, so a restart neither
+        reopens nor forgets an alert."""
+        try:
+            alerts = self.store.alerts(within=timedelta(days=90))
+            latest = self.store.latest_climate(
+                expected=[s for c in self.config.cases for s in c.sensors])
+        except StoreError as error:
+            log.warning("cannot restore alert state (%s); starting without it", error)
+            return
+        open_alerts = []
+        if not alerts.empty:
+            for row in alerts[alerts["state"] != "resolved"].to_dict("records"):
+                open_alerts.append({
+                    "case_id": row["case_id"],
+                    "rule_key": row.get("rule_key") or row["rule"],
+                    "alert_id": row["alert_id"],
+                    "state": row["state"],
+                    "severity": row.get("severity", "warning"),
+                    "opened_s": row["opened"].timestamp(),
+                    "time_s": row["time"].timestamp(),
+                })
+        last_seen = ({} if latest.empty else
+                     {row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")})
+        self.alerts.restore(open_alerts, last_seen)
+        if open_alerts:
+            log.info("restored %d open alerts", len(open_alerts))

@@ -1,0 +1,400 @@
+"""The ingest: the MQTT session, the inbox, the commit to the spool, the acknowledgement
+and the routing of readings to the evaluator (Telegraf's mqtt_consumer is the model:
+input only, buffering and outputs elsewhere).
+
+paho's network thread decodes a message and appends it to the inbox; a group of messages
+is written to the spool in one transaction and only then acknowledged: by paho's thread
+itself for a full group while the spool is healthy, by the committer thread otherwise. A
+spool that refuses the commit (disk full, ``spool_max_mb``) keeps the inbox, leaves the
+messages unacknowledged (the broker keeps them) and the committer retries with backoff,
+without ever blocking paho's keepalives. Every call into the paho client goes through one
+lock (as Home Assistant's MQTT client does): it is called from paho's thread, the
+committer, the notifier and the router.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import ssl
+import threading
+import time
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from collector.decoder import MessageDecoder, Outcome
+from collector.spool import Spool, message_key
+from collector.stats import Stats
+from collector.worker import Backoff, FatalHandler, Worker
+from museum.config import MqttConfig, MuseumConfig
+from museum.schema import Reading
+from museum.secrets import redact_url
+
+log = logging.getLogger("patina.collector")
+
+#: How long the broker keeps our session (and queued QoS 1 messages) while we are away.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+#: Unacknowledged QoS 1 messages the broker may send us at once: acknowledgements wait for
+#: a spool commit, so a small window (Mosquitto's default is 20) would throttle ingestion.
+RECEIVE_MAXIMUM = 10_000
+#: A pause in the messages this long ends the backlog the broker sends after a reconnect.
+BACKLOG_PAUSE_S = 1.0
+#: Mosquitto's count of messages it dropped (queue limits), published every sys_interval.
+BROKER_DROPPED_TOPIC = "$SYS/broker/publish/messages/dropped"
+
+
+def case_owner(case_id: str, instances: int) -> int:
+    """Which of ``instances`` collectors evaluates the alerts of a case (stable: crc32)."""
+    return zlib.crc32(case_id.encode()) % instances
+
+
+def observations_topic(group: str, index: int) -> str:
+    """Where collectors send an instance the readings of the cases it owns."""
+    return f"patina/_collectors/{group}/{index}/observations"
+
+
+def make_mqtt_client(config: MqttConfig, client_id: str, manual_ack: bool = False) -> mqtt.Client:
+    """A paho client for the configured broker: MQTT 5, credentials from the environment
+    (already in ``config``), TLS for ``mqtts://`` (CA and client certificate if given),
+    reconnect backoff 1–30 s."""
+    protocol = MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=client_id,
+        protocol=protocol,
+        clean_session=None if config.protocol == "5" else False,
+        manual_ack=manual_ack,
+    )
+    if config.username:
+        client.username_pw_set(config.username, config.password)
+    if config.tls:
+        client.tls_set(ca_certs=config.ca_file, certfile=config.cert_file, keyfile=config.key_file,
+                       cert_reqs=ssl.CERT_REQUIRED)
+    client.reconnect_delay_set(min_delay=1, max_delay=30)
+    return client
+
+
+def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = session_expiry_s
+    properties.ReceiveMaximum = RECEIVE_MAXIMUM
+    return properties
+
+
+#: (message id, QoS, outcome, key for recognising a redelivery or None)
+InboxItem = tuple[int, int, Outcome, int | None]
+
+
+class Ingest(Worker):
+    """The MQTT session and the committer thread (this worker's own thread)."""
+
+    name = "spool-committer"
+
+    def __init__(
+        self,
+        config: MuseumConfig,
+        client_id: str,
+        spool: Spool,
+        stats: Stats,
+        spooled: threading.Condition,
+        stopping: threading.Event,
+        on_fatal: FatalHandler,
+        *,
+        observe: Callable[[list[tuple[str, Reading]]], None],
+        owned_cases: set[str],
+        commit_group: int,
+        commit_interval_s: float,
+    ) -> None:
+        super().__init__(stopping, on_fatal)
+        self.config = config
+        self.spool = spool
+        self.stats = stats
+        self.spooled = spooled
+        self.router = Router(config, owned_cases, observe, self.publish, self._ack)
+        self.commit_group = commit_group
+        self.commit_interval_s = commit_interval_s
+        self.decoder = MessageDecoder(config)
+        self.subscribed = threading.Event()
+        self._inbox: list[InboxItem] = []
+        self._inbox_since = 0.0
+        self._inbox_ready = threading.Condition()
+        self._client_lock = threading.Lock()
+        self._backlog = False
+        self._last_message_s = 0.0
+        shared = config.collector
+        self._own_topic = (observations_topic(shared.share_group, shared.instance_index)
+                           if shared.share_group else None)
+        self._client = make_mqtt_client(config.mqtt, client_id, manual_ack=True)
+        self._client.on_connect = self._guard(self._on_connect)
+        self._client.on_disconnect = self._guard(self._on_disconnect)
+        self._client.on_subscribe = self._guard(self._on_subscribe)
+        self._client.on_message = self._guard(self._on_message)
+        self._backoff = Backoff(f"committing to the spool {spool.path}", max_s=5.0)
+        #: Held by whoever commits (the committer, or paho's thread for a full group), so
+        #: groups are committed and acknowledged in order, once.
+        self._commit_lock = threading.Lock()
+
+    # --- the session -------------------------------------------------------------------------
+    def connect(self) -> None:
+        mqtt_config = self.config.mqtt
+        if mqtt_config.protocol == "5":
+            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30, clean_start=False,
+                                       properties=connect_properties())
+        else:  # MQTT 3.1.1: a persistent session through clean_session=False
+            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
+        self._client.loop_start()
+
+    def disconnect(self) -> None:
+        with self._client_lock:
+            self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish(self, topic: str, payload: bytes | str, retain: bool = False) -> None:
+        with self._client_lock:
+            self._client.publish(topic, payload, qos=1, retain=retain)
+
+    def _ack(self, mid: int, qos: int) -> None:
+        with self._client_lock:
+            self._client.ack(mid, qos)
+
+    def _guard(self, callback: Callable[..., None]) -> Callable[..., None]:
+        """paho ends its network thread on an exception in a callback, and the process
+        would go on without a session: stop the process instead."""
+
+        def guarded(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as error:
+                log.critical("MQTT callback %s failed: %r", callback.__name__, error, exc_info=True)
+                self.on_fatal("mqtt", error)
+
+        return guarded
+
+    # --- callbacks (paho's network thread) ------------------------------------------------------
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+        if reason_code.is_failure:
+            log.error("broker %s refused the connection: %s", redact_url(self.config.mqtt.url), reason_code)
+            return
+        self.stats.set(connected=True)
+        log.info("connected to %s (session present: %s)", redact_url(self.config.mqtt.url),
+                 flags.session_present)
+        # A resumed session starts with what the broker queued while we were away.
+        self._backlog = bool(flags.session_present)
+        self._last_message_s = time.monotonic()
+        group = self.config.collector.share_group
+        topics = [(f"$share/{group}/{s.topic}" if group else s.topic, 1) for s in self.config.sources]
+        if self._own_topic:
+            topics.append((self._own_topic, 1))
+        client.subscribe([*topics, (BROKER_DROPPED_TOPIC, 0)])
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reason_codes: list[mqtt.ReasonCode], properties: Properties | None) -> None:
+        failed = [str(code) for code in reason_codes[: len(self.config.sources)] if code.is_failure]
+        if failed:
+            log.error("broker refused subscriptions: %s", ", ".join(failed))
+        else:
+            log.info("subscribed to %s", ", ".join(s.topic for s in self.config.sources))
+            self.subscribed.set()
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
+                       reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+        self.stats.set(connected=False)
+        self.subscribed.clear()
+        if reason_code != 0:
+            log.warning("disconnected from broker (%s); reconnecting", reason_code)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if message.topic.startswith("$SYS/"):
+            self._broker_stat(message)
+            return
+        if self._own_topic and message.topic == self._own_topic:
+            self.router.receive(message)
+            return
+        key: int | None = None
+        if message.retain:
+            # Retained messages replay old state on subscribe; live readings never carry the flag.
+            outcome = Outcome(ignored="retained")
+        else:
+            key = message_key(message.mid, message.topic, message.payload)
+            if message.dup and self.spool.delivered(key):
+                # Spooled before a stop that came before its acknowledgement: a reading timed
+                # by its receipt would otherwise be stored twice, at two receive times.
+                outcome, key = Outcome(ignored="redelivered"), None
+            else:
+                outcome = self.decoder.decode(message.topic, message.payload, time.time_ns(),
+                                              backlog=self._in_backlog())
+        with self._inbox_ready:
+            if not self._inbox:
+                self._inbox_since = time.monotonic()
+            self._inbox.append((message.mid, message.qos, outcome, key))
+            full = len(self._inbox) >= self.commit_group
+        if full:
+            self._commit_in_network_thread()
+
+    def _in_backlog(self) -> bool:
+        """The broker sends its queue at once; the first pause of ``BACKLOG_PAUSE_S`` ends
+        it. Live messages arriving during the drain are marked too: their receive time is
+        right, but they cannot be told apart, and a mark that is too broad misleads less."""
+        now = time.monotonic()
+        if self._backlog and now - self._last_message_s > BACKLOG_PAUSE_S:
+            self._backlog = False
+        self._last_message_s = now
+        return self._backlog
+
+    def _broker_stat(self, message: mqtt.MQTTMessage) -> None:
+        try:
+            dropped = int(message.payload)
+        except ValueError:
+            return
+        if dropped and dropped != self.stats.snapshot().broker_dropped:
+            log.error("the broker reports %d dropped messages: raise its queue limits "
+                      "(deploy/mosquitto.conf)", dropped)
+        self.stats.set(broker_dropped=dropped)
+
+    # --- the committer thread ------------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            while not self.stopping.is_set():
+                with self._inbox_ready:
+                    self._inbox_ready.wait(self.commit_interval_s)
+                    due = self._inbox and (len(self._inbox) >= self.commit_group
+                                           or time.monotonic() - self._inbox_since >= self.commit_interval_s)
+                if due:
+                    self.commit_pending()
+        finally:
+            self.commit_pending()
+
+    def commit_pending(self) -> bool:
+        """Commit and acknowledge what is in the inbox, ``commit_group`` messages per
+        transaction (a backlog must fit into a spool that has just a little room); False
+        (and the rest of the inbox kept) if the spool refused a group."""
+        with self._commit_lock:
+            while True:
+                with self._inbox_ready:
+                    batch = self._inbox[: self.commit_group]
+                if not batch:
+                    return True
+                if not self._commit(batch):
+                    return False
+
+    def _commit_in_network_thread(self) -> None:
+        """A full group while the spool is healthy is committed and acknowledged right in
+        paho's thread: acknowledgements sent from another thread cost a wake-up of paho's
+        loop each (a quarter of the throughput, benchmarks/bench_ingest.py). Never a retry
+        here: a spool that refuses is left to the committer, so keepalives go on."""
+        if self._backoff.fault is not None or not self._commit_lock.acquire(blocking=False):
+            with self._inbox_ready:
+                self._inbox_ready.notify()
+            return
+        try:
+            with self._inbox_ready:
+                batch = self._inbox[: self.commit_group]
+            if len(batch) >= self.commit_group:
+                self._commit(batch, wait=False)
+        finally:
+            self._commit_lock.release()
+
+    def _commit(self, batch: list[InboxItem], wait: bool = True) -> bool:
+        lines = [line for _, _, outcome, _ in batch for line in outcome.lines]
+        quarantined = [outcome.quarantine for _, _, outcome, _ in batch if outcome.quarantine]
+        delivered = [key for _, _, outcome, key in batch if key and (outcome.lines or outcome.quarantine)]
+        try:
+            dropped = self.spool.commit(lines, quarantined, delivered)
+        except sqlite3.Error as error:
+            full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            self.stats.set(spool_full=True)
+            if self.stopping.is_set():
+                log.error("stopping with %d messages not committed (%s); the broker redelivers them",
+                          len(batch), error)
+                return False
+            self._backoff.fail("spool full" if full else "spool error",
+                               f"{error}; {len(batch)} messages wait unacknowledged at the broker",
+                               self.stopping if wait else None)
+            return False
+        if self._backoff.ok():
+            self.stats.set(spool_full=False)
+        with self._inbox_ready:
+            del self._inbox[: len(batch)]
+        for mid, qos, _, _ in batch:
+            if qos > 0:
+                self._ack(mid, qos)
+        observed = [item for _, _, outcome, _ in batch for item in outcome.readings]
+        if observed:
+            self.router.route(observed)
+        self.stats.add(messages=len(batch), received=len(lines), spool_depth=len(lines),
+                       quarantine_dropped=dropped,
+                       redelivered=sum(1 for _, _, o, _ in batch if o.ignored == "redelivered"))
+        self.stats.count_ignored([o.ignored for _, _, o, _ in batch if o.ignored])
+        for record in quarantined:
+            count = self.stats.count_rejection(record.reason)
+            # The first few of each reason, then every thousandth: garbage cannot flood the log.
+            if count <= 10 or count % 1000 == 0:
+                log.warning("quarantined message on %r (%s, #%d): %s", record.topic, record.reason, count,
+                            record.detail[:300])
+        if dropped:
+            log.error("the quarantine is full: %d records dropped (quarantine_max_mb)", dropped)
+        with self.spooled:
+            self.spooled.notify()
+        return True
+
+
+class Router:
+    """Scale-out: each case's readings reach the instance that owns it. A shared
+    subscription hands any reading to any instance, but a case's rules need all of its
+    readings in one place. Storage does not depend on this: every reading was spooled
+    before its acknowledgement."""
+
+    def __init__(self, config: MuseumConfig, owned_cases: set[str],
+                 observe: Callable[[list[tuple[str, Reading]]], None],
+                 publish: Callable[[str, str], None], ack: Callable[[int, int], None]) -> None:
+        self.config = config
+        self.owned_cases = owned_cases
+        self.known_cases = {case.id for case in config.cases}
+        self.observe = observe
+        self.publish = publish
+        self.ack = ack
+
+    def route(self, observed: list[tuple[str, Reading]]) -> None:
+        """Evaluate the readings of owned cases here; send the others to their owners."""
+        shared = self.config.collector
+        if shared.instances == 1 or not shared.share_group:
+            self.observe(observed)
+            return
+        mine, others = [], {}
+        for case_id, reading in observed:
+            if case_id in self.owned_cases:
+                mine.append((case_id, reading))
+            elif case_id in self.known_cases:
+                others.setdefault(case_owner(case_id, shared.instances), []).append((case_id, reading))
+        if mine:
+            self.observe(mine)
+        for owner, items in others.items():
+            body = json.dumps([[case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
+                               for case_id, r in items])
+            self.publish(observations_topic(shared.share_group, owner), body)
+
+    def receive(self, message: mqtt.MQTTMessage) -> None:
+        """Readings another instance sent for the cases this one owns."""
+        try:
+            rows = json.loads(message.payload)
+            items = [
+                (str(case_id), Reading(sensor_id=str(sensor), time_ns=int(time_ns), temperature_c=t,
+                                       rh_pct=rh, battery_pct=battery))
+                for case_id, sensor, time_ns, t, rh, battery in rows
+                if case_id in self.owned_cases
+            ]
+        except (ValueError, TypeError) as error:
+            log.error("malformed observations from another collector on %s: %s", message.topic, error)
+            items = []
+        if items:
+            self.observe(items)
+        if message.qos > 0:
+            self.ack(message.mid, message.qos)
