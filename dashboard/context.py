@@ -10,6 +10,8 @@ import streamlit as st
 from dashboard import safe_text
 from museum.config import MuseumConfig, load_config
 from museum.i18n import LANGUAGE_NAMES, Translator
+from museum.moves import with_locations
+from museum.store import InfluxStore, StoreError
 from museum.users import LoginThrottle
 
 
@@ -18,13 +20,24 @@ def _config(path: str) -> MuseumConfig:
     return load_config(path)
 
 
+@st.cache_resource(ttl=10, show_spinner=False)
+def _placed(path: str) -> MuseumConfig:
+    """The config with every object in the case the move log puts it in (museum.moves):
+    a move shows on every page within seconds, without editing the config."""
+    config = _config(path)
+    try:
+        return with_locations(config, InfluxStore.from_config(config.influxdb, timeout_s=5))
+    except StoreError:
+        return config  # the pages say the database is unreachable; the config's places stand
+
+
 def museum_config() -> MuseumConfig:
-    """The config named by PATINA_CONFIG (set by `patina dashboard`)."""
+    """The config named by PATINA_CONFIG (set by `patina dashboard`), objects where they are."""
     path = os.environ.get("PATINA_CONFIG")
     if not path:
         st.error("PATINA_CONFIG is not set: start the dashboard with `patina dashboard --config FILE`.")
         st.stop()
-    return _config(path)
+    return _placed(path)
 
 
 def translator() -> Translator:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from analysis.history import HistoricBand, SuitableBand, historic_band, suitable
 from museum.config import Artefact, MuseumConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
-from museum.store import InfluxStore, StoreError, decode_text_columns
+from museum.store import DatabaseMissing, InfluxStore, decode_text_columns
 
 #: Columns of an object's hourly history, in order.
 HISTORY_COLUMNS = ["time", "museum", "site", "case_id", "source", *ARTEFACT_CLIMATE_FIELDS, "readings"]
@@ -76,10 +76,8 @@ def move_events(store: InfluxStore, artefact_id: str | None = None) -> pd.DataFr
     where = "" if artefact_id is None else f" WHERE artefact_id = {quote_literal(artefact_id)}"
     try:
         data = store.frame(f"SELECT * FROM {quote_identifier(ARTEFACT_MOVES)}{where}")
-    except StoreError as error:
-        if "database not found" in str(error):
-            return pd.DataFrame(columns=["artefact_id", *MOVE_COLUMNS])
-        raise
+    except DatabaseMissing:
+        return pd.DataFrame(columns=["artefact_id", *MOVE_COLUMNS])
     if data.empty:
         return pd.DataFrame(columns=["artefact_id", *MOVE_COLUMNS])
     for column in ("until_ns", "artefact", "recorded_ns"):
@@ -174,6 +172,31 @@ def artefacts_in_case(config: MuseumConfig, store: InfluxStore, case_id: str,
     return [artefact_info(config, store, loc.artefact_id) for loc in here]
 
 
+def with_locations(config: MuseumConfig, store: InfluxStore, at: datetime | None = None) -> MuseumConfig:
+    """The config with each case holding the objects that are in it at ``at`` (default
+    now) after the move log: what the collector's risk assessment and alerts, and the
+    dashboard's pages, read as ``case.artefacts``. Objects lent away leave their case;
+    objects that arrived by passport join theirs. Without any move it is ``config``."""
+    events = move_events(store)
+    if events.empty:
+        return config
+    here = {artefact_id: place for artefact_id, place in locations(config, store, at).items()
+            if place.museum == config.museum.name}
+    known = _config_artefacts(config)
+    placed: dict[str, list[Artefact]] = {case.id: [] for case in config.cases}
+    for artefact_id, place in sorted(here.items()):
+        if place.case_id not in placed:
+            continue  # a crate or a case this config no longer has
+        if artefact_id in known:
+            artefact = known[artefact_id][0]
+        else:
+            info = artefact_info(config, store, artefact_id)
+            artefact = Artefact(info.id, info.name, info.materials, info.description)
+        placed[place.case_id].append(artefact)
+    cases = tuple(replace(case, artefacts=tuple(placed[case.id])) for case in config.cases)
+    return replace(config, cases=cases)
+
+
 def _require_text(option: str, text: str) -> str:
     if not text or not text.strip():
         raise MoveError(f"{option} must not be empty")
@@ -241,10 +264,8 @@ def recorded_hours(store: InfluxStore, artefact_id: str, start: pd.Timestamp,
             f"SELECT * FROM {quote_identifier(ARTEFACT_CLIMATE)} WHERE artefact_id = "
             f"{quote_literal(artefact_id)} AND time >= {time_literal(start.to_pydatetime())} "
             f"AND time < {time_literal(end.to_pydatetime())}")
-    except StoreError as error:
-        if "database not found" in str(error):
-            return pd.DataFrame(columns=HISTORY_COLUMNS)
-        raise
+    except DatabaseMissing:
+        return pd.DataFrame(columns=HISTORY_COLUMNS)
     if data.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     data["readings"] = data["readings"].fillna(0).astype("int64")

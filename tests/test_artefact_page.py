@@ -124,3 +124,17 @@ def test_a_borrowed_object_shows_its_lenders_history(moved_museum: MuseumConfig,
     assert where["Événement"].tolist() == ["au début du passeport", "déplacement", "arrivée (prêt)"]
     assert where["Musée"].tolist() == ["Test museum", "Test museum", "Musée de l'Armée"]
     assert len(app.get("vega_lite_chart")) == 2, "the lender's hours, drawn at the borrower"
+
+
+def test_the_case_pages_follow_a_move_without_editing_the_config(moved_museum: MuseumConfig) -> None:
+    def inventory(case_id: str) -> set[str]:
+        app = AppTest.from_file(APP, default_timeout=60)
+        app.query_params["case"] = case_id
+        app.switch_page("views/case.py").run()
+        assert not app.exception, app.exception
+        return {str(value) for table in app.table for column in table.value.columns
+                for value in table.value[column].tolist()}
+
+    assert "DBP-1" in {a.id for a in moved_museum.case("C1").artefacts}, "the config still says C1"
+    assert "DBP-1" in inventory("C2")
+    assert "DBP-1" not in inventory("C1")

@@ -362,6 +362,26 @@ def test_a_move_recorded_late_restitches_the_history(museums: Callable[[str], Mu
     assert set(across[across["case_id"] == "C3"]["site"]) == {"hue"}
 
 
+def test_cases_hold_the_objects_the_move_log_puts_in_them(museums: Callable[[str], Museum]) -> None:
+    from museum.moves import with_locations
+
+    lender = museums(LENDER)
+    lender.store.create_database()
+    before = with_locations(lender.config, lender.store)
+    assert "DBP-1" in [a.id for a in before.case("C1").artefacts]
+    assert lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=5)),
+                         "--user", "Lan", "--note", "to gallery 2").exit_code == 0
+    moved = with_locations(lender.config, lender.store)
+    assert "DBP-1" not in [a.id for a in moved.case("C1").artefacts]
+    assert "DBP-1" in [a.id for a in moved.case("C2").artefacts]
+    # Before the move, the object was still in C1.
+    earlier = with_locations(lender.config, lender.store, at=T0 + timedelta(hours=1))
+    assert "DBP-1" in [a.id for a in earlier.case("C1").artefacts]
+    # Every other object stays where the config put it.
+    others = {a.id for c in lender.config.cases for a in c.artefacts} - {"DBP-1"}
+    assert others == {a.id for c in moved.cases for a in c.artefacts} - {"DBP-1"}
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (("move", "NOPE", "--to", "C2"), "no artefact 'NOPE'"),
     (("move", "DBP-1", "--to", "C9"), "no case 'C9'"),
