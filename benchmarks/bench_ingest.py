@@ -119,13 +119,15 @@ def top_functions(raw: Path, count: int = 15) -> str:
     own: Counter[str] = Counter()
     total: Counter[str] = Counter()
     samples = 0
-    idle = ("wait (threading.py", "select (selectors.py", "_wait_for_tstate_lock", "sleep", "select (")
+    # py-spy takes a thread blocked in a lock with a timeout for a busy one: leave those out.
+    idle = ("Condition.wait (threading.py", "Event.wait (threading.py", "Queue.get (queue.py",
+            "_wait_for_tstate_lock", "select (")
     for line in raw.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
         if not stack or not number.isdigit():
             continue
         frames = stack.split(";")
-        if any(frames[-1].startswith(name) for name in idle):
+        if frames[-1].startswith(idle):
             continue
         weight = int(number)
         samples += weight

@@ -306,13 +306,16 @@ class Ingest(Worker):
         seen: set[int] = set()
         ignored: list[str] = []
         redelivered = 0
+        # Redeliveries carry the dup flag; the spool is asked about all of them at once.
+        spooled = self.spool.recently_delivered(
+            message_key(item[0], item[2], item[3]) for item in batch if item[5] and not item[4])
         for _mid, _qos, topic, payload, retain, dup, received_ns, backlog in batch:
             if retain:
                 # Retained messages replay old state on subscribe; live readings never carry the flag.
                 ignored.append("retained")
                 continue
             key = message_key(_mid, topic, payload)
-            if dup and (key in seen or self.spool.delivered(key)):
+            if dup and (key in spooled or key in seen):
                 # Spooled before a stop that came before its acknowledgement (or earlier in
                 # this group): a reading timed by its receipt would otherwise be stored
                 # twice, at two receive times.

@@ -53,7 +53,8 @@ def assert_same(messages: list[RawMessage]) -> DecodedBatch:
 
 def test_plain_native_readings_take_the_short_path_with_the_same_lines() -> None:
     messages: list[RawMessage] = [
-        ("patina/hanoi/s1/climate", b'{"ts": 1777629600, "temperature_c": 21.5, "rh_pct": 48}', NOW_NS, False),
+        ("patina/hanoi/s1/climate", b'{"ts": 1777629600, "temperature_c": 21.5, "rh_pct": 48}',
+         NOW_NS, False),
         ("patina/hanoi/s9/climate", b'{"temperature_c": -3, "battery_pct": 99.5}', NOW_NS, False),
         ("patina/hanoi/s9/climate", b'{"rh_pct": 47.25}', NOW_NS, True),
         ("patina/hue/odd sensor/climate", b'{"ts": "2026-05-01T17:00:00+07:00", "rh_pct": 50.0}',
