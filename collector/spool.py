@@ -290,6 +290,11 @@ class Spool:
         return self._connection().execute(
             "SELECT id, line FROM readings ORDER BY id LIMIT ?", (limit,)).fetchall()
 
+    def waiting(self, limit: int) -> int:
+        """Readings waiting, counted up to ``limit`` (the ids only: cheap at any depth)."""
+        return int(self._connection().execute(
+            "SELECT COUNT(*) FROM (SELECT id FROM readings ORDER BY id LIMIT ?)", (limit,)).fetchone()[0])
+
     def remove(self, ids: Iterable[int]) -> None:
         """Forget readings InfluxDB confirmed."""
         ids = list(ids)

@@ -44,3 +44,13 @@ def test_keys_of_a_spool_from_before_the_groups_survive_the_upgrade(tmp_path: Pa
     assert "deliveries" not in tables
     spool.close()
     assert Spool(path).recently_delivered(keys[:3]) == set(keys[:3])  # opened again: still there
+
+
+def test_waiting_counts_readings_up_to_a_limit(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.sqlite3")
+    assert spool.waiting(10) == 0
+    spool.commit([f"climate,sensor_id=s1 rh_pct=40.0 {i}" for i in range(25)])
+    assert (spool.waiting(10), spool.waiting(25), spool.waiting(1000)) == (10, 25, 25)
+    spool.remove(row_id for row_id, _ in spool.oldest(20))
+    assert spool.waiting(10) == 5
+    spool.close()
