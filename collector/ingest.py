@@ -2,9 +2,10 @@
 and the routing of readings to the evaluator (Telegraf's mqtt_consumer is the model:
 input only, buffering and outputs elsewhere).
 
-paho's network thread decodes a message and appends it to the inbox; a group of messages
-is written to the spool in one transaction and only then acknowledged: by paho's thread
-itself for a full group while the spool is healthy, by the committer thread otherwise. A
+paho's network thread only appends each message, as a tuple, to the inbox; a group of
+messages is decoded in one pass (:meth:`MessageDecoder.decode_batch`), written to the spool
+in one transaction and only then acknowledged: by paho's thread itself for a full group
+while the spool is healthy, by the committer thread otherwise. A
 spool that refuses the commit (disk full, ``spool_max_mb``) keeps the inbox, leaves the
 messages unacknowledged (the broker keeps them) and the committer retries with backoff,
 without ever blocking paho's keepalives. Every call into the paho client goes through one
@@ -29,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from collector.decoder import MessageDecoder, Outcome
+from collector.decoder import DecodedBatch, MessageDecoder, RawMessage
 from collector.spool import Spool, message_key
 from collector.stats import Stats
 from collector.worker import Backoff, FatalHandler, Worker
@@ -88,8 +89,9 @@ def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
     return properties
 
 
-#: (message id, QoS, outcome, key for recognising a redelivery or None)
-InboxItem = tuple[int, int, Outcome, int | None]
+#: (message id, QoS, topic, payload, retained, dup, receive time in ns, from the backlog):
+#: a message as paho gave it, decoded later with its group (no object per message).
+InboxItem = tuple[int, int, str, bytes, bool, bool, int, bool]
 
 
 class Ingest(Worker):
@@ -124,7 +126,8 @@ class Ingest(Worker):
         self.subscribed = threading.Event()
         self._inbox: list[InboxItem] = []
         self._inbox_since = 0.0
-        self._inbox_ready = threading.Condition()
+        # A plain lock: nobody takes it twice, and an RLock costs more per message.
+        self._inbox_ready = threading.Condition(threading.Lock())
         self._client_lock = threading.Lock()
         self._backlog = False
         self._last_message_s = 0.0
@@ -212,29 +215,22 @@ class Ingest(Worker):
             log.warning("disconnected from broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        if message.topic.startswith("$SYS/"):
+        topic = message.topic  # a property that decodes the bytes each time
+        if topic.startswith("$SYS/"):
             self._broker_stat(message)
             return
-        if self._own_topic and message.topic == self._own_topic:
+        if self._own_topic and topic == self._own_topic:
             self.router.receive(message)
             return
-        key: int | None = None
-        if message.retain:
-            # Retained messages replay old state on subscribe; live readings never carry the flag.
-            outcome = Outcome(ignored="retained")
-        else:
-            key = message_key(message.mid, message.topic, message.payload)
-            if message.dup and self.spool.delivered(key):
-                # Spooled before a stop that came before its acknowledgement: a reading timed
-                # by its receipt would otherwise be stored twice, at two receive times.
-                outcome, key = Outcome(ignored="redelivered"), None
-            else:
-                outcome = self.decoder.decode(message.topic, message.payload, time.time_ns(),
-                                              backlog=self._in_backlog())
+        retain = message.retain
+        # The receive time and the backlog mark belong to the moment of receipt; the rest
+        # (decoding, redelivery check) waits for the group's commit.
+        item = (message.mid, message.qos, topic, message.payload, retain, message.dup, time.time_ns(),
+                False if retain else self._in_backlog())
         with self._inbox_ready:
             if not self._inbox:
                 self._inbox_since = time.monotonic()
-            self._inbox.append((message.mid, message.qos, outcome, key))
+            self._inbox.append(item)
             full = len(self._inbox) >= self.commit_group
         if full:
             self._commit_in_network_thread()
@@ -302,10 +298,40 @@ class Ingest(Worker):
         finally:
             self._commit_lock.release()
 
+    def _decode(self, batch: list[InboxItem]) -> tuple[DecodedBatch, list[int], int]:
+        """What a group of messages became, the keys of those that left something in the
+        spool, and how many were redeliveries of messages already spooled."""
+        messages: list[RawMessage] = []
+        keys: list[int] = []
+        seen: set[int] = set()
+        ignored: list[str] = []
+        redelivered = 0
+        # Redeliveries carry the dup flag; the spool is asked about all of them at once.
+        spooled = self.spool.recently_delivered(
+            message_key(item[0], item[2], item[3]) for item in batch if item[5] and not item[4])
+        for _mid, _qos, topic, payload, retain, dup, received_ns, backlog in batch:
+            if retain:
+                # Retained messages replay old state on subscribe; live readings never carry the flag.
+                ignored.append("retained")
+                continue
+            key = message_key(_mid, topic, payload)
+            if dup and (key in spooled or key in seen):
+                # Spooled before a stop that came before its acknowledgement (or earlier in
+                # this group): a reading timed by its receipt would otherwise be stored
+                # twice, at two receive times.
+                ignored.append("redelivered")
+                redelivered += 1
+                continue
+            messages.append((topic, payload, received_ns, backlog))
+            keys.append(key)
+            seen.add(key)
+        decoded = self.decoder.decode_batch(messages)
+        decoded.ignored.extend(ignored)
+        return decoded, [key for key, kept in zip(keys, decoded.kept, strict=True) if kept], redelivered
+
     def _commit(self, batch: list[InboxItem], wait: bool = True) -> bool:
-        lines = [line for _, _, outcome, _ in batch for line in outcome.lines]
-        quarantined = [outcome.quarantine for _, _, outcome, _ in batch if outcome.quarantine]
-        delivered = [key for _, _, outcome, key in batch if key and (outcome.lines or outcome.quarantine)]
+        decoded, delivered, redelivered = self._decode(batch)
+        lines, quarantined = decoded.lines, decoded.quarantined
         try:
             dropped = self.spool.commit(lines, quarantined, delivered)
         except sqlite3.Error as error:
@@ -323,16 +349,18 @@ class Ingest(Worker):
             self.stats.set(spool_full=False)
         with self._inbox_ready:
             del self._inbox[: len(batch)]
-        for mid, qos, _, _ in batch:
-            if qos > 0:
-                self._ack(mid, qos)
-        observed = [item for _, _, outcome, _ in batch for item in outcome.readings]
-        if observed:
-            self.router.route(observed)
+        # One lock round trip for the group's acknowledgements, not one per message.
+        with self._client_lock:
+            ack = self._client.ack
+            for item in batch:
+                if item[1] > 0:
+                    ack(item[0], item[1])
+        if decoded.readings:
+            self.router.route(decoded.readings)
         self.stats.add(messages=len(batch), received=len(lines), spool_depth=len(lines),
-                       quarantine_dropped=dropped,
-                       redelivered=sum(1 for _, _, o, _ in batch if o.ignored == "redelivered"))
-        self.stats.count_ignored([o.ignored for _, _, o, _ in batch if o.ignored])
+                       quarantine_dropped=dropped, redelivered=redelivered)
+        if decoded.ignored:
+            self.stats.count_ignored(decoded.ignored)
         for record in quarantined:
             count = self.stats.count_rejection(record.reason)
             # The first few of each reason, then every thousandth: garbage cannot flood the log.

@@ -24,7 +24,9 @@ import fcntl
 import hashlib
 import os
 import sqlite3
+import sys
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,11 +50,10 @@ CREATE TABLE IF NOT EXISTS counters (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    message_key INTEGER NOT NULL
+CREATE TABLE IF NOT EXISTS delivery_groups (
+    through INTEGER PRIMARY KEY,
+    keys BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (message_key);
 """
 #: Columns added after the first release: an older spool gets them at open.
 _ADDED_COLUMNS = (
@@ -62,6 +63,9 @@ _ADDED_COLUMNS = (
 #: Keys of the last spooled messages kept for recognising redeliveries: only messages
 #: committed but not yet acknowledged when a collector stopped come back: at most the
 #: broker's receive maximum (10,000, collector/ingest.py), so twice that is enough.
+#: They are kept one row per committed group (``delivery_groups``: the keys packed as
+#: 8-byte integers, ``through`` counting the keys so far): a row and an index entry per
+#: message cost more than the reading itself (benchmarks/bench_ingest.py --profile).
 DELIVERIES_KEPT = 20_000
 PAGE_SIZE = 4096
 
@@ -90,6 +94,22 @@ class QuarantineRecord:
     @property
     def truncated(self) -> bool:
         return self.payload_size is not None and self.payload_size > len(self.payload)
+
+
+def pack_keys(keys: Sequence[int]) -> bytes:
+    """Message keys as 8-byte little-endian integers (the same file on any machine)."""
+    packed = array("q", keys)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return packed.tobytes()
+
+
+def unpack_keys(blob: bytes) -> array[int]:
+    keys = array("q")
+    keys.frombytes(blob)
+    if sys.byteorder == "big":
+        keys.byteswap()
+    return keys
 
 
 def message_key(mid: int, topic: str, payload: bytes) -> int:
@@ -131,6 +151,27 @@ class Spool:
             columns = {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}
             if column not in columns:
                 connection.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        self._upgrade_deliveries(connection)
+
+    def _upgrade_deliveries(self, connection: sqlite3.Connection) -> None:
+        """A spool from before ``delivery_groups`` kept a row per key: its keys become one
+        group, so redeliveries after the upgrade are still recognised."""
+        exists = connection.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone()
+        if not exists:
+            return
+        keys = [row[0] for row in connection.execute("SELECT message_key FROM deliveries ORDER BY id")]
+        statements: list[tuple[str, Iterable[Sequence[object]]]] = []
+        if keys:
+            statements.append((
+                "INSERT INTO delivery_groups (through, keys) "
+                "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
+                [(len(keys), pack_keys(keys))]))
+        statements.append(("DELETE FROM deliveries", [()]))
+        self._transaction(statements)
+        # Emptied above, so a failure to drop it here only means another try at next open.
+        with contextlib.suppress(sqlite3.Error):
+            connection.execute("DROP TABLE deliveries")
 
     def _lock(self) -> None:
         lock_path = self.path.with_name(self.path.name + ".lock")
@@ -212,7 +253,6 @@ class Spool:
                 ((q.received_ns, q.topic, q.payload, q.reason, q.detail, q.payload_size, q.payload_sha256)
                  for q in kept),
             ),
-            ("INSERT INTO deliveries (message_key) VALUES (?)", ((key,) for key in delivered)),
         ]
         if dropped:
             statements.append((
@@ -220,20 +260,40 @@ class Spool:
                 "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", [(dropped,)]))
         if delivered:
             statements.append((
-                "DELETE FROM deliveries WHERE id <= (SELECT MAX(id) FROM deliveries) - ?",
+                "INSERT INTO delivery_groups (through, keys) "
+                "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
+                [(len(delivered), pack_keys(delivered))]))
+            # A group whose keys all lie before the last DELIVERIES_KEPT is no longer needed.
+            statements.append((
+                "DELETE FROM delivery_groups WHERE through <= (SELECT MAX(through) FROM delivery_groups) - ?",
                 [(DELIVERIES_KEPT,)]))
         self._transaction(statements)
         return dropped
 
     def delivered(self, key: int) -> bool:
         """Whether a message with this key (:func:`message_key`) was spooled recently."""
-        return self._connection().execute(
-            "SELECT 1 FROM deliveries WHERE message_key = ? LIMIT 1", (key,)).fetchone() is not None
+        return bool(self.recently_delivered([key]))
+
+    def recently_delivered(self, keys: Iterable[int]) -> set[int]:
+        """Which of these keys (:func:`message_key`) belong to messages spooled recently:
+        one read of the kept keys for a whole group of redeliveries."""
+        wanted = set(keys)
+        if not wanted:
+            return wanted
+        found: set[int] = set()
+        for (blob,) in self._connection().execute("SELECT keys FROM delivery_groups"):
+            found.update(wanted.intersection(unpack_keys(blob)))
+        return found
 
     def oldest(self, limit: int) -> list[tuple[int, str]]:
         """Up to ``limit`` readings, oldest first, as (id, line)."""
         return self._connection().execute(
             "SELECT id, line FROM readings ORDER BY id LIMIT ?", (limit,)).fetchall()
+
+    def waiting(self, limit: int) -> int:
+        """Readings waiting, counted up to ``limit`` (the ids only: cheap at any depth)."""
+        return int(self._connection().execute(
+            "SELECT COUNT(*) FROM (SELECT id FROM readings ORDER BY id LIMIT ?)", (limit,)).fetchone()[0])
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget readings InfluxDB confirmed."""

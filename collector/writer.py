@@ -98,16 +98,17 @@ class Writer(Worker):
             self.store.close()
 
     def _next_rows(self) -> list[tuple[int, str]]:
-        rows = self.spool.oldest(self.batch_size)
-        if len(rows) < self.batch_size and not self.stopping.is_set():
+        # Whether a batch is full is asked of the ids alone: reading the lines of a partial
+        # batch and reading them again after the wait cost the writer a tenth of its CPU.
+        waiting = self.spool.waiting(self.batch_size)
+        if waiting < self.batch_size and not self.stopping.is_set():
             # Let a partial batch fill for a moment: fewer, larger writes to InfluxDB.
-            if rows:
+            if waiting:
                 self.stopping.wait(self.linger_s)
             else:
                 with self.spooled:
                     self.spooled.wait(0.5)
-            rows = self.spool.oldest(self.batch_size)
-        return rows
+        return self.spool.oldest(self.batch_size)
 
     def _prepare(self) -> None:
         """Create the database and its downsampling once; a user who may write but not
