@@ -168,7 +168,11 @@ class Collector:
             self.ingest.commit_pending()
             self.ingest.disconnect()
             deadline = time.monotonic() + drain_timeout_s
-            while (self.stats().spool_depth and time.monotonic() < deadline
+            # The evaluator's last readings may still become events: let it finish them, then
+            # count what the spool really holds (the stats' depth can lag a commit).
+            while not self.evaluator.inbox.empty() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            while (self.spool.depth() and time.monotonic() < deadline
                    and self.stats().database_reachable and self.writer.alive()):
                 time.sleep(0.05)
             self._stopping.set()
