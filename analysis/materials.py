@@ -42,8 +42,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
-METALS = ("archaeological_iron", "iron_steel", "copper_alloy", "brass", "lead", "aluminium",
-          "silver", "zinc", "tin")
+METALS = ("archaeological_iron", "iron_steel", "archaeological_copper_alloy", "copper_alloy", "brass",
+          "lead", "aluminium", "silver", "zinc", "tin")
 ORGANICS = ("wood", "leather", "textile")
 #: Materials an artefact may be made of, metals first, then organic parts of composite objects.
 MATERIAL_NAMES: tuple[str, ...] = METALS + ORGANICS
@@ -107,18 +107,27 @@ PROFILES: Mapping[str, MaterialProfile] = MappingProxyType({
             "rh_risk_pct": "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH",
             "rh_critical_pct": "WA Museum 2017: very fast above about 60 % RH",
         }),
-    "copper_alloy": _metal(
-        "copper_alloy", 39.0, 42.0, 46.0, {
+    "archaeological_copper_alloy": _metal(
+        "archaeological_copper_alloy", 39.0, 42.0, 46.0, {
             "rh_safe_pct": "Scott 1990: 39 % RH, the empirical museum rule for bronze disease",
-            "rh_risk_pct": "Scott 1990: 42–46 % RH for most stable bronzes",
+            "rh_risk_pct": "Scott 1990: 42–46 % RH for most excavated bronzes",
             "rh_critical_pct": "Scott 1990: nantokite (CuCl) alone reacts above 46 % RH",
-        }, notes="Copper alloys with active chlorides (bronze disease)."),
-    "brass": _metal(
-        "brass", 39.0, 42.0, 46.0, {
-            "rh_safe_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-            "rh_risk_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-            "rh_critical_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-        }, notes="Cartridge cases: treated as a copper alloy (no specific source found)."),
+        }, notes="Chloride-contaminated (excavated) copper alloys: bronze disease, powdery green "
+                 "spots of copper trihydroxychlorides over nantokite. Scott's limits apply to "
+                 "these objects only."),
+    **{name: _metal(name, 45.0, 55.0, 75.0, {
+        "rh_safe_pct": "WA Museum 2017: below 45 % RH for most metals (a conservative target; "
+                       "no critical RH is published for stable copper alloys)",
+        "rh_risk_pct": "CCI Note 9/2: 35–55 % RH for stable metals; above its upper end is "
+                       "Patina's risk level (engineering choice)",
+        "rh_critical_pct": _DAMP,
+    }, notes=notes) for name, notes in (
+        ("copper_alloy", "Stable (historic, not excavated) bronze and copper: no active chlorides. "
+                         "Sulfides and organic acids matter more than RH between 45 and 65 %."),
+        ("brass", "Stable brass (cartridge cases, buttons, fittings): no active chlorides. Season "
+                  "cracking is stress corrosion driven by ammonia, not by RH alone; "
+                  "bronze-disease limits would raise false alarms."),
+    )},
     "lead": _metal(
         "lead", 45.0, 55.0, 75.0, {
             "rh_safe_pct": _STABLE_SAFE + " (lead-specific RH limit unverified)",
