@@ -38,9 +38,10 @@ Image Permanence Institute. Dew Point Calculator (dpcalc.org).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import Any
 
 METALS = ("archaeological_iron", "iron_steel", "archaeological_copper_alloy", "copper_alloy", "brass",
           "lead", "aluminium", "silver", "zinc", "tin")
@@ -48,6 +49,8 @@ ORGANICS = ("wood", "leather", "textile")
 #: Materials an artefact may be made of, metals first, then organic parts of composite objects.
 MATERIAL_NAMES: tuple[str, ...] = METALS + ORGANICS
 
+#: Organic parts are watched from this far above their too-dry limit (see analysis.risk).
+TOO_DRY_WATCH_MARGIN_PCT = 5.0
 _DAMP = "Michalski 1993 (ICOM-CC); CCI, Agent of deterioration: incorrect relative humidity — above 75 % RH damage of every kind rises sharply"
 _STABLE_SAFE = "WA Museum 2017: below 45 % RH for most metals; CCI Note 9/2: 35–55 % for stable metals"
 _STABLE_RISK = "CCI Note 9/2: upper end (55 %) of the band for stable metals"
@@ -160,3 +163,24 @@ def profile(name: str, overrides: Mapping[str, float] | None = None) -> Material
                          f"overridable: {', '.join(sorted(_OVERRIDABLE))}")
     sources = dict(base.sources) | {key: "museum override (config)" for key in overrides}
     return replace(base, **{k: float(v) for k, v in overrides.items()}, sources=sources)
+
+
+def target_band(names: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None
+                ) -> dict[str, Any]:
+    """The RH band (%) that keeps every material of a case good: above the highest
+    too-dry limit of its organic parts (plus the 5 % margin inside which
+    :func:`analysis.risk.too_dry_score` already watches), below the lowest safe limit.
+
+    Returns ``low_pct`` and ``high_pct``, the materials that set them (``low_material``,
+    ``high_material``), and ``conflict``: True when no RH suits all (excavated iron, safe
+    below 15 %, with a wooden stock, split below 25 %); the band is then empty and the
+    conservator must choose (or separate the parts)."""
+    profiles = [profile(name, (overrides or {}).get(name)) for name in dict.fromkeys(names)]
+    if not profiles:
+        return {"low_pct": None, "high_pct": None, "low_material": "", "high_material": "", "conflict": False}
+    high = min(profiles, key=lambda p: p.rh_safe_pct)
+    organic = [p for p in profiles if p.rh_too_dry_pct is not None]
+    low = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0) if organic else None
+    low_pct = (low.rh_too_dry_pct or 0.0) + TOO_DRY_WATCH_MARGIN_PCT if low else 0.0
+    return {"low_pct": low_pct, "high_pct": high.rh_safe_pct, "low_material": low.name if low else "",
+            "high_material": high.name, "conflict": low_pct >= high.rh_safe_pct}

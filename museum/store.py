@@ -433,9 +433,12 @@ class InfluxStore:
 
     def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
         """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
-        material, score, level (0–3), driver."""
+        material, score, level (0–3), driver, and where the collector wrote them: since_s
+        (when the level began), rh_pct and temperature_c (the case's worst sensor) and
+        limit_pct (the limit of the driving material)."""
         data = self.frame(
-            f"SELECT score, level, driver FROM {quote_identifier(RISK)} "
+            "SELECT score, level, driver, since_s, rh_pct, temperature_c, limit_pct "
+            f"FROM {quote_identifier(RISK)} "
             f"WHERE time > now() - {int(within.total_seconds())}s "
             "GROUP BY site, case_id, artefact_id, material ORDER BY time DESC LIMIT 1"
         )

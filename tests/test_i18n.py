@@ -24,7 +24,12 @@ DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "cust
                 | {f"alert.body.value.{rule}" for rule in RULES}
                 | {f"alert.subject.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
                 | {f"level.{level}" for level in LEVELS} | {f"driver.{driver}" for driver in DRIVERS}
-                | {f"rating.{rating}" for rating in ("good", "ok", "risk")})
+                | {f"rating.{rating}" for rating in ("good", "ok", "risk")}
+                | {f"advice.material.{name}" for name in MATERIAL_NAMES}
+                | {f"advice.driver.{driver}" for driver in DRIVERS}
+                | {f"object.reason_{driver}" for driver in ("rh_high", "too_dry", "other")}
+                | {f"severity.{severity}" for severity in ("warning", "critical")}
+                | {"duration.minutes", "duration.hours", "duration.days"})
 
 
 def keys_used_in_code() -> set[str]:
