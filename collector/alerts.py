@@ -25,7 +25,8 @@ Rules (``RULES``), for each case:
 One incident per case and cause: an object at risk because the air is too damp (too dry,
 near condensation) is the same incident as the case's ``rh_high`` (``rh_low``,
 ``condensation``) alert, which lists the objects it puts at risk or worse and is critical
-when one of them is.
+when one of them is; a fast change that takes RH beyond a case limit is that limit's
+incident, not a ``rate_of_change`` one as well.
 ``rate_of_change``
     RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
     (a door left open, a dehumidifier that stopped), each sensor compared with itself, for
@@ -89,6 +90,10 @@ CALM_S = 3600.0
 #: reading moves an artefact into another RH band), so that the overview, the case page
 #: (which read these points) and the alerts agree within a minute.
 RISK_EVERY_S = 60.0
+#: An object that is good, and whose RH band has not changed, is assessed this often only:
+#: a change of band (the way up) is assessed at once anyway, and one assessment costs
+#: 15–50 ms (benchmarks/bench_demo_day.py).
+RISK_GOOD_EVERY_S = 900.0
 #: The object-level drivers that a case rule already reports: their incident is that rule's.
 CASE_RULE_OF_DRIVER = {"rh_high": "rh_high", "too_dry": "rh_low", "condensation": "condensation"}
 LEVEL_NAMES = ("good", "watch", "risk", "critical")
@@ -446,13 +451,19 @@ class AlertEngine:
             and recent[-1][0] - recent[0][0] >= 3000
             and now_s - recent[-1][0] < alerts.sensor_silent_after_s
         ]
+        # A fast change that takes RH beyond a case limit is that limit's incident already.
+        beyond_limit = any(
+            (c := self.conditions.get((case_id, rule))) is not None
+            and (c.active_since is not None or c.alert_id is not None)
+            for rule in ("rh_high", "rh_low")
+        )
         if changes:
             change = max(changes)
             self._condition(
                 case_id,
                 "rate_of_change",
                 "rate_of_change",
-                active=change > alerts.rate_of_change_pct_per_h,
+                active=change > alerts.rate_of_change_pct_per_h and not beyond_limit,
                 clear=change <= alerts.rate_of_change_pct_per_h - 1.0,
                 now_s=now_s,
                 min_duration_s=limits.min_duration_s,
@@ -519,7 +530,12 @@ class AlertEngine:
         state, case = self.states[case_id], self.cases[case_id]
         if not state.history or not case.artefacts:
             return
-        due = [a for a in case.artefacts if now_s - state.last_risk_s.get(a.id, -1e18) >= RISK_EVERY_S]
+        due = [
+            a
+            for a in case.artefacts
+            if now_s - state.last_risk_s.get(a.id, -1e18)
+            >= (RISK_EVERY_S if state.last_level.get(a.id, "watch") != "good" else RISK_GOOD_EVERY_S)
+        ]
         # The worst fresh sensor decides the band, as it decides rh_high: with two sensors in
         # a case, the band must not flip with each sensor's turn to report.
         fresh = [
@@ -546,9 +562,13 @@ class AlertEngine:
         if frame.empty:
             return
         latest = frame.iloc[-1]
+        # Objects of the same materials in a case share one assessment.
+        timelines: dict[tuple[str, ...], pd.DataFrame] = {}
         for artefact in todo:
-            result = assess(frame, artefact.materials, summarise=False)
-            timeline = result.timeline
+            materials = tuple(artefact.materials)
+            if materials not in timelines:
+                timelines[materials] = assess(frame, materials, summarise=False).timeline
+            timeline = timelines[materials]
             row = timeline.iloc[-1]
             level = str(row["level"])
             codes = timeline["level"].cat.codes.to_numpy()
