@@ -451,10 +451,15 @@ class AlertEngine:
             and recent[-1][0] - recent[0][0] >= 3000
             and now_s - recent[-1][0] < alerts.sensor_silent_after_s
         ]
-        # A fast change that takes RH beyond a case limit is that limit's incident already.
+        # A fast change that takes RH beyond a case limit, or brings it back within the hour
+        # after, is that limit's incident already.
         beyond_limit = any(
             (c := self.conditions.get((case_id, rule))) is not None
-            and (c.active_since is not None or c.alert_id is not None)
+            and (
+                c.active_since is not None
+                or c.alert_id is not None
+                or (c.calm_since is not None and now_s - c.calm_since < 3600.0 and c.opened_s > 0)
+            )
             for rule in ("rh_high", "rh_low")
         )
         if changes:
