@@ -148,6 +148,69 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert archive.read("climate.csv").decode().count("\n") == 1 + 22 * 12  # header + s3's readings
 
 
+def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggregates(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's first minutes: the hourly aggregation ran while the day was still arriving.
+    Every figure of "the period in figures" must still be pandas' on the raw readings."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.report import climate_report
+    from museum.i18n import Translator
+
+    config = make_config()
+    store = store_for(config)
+    store.create_database()
+    store.ensure_downsampling(timedelta(days=400))
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    times = pd.date_range(now - timedelta(hours=23, minutes=59), now, freq="1min")
+    minutes = np.arange(len(times))
+    rows = []
+    for sensor, offset in (("s1", 0.0), ("s2", 1.0)):
+        rh = (np.where(minutes < 600, 42.0, 58.0) + 4 * np.sin(minutes / 41) + offset).round(1)
+        temperature = (np.where(minutes < 600, 19.0, 23.0) + np.sin(minutes / 67)).round(2)
+        rows += list(zip(times, [sensor] * len(times), temperature, rh, strict=True))
+    raw = pd.DataFrame(rows, columns=["time", "sensor_id", "temperature_c", "rh_pct"])
+    lines = [
+        climate_line(
+            Reading(r.sensor_id, r.time.value, float(r.temperature_c), float(r.rh_pct), 90.0), "hanoi", "C1"
+        )
+        for r in raw.itertuples()
+    ]
+    early = (raw["time"] < times[0] + timedelta(minutes=630)).to_numpy()
+    store.write_lines([line for line, first in zip(lines, early, strict=True) if first])
+    store.backfill_hourly(times[0] - timedelta(hours=1), now)  # three-quarters of the day still to come
+    store.write_lines([line for line, first in zip(lines, early, strict=True) if not first])
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["case"] = "C1"
+    app.switch_page("views/case.py").run()
+    assert not app.exception
+    statistics = app.table[0].value.set_index("")
+    hourly = raw.set_index("time").groupby("sensor_id")[["temperature_c", "rh_pct"]].resample("1h").mean()
+    truth = climate_report(hourly.groupby(level="time").mean())["statistics"]
+    t = Translator("en")
+    for label, column, unit in (("Temperature", "temperature_c", "°C"), ("Relative humidity", "rh_pct", "%")):
+        assert statistics.loc[label, "Minimum"] == t.quantity(raw[column].min(), unit)
+        assert statistics.loc[label, "Mean"] == t.quantity(truth[column]["mean"], unit)
+        assert statistics.loc[label, "Maximum"] == t.quantity(raw[column].max(), unit)
+    by_day = raw.set_index("time")[["temperature_c", "rh_pct"]].resample("1D")
+    daily = {c: float((by_day[c].max() - by_day[c].min()).mean()) for c in ("temperature_c", "rh_pct")}
+    page = "\n".join(texts(app, "markdown"))
+    temperature_range, rh_range = t.number(daily["temperature_c"]), t.number(daily["rh_pct"])
+    assert f"Mean daily range: {temperature_range} °C, {rh_range} % RH" in page
+    captions = "\n".join(texts(app, "caption"))
+    assert f"These figures rest on {t.number(len(raw), 0)} readings of" in captions
+
+
 def test_overview_filters_by_level_and_gallery(museum: MuseumConfig) -> None:
     app = AppTest.from_file(APP, default_timeout=30).run()
     app.multiselect[1].select("risk").run()
