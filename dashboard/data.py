@@ -93,10 +93,9 @@ def incident_title(row: dict[str, Any], t: Translator, now: datetime) -> str:
                  detail=objects)
     ended = row.get("ended")
     lasted = ((ended if ended is not None and not pd.isna(ended) else now) - row["opened"]).total_seconds()
-    parts = [
-        f"{t('severity.' + severity)} · {row['case_id']} · {t('rule.' + rule)}",
-        measured,
-    ]
+    parts = [f"{t('severity.' + severity)} · {row['case_id']} · {t('rule.' + rule)}"]
+    if value is not None:  # events written before values were recorded have none
+        parts.append(measured)
     if objects and rule in ("rh_high", "rh_low", "condensation"):
         parts.append(t("alerts.objects", objects=objects))
     parts.append(t("alerts.lasted", duration=t.duration(lasted)))
