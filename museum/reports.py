@@ -161,7 +161,12 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    local = period.hourly.copy()
+    # Every hour of the period, empty where there is no reading: the lines break at gaps.
+    hours = pd.date_range(
+        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"), pd.Timestamp(period.end), freq="1h",
+        inclusive="left",
+    )
+    local = period.hourly.reindex(period.hourly.index.union(hours))
     local.index = local.index.tz_convert(zone).tz_localize(None)
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 3.6), sharex=True, dpi=100)
     try:
@@ -186,7 +191,8 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
         top.set_ylabel(f"{t('label.temperature_short')} (°C)", fontsize=8)
         bottom.set_ylabel(f"{t('label.rh_short')} (%)", fontsize=8)
         bottom.set_xlabel(f"{t('label.time')} ({zone})", fontsize=8)
-        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m %H:%M"))
+        bottom.set_xlim(local.index[0], local.index[-1])
         for axis in (top, bottom):
             axis.tick_params(labelsize=7)
             axis.grid(alpha=0.3, linewidth=0.5)
@@ -279,7 +285,26 @@ def render_html(
             continue
         parts.append(chart_image(period, t, config.museum.timezone, bands))
         stats = period.figures["statistics"]
-        parts.append(f"<h3>{e(t('print.statistics'))}</h3><table>")
+        parts.append(f"<h3>{e(t('print.statistics'))}</h3>")
+        cover = period.coverage
+        if cover:
+            gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
+            parts.append(
+                "<p class='note'>"
+                + e(
+                    t(
+                        "case.coverage",
+                        readings=n(cover["readings"], 0),
+                        expected=n(cover["expected"], 0),
+                        pct=n(cover["pct"], 0),
+                        hours=cover["hours_with_data"],
+                        total=cover["hours"],
+                    )
+                    + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
+                )
+                + "</p>"
+            )
+        parts.append("<table>")
         parts.append(_row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True))
         for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
             parts.append(

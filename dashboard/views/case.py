@@ -394,6 +394,14 @@ if band["high_pct"] is not None and band["conflict"]:
         ),
         icon=":material/warning:",
     )
+elif band["high_pct"] is not None and not band["low_pct"]:
+    st.markdown(
+        t(
+            "case.band_below",
+            high=t.number(band["high_pct"], 0),
+            high_material=t.material(band["high_material"]),
+        )
+    )
 elif band["high_pct"] is not None:
     st.markdown(
         t(
