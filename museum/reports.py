@@ -386,7 +386,7 @@ def render_html(
                 parts.append(
                     _row(
                         [
-                            e(t.moment(alert.opened.to_pydatetime().astimezone(zone))),
+                            e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
                             e(t(f"rule.{alert.rule}")),
                             e(n(alert.value)) if pd.notna(alert.value) else "—",
                             e(t(f"state.{alert.state}")),
