@@ -252,8 +252,10 @@ class InfluxStore:
 
     def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
         """Compute the hourly aggregates of readings between ``start`` and ``end`` (data
-        older than the continuous query's two days: imports, replays), a month at a time."""
-        moment = start
+        older than the continuous query's two days: imports, replays), a month at a time.
+        Steps begin on whole hours: an hour split between two steps would be written twice,
+        the second time with only its part of the readings."""
+        moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         while moment < end:
             until = min(end, moment + step)
             self.execute(
