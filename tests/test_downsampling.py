@@ -169,3 +169,23 @@ def test_statistics_with_partial_aggregates_equal_pandas_on_the_raw_readings(
     store.hourly_series("C1", start, end)
     stored = store.frame(f"SELECT readings FROM {HOURLY_TARGET} WHERE time >= '{start.isoformat()}'")
     assert len(stored) == 48 and (stored["readings"] == 60).all()
+
+
+def test_backfill_steps_do_not_split_an_hour(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    """Steps of a day from 10:37: each step boundary falls inside an hour, which must still
+    be aggregated with all its readings."""
+    config = make_config()
+    store = store_for(config)
+    written = write_days(store, 3)
+    store.ensure_downsampling(timedelta(days=400))
+    first = written["time"].min().to_pydatetime() + timedelta(minutes=37)
+    last = written["time"].max().to_pydatetime().replace(minute=0)
+    store.backfill_hourly(first, last, step=timedelta(days=1))
+    stored = store.frame(
+        f"SELECT readings FROM {HOURLY_TARGET} WHERE sensor_id = 's1' "
+        f"AND time >= '{(first + timedelta(hours=1)).replace(minute=0).isoformat()}' "
+        f"AND time < '{last.isoformat()}'"
+    )
+    assert len(stored) >= 60 and (stored["readings"] == 60).all()
