@@ -389,6 +389,9 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_text("Silent: last reading 2 h ago")).to_be_visible()
         expect(page.get_by_text("59.0 %")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("link", name="Open case C2")).to_be_visible()
+        # The headline names the worst object, its value against its limit and for how long.
+        headline = "Worst: C1, Excavated bayonet (DBP-1), risk: 30 % RH against its limit of 25 %"
+        expect(page.get_by_text(headline, exact=False)).to_be_visible()
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
 
@@ -396,6 +399,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(timeout=30_000)
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Excavated bayonet").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("These figures rest on")).to_be_visible()
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
