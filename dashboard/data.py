@@ -414,6 +414,8 @@ def object_statuses(cases: tuple[Case, ...], risk: pd.DataFrame) -> list[ObjectS
     return sorted(found, key=lambda o: (-o.level, -o.score))
 
 
+#: How far back the collector assesses an object (collector.alerts.RISK_WINDOW_S).
+ASSESSED_WINDOW_S = 24 * 3600.0
 #: From this level on (risk, critical) an object needs attention.
 ATTENTION_LEVEL = 2
 
@@ -422,7 +424,11 @@ def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
     """One line saying why an object is at its level: the measured value against the limit
     of its material, the driver in words and since when."""
     material = t.material(status.material)
-    duration = t.duration((now - status.since).total_seconds()) if status.since else "—"
+    held_s = (now - status.since).total_seconds() if status.since else None
+    duration = "—" if held_s is None else t.duration(held_s)
+    if held_s is not None and held_s >= ASSESSED_WINDOW_S - 1800:
+        # The collector looks back a day: a level held all along may be older than that.
+        duration = t("duration.at_least", duration=duration)
     if status.level == 0:
         return t("object.within_limits")
     if status.rh_pct is not None and status.limit_pct is not None and status.driver in ("rh_high", "too_dry"):
