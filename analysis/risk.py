@@ -46,8 +46,9 @@ A level rises at once, but falls back only once the air has stayed a margin insi
 lower level for a while: RH ``hysteresis_pct`` (3 % by default) below the limit it crossed
 (above, for too-dry) for ``calm`` (1 h). The alert rules use the same margin and calm
 time, so a series hovering at a limit neither flaps the level nor the alerts. Each level
-therefore says "reached, and not yet convincingly left". The ``score`` column stays the
-instantaneous score; ``raw_level`` is the level of that score alone.
+therefore says "reached, and not yet convincingly left", with the driver and material
+that raised it. The ``score`` column stays the instantaneous score; ``raw_level`` is the
+level of that score alone.
 
 What the model does not know: the surface temperature of the object (only air is
 measured; metal lags the air), pollutants (organic acids from wood and board, which
@@ -258,6 +259,13 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     level = held_levels(raw_level, margin_level, index.as_unit("ns").asi8 / 1e9,
                         pd.Timedelta(settings.calm).total_seconds())
 
+    # A held level keeps the driver and material that raised it (the instantaneous maximum
+    # may be another, lower component meanwhile).
+    driver_at = np.arange(len(index))
+    if len(index):
+        reached = np.where(level <= raw_level, driver_at, 0)
+        driver_at = np.maximum.accumulate(reached)
+    best = best[driver_at]
     timeline = pd.DataFrame({
         "score": np.round(score, 2),
         "level": pd.Categorical.from_codes(level, LEVELS),
