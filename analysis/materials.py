@@ -38,16 +38,19 @@ Image Permanence Institute. Dew Point Calculator (dpcalc.org).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
+from typing import Any
 
-METALS = ("archaeological_iron", "iron_steel", "copper_alloy", "brass", "lead", "aluminium",
-          "silver", "zinc", "tin")
+METALS = ("archaeological_iron", "iron_steel", "archaeological_copper_alloy", "copper_alloy", "brass",
+          "lead", "aluminium", "silver", "zinc", "tin")
 ORGANICS = ("wood", "leather", "textile")
 #: Materials an artefact may be made of, metals first, then organic parts of composite objects.
 MATERIAL_NAMES: tuple[str, ...] = METALS + ORGANICS
 
+#: Organic parts are watched from this far above their too-dry limit (see analysis.risk).
+TOO_DRY_WATCH_MARGIN_PCT = 5.0
 _DAMP = "Michalski 1993 (ICOM-CC); CCI, Agent of deterioration: incorrect relative humidity — above 75 % RH damage of every kind rises sharply"
 _STABLE_SAFE = "WA Museum 2017: below 45 % RH for most metals; CCI Note 9/2: 35–55 % for stable metals"
 _STABLE_RISK = "CCI Note 9/2: upper end (55 %) of the band for stable metals"
@@ -107,18 +110,27 @@ PROFILES: Mapping[str, MaterialProfile] = MappingProxyType({
             "rh_risk_pct": "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH",
             "rh_critical_pct": "WA Museum 2017: very fast above about 60 % RH",
         }),
-    "copper_alloy": _metal(
-        "copper_alloy", 39.0, 42.0, 46.0, {
+    "archaeological_copper_alloy": _metal(
+        "archaeological_copper_alloy", 39.0, 42.0, 46.0, {
             "rh_safe_pct": "Scott 1990: 39 % RH, the empirical museum rule for bronze disease",
-            "rh_risk_pct": "Scott 1990: 42–46 % RH for most stable bronzes",
+            "rh_risk_pct": "Scott 1990: 42–46 % RH for most excavated bronzes",
             "rh_critical_pct": "Scott 1990: nantokite (CuCl) alone reacts above 46 % RH",
-        }, notes="Copper alloys with active chlorides (bronze disease)."),
-    "brass": _metal(
-        "brass", 39.0, 42.0, 46.0, {
-            "rh_safe_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-            "rh_risk_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-            "rh_critical_pct": "Treated as copper alloy (Scott 1990); no brass-specific source found",
-        }, notes="Cartridge cases: treated as a copper alloy (no specific source found)."),
+        }, notes="Chloride-contaminated (excavated) copper alloys: bronze disease, powdery green "
+                 "spots of copper trihydroxychlorides over nantokite. Scott's limits apply to "
+                 "these objects only."),
+    **{name: _metal(name, 45.0, 55.0, 75.0, {
+        "rh_safe_pct": "WA Museum 2017: below 45 % RH for most metals (a conservative target; "
+                       "no critical RH is published for stable copper alloys)",
+        "rh_risk_pct": "CCI Note 9/2: 35–55 % RH for stable metals; above its upper end is "
+                       "Patina's risk level (engineering choice)",
+        "rh_critical_pct": _DAMP,
+    }, notes=notes) for name, notes in (
+        ("copper_alloy", "Stable (historic, not excavated) bronze and copper: no active chlorides. "
+                         "Sulfides and organic acids matter more than RH between 45 and 65 %."),
+        ("brass", "Stable brass (cartridge cases, buttons, fittings): no active chlorides. Season "
+                  "cracking is stress corrosion driven by ammonia, not by RH alone; "
+                  "bronze-disease limits would raise false alarms."),
+    )},
     "lead": _metal(
         "lead", 45.0, 55.0, 75.0, {
             "rh_safe_pct": _STABLE_SAFE + " (lead-specific RH limit unverified)",
@@ -151,3 +163,24 @@ def profile(name: str, overrides: Mapping[str, float] | None = None) -> Material
                          f"overridable: {', '.join(sorted(_OVERRIDABLE))}")
     sources = dict(base.sources) | {key: "museum override (config)" for key in overrides}
     return replace(base, **{k: float(v) for k, v in overrides.items()}, sources=sources)
+
+
+def target_band(names: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None
+                ) -> dict[str, Any]:
+    """The RH band (%) that keeps every material of a case good: above the highest
+    too-dry limit of its organic parts (plus the 5 % margin inside which
+    :func:`analysis.risk.too_dry_score` already watches), below the lowest safe limit.
+
+    Returns ``low_pct`` and ``high_pct``, the materials that set them (``low_material``,
+    ``high_material``), and ``conflict``: True when no RH suits all (excavated iron, safe
+    below 15 %, with a wooden stock, split below 25 %); the band is then empty and the
+    conservator must choose (or separate the parts)."""
+    profiles = [profile(name, (overrides or {}).get(name)) for name in dict.fromkeys(names)]
+    if not profiles:
+        return {"low_pct": None, "high_pct": None, "low_material": "", "high_material": "", "conflict": False}
+    high = min(profiles, key=lambda p: p.rh_safe_pct)
+    organic = [p for p in profiles if p.rh_too_dry_pct is not None]
+    low = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0) if organic else None
+    low_pct = (low.rh_too_dry_pct or 0.0) + TOO_DRY_WATCH_MARGIN_PCT if low else 0.0
+    return {"low_pct": low_pct, "high_pct": high.rh_safe_pct, "low_material": low.name if low else "",
+            "high_material": high.name, "conflict": low_pct >= high.rh_safe_pct}

@@ -40,6 +40,16 @@ An artefact's score at a moment is the highest component score over its material
 driver and material are where that maximum is. A composite object is therefore never
 scored below its worst material.
 
+Hysteresis
+----------
+A level rises at once, but falls back only once the air has stayed a margin inside the
+lower level for a while: RH ``hysteresis_pct`` (3 % by default) below the limit it crossed
+(above, for too-dry) for ``calm`` (1 h). The alert rules use the same margin and calm
+time, so a series hovering at a limit neither flaps the level nor the alerts. Each level
+therefore says "reached, and not yet convincingly left", with the driver and material
+that raised it. The ``score`` column stays the instantaneous score; ``raw_level`` is the
+level of that score alone.
+
 What the model does not know: the surface temperature of the object (only air is
 measured; metal lags the air), pollutants (organic acids from wood and board, which
 matter most for lead; SO₂, H₂S for silver), salts it was not told about (a battlefield
@@ -88,6 +98,11 @@ class RiskSettings:
     fluctuation_watch_pct: float = 10.0
     fluctuation_risk_pct: float = 20.0
     fluctuation_critical_pct: float = 40.0
+    #: A level falls back only once RH is this far inside the lower level (the alerts'
+    #: ``hysteresis_pct``) ...
+    hysteresis_pct: float = 3.0
+    #: ... and has stayed there this long (the alerts' calm time for artefact risk).
+    calm: str = "1h"
 
 
 @dataclass
@@ -219,24 +234,42 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
 
     pairs: list[tuple[str, str]] = []
     scores: list[np.ndarray] = []
+    # The same scores with RH moved the hysteresis margin towards danger: a level may fall
+    # back only where even this pessimistic score has left it.
+    margin_scores: list[np.ndarray] = []
+    damper, drier = rh + settings.hysteresis_pct, rh - settings.hysteresis_pct
     for p in profiles:
         for component in (ORGANIC_COMPONENTS if p.organic else METAL_COMPONENTS):
             if component == "rh_high":
                 values = rh_high_score(rh, t, p, settings)
+                pessimistic = rh_high_score(damper, t, p, settings)
             elif component == "too_dry":
                 values = too_dry_score(rh, p.rh_too_dry_pct or 0.0)
+                pessimistic = too_dry_score(drier, p.rh_too_dry_pct or 0.0)
             else:
-                values = shared[component]
+                values = pessimistic = shared[component]
             pairs.append((p.name, component))
             scores.append(values)
+            margin_scores.append(pessimistic)
     matrix = np.vstack(scores) if len(index) else np.zeros((len(pairs), 0))
     best = np.argmax(matrix, axis=0) if len(index) else np.zeros(0, dtype=int)
     score = matrix[best, np.arange(len(index))] if len(index) else np.zeros(0)
-    level = score_to_level(score)
+    raw_level = score_to_level(score)
+    margin_level = score_to_level(np.vstack(margin_scores).max(axis=0)) if len(index) else raw_level
+    level = held_levels(raw_level, margin_level, index.as_unit("ns").asi8 / 1e9,
+                        pd.Timedelta(settings.calm).total_seconds())
 
+    # A held level keeps the driver and material that raised it (the instantaneous maximum
+    # may be another, lower component meanwhile).
+    driver_at = np.arange(len(index))
+    if len(index):
+        reached = np.where(level <= raw_level, driver_at, 0)
+        driver_at = np.maximum.accumulate(reached)
+    best = best[driver_at]
     timeline = pd.DataFrame({
         "score": np.round(score, 2),
         "level": pd.Categorical.from_codes(level, LEVELS),
+        "raw_level": pd.Categorical.from_codes(raw_level, LEVELS),
         "driver": pd.Categorical.from_codes(
             np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], DRIVERS),
         "material": pd.Categorical.from_codes(
@@ -249,6 +282,51 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
 
     summary = _summary(timeline, data, durations_h, profiles, settings) if summarise else {}
     return Assessment(timeline=timeline, summary=summary)
+
+
+def held_levels(raw_level: np.ndarray, margin_level: np.ndarray, time_s: np.ndarray,
+                calm_s: float) -> np.ndarray:
+    """Levels with hysteresis: rise with ``raw_level`` at once; fall only to what
+    ``margin_level`` (the level with RH a margin closer to danger, never below
+    ``raw_level``) has shown without a break for ``calm_s`` seconds.
+
+    Parameters
+    ----------
+    raw_level, margin_level : int arrays (0 good … 3 critical), one per reading
+    time_s : float array, seconds, rising
+    calm_s : float, seconds
+
+    Returns
+    -------
+    int8 array: the held level of each reading.
+    """
+    held = np.empty(len(raw_level), dtype=np.int8)
+    if not len(raw_level):
+        return held
+    current = int(raw_level[0])
+    # Since when margin_level has stayed at or below each lower level (index = level).
+    below_since: list[float | None] = [None] * len(LEVELS)
+    for i in range(len(raw_level)):
+        raw, calm_level, now = int(raw_level[i]), int(max(margin_level[i], raw_level[i])), float(time_s[i])
+        if raw >= current:
+            current = raw
+            below_since = [None] * len(LEVELS)
+        else:
+            for candidate in range(current):
+                if calm_level <= candidate:
+                    if below_since[candidate] is None:
+                        below_since[candidate] = now
+                else:
+                    below_since[candidate] = None
+            # The lowest level the air has stayed inside for long enough, never below raw.
+            for candidate in range(raw, current):
+                since = below_since[candidate]
+                if since is not None and now - since >= calm_s:
+                    current = candidate
+                    below_since = [None] * len(LEVELS)
+                    break
+        held[i] = current
+    return held
 
 
 def source_of(material: MaterialProfile, driver: str, level: str) -> str:

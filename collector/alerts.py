@@ -18,8 +18,15 @@ Rules (``RULES``), for each case:
     Dew-point margin below ``condensation_margin_k`` (SCIENCE.md §1); resolves 1 K above.
 ``artefact_risk``
     An artefact's level (:func:`analysis.risk.assess` over the last 24 h of the case's
-    worst sensor, :func:`worst_sensor_series`) is risk or critical; resolves after an hour
-    below.
+    worst sensor, :func:`worst_sensor_series`, with the model's hysteresis) is risk or
+    critical through a cause no case rule covers (time of wetness, fluctuation, mould);
+    resolves after an hour below.
+
+One incident per case and cause: an object at risk because the air is too damp (too dry,
+near condensation) is the same incident as the case's ``rh_high`` (``rh_low``,
+``condensation``) alert, which lists the objects it puts at risk or worse and is critical
+when one of them is; a fast change that takes RH beyond a case limit is that limit's
+incident, not a ``rate_of_change`` one as well.
 ``rate_of_change``
     RH in a case changed by more than ``rate_of_change_pct_per_h`` within the last hour
     (a door left open, a dehumidifier that stopped), each sensor compared with itself, for
@@ -55,9 +62,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.materials import profile
+from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point
-from analysis.risk import assess, source_of
+from analysis.risk import COMPONENT_SOURCES, assess
 from museum.config import Case, MuseumConfig
 
 log = logging.getLogger("patina.alerts")
@@ -80,9 +87,16 @@ RISK_WINDOW_S = 24 * 3600
 #: again (seen in the simulated scenarios).
 CALM_S = 3600.0
 #: Risk points are written at most this often per artefact (and at once when the current
-#: reading moves an artefact into another RH band). The score looks back 24 hours, so it
-#: moves slowly; assessing more often costs time and tells nothing new.
-RISK_EVERY_S = 900.0
+#: reading moves an artefact into another RH band), so that the overview, the case page
+#: (which read these points) and the alerts agree within a minute.
+RISK_EVERY_S = 60.0
+#: An object that is good, and whose RH band has not changed, is assessed this often only:
+#: a change of band (the way up) is assessed at once anyway, and one assessment costs
+#: 15–50 ms (benchmarks/bench_demo_day.py).
+RISK_GOOD_EVERY_S = 900.0
+#: The object-level drivers that a case rule already reports: their incident is that rule's.
+CASE_RULE_OF_DRIVER = {"rh_high": "rh_high", "too_dry": "rh_low", "condensation": "condensation"}
+LEVEL_NAMES = ("good", "watch", "risk", "critical")
 
 
 def worst_sensor_series(
@@ -117,6 +131,19 @@ def worst_sensor_series(
             worst[name] = np.maximum(worst[name], candidate)
     frame = pd.DataFrame(worst, index=pd.to_datetime(moments, unit="s", utc=True))
     return frame[np.isfinite(frame).all(axis=1)]
+
+
+def level_limit(material: MaterialProfile, driver: str, level: str) -> float | None:
+    """The RH limit (%) that puts a material at ``level`` through ``driver``: for damp air
+    the limit crossed (safe, risk or critical), for dry air the too-dry limit; None for
+    other drivers."""
+    if driver == "rh_high":
+        key = {"good": "rh_safe_pct", "watch": "rh_safe_pct", "risk": "rh_risk_pct",
+               "critical": "rh_critical_pct"}[level]
+        return float(getattr(material, key))
+    if driver == "too_dry":
+        return material.rh_too_dry_pct
+    return None
 
 
 @dataclass(frozen=True)
@@ -235,6 +262,9 @@ class _CaseState:
     history: deque[tuple[float, float, float, str]] = field(default_factory=deque)
     last_risk_s: dict[str, float] = field(default_factory=dict)
     last_level: dict[str, str] = field(default_factory=dict)
+    #: Per artefact: the driver of its last assessed level.
+    last_driver: dict[str, str] = field(default_factory=dict)
+    last_score: dict[str, float] = field(default_factory=dict)
     #: Per artefact: the RH band of the latest reading, to assess at once when it changes.
     last_band: dict[str, str] = field(default_factory=dict)
     #: Per sensor: its (time, RH) over the last hour, for the rate of change.
@@ -361,12 +391,29 @@ class AlertEngine:
         self._follow_up(now_s)
 
     # --- rules ---------------------------------------------------------------------------------
+    def _objects_at_risk(self, case_id: str, rule: str) -> tuple[str, str]:
+        """The case's artefacts at risk or worse through the drivers of ``rule``, as
+        "id name (level)" joined by "; ", and the incident's severity."""
+        state, case = self.states[case_id], self.cases[case_id]
+        found = [
+            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            for a in case.artefacts
+            if LEVEL_NAMES.index(state.last_level.get(a.id, "good")) >= 2
+            and CASE_RULE_OF_DRIVER.get(state.last_driver.get(a.id, "")) == rule
+        ]
+        found.sort(key=lambda pair: -pair[0])
+        detail = "; ".join(f"{a.id} {a.name} ({LEVEL_NAMES[rank]})" for rank, a in found)
+        return detail, "critical" if found and found[0][0] == 3 else "warning"
+
     def _evaluate_case(self, case_id: str, now_s: float) -> None:
         state, limits, alerts = self.states[case_id], self.limits[case_id], self.config.alerts
+        # Objects first: the case rules list the objects they put at risk.
+        self._assess_artefacts(case_id, now_s)
         fresh = [v for v in state.latest.values() if now_s - v[0] < alerts.sensor_silent_after_s]
         rh_values = [v[2] for v in fresh if v[2] is not None]
         if rh_values and limits.rh_max_pct is not None:
             rh = max(rh_values)
+            objects, severity = self._objects_at_risk(case_id, "rh_high")
             self._condition(
                 case_id,
                 "rh_high",
@@ -379,9 +426,12 @@ class AlertEngine:
                 threshold=limits.rh_max_pct,
                 source=limits.rh_max_source,
                 material=limits.rh_max_material,
+                detail=objects,
+                severity=severity,
             )
         if rh_values and limits.rh_min_pct is not None:
             rh = min(rh_values)
+            objects, severity = self._objects_at_risk(case_id, "rh_low")
             self._condition(
                 case_id,
                 "rh_low",
@@ -394,6 +444,8 @@ class AlertEngine:
                 threshold=limits.rh_min_pct,
                 source=limits.rh_min_source,
                 material=limits.rh_min_material,
+                detail=objects,
+                severity=severity,
             )
         # Each sensor against itself an hour ago: two sensors' calibration offsets are not a change.
         changes = [
@@ -403,13 +455,24 @@ class AlertEngine:
             and recent[-1][0] - recent[0][0] >= 3000
             and now_s - recent[-1][0] < alerts.sensor_silent_after_s
         ]
+        # A fast change that takes RH beyond a case limit, or brings it back within the hour
+        # after, is that limit's incident already.
+        beyond_limit = any(
+            (c := self.conditions.get((case_id, rule))) is not None
+            and (
+                c.active_since is not None
+                or c.alert_id is not None
+                or (c.calm_since is not None and now_s - c.calm_since < 3600.0 and c.opened_s > 0)
+            )
+            for rule in ("rh_high", "rh_low")
+        )
         if changes:
             change = max(changes)
             self._condition(
                 case_id,
                 "rate_of_change",
                 "rate_of_change",
-                active=change > alerts.rate_of_change_pct_per_h,
+                active=change > alerts.rate_of_change_pct_per_h and not beyond_limit,
                 clear=change <= alerts.rate_of_change_pct_per_h - 1.0,
                 now_s=now_s,
                 min_duration_s=limits.min_duration_s,
@@ -441,6 +504,7 @@ class AlertEngine:
         ]
         if margins:
             margin = min(margins)
+            objects, severity = self._objects_at_risk(case_id, "condensation")
             self._condition(
                 case_id,
                 "condensation",
@@ -452,6 +516,8 @@ class AlertEngine:
                 value=margin,
                 threshold=alerts.condensation_margin_k,
                 source="SCIENCE.md §1: dew-point margin under about 3 K",
+                detail=objects,
+                severity=severity,
             )
         for sensor, (_, _, _, battery) in state.latest.items():
             if battery is not None:
@@ -468,13 +534,17 @@ class AlertEngine:
                     source="alerts.battery_low_pct",
                     detail=sensor,
                 )
-        self._assess_artefacts(case_id, now_s)
 
     def _assess_artefacts(self, case_id: str, now_s: float) -> None:
         state, case = self.states[case_id], self.cases[case_id]
         if not state.history or not case.artefacts:
             return
-        due = [a for a in case.artefacts if now_s - state.last_risk_s.get(a.id, -1e18) >= RISK_EVERY_S]
+        due = [
+            a
+            for a in case.artefacts
+            if now_s - state.last_risk_s.get(a.id, -1e18)
+            >= (RISK_EVERY_S if state.last_level.get(a.id, "watch") != "good" else RISK_GOOD_EVERY_S)
+        ]
         # The worst fresh sensor decides the band, as it decides rh_high: with two sensors in
         # a case, the band must not flip with each sensor's turn to report.
         fresh = [
@@ -498,13 +568,26 @@ class AlertEngine:
         if not todo:
             return
         frame = worst_sensor_series(state.history, self.config.alerts.sensor_silent_after_s)
-        worst: tuple[int, Any, Any] | None = None
+        if frame.empty:
+            return
+        latest = frame.iloc[-1]
+        # Objects of the same materials in a case share one assessment.
+        timelines: dict[tuple[str, ...], pd.DataFrame] = {}
         for artefact in todo:
-            result = assess(frame, artefact.materials, summarise=False)
-            row = result.timeline.iloc[-1]
+            materials = tuple(artefact.materials)
+            if materials not in timelines:
+                timelines[materials] = assess(frame, materials, summarise=False).timeline
+            timeline = timelines[materials]
+            row = timeline.iloc[-1]
             level = str(row["level"])
+            codes = timeline["level"].cat.codes.to_numpy()
+            changed = np.flatnonzero(codes != codes[-1])
+            since = timeline.index[changed[-1] + 1] if len(changed) else timeline.index[0]
+            material = profile(str(row["material"]))
             state.last_risk_s[artefact.id] = now_s
             state.last_level[artefact.id] = level
+            state.last_driver[artefact.id] = str(row["driver"])
+            state.last_score[artefact.id] = float(row["score"])
             self.write_risk(
                 RiskPoint(
                     time_s=frame.index[-1].timestamp(),
@@ -513,40 +596,55 @@ class AlertEngine:
                     artefact_id=artefact.id,
                     material=str(row["material"]),
                     score=float(row["score"]),
-                    level=["good", "watch", "risk", "critical"].index(level),
+                    level=LEVEL_NAMES.index(level),
                     driver=str(row["driver"]),
                     components={
-                        f"component_{c}": float(row[c])
-                        for c in row.index
-                        if c not in ("score", "level", "driver", "material")
+                        **{
+                            f"component_{c}": float(row[c])
+                            for c in row.index
+                            if c not in ("score", "level", "raw_level", "driver", "material")
+                        },
+                        # What the pages say beside the level: since when, and the air
+                        # against the limit of the material that drives it.
+                        "since_s": since.timestamp(),
+                        "rh_pct": float(latest["rh_pct"]),
+                        "temperature_c": float(latest["temperature_c"]),
+                        **({"limit_pct": limit} if (limit := level_limit(material, str(row["driver"]),
+                                                                         level)) is not None else {}),
                     },
                 )
             )
-            rank = ["good", "watch", "risk", "critical"].index(level)
-            if worst is None or rank > worst[0]:
-                worst = (rank, artefact, row)
         for artefact in case.artefacts:
             if artefact.id not in state.last_level:
                 return
-        rank = max(["good", "watch", "risk", "critical"].index(level) for level in state.last_level.values())
-        if worst is not None:
-            _, artefact, row = worst
-            self._condition(
-                case_id,
-                "artefact_risk",
-                "artefact_risk",
-                active=rank >= 2,
-                clear=rank < 2,
-                now_s=now_s,
-                min_duration_s=self.limits[case_id].min_duration_s,
-                value=float(row["score"]),
-                threshold=50.0,
-                source=source_of(profile(str(row["material"])), str(row["driver"]), str(row["level"])),
-                detail=f"{artefact.id} {artefact.name}",
-                material=str(row["material"]),
-                severity="critical" if rank == 3 else "warning",
-                calm_for_s=CALM_S,
-            )
+        # Objects at risk through damp, dry or near-condensing air belong to the case rule's
+        # incident; this rule covers the other causes only.
+        others = [
+            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            for a in case.artefacts
+            if state.last_driver.get(a.id) not in CASE_RULE_OF_DRIVER
+        ]
+        def severity_of(pair: tuple[int, Any]) -> tuple[int, float]:
+            return pair[0], state.last_score.get(pair[1].id, 0.0)
+
+        rank, artefact = max(others, key=severity_of) if others else (0, None)
+        at_risk = [a for r, a in sorted(others, key=lambda pair: -pair[0]) if r >= 2]
+        self._condition(
+            case_id,
+            "artefact_risk",
+            "artefact_risk",
+            active=rank >= 2,
+            clear=rank < 2,
+            now_s=now_s,
+            min_duration_s=self.limits[case_id].min_duration_s,
+            value=state.last_score.get(artefact.id, 0.0) if artefact else 0.0,
+            threshold=50.0,
+            source=COMPONENT_SOURCES.get(state.last_driver.get(artefact.id, ""), "") if artefact else "",
+            detail="; ".join(f"{a.id} {a.name} ({state.last_level[a.id]}, {state.last_driver[a.id]})"
+                             for a in at_risk),
+            severity="critical" if rank == 3 else "warning",
+            calm_for_s=CALM_S,
+        )
 
     @staticmethod
     def _quick_level(materials: tuple[str, ...], temperature_c: float, rh_pct: float) -> str:

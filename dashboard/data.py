@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -13,7 +13,8 @@ import streamlit as st
 
 from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
-from museum.config import Case, InfluxConfig, MuseumConfig
+from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
+from museum.i18n import Translator
 from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore, StoreError
 
@@ -40,6 +41,67 @@ def alerts_table(influx: InfluxConfig) -> pd.DataFrame:
     return _store(influx).alerts()
 
 
+@st.cache_data(ttl=10, show_spinner=False)
+def incidents_table(influx: InfluxConfig) -> pd.DataFrame:
+    """One row per incident (see :func:`incidents`), newest first."""
+    return incidents(_store(influx).alert_events())
+
+
+def incidents(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per alert from its event log: alert_id, case_id, rule, severity (the
+    highest it reached), state (the latest), opened, ended (resolution time or NaT),
+    value and threshold (at opening), objects (the opening's message: the objects it puts
+    at risk, or the sensor), user and note (of the last acknowledgement)."""
+    columns = ["alert_id", "case_id", "rule", "severity", "state", "opened", "ended", "value",
+               "threshold", "objects", "user", "note"]
+    if events.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for alert_id, log in events.groupby("alert_id", sort=False):
+        first, last = log.iloc[0], log.iloc[-1]
+        acks = log[log["state"] == "acknowledged"]
+        ack = acks.iloc[-1] if not acks.empty else None
+        opened = log[log["state"] == "opened"]
+        opening = opened.iloc[0] if not opened.empty else first
+        rows.append(
+            {
+                "alert_id": alert_id,
+                "case_id": first["case_id"],
+                "rule": first["rule"],
+                "severity": "critical" if (log["severity"] == "critical").any() else str(last["severity"]),
+                "state": last["state"],
+                "opened": first["time"],
+                "ended": last["time"] if last["state"] == "resolved" else pd.NaT,
+                "value": opening.get("value"),
+                "threshold": opening.get("threshold"),
+                "objects": opening.get("message") or "",
+                "user": ack.get("user") if ack is not None else "",
+                "note": ack.get("note") if ack is not None else "",
+            }
+        )
+    return pd.DataFrame(rows, columns=columns).sort_values("opened", ascending=False, ignore_index=True)
+
+
+def incident_title(row: dict[str, Any], t: Translator, now: datetime) -> str:
+    """What an incident is, in one line: severity, case, cause, the measured value against
+    its limit, the objects, and how long it has lasted."""
+    value = None if pd.isna(row.get("value")) else float(row["value"])
+    threshold = None if pd.isna(row.get("threshold")) else float(row["threshold"])
+    objects = str(row.get("objects") or "")
+    rule, severity = str(row["rule"]), str(row["severity"])
+    measured = t(f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold),
+                 detail=objects)
+    ended = row.get("ended")
+    lasted = ((ended if ended is not None and not pd.isna(ended) else now) - row["opened"]).total_seconds()
+    parts = [f"{t('severity.' + severity)} · {row['case_id']} · {t('rule.' + rule)}"]
+    if value is not None:  # events written before values were recorded have none
+        parts.append(measured)
+    if objects and rule in ("rh_high", "rh_low", "condensation"):
+        parts.append(t("alerts.objects", objects=objects))
+    parts.append(t("alerts.lasted", duration=t.duration(lasted)))
+    return " — ".join(parts)
+
+
 @st.cache_data(ttl=5, show_spinner=False)
 def alert_log(influx: InfluxConfig, alert_id: str) -> pd.DataFrame:
     """Every event of one alert, oldest first."""
@@ -50,8 +112,10 @@ def acknowledge(influx: InfluxConfig, alert_id: str, user: str, note: str) -> No
     """Record an acknowledgement (the dashboard's only write) and refresh the cached views."""
     _store(influx).acknowledge_alert(alert_id, user, note)
     alerts_table.clear()
+    incidents_table.clear()
     alert_log.clear()
     overview_inputs.clear()
+    case_notes.clear()
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -114,7 +178,39 @@ def case_series(influx: InfluxConfig, case_id: str, start: datetime, end: dateti
         data = _store(influx).climate_series(case_id, start, end, every)
     if not data.empty:
         data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
+        data = with_gaps(data, every)
     return data
+
+
+def with_gaps(data: pd.DataFrame, every: timedelta) -> pd.DataFrame:
+    """Each sensor's series with an empty row inside every gap, so that a chart breaks its
+    line there instead of drawing a straight line across. A gap is a pause longer than
+    twice the sensor's usual interval (or twice ``every``, the chart's aggregation)."""
+    frames = []
+    for _, rows in data.groupby("sensor_id", sort=False):
+        rows = rows.sort_values("time")
+        pauses = rows["time"].diff()
+        usual = pauses.median() if len(rows) > 2 else pd.Timedelta(every)
+        tolerance = 2 * max(pd.Timedelta(every), usual if pd.notna(usual) else pd.Timedelta(every))
+        after = rows.loc[(pauses > tolerance).to_numpy(), ["time", "sensor_id"]]
+        # The empty row sits just before the reading that ends the gap.
+        breaks = after.assign(time=after["time"] - pd.Timedelta(seconds=1))
+        frames.append(pd.concat([rows, breaks], ignore_index=True).sort_values("time"))
+    return pd.concat(frames, ignore_index=True) if frames else data
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def case_notes(influx: InfluxConfig, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+    """Alert events of a case between start and end that carry a note (acknowledgements),
+    and every opening and resolution: the events drawn on the case's charts."""
+    events = _store(influx).alert_events(within=datetime.now(UTC) - start + timedelta(hours=1))
+    columns = ["time", "state", "rule", "user", "note", "alert_id"]
+    if events.empty:
+        return pd.DataFrame(columns=columns)
+    mine = events[(events["case_id"] == case_id) & (events["time"] >= pd.Timestamp(start))
+                  & (events["time"] < pd.Timestamp(end))]
+    mine = mine[mine["state"].isin(["opened", "acknowledged", "resolved"])]
+    return mine.reindex(columns=columns).fillna({"user": "", "note": ""}).reset_index(drop=True)
 
 
 #: Longer ranges are exported at the charts' resolution, not raw, from the dashboard.
@@ -253,13 +349,120 @@ def with_risk_and_alerts(
     from dataclasses import replace
 
     worst = {} if risk.empty else risk.groupby("case_id")["level"].max().astype(int).to_dict()
-    open_counts = (
-        {} if alerts.empty else alerts[alerts["state"] != "resolved"].groupby("case_id").size().to_dict()
-    )
+    open_counts = {} if alerts.empty else open_incidents(alerts).groupby("case_id").size().to_dict()
     return [
         replace(s, worst_level=worst.get(s.case.id), open_alerts=int(open_counts.get(s.case.id, 0)))
         for s in statuses
     ]
+
+
+def open_incidents(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Alerts still waiting for someone: neither resolved nor acknowledged (an acknowledged
+    incident is being dealt with and is counted apart)."""
+    if alerts.empty:
+        return alerts
+    return alerts[~alerts["state"].isin(["resolved", "acknowledged"])]
+
+
+@dataclass(frozen=True)
+class ObjectStatus:
+    """An object's current level as the collector last assessed it (the ``risk`` points):
+    the one source the overview, the case page and the alerts page all read."""
+
+    case: Case
+    artefact: Artefact
+    level: int
+    driver: str
+    material: str
+    score: float
+    #: The case's worst sensor at the assessment, and the driving material's limit.
+    rh_pct: float | None
+    limit_pct: float | None
+    since: datetime | None
+    assessed: datetime
+
+
+def object_statuses(cases: tuple[Case, ...], risk: pd.DataFrame) -> list[ObjectStatus]:
+    """Every assessed object, worst first (level, then score)."""
+    if risk.empty:
+        return []
+    by_id = {row["artefact_id"]: row for row in risk.to_dict("records")}
+
+    def number(row: dict[str, Any], key: str) -> float | None:
+        value = row.get(key)
+        return None if value is None or pd.isna(value) else float(value)
+
+    found = []
+    for case in cases:
+        for artefact in case.artefacts:
+            row = by_id.get(artefact.id)
+            if row is None or pd.isna(row.get("level")):
+                continue
+            since = number(row, "since_s")
+            found.append(
+                ObjectStatus(
+                    case=case,
+                    artefact=artefact,
+                    level=int(row["level"]),
+                    driver=str(row["driver"]),
+                    material=str(row["material"]),
+                    score=float(row["score"]),
+                    rh_pct=number(row, "rh_pct"),
+                    limit_pct=number(row, "limit_pct"),
+                    since=datetime.fromtimestamp(since, UTC) if since is not None else None,
+                    assessed=pd.Timestamp(row["time"]).to_pydatetime(warn=False),
+                )
+            )
+    return sorted(found, key=lambda o: (-o.level, -o.score))
+
+
+#: How far back the collector assesses an object (collector.alerts.RISK_WINDOW_S).
+ASSESSED_WINDOW_S = 24 * 3600.0
+#: From this level on (risk, critical) an object needs attention.
+ATTENTION_LEVEL = 2
+
+
+def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
+    """One line saying why an object is at its level: the measured value against the limit
+    of its material, the driver in words and since when."""
+    material = t.material(status.material)
+    held_s = (now - status.since).total_seconds() if status.since else None
+    duration = "—" if held_s is None else t.duration(held_s)
+    if held_s is not None and held_s >= ASSESSED_WINDOW_S - 1800:
+        # The collector looks back a day: a level held all along may be older than that.
+        duration = t("duration.at_least", duration=duration)
+    if status.level == 0:
+        return t("object.within_limits")
+    if status.rh_pct is not None and status.limit_pct is not None and status.driver in ("rh_high", "too_dry"):
+        return t(
+            f"object.reason_{status.driver}",
+            value=t.number(status.rh_pct, 0),
+            limit=t.number(status.limit_pct, 0),
+            material=material,
+            duration=duration,
+        )
+    return t("object.reason_other", driver=t(f"driver.{status.driver}"), material=material, duration=duration)
+
+
+def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: int) -> tuple[str, int]:
+    """The overview's first sentence: how many cases need attention and the worst object,
+    with its value, limit and duration; and the worst level (0–3) it speaks of."""
+    attention = [o for o in objects if o.level >= ATTENTION_LEVEL]
+    if not attention:
+        return t("overview.headline_calm", n=cases), max((o.level for o in objects), default=0)
+    worst = attention[0]
+    n_cases = len({o.case.id for o in attention})
+    return (
+        t(
+            "overview.headline",
+            n=n_cases,
+            case=worst.case.id,
+            object=f"{worst.artefact.name} ({worst.artefact.id})",
+            level=t(f"level.{('good', 'watch', 'risk', 'critical')[worst.level]}"),
+            reason=object_reason(worst, t, now),
+        ),
+        worst.level,
+    )
 
 
 def case_statuses(cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime) -> list[CaseStatus]:

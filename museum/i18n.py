@@ -340,5 +340,13 @@ class Translator:
         """A name from the config in this language (``t.name(case.name)``); plain names as they are."""
         return value.get(self.language) if isinstance(value, LocalizedName) else str(value)
 
+    def duration(self, seconds: float) -> str:
+        """How long, e.g. "3 h" / "3 h" / "3 giờ"."""
+        if seconds < 90 * 60:
+            return self("duration.minutes", n=max(1, round(seconds / 60)))
+        if seconds < 48 * 3600:
+            return self("duration.hours", n=round(seconds / 3600))
+        return self("duration.days", n=round(seconds / 86400))
+
     def material(self, name: str) -> str:
         return self(f"material.{name}")

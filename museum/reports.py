@@ -4,8 +4,11 @@ user gives the bands of a loan agreement, the share of time the case complied. T
 document a lender asks for.
 
 The figures come from hourly means of each case's sensors (InfluxDB aggregates them), so a
-year costs 8,760 rows per case; minimum and maximum are exact, from InfluxDB over the raw
-readings. Charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same
+year costs 8,760 rows per case; hours whose aggregate missed readings come from the raw
+readings (:meth:`museum.store.InfluxStore.hourly_series`). Minimum, maximum and the daily
+range are exact, from each hour's minimum and maximum over the raw readings. Every period
+states its coverage: readings present against expected, and the gaps.
+Charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same
 HTML into PDF, so both say exactly the same thing.
 """
 
@@ -48,6 +51,62 @@ class CasePeriod:
     #: The case's alerts opened in the period (one row each, latest state).
     alerts: pd.DataFrame = field(default_factory=pd.DataFrame)
     compliance: dict[str, float | None] | None = None
+    #: What the figures rest on (see :func:`coverage`).
+    coverage: dict[str, Any] = field(default_factory=dict)
+
+
+def coverage(
+    series: pd.DataFrame, sensors: tuple[str, ...], start: datetime, end: datetime
+) -> dict[str, Any]:
+    """How much data a period's figures rest on, from the hourly series per sensor.
+
+    ``readings``: RH readings present. ``expected``: each sensor's usual readings per hour
+    (the median over its hours with data) times the hours of the period up to now, summed
+    over the case's sensors (a sensor never heard from adds nothing it could be measured
+    by; ``silent_sensors`` names it). ``hours``/``hours_with_data``: whole hours of the
+    period and those with at least one reading. ``gaps``: runs of hours without any
+    reading, (start, end) in UTC, longest first."""
+    start_hour = pd.Timestamp(start).tz_convert("UTC").floor("1h")
+    stop = min(pd.Timestamp(end).tz_convert("UTC"), pd.Timestamp.now(tz="UTC"))
+    hours = pd.date_range(start_hour, stop, freq="1h", inclusive="left")
+    result: dict[str, Any] = {"readings": 0, "expected": 0, "pct": None, "hours": len(hours),
+                              "hours_with_data": 0, "gaps": [], "silent_sensors": list(sensors)}
+    if series.empty or not len(hours):
+        if len(hours):
+            result["gaps"] = [(hours[0].to_pydatetime(), (hours[-1] + pd.Timedelta(hours=1)).to_pydatetime())]
+        return result
+    counts = series.groupby("sensor_id")["readings"]
+    per_hour = counts.median()
+    result["readings"] = int(series["readings"].sum())
+    result["expected"] = round(float(per_hour.sum()) * len(hours))
+    result["pct"] = 100.0 * result["readings"] / result["expected"] if result["expected"] else None
+    result["silent_sensors"] = [s for s in sensors if s not in per_hour.index]
+    present = pd.DatetimeIndex(series["time"].unique())
+    result["hours_with_data"] = int(hours.isin(present).sum())
+    missing = hours[~hours.isin(present)]
+    runs: list[list[pd.Timestamp]] = []
+    for hour in missing:
+        if runs and hour - runs[-1][1] == pd.Timedelta(hours=1):
+            runs[-1][1] = hour
+        else:
+            runs.append([hour, hour])
+    gaps = [(a.to_pydatetime(), (b + pd.Timedelta(hours=1)).to_pydatetime()) for a, b in runs]
+    result["gaps"] = sorted(gaps, key=lambda gap: gap[0] - gap[1])
+    return result
+
+
+def daily_range(series: pd.DataFrame) -> dict[str, float]:
+    """Mean over the (UTC) days of the day's maximum minus minimum, of temperature and RH,
+    exact: from each hour's minimum and maximum over all the case's sensors."""
+    by_hour = series.groupby("time").agg(
+        temperature_c_min=("temperature_c_min", "min"), temperature_c_max=("temperature_c_max", "max"),
+        rh_pct_min=("rh_pct_min", "min"), rh_pct_max=("rh_pct_max", "max"),
+    ).astype(float)
+    days = by_hour.resample("1D")
+    return {
+        column: float((days[f"{column}_max"].max() - days[f"{column}_min"].min()).mean())
+        for column in ("temperature_c", "rh_pct")
+    }
 
 
 def case_period(
@@ -70,9 +129,12 @@ def case_period(
         for key in extremes:
             values = series[key].astype(float)
             extremes[key] = float(values.min() if key.endswith("_min") else values.max())
-    period = CasePeriod(case=case, start=start, end=end, hourly=hourly, extremes=extremes, figures=None)
+    period = CasePeriod(case=case, start=start, end=end, hourly=hourly, extremes=extremes, figures=None,
+                        coverage=coverage(series, case.sensors, start, end))
     if len(hourly) >= 2:
         period.figures = climate_report(hourly)
+        # From the hours' exact extremes, not from the hourly means (which flatten the day).
+        period.figures["statistics"]["daily_range"] = daily_range(series.set_index("time"))
         for artefact in case.artefacts:
             hours = assess(hourly, artefact.materials).summary["hours_per_level"]
             total = sum(hours.values()) or 1.0
@@ -99,7 +161,12 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
 
-    local = period.hourly.copy()
+    # Every hour of the period, empty where there is no reading: the lines break at gaps.
+    hours = pd.date_range(
+        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"), pd.Timestamp(period.end), freq="1h",
+        inclusive="left",
+    )
+    local = period.hourly.reindex(period.hourly.index.union(hours))
     local.index = local.index.tz_convert(zone).tz_localize(None)
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7.2, 3.6), sharex=True, dpi=100)
     try:
@@ -124,7 +191,8 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
         top.set_ylabel(f"{t('label.temperature_short')} (°C)", fontsize=8)
         bottom.set_ylabel(f"{t('label.rh_short')} (%)", fontsize=8)
         bottom.set_xlabel(f"{t('label.time')} ({zone})", fontsize=8)
-        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m"))
+        bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m %H:%M"))
+        bottom.set_xlim(local.index[0], local.index[-1])
         for axis in (top, bottom):
             axis.tick_params(labelsize=7)
             axis.grid(alpha=0.3, linewidth=0.5)
@@ -227,7 +295,26 @@ def render_html(
             continue
         parts.append(chart_image(period, t, config.museum.timezone, bands))
         stats = period.figures["statistics"]
-        parts.append(f"<h3>{e(t('print.statistics'))}</h3><table>")
+        parts.append(f"<h3>{e(t('print.statistics'))}</h3>")
+        cover = period.coverage
+        if cover:
+            gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
+            parts.append(
+                "<p class='note'>"
+                + e(
+                    t(
+                        "case.coverage",
+                        readings=n(cover["readings"], 0),
+                        expected=n(cover["expected"], 0),
+                        pct=n(cover["pct"], 0),
+                        hours=cover["hours_with_data"],
+                        total=cover["hours"],
+                    )
+                    + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
+                )
+                + "</p>"
+            )
+        parts.append("<table>")
         parts.append(_row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True))
         for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
             parts.append(
@@ -309,7 +396,7 @@ def render_html(
                 parts.append(
                     _row(
                         [
-                            e(t.moment(alert.opened.to_pydatetime().astimezone(zone))),
+                            e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
                             e(t(f"rule.{alert.rule}")),
                             e(n(alert.value)) if pd.notna(alert.value) else "—",
                             e(t(f"state.{alert.state}")),

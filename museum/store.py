@@ -9,6 +9,7 @@ default. Every query is built here from fixed text and values quoted by
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -68,6 +69,48 @@ def shard_duration_s(retention_s: float | None) -> int:
     if retention_s <= 92 * day:
         return 7 * day
     return 30 * day
+
+HOURLY_COLUMNS = [
+    "time",
+    "sensor_id",
+    "temperature_c",
+    "rh_pct",
+    "temperature_c_min",
+    "temperature_c_max",
+    "rh_pct_min",
+    "rh_pct_max",
+]
+#: Runs of stale hours read from the raw readings one query each; beyond that many runs,
+#: one query from the first stale hour to the end.
+STALE_SPANS_PER_QUERY = 12
+
+
+def _stale_hours(stored: pd.DataFrame, counts: pd.DataFrame) -> list[pd.Timestamp]:
+    """Hours whose aggregates cannot be trusted: some sensor has more raw readings in the
+    hour than its aggregate counted (or no aggregate). Hours whose raw readings have
+    expired (count missing) keep their aggregate."""
+    if counts.empty:
+        return []
+    raw = counts.set_index(["time", "sensor_id"])["readings"].astype(float)
+    if stored.empty or "readings" not in stored:
+        return sorted(set(raw.index.get_level_values("time")))
+    aggregated = stored.set_index(["time", "sensor_id"])["readings"].astype(float)
+    counted = aggregated.reindex(raw.index)
+    late = raw.index[(counted.isna() | (raw > counted)).to_numpy()]
+    return sorted(set(late.get_level_values("time")))
+
+
+def _spans(hours: list[pd.Timestamp], limit: int) -> list[tuple[datetime, datetime]]:
+    """Runs of consecutive hours as (start, end) pairs; at most ``limit`` of them."""
+    spans: list[list[pd.Timestamp]] = []
+    for hour in hours:
+        if spans and hour - spans[-1][1] <= pd.Timedelta(hours=1):
+            spans[-1][1] = hour
+        else:
+            spans.append([hour, hour])
+    if len(spans) > limit:
+        spans = [[spans[0][0], spans[-1][1]]]
+    return [(a.to_pydatetime(), (b + pd.Timedelta(hours=1)).to_pydatetime()) for a, b in spans]
 
 
 class StoreError(RuntimeError):
@@ -306,8 +349,10 @@ class InfluxStore:
 
     def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
         """Compute the hourly aggregates of readings between ``start`` and ``end`` (data
-        older than the continuous query's two days: imports, replays), a month at a time."""
-        moment = start
+        older than the continuous query's two days: imports, replays), a month at a time.
+        Steps begin on whole hours: an hour split between two steps would be written twice,
+        the second time with only its part of the readings."""
+        moment = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         while moment < end:
             until = min(end, moment + step)
             self.execute(
@@ -316,51 +361,70 @@ class InfluxStore:
             )
             moment = until
 
-    def hourly_series(self, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+    def hourly_series(
+        self, case_id: str, start: datetime, end: datetime, repair: bool = True
+    ) -> pd.DataFrame:
         """Hourly mean, minimum and maximum of temperature and RH per sensor of a case, for
         the hours that overlap ``start``…``end``: columns time, sensor_id, temperature_c,
-        rh_pct (means), temperature_c_min/max, rh_pct_min/max, readings (RH readings in the
-        hour). Complete hours come from
-        ``climate_hourly``; the current hour (and everything, where the aggregates are
-        missing) from the raw readings."""
-        columns = [
-            "time",
-            "sensor_id",
-            "temperature_c",
-            "rh_pct",
-            "temperature_c_min",
-            "temperature_c_max",
-            "rh_pct_min",
-            "rh_pct_max",
-            "readings",
-        ]
+        rh_pct (means), temperature_c_min/max, rh_pct_min/max, readings (how many RH
+        readings the hour holds).
+
+        An hour comes from ``climate_hourly`` only when its aggregate counted every reading
+        the raw data now holds for it: a cheap raw count per hour and sensor is compared
+        with the aggregate's ``readings``. Hours aggregated before all their readings
+        arrived (a backfilled day, a spool draining after an outage, a replay), hours never
+        aggregated and the current hour come from the raw readings; with ``repair``, the
+        late complete hours are aggregated again (:meth:`backfill_hourly`), so the next
+        read finds them right. Where raw readings have expired, the aggregate stands."""
+        columns = [*HOURLY_COLUMNS, "readings"]
         where = f"WHERE case_id = {quote_literal(case_id)}"
         # Whole hours: the hour that holds ``start`` counts entirely, from both sources.
         start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-        now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
-        cutoff = min(max(start, now - timedelta(hours=1)), end)
+        end = end.astimezone(UTC)
+        now_hour = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+        complete_until = min(now_hour, end)
         stored = pd.DataFrame()
-        if cutoff > start:
+        if complete_until > start:
             try:
                 stored = self.frame(
                     "SELECT temperature_c, rh_pct, temperature_c_min, temperature_c_max, rh_pct_min, "
                     f"rh_pct_max, readings FROM {HOURLY_TARGET} {where} AND time >= {time_literal(start)} "
-                    f"AND time < {time_literal(cutoff)} GROUP BY sensor_id"
+                    f"AND time < {time_literal(complete_until)} GROUP BY sensor_id"
                 )
             except StoreError as error:
                 # A database no collector has set up yet has no aggregates: read the raw.
                 if "retention policy not found" not in str(error):
                     raise
-        raw_from = cutoff if not stored.empty else start
-        fresh = self.frame(
-            f"{_hourly_select(into=False)} {where} "
-            f"AND time >= {time_literal(raw_from)} AND time < {time_literal(end)} "
+        counts = self.frame(
+            f"SELECT count(rh_pct) AS readings FROM {quote_identifier(CLIMATE)} {where} "
+            f"AND time >= {time_literal(start)} AND time < {time_literal(end)} "
             "GROUP BY time(1h), sensor_id fill(none)"
         )
+        stale = _stale_hours(stored, counts)
+        fresh_parts = []
+        for span_start, span_end in _spans(stale, limit=STALE_SPANS_PER_QUERY):
+            fresh_parts.append(
+                self.frame(
+                    f"{_hourly_select(into=False)} {where} AND time >= {time_literal(span_start)} "
+                    f"AND time < {time_literal(min(span_end, end))} GROUP BY time(1h), sensor_id fill(none)"
+                )
+            )
+            if repair and min(span_end, complete_until) > span_start and not stored.empty:
+                # A read-only user cannot repair: the figures are right all the same, only slower.
+                with contextlib.suppress(StoreError):
+                    self.backfill_hourly(span_start, min(span_end, complete_until))
+        fresh = pd.concat([f for f in fresh_parts if not f.empty], ignore_index=True) if fresh_parts else \
+            pd.DataFrame()
+        if not stored.empty:
+            stored = stored[~stored["time"].isin(pd.DatetimeIndex(stale))]
+            if not fresh.empty:
+                stored = stored[~stored["time"].isin(fresh["time"])]
         frames = [f.reindex(columns=columns) for f in (stored, fresh) if not f.empty]
         if not frames:
             return pd.DataFrame(columns=columns)
-        return pd.concat(frames, ignore_index=True).sort_values(["time", "sensor_id"], ignore_index=True)
+        data = pd.concat(frames, ignore_index=True).sort_values(["time", "sensor_id"], ignore_index=True)
+        data["readings"] = data["readings"].astype(float)
+        return data
 
     def _rows(self, statement: str) -> list[list[Any]]:
         return [row for series in self.execute(statement) for row in series.get("values", [])]
@@ -470,9 +534,12 @@ class InfluxStore:
 
     def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
         """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
-        material, score, level (0–3), driver."""
+        material, score, level (0–3), driver, and where the collector wrote them: since_s
+        (when the level began), rh_pct and temperature_c (the case's worst sensor) and
+        limit_pct (the limit of the driving material)."""
         data = self.frame(
-            f"SELECT score, level, driver FROM {quote_identifier(RISK)} "
+            "SELECT score, level, driver, since_s, rh_pct, temperature_c, limit_pct "
+            f"FROM {quote_identifier(RISK)} "
             f"WHERE time > now() - {int(within.total_seconds())}s "
             "GROUP BY site, case_id, artefact_id, material ORDER BY time DESC LIMIT 1"
         )

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 import platformdirs
 
+from analysis.materials import target_band
 from collector.service import Collector
 from museum.config import MuseumConfig, load_config
 from museum.secrets import redact_url
@@ -49,6 +52,93 @@ def _ensure_influx(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> st
     return influx.url
 
 
+#: The demo's scripted incident: a case door left open this long after the demo starts, for
+#: this long. The alert opens after the minimum duration and resolves within the hour, so a
+#: first-time user sees calm, an alarm and its end.
+INCIDENT_AFTER = timedelta(minutes=5)
+INCIDENT_FOR = timedelta(minutes=30)
+
+
+def gel_target_pct(materials: list[str]) -> float:
+    """The RH a conservator would condition a case's silica gel to: the middle of the band
+    that suits every material; a few % under the safe limit of metals alone; between the
+    two limits where the materials conflict (neither is then good: the page says why)."""
+    band = target_band(materials)
+    if band["high_pct"] is None:
+        return 50.0
+    if band["conflict"]:
+        return round((band["high_pct"] + band["low_pct"]) / 2 - 1.0, 1)
+    if band["low_pct"]:
+        # A little under the middle: sensors read a percent or two apart.
+        return round((band["low_pct"] + band["high_pct"]) / 2 - 1.0, 1)
+    return max(5.0, band["high_pct"] - 6.0)
+
+
+def incident_case(config: MuseumConfig) -> str:
+    """The case whose door the demo opens: one holding only stable metals, so that its
+    objects recover within the hour (organic parts would keep a day's RH swing in their
+    fluctuation score, and excavated metals need a very dry case again)."""
+    for case in config.cases:
+        materials = {m for a in case.artefacts for m in a.materials}
+        if materials and all(not m.startswith("archaeological_") and m not in ("wood", "leather", "textile")
+                             for m in materials):
+            return case.id
+    return config.cases[0].id
+
+
+def demo_scenario(config: MuseumConfig, now: datetime) -> str:
+    """The demo's scenario as TOML: well-kept cases (gel conditioned to each case's band,
+    tight doors) and one door left open in the case :func:`incident_case` names."""
+    lines = [
+        "[scenario]",
+        'title = { en = "Demo: a normal day and one incident", fr = "Démo : une journée normale et un '
+        'incident", vi = "Demo: một ngày bình thường và một sự cố" }',
+        'description = { en = "Well-kept cases; a case door left open for half an hour.", fr = "Des vitrines '
+        'bien tenues ; une porte de vitrine laissée ouverte une demi-heure.", vi = "Các tủ được bảo quản '
+        'tốt; một cửa tủ bị để mở nửa giờ." }',
+        "",
+    ]
+    for case in config.cases:
+        materials = [m for a in case.artefacts for m in a.materials]
+        if not materials:
+            continue
+        lines += [
+            "[[case_physics]]",
+            f'case = "{case.id}"',
+            f"gel_conditioned_rh_pct = {gel_target_pct(materials)}",
+            "silica_gel_kg = 4.0",
+            "air_exchange_per_day = 0.2",
+            "",
+        ]
+    at = (now + INCIDENT_AFTER).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lines += [
+        "[[events]]",
+        'kind = "door_open"',
+        f'target = "{incident_case(config)}"',
+        f"at = {at}",
+        f'duration = "{int(INCIDENT_FOR.total_seconds() // 60)}m"',
+    ]
+    return "\n".join(lines) + "\n"
+
+
+DEMO_ACCOUNTS = (("demo-viewer", "viewer"), ("demo-conservator", "conservator"))
+
+
+def with_demo_accounts(text: str) -> tuple[str, list[tuple[str, str, str]]]:
+    """The config text with a viewer and a conservator account added (fresh random
+    passwords, only their scrypt hashes in the file), unless it has accounts already."""
+    from museum.users import hash_password
+
+    if "[[dashboard.users]]" in text:
+        return text, []
+    accounts = [(name, role, secrets.token_urlsafe(9)) for name, role in DEMO_ACCOUNTS]
+    extra = [] if "[dashboard]" in text else ["", "[dashboard]", "anonymous_viewing = true"]
+    for name, role, password in accounts:
+        extra += ["", "[[dashboard.users]]", f'name = "{name}"', f'role = "{role}"',
+                  f'password_hash = "{hash_password(password)}"']
+    return text.rstrip("\n") + "\n" + "\n".join(extra) + "\n", accounts
+
+
 def _spawn(stack: ExitStack, argv: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(argv, env=env)
 
@@ -65,6 +155,14 @@ def _spawn(stack: ExitStack, argv: list[str], env: dict[str, str]) -> subprocess
 
 def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: float) -> None:
     data_dir = Path(platformdirs.user_data_dir("patina"))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    # The demo's own copy of the config, with two accounts to sign in with, and its scenario.
+    text, accounts = with_demo_accounts(config_path.read_text(encoding="utf-8"))
+    demo_config = data_dir / "demo-museum.toml"
+    demo_config.write_text(text, encoding="utf-8")
+    scenario = data_dir / "demo-scenario.toml"
+    scenario.write_text(demo_scenario(config, datetime.now(UTC)), encoding="utf-8")
+    config_path = demo_config
     with ExitStack() as stack:
         env = dict(os.environ)
         env["PATINA_MQTT_URL"] = _ensure_broker(config, data_dir, stack)
@@ -79,12 +177,20 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
             raise click.ClickException(f"could not subscribe at {env['PATINA_MQTT_URL']}")
         patina = [sys.executable, "-m", "patina"]
         # The backfilled past arrives in about 15 s, then readings follow live, once a minute.
-        _spawn(stack, [*patina, "simulate", "--config", str(config_path), "--interval", "60s",
-                       "--backfill", f"{backfill_s}s", "--speed", str(max(1.0, backfill_s / 15))],
+        _spawn(stack, [*patina, "simulate", "--config", str(config_path), "--scenario", str(scenario),
+                       "--interval", "60s", "--backfill", f"{backfill_s}s",
+                       "--speed", str(max(1.0, backfill_s / 15))],
                env)
         dashboard_port = _port_or_free(port)
         _spawn(stack, dashboard_command(dashboard_port), env)
-        print(f"\nPatina demo: open http://127.0.0.1:{dashboard_port} (Ctrl-C stops everything)\n",
-              flush=True)
+        message = [f"\nPatina demo: open http://127.0.0.1:{dashboard_port} (Ctrl-C stops everything)"]
+        message.append(f"In {int(INCIDENT_AFTER.total_seconds() // 60)} minutes a door of case "
+                       f"{incident_case(config)} is left open for {int(INCIDENT_FOR.total_seconds() // 60)} "
+                       "minutes: watch the alert open, notify and resolve.")
+        if accounts:
+            message.append("Sign in (sidebar of any page) with one of these demo accounts:")
+            message += [f"  {name:18} password {password:14} ({role})" for name, role, password in accounts]
+            message.append("Real accounts: see README, 'Accounts'.")
+        print("\n".join(message) + "\n", flush=True)
         wait_for_signal()
         log.info("stopping")

@@ -198,6 +198,20 @@ def test_a_single_spike_opens_nothing(make_config: Callable[..., MuseumConfig]) 
     assert recorder.states("artefact_risk") == []
 
 
+def test_damp_air_is_one_incident_listing_the_objects_it_puts_at_risk(
+    make_config: Callable[..., MuseumConfig],
+) -> None:
+    # 50 % RH for an hour: above C1's 25 % limit and the excavated bayonet's critical 44 %.
+    engine, recorder = engine_for(make_config())
+    t = feed(engine, 0, 30, rh_pct=12.0)
+    feed(engine, t, 60, rh_pct=50.0)
+    opened = [e for e in recorder.events if e.state == "opened" and e.rule in ("rh_high", "artefact_risk")]
+    assert [e.rule for e in opened] == ["rh_high"]  # not a second "artefact at risk" alert
+    assert opened[0].severity == "critical"
+    assert "DBP-1 Excavated bayonet (critical)" in opened[0].message
+    assert recorder.states("artefact_risk") == []
+
+
 def test_a_stuck_sensor_is_reported(make_config: Callable[..., MuseumConfig]) -> None:
     engine, recorder = engine_for(make_config(), stuck_after_s=6 * 3600)
     t = feed(engine, 0, 5 * 60, rh_pct=12.0)  # 5 h of identical values: not yet

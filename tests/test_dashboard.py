@@ -55,7 +55,12 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
             score=62.0,
             level=2,
             driver="rh_high",
-            components={"component_rh_high": 62.0},
+            components={
+                "component_rh_high": 62.0,
+                "since_s": now_ns / 1e9 - 3 * 3600,
+                "rh_pct": 30.0,
+                "limit_pct": 25.0,
+            },
         )
     )
     store.create_database()
@@ -102,6 +107,13 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert "Sensors not in any case" in texts(app, "subheader")
     # st.badge draws Streamlit's badge markdown: C1's worst artefact is at risk, C2 has no current data.
     assert ":orange-badge[at risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
+    # The headline names the worst object, its value against its limit, and for how long.
+    assert texts(app, "warning")[0] == (
+        "Cases needing attention: 1. Worst: C1, Excavated bayonet (DBP-1), at risk: 30 % RH against its "
+        "limit of 25 % (Archaeological iron (chlorides)), for 3 h."
+    )
+    # … and the tile says which object and why.
+    assert "Excavated bayonet: 30 % RH against its limit of 25 %" in page
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
@@ -121,6 +133,11 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert "IPI ratings — metal corrosion: at risk" in page and "Time of wetness (ISO 9223): 0 h" in page
     levels = app.table[1].value
     assert levels.iloc[0]["critical"] == "100.0 %"  # iron and steel at 70 % RH: critical all along
+    # What the figures rest on: s3 read every 5 minutes for 22 of the range's hours.
+    captions = "\n".join(texts(app, "caption"))
+    assert "These figures rest on 264 readings of" in captions and "Gaps (1)" in captions
+    # The band that suits both the rifle's steel (safe below 35 %) and its wooden stock.
+    assert "Keep this case between 30 and 35 % RH" in "\n".join(texts(app, "markdown"))
     sensors = app.table[-2].value
     assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
     downloads = app.get("download_button")
@@ -129,6 +146,69 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     archive = zipfile.ZipFile(io.BytesIO(export_zip(str(museum.path), ("C2",), now - timedelta(days=1), now)))
     assert sorted(archive.namelist()) == ["climate.csv", "datapackage.json"]
     assert archive.read("climate.csv").decode().count("\n") == 1 + 22 * 12  # header + s3's readings
+
+
+def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggregates(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo's first minutes: the hourly aggregation ran while the day was still arriving.
+    Every figure of "the period in figures" must still be pandas' on the raw readings."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.report import climate_report
+    from museum.i18n import Translator
+
+    config = make_config()
+    store = store_for(config)
+    store.create_database()
+    store.ensure_downsampling(timedelta(days=400))
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    times = pd.date_range(now - timedelta(hours=23, minutes=59), now, freq="1min")
+    minutes = np.arange(len(times))
+    rows = []
+    for sensor, offset in (("s1", 0.0), ("s2", 1.0)):
+        rh = (np.where(minutes < 600, 42.0, 58.0) + 4 * np.sin(minutes / 41) + offset).round(1)
+        temperature = (np.where(minutes < 600, 19.0, 23.0) + np.sin(minutes / 67)).round(2)
+        rows += list(zip(times, [sensor] * len(times), temperature, rh, strict=True))
+    raw = pd.DataFrame(rows, columns=["time", "sensor_id", "temperature_c", "rh_pct"])
+    lines = [
+        climate_line(
+            Reading(r.sensor_id, r.time.value, float(r.temperature_c), float(r.rh_pct), 90.0), "hanoi", "C1"
+        )
+        for r in raw.itertuples()
+    ]
+    early = (raw["time"] < times[0] + timedelta(minutes=630)).to_numpy()
+    store.write_lines([line for line, first in zip(lines, early, strict=True) if first])
+    store.backfill_hourly(times[0] - timedelta(hours=1), now)  # three-quarters of the day still to come
+    store.write_lines([line for line, first in zip(lines, early, strict=True) if not first])
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["case"] = "C1"
+    app.switch_page("views/case.py").run()
+    assert not app.exception
+    statistics = app.table[0].value.set_index("")
+    hourly = raw.set_index("time").groupby("sensor_id")[["temperature_c", "rh_pct"]].resample("1h").mean()
+    truth = climate_report(hourly.groupby(level="time").mean())["statistics"]
+    t = Translator("en")
+    for label, column, unit in (("Temperature", "temperature_c", "°C"), ("Relative humidity", "rh_pct", "%")):
+        assert statistics.loc[label, "Minimum"] == t.quantity(raw[column].min(), unit)
+        assert statistics.loc[label, "Mean"] == t.quantity(truth[column]["mean"], unit)
+        assert statistics.loc[label, "Maximum"] == t.quantity(raw[column].max(), unit)
+    by_day = raw.set_index("time")[["temperature_c", "rh_pct"]].resample("1D")
+    daily = {c: float((by_day[c].max() - by_day[c].min()).mean()) for c in ("temperature_c", "rh_pct")}
+    page = "\n".join(texts(app, "markdown"))
+    temperature_range, rh_range = t.number(daily["temperature_c"]), t.number(daily["rh_pct"])
+    assert f"Mean daily range: {temperature_range} °C, {rh_range} % RH" in page
+    captions = "\n".join(texts(app, "caption"))
+    assert f"These figures rest on {t.number(len(raw), 0)} readings of" in captions
 
 
 def test_overview_filters_by_level_and_gallery(museum: MuseumConfig) -> None:
@@ -236,7 +316,7 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
         "Excavated bayonet",
         "Sắt khảo cổ (nhiễm clorua)",
         "có nguy cơ",
-        "độ ẩm vượt ngưỡng của chất liệu (Sắt khảo cổ (nhiễm clorua))",
+        "30 % RH so với giới hạn 25 % (Sắt khảo cổ (nhiễm clorua)), đã 3 giờ",
     ]
     assert row[5].startswith("Watkinson & Lewis 2005")
 
@@ -309,6 +389,9 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_text("Silent: last reading 2 h ago")).to_be_visible()
         expect(page.get_by_text("59.0 %")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("link", name="Open case C2")).to_be_visible()
+        # The headline names the worst object, its value against its limit and for how long.
+        headline = "Worst: C1, Excavated bayonet (DBP-1), risk: 30 % RH against its limit of 25 %"
+        expect(page.get_by_text(headline, exact=False)).to_be_visible()
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
 
@@ -316,6 +399,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_role("heading", name="Case C1: Excavated iron")).to_be_visible(timeout=30_000)
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Excavated bayonet").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_text("These figures rest on")).to_be_visible()
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
@@ -429,14 +513,22 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
     museum_alerts: tuple[MuseumConfig, InfluxStore],
 ) -> None:
     _, store = museum_alerts
+    overview = AppTest.from_file(APP, default_timeout=30).run()
+    assert "1 open alert" in "\n".join(texts(overview, "markdown"))
     app = AppTest.from_file(APP, default_timeout=30)
     app.switch_page("views/alerts.py").run()
     assert not app.exception
+    # The same assessment as the overview's headline: the alerts page never looks calmer.
+    assert texts(app, "warning")[0].startswith("Cases needing attention: 1. Worst: C1, Excavated bayonet")
     assert "Open alerts: 1" in texts(app, "subheader")
-    open_table = app.table[0].value
-    assert list(open_table["Alert"]) == ["C1.rh_high.A"]
-    assert list(open_table["Rule"]) == ["RH above the case limit"]
-    assert list(app.table[1].value["Alert"]) == ["C1.rh_high.OLD"]
+    # A title a person can read: severity, case, cause, value against limit, duration.
+    titles = [m for m in texts(app, "markdown") if "C1 · RH above the case limit" in m]
+    assert titles == [
+        ":orange[**warning · C1 · RH above the case limit — Measured: 30.0 % RH; "
+        "limit: 25.0 % RH. — for 60 min**]"
+    ]
+    history = app.table[0].value
+    assert list(history["State"]) == ["resolved"]
     assert any("Sign in as a conservator" in i for i in texts(app, "info"))
     # Signing in itself is driven through the real form in the browser test below; here the
     # session carries the signed-in user. A viewer may look but not acknowledge.
@@ -445,15 +537,22 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
     assert any("Sign in as a conservator" in i for i in texts(app, "info"))
     app.session_state["user"] = ("lan", "conservator")
     app.run()
-    app.text_area(key="ack_note").input("Silica gel replaced, door gasket checked")
+    # Acknowledged from the incident's own row; the page redraws at once.
+    app.text_input(key="ack_note_C1.rh_high.A").input("Silica gel replaced, door gasket checked")
     next(b for b in app.button if b.label == "Acknowledge").click().run()
+    assert not app.exception
     assert any("acknowledged by lan" in s for s in texts(app, "success"))
+    assert "Open alerts: 0" in texts(app, "subheader")
+    assert "Acknowledged, being dealt with: 1" in texts(app, "subheader")
     events = store.alert_events("C1.rh_high.A")
     assert list(events["state"]) == ["opened", "notified", "acknowledged"]
     assert (events.iloc[-1]["user"], events.iloc[-1]["note"]) == (
         "lan",
         "Silica gel replaced, door gasket checked",
     )
+    # Acknowledged is being dealt with: the overview no longer counts it as open.
+    overview = AppTest.from_file(APP, default_timeout=30).run()
+    assert "open alert" not in "\n".join(texts(overview, "markdown"))
 
 
 def test_passwords_are_checked_against_scrypt_hashes() -> None:
@@ -512,7 +611,7 @@ def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
         page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
-        page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
+        page.locator('input[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1000)

@@ -42,7 +42,12 @@ DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "cust
                 | {f"event.kind.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
                 | {f"event.channel.{channel}" for channel in ("email", "webhook", "mqtt")}
                 | {f"source.{name}.{field}" for name, p in PROFILES.items() for field in p.sources}
-                | {f"source.component.{driver}" for driver in COMPONENT_SOURCES})
+                | {f"source.component.{driver}" for driver in COMPONENT_SOURCES}
+                | {f"advice.material.{name}" for name in MATERIAL_NAMES}
+                | {f"advice.driver.{driver}" for driver in DRIVERS}
+                | {f"object.reason_{driver}" for driver in ("rh_high", "too_dry", "other")}
+                | {f"severity.{severity}" for severity in ("warning", "critical")}
+                | {"duration.minutes", "duration.hours", "duration.days"})
 # Keys `patina analyse` builds from what the logger reader decided (issue 14).
 DYNAMIC_KEYS |= ({f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
                  | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}

@@ -130,7 +130,7 @@ def test_analyse_prints_a_readable_report_in_french(tmp_path: Path) -> None:
     result = run_analyse(str(path), "--material", "copper_alloy", "--language", "fr")
     assert result.returncode == 0, result.stderr
     assert "Rapport climatique" in result.stdout
-    assert "Risque pour : Alliage cuivreux (bronze)" in result.stdout
+    assert "Risque pour : Alliage cuivreux stable (bronze historique, cuivre)" in result.stdout
     assert "Bande EN 15757 : il faut 13 mois de données" in result.stdout
 
 

@@ -45,9 +45,47 @@ def test_historic_iron_is_good_where_excavated_iron_is_critical() -> None:
 
 
 def test_bronze_disease_limits_of_scott_1990() -> None:
-    assert last(constant(22.0, 38.0), ["copper_alloy"])["level"] == "good"
-    assert last(constant(22.0, 40.0), ["copper_alloy"])["level"] == "watch"
-    assert last(constant(22.0, 47.0), ["copper_alloy"])["level"] == "critical"
+    assert last(constant(22.0, 38.0), ["archaeological_copper_alloy"])["level"] == "good"
+    assert last(constant(22.0, 40.0), ["archaeological_copper_alloy"])["level"] == "watch"
+    assert last(constant(22.0, 47.0), ["archaeological_copper_alloy"])["level"] == "critical"
+
+
+@pytest.mark.parametrize("material", ["brass", "copper_alloy"])
+def test_stable_brass_and_bronze_are_not_judged_by_bronze_disease_limits(material: str) -> None:
+    # 46 % RH: critical for chloride-contaminated bronze (Scott 1990), only "watch" for stable
+    # copper alloys (above WA Museum's 45 %, inside CCI Note 9/2's 35–55 % for stable metals).
+    assert last(constant(22.0, 46.5), ["archaeological_copper_alloy"])["level"] == "critical"
+    assert last(constant(22.0, 44.0), [material])["level"] == "good"
+    assert last(constant(22.0, 46.5), [material])["level"] == "watch"
+    assert last(constant(22.0, 60.0), [material])["level"] == "risk"
+    assert last(constant(22.0, 80.0), [material])["level"] == "critical"
+    assert "engineering choice" in profile(material).sources["rh_risk_pct"]
+
+
+def test_a_level_does_not_flap_on_rh_hovering_at_a_limit() -> None:
+    # A day of one-minute readings wandering ±1 % around brass's 55 % risk limit.
+    index = pd.date_range("2026-07-01", periods=24 * 60, freq="1min", tz="UTC")
+    rng = np.random.default_rng(4)
+    rh = 55.0 + rng.uniform(-1.0, 1.0, len(index))
+    rh[:30] = 50.0  # half an hour of watch first
+    timeline = assess(pd.DataFrame({"temperature_c": 22.0, "rh_pct": rh}, index=index), ["brass"]).timeline
+    raw_changes = int((np.diff(timeline["raw_level"].cat.codes) != 0).sum())
+    held_changes = int((np.diff(timeline["level"].cat.codes) != 0).sum())
+    assert raw_changes > 100  # without hysteresis the level would flap all day
+    assert held_changes == 1  # watch → risk once, then held
+    assert timeline["level"].iloc[-1] == "risk"
+
+
+def test_a_level_falls_back_after_an_hour_a_margin_inside_the_limit() -> None:
+    index = pd.date_range("2026-07-01", periods=6 * 60, freq="1min", tz="UTC")
+    rh = np.where(np.arange(len(index)) < 60, 58.0, 51.0)  # an hour at risk, then 4 % below
+    timeline = assess(pd.DataFrame({"temperature_c": 22.0, "rh_pct": rh}, index=index), ["brass"]).timeline
+    fell = timeline.index[timeline["level"] == "watch"][0]
+    assert fell - index[60] == pd.Timedelta(hours=1)
+    # Just inside the limit (less than the 3 % margin) is not enough to fall back.
+    rh = np.where(np.arange(len(index)) < 60, 58.0, 53.0)
+    timeline = assess(pd.DataFrame({"temperature_c": 22.0, "rh_pct": rh}, index=index), ["brass"]).timeline
+    assert (timeline["level"].iloc[60:] == "risk").all()
 
 
 def test_overrides_replace_single_values_and_say_so() -> None:

@@ -1,14 +1,26 @@
-"""Alerts: open alerts first, then history; each alert's full event log; acknowledgement
-(signed-in conservators and admins) with a note that the log keeps."""
+"""Alerts: what is at risk now (the same assessment the overview shows), the open
+incidents, each with its title and an acknowledgement right on its row (signed-in
+conservators and admins), the acknowledged ones, the history, and each incident's log."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pandas as pd
 import streamlit as st
 
 from dashboard import safe_text
 from dashboard.context import current_user, museum_config, translator
-from dashboard.data import acknowledge, alert_log, alerts_table
+from dashboard.data import (
+    ATTENTION_LEVEL,
+    acknowledge,
+    alert_log,
+    headline,
+    incident_title,
+    incidents_table,
+    latest_risk,
+    object_statuses,
+)
 from museum.secrets import redact_url
 from museum.store import StoreError
 from museum.users import CAN_ACKNOWLEDGE
@@ -17,39 +29,87 @@ config = museum_config()
 t = translator()
 st.title(t("alerts.title"))
 st.caption(t("case.times_in", timezone=config.museum.timezone))
+now = datetime.now(UTC)
 
 try:
-    table = alerts_table(config.influxdb)
+    table = incidents_table(config.influxdb)
+    objects = object_statuses(config.cases, latest_risk(config.influxdb))
 except StoreError as error:
     st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
+
+# The objects' levels as the overview shows them: an incident opens only once a cause has
+# lasted the minimum duration, but the page never says "all calm" while an object is at risk.
+if objects:
+    sentence, level = headline(objects, t, now, len(config.cases))
+    if level >= ATTENTION_LEVEL:
+        (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
+    else:
+        st.success(sentence, icon=":material/check_circle:")
 if table.empty:
     st.info(t("alerts.none"))
     st.stop()
 
-
-def shown(frame: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            t("alerts.alert"): safe_text.column(frame["alert_id"]),
-            t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
-            t("alerts.case"): safe_text.column(frame["case_id"]),
-            t("alerts.rule"): [t(f"rule.{r}") for r in frame["rule"]],
-            t("alerts.opened"): [
-                t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
-            ],
-        }
-    )
-
-
-open_alerts = table[table["state"] != "resolved"]
-st.subheader(t("alerts.open", n=len(open_alerts)))
-if open_alerts.empty:
+user = current_user()
+can_acknowledge = user is not None and user[1] in CAN_ACKNOWLEDGE
+open_rows = table[~table["state"].isin(["resolved", "acknowledged"])]
+acknowledged_rows = table[table["state"] == "acknowledged"]
+st.subheader(t("alerts.open", n=len(open_rows)))
+if open_rows.empty:
     st.success(t("alerts.none_open"))
-else:
-    st.table(shown(open_alerts), hide_index=True)
+elif not can_acknowledge:
+    st.info(t("alerts.sign_in_to_ack"))
+for row in open_rows.to_dict("records"):
+    with st.container(border=True):
+        colour = "red" if row["severity"] == "critical" else "orange"
+        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now))}**]")
+        opened = row["opened"].tz_convert(config.zone).to_pydatetime(warn=False)
+        st.caption(f"{t('alerts.opened')}: {t.moment(opened)} · {safe_text.line(row['alert_id'])}")
+        if can_acknowledge:
+            assert user is not None
+            with st.form(f"ack_{row['alert_id']}", border=False):
+                note = st.text_input(t("alerts.note"), key=f"ack_note_{row['alert_id']}")
+                if st.form_submit_button(t("alerts.acknowledge")):
+                    if not note.strip():
+                        st.error(t("alerts.note_required"))
+                    else:
+                        try:
+                            acknowledge(config.influxdb, row["alert_id"], user[0], note.strip())
+                        except StoreError as error:
+                            st.error(safe_text.text(str(error)))
+                        else:
+                            st.session_state["acknowledged"] = t(
+                                "alerts.acknowledged",
+                                alert_id=safe_text.line(row["alert_id"]),
+                                name=safe_text.line(user[0]),
+                            )
+                            # The page redraws at once: the incident moves to "acknowledged".
+                            st.rerun()
+if "acknowledged" in st.session_state:
+    st.success(st.session_state.pop("acknowledged"))
+
+
+def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
+    data = {
+        t("alerts.alert"): safe_text.column(
+            pd.Series([incident_title(r, t, now) for r in frame.to_dict("records")], dtype=object)
+        ),
+        t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
+        t("alerts.opened"): [
+            t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
+        ],
+    }
+    if with_note:
+        data[t("alerts.user")] = safe_text.column(frame["user"].fillna(""))
+        data[t("alerts.note")] = safe_text.column(frame["note"].fillna(""))
+    return pd.DataFrame(data)
+
+
+st.subheader(t("alerts.acknowledged_section", n=len(acknowledged_rows)))
+if not acknowledged_rows.empty:
+    st.table(shown(acknowledged_rows, with_note=True), hide_index=True)
 st.subheader(t("alerts.history"))
-st.table(shown(table[table["state"] == "resolved"].head(200)), hide_index=True)
+st.table(shown(table[table["state"] == "resolved"].head(200), with_note=True), hide_index=True)
 
 st.subheader(t("alerts.log"))
 alert_id = st.selectbox(t("alerts.alert"), list(table["alert_id"]), key="alert_choice")
@@ -68,27 +128,3 @@ st.table(
     ),
     hide_index=True,
 )
-
-if alert_id in set(open_alerts["alert_id"]):
-    user = current_user()
-    if user is None or user[1] not in CAN_ACKNOWLEDGE:
-        st.info(t("alerts.sign_in_to_ack"))
-    else:
-        with st.form("acknowledge"):
-            note = st.text_area(t("alerts.note"), key="ack_note")
-            if st.form_submit_button(t("alerts.acknowledge")):
-                if not note.strip():
-                    st.error(t("alerts.note_required"))
-                else:
-                    try:
-                        acknowledge(config.influxdb, alert_id, user[0], note.strip())
-                    except StoreError as error:
-                        st.error(safe_text.text(str(error)))
-                    else:
-                        st.success(
-                            t(
-                                "alerts.acknowledged",
-                                alert_id=safe_text.line(alert_id),
-                                name=safe_text.line(user[0]),
-                            )
-                        )

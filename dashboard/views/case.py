@@ -8,16 +8,20 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from analysis.materials import profile
+from analysis.materials import profile, target_band
 from analysis.risk import LEVELS, source_of
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
+    ATTENTION_LEVEL,
     aggregation_for,
+    case_notes,
     case_series,
     export_zip,
     latest_climate,
     latest_risk,
+    object_reason,
+    object_statuses,
     period_summary,
 )
 from dashboard.views.diagnosis import case_tightness
@@ -75,6 +79,7 @@ else:
 try:
     series = case_series(config.influxdb, case.id, start, end)
     latest = latest_climate(config.influxdb, SENSORS)
+    notes = case_notes(config.influxdb, case.id, start, end)
 except StoreError as error:
     st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
@@ -93,13 +98,29 @@ if series.empty:
 else:
     minutes = int(aggregation_for(span).total_seconds() // 60)
     st.caption(t("case.aggregated", minutes=minutes))
-    local = series.assign(time=series["time"].dt.tz_convert(config.zone).dt.tz_localize(None))
-    # 24-hour clock and day/month: how fr and vi readers (and conservators) write times.
+    def naive_local(moments: pd.Series) -> pd.Series:
+        return moments.dt.tz_convert(config.zone).dt.tz_localize(None)
+
+    local = series.assign(time=naive_local(series["time"]))
+    # The whole requested range, whatever the data cover: a gap at either end stays visible.
+    domain = [
+        pd.Timestamp(moment).tz_convert(config.zone).tz_localize(None).isoformat() for moment in (start, end)
+    ]
+    # 24-hour clock with day/month on every tick: how fr and vi readers (and conservators)
+    # write times, and a tick alone says which day it is.
     time_axis = alt.X(
         "time:T",
         title=f"{t('label.time')} ({config.museum.timezone})",
-        axis=alt.Axis(format="%H:%M" if span <= timedelta(days=1) else "%d/%m"),
+        axis=alt.Axis(format="%d/%m %H:%M", labelAngle=0, labelOverlap=True),
+        scale=alt.Scale(domain=domain),
     )
+    events = notes.assign(
+        time=naive_local(notes["time"]),
+        label=[
+            f"{t(f'state.{state}')} · {t(f'rule.{rule}')}" + (f" · {user}: {note}" if note else "")
+            for state, rule, user, note in notes[["state", "rule", "user", "note"]].itertuples(index=False)
+        ],
+    ) if not notes.empty else pd.DataFrame()
     for column, title in (
         ("temperature_c", t("case.chart_temperature")),
         ("rh_pct", t("case.chart_rh")),
@@ -107,7 +128,8 @@ else:
     ):
         chart = (
             alt.Chart(local)
-            .mark_line()
+            # Empty rows (with_gaps) break the line: a gap is drawn as a gap.
+            .mark_line(invalid="break-paths-show-domains")
             .encode(
                 x=time_axis,
                 y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
@@ -131,7 +153,18 @@ else:
                     alt.Tooltip("rh_pct:Q", title=t("case.limit")),
                 ],
             )
+        if not events.empty:
+            # Alert openings, acknowledgements (with their notes) and resolutions.
+            chart = chart + alt.Chart(events).mark_rule(color="#7b1fa2", strokeWidth=1.5).encode(
+                x=alt.X("time:T"),
+                tooltip=[
+                    alt.Tooltip("time:T", title=t("label.time"), format="%d/%m %H:%M"),
+                    alt.Tooltip("label:N", title=t("case.event")),
+                ],
+            )
         st.altair_chart(chart, width="stretch")
+    if not events.empty:
+        st.caption(t("case.events_help", n=len(events)))
 
 if not series.empty:
     # The climate as a cloud of (temperature, RH) points over the materials' safe zones.
@@ -211,6 +244,24 @@ if not series.empty:
             }
         )
         st.table(pd.DataFrame(table), hide_index=True)
+        cover = period.coverage
+        if cover:
+            zone = config.zone
+            gaps = ", ".join(
+                f"{t.moment(a.astimezone(zone))} – {t.moment(b.astimezone(zone))}"
+                for a, b in cover["gaps"][:3]
+            )
+            st.caption(
+                t(
+                    "case.coverage",
+                    readings=t.number(cover["readings"], 0),
+                    expected=t.number(cover["expected"], 0),
+                    pct=t.number(cover["pct"], 0),
+                    hours=cover["hours_with_data"],
+                    total=cover["hours"],
+                )
+                + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
+            )
         daily, wet, ipi = stats["daily_range"], period.figures["time_of_wetness"], period.figures["ipi"]
         st.markdown(t("report.daily_range", temperature=n(daily["temperature_c"]), rh=n(daily["rh_pct"])))
         st.markdown(t("report.tow", hours=n(wet["hours"], 0), pct=n(wet["pct"])))
@@ -224,6 +275,24 @@ if not series.empty:
                 mould=t(f"rating.{ipi['mould']}"),
             )
         )
+        # IPI rates the air for metals in general; an object's level uses its own material's
+        # limits. Say why when they disagree, so neither looks wrong.
+        try:
+            assessed_now = object_statuses((case,), latest_risk(config.influxdb))
+        except StoreError:
+            assessed_now = []
+        at_risk = [o for o in assessed_now if o.level >= ATTENTION_LEVEL]
+        if at_risk and ipi["metal_corrosion"] != "risk":
+            st.info(
+                t(
+                    "case.ipi_differs",
+                    rating=t(f"rating.{ipi['metal_corrosion']}"),
+                    objects=", ".join(f"{o.artefact.name} ({t.material(o.material)})" for o in at_risk),
+                ),
+                icon=":material/info:",
+            )
+        elif assessed_now and not at_risk and ipi["metal_corrosion"] == "risk":
+            st.info(t("case.ipi_stricter"), icon=":material/info:")
         if period.artefact_levels:
             st.markdown(f"**{t('print.artefact_levels')}**")
             st.table(
@@ -289,23 +358,69 @@ try:
     risk = latest_risk(config.influxdb)
 except StoreError:
     risk = pd.DataFrame()
-assessed = {} if risk.empty else {row["artefact_id"]: row for row in risk.to_dict("records")}
+now = datetime.now(UTC)
+assessed = {o.artefact.id: o for o in object_statuses((case,), risk)}
 rows = []
 for artefact in case.artefacts:
-    row = assessed.get(artefact.id)
-    level = RISK_LEVELS[int(row["level"])] if row else None
+    found = assessed.get(artefact.id)
+    level = RISK_LEVELS[found.level] if found else None
     rows.append(
         {
             t("label.inventory_number"): safe_text.line(artefact.id),
             t("label.name"): safe_text.line(artefact.name),
             t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
             t("label.level"): t(f"level.{level}") if level else "—",
-            t("label.driver"): f"{t('driver.' + row['driver'])} ({t.material(row['material'])})"
-            if row
+            t("label.driver"): object_reason(found, t, now) if found else "—",
+            t("label.source"): source_of(profile(found.material), found.driver, level)
+            if found and found.level > 0
             else "—",
-            t("label.source"): source_of(profile(row["material"]), row["driver"], level) if row else "—",
+            t("case.since"): t.moment(found.since.astimezone(config.zone))
+            if found and found.since and found.level > 0
+            else "—",
         }
     )
 st.table(pd.DataFrame(rows), hide_index=True)
+
+# What to do: the band that suits every material of the case, then advice for what drives
+# the objects that are not good.
+st.subheader(t("case.what_to_do"))
+materials = sorted({m for artefact in case.artefacts for m in artefact.materials})
+band = target_band(materials)
+if band["high_pct"] is not None and band["conflict"]:
+    st.warning(
+        t(
+            "case.band_conflict",
+            high=t.number(band["high_pct"], 0),
+            high_material=t.material(band["high_material"]),
+            low=t.number(band["low_pct"], 0),
+            low_material=t.material(band["low_material"]),
+        ),
+        icon=":material/warning:",
+    )
+elif band["high_pct"] is not None and not band["low_pct"]:
+    st.markdown(
+        t(
+            "case.band_below",
+            high=t.number(band["high_pct"], 0),
+            high_material=t.material(band["high_material"]),
+        )
+    )
+elif band["high_pct"] is not None:
+    st.markdown(
+        t(
+            "case.band",
+            low=t.number(band["low_pct"], 0),
+            high=t.number(band["high_pct"], 0),
+            high_material=t.material(band["high_material"]),
+        )
+    )
+needing = [o for o in assessed.values() if o.level >= 1]
+if not needing:
+    st.caption(t("case.no_advice"))
+for driver in dict.fromkeys(o.driver for o in needing):
+    names = ", ".join(o.artefact.name for o in needing if o.driver == driver)
+    st.markdown(f"**{t(f'driver.{driver}')}** ({names}): {t(f'advice.driver.{driver}')}")
+for material in dict.fromkeys(o.material for o in needing):
+    st.markdown(f"**{t.material(material)}**: {t(f'advice.material.{material}')}")
 
 case_tightness(config, t, case)  # docs/diagnostics.md

@@ -9,8 +9,13 @@ import streamlit as st
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
+    ATTENTION_LEVEL,
     CaseStatus,
+    ObjectStatus,
     case_statuses,
+    headline,
+    object_reason,
+    object_statuses,
     overview_inputs,
     with_risk_and_alerts,
 )
@@ -31,15 +36,21 @@ st.title(t("overview.title"))
 st.caption(t("overview.caption", museum=safe_text.line(config.museum.name), timezone=config.museum.timezone))
 
 
-def tile_markdown(status: CaseStatus, trend: float | None, now: datetime) -> str:
-    """One case's tile as a single markdown block: name, level badge, open alerts, the
-    climate, its trend, the age of the last reading and the sensors reporting."""
+def tile_markdown(
+    status: CaseStatus, trend: float | None, now: datetime, worst: ObjectStatus | None = None
+) -> str:
+    """One case's tile as a single markdown block: name, level badge with the worst object
+    and why, open alerts, the climate, its trend, the age of the last reading and the
+    sensors reporting."""
     lines = [f"**{safe_text.line(status.case.id)}** · {safe_text.line(status.case.name)}"]
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
         level = RISK_LEVELS[status.worst_level]
-        lines.append(f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]")
+        badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
+        if worst is not None and worst.level >= 1:
+            badge += f" {worst.artefact.name}: {object_reason(worst, t, now)}"
+        lines.append(badge)
     if status.open_alerts:
         lines.append(f":red[**{t('overview.open_alerts', n=status.open_alerts)}**]")
     lines.append(
@@ -99,8 +110,23 @@ def overview() -> None:
     latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)
     statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
+    objects = object_statuses(config.cases, risk)
+    worst_object = {}
+    for item in objects:  # worst first: the first seen per case is its worst
+        worst_object.setdefault(item.case.id, item)
     if not statuses:
         st.info(t("overview.no_cases"))
+    elif objects:
+        sentence, level = headline(objects, t, now, len(statuses))
+        if level >= ATTENTION_LEVEL:
+            (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
+        else:
+            st.success(sentence, icon=":material/check_circle:")
+
+    def severity(status: CaseStatus) -> tuple[float, int, str]:
+        # Worst first; a silent case (its level unknown) right after those needing attention.
+        level = -1 if status.worst_level is None else status.worst_level
+        return (-(ATTENTION_LEVEL - 0.5 if status.stale else level), -status.open_alerts, status.case.id)
     total = len(statuses)
     statuses = [s for s in statuses if shown(s)]
     if total and len(statuses) < total:
@@ -111,12 +137,18 @@ def overview() -> None:
             st.header(safe_text.line(site_name))
         for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
             st.subheader(safe_text.line(gallery))
-            in_gallery = [s for s in statuses if s.case.site == site_id and s.case.gallery == gallery]
+            in_gallery = sorted(
+                (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery), key=severity
+            )
             columns = st.columns(4)
             for index, status in enumerate(in_gallery):
                 with columns[index % 4].container(border=True):
                     # Few elements per tile: with 200 cases, each element costs page time.
-                    st.markdown(tile_markdown(status, trends.get(status.case.id), now))
+                    st.markdown(
+                        tile_markdown(
+                            status, trends.get(status.case.id), now, worst_object.get(status.case.id)
+                        )
+                    )
                     if status.stale:
                         message = (
                             t("overview.no_data")
