@@ -163,7 +163,8 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
 
     # Every hour of the period, empty where there is no reading: the lines break at gaps.
     hours = pd.date_range(
-        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"), pd.Timestamp(period.end), freq="1h",
+        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"), pd.Timestamp(period.end).tz_convert("UTC"),
+        freq="1h",
         inclusive="left",
     )
     local = period.hourly.reindex(period.hourly.index.union(hours))

@@ -316,7 +316,7 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
         "Excavated bayonet",
         "Sắt khảo cổ (nhiễm clorua)",
         "có nguy cơ",
-        "30 % RH so với giới hạn 25 % (Sắt khảo cổ (nhiễm clorua)), đã 3 giờ",
+        "30 % độ ẩm so với giới hạn 25 % (Sắt khảo cổ (nhiễm clorua)), đã 3 giờ",
     ]
     assert row[5].startswith("Watkinson & Lewis 2005")
 
@@ -390,7 +390,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.get_by_text("59.0 %")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("link", name="Open case C2")).to_be_visible()
         # The headline names the worst object, its value against its limit and for how long.
-        headline = "Worst: C1, Excavated bayonet (DBP-1), risk: 30 % RH against its limit of 25 %"
+        headline = "Worst: C1, Excavated bayonet (DBP-1), at risk: 30 % RH against its limit of 25 %"
         expect(page.get_by_text(headline, exact=False)).to_be_visible()
         page.wait_for_timeout(1500)
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
@@ -538,7 +538,7 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
     app.session_state["user"] = ("lan", "conservator")
     app.run()
     # Acknowledged from the incident's own row; the page redraws at once.
-    app.text_input(key="ack_note_C1.rh_high.A").input("Silica gel replaced, door gasket checked")
+    app.text_area(key="ack_note_C1.rh_high.A").input("Silica gel replaced, door gasket checked")
     next(b for b in app.button if b.label == "Acknowledge").click().run()
     assert not app.exception
     assert any("acknowledged by lan" in s for s in texts(app, "success"))
@@ -611,7 +611,7 @@ def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
         page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
-        page.locator('input[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
+        page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
         page.wait_for_timeout(1000)

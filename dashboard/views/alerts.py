@@ -68,7 +68,7 @@ for row in open_rows.to_dict("records"):
         if can_acknowledge:
             assert user is not None
             with st.form(f"ack_{row['alert_id']}", border=False):
-                note = st.text_input(t("alerts.note"), key=f"ack_note_{row['alert_id']}")
+                note = st.text_area(t("alerts.note"), key=f"ack_note_{row['alert_id']}", height=68)
                 if st.form_submit_button(t("alerts.acknowledge")):
                     if not note.strip():
                         st.error(t("alerts.note_required"))
@@ -91,17 +91,15 @@ if "acknowledged" in st.session_state:
 
 def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
     data = {
-        t("alerts.alert"): safe_text.column(
-            pd.Series([incident_title(r, t, now) for r in frame.to_dict("records")], dtype=object)
-        ),
+        t("alerts.alert"): [safe_text.line(incident_title(r, t, now)) for r in frame.to_dict("records")],
         t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
         t("alerts.opened"): [
             t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
         ],
     }
     if with_note:
-        data[t("alerts.user")] = safe_text.column(frame["user"].fillna(""))
-        data[t("alerts.note")] = safe_text.column(frame["note"].fillna(""))
+        data[t("alerts.user")] = safe_text.column(frame["user"]).tolist()
+        data[t("alerts.note")] = safe_text.column(frame["note"]).tolist()
     return pd.DataFrame(data)
 
 

@@ -52,7 +52,7 @@ def tile_markdown(
             badge += f" {worst.artefact.name}: {object_reason(worst, t, now)}"
         lines.append(badge)
     if status.open_alerts:
-        lines.append(f":red[**{t('overview.open_alerts', n=status.open_alerts)}**]")
+        lines.append(f":red[**{t.plural('overview.open_alerts_count', status.open_alerts)}**]")
     lines.append(
         " · ".join(
             f"{label} **{value}**"
