@@ -282,7 +282,8 @@ def test_limit_sources_in_each_language() -> None:
     assert limit_source(Translator("vi"), iron, "rh_risk_pct") == \
         "WA Museum 2017: ăn mòn diễn ra chậm cho tới khoảng 50 % độ ẩm"
     brass = PROFILES["brass"]
-    assert level_source(Translator("fr"), brass, "rh_high", "critical").startswith("Michalski 1993 (ICOM-CC) ;")
+    critical = level_source(Translator("fr"), brass, "rh_high", "critical")
+    assert critical.startswith("Michalski 1993 (ICOM-CC) ;")
     assert level_source(Translator("vi"), PROFILES["wood"], "too_dry", "risk").startswith("Padfield")
     assert "durée d'humidification" in level_source(Translator("fr"), iron, "time_of_wetness", "risk")
     assert level_source(Translator("fr"), iron, "nothing", "risk") == ""
