@@ -23,7 +23,8 @@ command -v mosquitto_pub >/dev/null 2>&1 || packages+=(mosquitto-clients)
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || packages+=(python3)
 python3 -m venv --help >/dev/null 2>&1 && python3 -c 'import ensurepip' 2>/dev/null || packages+=(python3-venv)
 # Printable reports (WeasyPrint): Pango for layout, DejaVu for Vietnamese and French glyphs.
-ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
+# grep reads all of ldconfig's output: with pipefail, `grep -q` stopping early fails the pipe.
+ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0.so.0' >/dev/null || packages+=(libpango-1.0-0 libpangoft2-1.0-0)
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || packages+=(fonts-dejavu-core)
 if [ "$action" = test ]; then
   command -v chromium >/dev/null 2>&1 || packages+=(chromium)
