@@ -55,7 +55,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -330,6 +330,18 @@ class AlertEngine:
         for condition in self.conditions.values():
             if condition.alert_id == alert_id:
                 condition.acknowledged = True
+
+    def place_objects(self, config: MuseumConfig) -> list[str]:
+        """Follow moves: each case now holds the objects ``config`` gives it (the move log
+        through museum.moves.with_locations). Its limits follow its materials; returns the
+        ids of the cases that changed."""
+        changed = []
+        for case in config.cases:
+            if case.id in self.cases and self.cases[case.id].artefacts != case.artefacts:
+                self.cases[case.id] = replace(self.cases[case.id], artefacts=case.artefacts)
+                self.limits[case.id] = case_limits(self.config, self.cases[case.id])
+                changed.append(case.id)
+        return changed
 
     def open_alerts(self) -> list[tuple[str, str, _Condition]]:
         return [(case, rule, c) for (case, rule), c in self.conditions.items() if c.alert_id]

@@ -26,6 +26,7 @@ from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.config import MuseumConfig
+from museum.moves import MoveError, with_locations
 from museum.schema import Reading
 from museum.store import InfluxStore, StoreError
 
@@ -151,8 +152,20 @@ class Evaluator(Worker):
                 if time.monotonic() >= next_ack_poll:
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
+                    self._follow_moves()
         finally:
             self.store.close()
+
+    def _follow_moves(self) -> None:
+        """Objects are where the move log says (`patina move`, a passport's arrival): the
+        risk assessment and the alerts follow a move within seconds, without a restart."""
+        try:
+            placed = with_locations(self.config, self.store)
+        except (StoreError, MoveError):
+            return  # InfluxDB away: the objects stay where they were; tried again shortly
+        for case_id in self.alerts.place_objects(placed):
+            log.info("case %s now holds %s", case_id,
+                     ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object")
 
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
         for case_id, reading in batch:

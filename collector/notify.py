@@ -46,8 +46,10 @@ CHANNEL_TIMEOUT_S = 10.0
 
 
 def case_link(config: MuseumConfig, case_id: str) -> str:
-    """The dashboard's page of a case; the id is URL-encoded (spaces, ``&``, ``#``)."""
-    return f"{config.notify.dashboard_url}/case?{urlencode({'case': case_id}, quote_via=quote)}"
+    """The dashboard's page of a case, opening in the language the message is written in
+    (the museum's); the id is URL-encoded (spaces, ``&``, ``#``)."""
+    query = urlencode({"case": case_id, "lang": config.museum.language}, quote_via=quote)
+    return f"{config.notify.dashboard_url}/case?{query}"
 
 
 def failure_reason(error: Exception) -> str:

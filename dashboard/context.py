@@ -51,12 +51,18 @@ def language_picker() -> None:
     the widget's, so it survives moving between pages (Streamlit forgets the state of a
     widget that a page does not draw)."""
     config = museum_config()
-    if "language" not in st.session_state:
+    # A link may name the language (`?lang=fr`, as in notifications): it wins over the
+    # museum's default; the switch then keeps the URL in step with the reader's choice.
+    requested = st.query_params.get("lang")
+    if requested in LANGUAGE_NAMES:
+        st.session_state["language"] = requested
+    elif "language" not in st.session_state:
         st.session_state["language"] = config.museum.language
     languages = list(LANGUAGE_NAMES)
 
     def remember() -> None:
         st.session_state["language"] = st.session_state["language_picker"]
+        st.query_params["lang"] = st.session_state["language"]
 
     st.sidebar.selectbox(
         translator()("app.language"),

@@ -434,6 +434,13 @@ def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
     if status.level == 0:
         return t("object.within_limits")
     if status.rh_pct is not None and status.limit_pct is not None and status.driver in ("rh_high", "too_dry"):
+        back = (status.rh_pct <= status.limit_pct if status.driver == "rh_high"
+                else status.rh_pct >= status.limit_pct)
+        if back:
+            # The level is held by hysteresis (analysis.risk): the air is already back, and
+            # the page must not read as if it were still over the limit.
+            return t("object.reason_held", value=t.number(status.rh_pct, 0),
+                     limit=t.number(status.limit_pct, 0), material=material, duration=duration)
         return t(
             f"object.reason_{status.driver}",
             value=t.number(status.rh_pct, 0),

@@ -321,6 +321,18 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
     assert row[5].startswith("Watkinson & Lewis 2005")
 
 
+def test_a_link_names_its_language(museum: MuseumConfig) -> None:
+    """A notification's link carries the language it was written in (`?lang=fr`)."""
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params["case"] = "C1"
+    app.query_params["lang"] = "fr"
+    app.switch_page("views/case.py").run()
+    assert texts(app, "title") == ["Vitrine C1 : Excavated iron"]
+    app.query_params["lang"] = "xx"  # not a language: the reader's choice stands
+    app.run()
+    assert texts(app, "title") == ["Vitrine C1 : Excavated iron"]
+
+
 def test_an_unreachable_database_is_said_with_its_url(
     museum: MuseumConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:

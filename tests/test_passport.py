@@ -7,6 +7,7 @@ import hashlib
 import io
 import json
 import threading
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,8 +19,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from museum.config import load_config
-from museum.moves import bands_for, history, locations, move_events
+from museum.config import MuseumConfig, load_config
+from museum.moves import bands_for, history, locations, move_events, record_move
 from museum.passport import PassportError, digest_of, read_passport
 from museum.schema import Reading, climate_line
 from museum.store import InfluxStore
@@ -466,3 +467,44 @@ def test_a_loan_report_takes_the_objects_band(museums: Callable[[str], Museum], 
     both = lender.patina("report", "--case", "C1", "--start", iso(T0), "--end", iso(T0 + timedelta(days=1)),
                          "--bands-from", "DBP-1", "--rh", "45±5", "--out", str(tmp_path / "x.html"))
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_the_collector_assesses_an_object_where_it_was_moved(
+    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+) -> None:
+    """No restart, no config edit: after `patina move`, the object's risk is assessed in its
+    new case, against that case's air."""
+    from collector.service import Collector
+    from tests.helpers import publish_all, wait_for
+
+    config = make_config()
+    store = InfluxStore.from_config(config.influxdb)
+    store.create_database()
+
+    def readings(count: int) -> list[tuple[str, bytes]]:
+        now = int(time.time())
+        return [(f"patina/hanoi/{sensor}/climate",
+                 json.dumps({"ts": now - count + k, "temperature_c": 24.0, "rh_pct": rh}).encode())
+                for k in range(count) for sensor, rh in (("s1", 10.0), ("s3", 48.0))]
+
+    def case_of_bayonet() -> object:
+        risk = store.latest_risk()
+        rows = risk[risk["artefact_id"] == "DBP-1"] if not risk.empty else risk
+        return None if rows.empty else rows.iloc[-1]["case_id"]
+
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed(15)
+        publish_all(mosquitto, readings(3))
+        wait_for(lambda: case_of_bayonet() == "C1", timeout_s=30)
+        record_move(config, store, "DBP-1", "C2", user="Lan", note="to the rifles' case")
+        wait_for(lambda: case_of_bayonet() == "C2" or publish_all(mosquitto, readings(1)) < 0,
+                 timeout_s=40, interval_s=1.0)
+    finally:
+        collector.stop()
+        store.close()
+    risk = InfluxStore.from_config(config.influxdb).latest_risk()
+    bayonet = risk[risk["artefact_id"] == "DBP-1"].iloc[-1]
+    # Excavated iron at C2's 48 % RH: critical (above 44 %), where C1's 10 % was good.
+    assert (bayonet["case_id"], int(bayonet["level"])) == ("C2", 3)

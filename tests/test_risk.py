@@ -205,3 +205,27 @@ def test_temperature_never_changes_the_level_of_rh_against_its_limits(rh_pct: fl
     at_reference = rh_high_score(np.array([rh_pct]), np.array([20.0]), material)
     elsewhere = rh_high_score(np.array([rh_pct]), np.array([temperature_c]), material)
     assert np.floor(at_reference / 25).clip(0, 3) == np.floor(elsewhere / 25).clip(0, 3)
+
+
+def test_a_held_level_says_the_air_is_back() -> None:
+    """After damp air has gone, hysteresis keeps the level for an hour: the reason must say the
+    air is back within its limit, not read as if it were still over it."""
+    from datetime import UTC, datetime, timedelta
+
+    from dashboard.data import ObjectStatus, object_reason
+    from museum.config import Artefact, Case
+    from museum.i18n import Translator
+
+    now = datetime(2026, 12, 1, 12, tzinfo=UTC)
+    panel = Artefact("P-1", "Fuselage panel", ("iron_steel",))
+    case = Case("G3-01", "hanoi", "Gallery 3", "Aircraft parts", ("s1",), (panel,))
+
+    def reason(rh_pct: float, language: str = "en") -> str:
+        status = ObjectStatus(case, panel, 3, "rh_high", "iron_steel", 80.0, rh_pct, 60.0,
+                              now - timedelta(minutes=40), now)
+        return object_reason(status, Translator(language), now)
+
+    assert reason(72.0) == "72 % RH against its limit of 60 % (Iron and steel), for 40 min"
+    assert reason(45.0).startswith("45 % RH, back within its limit of 60 % (Iron and steel)")
+    assert "revenue dans sa limite de 60 %" in reason(45.0, "fr")
+    assert "đã trở lại trong giới hạn 60 %" in reason(45.0, "vi")

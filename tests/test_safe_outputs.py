@@ -565,7 +565,7 @@ def test_case_links_are_url_encoded_and_the_ack_command_is_shell_quoted(
     note = dataclasses.replace(notification(), case=case, alert_id=alert_id)  # type: ignore[type-var]
     subject, body = render(note, config, Translator("en"))  # type: ignore[arg-type]
     link = next(x for x in body.splitlines() if x.startswith("Dashboard: ")).removeprefix("Dashboard: ")
-    assert parse_qs(urlsplit(link).query) == {"case": ["Vitrine A&B #2"]} and "#" not in link
+    assert parse_qs(urlsplit(link).query) == {"case": ["Vitrine A&B #2"], "lang": ["en"]} and "#" not in link
     assert webhook_body(note, config, subject, body)["dashboard_url"] == link  # type: ignore[arg-type]
     command = next(line for line in body.splitlines() if line.startswith("Acknowledge: "))
     words = shlex.split(command.removeprefix("Acknowledge: "))
