@@ -1,5 +1,5 @@
 """Material profiles: the relative humidity each material tolerates, with the source of
-every number (SCIENCE.md §2).
+every number (docs/science.md §2, docs/risk-model.md).
 
 A profile gives three RH limits for the damage that humid air does, which become the
 level boundaries of :mod:`analysis.risk`:

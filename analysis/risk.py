@@ -15,11 +15,11 @@ Components (``DRIVERS``):
     critical at ``rh_safe_pct``, ``rh_risk_pct``, ``rh_critical_pct``, linear in between.
     Within a level, warmer air moves the score up: the position *p* ∈ [0, 1) becomes
     p^(1/k(T)) with k(T) = 2^((T − 20 °C)/10 K). *Engineering choice*: no verified
-    activation energy exists for indoor metal corrosion (SCIENCE.md §4); CCI's rule of
+    activation energy exists for indoor metal corrosion (docs/science.md §4); CCI's rule of
     thumb (each 5 K cooler doubles the life of chemically unstable material) is steeper.
     The temperature never changes the level, which stays tied to the published RH limits.
 ``condensation``
-    Dew-point margin T − T_d: under 3 K watch (metal lags the air, SCIENCE.md §1),
+    Dew-point margin T − T_d: under 3 K watch (metal lags the air, docs/science.md §1),
     under 1 K risk (*engineering choice*), at or below 0 K critical (condensation on any
     surface at air temperature).
 ``time_of_wetness``
@@ -76,8 +76,9 @@ ORGANIC_COMPONENTS = ("rh_high", "condensation", "fluctuation", "too_dry", "moul
 
 #: Where the component thresholds come from (the RH limits' sources are in the profiles).
 COMPONENT_SOURCES = {
-    "condensation": "SCIENCE.md §1: dew-point margin under about 3 K is a warning (metal lags the air); "
-                    "1 K and 0 K are Patina's engineering choices",
+    "condensation": "ASHRAE Handbook — Fundamentals 2017 ch. 1 (dew point): metal lags the air, so a "
+                    "dew-point margin under about 3 K is a warning (docs/science.md §1); 1 K and 0 K are "
+                    "Patina's engineering choices",
     "time_of_wetness": "ISO 9223:2012: time of wetness, RH > 80 % and T > 0 °C",
     "fluctuation": "ASHRAE Handbook — HVAC Applications 2019 ch. 24, museum classes A (±5 %) and B (±10 %) "
                    "(second-hand)",

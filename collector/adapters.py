@@ -1,4 +1,4 @@
-"""Adapters: the payloads real devices publish (PAYLOADS.md), turned into readings.
+"""Adapters: the payloads real devices publish (docs/payloads.md), turned into readings.
 
 Every decoder has the signature ``(context, topic, payload, received_ns) -> Decoded`` and
 either returns readings, raises :class:`~collector.payloads.Rejected` (a fault: the

@@ -15,7 +15,7 @@ Rules (``RULES``), for each case:
     them per case. Opens after ``min_duration``; resolves only once RH is back by
     ``hysteresis_pct``, so RH wandering around the limit does not flap.
 ``condensation``
-    Dew-point margin below ``condensation_margin_k`` (SCIENCE.md §1); resolves 1 K above.
+    Dew-point margin below ``condensation_margin_k`` (docs/science.md §1); resolves 1 K above.
 ``artefact_risk``
     An artefact's level (:func:`analysis.risk.assess` over the last 24 h of the case's
     worst sensor, :func:`worst_sensor_series`, with the model's hysteresis) is risk or
@@ -527,7 +527,7 @@ class AlertEngine:
                 min_duration_s=limits.min_duration_s,
                 value=margin,
                 threshold=alerts.condensation_margin_k,
-                source="SCIENCE.md §1: dew-point margin under about 3 K",
+                source="ASHRAE Fundamentals 2017 ch. 1 (dew point): a margin under about 3 K",
                 detail=objects,
                 severity=severity,
             )

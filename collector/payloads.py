@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from museum.schema import Reading
 
 MAX_PAYLOAD_BYTES = 64 * 1024
-#: Physical range of the sensors Patina expects (DESIGN.md; issue "no input fatal").
+#: Physical range of the sensors Patina expects (docs/architecture.md: validation).
 TEMPERATURE_RANGE_C = (-40.0, 85.0)
 RH_RANGE_PCT = (0.0, 100.0)
 #: Readings stamped before this are a device with an unset clock.
@@ -166,7 +166,7 @@ def json_object(payload: bytes) -> dict[str, object]:
 
 def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
     """Patina's own format: topic ``patina/<site>/<sensor_id>/climate``, JSON body
-    ``{"ts": …, "temperature_c": …, "rh_pct": …, "battery_pct": …}`` (DESIGN.md)."""
+    ``{"ts": …, "temperature_c": …, "rh_pct": …, "battery_pct": …}`` (docs/architecture.md)."""
     levels = topic.split("/")
     if len(levels) != 4 or levels[3] != "climate" or not levels[1] or not levels[2]:
         raise Rejected("unexpected_topic", f"{topic!r} is not patina/<site>/<sensor_id>/climate")

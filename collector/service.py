@@ -1,7 +1,7 @@
 """The collector: a small coordinator that starts and stops its workers.
 
 Who owns what is in the table at the top of the package (collector/__init__.py). The
-path of one message (DESIGN.md, "The collector's path for one message"):
+path of one message (docs/architecture.md, "The path of one message through the collector"):
 
 1. paho delivers it (QoS 1, persistent session: MQTT 5, clean start off, session expiry
    a week; ``manual_ack``); the ingest decodes it (:class:`MessageDecoder`) into readings,
