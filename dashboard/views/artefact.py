@@ -155,9 +155,10 @@ else:
                                              y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
     band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
         strokeDash=[4, 4], color="gray").encode(y="y:Q")
-    st.altair_chart((rh + band_rule).properties(height=280), width="stretch")
+    locale = t.chart_locale()
+    st.altair_chart((rh + band_rule).properties(height=280).configure(locale=locale), width="stretch")
     temperature = base.mark_line().encode(y=alt.Y("temperature_c_mean:Q", title=t("label.temperature")))
-    st.altair_chart(temperature.properties(height=200), width="stretch")
+    st.altair_chart(temperature.properties(height=200).configure(locale=locale), width="stretch")
     risk = history_risk(hours, info.materials)
     per_level = risk["hours_per_level"]
     cols = st.columns(len(RISK_LEVELS))

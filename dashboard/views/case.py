@@ -135,9 +135,9 @@ else:
                 y=alt.Y(f"{column}:Q", title=title, scale=alt.Scale(zero=False)),
                 color=alt.Color("sensor_id:N", title=t("label.sensor")),
                 tooltip=[
-                    alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
+                    alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
                     alt.Tooltip("sensor_id:N", title=t("label.sensor")),
-                    alt.Tooltip(f"{column}:Q", title=title, format=".1f"),
+                    alt.Tooltip(f"{column}:Q", title=title, format=t.axis_format(1)),
                 ],
             )
             .properties(height=220)
@@ -162,7 +162,8 @@ else:
                     alt.Tooltip("label:N", title=t("case.event")),
                 ],
             )
-        st.altair_chart(chart, width="stretch")
+        # Decimal comma, month and weekday names in the reader's language (docs/languages.md).
+        st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
     if not events.empty:
         st.caption(t("case.events_help", n=len(events)))
 
@@ -211,7 +212,8 @@ if not series.empty:
         )
     st.subheader(t("case.scatter"))
     st.caption(t("case.scatter_help"))
-    st.altair_chart(scatter.resolve_scale(color="independent").properties(height=320), width="stretch")
+    cloud = scatter.resolve_scale(color="independent").properties(height=320)
+    st.altair_chart(cloud.configure(locale=t.chart_locale()), width="stretch")
 
     st.subheader(t("case.period_statistics"))
     try:

@@ -111,7 +111,7 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
     if diagnosis.limit_rh_pct is not None:
         limit = pd.DataFrame({"rh_pct": [diagnosis.limit_rh_pct]})
         chart = chart + alt.Chart(limit).mark_rule(strokeDash=[6, 4], color="#c0392b").encode(y="rh_pct:Q")
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
 
 
 def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
