@@ -429,6 +429,8 @@ def test_an_alert_is_mailed_posted_acknowledged_and_resolved_across_a_restart(
         publish_all(mosquitto, readings(60.0, now - 10, 2))  # still high after the restart: no new alert
         publish_all(mosquitto, readings(10.0, now - 5, 3))  # back below 25 − 3 %
         wait_for(lambda: any(h["rule"] == "rh_high" and h["kind"] == "resolved" for h in hooks), timeout_s=30)
+        # The webhook goes out as the event is spooled; the writer stores it shortly after.
+        wait_for(lambda: "resolved" in set(store.alert_events(alert_id)["state"]), timeout_s=30)
     finally:
         restarted.stop()
     rh_hooks = [h["kind"] for h in hooks if h["rule"] == "rh_high"]
