@@ -125,6 +125,10 @@ class Evaluator(Worker):
             items = sorted(self.withheld.items())
         return ", ".join(f"{count} {kind} {rule}" for (kind, rule), count in items)
 
+    def settled(self) -> bool:
+        """Every batch handed over has been observed and evaluated (its events spooled)."""
+        return self.inbox.unfinished_tasks == 0
+
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
         self.restore()
@@ -135,6 +139,9 @@ class Evaluator(Worker):
                     batch = self.inbox.get(timeout=0.2)
                 except queue.Empty:
                     batch = []
+                    taken = False
+                else:
+                    taken = True
                 self._observe(batch)
                 if self.event_clock is not None:
                     clock_now = self.event_clock.now_s()
@@ -153,6 +160,10 @@ class Evaluator(Worker):
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
                     self._follow_moves()
+                if taken:
+                    # Counted only once its events are spooled: `settled` then tells the
+                    # coordinator's stop that nothing taken is still on its way to the spool.
+                    self.inbox.task_done()
         finally:
             self.store.close()
 

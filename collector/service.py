@@ -168,12 +168,15 @@ class Collector:
             self.ingest.commit_pending()
             self.ingest.disconnect()
             deadline = time.monotonic() + drain_timeout_s
-            # The evaluator's last readings may still become events: let it finish them, then
-            # count what the spool really holds (the stats' depth can lag a commit).
-            while not self.evaluator.inbox.empty() and time.monotonic() < deadline:
+            # The evaluator's last readings may still become events: let it finish the batches
+            # it holds (not only those still queued), then count what the spool really holds
+            # (the stats' depth can lag a commit). A writer that has not written yet is not a
+            # blocked one: only a writer known to be blocked ends the wait early.
+            while (not self.evaluator.settled() and self.evaluator.alive()
+                   and time.monotonic() < deadline):
                 time.sleep(0.05)
             while (self.spool.depth() and time.monotonic() < deadline
-                   and self.stats().database_reachable and self.writer.alive()):
+                   and self.stats().writer_blocked is None and self.writer.alive()):
                 time.sleep(0.05)
             self._stopping.set()
             with self._spooled:
