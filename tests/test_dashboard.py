@@ -160,6 +160,7 @@ def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggrega
     import pandas as pd
 
     from analysis.report import climate_report
+    from analysis.risk import LEVELS, assess
     from museum.i18n import Translator
 
     config = make_config()
@@ -209,6 +210,26 @@ def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggrega
     assert f"Mean daily range: {temperature_range} °C, {rh_range} % RH" in page
     captions = "\n".join(texts(app, "caption"))
     assert f"These figures rest on {t.number(len(raw), 0)} readings of" in captions
+    # The figures made from the hourly means: dew point, time of wetness, IPI ratings, and each
+    # object's time at each level (a half-aggregated day would move every one of them).
+    report = climate_report(hourly.groupby(level="time").mean())
+    dew = report["statistics"]["dew_point_c"]
+    assert list(statistics.loc["Dew point", ["Minimum", "Mean", "Maximum"]]) == [
+        t.quantity(dew[key], "°C") for key in ("min", "mean", "max")
+    ]
+    wet, ipi = report["time_of_wetness"], report["ipi"]
+    assert t("report.tow", hours=t.number(wet["hours"], 0), pct=t.number(wet["pct"])) in page
+    ratings = {key: t(f"rating.{ipi[key]}")
+               for key in ("metal_corrosion", "mechanical_damage", "natural_aging", "mould")}
+    assert t("report.ipi", metal=ratings["metal_corrosion"], mechanical=ratings["mechanical_damage"],
+             aging=ratings["natural_aging"], twpi=t.number(ipi["twpi_years"], 0),
+             mould=ratings["mould"]) in page
+    hours = assess(hourly.groupby(level="time").mean(), ("archaeological_iron",)).summary["hours_per_level"]
+    total = sum(hours.values())
+    assert total == raw["time"].dt.floor("1h").nunique()  # every hour, not the few the aggregates held
+    levels = app.table[1].value.set_index("Inventory number").loc["DBP-1"]
+    for level in LEVELS:
+        assert levels[t(f"level.{level}")] == f"{t.number(100 * hours[level] / total)} %"
 
 
 def test_overview_filters_by_level_and_gallery(museum: MuseumConfig) -> None:
