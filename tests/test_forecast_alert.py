@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collector.alerts import AlertEngine, AlertEvent, Notification
@@ -45,9 +46,9 @@ def scenario_museum(language: str, smtp_port: int | None = None) -> tuple[scenar
     return scenario, config
 
 
-def feed_scenario(engine: AlertEngine, scenario: scenarios.Scenario, config: MuseumConfig) -> None:
-    """Every reading of the scenario's sensors, in time order, as the collector's evaluator
-    gives them (observe each, evaluate at each tick)."""
+def scenario_readings(scenario: scenarios.Scenario, config: MuseumConfig
+                      ) -> tuple[np.ndarray, list[SimulatedSensor], dict[str, dict[str, np.ndarray]]]:
+    """What the scenario's sensors report (the building model, their calibration and noise)."""
     assert scenario.start_s is not None and scenario.duration_s is not None
     model = BuildingModel(scenario.room_specs(config), scenario.case_specs(config),
                           start_s=scenario.start_s, zone=config.zone, seed=scenario.seed,
@@ -62,6 +63,13 @@ def feed_scenario(engine: AlertEngine, scenario: scenarios.Scenario, config: Mus
                                 climate.case_rh_pct[:, column[s.spec.case_id]])
         for s in sensors
     }
+    return stamps, sensors, reported
+
+
+def feed_scenario(engine: AlertEngine, scenario: scenarios.Scenario, config: MuseumConfig) -> None:
+    """Every reading of the scenario's sensors, in time order, as the collector's evaluator
+    gives them (observe each, evaluate at each tick)."""
+    stamps, sensors, reported = scenario_readings(scenario, config)
     for k, stamp in enumerate(stamps.tolist()):
         for sensor in sensors:
             values = reported[sensor.sensor_id]
@@ -135,6 +143,24 @@ def test_a_leaky_case_is_told_to_check_its_seals_in_each_language(
         _, body = render(notification, config, Translator(language))
         assert advice in body and day in body
     assert Translator("en").date(date(2026, 8, 1)) == "1 August 2026"
+
+
+def test_a_restart_forecasts_at_once_from_the_hours_in_the_store() -> None:
+    """The evaluator reads two weeks of hourly means back at start (seed_hourly): the first
+    hourly diagnosis after a restart already tells, with no reading seen since."""
+    scenario, config = scenario_museum("en")
+    stamps, sensors, reported = scenario_readings(scenario, config)
+    events: list[AlertEvent] = []
+    engine = AlertEngine(config, write_event=events.append, notify=lambda n: None, now_s=float(stamps[-1]))
+    hours = pd.to_datetime(stamps - stamps % 3600.0, unit="s", utc=True)
+    for case in config.cases:
+        mine = [s.sensor_id for s in sensors if s.spec.case_id == case.id]
+        frame = pd.DataFrame({name: np.mean([reported[s][name] for s in mine], axis=0)
+                              for name in ("temperature_c", "rh_pct")}, index=hours)
+        engine.seed_hourly(case.id, frame.groupby(level=0).mean())
+    engine.evaluate(float(stamps[-1]) + 600.0)
+    assert [(e.case_id, e.rule, e.state) for e in events if e.rule == "forecast"] == [
+        ("A-04", "forecast", "opened")]
 
 
 @pytest.mark.parametrize(("value", "expected"), [
