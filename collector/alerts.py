@@ -418,13 +418,11 @@ class AlertEngine:
         if case_id in self.states:
             self.states[case_id].seeded = frame
 
-    def hourly_means(self, case_id: str, start_s: float) -> pd.DataFrame:
-        """Hourly means of a case since ``start_s``: the mean of its sensors' hourly means
+    def hourly_means(self, case_id: str) -> pd.DataFrame:
+        """Hourly means of a case over the last two weeks: the mean of its sensors' hourly means
         (as ``museum.diagnose.hourly_climate`` reads them from the store), the hours this
         engine saw over those read at start."""
         state = self.states[case_id]
-        for key in [k for k in state.hourly if k[0] < start_s - 3600.0]:
-            del state.hourly[key]
         rows = [(hour, sums[0] / sums[2], sums[1] / sums[2]) for (hour, _), sums in state.hourly.items()]
         live = pd.DataFrame(rows, columns=["time", "temperature_c", "rh_pct"]).groupby("time").mean()
         live.index = pd.to_datetime(live.index, unit="s", utc=True)
@@ -442,6 +440,9 @@ class AlertEngine:
         end = datetime.fromtimestamp(now_s, UTC)
         start = end - DEFAULT_WINDOW
         start_s = start.timestamp()
+        for state in self.states.values():  # two weeks kept, for every case (rooms too)
+            for key in [k for k in state.hourly if k[0] < start_s - 3600.0]:
+                del state.hourly[key]
         frames: dict[str, pd.DataFrame] = {}
         diagnoses = []
         for case_id, case in self.cases.items():
@@ -451,12 +452,12 @@ class AlertEngine:
             if reference.id in self.states:
                 room = frames.get(reference.id)
                 if room is None:
-                    room = frames[reference.id] = self.hourly_means(reference.id, start_s)
+                    room = frames[reference.id] = self.hourly_means(reference.id)
             elif self.reference_hourly is not None:
                 room = self.reference_hourly(reference.id, start, end)
             else:
                 continue
-            mine = self.hourly_means(case_id, start_s)
+            mine = self.hourly_means(case_id)
             if len(mine) < 48 or len(room) < 48:
                 continue  # fewer than two days: the fit would say insufficient_data anyway
             diagnosis = diagnose_case(self.museum, case, mine, room, start, end)
