@@ -43,6 +43,15 @@ incident, not a ``rate_of_change`` one as well.
     (InfluxDB unreachable or too slow).
 ``battery_low``
     A sensor's battery below ``battery_low_pct``; resolves 5 % above.
+``forecast``
+    With ``[alerts] forecast_days`` set: every hour (``forecast_every_s``) each case is
+    diagnosed against its room (:func:`museum.diagnose.diagnose_case`, from the hourly
+    means of the last two weeks the engine keeps), and a case forecast to pass its RH
+    limit within ``forecast_days`` opens one alert that says by when and what to check
+    (the gel of a buffered case, the seals and door otherwise). Only a fit of good or
+    fair quality opens it; it resolves once the forecast is beyond
+    ``FORECAST_MARGIN`` × ``forecast_days`` (or no crossing at all). It neither repeats
+    nor escalates: it is notice weeks ahead, and ``rh_high`` takes over if the day comes.
 
 Lifecycle, per (case, rule): ``opened`` → ``notified`` → ``acknowledged`` (user, note) →
 ``resolved``. One open alert per (case, rule) at a time; a repeat notification after
@@ -66,6 +75,8 @@ from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point
 from analysis.risk import COMPONENT_SOURCES, assess
 from museum.config import Case, MuseumConfig
+from museum.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
+from museum.limits import case_limits
 
 log = logging.getLogger("patina.alerts")
 
@@ -79,7 +90,16 @@ RULES = (
     "sensor_stuck",
     "battery_low",
     "collector_health",
+    "forecast",
 )
+#: How often the forecast rule diagnoses each case (of the engine's clock: event time in
+#: a replay). The estimators work on hourly means over two weeks, so hourly is plenty.
+FORECAST_EVERY_S = 3600.0
+#: A forecast alert resolves once the forecast is beyond this many times ``forecast_days``:
+#: a forecast wandering around the threshold from one hour to the next does not flap.
+FORECAST_MARGIN = 1.25
+#: Fits trusted enough to open a forecast alert (analysis.diagnostics qualities).
+FORECAST_QUALITIES = ("good", "fair")
 #: Readings kept per case for the risk assessment.
 RISK_WINDOW_S = 24 * 3600
 #: Rate-of-change and artefact-risk alerts resolve only after their cause has stayed away
@@ -146,43 +166,6 @@ def level_limit(material: MaterialProfile, driver: str, level: str) -> float | N
     return None
 
 
-@dataclass(frozen=True)
-class CaseLimits:
-    rh_max_pct: float | None
-    rh_max_source: str
-    rh_min_pct: float | None
-    rh_min_source: str
-    min_duration_s: float
-    #: The materials the limits come from ("" for a museum rule).
-    rh_max_material: str = ""
-    rh_min_material: str = ""
-
-
-def case_limits(config: MuseumConfig, case: Case) -> CaseLimits:
-    """The RH limits a case alerts on: its own rule, else the most demanding material."""
-    materials = sorted({m for artefact in case.artefacts for m in artefact.materials})
-    profiles = [profile(m) for m in materials]
-    rule = config.alerts.rule_for(case.id)
-    rh_max, max_source, rh_min, min_source, max_material, min_material = None, "", None, "", "", ""
-    if profiles:
-        strictest = min(profiles, key=lambda p: p.rh_risk_pct)
-        rh_max, max_material = strictest.rh_risk_pct, strictest.name
-        max_source = strictest.sources.get("rh_risk_pct", "")
-        organic = [p for p in profiles if p.rh_too_dry_pct is not None]
-        if organic:
-            driest = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0)
-            rh_min, min_material = driest.rh_too_dry_pct, driest.name
-            min_source = driest.sources.get("rh_too_dry_pct", "")
-    if rule and rule.rh_max_pct is not None:
-        rh_max, max_source, max_material = rule.rh_max_pct, "museum rule (config)", ""
-    if rule and rule.rh_min_pct is not None:
-        rh_min, min_source, min_material = rule.rh_min_pct, "museum rule (config)", ""
-    duration = config.alerts.min_duration_s
-    if rule and rule.min_duration_s is not None:
-        duration = rule.min_duration_s
-    return CaseLimits(rh_max, max_source, rh_min, min_source, duration, max_material, min_material)
-
-
 @dataclass
 class AlertEvent:
     """One line of the alert log (measurement ``alert_events``)."""
@@ -236,6 +219,8 @@ class Notification:
     escalate: bool = False
     #: The material whose limit it is, when there is one.
     material: str = ""
+    #: The forecast rule: when the case is expected to pass its RH limit (epoch seconds).
+    due_s: float | None = None
 
 
 @dataclass
@@ -254,6 +239,8 @@ class _Condition:
     material: str = ""
     #: Since when the clearing condition has held (for rules that must stay calm to resolve).
     calm_since: float | None = None
+    #: The forecast rule: when the case is expected to pass its limit.
+    due_s: float | None = None
 
 
 @dataclass
@@ -271,6 +258,11 @@ class _CaseState:
     rh_last_hour: dict[str, deque[tuple[float, float]]] = field(default_factory=dict)
     #: Per sensor: the last (T, RH) pair and since when it has not changed.
     unchanged_since: dict[str, tuple[tuple[float | None, float | None], float]] = field(default_factory=dict)
+    #: Per (hour start, sensor): [sum of T, sum of RH, readings], the last two weeks, for
+    #: the forecast rule's diagnosis.
+    hourly: dict[tuple[float, str], list[float]] = field(default_factory=dict)
+    #: Hourly means read from the store at start (the weeks before this process ran).
+    seeded: pd.DataFrame | None = None
 
 
 class AlertEngine:
@@ -285,8 +277,11 @@ class AlertEngine:
         notify: Callable[[Notification], None],
         write_risk: Callable[[RiskPoint], None] | None = None,
         now_s: float = 0.0,
+        museum: MuseumConfig | None = None,
     ) -> None:
         self.config = config
+        #: The whole museum: with scale-out, a case's room may be another instance's.
+        self.museum = museum or config
         self.write_event = write_event
         self.notify = notify
         self.write_risk = write_risk or (lambda point: None)
@@ -299,6 +294,11 @@ class AlertEngine:
         #: Per sensor, when it counts as silent, where its own reading interval says more
         #: than ``sensor_silent_after`` (the collector's event-time mode sets it).
         self.silent_after_s: dict[str, float] = {}
+        self.forecast_every_s = FORECAST_EVERY_S
+        self._forecast_at_s = -np.inf
+        #: Hourly means of a reference room this engine does not evaluate (scale-out: read
+        #: from the store by the evaluator); None: such a case is not forecast.
+        self.reference_hourly: Callable[[str, datetime, datetime], pd.DataFrame] | None = None
 
     # --- state across restarts ------------------------------------------------------------
     def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
@@ -378,6 +378,11 @@ class AlertEngine:
             state.history.append((time_s, temperature_c, rh_pct, sensor_id))
             while state.history and state.history[0][0] < time_s - RISK_WINDOW_S:
                 state.history.popleft()
+            if self.config.alerts.forecast_days is not None:
+                sums = state.hourly.setdefault((time_s - time_s % 3600.0, sensor_id), [0.0, 0.0, 0.0])
+                sums[0] += temperature_c
+                sums[1] += rh_pct
+                sums[2] += 1.0
         self._evaluate_case(case_id, now_s)
 
     def evaluate(self, now_s: float) -> None:
@@ -400,7 +405,86 @@ class AlertEngine:
             )
         for case_id in self.cases:
             self._evaluate_case(case_id, now_s)
+        forecast_due = now_s - self._forecast_at_s >= self.forecast_every_s
+        if self.config.alerts.forecast_days is not None and forecast_due:
+            self._forecast_at_s = now_s
+            self.forecast(now_s)
         self._follow_up(now_s)
+
+    # --- the forecast rule ----------------------------------------------------------------------
+    def seed_hourly(self, case_id: str, frame: pd.DataFrame) -> None:
+        """Hourly means (temperature_c, rh_pct on a UTC hourly index) of a case from the
+        store, so a restart does not wait two weeks to forecast again."""
+        if case_id in self.states:
+            self.states[case_id].seeded = frame
+
+    def hourly_means(self, case_id: str) -> pd.DataFrame:
+        """Hourly means of a case over the last two weeks: the mean of its sensors' hourly means
+        (as ``museum.diagnose.hourly_climate`` reads them from the store), the hours this
+        engine saw over those read at start."""
+        state = self.states[case_id]
+        rows = [(hour, sums[0] / sums[2], sums[1] / sums[2]) for (hour, _), sums in state.hourly.items()]
+        live = pd.DataFrame(rows, columns=["time", "temperature_c", "rh_pct"]).groupby("time").mean()
+        live.index = pd.to_datetime(live.index, unit="s", utc=True)
+        if state.seeded is None or state.seeded.empty:
+            return live
+        seeded = state.seeded[~state.seeded.index.isin(live.index)][["temperature_c", "rh_pct"]]
+        return pd.concat([seeded, live]).sort_index()
+
+    def forecast(self, now_s: float) -> list[Diagnosis]:
+        """Diagnose every case against its room over the last two weeks and open (or
+        resolve) its ``forecast`` alert; returns the diagnoses made."""
+        forecast_days = self.config.alerts.forecast_days
+        if forecast_days is None:
+            return []
+        end = datetime.fromtimestamp(now_s, UTC)
+        start = end - DEFAULT_WINDOW
+        start_s = start.timestamp()
+        for state in self.states.values():  # two weeks kept, for every case (rooms too)
+            for key in [k for k in state.hourly if k[0] < start_s - 3600.0]:
+                del state.hourly[key]
+        frames: dict[str, pd.DataFrame] = {}
+        diagnoses = []
+        for case_id, case in self.cases.items():
+            reference = None if case.is_room else self.museum.reference_for(case_id)
+            if reference is None:
+                continue
+            if reference.id in self.states:
+                room = frames.get(reference.id)
+                if room is None:
+                    room = frames[reference.id] = self.hourly_means(reference.id)
+            elif self.reference_hourly is not None:
+                room = self.reference_hourly(reference.id, start, end)
+            else:
+                continue
+            mine = self.hourly_means(case_id)
+            if len(mine) < 48 or len(room) < 48:
+                continue  # fewer than two days: the fit would say insufficient_data anyway
+            diagnosis = diagnose_case(self.museum, case, mine, room, start, end)
+            diagnoses.append(diagnosis)
+            fit, predicted = diagnosis.tightness, diagnosis.forecast
+            if fit is None or diagnosis.quality not in FORECAST_QUALITIES:
+                continue  # an unusable fit neither opens nor resolves
+            days = predicted.days if predicted is not None else np.inf
+            if np.isfinite(days):
+                # The day the case is expected to pass its limit: what the notification tells.
+                self.conditions.setdefault((case_id, "forecast"), _Condition()).due_s = (
+                    diagnosis.end.timestamp() + days * 86_400.0)
+            self._condition(
+                case_id,
+                "forecast",
+                "forecast",
+                active=bool(days < forecast_days),
+                clear=bool(days >= FORECAST_MARGIN * forecast_days),
+                now_s=now_s,
+                min_duration_s=0.0,
+                value=float(days) if np.isfinite(days) else None,
+                threshold=forecast_days,
+                source="alerts.forecast_days",
+                # What to check: the gel of a buffered case, the seals and door of a leaky one.
+                detail="buffered" if fit.buffered else "unbuffered",
+            )
+        return diagnoses
 
     # --- rules ---------------------------------------------------------------------------------
     def _objects_at_risk(self, case_id: str, rule: str) -> tuple[str, str]:
@@ -751,6 +835,7 @@ class AlertEngine:
             detail=condition.detail,
             escalate=escalate,
             material=condition.material,
+            due_s=condition.due_s if rule == "forecast" else None,
         )
 
     def _open(
@@ -836,6 +921,8 @@ class AlertEngine:
             if condition.alert_id is None or condition.acknowledged:
                 continue
             rule = key.split(":", 1)[0]
+            if rule == "forecast":
+                continue  # notice weeks ahead: told once, not repeated or escalated
             if not condition.escalated and now_s - condition.opened_s >= alerts.escalate_after_s:
                 condition.escalated = True
                 condition.last_notified_s = now_s

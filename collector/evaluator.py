@@ -20,12 +20,15 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+
+import pandas as pd
 
 from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.config import MuseumConfig
+from museum.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.moves import MoveError, with_locations
 from museum.schema import Reading
 from museum.store import InfluxStore, StoreError
@@ -100,7 +103,10 @@ class Evaluator(Worker):
         self._judged_at_s = -math.inf
         self.store = InfluxStore.from_config(config.influxdb)
         self.alerts = AlertEngine(evaluated, write_event=write_event, notify=self._engine_notify,
-                                  write_risk=write_risk, now_s=time.time())
+                                  write_risk=write_risk, now_s=time.time(), museum=config)
+        if self.event_clock is None:
+            # Live, a room another instance evaluates (scale-out) is read from the store.
+            self.alerts.reference_hourly = self._stored_hourly
         if self.event_clock is not None:
             # A replay may hold some sensors only, and a sensor's interval is known from its
             # second reading: until then it is not judged silent.
@@ -247,9 +253,32 @@ class Evaluator(Worker):
             log.info("alert %s acknowledged", alert_id)
             self.alerts.acknowledged(alert_id)
 
+    def _stored_hourly(self, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
+        try:
+            return hourly_climate(self.store, case_id, start, end)
+        except StoreError:
+            return pd.DataFrame(columns=["temperature_c", "rh_pct"], dtype=float)
+
+    def _seed_forecast(self) -> None:
+        """The forecast rule's two weeks of hourly means from the store: live, a restart
+        forecasts again at its first hour instead of two days later. (A replay's history
+        is older than the store's present: it builds its own as it goes.)"""
+        if self.config.alerts.forecast_days is None or self.event_clock is not None:
+            return
+        end = datetime.now(UTC)
+        start = end - DEFAULT_WINDOW
+        for case_id in self.alerts.cases:
+            try:
+                self.alerts.seed_hourly(case_id, hourly_climate(self.store, case_id, start, end))
+            except StoreError as error:
+                log.warning("cannot read the hourly means of case %s for the forecast rule (%s)",
+                            case_id, error)
+                return
+
     def restore(self) -> None:
         """Open alerts and the sensors' last readings from InfluxDB, so a restart neither
         reopens nor forgets an alert."""
+        self._seed_forecast()
         try:
             alerts = self.store.alerts(within=timedelta(days=90))
             latest = self.store.latest_climate(

@@ -29,6 +29,7 @@ import requests
 from collector.alerts import Notification
 from museum.config import MuseumConfig
 from museum.i18n import Translator
+from museum.limits import case_limits
 from museum.secrets import redact_url
 
 log = logging.getLogger("patina.notify")
@@ -81,14 +82,25 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     detail = notification.detail
     if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
         detail = t(f"health.{detail.replace(':', '.')}")
+    advice = t(f"advice.{notification.rule}")
+    forecast = notification.rule == "forecast"
+    if forecast and detail == "unbuffered":
+        # A case without gel: the leak itself (seals, door), not the gel, needs looking at.
+        advice = t("advice.forecast_unbuffered")
     lines = [
         t("alert.body.what", case=case.id, name=case.name, gallery=case.gallery, rule=rule),
-        t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 1),
-          threshold=t.number(notification.threshold, 1), detail=detail),
+        t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 0 if forecast else 1),
+          threshold=t.number(notification.threshold, 0 if forecast else 1), detail=detail),
+    ]
+    limit = case_limits(config, case).rh_max_pct if forecast else None
+    if forecast and notification.due_s is not None and limit is not None:
+        due = datetime.fromtimestamp(notification.due_s, config.zone).date()
+        lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
+    lines += [
         t("alert.body.source", source=f"{t.material(notification.material)} — {notification.source}"
           if notification.material else notification.source),
         t("alert.body.artefacts", artefacts=artefacts),
-        t("alert.body.check", advice=t(f"advice.{notification.rule}")),
+        t("alert.body.check", advice=advice),
         t("alert.body.since", since=t.moment(since, "medium"), timezone=config.museum.timezone),
         t("alert.body.link", link=case_link(config, case.id)),
         t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
@@ -108,6 +120,9 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
         "since": datetime.fromtimestamp(notification.since_s, config.zone).isoformat(),
         "language": config.museum.language, "subject": subject, "message": body,
         "dashboard_url": case_link(config, case.id),
+        # The forecast rule: the day the case is expected to pass its RH limit.
+        **({"due": datetime.fromtimestamp(notification.due_s, config.zone).date().isoformat()}
+           if notification.due_s is not None else {}),
     }
 
 

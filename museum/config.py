@@ -231,6 +231,9 @@ class AlertsConfig:
     stuck_after_s: float = 6 * 3600.0
     #: The collector's own health: spool depth that opens an alert (InfluxDB not keeping up).
     spool_alert_depth: int = 100_000
+    #: The forecast rule: alert when a case is forecast to pass its RH limit within this
+    #: many days (docs/diagnostics.md); None: the rule is off.
+    forecast_days: float | None = None
     rules: tuple[CaseRule, ...] = ()
 
     def rule_for(self, case_id: str) -> CaseRule | None:
@@ -744,6 +747,7 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
             "rate_of_change_pct_per_h",
             "stuck_after",
             "spool_alert_depth",
+            "forecast_days",
         },
     )
     defaults = AlertsConfig()
@@ -785,6 +789,7 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
         spool_alert_depth=int(
             _number_value(r, a, "spool_alert_depth", "alerts", defaults.spool_alert_depth) or 0
         ),
+        forecast_days=_number_value(r, a, "forecast_days", "alerts", None),
         rules=tuple(rules),
     )
 
@@ -975,6 +980,11 @@ def _check_alerts(r: _Reader, alerts: AlertsConfig) -> None:
         )
     if alerts.spool_alert_depth < 1:
         raise r.fail("alerts.spool_alert_depth", f"{alerts.spool_alert_depth!r} is not a positive number")
+    # A forecast further out than a year rests on a room that stays as it was for longer
+    # than a season: not a basis for an alert.
+    if alerts.forecast_days is not None and not 0 < alerts.forecast_days <= 365:
+        raise r.fail("alerts.forecast_days",
+                     f"{alerts.forecast_days!r} is not between 0 (excluded) and 365 days")
     for n, rule in enumerate(alerts.rules):
         key = f"alerts.rules[{n}]"
         for name in ("rh_min_pct", "rh_max_pct"):

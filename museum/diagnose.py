@@ -19,9 +19,9 @@ import pandas as pd
 from babel.dates import format_date
 
 from analysis.diagnostics import Forecast, Tightness, fit_tightness, forecast_limit, moisture_trend
-from analysis.materials import profile
 from museum.config import Case, MuseumConfig
 from museum.i18n import Translator
+from museum.limits import case_limits
 from museum.store import InfluxStore
 
 #: How far back ``patina diagnose`` looks by default: two weeks (the window the
@@ -47,16 +47,6 @@ class Diagnosis:
         if self.reference is None:
             return "no_reference"
         return self.tightness.quality if self.tightness is not None else "insufficient_data"
-
-
-def rh_alert_limit(config: MuseumConfig, case: Case) -> float | None:
-    """The RH a case alerts above: its rule's ``rh_max_pct``, else the strictest
-    ``rh_risk_pct`` of its artefacts' materials (the rule of ``collector.alerts``)."""
-    rule = config.alerts.rule_for(case.id)
-    if rule is not None and rule.rh_max_pct is not None:
-        return rule.rh_max_pct
-    materials = {m for artefact in case.artefacts for m in artefact.materials}
-    return min((profile(m).rh_risk_pct for m in materials), default=None)
 
 
 def hourly_climate(store: InfluxStore, case_id: str, start: datetime, end: datetime) -> pd.DataFrame:
@@ -92,7 +82,7 @@ def diagnose_case(
         last_s = time_s[seen[-1]]
         rh_now = float(np.nanmean(rh[(time_s > last_s - NOW_WINDOW_H * 3600.0) & (time_s <= last_s)]))
         end = min(end, datetime.fromtimestamp(last_s + 3600.0, UTC))
-    limit = rh_alert_limit(config, case)
+    limit = case_limits(config, case).rh_max_pct
     reference = config.reference_for(case.id)
     tightness = forecast = None
     if reference is not None and room_hourly is not None:

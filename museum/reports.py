@@ -27,6 +27,7 @@ from analysis.metrics import LoanBands, loan_compliance
 from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
 from museum.config import Case, MuseumConfig
+from museum.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
 from museum.i18n import Translator
 from museum.store import InfluxStore
 
@@ -53,6 +54,9 @@ class CasePeriod:
     compliance: dict[str, float | None] | None = None
     #: What the figures rest on (see :func:`coverage`).
     coverage: dict[str, Any] = field(default_factory=dict)
+    #: How tight the case is against its room and when it passes its limit, from the last
+    #: two weeks of the period (museum.diagnose); None for a room or a case without one.
+    diagnosis: Diagnosis | None = None
 
 
 def coverage(
@@ -116,9 +120,13 @@ def case_period(
     end: datetime,
     bands: LoanBands | None = None,
     hourly_by_sensor: pd.DataFrame | None = None,
+    config: MuseumConfig | None = None,
 ) -> CasePeriod:
     """Gather the figures of one case between ``start`` and ``end`` (aware datetimes).
-    ``hourly_by_sensor`` is :meth:`InfluxStore.hourly_series` when the caller has it."""
+    ``hourly_by_sensor`` is :meth:`InfluxStore.hourly_series` when the caller has it.
+    With ``config``, a case with a reference room is also diagnosed (its half-time and
+    forecast) over the last two weeks of the period, the window the estimators were
+    validated on (docs/diagnostics.md)."""
     series = store.hourly_series(case.id, start, end) if hourly_by_sensor is None else hourly_by_sensor
     hourly = pd.DataFrame(columns=["temperature_c", "rh_pct"])
     extremes: dict[str, float | None] = dict.fromkeys(
@@ -147,6 +155,12 @@ def case_period(
         period.alerts = alerts[
             (alerts["case_id"] == case.id) & (opened >= pd.Timestamp(start)) & (opened < pd.Timestamp(end))
         ].reset_index(drop=True)
+    reference = config.reference_for(case.id) if config is not None and not case.is_room else None
+    if config is not None and reference is not None and len(hourly) >= 2:
+        window_start = max(start, end - DEFAULT_WINDOW)
+        period.diagnosis = diagnose_case(
+            config, case, hourly_climate(store, case.id, window_start, end),
+            hourly_climate(store, reference.id, window_start, end), window_start, end)
     return period
 
 
@@ -357,6 +371,13 @@ def render_html(
             f"<p>{e(t('report.tow', hours=n(wet['hours'], 0), pct=n(wet['pct'])))}</p>",
             f"<p>{e(t('report.ipi', twpi=n(ipi['twpi_years'], 0), **ratings))}</p>",
         ]
+        diagnosis = period.diagnosis
+        if diagnosis is not None and diagnosis.reference is not None:
+            # The same lines as `patina diagnose`: what facilities get with the report.
+            parts.append(f"<h3>{e(t('print.case_performance'))}</h3>")
+            note = t("print.case_performance_note", reference=diagnosis.reference.id)
+            parts.append(f"<p class='note'>{e(note)}</p>")
+            parts.append("<p>" + "<br>".join(e(line) for line in describe(diagnosis, t)) + "</p>")
         if case.artefacts:
             parts.append(f"<h3>{e(t('print.artefact_levels'))}</h3><table>")
             parts.append(

@@ -634,7 +634,8 @@ def report(
         raise click.BadParameter("a loan agreement needs its RH band", param_hint="--rh")
     store = InfluxStore.from_config(config.influxdb)
     try:
-        periods = [case_period(store, config.case(case_id), first, last, bands) for case_id in case_ids]
+        periods = [case_period(store, config.case(case_id), first, last, bands, config=config)
+                   for case_id in case_ids]
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     subject = gallery or ", ".join(f"{c} · {config.case(c).name}" for c in case_ids)

@@ -109,6 +109,17 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
     assert "Demi-vie hygrométrique" in text.stdout and "A-ROOM" in text.stdout
     assert text.stdout.index("A-04 ·") < text.stdout.index("A-01 ·")
 
+    # The printed report of the gallery carries the same diagnosis for each case, not the room.
+    page = tmp_path / "report.html"
+    report = subprocess.run([sys.executable, "-m", "patina", "report", "--config", str(path), "--gallery",
+                             "Gallery A", "--start", start, "--end", end, "--language", "fr", "--out",
+                             str(page)], env=env, cwd=REPO_DIR, capture_output=True, text=True, timeout=300)
+    assert report.returncode == 0, report.stderr
+    html = page.read_text(encoding="utf-8")
+    assert html.count("Performance de la vitrine et prévision") == 4, "four cases; the room has none"
+    assert "Par rapport à l&#x27;air de la salle (A-ROOM)" in html
+    assert "Demi-vie hygrométrique" in html and "Dépassera" in html
+
     # A wrong case is named, without a traceback.
     wrong = patina("--case", "Z-9")
     assert wrong.returncode != 0 and "no case 'Z-9'" in wrong.stderr and "Traceback" not in wrong.stderr

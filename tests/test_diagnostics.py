@@ -26,8 +26,9 @@ from analysis.diagnostics import (
     thomson_half_time_days,
 )
 from museum.config import ConfigError, load_config
-from museum.diagnose import as_json, diagnose_case, render_text, rh_alert_limit
+from museum.diagnose import as_json, diagnose_case, render_text
 from museum.i18n import Translator
+from museum.limits import case_limits
 from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 from tests.conftest import SMALL_MUSEUM
@@ -170,7 +171,7 @@ def test_a_case_without_data_or_reference_is_said_so(tmp_path: Path) -> None:
         "limit_rh_pct": 50.0, "days_to_limit": None, "days_to_limit_interval": [None, None],
         "quality": "no_reference",
     }
-    assert rh_alert_limit(config, config.case("C1")) == 25.0  # archaeological iron's risk limit
+    assert case_limits(config, config.case("C1")).rh_max_pct == 25.0  # archaeological iron's risk limit
     text = render_text([silent, lonely], Translator("vi"), start, end)
     assert "không có phòng tham chiếu" in text and "Gallery 2" in text
 
