@@ -400,12 +400,14 @@ def render_html(
                 )
             )
             for alert in period.alerts.itertuples():
+                # Alerts recorded before values were written have no value column at all.
+                value = getattr(alert, "value", None)
                 parts.append(
                     _row(
                         [
                             e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
                             e(t(f"rule.{alert.rule}")),
-                            e(n(alert.value)) if pd.notna(alert.value) else "—",
+                            e(n(value)) if value is not None and pd.notna(value) else "—",
                             e(t(f"state.{alert.state}")),
                         ]
                     )
