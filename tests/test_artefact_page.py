@@ -344,3 +344,20 @@ def test_an_object_on_loan_leaves_its_case_and_its_page_says_where_it_is(
     case.query_params["case"] = "C2"
     case.switch_page("views/case.py").run()
     assert "DBP-1" not in everything(case) and link("Rifle", "R-1", "en") in everything(case)
+
+
+def test_the_artefact_charts_speak_the_readers_language(moved_museum: MuseumConfig) -> None:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["artefact"] = "DBP-1"
+    app.query_params["lang"] = "vi"
+    app.switch_page("views/artefact.py").run()
+    assert not app.exception, app.exception
+    specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert len(specs) == 2
+    for spec in specs:
+        locale = spec["config"]["locale"]
+        assert (locale["number"]["decimal"], locale["time"]["months"][11]) == (",", "Tháng 12")
+        text = json.dumps(spec, ensure_ascii=False)
+        # Day-first ticks, Vietnamese tooltips (hour first), one decimal with the comma.
+        assert '"format": "%d/%m"' in text and '"format": "%H:%M %d/%m/%Y"' in text
+        assert '"format": ",.1f"' in text and '"title": "Thời gian (Asia/Ho_Chi_Minh)"' in text
