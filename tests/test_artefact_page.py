@@ -62,7 +62,7 @@ def test_the_artefact_page_shows_moves_climate_alerts_and_the_passport(moved_mus
     assert not app.exception, app.exception
     assert [str(x.value) for x in app.title] == ["DBP-1: Excavated bayonet"]
     page = "\n".join(str(x.value) for x in app.markdown)
-    assert "Now in case **C2** (hanoi, Test museum)" in page
+    assert "Now in case **C2** (Hà Nội, Test museum)" in page
     where = app.table[1].value
     assert where["Event"].tolist() == ["first case (config)", "move"]
     assert where["Note"].tolist()[-1] == "Phòng trưng bày 2 mở cửa lại"
@@ -344,6 +344,14 @@ def test_an_object_on_loan_leaves_its_case_and_its_page_says_where_it_is(
     case.query_params["case"] = "C2"
     case.switch_page("views/case.py").run()
     assert "DBP-1" not in everything(case) and link("Rifle", "R-1", "en") in everything(case)
+    # Back home (as `patina passport import` records it): a return, in its case again.
+    record_move(moved_museum, store_for(moved_museum), "DBP-1", "C1", user="Lan", note="Back from Paris",
+                kind="arrival")
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params["artefact"] = "DBP-1"
+    app.switch_page("views/artefact.py").run()
+    assert app.table[1].value["Event"].tolist()[-2:] == ["departure (loan)", "return (loan)"]
+    assert any(str(m.value).startswith("Now in case **C1**") for m in app.markdown)
 
 
 def test_the_artefact_charts_speak_the_readers_language(moved_museum: MuseumConfig) -> None:
@@ -360,4 +368,6 @@ def test_the_artefact_charts_speak_the_readers_language(moved_museum: MuseumConf
         text = json.dumps(spec, ensure_ascii=False)
         # Day-first ticks, Vietnamese tooltips (hour first), one decimal with the comma.
         assert '"format": "%d/%m"' in text and '"format": "%H:%M %d/%m/%Y"' in text
-        assert '"format": ",.1f"' in text and '"title": "Thời gian (Asia/Ho_Chi_Minh)"' in text
+        assert '"format": ",.1f"' in text and '"title": "Giờ Hà Nội (UTC+7)"' in text
+        # One line per stay in a place: C1's line is not drawn across its stay in C2.
+        assert '"detail": {"field": "stay"' in text

@@ -85,8 +85,11 @@ if place.kind == "departure":
     # Lent: recorded by `patina passport export --departs` (docs/passport.md).
     st.markdown(t("artefact.on_loan_to", museum=safe_text.line(place.museum), since=since))
 else:
-    st.markdown(t("artefact.now", case=safe_text.line(place.case_id), site=safe_text.line(place.site),
-                  museum=safe_text.line(place.museum), since=since))
+    # This museum's sites by their names; another museum's as its passport wrote them.
+    sites = {s.id: t.name(s.name) for s in config.sites} if place.museum == config.museum.name else {}
+    st.markdown(t("artefact.now", case=safe_text.line(place.case_id),
+                  site=safe_text.line(sites.get(place.site, place.site)),
+                  museum=safe_text.line(t.name(place.museum)), since=since))
 
 range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
                                  format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
@@ -135,7 +138,9 @@ for item in places + [p for _, _, p in transits]:
     moves_rows.append({
         t("artefact.from"): "—" if item.since.year <= 1900 else
         t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
-        t("artefact.kind"): t(f"artefact.kind_{item.kind}"),
+        # An arrival at the museum that lent the object is its return.
+        t("artefact.kind"): t("artefact.kind_return") if item.kind == "arrival"
+        and item.museum == info.lending_museum else t(f"artefact.kind_{item.kind}"),
         t("artefact.museum"): item.museum,
         t("alerts.case"): "—" if item.kind == "departure" else item.case_id,
         t("artefact.user"): "" if event is None else event.user,
@@ -153,18 +158,27 @@ if hours.empty:
 else:
     data = hours.copy()
     data["time"] = data["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
-    data["place"] = data["museum"] + " · " + data["case_id"]
+    # This museum's cases by their ids, another museum's with its name (legends are narrow).
+    data["place"] = data["case_id"].where(data["museum"] == config.museum.name,
+                                          data["case_id"] + " · " + data["museum"])
+    # One line per stay: a case left and found again later is not joined across the months
+    # between, and neither is a gap in the readings.
+    new_stay = (data["place"] != data["place"].shift()) | (data["time"].diff() > pd.Timedelta(hours=1))
+    data["stay"] = new_stay.cumsum()
     for column in ("rh_pct_mean", "rh_pct_min", "rh_pct_max", "temperature_c_mean"):
         data[column] = data[column].astype(float)
     # Dates, numbers and month names in the reader's language (docs/languages.md).
     locale = t.chart_locale()
-    time_axis = alt.X("time:T", title=f"{t('label.time')} ({config.museum.timezone})",
+    zone_name = t.zone(config.museum.timezone)
+    time_axis = alt.X("time:T", title=zone_name[:1].upper() + zone_name[1:],
                       axis=alt.Axis(format=t.chart_time_format("day" if range_key == "30d" else "month"),
                                     labelAngle=0, labelOverlap=True))
     when = alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format())
     where_tip = alt.Tooltip("place:N", title=t("artefact.place"))
     rh_title = t("label.rh")
-    base = alt.Chart(data).encode(x=time_axis, color=alt.Color("place:N", title=t("artefact.place")))
+    base = alt.Chart(data).encode(x=time_axis, detail="stay:N",
+                                  color=alt.Color("place:N", title=t("artefact.place"),
+                                                  legend=alt.Legend(labelLimit=260)))
     rh = base.mark_area(opacity=0.25).encode(
         y=alt.Y("rh_pct_min:Q", title=rh_title, axis=alt.Axis(format=t.axis_format(0))),
         y2="rh_pct_max:Q",
@@ -183,7 +197,7 @@ else:
     temperature_title = t("label.temperature")
     temperature = base.mark_line().encode(
         y=alt.Y("temperature_c_mean:Q", title=temperature_title, scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=t.axis_format(0))),
+                axis=alt.Axis(format=t.axis_format(1))),
         tooltip=[when, where_tip,
                  alt.Tooltip("temperature_c_mean:Q", title=temperature_title, format=t.axis_format(1))],
     )
