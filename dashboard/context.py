@@ -40,6 +40,17 @@ def museum_config() -> MuseumConfig:
     return _placed(path)
 
 
+def written_config() -> MuseumConfig:
+    """The config as written, objects in the cases the file gives them: what museum.moves
+    needs to tell this museum's own objects from those that arrived by passport (the
+    placed config of :func:`museum_config` holds both)."""
+    path = os.environ.get("PATINA_CONFIG")
+    if not path:
+        st.error("PATINA_CONFIG is not set: start the dashboard with `patina dashboard --config FILE`.")
+        st.stop()
+    return _config(path)
+
+
 def translator() -> Translator:
     """The reader's language: chosen in the sidebar, by default the museum's."""
     language = st.session_state.get("language") or museum_config().museum.language

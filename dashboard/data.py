@@ -11,8 +11,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from analysis.history import SuitableBand
 from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
+from dashboard.links import artefact_link
 from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.i18n import Translator
 from museum.reports import CasePeriod, case_period
@@ -100,6 +102,17 @@ def incident_title(row: dict[str, Any], t: Translator, now: datetime) -> str:
         parts.append(t("alerts.objects", objects=objects))
     parts.append(t("alerts.lasted", duration=t.duration(lasted)))
     return " — ".join(parts)
+
+
+def incident_objects(row: dict[str, Any], known: dict[str, Artefact]) -> list[Artefact]:
+    """The objects an incident names (the collector writes them as "id name (level)"
+    joined by "; ", collector.alerts), those this museum knows, in that order."""
+    found = []
+    for part in str(row.get("objects") or "").split("; "):
+        artefact = known.get(part.split(" ", 1)[0])
+        if artefact is not None and artefact not in found:
+            found.append(artefact)
+    return found
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -313,16 +326,35 @@ def printable_report(
     bands: LoanBands | None,
     language: str,
     subject: str,
-) -> tuple[str, bytes]:
-    """A report's HTML and PDF (see museum.reports)."""
+) -> tuple[str, bytes, str]:
+    """A report's HTML and PDF (see museum.reports), and the HTML shown on the page, whose
+    object names link to their artefact pages."""
+    from dashboard.links import artefact_url
     from museum.i18n import Translator
     from museum.reports import render_html, render_pdf
 
     periods = [
         period_summary(config.influxdb, config.case(case_id), start, end, bands) for case_id in case_ids
     ]
-    page = render_html(periods, config, Translator(language), subject, bands, datetime.now(start.tzinfo))
-    return page, render_pdf(page)
+    t, generated = Translator(language), datetime.now(start.tzinfo)
+    page = render_html(periods, config, t, subject, bands, generated)
+    on_screen = render_html(periods, config, t, subject, bands, generated,
+                            artefact_href=lambda artefact_id: artefact_url(artefact_id, language))
+    return page, render_pdf(page), on_screen
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def artefact_loan_bands(config: MuseumConfig, artefact_id: str,
+                        until: datetime) -> tuple[LoanBands, SuitableBand]:
+    """The loan's RH band from an object's history and materials (museum.moves.loan_bands_for,
+    as ``patina report --bands-from``)."""
+    from museum.moves import loan_bands_for
+
+    store = InfluxStore.from_config(config.influxdb, timeout_s=30)
+    try:
+        return loan_bands_for(config, store, artefact_id, until)
+    finally:
+        store.close()
 
 
 @dataclass(frozen=True)
@@ -451,20 +483,24 @@ def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
     return t("object.reason_other", driver=t(f"driver.{status.driver}"), material=material, duration=duration)
 
 
-def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: int) -> tuple[str, int]:
+def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: int,
+             linked: bool = False) -> tuple[str, int]:
     """The overview's first sentence: how many cases need attention and the worst object,
-    with its value, limit and duration; and the worst level (0–3) it speaks of."""
+    with its value, limit and duration; and the worst level (0–3) it speaks of. ``linked``:
+    the object's name links to its artefact page (the sentence is then Markdown)."""
     attention = [o for o in objects if o.level >= ATTENTION_LEVEL]
     if not attention:
         return t("overview.headline_calm", n=cases), max((o.level for o in objects), default=0)
     worst = attention[0]
     n_cases = len({o.case.id for o in attention})
+    name = (artefact_link(worst.artefact.id, worst.artefact.name, t) if linked
+            else t.name(worst.artefact.name))
     return (
         t(
             "overview.headline",
             n=n_cases,
             case=worst.case.id,
-            object=f"{worst.artefact.name} ({worst.artefact.id})",
+            object=f"{name} ({worst.artefact.id})",
             level=t(f"level.{('good', 'watch', 'risk', 'critical')[worst.level]}"),
             reason=object_reason(worst, t, now),
         ),

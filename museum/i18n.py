@@ -56,9 +56,9 @@ _PERIOD_START_PATTERNS: Mapping[str, Mapping[str, str]] = {
 }
 #: Chart tooltips and time axes (d3 time format, used by Vega-Lite), matching ``moment``.
 _CHART_TIME_FORMATS: Mapping[str, Mapping[str, str]] = {
-    "en": {"moment": "%Y-%m-%d %H:%M", "day": "%d %b", "hour": "%H:%M"},
-    "fr": {"moment": "%d/%m/%Y %H:%M", "day": "%d/%m", "hour": "%H:%M"},
-    "vi": {"moment": "%H:%M %d/%m/%Y", "day": "%d/%m", "hour": "%H:%M"},
+    "en": {"moment": "%Y-%m-%d %H:%M", "day": "%d %b", "hour": "%H:%M", "month": "%b %Y"},
+    "fr": {"moment": "%d/%m/%Y %H:%M", "day": "%d/%m", "hour": "%H:%M", "month": "%b %Y"},
+    "vi": {"moment": "%H:%M %d/%m/%Y", "day": "%d/%m", "hour": "%H:%M", "month": "%m/%Y"},
 }
 #: Zones whose time is called after another city than their CLDR exemplar city: Vietnam's
 #: legal time is "giờ Hà Nội" (Hanoi time), although the IANA zone is named after Ho Chi Minh City.
@@ -216,7 +216,7 @@ class Translator:
         return f",.{decimals}f"
 
     def chart_time_format(self, kind: str = "moment") -> str:
-        """A d3 time format: "moment" (tooltips), "day" or "hour" (axis ticks)."""
+        """A d3 time format: "moment" (tooltips), "day", "hour" or "month" (axis ticks)."""
         return _CHART_TIME_FORMATS[self.language][kind]
 
     def chart_locale(self) -> dict[str, Any]:

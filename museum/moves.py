@@ -25,8 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.history import HistoricBand, SuitableBand, historic_band, suitable_band
+from analysis.history import HistoricBand, SuitableBand, historic_band, loan_bands, suitable_band
+from analysis.metrics import LoanBands
 from museum.config import Artefact, MuseumConfig
+from museum.i18n import LocalizedName
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
 from museum.store import DatabaseMissing, InfluxStore, decode_text_columns
@@ -92,17 +94,21 @@ def artefact_info(config: MuseumConfig, store: InfluxStore, artefact_id: str) ->
     known = _config_artefacts(config)
     if artefact_id in known:
         artefact = known[artefact_id][0]
-        return ArtefactInfo(artefact.id, artefact.name, tuple(artefact.materials),
-                            {config.museum.language: artefact.name}, artefact.id,
-                            config.museum.name, artefact.description)
+        names = (dict(artefact.name.names) if isinstance(artefact.name, LocalizedName) else {})
+        names = names or {config.museum.language: str(artefact.name)}
+        return ArtefactInfo(artefact.id, LocalizedName(str(artefact.name), names), tuple(artefact.materials),
+                            names, artefact.id, config.museum.name, artefact.description)
     events = move_events(store, artefact_id)
     described = events[events["artefact"].notna()] if not events.empty else events
     if described.empty:
         raise MoveError(f"no artefact {artefact_id!r} in the config or arrived by passport; "
                         f"known: {', '.join(sorted(known)) or 'none'}")
     data = json.loads(described.iloc[-1]["artefact"])
-    return ArtefactInfo(str(data["id"]), str(data.get("name", data["id"])),
-                        tuple(data.get("materials", ())), dict(data.get("names", {})),
+    # The names per language travel with the passport: the page reads the reader's one.
+    names = {str(k): str(v) for k, v in (data.get("names") or {}).items() if v}
+    default = names.get(config.museum.language) or str(data.get("name") or data["id"])
+    return ArtefactInfo(str(data["id"]), LocalizedName(default, names),
+                        tuple(data.get("materials", ())), names,
                         str(data.get("inventory_number", data["id"])),
                         str(data.get("lending_museum", "")), str(data.get("description", "")))
 
@@ -225,6 +231,65 @@ def record_move(config: MuseumConfig, store: InfluxStore, artefact_id: str, case
                     pd.Timestamp(time_ns, unit="ns", tz="UTC"), kind)
 
 
+#: ``site`` and ``case_id`` of a departure: the object is in no case this museum knows.
+AWAY = "-"
+
+
+@dataclass(frozen=True)
+class Departure:
+    """An object leaving on loan: from ``at`` (default now) it is at ``to_museum``."""
+
+    to_museum: str
+    user: str
+    note: str
+    at: datetime | None = None
+
+
+def check_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
+                    departure: Departure) -> tuple[Departure, pd.Timestamp]:
+    """The departure with its texts trimmed and its moment, or :class:`MoveError` (one
+    line) when it cannot be recorded: empty texts, this museum named as the borrower, an
+    object that is not in one of this museum's cases then, or a moment before its last event
+    (the log only grows forward in time: a departure before a later move would be undone)."""
+    user, note = _require_text("--user", departure.user), _require_text("--note", departure.note)
+    to_museum = _require_text("--to-museum", departure.to_museum)
+    if to_museum == config.museum.name:
+        raise MoveError(f"--to-museum: {to_museum!r} is this museum; name the borrowing museum")
+    moment = departure.at or datetime.now(UTC)
+    if moment.tzinfo is None:
+        raise MoveError("--at needs a UTC offset or a time zone")
+    when = pd.Timestamp(moment).tz_convert("UTC")
+    artefact_info(config, store, artefact_id)
+    events = move_events(store, artefact_id)
+    places, transits = timeline(config, store, artefact_id, events)
+    if not events.empty and when <= events["time"].max():
+        raise MoveError(f"--at: the departure must come after the object's last recorded event "
+                        f"({events['time'].max().isoformat()})")
+    place = location_at(places, transits, when)
+    if place is None or place.museum != config.museum.name or place.kind in ("departure", "transit"):
+        where = "nowhere yet" if place is None else f"at {place.museum}, {place.case_id}"
+        raise MoveError(f"{artefact_id} is not in one of this museum's cases then ({where})")
+    return Departure(to_museum, user, note, when.to_pydatetime()), when
+
+
+def departure_line(artefact_id: str, departure: Departure, when: pd.Timestamp) -> str:
+    """The move-log event of a checked departure (:func:`check_departure`)."""
+    return move_line(int(when.value), artefact_id=artefact_id, museum=departure.to_museum, site=AWAY,
+                     case_id=AWAY, kind="departure", user=departure.user, note=departure.note,
+                     recorded_ns=time.time_ns())
+
+
+def record_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
+                     departure: Departure) -> Location:
+    """Append an object's departure on loan: from then on :func:`locations` puts it at the
+    borrowing museum, in none of this museum's cases, so the pages, the risk assessment and
+    the alerts no longer count it in its old case. Its return is a later move or a passport
+    import (``patina passport import``)."""
+    departure, when = check_departure(config, store, artefact_id, departure)
+    store.write_lines([departure_line(artefact_id, departure, when)])
+    return Location(artefact_id, departure.to_museum, AWAY, AWAY, when, "departure")
+
+
 def _floor_hour(moment: datetime) -> pd.Timestamp:
     return pd.Timestamp(moment).tz_convert("UTC").floor("h")
 
@@ -342,6 +407,15 @@ def bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
     hours = history(config, store, artefact_id, default_start(until), until)
     band = historic_band(hours.set_index("time")["rh_pct_mean"].astype(float)) if not hours.empty else None
     return band, suitable_band(band, info.materials)
+
+
+def loan_bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
+                   until: datetime) -> tuple[LoanBands, SuitableBand]:
+    """The RH band of a loan (target ± tolerance) taken from the band that suits the object,
+    its history over the 13 months before ``until`` and its materials (:func:`bands_for`):
+    what ``patina report --bands-from`` and the Reports page use."""
+    suitable = bands_for(config, store, artefact_id, until)[1]
+    return loan_bands(suitable), suitable
 
 
 def default_start(end: datetime) -> datetime:

@@ -38,10 +38,14 @@ from analysis.history import historic_band, suitable_band
 from museum.config import MuseumConfig
 from museum.files import OutputError, Staging
 from museum.moves import (
+    AWAY,
     ArtefactInfo,
+    Departure,
     MoveError,
     artefact_info,
+    check_departure,
     default_start,
+    departure_line,
     history,
     history_risk,
     move_events,
@@ -49,7 +53,7 @@ from museum.moves import (
     timeline,
 )
 from museum.schema import ARTEFACT_CLIMATE_FIELDS, MOVE_KINDS, artefact_climate_line, move_line
-from museum.store import InfluxStore
+from museum.store import InfluxStore, StoreError
 
 PASSPORT_VERSION = "1.0"
 RESOURCES = ("artefact.json", "moves.csv", "climate.csv", "historic_band.json", "risk.json")
@@ -72,7 +76,8 @@ MOVE_FIELDS: list[dict[str, str]] = [
     {"name": "site", "type": "string", "description": "Site id in that museum"},
     {"name": "case_id", "type": "string", "description": "Case id in that museum (or a crate)"},
     {"name": "kind", "type": "string",
-     "description": "initial (where it was at the start), move, arrival (a loan), transit"},
+     "description": "initial (where it was at the start), move, arrival (a loan), transit, "
+                    "departure (left on loan to the museum named)"},
     {"name": "until", "type": "datetime", "description": "End of a transit, ISO 8601 (empty otherwise)"},
     {"name": "user", "type": "string", "description": "Who recorded it"},
     {"name": "note", "type": "string", "description": "Why"},
@@ -90,6 +95,8 @@ class PassportResult:
     digest: str
     hours: int
     moves: int
+    #: When the object left, if the export recorded its departure.
+    departed_at: datetime | None = None
 
 
 def _iso(moment: pd.Timestamp | None, zone: ZoneInfo) -> str:
@@ -140,13 +147,20 @@ def _band_json(info: ArtefactInfo, climate: pd.DataFrame) -> dict[str, Any]:
 
 def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, out: Path,
                     start: datetime | None = None, end: datetime | None = None,
-                    force: bool = False) -> PassportResult:
+                    force: bool = False, departure: Departure | None = None) -> PassportResult:
     """Write the object's passport to ``out`` (a zip), refusing an existing file unless
-    ``force``. Default period: the 13 months before now."""
+    ``force``. Default period: the 13 months before now (before the departure, with one).
+
+    With ``departure``, the passport is the one of a loan leaving: the departure is its last
+    move, and once the zip is written it is appended to this museum's move log
+    (:func:`museum.moves.record_departure`); nothing is recorded if the zip cannot be."""
     try:
         info = artefact_info(config, store, artefact_id)
+        leaving = None if departure is None else check_departure(config, store, artefact_id, departure)
     except MoveError as error:
         raise PassportError(str(error)) from None
+    if leaving is not None:
+        end = end or leaving[1].to_pydatetime()
     end = end or datetime.now(UTC)
     start = start or default_start(end)
     if end <= start:
@@ -176,6 +190,10 @@ def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, 
                     if row.recorded_ns is not None and not pd.isna(row.recorded_ns) else None)
         move_rows.append([_iso(row.time, zone), row.museum, row.site, row.case_id, row.kind,
                           _iso(until, zone), row.user, row.note, _iso(recorded, zone)])
+    if leaving is not None:
+        left, when = leaving
+        move_rows.append([_iso(when, zone), left.to_museum, AWAY, AWAY, "departure", "", left.user,
+                          left.note, _iso(pd.Timestamp(datetime.now(UTC)), zone)])
     climate_rows = [
         [_iso(r["time"], zone), r["museum"], r["site"], r["case_id"], r["source"],
          *[_number(r[name]) for name in ARTEFACT_CLIMATE_FIELDS], str(int(r["readings"]))]
@@ -211,7 +229,14 @@ def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, 
         raise PassportError(f"--out: cannot write {out}: {error.strerror or error}") from None
     finally:
         staging.discard()
-    return PassportResult(Path(out), digest, len(climate_rows), len(move_rows))
+    if leaving is not None:
+        try:
+            store.write_lines([departure_line(artefact_id, *leaving)])
+        except StoreError as error:
+            raise PassportError(f"{out} was written, but the departure was not recorded ({error}); "
+                                f"record it with the same command and --force") from None
+    return PassportResult(Path(out), digest, len(climate_rows), len(move_rows),
+                          None if leaving is None else leaving[1].to_pydatetime())
 
 
 def _package(config: MuseumConfig, info: ArtefactInfo, files: dict[str, bytes], hashes: dict[str, str],

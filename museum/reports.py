@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -233,8 +234,11 @@ def render_html(
     subject: str,
     bands: LoanBands | None,
     generated: datetime,
+    artefact_href: Callable[[str], str] | None = None,
 ) -> str:
-    """The report as one self-contained HTML page (print-ready, A4)."""
+    """The report as one self-contained HTML page (print-ready, A4). ``artefact_href``
+    gives each object's name a link (the dashboard's copy on screen links the artefact
+    page; a downloaded or printed report has nothing to link to)."""
     zone = config.zone
     e = html.escape
     n = t.number
@@ -393,7 +397,9 @@ def render_html(
                     _row(
                         [
                             e(artefact.id),
-                            e(t.name(artefact.name)),
+                            e(t.name(artefact.name)) if artefact_href is None else
+                            f'<a href="{e(artefact_href(artefact.id))}" target="_self">'
+                            f"{e(t.name(artefact.name))}</a>",
                             e(", ".join(t.material(m) for m in artefact.materials)),
                         ]
                         + [
@@ -415,12 +421,14 @@ def render_html(
                 )
             )
             for alert in period.alerts.itertuples():
+                # Alerts recorded before values were written have no value column at all.
+                value = getattr(alert, "value", None)
                 parts.append(
                     _row(
                         [
                             e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
                             e(t(f"rule.{alert.rule}")),
-                            e(n(alert.value)) if pd.notna(alert.value) else "—",
+                            e(n(value)) if value is not None and pd.notna(value) else "—",
                             e(t(f"state.{alert.state}")),
                         ]
                     )

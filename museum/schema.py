@@ -116,8 +116,9 @@ ARTEFACT_MOVES = "artefact_moves"
 #: passport brought from other museums, and crate loggers' transits.
 ARTEFACT_CLIMATE = "artefact_climate"
 #: Kinds of ``artefact_moves`` events: a move within a museum, an arrival recorded by a
-#: passport import, a transit (with its end), and the location at the start of a passport.
-MOVE_KINDS = ("move", "arrival", "transit", "initial")
+#: passport import, a transit (with its end), the location at the start of a passport, and a
+#: departure on loan (``museum`` the borrower; the object is in none of this museum's cases).
+MOVE_KINDS = ("move", "arrival", "transit", "initial", "departure")
 ARTEFACT_CLIMATE_FIELDS = (
     "temperature_c_mean", "temperature_c_min", "temperature_c_max",
     "rh_pct_mean", "rh_pct_min", "rh_pct_max",

@@ -649,14 +649,13 @@ def report(
 
 
 def _artefact_band(config: MuseumConfig, artefact_id: str, until: datetime) -> tuple[float, float]:
-    """An object's suitable RH band as target and tolerance (museum.moves.bands_for)."""
-    from analysis.history import loan_bands
-    from museum.moves import MoveError, bands_for
+    """An object's suitable RH band as target and tolerance (museum.moves.loan_bands_for)."""
+    from museum.moves import MoveError, loan_bands_for
     from museum.store import InfluxStore, StoreError
 
     store = InfluxStore.from_config(config.influxdb)
     try:
-        loan = loan_bands(bands_for(config, store, artefact_id, until)[1])
+        loan = loan_bands_for(config, store, artefact_id, until)[0]
     except (MoveError, StoreError) as error:
         raise click.BadParameter(str(error), param_hint="--bands-from") from None
     finally:

@@ -92,28 +92,54 @@ def passport() -> None:
 @click.option("--start", default=None, help="ISO 8601; default 13 months before --end.")
 @click.option("--end", default=None, help="ISO 8601 (exclusive); default now.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--departs", is_flag=True,
+              help="The object leaves on loan: record its departure once the passport is written.")
+@click.option("--to-museum", "to_museum", default=None, help="With --departs: the borrowing museum.")
+@click.option("--at", "at", default=None,
+              help="With --departs: when it left, ISO 8601 (default now; without an offset, the "
+              "museum's time zone).")
+@click.option("--user", default=None, help="With --departs: who records it.")
+@click.option("--note", default=None, help="With --departs: why (the log keeps it).")
 @language_option
 def passport_export(config_path: str, artefact: str, out: Path, start: str | None, end: str | None,
-                    force: bool, language: str | None) -> None:
+                    force: bool, departs: bool, to_museum: str | None, at: str | None, user: str | None,
+                    note: str | None, language: str | None) -> None:
     """Write an object's passport: its description, moves, hourly climate and historic band,
-    as a Frictionless data package (zip) with a SHA-256 digest."""
+    as a Frictionless data package (zip) with a SHA-256 digest. With --departs, also record
+    that the object left on loan (docs/passport.md)."""
     import json
     import zipfile
 
+    from museum.moves import Departure
     from museum.passport import PassportError, export_passport
     from museum.store import StoreError
 
+    given = {"--to-museum": to_museum, "--at": at, "--user": user, "--note": note}
+    if not departs:
+        for option, value in given.items():
+            if value is not None:
+                raise click.BadParameter("only with --departs", param_hint=option)
+    else:
+        for option in ("--to-museum", "--user", "--note"):
+            _nonblank(option, given[option] or "")
     config, store, t = _setup(config_path, language)
     try:
         first = _moment(start, "--start", config.museum.timezone)
         last = _moment(end, "--end", config.museum.timezone)
-        result = export_passport(config, store, artefact, out, first, last, force)
+        departure = None
+        if departs:
+            departure = Departure(to_museum or "", user or "", note or "",
+                                  _moment(at, "--at", config.museum.timezone))
+        result = export_passport(config, store, artefact, out, first, last, force, departure)
     except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
     click.echo(t("passport.exported", artefact=artefact, path=str(result.path), hours=result.hours,
                  moves=result.moves))
+    if departure is not None and result.departed_at is not None:
+        click.echo(t("passport.departed", artefact=artefact, museum=departure.to_museum,
+                     time=t.moment(result.departed_at.astimezone(config.zone))))
     with zipfile.ZipFile(result.path) as archive:
         band = json.loads(archive.read("historic_band.json"))
         risk = json.loads(archive.read("risk.json"))

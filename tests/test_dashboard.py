@@ -109,11 +109,11 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert ":orange-badge[at risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
     # The headline names the worst object, its value against its limit, and for how long.
     assert texts(app, "warning")[0] == (
-        "Cases needing attention: 1. Worst: C1, Excavated bayonet (DBP-1), at risk: 30 % RH against its "
-        "limit of 25 % (Archaeological iron (chlorides)), for 3 h."
+        "Cases needing attention: 1. Worst: C1, [Excavated bayonet](artefact?artefact=DBP-1&lang=en) "
+        "(DBP-1), at risk: 30 % RH against its limit of 25 % (Archaeological iron (chlorides)), for 3 h."
     )
-    # … and the tile says which object and why.
-    assert "Excavated bayonet: 30 % RH against its limit of 25 %" in page
+    # … and the tile says which object (a link to its page) and why.
+    assert "[Excavated bayonet](artefact?artefact=DBP-1&lang=en): 30 % RH against its limit of 25 %" in page
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
@@ -124,7 +124,8 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert texts(app, "title") == ["Case C2: Rifles"]
     assert len(app.get("vega_lite_chart")) == 4  # temperature, RH, dew point, the climate cloud
     artefacts = app.table[-1].value
-    assert artefacts.iloc[0].tolist()[:4] == ["R-1", "Rifle", "Iron and steel, Wood", "—"]
+    assert artefacts.iloc[0].tolist()[:4] == ["R-1", "[Rifle](artefact?artefact=R-1&lang=en)",
+                                              "Iron and steel, Wood", "—"]
     # The period in figures: s3 read 25.0 °C and 70 % for 22 hours.
     statistics = app.table[0].value.set_index("")
     assert statistics.loc["Temperature", "Minimum"] == "25.0 °C" == statistics.loc["Temperature", "Maximum"]
@@ -334,7 +335,7 @@ def test_the_language_switch_translates_and_survives_a_page_change(museum: Museu
     row = app.table[-1].value.iloc[0].tolist()
     assert row[:5] == [
         "DBP-1",
-        "Excavated bayonet",
+        "[Excavated bayonet](artefact?artefact=DBP-1&lang=vi)",
         "Sắt khảo cổ (nhiễm clorua)",
         "có nguy cơ",
         "30 % độ ẩm so với giới hạn 25 % (Sắt khảo cổ (nhiễm clorua)), đã 3 giờ",
@@ -552,7 +553,8 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
     app.switch_page("views/alerts.py").run()
     assert not app.exception
     # The same assessment as the overview's headline: the alerts page never looks calmer.
-    assert texts(app, "warning")[0].startswith("Cases needing attention: 1. Worst: C1, Excavated bayonet")
+    assert texts(app, "warning")[0].startswith(
+        "Cases needing attention: 1. Worst: C1, [Excavated bayonet](artefact?artefact=DBP-1&lang=en)")
     assert "Open alerts: 1" in texts(app, "subheader")
     # A title a person can read: severity, case, cause, value against limit, duration.
     titles = [m for m in texts(app, "markdown") if "C1 · RH above the case limit" in m]

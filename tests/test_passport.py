@@ -508,3 +508,81 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
     bayonet = risk[risk["artefact_id"] == "DBP-1"].iloc[-1]
     # Excavated iron at C2's 48 % RH: critical (above 44 %), where C1's 10 % was good.
     assert (bayonet["case_id"], int(bayonet["level"])) == ("C2", 3)
+
+
+def test_a_loan_leaving_is_recorded_with_its_passport(museums: Callable[[str], Museum],
+                                                      tmp_path: Path) -> None:
+    """`passport export --departs`: the object leaves its case at the lender (pages, risk and
+    alerts follow the move log), the passport ends with the departure, and the journey comes
+    back whole."""
+    from museum.moves import artefacts_in_case, with_locations
+
+    lender, borrower = museums(LENDER), museums(BORROWER)
+    lender.seed("C1", ["s1"], T0, 48, 20.0)
+    borrower.seed("K1", ["k1a"], T0, 48, 45.0)
+    out = tmp_path / "DBP-1.zip"
+    paris = "Musée de l'Armée"
+    leave = ("--departs", "--to-museum", paris, "--user", "Lan", "--note", "Loan: Indochina exhibition")
+
+    # Refused in one line, and nothing recorded.
+    lacking = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--departs", "--user", "Lan",
+                            "--note", "loan")
+    assert lacking.exit_code == 2 and "--to-museum" in lacking.output
+    alone = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--to-museum", paris)
+    assert alone.exit_code == 2 and "only with --departs" in alone.output
+    itself = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--departs", "--to-museum",
+                           "Bảo tàng Lịch sử Quân sự", "--user", "Lan", "--note", "loan")
+    assert itself.exit_code == 1 and "is this museum" in itself.output
+    out.write_bytes(b"an older passport")
+    kept = lender.patina("passport", "export", "DBP-1", "--out", str(out), *leave)
+    assert kept.exit_code == 1 and "already exists" in kept.output
+    assert move_events(lender.store, "DBP-1").empty and out.read_bytes() == b"an older passport"
+
+    left_at = T0 + timedelta(hours=24)
+    done = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--force", "--start", iso(T0),
+                         "--at", iso(left_at), *leave, "--language", "en")
+    assert done.exit_code == 0, done.output
+    assert f"DBP-1 left on loan to {paris} at " in done.output
+    passport = read_passport(out)
+    assert [(m["kind"], m["museum"], m["note"]) for m in passport.moves][-1] == \
+        ("departure", paris, "Loan: Indochina exhibition")
+    assert len(passport.climate) == 24, "the passport ends when the object leaves"
+
+    # At the lender it is at the borrower now: in none of its cases, so the dashboard, the
+    # risk assessment and the alerts (which read the placed cases) no longer count it in C1.
+    where = locations(lender.config, lender.store)["DBP-1"]
+    assert (where.museum, where.kind, where.since) == (paris, "departure", pd.Timestamp(left_at))
+    placed = with_locations(lender.config, lender.store)
+    assert "DBP-1" not in {a.id for c in placed.cases for a in c.artefacts}
+    assert artefacts_in_case(lender.config, lender.store, "C1") == []
+    assert "DBP-1" in [a.id for a in with_locations(lender.config, lender.store,
+                                                    left_at - timedelta(hours=1)).case("C1").artefacts]
+    # C1's air after the departure is not the object's.
+    own = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
+    assert len(own) == 24 and own["time"].max() < pd.Timestamp(left_at) and set(own["case_id"]) == {"C1"}
+    # An object already gone cannot leave again; a departure before its last event is refused.
+    again = lender.patina("passport", "export", "DBP-1", "--out", str(tmp_path / "x.zip"), *leave)
+    assert again.exit_code == 1 and "not in one of this museum's cases" in again.output
+    earlier = lender.patina("passport", "export", "DBP-1", "--out", str(tmp_path / "y.zip"), "--at",
+                            iso(T0 + timedelta(hours=2)), *leave)
+    assert earlier.exit_code == 1 and "must come after the object's last recorded event" in earlier.output
+
+    # The borrower: its own arrival, not the lender's departure, places it in K1.
+    arrived = T0 + timedelta(hours=26)
+    imported = borrower.patina("passport", "import", str(out), "--case", "K1", "--at", iso(arrived),
+                               "--user", "Claire", "--note", "Exposition Indochine")
+    assert imported.exit_code == 0, imported.output
+    assert "departure" not in set(move_events(borrower.store, "DBP-1")["kind"])
+    assert locations(borrower.config, borrower.store)["DBP-1"].case_id == "K1"
+
+    # Back at the lender: C1 until it left, K1 from its arrival there, each hour as measured.
+    back = tmp_path / "DBP-1-back.zip"
+    assert borrower.patina("passport", "export", "DBP-1", "--out", str(back), "--start", iso(T0),
+                           "--end", iso(T0 + timedelta(hours=40))).exit_code == 0
+    assert lender.patina("passport", "import", str(back), "--case", "C1", "--at",
+                         iso(T0 + timedelta(hours=44)), "--user", "Lan", "--note", "Back").exit_code == 0
+    journey = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=44))
+    assert journey.drop_duplicates(["museum", "case_id"])[["museum", "case_id"]].values.tolist() == \
+        [["Bảo tàng Lịch sử Quân sự", "C1"], [paris, "K1"]]
+    assert len(journey) == 24 + 14, "no hour between the departure and the arrival is invented"
+    assert locations(lender.config, lender.store)["DBP-1"].case_id == "C1"

@@ -16,11 +16,13 @@ from dashboard.data import (
     acknowledge,
     alert_log,
     headline,
+    incident_objects,
     incident_title,
     incidents_table,
     latest_risk,
     object_statuses,
 )
+from dashboard.links import artefact_link
 from museum.secrets import redact_url
 from museum.store import StoreError
 from museum.users import CAN_ACKNOWLEDGE
@@ -41,7 +43,7 @@ except StoreError as error:
 # The objects' levels as the overview shows them: an incident opens only once a cause has
 # lasted the minimum duration, but the page never says "all calm" while an object is at risk.
 if objects:
-    sentence, level = headline(objects, t, now, len(config.cases))
+    sentence, level = headline(objects, t, now, len(config.cases), linked=True)
     if level >= ATTENTION_LEVEL:
         (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
     else:
@@ -50,6 +52,8 @@ if table.empty:
     st.info(t("alerts.none"))
     st.stop()
 
+#: The objects the incidents may name: those in this museum's cases now (moves followed).
+known_objects = {a.id: a for case in config.cases for a in case.artefacts}
 user = current_user()
 can_acknowledge = user is not None and user[1] in CAN_ACKNOWLEDGE
 open_rows = table[~table["state"].isin(["resolved", "acknowledged"])]
@@ -65,6 +69,10 @@ for row in open_rows.to_dict("records"):
         st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now))}**]")
         opened = row["opened"].tz_convert(config.zone).to_pydatetime(warn=False)
         st.caption(f"{t('alerts.opened')}: {t.moment(opened)} · {safe_text.line(row['alert_id'])}")
+        concerned = incident_objects(row, known_objects)
+        if concerned:
+            st.markdown(t("alerts.objects", objects=", ".join(
+                artefact_link(a.id, a.name, t) for a in concerned)))
         if can_acknowledge:
             assert user is not None
             with st.form(f"ack_{row['alert_id']}", border=False):
@@ -97,6 +105,10 @@ def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
             t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
         ],
     }
+    data[t("label.artefacts")] = [
+        ", ".join(artefact_link(a.id, a.name, t) for a in incident_objects(r, known_objects))
+        for r in frame.to_dict("records")
+    ]
     if with_note:
         data[t("alerts.user")] = safe_text.column(frame["user"]).tolist()
         data[t("alerts.note")] = safe_text.column(frame["note"]).tolist()

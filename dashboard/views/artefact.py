@@ -15,7 +15,7 @@ import streamlit as st
 from analysis.history import historic_band, materials_range, suitable_band
 from analysis.materials import profile
 from dashboard import safe_text
-from dashboard.context import museum_config, translator
+from dashboard.context import museum_config, translator, written_config
 from museum.config import MuseumConfig
 from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
 from museum.passport import PassportError, export_passport
@@ -23,7 +23,10 @@ from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.store import InfluxStore, StoreError
 
-config = museum_config()
+# museum.moves tells this museum's objects from those that arrived by passport by the
+# config as written; the placed config only adds the arrivals' names.
+config = written_config()
+placed = museum_config()
 t = translator()
 RANGES = {"30d": timedelta(days=30), "1y": timedelta(days=395)}
 
@@ -61,25 +64,32 @@ if not places_now:
     st.info(t("artefact.none"))
     st.stop()
 ids = sorted(places_now)
-names = {a.id: a.name for c in config.cases for a in c.artefacts}
+names = {a.id: a.name for cfg in (placed, config) for c in cfg.cases for a in c.artefacts}
 requested = st.query_params.get("artefact")
 artefact_id = st.sidebar.selectbox(
     t("artefact.select"), ids, index=ids.index(requested) if requested in ids else 0,
-    format_func=lambda aid: f"{aid} · {names.get(aid, '')}".rstrip(" ·"),
+    format_func=lambda aid: f"{aid} · {t.name(names.get(aid, ''))}".rstrip(" ·"),
 )
 st.query_params["artefact"] = artefact_id
 info = artefact_info(config, store, artefact_id)
 place = places_now[artefact_id]
 
-st.title(t("artefact.title", id=safe_text.line(info.id), name=safe_text.line(info.name)))
+st.title(t("artefact.title", id=safe_text.line(info.id), name=safe_text.line(t.name(info.name))))
 caption = [", ".join(t.material(m) for m in info.materials)]
 if info.lending_museum and info.lending_museum != config.museum.name:
     caption.append(t("artefact.on_loan_from", museum=safe_text.line(info.lending_museum)))
 st.caption(" · ".join(caption))
 since = ("—" if place.since.year <= 1900
          else t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False)))
-st.markdown(t("artefact.now", case=safe_text.line(place.case_id), site=safe_text.line(place.site),
-              museum=safe_text.line(place.museum), since=since))
+if place.kind == "departure":
+    # Lent: recorded by `patina passport export --departs` (docs/passport.md).
+    st.markdown(t("artefact.on_loan_to", museum=safe_text.line(place.museum), since=since))
+else:
+    # This museum's sites by their names; another museum's as its passport wrote them.
+    sites = {s.id: t.name(s.name) for s in config.sites} if place.museum == config.museum.name else {}
+    st.markdown(t("artefact.now", case=safe_text.line(place.case_id),
+                  site=safe_text.line(sites.get(place.site, place.site)),
+                  museum=safe_text.line(t.name(place.museum)), since=since))
 
 range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
                                  format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
@@ -128,9 +138,11 @@ for item in places + [p for _, _, p in transits]:
     moves_rows.append({
         t("artefact.from"): "—" if item.since.year <= 1900 else
         t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
-        t("artefact.kind"): t(f"artefact.kind_{item.kind}"),
+        # An arrival at the museum that lent the object is its return.
+        t("artefact.kind"): t("artefact.kind_return") if item.kind == "arrival"
+        and item.museum == info.lending_museum else t(f"artefact.kind_{item.kind}"),
         t("artefact.museum"): item.museum,
-        t("alerts.case"): item.case_id,
+        t("alerts.case"): "—" if item.kind == "departure" else item.case_id,
         t("artefact.user"): "" if event is None else event.user,
         t("artefact.note"): "" if event is None else event.note,
     })
@@ -146,18 +158,49 @@ if hours.empty:
 else:
     data = hours.copy()
     data["time"] = data["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
-    data["place"] = data["museum"] + " · " + data["case_id"]
+    # This museum's cases by their ids, another museum's with its name (legends are narrow).
+    data["place"] = data["case_id"].where(data["museum"] == config.museum.name,
+                                          data["case_id"] + " · " + data["museum"])
+    # One line per stay: a case left and found again later is not joined across the months
+    # between, and neither is a gap in the readings.
+    new_stay = (data["place"] != data["place"].shift()) | (data["time"].diff() > pd.Timedelta(hours=1))
+    data["stay"] = new_stay.cumsum()
     for column in ("rh_pct_mean", "rh_pct_min", "rh_pct_max", "temperature_c_mean"):
         data[column] = data[column].astype(float)
-    base = alt.Chart(data).encode(x=alt.X("time:T", title=None),
-                                  color=alt.Color("place:N", title=t("artefact.place")))
-    rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=t("label.rh")),
-                                             y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
-    band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
-        strokeDash=[4, 4], color="gray").encode(y="y:Q")
+    # Dates, numbers and month names in the reader's language (docs/languages.md).
     locale = t.chart_locale()
+    zone_name = t.zone(config.museum.timezone)
+    time_axis = alt.X("time:T", title=zone_name[:1].upper() + zone_name[1:],
+                      axis=alt.Axis(format=t.chart_time_format("day" if range_key == "30d" else "month"),
+                                    labelAngle=0, labelOverlap=True))
+    when = alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format())
+    where_tip = alt.Tooltip("place:N", title=t("artefact.place"))
+    rh_title = t("label.rh")
+    base = alt.Chart(data).encode(x=time_axis, detail="stay:N",
+                                  color=alt.Color("place:N", title=t("artefact.place"),
+                                                  legend=alt.Legend(labelLimit=260)))
+    rh = base.mark_area(opacity=0.25).encode(
+        y=alt.Y("rh_pct_min:Q", title=rh_title, axis=alt.Axis(format=t.axis_format(0))),
+        y2="rh_pct_max:Q",
+        tooltip=[when, where_tip,
+                 alt.Tooltip("rh_pct_min:Q", title=t("artefact.rh_min"), format=t.axis_format(1)),
+                 alt.Tooltip("rh_pct_max:Q", title=t("artefact.rh_max"), format=t.axis_format(1))],
+    ) + base.mark_line().encode(
+        y="rh_pct_mean:Q",
+        tooltip=[when, where_tip,
+                 alt.Tooltip("rh_pct_mean:Q", title=t("artefact.rh_mean"), format=t.axis_format(1))],
+    )
+    band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
+        strokeDash=[4, 4], color="gray").encode(
+        y="y:Q", tooltip=[alt.Tooltip("y:Q", title=t("artefact.suitable_band"), format=t.axis_format(1))])
     st.altair_chart((rh + band_rule).properties(height=280).configure(locale=locale), width="stretch")
-    temperature = base.mark_line().encode(y=alt.Y("temperature_c_mean:Q", title=t("label.temperature")))
+    temperature_title = t("label.temperature")
+    temperature = base.mark_line().encode(
+        y=alt.Y("temperature_c_mean:Q", title=temperature_title, scale=alt.Scale(zero=False),
+                axis=alt.Axis(format=t.axis_format(1))),
+        tooltip=[when, where_tip,
+                 alt.Tooltip("temperature_c_mean:Q", title=temperature_title, format=t.axis_format(1))],
+    )
     st.altair_chart(temperature.properties(height=200).configure(locale=locale), width="stretch")
     risk = history_risk(hours, info.materials)
     per_level = risk["hours_per_level"]

@@ -24,6 +24,7 @@ from dashboard.data import (
     object_statuses,
     period_summary,
 )
+from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
 from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
@@ -289,7 +290,10 @@ if not series.empty:
                 t(
                     "case.ipi_differs",
                     rating=t(f"rating.{ipi['metal_corrosion']}"),
-                    objects=", ".join(f"{o.artefact.name} ({t.material(o.material)})" for o in at_risk),
+                    objects=", ".join(
+                        f"{artefact_link(o.artefact.id, o.artefact.name, t)} ({t.material(o.material)})"
+                        for o in at_risk
+                    ),
                 ),
                 icon=":material/info:",
             )
@@ -301,8 +305,8 @@ if not series.empty:
                 pd.DataFrame(
                     [
                         {
-                            t("label.inventory_number"): artefact.id,
-                            t("label.name"): artefact.name,
+                            t("label.inventory_number"): safe_text.line(artefact.id),
+                            t("label.name"): artefact_link(artefact.id, artefact.name, t),
                             **{
                                 t(f"level.{level}"): f"{n(period.artefact_levels[artefact.id][level])} %"
                                 for level in LEVELS
@@ -369,7 +373,7 @@ for artefact in case.artefacts:
     rows.append(
         {
             t("label.inventory_number"): safe_text.line(artefact.id),
-            t("label.name"): safe_text.line(artefact.name),
+            t("label.name"): artefact_link(artefact.id, artefact.name, t),
             t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
             t("label.level"): t(f"level.{level}") if level else "—",
             t("label.driver"): object_reason(found, t, now) if found else "—",
@@ -420,7 +424,7 @@ needing = [o for o in assessed.values() if o.level >= 1]
 if not needing:
     st.caption(t("case.no_advice"))
 for driver in dict.fromkeys(o.driver for o in needing):
-    names = ", ".join(o.artefact.name for o in needing if o.driver == driver)
+    names = ", ".join(artefact_link(o.artefact.id, o.artefact.name, t) for o in needing if o.driver == driver)
     st.markdown(f"**{t(f'driver.{driver}')}** ({names}): {t(f'advice.driver.{driver}')}")
 for material in dict.fromkeys(o.material for o in needing):
     st.markdown(f"**{t.material(material)}**: {t(f'advice.material.{material}')}")

@@ -19,6 +19,7 @@ from dashboard.data import (
     overview_inputs,
     with_risk_and_alerts,
 )
+from dashboard.links import artefact_link
 from dashboard.views.diagnosis import cases_to_look_after
 from museum.config import UNASSIGNED_CASE
 from museum.schema import RISK_LEVELS
@@ -49,7 +50,8 @@ def tile_markdown(
         level = RISK_LEVELS[status.worst_level]
         badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
         if worst is not None and worst.level >= 1:
-            badge += f" {worst.artefact.name}: {object_reason(worst, t, now)}"
+            name = artefact_link(worst.artefact.id, worst.artefact.name, t)
+            badge += f" {name}: {object_reason(worst, t, now)}"
         lines.append(badge)
     if status.open_alerts:
         lines.append(f":red[**{t.plural('overview.open_alerts_count', status.open_alerts)}**]")
@@ -117,7 +119,7 @@ def overview() -> None:
     if not statuses:
         st.info(t("overview.no_cases"))
     elif objects:
-        sentence, level = headline(objects, t, now, len(statuses))
+        sentence, level = headline(objects, t, now, len(statuses), linked=True)
         if level >= ATTENTION_LEVEL:
             (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
         else:

@@ -8,9 +8,11 @@ from datetime import UTC, date, datetime, time, timedelta
 import streamlit as st
 
 from analysis.metrics import LoanBands
-from dashboard.context import museum_config, translator
-from dashboard.data import printable_report
+from dashboard import safe_text
+from dashboard.context import museum_config, translator, written_config
+from dashboard.data import artefact_loan_bands, printable_report
 from dashboard.views.diagnosis import case_performance
+from museum.moves import MoveError
 from museum.secrets import redact_url
 from museum.store import StoreError
 
@@ -50,9 +52,33 @@ end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=config.zone).a
 
 bands = None
 if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
+    # The RH band typed in, or the band that suits an object's history and materials
+    # (docs/passport.md), as `patina report --bands-from` takes it.
+    objects = {a.id: a for c in config.cases for a in c.artefacts}
+    source = st.selectbox(
+        t("print.bands_from"),
+        [None, *sorted(objects)],
+        format_func=lambda aid: t("print.bands_typed") if aid is None else
+        f"{t.name(objects[aid].name)} ({aid})",
+        help=t("print.bands_from_help"),
+    )
+    rh_default = (45.0, 5.0)
+    if source is not None:
+        try:
+            # The config as written: museum.moves tells arrivals by passport from its own objects.
+            loan, suitable = artefact_loan_bands(written_config(), source, start)
+        except (MoveError, StoreError) as error:
+            st.error(safe_text.line(str(error)))
+            st.stop()
+        rh_default = (loan.rh_target_pct, loan.rh_tolerance_pct)
+        st.caption(t("print.bands_from_result", name=safe_text.line(t.name(objects[source].name)),
+                     lower=t.number(suitable.lower_pct), upper=t.number(suitable.upper_pct),
+                     basis=t(f"passport.basis.{suitable.basis}")))
     columns = st.columns(5)
-    rh_target = columns[0].number_input(t("print.rh_target"), 0.0, 100.0, 45.0, 1.0)
-    rh_tolerance = columns[1].number_input(t("print.rh_tolerance"), 0.0, 50.0, 5.0, 0.5)
+    rh_target = columns[0].number_input(t("print.rh_target"), 0.0, 100.0, rh_default[0], 1.0,
+                                        disabled=source is not None)
+    rh_tolerance = columns[1].number_input(t("print.rh_tolerance"), 0.0, 50.0, rh_default[1], 0.5,
+                                           disabled=source is not None)
     t_target = columns[2].number_input(t("print.temperature_target"), -10.0, 40.0, 20.0, 0.5)
     t_tolerance = columns[3].number_input(t("print.temperature_tolerance"), 0.0, 20.0, 2.0, 0.5)
     change = columns[4].number_input(t("print.max_change"), 0.0, 50.0, 5.0, 0.5)
@@ -61,7 +87,7 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
 if st.button(t("print.make"), type="primary", icon=":material/description:"):
     try:
         with st.spinner(t("print.making")):
-            page, pdf = printable_report(config, case_ids, start, end, bands, t.language, subject)
+            page, pdf, on_screen = printable_report(config, case_ids, start, end, bands, t.language, subject)
     except StoreError as error:
         st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         st.stop()
@@ -78,6 +104,6 @@ if st.button(t("print.make"), type="primary", icon=":material/description:"):
         t("print.download_html"), page, file_name=f"{stem}.html", mime="text/html", icon=":material/html:"
     )
     with st.container(border=True):
-        st.html(page)
+        st.html(on_screen)
 
 case_performance(config, t, case_ids, start, end)  # docs/diagnostics.md
