@@ -51,6 +51,11 @@ def label(kind: str, value: str) -> str:
         return safe_text.line(value)
 
 
+def museum_name(name: str) -> str:
+    """A museum as the move log records it; this museum in the reader's language."""
+    return t.name(config.museum.name) if name == config.museum.name else name
+
+
 store = InfluxStore.from_config(config.influxdb, timeout_s=10)
 try:
     places_now = locations(config, store)
@@ -65,21 +70,23 @@ names = {a.id: a.name for c in config.cases for a in c.artefacts}
 requested = st.query_params.get("artefact")
 artefact_id = st.sidebar.selectbox(
     t("artefact.select"), ids, index=ids.index(requested) if requested in ids else 0,
-    format_func=lambda aid: f"{aid} · {names.get(aid, '')}".rstrip(" ·"),
+    format_func=lambda aid: f"{aid} · {t.name(names.get(aid, ''))}".rstrip(" ·"),
 )
 st.query_params["artefact"] = artefact_id
 info = artefact_info(config, store, artefact_id)
 place = places_now[artefact_id]
 
-st.title(t("artefact.title", id=safe_text.line(info.id), name=safe_text.line(info.name)))
+st.title(t("artefact.title", id=safe_text.line(info.id), name=safe_text.line(t.name(info.name))))
 caption = [", ".join(t.material(m) for m in info.materials)]
 if info.lending_museum and info.lending_museum != config.museum.name:
     caption.append(t("artefact.on_loan_from", museum=safe_text.line(info.lending_museum)))
 st.caption(" · ".join(caption))
 since = ("—" if place.since.year <= 1900
          else t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False)))
-st.markdown(t("artefact.now", case=safe_text.line(place.case_id), site=safe_text.line(place.site),
-              museum=safe_text.line(place.museum), since=since))
+site_names = {site.id: t.name(site.name) for site in config.sites}
+st.markdown(t("artefact.now", case=safe_text.line(place.case_id),
+              site=safe_text.line(site_names.get(place.site, place.site)),
+              museum=safe_text.line(museum_name(place.museum)), since=since))
 
 range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
                                  format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
@@ -129,7 +136,7 @@ for item in places + [p for _, _, p in transits]:
         t("artefact.from"): "—" if item.since.year <= 1900 else
         t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
         t("artefact.kind"): t(f"artefact.kind_{item.kind}"),
-        t("artefact.museum"): item.museum,
+        t("artefact.museum"): museum_name(item.museum),
         t("alerts.case"): item.case_id,
         t("artefact.user"): "" if event is None else event.user,
         t("artefact.note"): "" if event is None else event.note,
@@ -146,10 +153,12 @@ if hours.empty:
 else:
     data = hours.copy()
     data["time"] = data["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
-    data["place"] = data["museum"] + " · " + data["case_id"]
+    data["place"] = data["museum"].map(museum_name) + " · " + data["case_id"]
     for column in ("rh_pct_mean", "rh_pct_min", "rh_pct_max", "temperature_c_mean"):
         data[column] = data[column].astype(float)
-    base = alt.Chart(data).encode(x=alt.X("time:T", title=None),
+    # Days as the reader writes them: Vega's default ticks mix "07 PM" and weekday names.
+    base = alt.Chart(data).encode(x=alt.X("time:T", title=None,
+                                          axis=alt.Axis(format=t.chart_time_format("day"), labelAngle=0)),
                                   color=alt.Color("place:N", title=t("artefact.place")))
     rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=t("label.rh")),
                                              y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
