@@ -59,7 +59,7 @@ def test_the_artefact_page_shows_moves_climate_alerts_and_the_passport(moved_mus
     assert not app.exception, app.exception
     assert [str(x.value) for x in app.title] == ["DBP-1: Excavated bayonet"]
     page = "\n".join(str(x.value) for x in app.markdown)
-    assert "Now in case **C2** (hanoi, Test museum)" in page
+    assert "Now in case **C2** (Hà Nội, Test museum)" in page  # the site by its name
     where = app.table[1].value
     assert where["Event"].tolist() == ["first case (config)", "move"]
     assert where["Note"].tolist()[-1] == "Phòng trưng bày 2 mở cửa lại"
