@@ -158,7 +158,8 @@ else:
         data[column] = data[column].astype(float)
     # Days as the reader writes them: Vega's default ticks mix "07 PM" and weekday names.
     base = alt.Chart(data).encode(x=alt.X("time:T", title=None,
-                                          axis=alt.Axis(format=t.chart_time_format("day"), labelAngle=0)),
+                                          axis=alt.Axis(format=t.chart_time_format("day"), labelAngle=0,
+                                                        tickCount="day", labelOverlap=True)),
                                   color=alt.Color("place:N", title=t("artefact.place")))
     rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=t("label.rh")),
                                              y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
