@@ -81,12 +81,15 @@ caption = [", ".join(t.material(m) for m in info.materials)]
 if info.lending_museum and info.lending_museum != config.museum.name:
     caption.append(t("artefact.on_loan_from", museum=safe_text.line(info.lending_museum)))
 st.caption(" · ".join(caption))
-since = ("—" if place.since.year <= 1900
-         else t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False)))
 site_names = {site.id: t.name(site.name) for site in config.sites}
-st.markdown(t("artefact.now", case=safe_text.line(place.case_id),
-              site=safe_text.line(site_names.get(place.site, place.site)),
-              museum=safe_text.line(museum_name(place.museum)), since=since))
+where = {"case": safe_text.line(place.case_id),
+         "site": safe_text.line(site_names.get(place.site, place.site)),
+         "museum": safe_text.line(museum_name(place.museum))}
+if place.since.year <= 1900:  # in its config case, never moved: no date to give ("since —")
+    st.markdown(t("artefact.now_from_config", **where))
+else:
+    since = t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False))
+    st.markdown(t("artefact.now", since=since, **where))
 
 range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
                                  format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
@@ -161,13 +164,15 @@ else:
                                           axis=alt.Axis(format=t.chart_time_format("day"), labelAngle=0,
                                                         tickCount="day", labelOverlap=True)),
                                   color=alt.Color("place:N", title=t("artefact.place")))
-    rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=t("label.rh")),
+    rh_title = t("label.with_unit", label=t("label.rh"), unit="%")
+    rh = base.mark_area(opacity=0.25).encode(y=alt.Y("rh_pct_min:Q", title=rh_title),
                                              y2="rh_pct_max:Q") + base.mark_line().encode(y="rh_pct_mean:Q")
     band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
         strokeDash=[4, 4], color="gray").encode(y="y:Q")
     locale = t.chart_locale()
     st.altair_chart((rh + band_rule).properties(height=280).configure(locale=locale), width="stretch")
-    temperature = base.mark_line().encode(y=alt.Y("temperature_c_mean:Q", title=t("label.temperature")))
+    temperature = base.mark_line().encode(
+        y=alt.Y("temperature_c_mean:Q", title=t("label.with_unit", label=t("label.temperature"), unit="°C")))
     st.altair_chart(temperature.properties(height=200).configure(locale=locale), width="stretch")
     risk = history_risk(hours, info.materials)
     per_level = risk["hours_per_level"]
