@@ -31,6 +31,7 @@ from museum.config import MuseumConfig
 from museum.i18n import Translator
 from museum.limits import case_limits
 from museum.secrets import redact_url
+from museum.sources import source_text
 
 log = logging.getLogger("patina.notify")
 
@@ -75,20 +76,26 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     """Subject and body of a notification, in the translator's language."""
     case = notification.case
     rule = t(f"rule.{notification.rule}")
-    subject = t(f"alert.subject.{notification.kind}", case=case.id, rule=rule, name=case.name)
-    artefacts = "; ".join(f"{a.id} {a.name} ({', '.join(t.material(m) for m in a.materials)})"
+    name = t.name(case.name)
+    subject = t(f"alert.subject.{notification.kind}", case=case.id, rule=rule, name=name)
+    artefacts = "; ".join(f"{a.id} {t.name(a.name)} ({', '.join(t.material(m) for m in a.materials)})"
                           for a in case.artefacts) or "—"
     since = datetime.fromtimestamp(notification.since_s, config.zone)
     detail = notification.detail
     if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
         detail = t(f"health.{detail.replace(':', '.')}")
+    elif notification.rule != "forecast":
+        # The objects at risk ("DBP-1 Excavated bayonet (risk)") named and rated in the reader's language.
+        detail = t.objects_at_risk(detail, {a.id: a.name for a in case.artefacts})
     advice = t(f"advice.{notification.rule}")
     forecast = notification.rule == "forecast"
     if forecast and detail == "unbuffered":
         # A case without gel: the leak itself (seals, door), not the gel, needs looking at.
         advice = t("advice.forecast_unbuffered")
+    # The limit's source: its citation kept, the sentence in the reader's language.
+    source = source_text(t, notification.source)
     lines = [
-        t("alert.body.what", case=case.id, name=case.name, gallery=case.gallery, rule=rule),
+        t("alert.body.what", case=case.id, name=name, gallery=t.name(case.gallery), rule=rule),
         t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 0 if forecast else 1),
           threshold=t.number(notification.threshold, 0 if forecast else 1), detail=detail),
     ]
@@ -97,11 +104,12 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
         due = datetime.fromtimestamp(notification.due_s, config.zone).date()
         lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
     lines += [
-        t("alert.body.source", source=f"{t.material(notification.material)} — {notification.source}"
-          if notification.material else notification.source),
+        t("alert.body.source", source=f"{t.material(notification.material)} — {source}"
+          if notification.material else source),
         t("alert.body.artefacts", artefacts=artefacts),
         t("alert.body.check", advice=advice),
-        t("alert.body.since", since=t.moment(since, "medium"), timezone=config.museum.timezone),
+        t("alert.body.since", since=t.moment(since, "medium"),
+          timezone=t.zone(config.museum.timezone, since)),
         t("alert.body.link", link=case_link(config, case.id)),
         t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
     ]

@@ -17,7 +17,7 @@ st.set_page_config(page_title="Patina", page_icon=str(ICON), layout="wide")
 config = museum_config()
 language_picker()
 t = translator()
-st.sidebar.caption(safe_text.line(config.museum.name))
+st.sidebar.caption(safe_text.line(t.name(config.museum.name)))
 login_box()
 if not config.dashboard.anonymous_viewing and current_user() is None:
     st.info(t("login.required"))

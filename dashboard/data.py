@@ -4,6 +4,7 @@ derived from them. Pages never build queries themselves."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -84,12 +85,14 @@ def incidents(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).sort_values("opened", ascending=False, ignore_index=True)
 
 
-def incident_title(row: dict[str, Any], t: Translator, now: datetime) -> str:
+def incident_title(row: dict[str, Any], t: Translator, now: datetime,
+                   names: Mapping[str, str] | None = None) -> str:
     """What an incident is, in one line: severity, case, cause, the measured value against
-    its limit, the objects, and how long it has lasted."""
+    its limit, the objects (``names``: artefact id → config name, to name them in the
+    reader's language), and how long it has lasted."""
     value = None if pd.isna(row.get("value")) else float(row["value"])
     threshold = None if pd.isna(row.get("threshold")) else float(row["threshold"])
-    objects = str(row.get("objects") or "")
+    objects = t.objects_at_risk(str(row.get("objects") or ""), names or {})
     rule, severity = str(row["rule"]), str(row["severity"])
     measured = t(f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold),
                  detail=objects)

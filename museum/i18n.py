@@ -72,6 +72,8 @@ _TYPED_DATE = re.compile(r"(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
 _SENT_EVENT = re.compile(r"(?P<kind>opened|repeat|escalated|resolved): (?P<channels>[a-z]+(, [a-z]+)*)")
 _FAILED_EVENT = re.compile(r"(?P<channel>email|webhook|mqtt): (?P<error>.+)", re.DOTALL)
 _CHANNELS = ("email", "webhook", "mqtt")
+#: One object of an alert's detail: "id name (level)" (collector/alerts.py).
+_OBJECT_AT_RISK = re.compile(r"(?P<id>\S+) .+ \((?P<level>good|watch|risk|critical)\)")
 
 
 @cache
@@ -350,3 +352,17 @@ class Translator:
 
     def material(self, name: str) -> str:
         return self(f"material.{name}")
+
+    def objects_at_risk(self, detail: str, names: Mapping[str, str]) -> str:
+        """The objects an alert puts at risk, as the collector records them ("DBP-1
+        Excavated bayonet (risk)", joined by "; "), with each name (``names``: id → config
+        name) and level in this language; text of another shape is kept as it is."""
+        parts = []
+        for part in detail.split("; ") if detail else []:
+            match = _OBJECT_AT_RISK.fullmatch(part)
+            if match and match["id"] in names:
+                level = self(f"level.{match['level']}")
+                parts.append(f"{match['id']} {self.name(names[match['id']])} ({level})")
+            else:
+                parts.append(part)
+        return "; ".join(parts)

@@ -206,7 +206,7 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
                 )
         top.set_ylabel(f"{t('label.temperature_short')} (°C)", fontsize=8)
         bottom.set_ylabel(f"{t('label.rh_short')} (%)", fontsize=8)
-        bottom.set_xlabel(f"{t('label.time')} ({zone})", fontsize=8)
+        bottom.set_xlabel(t("label.time_in", zone=t.zone(str(zone), period.end)), fontsize=8)
         bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m %H:%M"))
         bottom.set_xlim(local.index[0], local.index[-1])
         for axis in (top, bottom):

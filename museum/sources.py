@@ -12,12 +12,23 @@ rather than a translation of the old one (stale) until the catalogues catch up.
 
 from __future__ import annotations
 
+import re
+
 from analysis.materials import MaterialProfile
 from analysis.risk import COMPONENT_SOURCES
 from museum.i18n import Translator, catalog
 
 #: What :func:`analysis.materials.profile` writes for a value the museum overrode.
 OVERRIDE_SOURCE = "museum override (config)"
+#: What the collector's alerts give as the source of a limit from the config's [[rules]].
+RULE_SOURCE = "museum rule (config)"
+#: A setting of the config's ``[alerts]`` table named as an alert's source ("alerts.battery_low_pct").
+_SETTING = re.compile(r"alerts\.[a-z_]+")
+
+
+def _english_sources() -> dict[str, str]:
+    """English sentence → its catalogue key, for every ``source.*`` entry."""
+    return {text: key for key, text in catalog("en").items() if key.startswith("source.")}
 
 
 def _translated(t: Translator, key: str, english: str) -> str:
@@ -50,3 +61,18 @@ def level_source(t: Translator, material: MaterialProfile, driver: str, level: s
     if driver == "too_dry":
         return limit_source(t, material, "rh_too_dry_pct")
     return component_source(t, driver)
+
+
+def source_text(t: Translator, english: str) -> str:
+    """Any source the science layer or the collector gives as an English sentence (an
+    alert's ``source``), in the reader's language: a published limit's sentence with its
+    citation kept, a museum rule or override, a config setting; other text (a broker's
+    topic, a command) as it is."""
+    if english == OVERRIDE_SOURCE:
+        return t("source.override")
+    if english == RULE_SOURCE:
+        return t("limit.rule_source")
+    if _SETTING.fullmatch(english):
+        return t("limit.setting_source", setting=english)
+    key = _english_sources().get(english)
+    return t(key) if key else english

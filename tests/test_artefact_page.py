@@ -62,7 +62,7 @@ def test_the_artefact_page_shows_moves_climate_alerts_and_the_passport(moved_mus
     assert not app.exception, app.exception
     assert [str(x.value) for x in app.title] == ["DBP-1: Excavated bayonet"]
     page = "\n".join(str(x.value) for x in app.markdown)
-    assert "Now in case **C2** (Hà Nội, Test museum)" in page
+    assert "Now in case **C2** (Hà Nội, Test museum)" in page  # the site by its name
     where = app.table[1].value
     assert where["Event"].tolist() == ["first case (config)", "move"]
     assert where["Note"].tolist()[-1] == "Phòng trưng bày 2 mở cửa lại"
@@ -250,9 +250,11 @@ def test_the_report_page_takes_the_loan_band_from_an_object(
     start = datetime.combine(today - timedelta(days=30), day_time.min, tzinfo=zone).astimezone(UTC)
     loan, suitable = loan_bands_for(moved_museum, store, "DBP-1", start)
     assert suitable.basis == "history", "its dry history, not only its materials"
-    target, tolerance = app.number_input[0], app.number_input[1]
-    assert (target.value, tolerance.value) == (pytest.approx(loan.rh_target_pct),
-                                               pytest.approx(loan.rh_tolerance_pct))
+    english = Translator("en")
+    fields = {box.label: box for box in app.text_input}
+    target, tolerance = fields[english("print.rh_target")], fields[english("print.rh_tolerance")]
+    assert (target.value, tolerance.value) == (english.input_value(loan.rh_target_pct, 0),
+                                               english.input_value(loan.rh_tolerance_pct, 1))
     assert target.disabled and tolerance.disabled
     assert any(str(c.value).startswith("RH band from Excavated bayonet: ") for c in app.caption)
     app.button[0].click().run()

@@ -100,10 +100,10 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert "**C1** · Excavated iron" in page
     # C1: the means of s1 (58 %) and s2 (60 %) at their last readings.
     assert "59.0 %" in page and "28.0 °C" in page
-    assert "2 of 2 sensors reporting" in page
+    assert "Sensors reporting: 2 of 2" in page
     # C2's only sensor has been silent for two hours: shown as silent, not calm.
     assert any(w.startswith("Silent: last reading 2 h ago") for w in texts(app, "warning"))
-    assert "0 of 1 sensors reporting" in page
+    assert "Sensors reporting: 0 of 1" in page
     assert "Sensors not in any case" in texts(app, "subheader")
     # st.badge draws Streamlit's badge markdown: C1's worst artefact is at risk, C2 has no current data.
     assert ":orange-badge[at risk]" in page and ":gray-badge[:material/sensors_off: no current data]" in page
@@ -140,7 +140,7 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     # The band that suits both the rifle's steel (safe below 35 %) and its wooden stock.
     assert "Keep this case between 30 and 35 % RH" in "\n".join(texts(app, "markdown"))
     sensors = app.table[-2].value
-    assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery"] == "15"
+    assert sensors.iloc[0]["Sensor"] == "s3" and sensors.iloc[0]["Battery (%)"] == "15"
     downloads = app.get("download_button")
     assert len(downloads) == 1 and "Download these data" in downloads[0].proto.label
     now = datetime.now(UTC)
@@ -419,7 +419,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(served_dashboard)
         expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
-        expect(page.get_by_text("2 of 2 sensors reporting")).to_be_visible()
+        expect(page.get_by_text("Sensors reporting: 2 of 2")).to_be_visible()
         expect(page.get_by_text("Silent: last reading 2 h ago")).to_be_visible()
         expect(page.get_by_text("59.0 %")).to_be_visible(timeout=30_000)
         expect(page.get_by_role("link", name="Open case C2")).to_be_visible()

@@ -30,8 +30,10 @@ from museum.users import CAN_ACKNOWLEDGE
 config = museum_config()
 t = translator()
 st.title(t("alerts.title"))
-st.caption(t("case.times_in", timezone=config.museum.timezone))
+st.caption(t("case.times_in", timezone=t.zone(config.museum.timezone)))
 now = datetime.now(UTC)
+#: Artefact id → its config name: an incident's objects named in the reader's language.
+NAMES = {artefact.id: artefact.name for case in config.cases for artefact in case.artefacts}
 
 try:
     table = incidents_table(config.influxdb)
@@ -66,9 +68,9 @@ elif not can_acknowledge:
 for row in open_rows.to_dict("records"):
     with st.container(border=True):
         colour = "red" if row["severity"] == "critical" else "orange"
-        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now))}**]")
+        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now, NAMES))}**]")
         opened = row["opened"].tz_convert(config.zone).to_pydatetime(warn=False)
-        st.caption(f"{t('alerts.opened')}: {t.moment(opened)} · {safe_text.line(row['alert_id'])}")
+        st.caption(f"{t('alerts.opened_at', time=t.moment(opened))} · {safe_text.line(row['alert_id'])}")
         concerned = incident_objects(row, known_objects)
         if concerned:
             st.markdown(t("alerts.objects", objects=", ".join(
@@ -99,7 +101,9 @@ if "acknowledged" in st.session_state:
 
 def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
     data = {
-        t("alerts.alert"): [safe_text.line(incident_title(r, t, now)) for r in frame.to_dict("records")],
+        t("alerts.alert"): [
+            safe_text.line(incident_title(r, t, now, NAMES)) for r in frame.to_dict("records")
+        ],
         t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
         t("alerts.opened"): [
             t.moment(o.tz_convert(config.zone).to_pydatetime(warn=False)) for o in frame["opened"]
@@ -133,7 +137,10 @@ st.table(
             t("alerts.state"): [t(f"state.{s}") for s in log["state"]],
             t("alerts.user"): safe_text.column(log.get("user", pd.Series([""] * len(log)))),
             t("alerts.note"): safe_text.column(log.get("note", pd.Series([""] * len(log)))),
-            t("alerts.message"): safe_text.column(log.get("message", pd.Series([""] * len(log)))),
+            # "opened: email, mqtt" as the collector writes it, said in the reader's language.
+            t("alerts.message"): safe_text.column(
+                log.get("message", pd.Series([""] * len(log))).fillna("").astype(str).map(t.event_message)
+            ),
         }
     ),
     hide_index=True,

@@ -54,6 +54,11 @@ def label(kind: str, value: str) -> str:
         return safe_text.line(value)
 
 
+def museum_name(name: str) -> str:
+    """A museum as the move log records it; this museum in the reader's language."""
+    return t.name(config.museum.name) if name == config.museum.name else name
+
+
 store = InfluxStore.from_config(config.influxdb, timeout_s=10)
 try:
     places_now = locations(config, store)
@@ -79,17 +84,21 @@ caption = [", ".join(t.material(m) for m in info.materials)]
 if info.lending_museum and info.lending_museum != config.museum.name:
     caption.append(t("artefact.on_loan_from", museum=safe_text.line(info.lending_museum)))
 st.caption(" · ".join(caption))
-since = ("—" if place.since.year <= 1900
-         else t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False)))
 if place.kind == "departure":
     # Lent: recorded by `patina passport export --departs` (docs/passport.md).
-    st.markdown(t("artefact.on_loan_to", museum=safe_text.line(place.museum), since=since))
+    since = t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False))
+    st.markdown(t("artefact.on_loan_to", museum=safe_text.line(museum_name(place.museum)), since=since))
 else:
     # This museum's sites by their names; another museum's as its passport wrote them.
     sites = {s.id: t.name(s.name) for s in config.sites} if place.museum == config.museum.name else {}
-    st.markdown(t("artefact.now", case=safe_text.line(place.case_id),
-                  site=safe_text.line(sites.get(place.site, place.site)),
-                  museum=safe_text.line(t.name(place.museum)), since=since))
+    where = {"case": safe_text.line(place.case_id),
+             "site": safe_text.line(sites.get(place.site, place.site)),
+             "museum": safe_text.line(museum_name(place.museum))}
+    if place.since.year <= 1900:  # in its config case, never moved: no date to give ("since —")
+        st.markdown(t("artefact.now_from_config", **where))
+    else:
+        since = t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False))
+        st.markdown(t("artefact.now", since=since, **where))
 
 range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
                                  format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
@@ -141,7 +150,7 @@ for item in places + [p for _, _, p in transits]:
         # An arrival at the museum that lent the object is its return.
         t("artefact.kind"): t("artefact.kind_return") if item.kind == "arrival"
         and item.museum == info.lending_museum else t(f"artefact.kind_{item.kind}"),
-        t("artefact.museum"): item.museum,
+        t("artefact.museum"): museum_name(item.museum),
         t("alerts.case"): "—" if item.kind == "departure" else item.case_id,
         t("artefact.user"): "" if event is None else event.user,
         t("artefact.note"): "" if event is None else event.note,
@@ -175,7 +184,7 @@ else:
                                     labelAngle=0, labelOverlap=True))
     when = alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format())
     where_tip = alt.Tooltip("place:N", title=t("artefact.place"))
-    rh_title = t("label.rh")
+    rh_title = t("label.with_unit", label=t("label.rh"), unit="%")
     base = alt.Chart(data).encode(x=time_axis, detail="stay:N",
                                   color=alt.Color("place:N", title=t("artefact.place"),
                                                   legend=alt.Legend(labelLimit=260)))
@@ -194,7 +203,7 @@ else:
         strokeDash=[4, 4], color="gray").encode(
         y="y:Q", tooltip=[alt.Tooltip("y:Q", title=t("artefact.suitable_band"), format=t.axis_format(1))])
     st.altair_chart((rh + band_rule).properties(height=280).configure(locale=locale), width="stretch")
-    temperature_title = t("label.temperature")
+    temperature_title = t("label.with_unit", label=t("label.temperature"), unit="°C")
     temperature = base.mark_line().encode(
         y=alt.Y("temperature_c_mean:Q", title=temperature_title, scale=alt.Scale(zero=False),
                 axis=alt.Axis(format=t.axis_format(1))),

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.materials import profile, target_band
-from analysis.risk import LEVELS, source_of
+from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
@@ -24,10 +24,12 @@ from dashboard.data import (
     object_statuses,
     period_summary,
 )
+from dashboard.inputs import period_input
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
 from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
+from museum.sources import level_source
 from museum.store import StoreError
 
 config = museum_config()
@@ -50,13 +52,14 @@ case_id = st.sidebar.selectbox(
     t("case.select"),
     case_ids,
     index=case_ids.index(requested) if requested in case_ids else 0,
-    format_func=lambda cid: f"{cid} · {config.case(cid).name}",
+    format_func=lambda cid: f"{cid} · {t.name(config.case(cid).name)}",
 )
 st.query_params["case"] = case_id
 case = config.case(case_id)
 
-st.title(t("case.title", case=safe_text.line(case.id), name=safe_text.line(case.name)))
-st.caption(f"{safe_text.line(case.gallery)} · {t('case.times_in', timezone=config.museum.timezone)}")
+st.title(t("case.title", case=safe_text.line(case.id), name=safe_text.line(t.name(case.name))))
+zone_name = t.zone(config.museum.timezone)
+st.caption(f"{safe_text.line(t.name(case.gallery))} · {t('case.times_in', timezone=zone_name)}")
 range_key = (
     st.segmented_control(
         t("case.range"), [*RANGES, "custom"], default="24h", format_func=lambda key: t(f"case.range_{key}")
@@ -64,11 +67,8 @@ range_key = (
     or "24h"
 )
 if range_key == "custom":
-    today = datetime.now(config.zone).date()
-    chosen = st.date_input(
-        t("case.custom_range"), value=(today - timedelta(days=7), today), max_value=today, format="DD/MM/YYYY"
-    )
-    first, last = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (today, today)
+    # Typed in the reader's format: Streamlit's date picker names months in English.
+    first, last = period_input(t, "case_period", datetime.now(config.zone).date(), days=7)
     start = datetime.combine(first, time.min, tzinfo=config.zone).astimezone(UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=config.zone).astimezone(UTC)
     span = end - start
@@ -88,11 +88,11 @@ except StoreError as error:
 limits = []
 for name in sorted({m for artefact in case.artefacts for m in artefact.materials}):
     material = profile(name)
-    limits.append({"rh_pct": material.rh_risk_pct, "label": f"{t.material(name)}: {t('case.limit_risk')}"})
+    limits.append({"rh_pct": material.rh_risk_pct,
+                   "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_risk"))})
     if material.rh_too_dry_pct is not None:
-        limits.append(
-            {"rh_pct": material.rh_too_dry_pct, "label": f"{t.material(name)}: {t('case.limit_dry')}"}
-        )
+        limits.append({"rh_pct": material.rh_too_dry_pct,
+                       "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_dry"))})
 
 if series.empty:
     st.info(t("case.no_data"))
@@ -111,7 +111,7 @@ else:
     # write times, and a tick alone says which day it is.
     time_axis = alt.X(
         "time:T",
-        title=f"{t('label.time')} ({config.museum.timezone})",
+        title=t("label.time_in", zone=zone_name),
         axis=alt.Axis(format="%d/%m %H:%M", labelAngle=0, labelOverlap=True),
         scale=alt.Scale(domain=domain),
     )
@@ -151,7 +151,7 @@ else:
                 color=alt.value("#c0392b"),
                 tooltip=[
                     alt.Tooltip("label:N", title=t("label.materials")),
-                    alt.Tooltip("rh_pct:Q", title=t("case.limit")),
+                    alt.Tooltip("rh_pct:Q", title=t("case.limit"), format=t.axis_format(0)),
                 ],
             )
         if not events.empty:
@@ -159,7 +159,7 @@ else:
             chart = chart + alt.Chart(events).mark_rule(color="#7b1fa2", strokeWidth=1.5).encode(
                 x=alt.X("time:T"),
                 tooltip=[
-                    alt.Tooltip("time:T", title=t("label.time"), format="%d/%m %H:%M"),
+                    alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
                     alt.Tooltip("label:N", title=t("case.event")),
                 ],
             )
@@ -188,9 +188,9 @@ if not series.empty:
             y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("sensor_id:N", title=t("label.sensor")),
             tooltip=[
-                alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
-                alt.Tooltip("temperature_c:Q", format=".1f", title=t("case.chart_temperature")),
-                alt.Tooltip("rh_pct:Q", format=".1f", title=t("case.chart_rh")),
+                alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
+                alt.Tooltip("temperature_c:Q", format=t.axis_format(1), title=t("case.chart_temperature")),
+                alt.Tooltip("rh_pct:Q", format=t.axis_format(1), title=t("case.chart_rh")),
             ],
         )
     )
@@ -205,8 +205,8 @@ if not series.empty:
                 color=alt.Color("material:N", title=t("case.safe_zone"), scale=alt.Scale(scheme="set2")),
                 tooltip=[
                     alt.Tooltip("material:N", title=t("case.safe_zone")),
-                    alt.Tooltip("low:Q", title=t("case.zone_from")),
-                    alt.Tooltip("high:Q", title=t("case.zone_to")),
+                    alt.Tooltip("low:Q", title=t("case.zone_from"), format=t.axis_format(0)),
+                    alt.Tooltip("high:Q", title=t("case.zone_to"), format=t.axis_format(0)),
                 ],
             )
             + points
@@ -308,7 +308,9 @@ if not series.empty:
                             t("label.inventory_number"): safe_text.line(artefact.id),
                             t("label.name"): artefact_link(artefact.id, artefact.name, t),
                             **{
-                                t(f"level.{level}"): f"{n(period.artefact_levels[artefact.id][level])} %"
+                                t(f"level.{level}"): t.quantity(
+                                    period.artefact_levels[artefact.id][level], "%"
+                                )
                                 for level in LEVELS
                             },
                         }
@@ -352,9 +354,13 @@ for sensor in case.sensors:
             t("label.last_reading"): t.moment(last["time"].tz_convert(config.zone).to_pydatetime(warn=False))
             if last is not None
             else "—",
-            t("label.temperature"): t.number(last["temperature_c"]) if last is not None else "—",
-            t("label.rh"): t.number(last["rh_pct"]) if last is not None else "—",
-            t("label.battery"): t.number(last["battery_pct"], 0) if last is not None else "—",
+            # Units in the headers, numbers in the reader's format (decimal comma in fr and vi).
+            t("label.with_unit", label=t("label.temperature"), unit="°C"): t.number(last["temperature_c"])
+            if last is not None else "—",
+            t("label.with_unit", label=t("label.rh"), unit="%"): t.number(last["rh_pct"])
+            if last is not None else "—",
+            t("label.with_unit", label=t("label.battery"), unit="%"): t.number(last["battery_pct"], 0)
+            if last is not None and pd.notna(last["battery_pct"]) else "—",
         }
     )
 st.table(pd.DataFrame(sensor_rows), hide_index=True)
@@ -377,7 +383,7 @@ for artefact in case.artefacts:
             t("label.materials"): ", ".join(t.material(m) for m in artefact.materials),
             t("label.level"): t(f"level.{level}") if level else "—",
             t("label.driver"): object_reason(found, t, now) if found else "—",
-            t("label.source"): source_of(profile(found.material), found.driver, level)
+            t("label.source"): level_source(t, profile(found.material), found.driver, level)
             if found and found.level > 0
             else "—",
             t("case.since"): t.moment(found.since.astimezone(config.zone))
@@ -425,8 +431,10 @@ if not needing:
     st.caption(t("case.no_advice"))
 for driver in dict.fromkeys(o.driver for o in needing):
     names = ", ".join(artefact_link(o.artefact.id, o.artefact.name, t) for o in needing if o.driver == driver)
-    st.markdown(f"**{t(f'driver.{driver}')}** ({names}): {t(f'advice.driver.{driver}')}")
+    st.markdown(t("case.advice_driver", driver=t(f"driver.{driver}"), objects=names,
+                  advice=t(f"advice.driver.{driver}")))
 for material in dict.fromkeys(o.material for o in needing):
-    st.markdown(f"**{t.material(material)}**: {t(f'advice.material.{material}')}")
+    st.markdown(t("case.advice_material", material=t.material(material),
+                  advice=t(f"advice.material.{material}")))
 
 case_tightness(config, t, case)  # docs/diagnostics.md

@@ -71,7 +71,7 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
         return
     st.subheader(t("diagnose.section"))
     if reference is None:
-        st.caption(t("diagnose.no_reference_hint", gallery=case.gallery))
+        st.caption(t("diagnose.no_reference_hint", gallery=t.name(case.gallery)))
         return
     start, end = _window()
     try:
@@ -96,14 +96,14 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
         alt.Chart(data)
         .mark_line()
         .encode(
-            x=alt.X("time:T", title=f"{t('label.time')} ({config.museum.timezone})",
-                    axis=alt.Axis(format="%d/%m")),
+            x=alt.X("time:T", title=t("label.time_in", zone=t.zone(config.museum.timezone)),
+                    axis=alt.Axis(format=t.chart_time_format("day"))),
             y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), scale=alt.Scale(zero=False)),
             color=alt.Color("air:N", title=""),
             tooltip=[
-                alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
+                alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
                 alt.Tooltip("air:N", title=""),
-                alt.Tooltip("rh_pct:Q", title=t("case.chart_rh"), format=".1f"),
+                alt.Tooltip("rh_pct:Q", title=t("case.chart_rh"), format=t.axis_format(1)),
             ],
         )
         .properties(height=240)
@@ -139,7 +139,7 @@ def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
         assert d.forecast is not None
         fit = d.tightness
         rows.append({
-            t("diagnose.col_case"): f"{d.case.id} · {d.case.name}",
+            t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
             t("diagnose.col_days"): n(d.forecast.days, 0),
             t("diagnose.col_date"): crossing_date(d, t),
             t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
@@ -170,7 +170,7 @@ def case_performance(config: MuseumConfig, t: Translator, case_ids: tuple[str, .
         usable = fit is not None and d.quality not in ("room_steady", "insufficient_data")
         forecast = d.forecast
         rows.append({
-            t("diagnose.col_case"): f"{d.case.id} · {d.case.name}",
+            t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
             t("diagnose.col_reference"): d.reference.id if d.reference else "—",
             t("diagnose.col_half_time"): n(fit.half_time_days, 2) if usable and fit else "—",
             t("diagnose.col_air_exchange"): n(fit.air_exchange_per_day, 2)

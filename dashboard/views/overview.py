@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import safe_text
@@ -34,7 +35,8 @@ SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 LEVEL_COLOURS = {"good": "green", "watch": "blue", "risk": "orange", "critical": "red"}
 
 st.title(t("overview.title"))
-st.caption(t("overview.caption", museum=safe_text.line(config.museum.name), timezone=config.museum.timezone))
+st.caption(t("overview.caption", museum=safe_text.line(t.name(config.museum.name)),
+             timezone=t.zone(config.museum.timezone)))
 
 
 def tile_markdown(
@@ -43,15 +45,16 @@ def tile_markdown(
     """One case's tile as a single markdown block: name, level badge with the worst object
     and why, open alerts, the climate, its trend, the age of the last reading and the
     sensors reporting."""
-    lines = [f"**{safe_text.line(status.case.id)}** · {safe_text.line(status.case.name)}"]
+    lines = [f"**{safe_text.line(status.case.id)}** · {safe_text.line(t.name(status.case.name))}"]
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
         level = RISK_LEVELS[status.worst_level]
         badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
         if worst is not None and worst.level >= 1:
-            name = artefact_link(worst.artefact.id, worst.artefact.name, t)
-            badge += f" {name}: {object_reason(worst, t, now)}"
+            badge += " " + t("overview.worst_object",
+                             object=artefact_link(worst.artefact.id, worst.artefact.name, t),
+                             reason=object_reason(worst, t, now))
         lines.append(badge)
     if status.open_alerts:
         lines.append(f":red[**{t.plural('overview.open_alerts_count', status.open_alerts)}**]")
@@ -71,7 +74,8 @@ def tile_markdown(
         notes.append(t("overview.trend", arrow=arrow, change=t.number(trend), hours=3))
     if status.last_reading is not None and not status.stale:
         notes.append(t("overview.updated", age=t.age((now - status.last_reading).total_seconds())))
-    notes.append(t("overview.sensors_reporting", n=status.sensors_reporting, total=len(status.case.sensors)))
+    notes.append(t.plural("overview.sensors_reporting_count", status.sensors_reporting,
+                          total=t.number(len(status.case.sensors), 0)))
     lines.append(f":gray[{' · '.join(notes)}]")
     return "  \n".join(lines)
 
@@ -79,13 +83,14 @@ def tile_markdown(
 FILTER_LEVELS = ("critical", "risk", "watch", "good", "unknown")
 filters = st.columns([3, 3, 2])
 chosen_galleries = filters[0].multiselect(
-    t("overview.filter_gallery"), list(config.galleries), placeholder=t("overview.filter_all")
+    t("overview.filter_gallery"), list(config.galleries), format_func=t.name,
+    placeholder=t("overview.filter_all_galleries"),
 )
 chosen_levels = filters[1].multiselect(
     t("overview.filter_level"),
     FILTER_LEVELS,
     format_func=lambda level: t(f"overview.level_{level}"),
-    placeholder=t("overview.filter_all"),
+    placeholder=t("overview.filter_all_levels"),
 )
 alerts_only = filters[2].toggle(t("overview.filter_alerts"))
 
@@ -133,12 +138,12 @@ def overview() -> None:
     statuses = [s for s in statuses if shown(s)]
     if total and len(statuses) < total:
         st.caption(t("overview.filtered", shown=len(statuses), total=total))
-    sites = {site.id: site.name for site in config.sites}
+    sites = {site.id: t.name(site.name) for site in config.sites}
     for site_id, site_name in sites.items():
         if len(sites) > 1:
             st.header(safe_text.line(site_name))
         for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
-            st.subheader(safe_text.line(gallery))
+            st.subheader(safe_text.line(t.name(gallery)))
             in_gallery = sorted(
                 (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery), key=severity
             )
@@ -167,14 +172,23 @@ def overview() -> None:
     if not unassigned.empty:
         st.subheader(t("overview.unassigned"))
         st.caption(t("overview.unassigned_help"))
+        site_names = {site.id: t.name(site.name) for site in config.sites}
+        # Text cells in the reader's format (a table would write "30.0" and an ISO time).
         st.dataframe(
-            unassigned[["sensor_id", "site", "time", "temperature_c", "rh_pct"]].rename(
-                columns={
-                    "sensor_id": t("label.sensor"),
-                    "site": t("label.site"),
-                    "time": t("label.last_reading"),
-                    "temperature_c": t("label.temperature"),
-                    "rh_pct": t("label.rh"),
+            pd.DataFrame(
+                {
+                    t("label.sensor"): unassigned["sensor_id"].map(safe_text.line),
+                    t("label.site"): unassigned["site"].map(lambda s: safe_text.line(site_names.get(s, s))),
+                    t("label.last_reading"): [
+                        t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
+                        for moment in unassigned["time"]
+                    ],
+                    t("label.with_unit", label=t("label.temperature"), unit="°C"): [
+                        t.number(v) for v in unassigned["temperature_c"]
+                    ],
+                    t("label.with_unit", label=t("label.rh"), unit="%"): [
+                        t.number(v) for v in unassigned["rh_pct"]
+                    ],
                 }
             ),
             hide_index=True,

@@ -3,7 +3,7 @@ PDF, with the share of time inside a loan agreement's bands when the user gives 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import streamlit as st
 
@@ -11,6 +11,7 @@ from analysis.metrics import LoanBands
 from dashboard import safe_text
 from dashboard.context import museum_config, translator, written_config
 from dashboard.data import artefact_loan_bands, printable_report
+from dashboard.inputs import number_field, period_input
 from dashboard.views.diagnosis import case_performance
 from museum.moves import MoveError
 from museum.secrets import redact_url
@@ -32,21 +33,17 @@ if kind == "case":
     case_id = st.selectbox(
         t("label.case"),
         [c.id for c in config.cases],
-        format_func=lambda cid: f"{cid} · {config.case(cid).name}",
+        format_func=lambda cid: f"{cid} · {t.name(config.case(cid).name)}",
     )
     case_ids = (case_id,)
-    subject = f"{case_id} · {config.case(case_id).name}"
+    subject = f"{case_id} · {t.name(config.case(case_id).name)}"
 else:
-    gallery = st.selectbox(t("label.gallery"), list(config.galleries))
+    gallery = st.selectbox(t("label.gallery"), list(config.galleries), format_func=t.name)
     case_ids = tuple(c.id for c in config.cases if c.gallery == gallery)
-    subject = gallery
+    subject = t.name(gallery)
 
-today = datetime.now(config.zone).date()
-chosen = st.date_input(
-    t("print.period_input"), value=(today - timedelta(days=30), today), max_value=today, format="DD/MM/YYYY"
-)
-first, last = chosen if isinstance(chosen, tuple) and len(chosen) == 2 else (today, today)
-assert isinstance(first, date) and isinstance(last, date)
+# Typed in the reader's format: Streamlit's date picker names months in English.
+first, last = period_input(t, "report_period", datetime.now(config.zone).date(), days=30)
 start = datetime.combine(first, time.min, tzinfo=config.zone).astimezone(UTC)
 end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=config.zone).astimezone(UTC)
 
@@ -75,13 +72,21 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
                      lower=t.number(suitable.lower_pct), upper=t.number(suitable.upper_pct),
                      basis=t(f"passport.basis.{suitable.basis}")))
     columns = st.columns(5)
-    rh_target = columns[0].number_input(t("print.rh_target"), 0.0, 100.0, rh_default[0], 1.0,
-                                        disabled=source is not None)
-    rh_tolerance = columns[1].number_input(t("print.rh_tolerance"), 0.0, 50.0, rh_default[1], 0.5,
-                                           disabled=source is not None)
-    t_target = columns[2].number_input(t("print.temperature_target"), -10.0, 40.0, 20.0, 0.5)
-    t_tolerance = columns[3].number_input(t("print.temperature_tolerance"), 0.0, 20.0, 2.0, 0.5)
-    change = columns[4].number_input(t("print.max_change"), 0.0, 50.0, 5.0, 0.5)
+    # Typed with the reader's decimal sign: Streamlit's number input writes "45.00".
+    with columns[0]:
+        # From an object's band: fixed, and under a key of their own (a typed value is not kept over it).
+        rh_target = number_field(t, t("print.rh_target"), rh_default[0], f"loan_rh_target_{source or ''}",
+                                 0.0, 100.0, 0, disabled=source is not None)
+    with columns[1]:
+        rh_tolerance = number_field(t, t("print.rh_tolerance"), rh_default[1],
+                                    f"loan_rh_tolerance_{source or ''}", 0.0, 50.0,
+                                    disabled=source is not None)
+    with columns[2]:
+        t_target = number_field(t, t("print.temperature_target"), 20.0, "loan_t_target", -10.0, 40.0)
+    with columns[3]:
+        t_tolerance = number_field(t, t("print.temperature_tolerance"), 2.0, "loan_t_tolerance", 0.0, 20.0)
+    with columns[4]:
+        change = number_field(t, t("print.max_change"), 5.0, "loan_max_change", 0.0, 50.0)
     bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, change)
 
 if st.button(t("print.make"), type="primary", icon=":material/description:"):
