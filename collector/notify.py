@@ -47,10 +47,10 @@ HEALTH_PROBLEMS = (
 CHANNEL_TIMEOUT_S = 10.0
 
 
-def case_link(config: MuseumConfig, case_id: str) -> str:
+def case_link(config: MuseumConfig, case_id: str, language: str | None = None) -> str:
     """The dashboard's page of a case, opening in the language the message is written in
-    (the museum's); the id is URL-encoded (spaces, ``&``, ``#``)."""
-    query = urlencode({"case": case_id, "lang": config.museum.language}, quote_via=quote)
+    (the museum's unless given); the id is URL-encoded (spaces, ``&``, ``#``)."""
+    query = urlencode({"case": case_id, "lang": language or config.museum.language}, quote_via=quote)
     return f"{config.notify.dashboard_url}/case?{query}"
 
 
@@ -110,7 +110,7 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
         t("alert.body.check", advice=advice),
         t("alert.body.since", since=t.moment(since, "medium"),
           timezone=t.zone(config.museum.timezone, since)),
-        t("alert.body.link", link=case_link(config, case.id)),
+        t("alert.body.link", link=case_link(config, case.id, t.language)),
         t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
     ]
     return subject, "\n".join(lines)
@@ -198,11 +198,25 @@ class Notifier:
     def send_on(self, channel: str, notification: Notification, time_s: float | None) -> None:
         subject, body = render(notification, self.config, self.translator)
         notify = self.config.notify
+        send: Callable[[], None]
         if channel == "email":
             recipients = list(notify.email_to) + (list(notify.escalate_to) if notification.escalate else [])
             if not recipients:
                 return
-            send: Callable[[], None] = lambda: self._email(subject, body, recipients)  # noqa: E731
+            # One message per language: each reader gets the text and the link in theirs.
+            chosen = dict(notify.email_languages)
+            by_language: dict[str, list[str]] = {}
+            for address in dict.fromkeys(recipients):
+                by_language.setdefault(chosen.get(address, self.translator.language), []).append(address)
+            messages = [(render(notification, self.config, Translator(language))
+                         if language != self.translator.language else (subject, body), addresses)
+                        for language, addresses in by_language.items()]
+
+            def send_emails() -> None:
+                for (language_subject, language_body), addresses in messages:
+                    self._email(language_subject, language_body, addresses)
+
+            send = send_emails
         elif channel == "webhook":
             payload = webhook_body(notification, self.config, subject, body)
             send = lambda: self._webhook(payload)  # noqa: E731

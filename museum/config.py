@@ -248,6 +248,8 @@ class NotifyConfig:
     email_from: str = "patina@localhost"
     email_to: tuple[str, ...] = ()
     escalate_to: tuple[str, ...] = ()
+    #: (address, language) for recipients who read another language than the museum's.
+    email_languages: tuple[tuple[str, str], ...] = ()
     #: Often holds a token: never printed, logged or stored (see museum.secrets).
     webhook_url: str | None = field(default=None, repr=False)
     mqtt_alerts: bool = True
@@ -794,6 +796,32 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
     )
 
 
+def _recipients(r: _Reader, email: Mapping[str, Any], key: str
+                ) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+    """E-mail addresses, each a string (written in the museum's language) or
+    ``{ address = "…", language = "fr" }`` for a reader of another language."""
+    path = f"notify.email.{key}"
+    value = email.get(key, [])
+    if not isinstance(value, list):
+        raise r.fail(path, f"expected a list of addresses, got {value!r}")
+    addresses: list[str] = []
+    languages: list[tuple[str, str]] = []
+    for index, item in enumerate(value):
+        where = f"{path}[{index}]"
+        if isinstance(item, dict):
+            entry = r.table(item, where, {"address", "language"})
+            address = r.string(entry, "address", where)
+            if not address.strip():
+                raise r.fail(f"{where}.address", "expected a non-empty address")
+            languages.append((address, r.string(entry, "language", where, choices=LANGUAGES)))
+        elif isinstance(item, str) and item.strip():
+            address = item
+        else:
+            raise r.fail(where, f"expected an address or {{ address = …, language = … }}, got {item!r}")
+        addresses.append(address)
+    return tuple(addresses), languages
+
+
 def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
     n = r.table(raw, "notify", {"email", "webhook", "mqtt", "dashboard_url"})
     email = r.table(n.get("email", {}), "notify.email", {"smtp_url", "from", "to", "escalate_to"})
@@ -815,11 +843,14 @@ def _notify(r: _Reader, raw: Any, env: Mapping[str, str]) -> NotifyConfig:
     )
     if webhook_url:
         _check_url(r, "notify.webhook.url (or PATINA_WEBHOOK_URL)", webhook_url, ("http", "https"))
+    email_to, to_languages = _recipients(r, email, "to")
+    escalate_to, escalate_languages = _recipients(r, email, "escalate_to")
     return NotifyConfig(
         smtp_url=smtp_url,
         email_from=r.string(email, "from", "notify.email", default="patina@localhost"),
-        email_to=r.string_list(email, "to", "notify.email"),
-        escalate_to=r.string_list(email, "escalate_to", "notify.email"),
+        email_to=email_to,
+        escalate_to=escalate_to,
+        email_languages=tuple(dict(to_languages + escalate_languages).items()),
         webhook_url=webhook_url,
         mqtt_alerts=_boolean(r, mqtt_alerts, "enabled", "notify.mqtt", True),
         dashboard_url=r.string(n, "dashboard_url", "notify", default="http://127.0.0.1:8501"),

@@ -11,6 +11,7 @@ from analysis.materials import profile
 from museum.config import MuseumConfig
 from museum.i18n import LocalizedName, Translator
 from museum.sources import source_text
+from tests.test_alerts import Mailbox, smtp_server  # noqa: F401  (the fixture)
 from tests.test_languages_browser import MULTILINGUAL_MUSEUM
 
 
@@ -62,3 +63,46 @@ def test_an_e_mail_names_the_case_its_gallery_the_source_and_the_zone_in_french(
     assert "DBP-1 Baïonnette de fouille (Fer archéologique (chlorures))" in body
     assert "heure de Hanoï (UTC+7)" in body
     assert "Excavated" not in body and "Gallery" not in body and "Asia/Ho_Chi_Minh" not in body
+
+
+def test_each_reader_gets_the_e_mail_and_its_link_in_their_own_language(
+    make_config: Callable[..., MuseumConfig], smtp_server: tuple[Mailbox, int],  # noqa: F811
+) -> None:
+    """A recipient may read another language than the museum's: one message per language,
+    through a real SMTP server, each with the dashboard link opening in that language."""
+    from collector.alerts import Notification
+    from collector.notify import Notifier
+
+    mailbox, port = smtp_server
+    text = MULTILINGUAL_MUSEUM.replace("[[sites]]", f"""[notify.email]
+smtp_url = "smtp://127.0.0.1:{port}"
+from = "patina@museum.test"
+to = ["lan@museum.test", {{{{ address = "marie@musee.test", language = "fr" }}}}]
+
+[[sites]]""", 1)
+    config = make_config(text)
+    assert dict(config.notify.email_languages) == {"marie@musee.test": "fr"}
+    note = Notification(kind="opened", alert_id="C1.rh_high.X", case=config.case("C1"), rule="rh_high",
+                        subject_key="rh_high", severity="warning", value=30.0, threshold=25.0,
+                        source="", since_s=time.time(), detail="", material=None)
+    Notifier(config).send_on("email", note, None)
+    by_reader = {m["To"]: m for m in mailbox.messages}
+    assert sorted(by_reader) == ["lan@museum.test", "marie@musee.test"]
+    museum_language = config.museum.language
+    french = by_reader["marie@musee.test"].get_payload(decode=True).decode()
+    assert "Vitrine C1" in french and "lang=fr" in french
+    own = by_reader["lan@museum.test"].get_payload(decode=True).decode()
+    assert f"lang={museum_language}" in own and "Vitrine C1" not in own
+
+
+def test_a_reader_language_must_be_one_patina_speaks(make_config: Callable[..., MuseumConfig]) -> None:
+    import pytest
+
+    from museum.config import ConfigError
+
+    text = MULTILINGUAL_MUSEUM.replace("[[sites]]", """[notify.email]
+to = [{{ address = "x@museum.test", language = "de" }}]
+
+[[sites]]""", 1)
+    with pytest.raises(ConfigError, match=r"notify\.email\.to\[0\]\.language"):
+        make_config(text)
