@@ -246,6 +246,25 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
     return buffer.getvalue()
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def export_xlsx(config_path: str, case_ids: tuple[str, ...], start: datetime, end: datetime) -> bytes:
+    """The same export as `patina export --format xlsx` (a climate sheet and a metadata
+    sheet), for a download button. Raw up to a month, at the charts' interval beyond."""
+    import tempfile
+    from pathlib import Path
+
+    from museum.config import load_config
+    from museum.export import ExportRequest, export
+
+    config = load_config(config_path)
+    every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "climate.xlsx"
+        request = ExportRequest(start=start, end=end, case_ids=case_ids, every=every, format="xlsx")
+        export(config, request, out)
+        return out.read_bytes()
+
+
 @dataclass(frozen=True)
 class OverviewInputs:
     latest: pd.DataFrame
