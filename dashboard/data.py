@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -15,6 +16,7 @@ from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
 from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.i18n import Translator
+from museum.quarantine import QuarantineView, read_quarantine
 from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore, StoreError
 
@@ -128,6 +130,81 @@ def message_counts(influx: InfluxConfig) -> pd.DataFrame:
 def collector_health(influx: InfluxConfig) -> pd.DataFrame:
     """The last collector_stats point of every collector instance."""
     return _store(influx).latest_collector_stats()
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=10)
+def hourly_coverage(
+    influx: InfluxConfig, sensors: tuple[str, ...], start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Each sensor's readings per hour against what it usually sends: time (UTC hour),
+    sensor_id, readings, expected (the sensor's median over its hours with readings) and
+    pct (readings / expected, at most 100). Every hour of the period and every sensor of
+    ``sensors`` has a row: a sensor never heard from has 0 everywhere (expected unknown)."""
+    counts = _store(influx).readings_per_hour(start, end)
+    hours = pd.date_range(pd.Timestamp(start).tz_convert("UTC").floor("1h"),
+                          min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")), freq="1h", inclusive="left")
+    grid = pd.MultiIndex.from_product([sensors, hours], names=["sensor_id", "time"])
+    per_hour = (counts.groupby(["sensor_id", "time"])["readings"].sum() if not counts.empty
+                else pd.Series(dtype="int64"))
+    data = per_hour.reindex(grid, fill_value=0).rename("readings").reset_index()
+    usual = data[data["readings"] > 0].groupby("sensor_id")["readings"].median()
+    data["expected"] = data["sensor_id"].map(usual)
+    data["pct"] = (100 * data["readings"] / data["expected"]).clip(upper=100).fillna(0.0)
+    return data
+
+
+def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Per sensor from :func:`hourly_coverage`: pct (readings against expected over the
+    period), hours_with_data, hours, gaps (runs of hours without a reading) and
+    longest_gap_h."""
+    rows = []
+    for sensor, hours in coverage.groupby("sensor_id", sort=False):
+        empty = (hours["readings"] == 0).to_numpy()
+        runs, longest, current = 0, 0, 0
+        for missing in empty:
+            current = current + 1 if missing else 0
+            runs += 1 if missing and current == 1 else 0
+            longest = max(longest, current)
+        expected = float(hours["expected"].fillna(0).sum())
+        rows.append({
+            "sensor_id": sensor,
+            "pct": 100 * float(hours["readings"].sum()) / expected if expected else None,
+            "hours_with_data": int((~empty).sum()),
+            "hours": len(hours),
+            "gaps": runs,
+            "longest_gap_h": longest,
+        })
+    columns = ["sensor_id", "pct", "hours_with_data", "hours", "gaps", "longest_gap_h"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def sensor_comparison(
+    influx: InfluxConfig, case: Case, start: datetime, end: datetime
+) -> dict[str, pd.DataFrame]:
+    """For a case with several sensors: each other sensor against the first, hour by hour
+    (:func:`analysis.agreement.disagreement`), keyed "first / other"."""
+    from analysis.agreement import disagreement
+
+    if len(case.sensors) < 2:
+        return {}
+    hourly = hourly_series(influx, case.id, start, end)
+    if hourly.empty:
+        return {}
+    by_sensor = {sensor: rows.set_index("time") for sensor, rows in hourly.groupby("sensor_id")}
+    first = case.sensors[0]
+    return {
+        f"{first} / {other}": disagreement(by_sensor[first], by_sensor[other])
+        for other in case.sensors[1:]
+        if first in by_sensor and other in by_sensor
+    }
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def quarantine_view(spool_path: str, limit: int = 200) -> QuarantineView | None:
+    """The collector's quarantine (museum.quarantine), or None when its spool is not on
+    this machine."""
+    return read_quarantine(Path(spool_path), limit)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -251,7 +328,6 @@ def export_xlsx(config_path: str, case_ids: tuple[str, ...], start: datetime, en
     """The same export as `patina export --format xlsx` (a climate sheet and a metadata
     sheet), for a download button. Raw up to a month, at the charts' interval beyond."""
     import tempfile
-    from pathlib import Path
 
     from museum.config import load_config
     from museum.export import ExportRequest, export

@@ -586,12 +586,11 @@ def test_data_quality_page_shows_sensors_quarantine_and_collector_health(
     sensors = app.table[0].value
     assert list(sensors["Sensor"]) == ["s1", "s2", "s3"]
     assert list(sensors["Status"]) == ["reporting", "reporting", "silent"]
-    assert list(sensors["Battery"]) == ["90 %", "90 %", "15 %"]
-    reasons = app.table[1].value
-    assert dict(zip(reasons["Reason"], reasons["Messages"], strict=True)) == {
-        "invalid_json": 2,
-        "rh_out_of_range": 1,
-    }
+    assert list(sensors["Battery (%)"]) == ["90", "90", "15"]  # the unit in the header
+    # The collector's quarantine counts since it started, the reasons in words.
+    assert "Quarantined since it started: not valid JSON: 2; relative humidity out of range: 1." in texts(
+        app, "caption"
+    )
     assert [m.value for m in app.metric][:2] == ["1,000", "990"]
 
 

@@ -17,9 +17,11 @@ from streamlit.testing.v1 import AppTest
 from analysis.psychrometrics import dew_point
 from collector.service import Collector
 from museum.config import MuseumConfig
-from museum.schema import alert_event_line
+from museum.lineprotocol import encode_point
+from museum.schema import COLLECTOR_STATS, Reading, alert_event_line, climate_line
 from museum.store import DatabaseMissing, InfluxStore
-from patina.services import MosquittoServer
+from patina.services import InfluxServer, MosquittoServer
+from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for
 from tests.test_collector import native
 from tests.test_dashboard import APP, museum  # noqa: F401  (the dashboard tests' museum)
@@ -148,3 +150,138 @@ def test_the_case_page_offers_xlsx_as_the_command_line_does(reported: MuseumConf
     assert len(rows) == 1 + 22 * 12
     # 25.0 °C and 70 % RH: the dew point to two decimals, not sixteen.
     assert {row[dew] for row in rows[1:]} == {round(float(dew_point(25.0, 70.0)), 2)} == {19.15}
+
+
+# --- data quality ----------------------------------------------------------------------------
+
+
+def seed_quality(config: MuseumConfig, store: InfluxStore) -> None:
+    """A day and a bit of readings every 5 minutes: s1 and s2 of C1 agree (58 and 60 %)
+    until s2 reads 8 % higher for the last 6 hours; s3 of C2 falls silent for 3 hours in
+    the middle. Two collectors reported: one now, one (an earlier run) two days ago."""
+    now_ns = time.time_ns()
+    hour_ns = 3600 * 10**9
+    lines = []
+    for k in range(26 * 12):
+        time_ns = now_ns - k * 300 * 10**9 - 10**9
+        lines.append(climate_line(Reading("s1", time_ns, 21.0, 58.0, 80.0), "hanoi", "C1"))
+        rh = 66.0 if time_ns > now_ns - 6 * hour_ns else 60.0
+        lines.append(climate_line(Reading("s2", time_ns, 21.1, rh, 80.0), "hanoi", "C1"))
+        if not now_ns - 14 * hour_ns < time_ns < now_ns - 11 * hour_ns:
+            lines.append(climate_line(Reading("s3", time_ns, 25.0, 50.0, 70.0), "hanoi", "C2"))
+    lines.append(encode_point(COLLECTOR_STATS, {"instance": "Museum server"},
+                              {"host": "museum-host", "received": 937, "written": 936, "quarantined": 2,
+                               "quarantined_invalid_json": 2, "spool_depth": 1}, now_ns - 5 * 10**9))
+    lines.append(encode_point(COLLECTOR_STATS, {"instance": "3f9a1c0d2b7e-4242"},
+                              {"received": 10, "written": 10}, now_ns - 48 * hour_ns))
+    store.create_database()
+    store.write_lines(lines)
+
+
+@pytest.fixture
+def quality_museum(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> MuseumConfig:
+    from collector.spool import QuarantineRecord, Spool
+
+    config = make_config()
+    seed_quality(config, store_for(config))
+    spool = Spool(config.collector.spool_path)
+    received_ns = (time.time_ns() // 10**9 - 600) * 10**9
+    spool.commit([], [
+        QuarantineRecord(received_ns, "patina/hanoi/s9/climate", b"{temperature: 21", "invalid_json",
+                         "Expecting property name enclosed in double quotes"),
+        QuarantineRecord(received_ns + 10**9, "patina/hanoi/s9/climate", b"<b>hi</b>", "invalid_json",
+                         "Expecting value"),
+    ])
+    spool.close()
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    return config
+
+
+def test_the_data_quality_page_shows_gaps_disagreement_quarantine_and_collectors(
+    quality_museum: MuseumConfig,
+) -> None:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/quality.py").run()
+    assert not app.exception
+    app.segmented_control(key="quality_range").set_value("24h").run()
+    assert not app.exception
+    sensors = app.table[0].value.set_index("Sensor")
+    # s3 was silent for 3 hours: one gap, in the 24 complete hours of the strip.
+    assert sensors.loc["s3", "Gaps"] == "1" and sensors.loc["s3", "Longest gap"] in ("2 h", "3 h", "4 h")
+    assert sensors.loc["s1", "Gaps"] == "0" and sensors.loc["s1", "Coverage (%)"] == "100"
+    assert sensors.loc["s3", "Battery (%)"] == "70"
+    # The heat strip and the two difference charts.
+    assert len(app.get("vega_lite_chart")) == 3
+    compared = app.table[1].value
+    row = compared.iloc[0]
+    assert row["Case"] == "C1" and row["Sensors"] == "s1 / s2"
+    assert row["Verdict"] == "disagree beyond their accuracy" and 5 <= int(row["Hours in disagreement"]) <= 6
+    assert row["Largest RH difference (%)"] == "8.0"
+    assert any("s1 / s2: the sensors disagree beyond their accuracy in" in w for w in texts(app, "warning"))
+    # The quarantine, with its reasons in words and times in the reader's format.
+    reasons = app.table[2].value
+    assert reasons.iloc[0].tolist() == ["not valid JSON", "2"]
+    messages = app.dataframe[0].value
+    assert messages.iloc[0]["MQTT topic"] == "patina/hanoi/s9/climate"
+    assert messages.iloc[0]["Message (start)"] == "<b>hi</b>"  # shown as text, not as markup
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", messages.iloc[0]["Received"])
+    # The collector by its name and host; an earlier run apart.
+    page = "\n".join(texts(app, "markdown"))
+    assert "**Museum server** on museum-host · last report" in page
+    assert [e.label for e in app.expander] == ["1 collector stopped or restarted under another name"]
+    assert "Quarantined since it started: not valid JSON: 2." in texts(app, "caption")
+
+    app.selectbox(key="language_picker").select("fr").run()
+    assert not app.exception
+    assert app.table[2].value.iloc[0].tolist() == ["JSON invalide", "2"]
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", app.dataframe[0].value.iloc[0]["Reçu"])
+    assert "divergent au-delà de leur précision" in app.table[1].value.iloc[0].tolist()
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [str(element.value) for element in getattr(app, kind)]
+
+
+def test_every_quarantine_reason_is_said_in_words() -> None:
+    from collector.payloads import REJECTION_REASONS
+    from museum.i18n import LANGUAGES, catalog
+
+    for language in LANGUAGES:
+        missing = [code for code in REJECTION_REASONS if f"quarantine.reason.{code}" not in catalog(language)]
+        assert not missing, (language, missing)
+
+
+def test_a_collector_is_named_after_its_config_or_its_machine(
+    make_config: Callable[..., MuseumConfig],
+) -> None:
+    import socket
+
+    from collector.service import collector_name
+
+    assert collector_name(make_config()) == socket.gethostname()
+    named = make_config(SMALL_MUSEUM.replace('[collector]\n', '[collector]\nname = "Basement server"\n'))
+    assert collector_name(named) == "Basement server"
+
+
+def test_two_sensors_disagree_only_beyond_twice_their_accuracy() -> None:
+    import pandas as pd
+
+    from analysis.agreement import disagreement
+
+    hours = pd.date_range("2026-12-01", periods=4, freq="1h", tz="UTC")
+    first = pd.DataFrame({"temperature_c": [20.0, 20.0, 20.0, 20.0], "rh_pct": [50.0, 50.0, 50.0, 50.0]},
+                         index=hours)
+    # Within ±0.3 °C and ±2 % each: up to 0.6 °C and 4 % apart is still agreement.
+    second = pd.DataFrame({"temperature_c": [20.6, 20.7, 20.0, 20.0], "rh_pct": [54.0, 50.0, 45.9, 50.0]},
+                          index=hours)
+    result = disagreement(first, second.iloc[:3])
+    assert result["disagree"].tolist() == [False, True, True]  # the fourth hour: s2 has none
+    assert result["rh_diff_pct"].round(1).tolist() == [-4.0, 0.0, 4.1]
