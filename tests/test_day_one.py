@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import re
 import time
 import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -24,7 +26,13 @@ from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for
 from tests.test_collector import native
-from tests.test_dashboard import APP, museum  # noqa: F401  (the dashboard tests' museum)
+from tests.test_dashboard import (  # noqa: F401  (museum: the dashboard tests' fixture)
+    APP,
+    CHROMIUM,
+    launch_chromium,
+    museum,
+    serve,
+)
 
 
 def test_a_first_start_on_a_fresh_influxdb_logs_no_warning(
@@ -285,3 +293,54 @@ def test_two_sensors_disagree_only_beyond_twice_their_accuracy() -> None:
     result = disagreement(first, second.iloc[:3])
     assert result["disagree"].tolist() == [False, True, True]  # the fourth hour: s2 has none
     assert result["rh_diff_pct"].round(1).tolist() == [-4.0, 0.0, 4.1]
+
+
+# --- phones ----------------------------------------------------------------------------------
+
+PHONE_SHOT = Path(os.environ.get("PATINA_PHONE_SHOT", "/work/wt/shots/phone-overview.png"))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_the_overview_on_a_phone_is_worst_first_without_sideways_scrolling(
+    museum: MuseumConfig,  # noqa: F811 (the dashboard tests' fixture, imported above)
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    assert museum.path is not None
+    with serve(museum.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        # A phone's browser: its user agent, touch, and the 390 × 844 screen of an iPhone 13.
+        phone = {k: v for k, v in playwright.devices["iPhone 13"].items() if k != "default_browser_type"}
+        phone["viewport"] = {"width": 390, "height": 844}
+        assert "Mobile" in phone["user_agent"]
+        page = browser.new_context(**phone).new_page()
+        page.goto(url)
+        expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
+        first = page.get_by_text("Excavated iron", exact=False).first
+        second = page.get_by_text("Rifles", exact=False).first
+        expect(first).to_be_visible(timeout=30_000)
+        expect(second).to_be_visible()
+        # The filters are folded away; their summary is there to open them.
+        expect(page.get_by_text("Filters and order")).to_be_visible()
+        expect(page.get_by_text("Galleries", exact=True)).to_be_hidden()
+        # Worst first in one list, each tile naming its gallery, not gallery by gallery.
+        expect(page.get_by_role("heading", name="Gallery 1")).to_have_count(0)
+        expect(page.get_by_text("Gallery 2", exact=True)).to_be_visible()
+        # C1 (an object at risk) above C2 (silent).
+        first_box, second_box = first.bounding_box(), second.bounding_box()
+        assert first_box is not None and second_box is not None
+        assert first_box["y"] < second_box["y"]
+        # Nothing wider than the screen: neither the page nor Streamlit's scrolling main area.
+        widths = page.evaluate(
+            """() => {
+                const main = document.querySelector('[data-testid="stMain"]');
+                return {document: document.documentElement.scrollWidth,
+                        main: main ? main.scrollWidth : 0, mainClient: main ? main.clientWidth : 0};
+            }"""
+        )
+        assert widths["document"] <= 390 + 2, widths
+        assert widths["main"] <= widths["mainClient"] + 2, widths
+        PHONE_SHOT.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(PHONE_SHOT))
+        browser.close()
