@@ -37,6 +37,9 @@ STRIP_SENSORS = 40
 #: A collector that has not reported for this long is shown as stopped (it reports every 10 s).
 COLLECTOR_SILENT_AFTER = timedelta(minutes=5)
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
+#: Time axis ticks per range: hours over a day (about 8 ticks), one per day over a week.
+#: (Vega fails on an hour interval object, {"interval": "hour", "step": 3}: a count it is.)
+TICKS: dict[str, tuple[str, Any]] = {"24h": ("hour", 8), "7d": ("day", {"interval": "day", "step": 1})}
 
 
 
@@ -54,6 +57,8 @@ range_key = st.segmented_control(
     key="quality_range",
 ) or "7d"
 now = datetime.now(UTC)
+tick_format, tick_count = TICKS[range_key]
+time_axis = alt.Axis(format=t.chart_time_format(tick_format), tickCount=tick_count, labelOverlap=True)
 # Whole hours of the clock, up to the last complete one: the hour under way is not a gap.
 end = now.replace(minute=0, second=0, microsecond=0)
 start = end - RANGES[range_key]
@@ -109,21 +114,21 @@ else:
     shown = order[:STRIP_SENSORS]
     strip = coverage[coverage["sensor_id"].isin(shown)].copy()
     strip["time"] = strip["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
+    strip["time_end"] = strip["time"] + pd.Timedelta(hours=1)  # each square spans its hour
     strip["sensor"] = strip["sensor_id"].map(lambda s: f"{CASE_OF.get(s, '')} · {s}")
     strip["expected"] = strip["expected"].fillna(0)
     chart = (
         alt.Chart(strip)
         .mark_rect()
         .encode(
-            x=alt.X(
-                "time:T", title=None, axis=alt.Axis(format=t.chart_time_format("day"), labelOverlap=True)
-            ),
+            x=alt.X("time:T", title=None, axis=time_axis),
+            x2="time_end:T",
             y=alt.Y("sensor:N", title=None, sort=[f"{CASE_OF.get(s, '')} · {s}" for s in shown]),
             color=alt.Color(
                 "pct:Q",
                 title=t("quality.coverage_legend"),
                 scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen"),
-                legend=alt.Legend(format=t.axis_format(0)),
+                legend=alt.Legend(format=t.axis_format(0), orient="bottom"),
             ),
             tooltip=[
                 alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
@@ -132,7 +137,8 @@ else:
                 alt.Tooltip("expected:Q", title=t("quality.expected"), format=t.axis_format(0)),
             ],
         )
-        .properties(height=max(60, 18 * len(shown)))
+        # The height holds the axis and the legend too (the chart is fitted to its frame).
+        .properties(height=24 * len(shown) + 130)
     )
     st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
     if len(order) > len(shown):
@@ -205,7 +211,7 @@ else:
                 alt.Chart(diff)
                 .mark_line(point=alt.OverlayMarkDef(size=12))
                 .encode(
-                    x=alt.X("time:T", title=None, axis=alt.Axis(format=t.chart_time_format("day"))),
+                    x=alt.X("time:T", title=None, axis=time_axis),
                     y=alt.Y(f"{field}:Q", title=title),
                     tooltip=[
                         alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
