@@ -31,7 +31,7 @@ from museum.config import MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.moves import MoveError, with_locations
 from museum.schema import Reading
-from museum.store import InfluxStore, StoreError
+from museum.store import DatabaseMissing, InfluxStore, StoreError
 
 log = logging.getLogger("patina.collector")
 
@@ -283,6 +283,12 @@ class Evaluator(Worker):
             alerts = self.store.alerts(within=timedelta(days=90))
             latest = self.store.latest_climate(
                 expected=[s for c in self.config.cases for s in c.sensors])
+        except DatabaseMissing:
+            # A first start: the writer creates the database with the first readings, and
+            # there is no state to restore. Normal, so not a warning.
+            log.info("no alert state to restore: database %r does not exist yet (first start)",
+                     self.config.influxdb.database)
+            return
         except StoreError as error:
             log.warning("cannot restore alert state (%s); starting without it", error)
             return

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import socket
 import threading
 import time
@@ -59,6 +58,7 @@ __all__ = [
     "MessageDecoder",
     "Outcome",
     "case_owner",
+    "collector_name",
     "connect_properties",
     "make_mqtt_client",
     "observations_topic",
@@ -66,6 +66,18 @@ __all__ = [
 ]
 
 log = logging.getLogger("patina.collector")
+
+
+def collector_name(config: MuseumConfig) -> str:
+    """The name a person knows this collector by, on the dashboard and in ``collector_stats``:
+    ``[collector] name`` (or PATINA_COLLECTOR_NAME), else the machine's host name; with
+    several instances, its number ("museum-server 2/3"). Stable across restarts, so that a
+    restart continues the same collector instead of adding one."""
+    collector = config.collector
+    name = collector.name or socket.gethostname()
+    if collector.instances > 1:
+        name += f" {collector.instance_index + 1}/{collector.instances}"
+    return name
 
 
 class Collector:
@@ -87,7 +99,7 @@ class Collector:
     ) -> None:
         self.config = config
         self.client_id = client_id or config.mqtt.client_id
-        self.instance = instance or f"{socket.gethostname()}-{os.getpid()}"
+        self.instance = instance or collector_name(config)
         self.stats_interval_s = stats_interval_s
         collector = config.collector
         self.spool = Spool(collector.spool_path, exclusive=True, max_mb=collector.spool_max_mb,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 import sqlite3
 import threading
 import time
@@ -175,7 +176,9 @@ class Writer(Worker):
         stats = self.stats.snapshot()
         if stats.writer_blocked:
             return  # the readings' own loop reports the fault; stats wait for the next round
-        fields: dict[str, int | float | None] = {
+        fields: dict[str, int | float | str | None] = {
+            # Where it runs, beside its name (the instance tag): a person looks for a machine.
+            "host": socket.gethostname(),
             "messages": stats.messages,
             "received": stats.received,
             "written": stats.written,

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -18,6 +19,7 @@ from analysis.psychrometrics import dew_point
 from dashboard.links import artefact_link
 from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.i18n import Translator
+from museum.quarantine import QuarantineView, read_quarantine
 from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore, StoreError
 
@@ -146,6 +148,81 @@ def collector_health(influx: InfluxConfig) -> pd.DataFrame:
     return _store(influx).latest_collector_stats()
 
 
+@st.cache_data(ttl=60, show_spinner=False, max_entries=10)
+def hourly_coverage(
+    influx: InfluxConfig, sensors: tuple[str, ...], start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Each sensor's readings per hour against what it usually sends: time (UTC hour),
+    sensor_id, readings, expected (the sensor's median over its hours with readings) and
+    pct (readings / expected, at most 100). Every hour of the period and every sensor of
+    ``sensors`` has a row: a sensor never heard from has 0 everywhere (expected unknown)."""
+    counts = _store(influx).readings_per_hour(start, end)
+    hours = pd.date_range(pd.Timestamp(start).tz_convert("UTC").floor("1h"),
+                          min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")), freq="1h", inclusive="left")
+    grid = pd.MultiIndex.from_product([sensors, hours], names=["sensor_id", "time"])
+    per_hour = (counts.groupby(["sensor_id", "time"])["readings"].sum() if not counts.empty
+                else pd.Series(dtype="int64"))
+    data = per_hour.reindex(grid, fill_value=0).rename("readings").reset_index()
+    usual = data[data["readings"] > 0].groupby("sensor_id")["readings"].median()
+    data["expected"] = data["sensor_id"].map(usual)
+    data["pct"] = (100 * data["readings"] / data["expected"]).clip(upper=100).fillna(0.0)
+    return data
+
+
+def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:
+    """Per sensor from :func:`hourly_coverage`: pct (readings against expected over the
+    period), hours_with_data, hours, gaps (runs of hours without a reading) and
+    longest_gap_h."""
+    rows = []
+    for sensor, hours in coverage.groupby("sensor_id", sort=False):
+        empty = (hours["readings"] == 0).to_numpy()
+        runs, longest, current = 0, 0, 0
+        for missing in empty:
+            current = current + 1 if missing else 0
+            runs += 1 if missing and current == 1 else 0
+            longest = max(longest, current)
+        expected = float(hours["expected"].fillna(0).sum())
+        rows.append({
+            "sensor_id": sensor,
+            "pct": 100 * float(hours["readings"].sum()) / expected if expected else None,
+            "hours_with_data": int((~empty).sum()),
+            "hours": len(hours),
+            "gaps": runs,
+            "longest_gap_h": longest,
+        })
+    columns = ["sensor_id", "pct", "hours_with_data", "hours", "gaps", "longest_gap_h"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def sensor_comparison(
+    influx: InfluxConfig, case: Case, start: datetime, end: datetime
+) -> dict[str, pd.DataFrame]:
+    """For a case with several sensors: each other sensor against the first, hour by hour
+    (:func:`analysis.agreement.disagreement`), keyed "first / other"."""
+    from analysis.agreement import disagreement
+
+    if len(case.sensors) < 2:
+        return {}
+    hourly = hourly_series(influx, case.id, start, end)
+    if hourly.empty:
+        return {}
+    by_sensor = {sensor: rows.set_index("time") for sensor, rows in hourly.groupby("sensor_id")}
+    first = case.sensors[0]
+    return {
+        f"{first} / {other}": disagreement(by_sensor[first], by_sensor[other])
+        for other in case.sensors[1:]
+        if first in by_sensor and other in by_sensor
+    }
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def quarantine_view(spool_path: str, limit: int = 200) -> QuarantineView | None:
+    """The collector's quarantine (museum.quarantine), or None when its spool is not on
+    this machine."""
+    return read_quarantine(Path(spool_path), limit)
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def latest_climate(influx: InfluxConfig, sensors: tuple[str, ...] = ()) -> pd.DataFrame:
     """The last reading of every sensor (``sensors`` silent for over a day included), with
@@ -260,6 +337,24 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
                 name = "datapackage.json" if path.name.endswith(".datapackage.json") else path.name
                 archive.write(path, name)
     return buffer.getvalue()
+
+
+@st.cache_data(ttl=60, show_spinner=False, max_entries=20)
+def export_xlsx(config_path: str, case_ids: tuple[str, ...], start: datetime, end: datetime) -> bytes:
+    """The same export as `patina export --format xlsx` (a climate sheet and a metadata
+    sheet), for a download button. Raw up to a month, at the charts' interval beyond."""
+    import tempfile
+
+    from museum.config import load_config
+    from museum.export import ExportRequest, export
+
+    config = load_config(config_path)
+    every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "climate.xlsx"
+        request = ExportRequest(start=start, end=end, case_ids=case_ids, every=every, format="xlsx")
+        export(config, request, out)
+        return out.read_bytes()
 
 
 @dataclass(frozen=True)

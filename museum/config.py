@@ -153,6 +153,9 @@ class CollectorConfig:
     quarantine_payload_bytes: int = 64 * 1024
     #: Cap of the quarantine; records beyond it are counted (quarantine_dropped), not kept.
     quarantine_max_mb: float = 100.0
+    #: What people call this collector on the dashboard ("Server in the basement"); by
+    #: default the machine's host name (collector.service.collector_name).
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -618,6 +621,7 @@ def parse_config(
             "spool_max_mb",
             "quarantine_payload_bytes",
             "quarantine_max_mb",
+            "name",
         },
     )
     default_spool = Path(platformdirs.user_data_dir("patina")) / "spool" / f"{mqtt.client_id}.sqlite3"
@@ -879,11 +883,15 @@ def _collector_config(
         raise r.fail("collector.instance_index", f"{index} is not between 0 and {instances - 1}")
     if instances > 1 and group is None:
         raise r.fail("collector.instances", "several instances need a share_group")
+    name = env.get("PATINA_COLLECTOR_NAME") or c.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise r.fail("collector.name", f"{name!r} is not a name")
     return CollectorConfig(
         spool_path=spool_path,
         share_group=group,
         instances=instances,
         instance_index=index,
+        name=name.strip() if name else None,
         **_spool_limits(r, c),
     )
 

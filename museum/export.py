@@ -62,6 +62,8 @@ def _neutralised(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 EXTRAS = ("risk", "alerts")
+#: Decimals of the dew point Patina computes (the measured columns are written as measured).
+DEW_POINT_DECIMALS = 2
 
 FIELDS_RAW: list[dict[str, str]] = [
     {"name": "time", "type": "datetime", "description": "Time of the reading, ISO 8601 with the UTC offset"},
@@ -195,7 +197,11 @@ def _raw_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataFrame:
     if data.empty:
         return data
     data = data.sort_values(["time", "site", "case_id", "sensor_id"], kind="stable", ignore_index=True)
-    data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float))
+    # Two decimals: the sensors' own resolution is 0.1 °C / 0.1 % RH, and sixteen digits of a
+    # computed dew point would claim a precision no reading has.
+    data["dew_point_c"] = dew_point(
+        data["temperature_c"].astype(float), data["rh_pct"].astype(float)
+    ).round(DEW_POINT_DECIMALS)
     data["time"] = data["time"].dt.tz_convert(zone)
     return data[[f["name"] for f in FIELDS_RAW]]
 
@@ -208,7 +214,7 @@ def _resampled_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataF
     data["readings"] = data["readings"].fillna(0).astype("int64")
     data["dew_point_c_mean"] = dew_point(
         data["temperature_c_mean"].astype(float), data["rh_pct_mean"].astype(float)
-    )
+    ).round(DEW_POINT_DECIMALS)
     data["time"] = data["time"].dt.tz_convert(zone)
     return data[[f["name"] for f in _resampled_fields()]]
 

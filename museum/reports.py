@@ -150,12 +150,13 @@ def case_period(
             period.artefact_levels[artefact.id] = {level: 100 * hours[level] / total for level in LEVELS}
         if bands is not None:
             period.compliance = loan_compliance(hourly["temperature_c"], hourly["rh_pct"], bands)
-    alerts = store.alerts(within=datetime.now(UTC) - start + timedelta(days=1))
-    if not alerts.empty:
+    events = store.alert_events(within=datetime.now(UTC) - start + timedelta(days=1))
+    if not events.empty:
+        alerts = alert_summaries(events[events["case_id"] == case.id])
         opened = alerts["opened"]
-        period.alerts = alerts[
-            (alerts["case_id"] == case.id) & (opened >= pd.Timestamp(start)) & (opened < pd.Timestamp(end))
-        ].reset_index(drop=True)
+        period.alerts = alerts[(opened >= pd.Timestamp(start)) & (opened < pd.Timestamp(end))].reset_index(
+            drop=True
+        )
     reference = config.reference_for(case.id) if config is not None and not case.is_room else None
     if config is not None and reference is not None and len(hourly) >= 2:
         window_start = max(start, end - DEFAULT_WINDOW)
@@ -163,6 +164,45 @@ def case_period(
             config, case, hourly_climate(store, case.id, window_start, end),
             hourly_climate(store, reference.id, window_start, end), window_start, end)
     return period
+
+
+#: The states an alert goes through, in the order they supersede each other: a later
+#: ``notified`` event does not make an acknowledged alert unacknowledged again.
+_LIFECYCLE = ("opened", "escalated", "acknowledged", "resolved")
+
+
+def alert_summaries(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per alert from its event log (oldest first): alert_id, rule, severity (the
+    highest reached), state (the furthest in :data:`_LIFECYCLE` reached), opened, value,
+    threshold and detail (from the opening event: the value is written there, not on the
+    events that follow it), and notes: every acknowledgement as (time, user, note)."""
+    columns = ["alert_id", "rule", "severity", "state", "opened", "value", "threshold", "detail", "notes"]
+    rows = []
+    for alert_id, log in events.groupby("alert_id", sort=False):
+        opening = log[log["state"] == "opened"]
+        first = opening.iloc[0] if not opening.empty else log.iloc[0]
+        reached = [state for state in _LIFECYCLE if (log["state"] == state).any()]
+        acks = log[log["state"] == "acknowledged"]
+        rows.append({
+            "alert_id": alert_id,
+            "rule": str(first["rule"]),
+            "severity": "critical" if (log["severity"] == "critical").any()
+            else str(log["severity"].iloc[-1]),
+            "state": reached[-1] if reached else str(log["state"].iloc[-1]),
+            "opened": log["time"].min(),
+            "value": _number(first.get("value")),
+            "threshold": _number(first.get("threshold")),
+            "detail": str(first.get("message") or "") if pd.notna(first.get("message")) else "",
+            "notes": [
+                (row["time"], str(row.get("user") or ""), str(row.get("note") or ""))
+                for row in acks.to_dict("records")
+            ],
+        })
+    return pd.DataFrame(rows, columns=columns).sort_values("opened", ignore_index=True)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 # --- rendering -----------------------------------------------------------------------------------
@@ -222,9 +262,35 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
     return f"<img class='chart' alt='{html.escape(t('print.chart'))}' src='data:image/png;base64,{encoded}'>"
 
 
-def _row(cells: list[str], header: bool = False) -> str:
+def alert_value(rule: str, value: float | None, threshold: float | None, detail: str, t: Translator) -> str:
+    """What an alert measured against its limit, in the words of its notification
+    ("Measured: 72.0 % RH; limit: 60.0 % RH."); a dash for events written before values were."""
+    if value is None or pd.isna(value):
+        return "—"
+    try:
+        return t(f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold),
+                 detail=detail)
+    except KeyError:  # a rule newer than this catalogue
+        return t.number(value)
+
+
+def acknowledgement(moment: pd.Timestamp, user: str, note: str, t: Translator, zone: Any) -> str:
+    """Who acknowledged an alert, when, and what they wrote."""
+    when = t.moment(moment.to_pydatetime(warn=False).astimezone(zone))
+    if note.strip():
+        return t("print.acknowledged_note", user=user or "—", moment=when, note=note.strip())
+    return t("print.acknowledged", user=user or "—", moment=when)
+
+
+def _row(cells: list[str], header: bool = False, numbers_from: int | None = None) -> str:
+    """A table row; cells from ``numbers_from`` on hold numbers (right-aligned, never
+    wrapped: their unit is in the column's header)."""
     tag = "th" if header else "td"
-    return "<tr>" + "".join(f"<{tag}>{cell}</{tag}>" for cell in cells) + "</tr>"
+    return "<tr>" + "".join(
+        f"<{tag} class='num'>{cell}</{tag}>" if numbers_from is not None and i >= numbers_from
+        else f"<{tag}>{cell}</{tag}>"
+        for i, cell in enumerate(cells)
+    ) + "</tr>"
 
 
 def render_html(
@@ -256,13 +322,14 @@ def render_html(
         period_text = t("print.period", start=when(start), end=when(end))
     parts = [
         f"<h1>{e(t('print.title', subject=subject))}</h1>",
-        f"<p class='meta'>{e(museum_name)} · {e(period_text)}"
+        f"<p class='period'>{e(t('print.period_heading', period=period_text))}</p>",
+        f"<p class='meta'>{e(museum_name)}"
         f" · {e(t('case.times_in', timezone=t.zone(config.museum.timezone, end)))}<br>"
         f"{e(t('print.generated', moment=when(generated)))}</p>",
         f"<p class='note'>{e(t('print.method'))}</p>",
     ]
     if bands is not None:
-        parts.append(f"<h2>{e(t('print.loan'))}</h2><table>")
+        parts.append(f"<h2>{e(t('print.loan'))}</h2><table><caption>{e(t('print.loan_unit'))}</caption>")
         parts.append(
             _row(
                 [
@@ -289,6 +356,7 @@ def render_html(
                     e(t("print.loan_all")),
                 ],
                 header=True,
+                numbers_from=1,
             )
         )
         for period in periods:
@@ -296,10 +364,9 @@ def render_html(
             parts.append(
                 _row(
                     [e(period.case.id)]
-                    + [
-                        f"{n(c.get(key), 1)} %" if c.get(key) is not None else "—"
-                        for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")
-                    ]
+                    + [n(c.get(key), 1)
+                       for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")],
+                    numbers_from=1,
                 )
             )
         parts.append("</table>")
@@ -309,52 +376,49 @@ def render_html(
             f"<section><h2>{e(case.id)} · {e(t.name(case.name))}</h2>"
             f"<p class='meta'>{e(t.name(case.gallery))}</p>"
         )
+        cover = period.coverage
+        if cover:
+            gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
+            gap_text = t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else ""
+            if cover["readings"]:
+                rested = t(
+                    "case.coverage",
+                    readings=n(cover["readings"], 0),
+                    expected=n(cover["expected"], 0),
+                    pct=n(cover["pct"], 0),
+                    hours=cover["hours_with_data"],
+                    total=cover["hours"],
+                )
+                parts.append(f"<p class='coverage'>{e((rested + ' ' + gap_text).strip())}</p>")
+            elif gap_text:
+                parts.append(f"<p class='coverage'>{e(gap_text)}</p>")
         if period.figures is None:
             parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
             continue
         parts.append(chart_image(period, t, config.museum.timezone, bands))
         stats = period.figures["statistics"]
         parts.append(f"<h3>{e(t('print.statistics'))}</h3>")
-        cover = period.coverage
-        if cover:
-            gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
-            parts.append(
-                "<p class='note'>"
-                + e(
-                    t(
-                        "case.coverage",
-                        readings=n(cover["readings"], 0),
-                        expected=n(cover["expected"], 0),
-                        pct=n(cover["pct"], 0),
-                        hours=cover["hours_with_data"],
-                        total=cover["hours"],
-                    )
-                    + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
-                )
-                + "</p>"
-            )
         parts.append("<table>")
-        parts.append(_row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True))
+        parts.append(
+            _row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True, numbers_from=1)
+        )
         for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
             parts.append(
                 _row(
                     [
-                        e(t(label)),
-                        e(t.quantity(period.extremes.get(f"{key}_min"), unit)),
-                        e(t.quantity(stats[key]["mean"], unit)),
-                        e(t.quantity(period.extremes.get(f"{key}_max"), unit)),
-                    ]
+                        e(f"{t(label)} ({unit})"),
+                        n(period.extremes.get(f"{key}_min")),
+                        n(stats[key]["mean"]),
+                        n(period.extremes.get(f"{key}_max")),
+                    ],
+                    numbers_from=1,
                 )
             )
         dew = stats["dew_point_c"]
         parts.append(
             _row(
-                [
-                    e(t("label.dew_point")),
-                    e(t.quantity(dew["min"], "°C")),
-                    e(t.quantity(dew["mean"], "°C")),
-                    e(t.quantity(dew["max"], "°C")),
-                ]
+                [e(f"{t('label.dew_point')} (°C)"), n(dew["min"]), n(dew["mean"]), n(dew["max"])],
+                numbers_from=1,
             )
         )
         parts.append("</table>")
@@ -387,8 +451,9 @@ def render_html(
             parts.append(
                 _row(
                     [e(t("label.inventory_number")), e(t("label.name")), e(t("label.materials"))]
-                    + [e(t(f"level.{level}")) for level in LEVELS],
+                    + [e(f"{t(f'level.{level}')} (%)") for level in LEVELS],
                     header=True,
+                    numbers_from=3,
                 )
             )
             for artefact in case.artefacts:
@@ -403,9 +468,10 @@ def render_html(
                             e(", ".join(t.material(m) for m in artefact.materials)),
                         ]
                         + [
-                            f"<span style='color:{LEVEL_COLOURS[level]}'>{n(shares.get(level), 1)} %</span>"
+                            f"<span style='color:{LEVEL_COLOURS[level]}'>{n(shares.get(level), 1)}</span>"
                             for level in LEVELS
-                        ]
+                        ],
+                        numbers_from=3,
                     )
                 )
             parts.append("</table>")
@@ -416,20 +482,31 @@ def render_html(
             parts.append(
                 "<table>"
                 + _row(
-                    [e(t("alerts.opened")), e(t("alerts.rule")), e(t("print.value")), e(t("alerts.state"))],
+                    [
+                        e(t("alerts.opened")),
+                        e(t("alerts.rule")),
+                        e(t("print.value")),
+                        e(t("alerts.state")),
+                        e(t("print.acknowledgements")),
+                    ],
                     header=True,
                 )
             )
             for alert in period.alerts.itertuples():
                 # Alerts recorded before values were written have no value column at all.
-                value = getattr(alert, "value", None)
+                value, threshold = getattr(alert, "value", None), getattr(alert, "threshold", None)
                 parts.append(
                     _row(
                         [
                             e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
                             e(t(f"rule.{alert.rule}")),
-                            e(n(value)) if value is not None and pd.notna(value) else "—",
+                            e(alert_value(alert.rule, value, threshold, getattr(alert, "detail", ""), t)),
                             e(t(f"state.{alert.state}")),
+                            "<br>".join(
+                                e(acknowledgement(moment, user, note, t, zone))
+                                for moment, user, note in alert.notes
+                            )
+                            or "—",
                         ]
                     )
                 )
@@ -444,6 +521,9 @@ def render_html(
       table { border-collapse: collapse; margin: 1mm 0 2mm; }
       th, td { border: 1px solid #ccc; padding: 1mm 2mm; text-align: left; vertical-align: top; }
       th { background: #f2f2f2; } section { page-break-inside: auto; }
+      th.num, td.num { text-align: right; white-space: nowrap; }
+      caption { caption-side: top; text-align: left; font-size: 8pt; color: #555; }
+      .period { font-size: 11pt; font-weight: bold; margin: 0 0 1mm; }
       img.chart { width: 100%; height: auto; }
     """
     return (

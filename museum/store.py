@@ -532,6 +532,22 @@ class InfluxStore:
         )
         return data.drop(columns=["time"], errors="ignore") if not data.empty else data
 
+    def readings_per_hour(self, start: datetime, end: datetime) -> pd.DataFrame:
+        """RH readings of every sensor per hour between ``start`` and ``end``: time (the
+        hour's start, UTC), sensor_id, case_id, readings; hours without a reading are rows
+        with 0 (a sensor never heard from in the period has no rows)."""
+        start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        data = self.frame(
+            f"SELECT count(rh_pct) AS readings FROM {quote_identifier(CLIMATE)} "
+            f"WHERE time >= {time_literal(start)} AND time < {time_literal(end)} "
+            "GROUP BY time(1h), sensor_id, case_id fill(0)"
+        )
+        columns = ["time", "sensor_id", "case_id", "readings"]
+        if data.empty:
+            return pd.DataFrame(columns=columns)
+        data["readings"] = data["readings"].astype("int64")
+        return data.reindex(columns=columns).sort_values(["sensor_id", "time"], ignore_index=True)
+
     def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
         """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
         material, score, level (0–3), driver, and where the collector wrote them: since_s

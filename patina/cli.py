@@ -939,9 +939,11 @@ def status(config_path: str) -> None:
         figures = ", ".join(
             f"{key} {int(value)}"
             for key, value in row.items()
-            if key not in ("time", "instance") and value == value and value is not None
+            if key not in ("time", "instance") and isinstance(value, int | float) and value == value
         )
-        click.echo(f"{row['instance']}: at {row['time'].isoformat()}: {figures}")
+        host = row.get("host")
+        where = f" on {host}" if isinstance(host, str) and host else ""
+        click.echo(f"{row['instance']}: at {row['time'].isoformat()}{where}: {figures}")
     spool = Spool(config.collector.spool_path)
     dropped = spool.quarantine_dropped()
     click.echo(

@@ -260,7 +260,7 @@ def test_the_report_page_makes_a_report_with_loan_compliance(museum: MuseumConfi
     assert "Climate report: C2 · Rifles" in page
     assert "Loan agreement: share of the time inside the bands" in page
     # 70 % RH all along: never inside 45 ± 5 %.
-    assert "<td>C2</td><td>0.0 %</td>" in page
+    assert "<td>C2</td><td class='num'>0.0</td>" in page  # the unit is in the header
     assert "<img class='chart'" in page
 
 
@@ -282,7 +282,7 @@ def test_a_printable_report_in_french_as_html_and_pdf(
     }
     assert period.extremes["rh_pct_max"] == 70.0
     page = render_html([period], museum, Translator("fr"), "C2 · Rifles", bands, now)
-    assert "Rapport climatique : C2 · Rifles" in page and "100,0 %" in page
+    assert "Rapport climatique : C2 · Rifles" in page and "<td class='num'>100,0</td>" in page
     pdf = render_pdf(page)
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF") and len(pdf) > 10_000
     from weasyprint import HTML
@@ -609,12 +609,11 @@ def test_data_quality_page_shows_sensors_quarantine_and_collector_health(
     sensors = app.table[0].value
     assert list(sensors["Sensor"]) == ["s1", "s2", "s3"]
     assert list(sensors["Status"]) == ["reporting", "reporting", "silent"]
-    assert list(sensors["Battery"]) == ["90 %", "90 %", "15 %"]
-    reasons = app.table[1].value
-    assert dict(zip(reasons["Reason"], reasons["Messages"], strict=True)) == {
-        "invalid_json": 2,
-        "rh_out_of_range": 1,
-    }
+    assert list(sensors["Battery (%)"]) == ["90", "90", "15"]  # the unit in the header
+    # The collector's quarantine counts since it started, the reasons in words.
+    assert "Quarantined since it started: not valid JSON: 2; relative humidity out of range: 1." in texts(
+        app, "caption"
+    )
     assert [m.value for m in app.metric][:2] == ["1,000", "990"]
 
 

@@ -17,6 +17,7 @@ from dashboard.data import (
     aggregation_for,
     case_notes,
     case_series,
+    export_xlsx,
     export_zip,
     latest_climate,
     latest_risk,
@@ -331,15 +332,31 @@ if (
 ):
     from museum.export import ExportError
 
+    # The formats `patina export` writes for a spreadsheet: CSV with its metadata, or XLSX.
+    format_names = {"csv": t("case.download_format_csv"), "xlsx": t("case.download_format_xlsx")}
+    export_format = st.segmented_control(
+        t("case.download_format"), list(format_names), default="csv", format_func=format_names.__getitem__,
+        key="export_format",
+    ) or "csv"
     try:
-        archive = export_zip(str(config.path), (case.id,), start, end)
-        st.download_button(
-            t("case.download"),
-            archive,
-            file_name=f"patina-{case.id}-{range_key}.zip",
-            mime="application/zip",
-            icon=":material/download:",
-        )
+        if export_format == "xlsx":
+            st.download_button(
+                t("case.download_xlsx"),
+                export_xlsx(str(config.path), (case.id,), start, end),
+                file_name=f"patina-{case.id}-{range_key}.xlsx",
+                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                icon=":material/download:",
+                on_click="ignore",
+            )
+        else:
+            st.download_button(
+                t("case.download"),
+                export_zip(str(config.path), (case.id,), start, end),
+                file_name=f"patina-{case.id}-{range_key}.zip",
+                mime="application/zip",
+                icon=":material/download:",
+                on_click="ignore",
+            )
     except ExportError as error:
         st.caption(safe_text.text(str(error)))
 

@@ -40,12 +40,18 @@ st.caption(t("overview.caption", museum=safe_text.line(t.name(config.museum.name
 
 
 def tile_markdown(
-    status: CaseStatus, trend: float | None, now: datetime, worst: ObjectStatus | None = None
+    status: CaseStatus,
+    trend: float | None,
+    now: datetime,
+    worst: ObjectStatus | None = None,
+    show_gallery: bool = False,
 ) -> str:
     """One case's tile as a single markdown block: name, level badge with the worst object
     and why, open alerts, the climate, its trend, the age of the last reading and the
     sensors reporting."""
     lines = [f"**{safe_text.line(status.case.id)}** · {safe_text.line(t.name(status.case.name))}"]
+    if show_gallery:  # worst first across galleries: say where the case is
+        lines[0] += f" · :gray[{safe_text.line(t.name(status.case.gallery))}]"
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
@@ -81,18 +87,44 @@ def tile_markdown(
 
 
 FILTER_LEVELS = ("critical", "risk", "watch", "good", "unknown")
-filters = st.columns([3, 3, 2])
-chosen_galleries = filters[0].multiselect(
-    t("overview.filter_gallery"), list(config.galleries), format_func=t.name,
-    placeholder=t("overview.filter_all_galleries"),
+
+
+def on_a_phone() -> bool:
+    """Whether the browser says it is a phone ("Mobi" in its User-Agent, as every mobile
+    browser sends): there the tiles come worst first, not by gallery, since columns stack
+    into one long list on a narrow screen."""
+    try:
+        agent = st.context.headers.get("User-Agent") or ""
+    except (AttributeError, RuntimeError):  # no browser (tests, bare mode)
+        return False
+    return "Mobi" in agent
+
+
+# Collapsed: on a phone the filters would otherwise fill the first screen.
+with st.expander(t("overview.filters"), icon=":material/filter_list:"):
+    filters = st.columns([3, 3, 2])
+    chosen_galleries = filters[0].multiselect(
+        t("overview.filter_gallery"), list(config.galleries), format_func=t.name,
+        placeholder=t("overview.filter_all_galleries"),
+    )
+    chosen_levels = filters[1].multiselect(
+        t("overview.filter_level"),
+        FILTER_LEVELS,
+        format_func=lambda level: t(f"overview.level_{level}"),
+        placeholder=t("overview.filter_all_levels"),
+    )
+    alerts_only = filters[2].toggle(t("overview.filter_alerts"))
+    worst_first = filters[2].toggle(t("overview.worst_first"), value=on_a_phone(), key="worst_first",
+                                    help=t("overview.worst_first_help"))
+# Narrow screens: less room around the page and a smaller title, so the first tiles show
+# on the first screen.
+st.html(
+    "<style>@media (max-width: 640px) {"
+    " [data-testid='stMainBlockContainer'] { padding: 3.5rem 0.75rem 2rem; }"
+    " [data-testid='stMainBlockContainer'] h1 { font-size: 1.75rem; padding-top: 0; }"
+    " [data-testid='stHorizontalBlock'] { gap: 0.5rem; }"
+    "}</style>"
 )
-chosen_levels = filters[1].multiselect(
-    t("overview.filter_level"),
-    FILTER_LEVELS,
-    format_func=lambda level: t(f"overview.level_{level}"),
-    placeholder=t("overview.filter_all_levels"),
-)
-alerts_only = filters[2].toggle(t("overview.filter_alerts"))
 
 
 def shown(status: CaseStatus) -> bool:
@@ -138,22 +170,17 @@ def overview() -> None:
     statuses = [s for s in statuses if shown(s)]
     if total and len(statuses) < total:
         st.caption(t("overview.filtered", shown=len(statuses), total=total))
-    sites = {site.id: t.name(site.name) for site in config.sites}
-    for site_id, site_name in sites.items():
-        if len(sites) > 1:
-            st.header(safe_text.line(site_name))
-        for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
-            st.subheader(safe_text.line(t.name(gallery)))
-            in_gallery = sorted(
-                (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery), key=severity
-            )
+    def tiles(shown_statuses: list[CaseStatus], show_gallery: bool = False) -> None:
+        # Row by row, so that on a phone, where the columns stack, the order stays worst first.
+        for row_start in range(0, len(shown_statuses), 4):
             columns = st.columns(4)
-            for index, status in enumerate(in_gallery):
-                with columns[index % 4].container(border=True):
+            for column, status in zip(columns, shown_statuses[row_start:row_start + 4], strict=False):
+                with column.container(border=True):
                     # Few elements per tile: with 200 cases, each element costs page time.
                     st.markdown(
                         tile_markdown(
-                            status, trends.get(status.case.id), now, worst_object.get(status.case.id)
+                            status, trends.get(status.case.id), now, worst_object.get(status.case.id),
+                            show_gallery,
                         )
                     )
                     if status.stale:
@@ -168,6 +195,18 @@ def overview() -> None:
                         label=t("overview.open_case", case=safe_text.line(status.case.id)),
                         query_params={"case": status.case.id},
                     )
+
+    if worst_first:
+        tiles(sorted(statuses, key=severity), show_gallery=True)
+    sites = {} if worst_first else {site.id: t.name(site.name) for site in config.sites}
+    for site_id, site_name in sites.items():
+        if len(sites) > 1:
+            st.header(safe_text.line(site_name))
+        for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
+            st.subheader(safe_text.line(t.name(gallery)))
+            tiles(sorted(
+                (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery), key=severity
+            ))
     unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest
     if not unassigned.empty:
         st.subheader(t("overview.unassigned"))

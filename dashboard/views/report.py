@@ -89,6 +89,8 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
         change = number_field(t, t("print.max_change"), 5.0, "loan_max_change", 0.0, 50.0)
     bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, change)
 
+# What the report is made of: a report made for other choices is not shown as if it were theirs.
+choices = (case_ids, start, end, bands, t.language, subject)
 if st.button(t("print.make"), type="primary", icon=":material/description:"):
     try:
         with st.spinner(t("print.making")):
@@ -96,19 +98,30 @@ if st.button(t("print.make"), type="primary", icon=":material/description:"):
     except StoreError as error:
         st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
         st.stop()
+    # Kept in the session: a download button reruns the page, which would otherwise lose
+    # the preview the moment the PDF is saved.
+    st.session_state["report"] = {"choices": choices, "page": page, "pdf": pdf, "on_screen": on_screen}
+made = st.session_state.get("report")
+if made is not None and made["choices"] == choices:
     stem = f"patina-report-{first.isoformat()}-{last.isoformat()}"
     columns = st.columns(2)
     columns[0].download_button(
         t("print.download_pdf"),
-        pdf,
+        made["pdf"],
         file_name=f"{stem}.pdf",
         mime="application/pdf",
         icon=":material/picture_as_pdf:",
+        on_click="ignore",
     )
     columns[1].download_button(
-        t("print.download_html"), page, file_name=f"{stem}.html", mime="text/html", icon=":material/html:"
+        t("print.download_html"),
+        made["page"],
+        file_name=f"{stem}.html",
+        mime="text/html",
+        icon=":material/html:",
+        on_click="ignore",
     )
     with st.container(border=True):
-        st.html(on_screen)
+        st.html(made["on_screen"])  # with links to the objects' pages; the files have none
 
 case_performance(config, t, case_ids, start, end)  # docs/diagnostics.md
