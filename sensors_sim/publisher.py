@@ -22,9 +22,10 @@ import pandas as pd
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from museum.config import MuseumConfig
+from museum.formats import DEVICE_FORMATS
 from sensors_sim.building import BuildingModel
 from sensors_sim.faults import SensorFaults, malform
-from sensors_sim.formats import BATCH_ENCODERS, CARRIES_TIME, ENCODERS
+from sensors_sim.formats import BATCH_ENCODERS, ENCODERS
 from sensors_sim.model import SimulatedSensor, hashed_uniform, stable_seed
 from sensors_sim.scenario import Scenario, default_scenario
 
@@ -105,7 +106,9 @@ class ScenarioFeed:
         self._pending: dict[str, tuple[list[float], list[dict[str, float]]]] = {}
         #: Messages sent broken on purpose: what the collector must quarantine.
         self.malformed_sent = 0
-        untimed = sorted({s.spec.format for s in self.sensors} - CARRIES_TIME)
+        untimed = sorted(
+            {s.spec.format for s in self.sensors if not DEVICE_FORMATS[s.spec.format].carries_time}
+        )
         if untimed and plan.speed > 1:
             log.warning(
                 "format(s) %s carry no time: the collector stamps their readings on arrival, "
