@@ -38,7 +38,6 @@ from collector.ingest import (
     Ingest,
     case_owner,
     connect_properties,
-    make_mqtt_client,
     observations_topic,
 )
 from collector.notify import Notifier
@@ -46,6 +45,7 @@ from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
 from museum.config import MuseumConfig
+from museum.mqtt import make_mqtt_client
 from museum.schema import alert_event_line, risk_line
 from museum.secrets import redact_url
 
