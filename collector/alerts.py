@@ -64,7 +64,7 @@ import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point
-from analysis.risk import COMPONENT_SOURCES, assess
+from analysis.risk import COMPONENT_SOURCES, LEVELS, assess
 from museum.config import Case, MuseumConfig
 
 log = logging.getLogger("patina.alerts")
@@ -96,7 +96,6 @@ RISK_EVERY_S = 60.0
 RISK_GOOD_EVERY_S = 900.0
 #: The object-level drivers that a case rule already reports: their incident is that rule's.
 CASE_RULE_OF_DRIVER = {"rh_high": "rh_high", "too_dry": "rh_low", "condensation": "condensation"}
-LEVEL_NAMES = ("good", "watch", "risk", "critical")
 
 
 def worst_sensor_series(
@@ -408,13 +407,13 @@ class AlertEngine:
         "id name (level)" joined by "; ", and the incident's severity."""
         state, case = self.states[case_id], self.cases[case_id]
         found = [
-            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            (LEVELS.index(state.last_level[a.id]), a)
             for a in case.artefacts
-            if LEVEL_NAMES.index(state.last_level.get(a.id, "good")) >= 2
+            if LEVELS.index(state.last_level.get(a.id, "good")) >= 2
             and CASE_RULE_OF_DRIVER.get(state.last_driver.get(a.id, "")) == rule
         ]
         found.sort(key=lambda pair: -pair[0])
-        detail = "; ".join(f"{a.id} {a.name} ({LEVEL_NAMES[rank]})" for rank, a in found)
+        detail = "; ".join(f"{a.id} {a.name} ({LEVELS[rank]})" for rank, a in found)
         return detail, "critical" if found and found[0][0] == 3 else "warning"
 
     def _evaluate_case(self, case_id: str, now_s: float) -> None:
@@ -608,7 +607,7 @@ class AlertEngine:
                     artefact_id=artefact.id,
                     material=str(row["material"]),
                     score=float(row["score"]),
-                    level=LEVEL_NAMES.index(level),
+                    level=LEVELS.index(level),
                     driver=str(row["driver"]),
                     components={
                         **{
@@ -632,7 +631,7 @@ class AlertEngine:
         # Objects at risk through damp, dry or near-condensing air belong to the case rule's
         # incident; this rule covers the other causes only.
         others = [
-            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            (LEVELS.index(state.last_level[a.id]), a)
             for a in case.artefacts
             if state.last_driver.get(a.id) not in CASE_RULE_OF_DRIVER
         ]
@@ -665,7 +664,7 @@ class AlertEngine:
             p = profile(name)
             edges = [p.rh_safe_pct, p.rh_risk_pct, p.rh_critical_pct]
             ranks.append(sum(rh_pct >= edge for edge in edges))
-        return ["good", "watch", "risk", "critical"][max(ranks)]
+        return LEVELS[max(ranks)]
 
     # --- lifecycle -----------------------------------------------------------------------------
     def _condition(

@@ -13,6 +13,7 @@ import streamlit as st
 
 from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
+from analysis.risk import LEVELS
 from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.i18n import Translator
 from museum.reports import CasePeriod, case_period
@@ -465,7 +466,7 @@ def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: i
             n=n_cases,
             case=worst.case.id,
             object=f"{worst.artefact.name} ({worst.artefact.id})",
-            level=t(f"level.{('good', 'watch', 'risk', 'critical')[worst.level]}"),
+            level=t(f"level.{LEVELS[worst.level]}"),
             reason=object_reason(worst, t, now),
         ),
         worst.level,

@@ -24,10 +24,9 @@ import platformdirs
 
 from analysis.materials import MATERIAL_NAMES
 from museum.formats import FORMAT_NAMES
-from museum.i18n import LocalizedName, localized_name
+from museum.i18n import LANGUAGES, LocalizedName, localized_name
 from museum.secrets import redact_url, url_credentials, without_credentials
 
-LANGUAGES = ("en", "fr", "vi")
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
 SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
 #: Case id given to readings from sensors the config does not place in any case.

@@ -14,7 +14,6 @@ ALERT_EVENTS = "alert_events"
 RISK = "risk"
 #: Alert states, in lifecycle order; the state of an alert is its latest event.
 ALERT_STATES = ("opened", "notified", "escalated", "notify_failed", "acknowledged", "resolved")
-RISK_LEVELS = ("good", "watch", "risk", "critical")
 CLIMATE_TAGS = ("site", "case_id", "sensor_id")
 CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "rssi_dbm")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from analysis.risk import LEVELS
 from museum.i18n import LANGUAGES
 from museum.lineprotocol import LineProtocolError
 
@@ -121,7 +122,7 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
     hours = risk.get("hours_per_level") or {}
     if hours:
         click.echo(t("passport.risk_hours", **{level: t.number(hours.get(level, 0.0), 0)
-                                               for level in ("good", "watch", "risk", "critical")}))
+                                               for level in LEVELS}))
     click.echo(t("passport.digest", digest=result.digest))
 
 

@@ -25,7 +25,6 @@ from dashboard.data import (
     period_summary,
 )
 from dashboard.views.diagnosis import case_tightness
-from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.store import StoreError
 
@@ -365,7 +364,7 @@ assessed = {o.artefact.id: o for o in object_statuses((case,), risk)}
 rows = []
 for artefact in case.artefacts:
     found = assessed.get(artefact.id)
-    level = RISK_LEVELS[found.level] if found else None
+    level = LEVELS[found.level] if found else None
     rows.append(
         {
             t("label.inventory_number"): safe_text.line(artefact.id),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
@@ -21,7 +22,6 @@ from dashboard.data import (
 )
 from dashboard.views.diagnosis import cases_to_look_after
 from museum.config import UNASSIGNED_CASE
-from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.store import StoreError
 
@@ -46,7 +46,7 @@ def tile_markdown(
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
-        level = RISK_LEVELS[status.worst_level]
+        level = LEVELS[status.worst_level]
         badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
         if worst is not None and worst.level >= 1:
             badge += f" {worst.artefact.name}: {object_reason(worst, t, now)}"
@@ -95,7 +95,7 @@ def shown(status: CaseStatus) -> bool:
     if alerts_only and not status.open_alerts:
         return False
     if chosen_levels:
-        level = "unknown" if status.stale or status.worst_level is None else RISK_LEVELS[status.worst_level]
+        level = "unknown" if status.stale or status.worst_level is None else LEVELS[status.worst_level]
         return level in chosen_levels
     return True
 
