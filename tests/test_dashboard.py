@@ -116,6 +116,31 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     assert "Excavated bayonet: 30 % RH against its limit of 25 %" in page
 
 
+def test_the_overview_calls_silent_what_the_configs_sensor_silent_after_says(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # s3 has been silent for two hours: with the default (15 min) it is silent, with 3 h it is not.
+    config = make_config(SMALL_MUSEUM + '\n[alerts]\nsensor_silent_after = "3h"\n')
+    assert config.alerts.sensor_silent_after_s == 3 * 3600
+    seed_readings(config, store_for(config))
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    page = "\n".join(texts(app, "markdown") + texts(app, "caption"))
+    assert "1 of 1 sensors reporting" in page and "0 of 1 sensors reporting" not in page
+    assert not any(w.startswith("Silent:") for w in texts(app, "warning"))
+    quality = AppTest.from_file(APP, default_timeout=30)
+    quality.switch_page("views/quality.py").run()
+    assert not quality.exception
+    assert list(quality.table[0].value["Status"]) == ["reporting", "reporting", "reporting"]
+
+
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
     app = AppTest.from_file(APP, default_timeout=30)
     app.query_params["case"] = "C2"

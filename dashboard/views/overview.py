@@ -18,6 +18,7 @@ from dashboard.data import (
     object_reason,
     object_statuses,
     overview_inputs,
+    silent_after,
     with_risk_and_alerts,
 )
 from dashboard.views.diagnosis import cases_to_look_after
@@ -109,7 +110,9 @@ def overview() -> None:
         return
     latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)
-    statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
+    statuses = with_risk_and_alerts(
+        case_statuses(config.cases, latest, now, silent_after(config)), risk, alerts
+    )
     objects = object_statuses(config.cases, risk)
     worst_object = {}
     for item in objects:  # worst first: the first seen per case is its worst

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
-from dashboard.data import STALE_AFTER, collector_health, latest_climate, message_counts
+from dashboard.data import collector_health, latest_climate, message_counts, silent_after
 from museum.secrets import redact_url
 from museum.store import StoreError
 
@@ -42,7 +42,7 @@ for case in config.cases:
                 t("alerts.case"): safe_text.line(case.id),
                 t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
                 t("quality.status"): t("quality.silent")
-                if age is None or age > STALE_AFTER.total_seconds()
+                if age is None or age > silent_after(config).total_seconds()
                 else t("quality.ok"),
                 t("label.battery"): t.quantity(row["battery_pct"], "%", 0)
                 if row and pd.notna(row["battery_pct"])
