@@ -26,8 +26,6 @@ from collector.payloads import (
     EARLIEST_NS,
     MAX_FUTURE_NS,
     MAX_PAYLOAD_BYTES,
-    RH_RANGE_PCT,
-    TEMPERATURE_RANGE_C,
     Ignored,
     Rejected,
     parse_timestamp_ns,
@@ -35,7 +33,7 @@ from collector.payloads import (
 from collector.spool import QuarantineRecord
 from museum.config import UNASSIGNED_CASE, MuseumConfig, Source
 from museum.lineprotocol import LineProtocolError, encode_point
-from museum.schema import CLIMATE, Reading, climate_line
+from museum.schema import CLIMATE, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading, climate_line
 
 log = logging.getLogger("patina.collector")
 

@@ -16,6 +16,11 @@ RISK = "risk"
 ALERT_STATES = ("opened", "notified", "escalated", "notify_failed", "acknowledged", "resolved")
 CLIMATE_TAGS = ("site", "case_id", "sensor_id")
 CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "rssi_dbm")
+#: Plausible air, the range of the sensors Patina expects: a reading outside it is refused,
+#: by the collector (quarantine) and by the logger-file import (rejected rows) alike.
+TEMPERATURE_RANGE_C = (-40.0, 85.0)
+RH_RANGE_PCT = (0.0, 100.0)
+BATTERY_RANGE_PCT = (0.0, 100.0)
 
 
 @dataclass(frozen=True, slots=True)
