@@ -559,14 +559,14 @@ class AlertEngine:
         # The worst fresh sensor decides the band, as it decides rh_high: with two sensors in
         # a case, the band must not flip with each sensor's turn to report.
         fresh = [
-            v
-            for v in state.latest.values()
-            if v[1] is not None
-            and v[2] is not None
-            and now_s - v[0] < self.config.alerts.sensor_silent_after_s
+            (temperature_c, rh_pct)
+            for seen_s, temperature_c, rh_pct, _ in state.latest.values()
+            if temperature_c is not None
+            and rh_pct is not None
+            and now_s - seen_s < self.config.alerts.sensor_silent_after_s
         ]
         if fresh:
-            _, latest_t, latest_rh, _ = max(fresh, key=lambda v: v[2])
+            latest_t, latest_rh = max(fresh, key=lambda pair: pair[1])
         else:
             _, latest_t, latest_rh, _ = state.history[-1]
         changed = []
@@ -592,8 +592,8 @@ class AlertEngine:
             row = timeline.iloc[-1]
             level = str(row["level"])
             codes = timeline["level"].cat.codes.to_numpy()
-            changed = np.flatnonzero(codes != codes[-1])
-            since = timeline.index[changed[-1] + 1] if len(changed) else timeline.index[0]
+            switches = np.flatnonzero(codes != codes[-1])
+            since = timeline.index[switches[-1] + 1] if len(switches) else timeline.index[0]
             material = profile(str(row["material"]))
             state.last_risk_s[artefact.id] = now_s
             state.last_level[artefact.id] = level
@@ -638,7 +638,7 @@ class AlertEngine:
         def severity_of(pair: tuple[int, Any]) -> tuple[int, float]:
             return pair[0], state.last_score.get(pair[1].id, 0.0)
 
-        rank, artefact = max(others, key=severity_of) if others else (0, None)
+        rank, worst = max(others, key=severity_of) if others else (0, None)
         at_risk = [a for r, a in sorted(others, key=lambda pair: -pair[0]) if r >= 2]
         self._condition(
             case_id,
@@ -648,9 +648,9 @@ class AlertEngine:
             clear=rank < 2,
             now_s=now_s,
             min_duration_s=self.limits[case_id].min_duration_s,
-            value=state.last_score.get(artefact.id, 0.0) if artefact else 0.0,
+            value=state.last_score.get(worst.id, 0.0) if worst else 0.0,
             threshold=50.0,
-            source=COMPONENT_SOURCES.get(state.last_driver.get(artefact.id, ""), "") if artefact else "",
+            source=COMPONENT_SOURCES.get(state.last_driver.get(worst.id, ""), "") if worst else "",
             detail="; ".join(f"{a.id} {a.name} ({state.last_level[a.id]}, {state.last_driver[a.id]})"
                              for a in at_risk),
             severity="critical" if rank == 3 else "warning",

@@ -83,10 +83,10 @@ class DecodedBatch:
 def _plain_number(value: object) -> float | None:
     """``value`` as a float if it is a finite JSON number (not a bool), else None."""
     if value.__class__ is float:
-        return value if math.isfinite(value) else None  # type: ignore[arg-type]
+        return value if math.isfinite(value) else None
     if value.__class__ is int:
         try:
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
         except OverflowError:
             return None  # the general path quarantines it
     return None
@@ -160,8 +160,9 @@ class MessageDecoder:
         lines, readings, kept = batch.lines, batch.readings, batch.kept
         native = self._native
         for topic, payload, received_ns, backlog in messages:
-            route = native.get(topic, False)
-            if route is False:
+            try:
+                route = native[topic]
+            except KeyError:  # a topic seen for the first time: rare, the routes are cached
                 route = self._native_route(topic)
             if route is not None:
                 fast = self._native_line(route, payload, received_ns, backlog)

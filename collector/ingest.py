@@ -22,7 +22,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
@@ -203,8 +203,9 @@ class Ingest(Worker):
         retain = message.retain
         # The receive time and the backlog mark belong to the moment of receipt; the rest
         # (decoding, redelivery check) waits for the group's commit.
-        item = (message.mid, message.qos, topic, message.payload, retain, message.dup, time.time_ns(),
-                False if retain else self._in_backlog())
+        # paho hands over bytes (its typing also allows a bytearray).
+        item = (message.mid, message.qos, topic, cast(bytes, message.payload), retain, message.dup,
+                time.time_ns(), False if retain else self._in_backlog())
         with self._inbox_ready:
             if not self._inbox:
                 self._inbox_since = time.monotonic()
@@ -374,7 +375,8 @@ class Router:
         if shared.instances == 1 or not shared.share_group:
             self.observe(observed)
             return
-        mine, others = [], {}
+        mine: list[tuple[str, Reading]] = []
+        others: dict[int, list[tuple[str, Reading]]] = {}
         for case_id, reading in observed:
             if case_id in self.owned_cases:
                 mine.append((case_id, reading))
