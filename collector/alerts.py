@@ -66,6 +66,7 @@ from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point
 from analysis.risk import COMPONENT_SOURCES, LEVELS, assess
 from museum.config import Case, MuseumConfig
+from museum.schema import AlertEvent, RiskPoint
 
 log = logging.getLogger("patina.alerts")
 
@@ -180,41 +181,6 @@ def case_limits(config: MuseumConfig, case: Case) -> CaseLimits:
     if rule and rule.min_duration_s is not None:
         duration = rule.min_duration_s
     return CaseLimits(rh_max, max_source, rh_min, min_source, duration, max_material, min_material)
-
-
-@dataclass
-class AlertEvent:
-    """One line of the alert log (measurement ``alert_events``)."""
-
-    time_s: float
-    site: str
-    case_id: str
-    alert_id: str
-    rule: str
-    severity: str
-    state: str
-    message: str = ""
-    value: float | None = None
-    threshold: float | None = None
-    user: str = ""
-    note: str = ""
-    #: The rule and, for sensor rules, the sensor ("sensor_silent:s1").
-    rule_key: str = ""
-
-
-@dataclass(frozen=True)
-class RiskPoint:
-    """An artefact's assessed risk at a moment, for the ``risk`` measurement."""
-
-    time_s: float
-    site: str
-    case_id: str
-    artefact_id: str
-    material: str
-    score: float
-    level: int
-    driver: str
-    components: dict[str, float]
 
 
 @dataclass
@@ -601,7 +567,7 @@ class AlertEngine:
             state.last_score[artefact.id] = float(row["score"])
             self.write_risk(
                 RiskPoint(
-                    time_s=frame.index[-1].timestamp(),
+                    time_ns=int(frame.index[-1].timestamp() * 1e9),
                     site=case.site,
                     case_id=case.id,
                     artefact_id=artefact.id,
@@ -718,7 +684,7 @@ class AlertEngine:
         )
         self.write_event(
             AlertEvent(
-                time_s=time_s,
+                time_ns=int(time_s * 1e9),
                 site=self.cases[case_id].site,
                 case_id=case_id,
                 alert_id=condition.alert_id,

@@ -22,12 +22,12 @@ from collections import Counter, deque
 from collections.abc import Callable
 from datetime import timedelta
 
-from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
+from collector.alerts import AlertEngine, Notification
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.config import MuseumConfig
 from museum.moves import MoveError, with_locations
-from museum.schema import Reading
+from museum.schema import AlertEvent, Reading, RiskPoint
 from museum.store import InfluxStore, StoreError
 
 log = logging.getLogger("patina.collector")

@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.data import export_zip
 from museum.config import MuseumConfig
 from museum.lineprotocol import encode_point
-from museum.schema import Reading, alert_event_line, climate_line, risk_line
+from museum.schema import AlertEvent, Reading, RiskPoint, alert_event_line, climate_line, risk_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
@@ -46,7 +46,7 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
     lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
     # What the collector's evaluator writes: the excavated bayonet at risk (30 % > 25 %).
     lines.append(
-        risk_line(
+        risk_line(RiskPoint(
             now_ns,
             site="hanoi",
             case_id="C1",
@@ -61,7 +61,7 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
                 "rh_pct": 30.0,
                 "limit_pct": 25.0,
             },
-        )
+        ))
     )
     store.create_database()
     store.write_lines(lines)
@@ -506,23 +506,27 @@ def museum_alerts(
     }
     store.write_lines(
         [
-            alert_event_line(
+            alert_event_line(AlertEvent(
                 now_ns - 3600 * 10**9,
                 alert_id="C1.rh_high.A",
                 state="opened",
                 value=30.0,
                 threshold=25.0,
                 **common,
-            ),
-            alert_event_line(
+            )),
+            alert_event_line(AlertEvent(
                 now_ns - 3599 * 10**9,
                 alert_id="C1.rh_high.A",
                 state="notified",
                 message="opened: email",
                 **common,
+            )),
+            alert_event_line(
+                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
             ),
-            alert_event_line(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common),
-            alert_event_line(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common),
+            alert_event_line(
+                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
+            ),
             encode_point(
                 "collector_stats",
                 {"instance": "server-1"},
