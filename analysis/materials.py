@@ -162,7 +162,8 @@ def profile(name: str, overrides: Mapping[str, float] | None = None) -> Material
         raise ValueError(f"{name}: cannot override {', '.join(sorted(unknown))}; "
                          f"overridable: {', '.join(sorted(_OVERRIDABLE))}")
     sources = dict(base.sources) | {key: "museum override (config)" for key in overrides}
-    return replace(base, **{k: float(v) for k, v in overrides.items()}, sources=sources)
+    changes: dict[str, Any] = {k: float(v) for k, v in overrides.items()}
+    return replace(base, **changes, sources=sources)
 
 
 def target_band(names: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None

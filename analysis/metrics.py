@@ -137,7 +137,7 @@ def mould_possible(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
     possible = (rh >= MOULD_RH_MIN_PCT) & (t >= low) & (t <= high)
     for item in (temperature_c, rh_pct):
         if isinstance(item, pd.Series):
-            return pd.Series(possible, index=item.index)  # type: ignore[return-value]
+            return pd.Series(possible, index=item.index)
     return bool(possible) if np.ndim(possible) == 0 else possible  # type: ignore[return-value]
 
 

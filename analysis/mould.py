@@ -161,11 +161,11 @@ def days_to_germination(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLik
     days = np.where(inside, _TABLE[row, column], 0.0)
     for item in (temperature_c, rh_pct):
         if isinstance(item, pd.Series):
-            return pd.Series(days, index=item.index, name="days_to_germination")  # type: ignore[return-value]
+            return pd.Series(days, index=item.index, name="days_to_germination")
     return float(days) if np.ndim(days) == 0 else days  # type: ignore[return-value]
 
 
-def ipi_mould_rating(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
+def ipi_mould_rating(temperature_c: ArrayLike, rh_pct: ArrayLike) -> str | np.ndarray:
     """IPI's instantaneous mould rating [1]_: "good" where no germination is expected,
     "risk" where the table gives a number of days."""
     days = np.asarray(_values(days_to_germination(temperature_c, rh_pct)))

@@ -14,12 +14,14 @@ References
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 import pandas as pd
 
 ArrayLike = TypeVar("ArrayLike", float, np.ndarray, pd.Series)
+#: One of the kinds ArrayLike stands for, where it need not match the other arguments.
+AnyArrayLike: TypeAlias = float | np.ndarray | pd.Series
 
 #: Molar mass ratio of water vapour to dry air, M_w / M_da (ASHRAE 2017 ch. 1 eq. 20).
 MOLAR_MASS_RATIO = 0.621945
@@ -39,14 +41,15 @@ _MAGNUS_A = 17.625
 _MAGNUS_B_C = 243.04
 
 
-def _as_result(values: np.ndarray, *inputs: object) -> ArrayLike:
-    """Return ``values`` as the kind of the inputs: Series, array or float."""
+def _as_result(values: np.ndarray, *inputs: AnyArrayLike) -> Any:
+    """Return ``values`` as the kind of the inputs: Series, array or float (typed Any: the
+    caller's ArrayLike, which the type checker cannot follow through ``*inputs``)."""
     for item in inputs:
         if isinstance(item, pd.Series):
-            return pd.Series(np.asarray(values, dtype=float), index=item.index)  # type: ignore[return-value]
+            return pd.Series(np.asarray(values, dtype=float), index=item.index)
     if all(np.ndim(item) == 0 for item in inputs):
-        return float(values)  # type: ignore[return-value]
-    return np.asarray(values, dtype=float)  # type: ignore[return-value]
+        return float(values)
+    return np.asarray(values, dtype=float)
 
 
 def _values(x: ArrayLike) -> np.ndarray:
@@ -142,7 +145,7 @@ def absolute_humidity(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
 
 
 def mixing_ratio(
-    temperature_c: ArrayLike, rh_pct: ArrayLike, pressure_hpa: ArrayLike = 1013.25
+    temperature_c: ArrayLike, rh_pct: ArrayLike, pressure_hpa: AnyArrayLike = 1013.25
 ) -> ArrayLike:
     r"""Humidity (mixing) ratio, in grams of water per kilogram of dry air.
 

@@ -100,9 +100,10 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
             "daily_range": daily_range,
         },
     }
-    ipi = period_ipi_ratings(data["temperature_c"], data["rh_pct"])
-    ipi["twpi_years"] = time_weighted_preservation_index(data["temperature_c"], data["rh_pct"])
-    report["ipi"] = ipi
+    report["ipi"] = {
+        **period_ipi_ratings(data["temperature_c"], data["rh_pct"]),
+        "twpi_years": time_weighted_preservation_index(data["temperature_c"], data["rh_pct"]),
+    }
     wet_hours = time_of_wetness_hours(data["temperature_c"], data["rh_pct"])
     total_hours = max(span.total_seconds() / 3600, 1e-9)
     report["time_of_wetness"] = {"hours": wet_hours, "pct": min(100.0, 100 * wet_hours / total_hours)}

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.risk import LEVELS, assess
-from collector.alerts import AlertEngine, AlertEvent, Notification
+from collector.alerts import AlertEngine, Notification
 from museum.config import load_config
+from museum.schema import AlertEvent
 from sensors_sim import scenario as scenarios
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan
 

@@ -30,6 +30,7 @@ from collector.payloads import (
     validate,
 )
 from museum.config import Source
+from museum.formats import require_all
 from museum.schema import Reading
 
 
@@ -435,3 +436,4 @@ DECODERS: dict[str, Decoder] = {
     "line-protocol": line_protocol,
     "homeassistant": homeassistant,
 }
+require_all("decoder", DECODERS)

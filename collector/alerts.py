@@ -73,10 +73,11 @@ import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point
-from analysis.risk import COMPONENT_SOURCES, assess
+from analysis.risk import COMPONENT_SOURCES, LEVELS, assess
 from museum.config import Case, MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
 from museum.limits import case_limits
+from museum.schema import AlertEvent, RiskPoint
 
 log = logging.getLogger("patina.alerts")
 
@@ -116,7 +117,6 @@ RISK_EVERY_S = 60.0
 RISK_GOOD_EVERY_S = 900.0
 #: The object-level drivers that a case rule already reports: their incident is that rule's.
 CASE_RULE_OF_DRIVER = {"rh_high": "rh_high", "too_dry": "rh_low", "condensation": "condensation"}
-LEVEL_NAMES = ("good", "watch", "risk", "critical")
 
 
 def worst_sensor_series(
@@ -164,41 +164,6 @@ def level_limit(material: MaterialProfile, driver: str, level: str) -> float | N
     if driver == "too_dry":
         return material.rh_too_dry_pct
     return None
-
-
-@dataclass
-class AlertEvent:
-    """One line of the alert log (measurement ``alert_events``)."""
-
-    time_s: float
-    site: str
-    case_id: str
-    alert_id: str
-    rule: str
-    severity: str
-    state: str
-    message: str = ""
-    value: float | None = None
-    threshold: float | None = None
-    user: str = ""
-    note: str = ""
-    #: The rule and, for sensor rules, the sensor ("sensor_silent:s1").
-    rule_key: str = ""
-
-
-@dataclass(frozen=True)
-class RiskPoint:
-    """An artefact's assessed risk at a moment, for the ``risk`` measurement."""
-
-    time_s: float
-    site: str
-    case_id: str
-    artefact_id: str
-    material: str
-    score: float
-    level: int
-    driver: str
-    components: dict[str, float]
 
 
 @dataclass
@@ -492,13 +457,13 @@ class AlertEngine:
         "id name (level)" joined by "; ", and the incident's severity."""
         state, case = self.states[case_id], self.cases[case_id]
         found = [
-            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            (LEVELS.index(state.last_level[a.id]), a)
             for a in case.artefacts
-            if LEVEL_NAMES.index(state.last_level.get(a.id, "good")) >= 2
+            if LEVELS.index(state.last_level.get(a.id, "good")) >= 2
             and CASE_RULE_OF_DRIVER.get(state.last_driver.get(a.id, "")) == rule
         ]
         found.sort(key=lambda pair: -pair[0])
-        detail = "; ".join(f"{a.id} {a.name} ({LEVEL_NAMES[rank]})" for rank, a in found)
+        detail = "; ".join(f"{a.id} {a.name} ({LEVELS[rank]})" for rank, a in found)
         return detail, "critical" if found and found[0][0] == 3 else "warning"
 
     def _evaluate_case(self, case_id: str, now_s: float) -> None:
@@ -644,14 +609,14 @@ class AlertEngine:
         # The worst fresh sensor decides the band, as it decides rh_high: with two sensors in
         # a case, the band must not flip with each sensor's turn to report.
         fresh = [
-            v
-            for v in state.latest.values()
-            if v[1] is not None
-            and v[2] is not None
-            and now_s - v[0] < self.config.alerts.sensor_silent_after_s
+            (temperature_c, rh_pct)
+            for seen_s, temperature_c, rh_pct, _ in state.latest.values()
+            if temperature_c is not None
+            and rh_pct is not None
+            and now_s - seen_s < self.config.alerts.sensor_silent_after_s
         ]
         if fresh:
-            _, latest_t, latest_rh, _ = max(fresh, key=lambda v: v[2])
+            latest_t, latest_rh = max(fresh, key=lambda pair: pair[1])
         else:
             _, latest_t, latest_rh, _ = state.history[-1]
         changed = []
@@ -677,8 +642,8 @@ class AlertEngine:
             row = timeline.iloc[-1]
             level = str(row["level"])
             codes = timeline["level"].cat.codes.to_numpy()
-            changed = np.flatnonzero(codes != codes[-1])
-            since = timeline.index[changed[-1] + 1] if len(changed) else timeline.index[0]
+            switches = np.flatnonzero(codes != codes[-1])
+            since = timeline.index[switches[-1] + 1] if len(switches) else timeline.index[0]
             material = profile(str(row["material"]))
             state.last_risk_s[artefact.id] = now_s
             state.last_level[artefact.id] = level
@@ -686,13 +651,13 @@ class AlertEngine:
             state.last_score[artefact.id] = float(row["score"])
             self.write_risk(
                 RiskPoint(
-                    time_s=frame.index[-1].timestamp(),
+                    time_ns=int(frame.index[-1].timestamp() * 1e9),
                     site=case.site,
                     case_id=case.id,
                     artefact_id=artefact.id,
                     material=str(row["material"]),
                     score=float(row["score"]),
-                    level=LEVEL_NAMES.index(level),
+                    level=LEVELS.index(level),
                     driver=str(row["driver"]),
                     components={
                         **{
@@ -716,14 +681,14 @@ class AlertEngine:
         # Objects at risk through damp, dry or near-condensing air belong to the case rule's
         # incident; this rule covers the other causes only.
         others = [
-            (LEVEL_NAMES.index(state.last_level[a.id]), a)
+            (LEVELS.index(state.last_level[a.id]), a)
             for a in case.artefacts
             if state.last_driver.get(a.id) not in CASE_RULE_OF_DRIVER
         ]
         def severity_of(pair: tuple[int, Any]) -> tuple[int, float]:
             return pair[0], state.last_score.get(pair[1].id, 0.0)
 
-        rank, artefact = max(others, key=severity_of) if others else (0, None)
+        rank, worst = max(others, key=severity_of) if others else (0, None)
         at_risk = [a for r, a in sorted(others, key=lambda pair: -pair[0]) if r >= 2]
         self._condition(
             case_id,
@@ -733,9 +698,9 @@ class AlertEngine:
             clear=rank < 2,
             now_s=now_s,
             min_duration_s=self.limits[case_id].min_duration_s,
-            value=state.last_score.get(artefact.id, 0.0) if artefact else 0.0,
+            value=state.last_score.get(worst.id, 0.0) if worst else 0.0,
             threshold=50.0,
-            source=COMPONENT_SOURCES.get(state.last_driver.get(artefact.id, ""), "") if artefact else "",
+            source=COMPONENT_SOURCES.get(state.last_driver.get(worst.id, ""), "") if worst else "",
             detail="; ".join(f"{a.id} {a.name} ({state.last_level[a.id]}, {state.last_driver[a.id]})"
                              for a in at_risk),
             severity="critical" if rank == 3 else "warning",
@@ -749,7 +714,7 @@ class AlertEngine:
             p = profile(name)
             edges = [p.rh_safe_pct, p.rh_risk_pct, p.rh_critical_pct]
             ranks.append(sum(rh_pct >= edge for edge in edges))
-        return ["good", "watch", "risk", "critical"][max(ranks)]
+        return LEVELS[max(ranks)]
 
     # --- lifecycle -----------------------------------------------------------------------------
     def _condition(
@@ -803,7 +768,7 @@ class AlertEngine:
         )
         self.write_event(
             AlertEvent(
-                time_s=time_s,
+                time_ns=int(time_s * 1e9),
                 site=self.cases[case_id].site,
                 case_id=case_id,
                 alert_id=condition.alert_id,

@@ -26,8 +26,6 @@ from collector.payloads import (
     EARLIEST_NS,
     MAX_FUTURE_NS,
     MAX_PAYLOAD_BYTES,
-    RH_RANGE_PCT,
-    TEMPERATURE_RANGE_C,
     Ignored,
     Rejected,
     parse_timestamp_ns,
@@ -35,7 +33,7 @@ from collector.payloads import (
 from collector.spool import QuarantineRecord
 from museum.config import UNASSIGNED_CASE, MuseumConfig, Source
 from museum.lineprotocol import LineProtocolError, encode_point
-from museum.schema import CLIMATE, Reading, climate_line
+from museum.schema import CLIMATE, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading, climate_line
 
 log = logging.getLogger("patina.collector")
 
@@ -85,10 +83,10 @@ class DecodedBatch:
 def _plain_number(value: object) -> float | None:
     """``value`` as a float if it is a finite JSON number (not a bool), else None."""
     if value.__class__ is float:
-        return value if math.isfinite(value) else None  # type: ignore[arg-type]
+        return value if math.isfinite(value) else None
     if value.__class__ is int:
         try:
-            return float(value)  # type: ignore[arg-type]
+            return float(value)
         except OverflowError:
             return None  # the general path quarantines it
     return None
@@ -162,8 +160,9 @@ class MessageDecoder:
         lines, readings, kept = batch.lines, batch.readings, batch.kept
         native = self._native
         for topic, payload, received_ns, backlog in messages:
-            route = native.get(topic, False)
-            if route is False:
+            try:
+                route = native[topic]
+            except KeyError:  # a topic seen for the first time: rare, the routes are cached
                 route = self._native_route(topic)
             if route is not None:
                 fast = self._native_line(route, payload, received_ns, backlog)

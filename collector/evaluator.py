@@ -24,13 +24,13 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from collector.alerts import AlertEngine, AlertEvent, Notification, RiskPoint
+from collector.alerts import AlertEngine, Notification
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.config import MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.moves import MoveError, with_locations
-from museum.schema import Reading
+from museum.schema import AlertEvent, Reading, RiskPoint
 from museum.store import DatabaseMissing, InfluxStore, StoreError
 
 log = logging.getLogger("patina.collector")

@@ -18,15 +18,13 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import ssl
 import threading
 import time
 import zlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
@@ -34,7 +32,8 @@ from collector.decoder import DecodedBatch, MessageDecoder, RawMessage
 from collector.spool import Spool, message_key
 from collector.stats import Stats
 from collector.worker import Backoff, FatalHandler, Worker
-from museum.config import MqttConfig, MuseumConfig
+from museum.config import MuseumConfig
+from museum.mqtt import make_mqtt_client
 from museum.schema import Reading
 from museum.secrets import redact_url
 
@@ -59,27 +58,6 @@ def case_owner(case_id: str, instances: int) -> int:
 def observations_topic(group: str, index: int) -> str:
     """Where collectors send an instance the readings of the cases it owns."""
     return f"patina/_collectors/{group}/{index}/observations"
-
-
-def make_mqtt_client(config: MqttConfig, client_id: str, manual_ack: bool = False) -> mqtt.Client:
-    """A paho client for the configured broker: MQTT 5, credentials from the environment
-    (already in ``config``), TLS for ``mqtts://`` (CA and client certificate if given),
-    reconnect backoff 1–30 s."""
-    protocol = MQTTProtocolVersion.MQTTv5 if config.protocol == "5" else MQTTProtocolVersion.MQTTv311
-    client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=client_id,
-        protocol=protocol,
-        clean_session=None if config.protocol == "5" else False,
-        manual_ack=manual_ack,
-    )
-    if config.username:
-        client.username_pw_set(config.username, config.password)
-    if config.tls:
-        client.tls_set(ca_certs=config.ca_file, certfile=config.cert_file, keyfile=config.key_file,
-                       cert_reqs=ssl.CERT_REQUIRED)
-    client.reconnect_delay_set(min_delay=1, max_delay=30)
-    return client
 
 
 def connect_properties(session_expiry_s: int = SESSION_EXPIRY_S) -> Properties:
@@ -134,7 +112,7 @@ class Ingest(Worker):
         shared = config.collector
         self._own_topic = (observations_topic(shared.share_group, shared.instance_index)
                            if shared.share_group else None)
-        self._client = make_mqtt_client(config.mqtt, client_id, manual_ack=True)
+        self._client = make_mqtt_client(config.mqtt, client_id, manual_ack=True, persistent_session=True)
         self._client.on_connect = self._guard(self._on_connect)
         self._client.on_disconnect = self._guard(self._on_disconnect)
         self._client.on_subscribe = self._guard(self._on_subscribe)
@@ -225,8 +203,9 @@ class Ingest(Worker):
         retain = message.retain
         # The receive time and the backlog mark belong to the moment of receipt; the rest
         # (decoding, redelivery check) waits for the group's commit.
-        item = (message.mid, message.qos, topic, message.payload, retain, message.dup, time.time_ns(),
-                False if retain else self._in_backlog())
+        # paho hands over bytes (its typing also allows a bytearray).
+        item = (message.mid, message.qos, topic, cast(bytes, message.payload), retain, message.dup,
+                time.time_ns(), False if retain else self._in_backlog())
         with self._inbox_ready:
             if not self._inbox:
                 self._inbox_since = time.monotonic()
@@ -396,7 +375,8 @@ class Router:
         if shared.instances == 1 or not shared.share_group:
             self.observe(observed)
             return
-        mine, others = [], {}
+        mine: list[tuple[str, Reading]] = []
+        others: dict[int, list[tuple[str, Reading]]] = {}
         for case_id, reading in observed:
             if case_id in self.owned_cases:
                 mine.append((case_id, reading))

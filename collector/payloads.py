@@ -13,12 +13,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from museum.schema import Reading
+from museum.schema import BATTERY_RANGE_PCT, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading
 
 MAX_PAYLOAD_BYTES = 64 * 1024
-#: Physical range of the sensors Patina expects (docs/architecture.md: validation).
-TEMPERATURE_RANGE_C = (-40.0, 85.0)
-RH_RANGE_PCT = (0.0, 100.0)
 #: Readings stamped before this are a device with an unset clock.
 EARLIEST_NS = int(datetime(1990, 1, 1, tzinfo=UTC).timestamp()) * 1_000_000_000
 #: Readings stamped further ahead than this are a device with a wrong clock.
@@ -131,8 +128,10 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
     low, high = RH_RANGE_PCT
     if reading.rh_pct is not None and not low <= reading.rh_pct <= high:
         raise Rejected("rh_out_of_range", f"rh_pct {reading.rh_pct} is outside {low}…{high} %")
-    if reading.battery_pct is not None and not 0.0 <= reading.battery_pct <= 100.0:
-        raise Rejected("battery_out_of_range", f"battery_pct {reading.battery_pct} is outside 0…100")
+    low, high = BATTERY_RANGE_PCT
+    if reading.battery_pct is not None and not low <= reading.battery_pct <= high:
+        raise Rejected("battery_out_of_range",
+                       f"battery_pct {reading.battery_pct} is outside {low:g}…{high:g}")
     if reading.time_ns < EARLIEST_NS:
         raise Rejected("timestamp_out_of_range", "time is before 1990: is the device clock set?")
     if reading.time_ns > received_ns + MAX_FUTURE_NS:

@@ -27,7 +27,7 @@ import socket
 import threading
 import time
 
-from collector.alerts import AlertEvent, Notification, RiskPoint
+from collector.alerts import Notification
 from collector.decoder import MessageDecoder, Outcome
 from collector.evaluator import Evaluator, EventClock
 from collector.ingest import (
@@ -37,7 +37,6 @@ from collector.ingest import (
     Ingest,
     case_owner,
     connect_properties,
-    make_mqtt_client,
     observations_topic,
 )
 from collector.notify import Notifier
@@ -45,7 +44,8 @@ from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
 from museum.config import MuseumConfig
-from museum.schema import alert_event_line, risk_line
+from museum.mqtt import make_mqtt_client
+from museum.schema import AlertEvent, RiskPoint, alert_event_line, risk_line
 from museum.secrets import redact_url
 
 __all__ = [
@@ -219,17 +219,10 @@ class Collector:
 
     def _write_event(self, event: AlertEvent) -> None:
         """Alert events go through the spool like readings: an InfluxDB outage loses none."""
-        self._spool_points([alert_event_line(
-            int(event.time_s * 1e9), site=event.site, case_id=event.case_id, alert_id=event.alert_id,
-            rule=event.rule, rule_key=event.rule_key or event.rule, severity=event.severity,
-            state=event.state, message=event.message, value=event.value, threshold=event.threshold,
-            user=event.user, note=event.note)])
+        self._spool_points([alert_event_line(event)])
 
     def _write_risk(self, point: RiskPoint) -> None:
-        self._spool_points([risk_line(
-            int(point.time_s * 1e9), site=point.site, case_id=point.case_id, artefact_id=point.artefact_id,
-            material=point.material, score=point.score, level=point.level, driver=point.driver,
-            components=point.components)])
+        self._spool_points([risk_line(point)])
 
     def _event_time(self, time_s: float, channel: str) -> float:
         """An event of a notification in event time comes just after the event that caused
@@ -241,14 +234,14 @@ class Collector:
     def _notified(self, notification: Notification, channel: str, time_s: float) -> None:
         if notification.kind != "resolved":
             self._write_event(AlertEvent(
-                time_s=self._event_time(time_s, channel), site=notification.case.site,
+                time_ns=int(self._event_time(time_s, channel) * 1e9), site=notification.case.site,
                 case_id=notification.case.id,
                 alert_id=notification.alert_id, rule=notification.rule, severity=notification.severity,
                 state="notified", message=f"{notification.kind}: {channel}"))
 
     def _notify_failed(self, notification: Notification, channel: str, error: str, time_s: float) -> None:
         self._write_event(AlertEvent(
-            time_s=self._event_time(time_s, channel), site=notification.case.site,
+            time_ns=int(self._event_time(time_s, channel) * 1e9), site=notification.case.site,
                 case_id=notification.case.id,
             alert_id=notification.alert_id, rule=notification.rule, severity=notification.severity,
             state="notify_failed", message=f"{channel}: {error}"))

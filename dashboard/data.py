@@ -16,6 +16,7 @@ import streamlit as st
 from analysis.history import SuitableBand
 from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
+from analysis.risk import LEVELS
 from dashboard.links import artefact_link
 from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.i18n import Translator
@@ -23,9 +24,6 @@ from museum.quarantine import QuarantineView, read_quarantine
 from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore, StoreError
 
-#: A sensor whose last reading is older than this is shown as silent, never as calm.
-#: Same default as the alert rule "sensor silent" (alerts.sensor_silent_after).
-STALE_AFTER = timedelta(minutes=15)
 #: Points a chart receives at most per sensor: InfluxDB aggregates above that.
 MAX_POINTS_PER_SENSOR = 720
 
@@ -599,23 +597,34 @@ def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: i
             n=n_cases,
             case=worst.case.id,
             object=f"{name} ({worst.artefact.id})",
-            level=t(f"level.{('good', 'watch', 'risk', 'critical')[worst.level]}"),
+            level=t(f"level.{LEVELS[worst.level]}"),
             reason=object_reason(worst, t, now),
         ),
         worst.level,
     )
 
 
-def case_statuses(cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime) -> list[CaseStatus]:
+def silent_after(config: MuseumConfig) -> timedelta:
+    """How long without a reading makes a sensor silent: the config's
+    ``[alerts] sensor_silent_after``, the limit the "sensor silent" alert uses."""
+    return timedelta(seconds=config.alerts.sensor_silent_after_s)
+
+
+def case_statuses(
+    cases: tuple[Case, ...], latest: pd.DataFrame, now: datetime, silent_limit: timedelta
+) -> list[CaseStatus]:
     """Summarise each case: means over its sensors that are not stale; ``stale`` when any
-    sensor of the case is silent for longer than STALE_AFTER (or never reported)."""
+    sensor of the case is silent for longer than ``silent_limit`` (or never reported).
+
+    ``silent_limit`` is the museum's ``[alerts] sensor_silent_after`` (see :func:`silent_after`),
+    so a sensor shown as silent is one the alert rule calls silent, never shown as calm."""
     # One pass over the readings, then plain Python per case: filtering the frame once per
     # case took 0.74 s for 200 cases (benchmarks/bench_dashboard.py).
     by_sensor = {} if latest.empty else {row["sensor_id"]: row for row in latest.to_dict("records")}
     statuses = []
     for case in cases:
         rows = [by_sensor[sensor] for sensor in case.sensors if sensor in by_sensor]
-        fresh = [row for row in rows if row["time"] >= now - STALE_AFTER]
+        fresh = [row for row in rows if row["time"] >= now - silent_limit]
 
         def mean(column: str, rows: list[dict[str, Any]] = fresh) -> float | None:
             values = [

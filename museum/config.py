@@ -23,21 +23,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import platformdirs
 
 from analysis.materials import MATERIAL_NAMES
-from museum.i18n import LocalizedName, localized_name
+from museum.formats import FORMAT_NAMES
+from museum.i18n import LANGUAGES, LocalizedName, localized_name
 from museum.secrets import redact_url, url_credentials, without_credentials
 
-LANGUAGES = ("en", "fr", "vi")
-SOURCE_FORMATS = (
-    "patina",
-    "zigbee2mqtt",
-    "tasmota",
-    "shelly-gen1",
-    "shelly-gen2",
-    "ttn-v3",
-    "senml",
-    "line-protocol",
-    "homeassistant",
-)
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
 SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
 #: Case id given to readings from sensors the config does not place in any case.
@@ -545,7 +534,7 @@ def parse_config(
         sources.append(
             Source(
                 topic=r.string(s, "topic", key),
-                format=r.string(s, "format", key, default="patina", choices=SOURCE_FORMATS),
+                format=r.string(s, "format", key, default="patina", choices=FORMAT_NAMES),
                 site=site,
                 fields=tuple(sorted(fields.items())),
             )

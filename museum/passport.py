@@ -29,7 +29,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -105,7 +105,7 @@ def _iso(moment: pd.Timestamp | None, zone: ZoneInfo) -> str:
     return pd.Timestamp(moment).tz_convert(zone).isoformat()
 
 
-def _number(value: object) -> str:
+def _number(value: SupportsFloat | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     # repr keeps every digit, so the borrower reads back exactly what was measured.

@@ -14,9 +14,13 @@ ALERT_EVENTS = "alert_events"
 RISK = "risk"
 #: Alert states, in lifecycle order; the state of an alert is its latest event.
 ALERT_STATES = ("opened", "notified", "escalated", "notify_failed", "acknowledged", "resolved")
-RISK_LEVELS = ("good", "watch", "risk", "critical")
 CLIMATE_TAGS = ("site", "case_id", "sensor_id")
 CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "rssi_dbm")
+#: Plausible air, the range of the sensors Patina expects: a reading outside it is refused,
+#: by the collector (quarantine) and by the logger-file import (rejected rows) alike.
+TEMPERATURE_RANGE_C = (-40.0, 85.0)
+RH_RANGE_PCT = (0.0, 100.0)
+BATTERY_RANGE_PCT = (0.0, 100.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,57 +58,84 @@ def climate_line(reading: Reading, site: str, case_id: str) -> str:
     )
 
 
-def alert_event_line(
-    time_ns: int,
-    *,
-    site: str,
-    case_id: str,
-    alert_id: str,
-    rule: str,
-    rule_key: str,
-    severity: str,
-    state: str,
-    message: str = "",
-    value: float | None = None,
-    threshold: float | None = None,
-    user: str = "",
-    note: str = "",
-) -> str:
-    """One event of the append-only alert log (docs/architecture.md: ``alert_events``)."""
+@dataclass(frozen=True)
+class AlertEvent:
+    """One event of the append-only alert log (docs/architecture.md: ``alert_events``):
+    written by the collector's alert engine and notifiers, and by an acknowledgement."""
+
+    time_ns: int
+    site: str
+    case_id: str
+    alert_id: str
+    rule: str
+    severity: str
+    state: str
+    message: str = ""
+    value: float | None = None
+    threshold: float | None = None
+    user: str = ""
+    note: str = ""
+    #: The rule and, for sensor rules, the sensor ("sensor_silent:s1"); empty: the rule.
+    rule_key: str = ""
+
+    @property
+    def time_s(self) -> float:
+        return self.time_ns / 1e9
+
+
+@dataclass(frozen=True)
+class RiskPoint:
+    """An artefact's risk at a moment (docs/architecture.md: ``risk``); ``level`` 0 good …
+    3 critical (the index in :data:`analysis.risk.LEVELS`); ``components`` are extra fields
+    (component scores, since when, the air against the limit)."""
+
+    time_ns: int
+    site: str
+    case_id: str
+    artefact_id: str
+    material: str
+    score: float
+    level: int
+    driver: str
+    components: dict[str, float]
+
+    @property
+    def time_s(self) -> float:
+        return self.time_ns / 1e9
+
+
+def alert_event_line(event: AlertEvent) -> str:
+    """The ``alert_events`` point of an event, as one line of line protocol."""
     return encode_point(
         ALERT_EVENTS,
-        {"site": site, "case_id": case_id, "alert_id": alert_id, "rule": rule, "severity": severity},
         {
-            "state": state,
-            "rule_key": rule_key,
-            "message": message,
-            "value": value,
-            "threshold": threshold,
-            "user": user,
-            "note": note,
+            "site": event.site,
+            "case_id": event.case_id,
+            "alert_id": event.alert_id,
+            "rule": event.rule,
+            "severity": event.severity,
         },
-        time_ns,
+        {
+            "state": event.state,
+            "rule_key": event.rule_key or event.rule,
+            "message": event.message,
+            "value": event.value,
+            "threshold": event.threshold,
+            "user": event.user,
+            "note": event.note,
+        },
+        event.time_ns,
     )
 
 
-def risk_line(
-    time_ns: int,
-    *,
-    site: str,
-    case_id: str,
-    artefact_id: str,
-    material: str,
-    score: float,
-    level: int,
-    driver: str,
-    components: dict[str, float],
-) -> str:
-    """An artefact's risk at a moment (docs/architecture.md: ``risk``); ``level`` 0 good … 3 critical."""
+def risk_line(point: RiskPoint) -> str:
+    """The ``risk`` point of an artefact's assessment, as one line of line protocol."""
     return encode_point(
         RISK,
-        {"site": site, "case_id": case_id, "artefact_id": artefact_id, "material": material},
-        {"score": float(score), "level": int(level), "driver": driver, **components},
-        time_ns,
+        {"site": point.site, "case_id": point.case_id, "artefact_id": point.artefact_id,
+         "material": point.material},
+        {"score": float(point.score), "level": int(point.level), "driver": point.driver, **point.components},
+        point.time_ns,
     )
 
 

@@ -21,7 +21,15 @@ import requests
 from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.lineprotocol import decode_text
-from museum.schema import ALERT_EVENTS, CLIMATE, CLIMATE_HOURLY, COLLECTOR_STATS, RISK, alert_event_line
+from museum.schema import (
+    ALERT_EVENTS,
+    CLIMATE,
+    CLIMATE_HOURLY,
+    COLLECTOR_STATS,
+    RISK,
+    AlertEvent,
+    alert_event_line,
+)
 from museum.secrets import redact_url
 
 #: How far back the latest readings are looked for first (sensors report every few minutes).
@@ -509,7 +517,7 @@ class InfluxStore:
             raise StoreError(f"alert {alert_id!r} is already resolved")
         self.write_lines(
             [
-                alert_event_line(
+                alert_event_line(AlertEvent(
                     time.time_ns(),
                     site=last["site"],
                     case_id=last["case_id"],
@@ -520,7 +528,7 @@ class InfluxStore:
                     state="acknowledged",
                     user=user,
                     note=note,
-                )
+                ))
             ]
         )
 

@@ -19,10 +19,10 @@ import click
 
 from analysis.materials import MATERIAL_NAMES
 from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
+from museum.formats import DEVICE_FORMATS
 from museum.i18n import LANGUAGES
 from sensors_sim.formats import BATCH_ENCODERS as BATCH_FORMATS
-from sensors_sim.formats import ENCODERS as DEVICE_FORMATS
-from sensors_sim.formats import SOURCE_TOPICS
+from sensors_sim.formats import ENCODERS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_DIR / "museum.example.toml"
@@ -407,7 +407,6 @@ def replay(
     from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
 
     from museum.loggers import LoggerFileError
-    from sensors_sim.formats import CARRIES_TIME
     from sensors_sim.publisher import SimulationPlan, Simulator
     from sensors_sim.replay import load_replay
 
@@ -424,9 +423,9 @@ def replay(
         log.warning(
             "sensor %r is in no case of %s: its readings will be stored unassigned", sensor_id, config_path
         )
-    if device_format not in CARRIES_TIME:
+    if not DEVICE_FORMATS[device_format].carries_time:
         log.warning("format %s carries no time: the collector stamps each reading on arrival", device_format)
-    topic = DEVICE_FORMATS[device_format](
+    topic = ENCODERS[device_format](
         sensor_id,
         case.site if case else "unknown",
         0.0,
@@ -440,7 +439,7 @@ def replay(
         raise click.ClickException(
             f"{config_path} has no [[sources]] entry for format {device_format!r} that receives {topic!r}: "
             f"the collector would not read these messages (add one, e.g. topic = "
-            f"{SOURCE_TOPICS[device_format]!r})"
+            f"{DEVICE_FORMATS[device_format].topic!r})"
         )
     try:
         feed, info = load_replay(

@@ -146,8 +146,10 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
     _echo_band(t, band)
     hours = risk.get("hours_per_level") or {}
     if hours:
+        from analysis.risk import LEVELS  # pandas: kept off the start of every command
+
         click.echo(t("passport.risk_hours", **{level: t.number(hours.get(level, 0.0), 0)
-                                               for level in ("good", "watch", "risk", "critical")}))
+                                               for level in LEVELS}))
     click.echo(t("passport.digest", digest=result.digest))
 
 

@@ -3,7 +3,8 @@
 
 Formats whose devices send no time (Zigbee2MQTT, Shelly Gen1, Home Assistant) are stamped
 by the collector on arrival: on a compressed simulated clock their readings land at the
-wall-clock time, which is what such a device would give. ``CARRIES_TIME`` says which do.
+wall-clock time, which is what such a device would give. ``museum.formats.DEVICE_FORMATS``
+says which do (``carries_time``) and which topic filter receives each format.
 """
 
 from __future__ import annotations
@@ -14,24 +15,11 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from museum.formats import require_all
 from museum.lineprotocol import encode_point
 
 Values = Mapping[str, float | None]
 Encoder = Callable[[str, str, float, Values, ZoneInfo], list[tuple[str, bytes]]]
-
-#: The ``[[sources]]`` topic filter that receives each format as the encoders publish it.
-SOURCE_TOPICS = {
-    "patina": "patina/+/+/climate",
-    "zigbee2mqtt": "zigbee2mqtt/#",
-    "tasmota": "tele/+/SENSOR",
-    "shelly-gen1": "shellies/+/sensor/+",
-    "shelly-gen2": "+/events/rpc",
-    "ttn-v3": "v3/+/devices/+/up",
-    "senml": "senml/+",
-    "line-protocol": "telegraf/+",
-    "homeassistant": "+/sensor/+/state",
-}
-CARRIES_TIME = {"patina", "tasmota", "shelly-gen2", "ttn-v3", "senml", "line-protocol"}
 
 
 @lru_cache(maxsize=4096)
@@ -201,7 +189,7 @@ ENCODERS: dict[str, Encoder] = {
     "line-protocol": line_protocol,
     "homeassistant": homeassistant,
 }
-FORMATS = tuple(ENCODERS)
+require_all("encoder", ENCODERS)
 BatchEncoder = Callable[[str, str, list[float], list[Values], ZoneInfo], list[tuple[str, bytes]]]
 #: Formats that can carry several readings in one message (``SensorSpec.batch``).
 BATCH_ENCODERS: dict[str, BatchEncoder] = {"senml": senml_batch, "line-protocol": line_protocol_batch}

@@ -19,12 +19,13 @@ from typing import Protocol
 import numpy as np
 import paho.mqtt.client as mqtt
 import pandas as pd
-from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from museum.config import MuseumConfig
+from museum.formats import DEVICE_FORMATS
+from museum.mqtt import make_mqtt_client
 from sensors_sim.building import BuildingModel
 from sensors_sim.faults import SensorFaults, malform
-from sensors_sim.formats import BATCH_ENCODERS, CARRIES_TIME, ENCODERS
+from sensors_sim.formats import BATCH_ENCODERS, ENCODERS
 from sensors_sim.model import SimulatedSensor, hashed_uniform, stable_seed
 from sensors_sim.scenario import Scenario, default_scenario
 
@@ -105,7 +106,9 @@ class ScenarioFeed:
         self._pending: dict[str, tuple[list[float], list[dict[str, float]]]] = {}
         #: Messages sent broken on purpose: what the collector must quarantine.
         self.malformed_sent = 0
-        untimed = sorted({s.spec.format for s in self.sensors} - CARRIES_TIME)
+        untimed = sorted(
+            {s.spec.format for s in self.sensors if not DEVICE_FORMATS[s.spec.format].carries_time}
+        )
         if untimed and plan.speed > 1:
             log.warning(
                 "format(s) %s carry no time: the collector stamps their readings on arrival, "
@@ -177,15 +180,7 @@ class Simulator:
         self._acked = 0
         self._ack_lock = threading.Lock()
         self._stop = threading.Event()
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"patina-sim-{os.getpid()}-{id(self):x}",
-            protocol=MQTTProtocolVersion.MQTTv5,
-        )
-        if config.mqtt.username:
-            self._client.username_pw_set(config.mqtt.username, config.mqtt.password)
-        if config.mqtt.tls:
-            self._client.tls_set(ca_certs=config.mqtt.ca_file)
+        self._client = make_mqtt_client(config.mqtt, f"patina-sim-{os.getpid()}-{id(self):x}")
         # No in-flight limit in paho: the simulator paces itself (MAX_IN_FLIGHT), and paho's
         # own window halves the publishing rate (measured: 3,800 vs 8,700 messages/s).
         self._client.max_inflight_messages_set(0)

@@ -47,6 +47,7 @@ import numpy as np
 
 from analysis.materials import profile
 from museum.config import MuseumConfig, parse_config, parse_duration_s
+from museum.i18n import LANGUAGES
 from sensors_sim.building import CaseSpec, Event, RoomSpec
 from sensors_sim.faults import SensorFault
 from sensors_sim.formats import ENCODERS
@@ -54,7 +55,6 @@ from sensors_sim.model import SensorSpec, stable_seed
 from sensors_sim.outdoor import HANOI, OutdoorClimate
 
 SCENARIO_DIR = Path(__file__).resolve().parent / "scenarios"
-LANGUAGES = ("en", "fr", "vi")
 
 
 class ScenarioError(ValueError):

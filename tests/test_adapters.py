@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from collector.adapters import DECODERS, Context
 from collector.payloads import Ignored, Rejected
 from collector.service import MessageDecoder
-from museum.config import SOURCE_FORMATS, Source, parse_config
+from museum.config import Source, parse_config
+from museum.formats import FORMAT_NAMES
 from museum.schema import Reading
 
 NOW_NS = int(datetime(2026, 5, 1, 10, 0, 30, tzinfo=UTC).timestamp()) * 10**9
@@ -148,14 +149,14 @@ def test_homeassistant_state_topics() -> None:
 ALL_FORMATS = {
     "museum": {"name": "Fuzz", "timezone": "Asia/Ho_Chi_Minh"},
     "sites": [{"id": "hanoi"}],
-    "sources": [{"topic": f"{fmt}/#", "format": fmt} for fmt in SOURCE_FORMATS]
+    "sources": [{"topic": f"{fmt}/#", "format": fmt} for fmt in FORMAT_NAMES]
     + [{"topic": "#", "format": "patina"}],
     "cases": [{"id": "C1", "site": "hanoi", "sensors": ["s1"]}],
 }
 
 
 @settings(max_examples=1500, deadline=None)
-@given(fmt=st.sampled_from(SOURCE_FORMATS),
+@given(fmt=st.sampled_from(FORMAT_NAMES),
        rest=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40),
        payload=st.one_of(st.binary(max_size=300),
                          st.recursive(st.none() | st.booleans() | st.floats() | st.integers()

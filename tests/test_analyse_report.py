@@ -248,7 +248,7 @@ def test_mould_rating_and_accumulated_factor() -> None:
 )
 def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
     from collector.adapters import DECODERS, Context
-    from sensors_sim.formats import CARRIES_TIME, SOURCE_TOPICS
+    from museum.formats import DEVICE_FORMATS
 
     index = pd.date_range("2013-05-01", periods=4, freq="30min", tz="UTC")
     data = pd.DataFrame(
@@ -256,7 +256,7 @@ def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
         index=index,
     )
     feed = ReplayFeed(data, "s9", "hanoi", device_format, ZoneInfo("UTC"))
-    context = Context(Source(SOURCE_TOPICS[device_format], device_format, site="hanoi"))
+    context = Context(Source(DEVICE_FORMATS[device_format].topic, device_format, site="hanoi"))
     decode = DECODERS[device_format]
     for k, messages in enumerate(feed.messages(0, len(data))):
         got: dict[str, float] = {}
@@ -269,7 +269,7 @@ def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
                         if (value := getattr(reading, key)) is not None
                     }
                 )
-                if device_format in CARRIES_TIME:
+                if DEVICE_FORMATS[device_format].carries_time:
                     assert reading.time_ns == index[k].value
         assert got == {"temperature_c": data["temperature_c"].iloc[k], "rh_pct": data["rh_pct"].iloc[k]}
         assert not math.isnan(got["temperature_c"])

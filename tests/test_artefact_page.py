@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from museum.config import MuseumConfig
 from museum.i18n import Translator
 from museum.moves import record_move
-from museum.schema import Reading, alert_event_line, climate_line
+from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
@@ -40,9 +40,9 @@ def moved_museum(make_config: Callable[..., MuseumConfig], store_for: Callable[[
         ns = int(moment.timestamp()) * 10**9
         lines.append(climate_line(Reading("s1", ns, 22.0, 18.0 + minute % 30 / 10), "hanoi", "C1"))
         lines.append(climate_line(Reading("s3", ns, 26.0, 48.0 + minute % 50 / 10), "hanoi", "C2"))
-    lines.append(alert_event_line(time.time_ns() - 3600 * 10**9, site="hanoi", case_id="C2",
+    lines.append(alert_event_line(AlertEvent(time.time_ns() - 3600 * 10**9, site="hanoi", case_id="C2",
                                   alert_id="C2.rh_high.1", rule="rh_high", rule_key="rh_high",
-                                  severity="warning", state="opened", message="RH high"))
+                                  severity="warning", state="opened", message="RH high")))
     store.create_database()
     store.write_lines(lines)
     record_move(config, store, "DBP-1", "C2", user="Lan", note="Phòng trưng bày 2 mở cửa lại",

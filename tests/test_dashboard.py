@@ -22,7 +22,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard.data import export_zip
 from museum.config import MuseumConfig
 from museum.lineprotocol import encode_point
-from museum.schema import Reading, alert_event_line, climate_line, risk_line
+from museum.schema import AlertEvent, Reading, RiskPoint, alert_event_line, climate_line, risk_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
@@ -46,7 +46,7 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
     lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
     # What the collector's evaluator writes: the excavated bayonet at risk (30 % > 25 %).
     lines.append(
-        risk_line(
+        risk_line(RiskPoint(
             now_ns,
             site="hanoi",
             case_id="C1",
@@ -61,7 +61,7 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
                 "rh_pct": 30.0,
                 "limit_pct": 25.0,
             },
-        )
+        ))
     )
     store.create_database()
     store.write_lines(lines)
@@ -114,6 +114,31 @@ def test_overview_shows_every_case_with_latest_climate_and_flags_silence(museum:
     )
     # … and the tile says which object (a link to its page) and why.
     assert "[Excavated bayonet](artefact?artefact=DBP-1&lang=en): 30 % RH against its limit of 25 %" in page
+
+
+def test_the_overview_calls_silent_what_the_configs_sensor_silent_after_says(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # s3 has been silent for two hours: with the default (15 min) it is silent, with 3 h it is not.
+    config = make_config(SMALL_MUSEUM + '\n[alerts]\nsensor_silent_after = "3h"\n')
+    assert config.alerts.sensor_silent_after_s == 3 * 3600
+    seed_readings(config, store_for(config))
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    app = AppTest.from_file(APP, default_timeout=30).run()
+    assert not app.exception
+    page = "\n".join(texts(app, "markdown") + texts(app, "caption"))
+    assert "1 of 1 sensors reporting" in page and "0 of 1 sensors reporting" not in page
+    assert not any(w.startswith("Silent:") for w in texts(app, "warning"))
+    quality = AppTest.from_file(APP, default_timeout=30)
+    quality.switch_page("views/quality.py").run()
+    assert not quality.exception
+    assert list(quality.table[0].value["Status"]) == ["reporting", "reporting", "reporting"]
 
 
 def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> None:
@@ -503,23 +528,27 @@ def museum_alerts(
     }
     store.write_lines(
         [
-            alert_event_line(
+            alert_event_line(AlertEvent(
                 now_ns - 3600 * 10**9,
                 alert_id="C1.rh_high.A",
                 state="opened",
                 value=30.0,
                 threshold=25.0,
                 **common,
-            ),
-            alert_event_line(
+            )),
+            alert_event_line(AlertEvent(
                 now_ns - 3599 * 10**9,
                 alert_id="C1.rh_high.A",
                 state="notified",
                 message="opened: email",
                 **common,
+            )),
+            alert_event_line(
+                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
             ),
-            alert_event_line(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common),
-            alert_event_line(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common),
+            alert_event_line(
+                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
+            ),
             encode_point(
                 "collector_stats",
                 {"instance": "server-1"},

@@ -22,7 +22,7 @@ import pytest
 from museum.config import ConfigError, MuseumConfig
 from museum.export import ExportError, ExportRequest, export
 from museum.lineprotocol import encode_point
-from museum.schema import alert_event_line
+from museum.schema import AlertEvent, alert_event_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.test_export import START, seed
@@ -60,7 +60,7 @@ def open_alert(store: InfluxStore, alert_id: str = "C1.rh_high.X", case_id: str 
     store.create_database()
     store.write_lines(
         [
-            alert_event_line(
+            alert_event_line(AlertEvent(
                 time.time_ns() - 600 * 10**9,  # the alert log is read a year back
                 site="hanoi",
                 case_id=case_id,
@@ -71,7 +71,7 @@ def open_alert(store: InfluxStore, alert_id: str = "C1.rh_high.X", case_id: str 
                 state="opened",
                 value=-5.0,
                 threshold=25.0,
-            )
+            ))
         ]
     )
 

@@ -4,7 +4,9 @@ Mosquitto with a password file and a TLS listener that requires client certifica
 from __future__ import annotations
 
 import json
+import re
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,9 @@ from collector.service import Collector
 from museum.config import MuseumConfig
 from museum.store import InfluxStore
 from patina.services import MosquittoServer
+from sensors_sim.publisher import SimulationPlan, Simulator
+from sensors_sim.scenario import Scenario
+from tests.conftest import SMALL_MUSEUM
 from tests.helpers import stored_count, wait_for
 
 PAYLOAD = json.dumps({"ts": 1_790_000_000, "temperature_c": 21.0, "rh_pct": 45.0})
@@ -103,6 +108,45 @@ def test_mqtts_with_a_private_ca_and_a_client_certificate(
         assert_stores_one_reading(config, store_for(config), [
             "-h", "127.0.0.1", "-p", str(broker.port), "--cafile", str(certificates / "ca.crt"),
             "--cert", str(certificates / "client.crt"), "--key", str(certificates / "client.key")])
+    finally:
+        broker.stop()
+
+
+def test_the_simulator_and_the_collector_speak_mqtt_3_1_1_with_a_client_certificate(
+        tmp_path: Path, certificates: Path, make_config: Callable[..., MuseumConfig],
+        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    """Both connect through museum/mqtt.py: the simulator too honours ``protocol`` and the
+    client certificate, so it can feed a broker that requires both."""
+    broker = MosquittoServer(tmp_path / "tls-broker", settings={
+        "cafile": str(certificates / "ca.crt"), "certfile": str(certificates / "server.crt"),
+        "keyfile": str(certificates / "server.key"), "require_certificate": "true"})
+    broker.start()
+    try:
+        config = make_config(SMALL_MUSEUM.replace("[mqtt]\n", '[mqtt]\nprotocol = "3.1.1"\n'), environ={
+            "PATINA_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
+            "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
+            "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
+            "PATINA_MQTT_KEY_FILE": str(certificates / "client.key")})
+        assert config.mqtt.protocol == "3.1.1"
+        sensors = {sensor: {"format": "patina"} for sensor in ("s1", "s2", "s3")}
+        scenario = Scenario(name="plain", title={}, description={}, start_s=None, duration_s=None,
+                            interval_s=60.0, seed=1, sensors=sensors)
+        now = float(int(time.time()))
+        plan = SimulationPlan(now - 120.0, 60.0, speed=1e9, duration_s=180.0, seed=1)  # 3 ticks, all past
+        collector = Collector(config)
+        collector.start()
+        try:
+            assert collector.wait_until_subscribed(15)
+            sent = Simulator(config, plan, scenario).run()
+            assert sent == 9
+            store = store_for(config)
+            wait_for(lambda: stored_count(store) == sent)
+        finally:
+            collector.stop()
+        # Mosquitto logs each client's protocol: p2 is MQTT 3.1.1 (p5 would be MQTT 5).
+        log = broker.log_path.read_text(errors="replace")
+        assert re.search(r"as patina-sim-\S+ \(p2,", log), log
+        assert re.search(rf"as {re.escape(config.mqtt.client_id)} \(p2,", log), log
     finally:
         broker.stop()
 

@@ -23,12 +23,13 @@ from analysis.psychrometrics import rh_at_temperature
 from collector.adapters import DECODERS
 from collector.service import MessageDecoder
 from museum.config import MuseumConfig
+from museum.formats import DEVICE_FORMATS
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
 from sensors_sim.faults import SensorFault, SensorFaults
-from sensors_sim.formats import ENCODERS, SOURCE_TOPICS
+from sensors_sim.formats import ENCODERS
 from sensors_sim.model import hashed_normal
 from sensors_sim.outdoor import HANOI, outdoor_conditions, saturation_density
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator, daily_climate
@@ -282,14 +283,14 @@ def test_malformed_messages_are_quarantined_with_reasons_and_duplicates_are_not(
 
 
 def test_every_adapter_has_an_encoder_and_reads_back_what_it_encoded() -> None:
-    assert set(ENCODERS) == set(DECODERS) == set(SOURCE_TOPICS)
+    assert set(ENCODERS) == set(DECODERS) == set(DEVICE_FORMATS)
     from collector.adapters import Context
     from museum.config import Source
 
     stamp = 1_790_000_123.0
     values = {"temperature_c": 23.45, "rh_pct": 56.7, "battery_pct": 81.0}
     for name, encode in ENCODERS.items():
-        context = Context(Source(SOURCE_TOPICS[name], name, site="hanoi"), ZONE)
+        context = Context(Source(DEVICE_FORMATS[name].topic, name, site="hanoi"), ZONE)
         got: dict[str, float] = {}
         for topic, payload in encode("dev-7", "hanoi", stamp, values, ZONE):
             for reading in DECODERS[name](context, topic, payload, int(2e18)).readings:
@@ -307,7 +308,7 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
     from collector.service import Collector
 
     sources = "\n".join(
-        f'[[sources]]\ntopic = "{SOURCE_TOPICS[f]}"\nformat = "{f}"\nsite = "hanoi"\n'
+        f'[[sources]]\ntopic = "{DEVICE_FORMATS[f].topic}"\nformat = "{f}"\nsite = "hanoi"\n'
         for f in ENCODERS
         if f != "patina"
     )

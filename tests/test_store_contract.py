@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from museum.config import ConfigError, InfluxConfig, load_config
-from museum.schema import Reading, alert_event_line, climate_line
+from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.store import InfluxStore, StoreError, StoreUnavailable
 from museum.store_v2 import Influx2Store, flux_string
 from patina.services import InfluxServer, free_port
@@ -119,7 +119,7 @@ def test_alert_events_are_read_back_and_acknowledged(store: InfluxStore) -> None
     now_ns = datetime.now(UTC).timestamp() * 1e9
     store.write_lines(
         [
-            alert_event_line(
+            alert_event_line(AlertEvent(
                 int(now_ns),
                 site="hanoi",
                 case_id="C1",
@@ -131,7 +131,7 @@ def test_alert_events_are_read_back_and_acknowledged(store: InfluxStore) -> None
                 message="RH 72 % above 65 %",
                 value=72.0,
                 threshold=65.0,
-            )
+            ))
         ]
     )
     alerts = store.alerts()

@@ -14,12 +14,12 @@ import streamlit as st
 
 from analysis.history import historic_band, materials_range, suitable_band
 from analysis.materials import profile
+from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator, written_config
 from museum.config import MuseumConfig
 from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
 from museum.passport import PassportError, export_passport
-from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.store import InfluxStore, StoreError
 
@@ -213,8 +213,8 @@ else:
     st.altair_chart(temperature.properties(height=200).configure(locale=locale), width="stretch")
     risk = history_risk(hours, info.materials)
     per_level = risk["hours_per_level"]
-    cols = st.columns(len(RISK_LEVELS))
-    for col, level in zip(cols, RISK_LEVELS, strict=True):
+    cols = st.columns(len(LEVELS))
+    for col, level in zip(cols, LEVELS, strict=True):
         col.metric(t(f"level.{level}"), t("artefact.hours", n=t.number(per_level.get(level, 0.0), 0)))
     for metal, dose in risk["corrosion_dose"].items():
         st.caption(t("artefact.dose", material=t.material(metal), dose=t.number(dose, 0)))

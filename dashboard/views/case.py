@@ -28,7 +28,6 @@ from dashboard.data import (
 from dashboard.inputs import period_input
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
-from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.sources import level_source
 from museum.store import StoreError
@@ -392,7 +391,7 @@ assessed = {o.artefact.id: o for o in object_statuses((case,), risk)}
 rows = []
 for artefact in case.artefacts:
     found = assessed.get(artefact.id)
-    level = RISK_LEVELS[found.level] if found else None
+    level = LEVELS[found.level] if found else None
     rows.append(
         {
             t("label.inventory_number"): safe_text.line(artefact.id),

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
@@ -18,12 +19,12 @@ from dashboard.data import (
     object_reason,
     object_statuses,
     overview_inputs,
+    silent_after,
     with_risk_and_alerts,
 )
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import cases_to_look_after
 from museum.config import UNASSIGNED_CASE
-from museum.schema import RISK_LEVELS
 from museum.secrets import redact_url
 from museum.store import StoreError
 
@@ -55,7 +56,7 @@ def tile_markdown(
     if status.stale:
         lines.append(f":gray-badge[:material/sensors_off: {t('overview.no_current_data')}]")
     elif status.worst_level is not None:
-        level = RISK_LEVELS[status.worst_level]
+        level = LEVELS[status.worst_level]
         badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
         if worst is not None and worst.level >= 1:
             badge += " " + t("overview.worst_object",
@@ -134,7 +135,7 @@ def shown(status: CaseStatus) -> bool:
     if alerts_only and not status.open_alerts:
         return False
     if chosen_levels:
-        level = "unknown" if status.stale or status.worst_level is None else RISK_LEVELS[status.worst_level]
+        level = "unknown" if status.stale or status.worst_level is None else LEVELS[status.worst_level]
         return level in chosen_levels
     return True
 
@@ -148,7 +149,9 @@ def overview() -> None:
         return
     latest, risk, alerts, trends = inputs.latest, inputs.risk, inputs.alerts, inputs.trends
     now = datetime.now(UTC)
-    statuses = with_risk_and_alerts(case_statuses(config.cases, latest, now), risk, alerts)
+    statuses = with_risk_and_alerts(
+        case_statuses(config.cases, latest, now, silent_after(config)), risk, alerts
+    )
     objects = object_statuses(config.cases, risk)
     worst_object = {}
     for item in objects:  # worst first: the first seen per case is its worst

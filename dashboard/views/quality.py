@@ -15,7 +15,6 @@ from analysis.agreement import ACCURACY_RH_PCT, ACCURACY_TEMPERATURE_C
 from dashboard import safe_text
 from dashboard.context import museum_config, translator
 from dashboard.data import (
-    STALE_AFTER,
     collector_health,
     coverage_summary,
     hourly_coverage,
@@ -23,6 +22,7 @@ from dashboard.data import (
     message_counts,
     quarantine_view,
     sensor_comparison,
+    silent_after,
 )
 from museum.secrets import redact_url
 from museum.store import StoreError
@@ -88,7 +88,7 @@ for case in config.cases:
                 t("alerts.case"): safe_text.line(case.id),
                 t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
                 t("quality.status"): t("quality.silent")
-                if age is None or age > STALE_AFTER.total_seconds()
+                if age is None or age > silent_after(config).total_seconds()
                 else t("quality.ok"),
                 f"{t('label.battery')} (%)": t.number(row["battery_pct"], 0)
                 if row and pd.notna(row["battery_pct"])

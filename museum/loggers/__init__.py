@@ -23,8 +23,6 @@ import pandas as pd
 
 from museum.loggers.layouts import RECOGNISERS, Channel, TableSpec, recognise
 from museum.loggers.normalise import (
-    RH_RANGE_PCT,
-    TEMPERATURE_RANGE_C,
     FileReading,
     SensorRecord,
     normalise,
@@ -33,8 +31,6 @@ from museum.loggers.source import LoggerFileError, read_sheets
 
 __all__ = [
     "RECOGNISERS",
-    "RH_RANGE_PCT",
-    "TEMPERATURE_RANGE_C",
     "Channel",
     "FileReading",
     "LoggerFileError",

@@ -23,10 +23,8 @@ import pandas as pd
 
 from museum.loggers.layouts import Channel, TableSpec
 from museum.loggers.source import LoggerFileError, Sheet
+from museum.schema import RH_RANGE_PCT, TEMPERATURE_RANGE_C
 
-#: Plausible air: readings outside are refused, as the collector's quarantine refuses them.
-TEMPERATURE_RANGE_C = (-40.0, 85.0)
-RH_RANGE_PCT = (0.0, 100.0)
 #: Why a row is rejected: code → English text (the report translates the codes).
 REASONS = {
     "unreadable_value": "a value that is not a number",
