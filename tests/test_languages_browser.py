@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from museum.config import MuseumConfig
 from museum.i18n import Translator
 from museum.lineprotocol import encode_point
-from museum.schema import alert_event_line
+from museum.schema import AlertEvent, alert_event_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
@@ -110,12 +110,14 @@ def multilingual_dashboard(
     common = {"site": "hanoi", "case_id": "C1", "rule": "rh_high", "rule_key": "rh_high",
               "severity": "warning"}
     store.write_lines([
-        alert_event_line(now_ns - 3600 * 10**9, alert_id="C1.rh_high.A", state="opened", value=30.0,
-                         threshold=25.0, **common),
-        alert_event_line(now_ns - 3599 * 10**9, alert_id="C1.rh_high.A", state="notified",
-                         message="opened: email, mqtt", **common),
-        alert_event_line(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common),
-        alert_event_line(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common),
+        alert_event_line(AlertEvent(now_ns - 3600 * 10**9, alert_id="C1.rh_high.A", state="opened",
+                                    value=30.0, threshold=25.0, **common)),
+        alert_event_line(AlertEvent(now_ns - 3599 * 10**9, alert_id="C1.rh_high.A", state="notified",
+                         message="opened: email, mqtt", **common)),
+        alert_event_line(AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened",
+                                    **common)),
+        alert_event_line(AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved",
+                                    **common)),
         encode_point("collector_stats", {"instance": "server-1"},
                      {"received": 1000, "written": 990, "spool_depth": 10, "quarantined": 3,
                       "quarantined_invalid_json": 2, "quarantined_rh_out_of_range": 1, "broker_dropped": 0},
