@@ -133,7 +133,7 @@ def test_the_overview_calls_silent_what_the_configs_sensor_silent_after_says(
     app = AppTest.from_file(APP, default_timeout=30).run()
     assert not app.exception
     page = "\n".join(texts(app, "markdown") + texts(app, "caption"))
-    assert "1 of 1 sensors reporting" in page and "0 of 1 sensors reporting" not in page
+    assert "Sensors reporting: 1 of 1" in page and "Sensors reporting: 0 of 1" not in page
     assert not any(w.startswith("Silent:") for w in texts(app, "warning"))
     quality = AppTest.from_file(APP, default_timeout=30)
     quality.switch_page("views/quality.py").run()
