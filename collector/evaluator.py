@@ -270,6 +270,8 @@ class Evaluator(Worker):
         for case_id in self.alerts.cases:
             try:
                 self.alerts.seed_hourly(case_id, hourly_climate(self.store, case_id, start, end))
+            except DatabaseMissing:
+                return  # a first start: nothing stored yet to forecast from
             except StoreError as error:
                 log.warning("cannot read the hourly means of case %s for the forecast rule (%s)",
                             case_id, error)

@@ -41,7 +41,11 @@ def test_a_first_start_on_a_fresh_influxdb_logs_no_warning(
     store_for: Callable[[MuseumConfig], InfluxStore],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    config = make_config()  # a database of its own, which nobody has created
+    # A database of its own, which nobody has created; the forecast rule on, as in the example
+    # museum (its start reads the stored hourly means: there are none yet).
+    with_forecast = SMALL_MUSEUM.replace("[[sources]]", "[alerts]\nforecast_days = 14\n\n[[sources]]", 1)
+    config = make_config(with_forecast)
+    assert config.alerts.forecast_days == 14
     with pytest.raises(DatabaseMissing):
         store_for(config).execute("SELECT * FROM climate")
     caplog.set_level(logging.INFO)
