@@ -66,8 +66,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
-from analysis.metrics import mould_index_vtt, reading_durations_h
+from analysis.metrics import mould_index_vtt
 from analysis.psychrometrics import dew_point
+from analysis.sampling import reading_durations_h
 
 LEVELS = ("good", "watch", "risk", "critical")
 DRIVERS = ("rh_high", "condensation", "time_of_wetness", "fluctuation", "too_dry", "mould")

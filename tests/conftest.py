@@ -15,6 +15,7 @@ import pytest
 
 from museum.config import MuseumConfig, load_config
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -120,7 +121,7 @@ def store_for() -> Iterator[Callable[[MuseumConfig], InfluxStore]]:
     stores: list[InfluxStore] = []
 
     def make(config: MuseumConfig) -> InfluxStore:
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         stores.append(store)
         return store
 

@@ -24,6 +24,7 @@ from museum.export import ExportError, ExportRequest, export
 from museum.lineprotocol import encode_point
 from museum.schema import AlertEvent, alert_event_line
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.test_export import START, seed
 
@@ -316,7 +317,7 @@ def test_status_and_errors_never_show_the_influx_password(
     make_config: Callable[..., MuseumConfig], influxdb: InfluxServer
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()
+    open_store(config.influxdb).create_database()
     secret_url = influxdb.url.replace("http://", "http://admin:pw-s3cret@")
     status = run_patina("status", "--config", str(config.path),
                         env={"PATINA_INFLUX_URL": secret_url, "PATINA_INFLUX_DB": config.influxdb.database})
@@ -448,7 +449,7 @@ def test_export_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
+    open_store(config.influxdb).create_database()  # errors come from the input
     base = {"--start": "2026-03-28T00:00", "--end": "2026-03-30T00:00"}
     for option, value in zip(args[::2], args[1::2], strict=True):
         base[option] = value
@@ -485,7 +486,7 @@ def test_report_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
+    open_store(config.influxdb).create_database()  # errors come from the input
     base = ["--start", "2025-10-25", "--end", "2025-10-26"]
     if args[0] == "--start":
         base, args = ["--start", args[1], "--end", "2025-10-26"], args[2:]

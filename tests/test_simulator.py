@@ -24,7 +24,7 @@ from collector.adapters import DECODERS
 from collector.service import MessageDecoder
 from museum.config import MuseumConfig
 from museum.formats import DEVICE_FORMATS
-from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
@@ -340,7 +340,7 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
     try:
         assert collector.wait_until_subscribed()
         sent = Simulator(config, plan, scenario).run()
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         wait_for(lambda: stored_count(store) >= 3 * len(sensors), timeout_s=30)
         assert sent >= 3 * (len(sensors) - 2) + 2 * 2
     finally:
@@ -411,7 +411,7 @@ def test_patina_replay_publishes_a_logger_file_with_its_own_times(
             env=env,
         )
         assert result.returncode == 0, result.stderr.decode()
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         wait_for(lambda: stored_count(store) == 500, timeout_s=30)
     finally:
         collector.stop()

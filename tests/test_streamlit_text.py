@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from patina.cli import DASHBOARD_STREAMLIT_OPTIONS
+from patina.launch import DASHBOARD_STREAMLIT_OPTIONS
 from patina.services import free_port, port_open
 from tests.conftest import REPO_DIR
 from tests.helpers import wait_for
