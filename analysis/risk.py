@@ -67,7 +67,7 @@ import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
 from analysis.metrics import mould_index_vtt
-from analysis.psychrometrics import dew_point
+from analysis.psychrometrics import dew_point_margin
 from analysis.sampling import reading_durations_h
 
 LEVELS = ("good", "watch", "risk", "critical")
@@ -218,7 +218,7 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     rh = data["rh_pct"].to_numpy()
     index = pd.DatetimeIndex(data.index)
     durations_h = reading_durations_h(index)
-    margin = t - np.asarray(dew_point(t, rh))
+    margin = np.asarray(dew_point_margin(t, rh))
     window_h = pd.Timedelta(settings.window) / pd.Timedelta(hours=1)
 
     shared: dict[str, np.ndarray] = {"condensation": condensation_score(margin, settings)}
