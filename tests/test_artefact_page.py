@@ -21,6 +21,7 @@ from museum.store import InfluxStore
 from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
+from tests.helpers import wait_until_drawn
 from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, serve
 
 APP = str(REPO_DIR / "dashboard" / "app.py")
@@ -97,7 +98,7 @@ def test_the_artefact_page_in_french_and_vietnamese(moved_museum: MuseumConfig) 
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
             expect(page.get_by_text(text)).to_be_visible(timeout=30_000)
             expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(1500)
+            wait_until_drawn(page)
             page.screenshot(path=SCREENSHOTS / f"artefact-{language}.png", full_page=True)
         browser.close()
 
@@ -162,19 +163,20 @@ def everything(app: AppTest) -> str:
 
 def test_every_list_of_objects_links_to_the_artefact_page(
         moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
-    from museum.schema import risk_line
+    from museum.schema import AlertEvent, RiskPoint, risk_line
 
     store = store_for(moved_museum)
     now_ns = time.time_ns()
     # What the collector writes: DBP-1 (now in C2) at risk, and an incident naming it.
     store.write_lines([
-        risk_line(now_ns, site="hanoi", case_id="C2", artefact_id="DBP-1", material="archaeological_iron",
-                  score=62.0, level=2, driver="rh_high",
-                  components={"component_rh_high": 62.0, "since_s": now_ns / 1e9 - 3600, "rh_pct": 50.0,
-                              "limit_pct": 25.0}),
-        alert_event_line(now_ns - 1800 * 10**9, site="hanoi", case_id="C2", alert_id="C2.rh_high.2",
-                         rule="rh_high", rule_key="rh_high", severity="warning", state="opened",
-                         message="DBP-1 Excavated bayonet (risk)"),
+        risk_line(RiskPoint(now_ns, site="hanoi", case_id="C2", artefact_id="DBP-1",
+                            material="archaeological_iron", score=62.0, level=2, driver="rh_high",
+                            components={"component_rh_high": 62.0, "since_s": now_ns / 1e9 - 3600,
+                                        "rh_pct": 50.0, "limit_pct": 25.0})),
+        alert_event_line(AlertEvent(now_ns - 1800 * 10**9, site="hanoi", case_id="C2",
+                                    alert_id="C2.rh_high.2", rule="rh_high", rule_key="rh_high",
+                                    severity="warning", state="opened",
+                                    message="DBP-1 Excavated bayonet (risk)")),
     ])
     bayonet_fr, rifle_fr = link("Excavated bayonet", "DBP-1", "fr"), link("Rifle", "R-1", "fr")
 

@@ -20,7 +20,7 @@ from analysis.psychrometrics import dew_point
 from collector.service import Collector
 from museum.config import MuseumConfig
 from museum.lineprotocol import encode_point
-from museum.schema import COLLECTOR_STATS, Reading, alert_event_line, climate_line
+from museum.schema import COLLECTOR_STATS, AlertEvent, Reading, alert_event_line, climate_line
 from museum.store import DatabaseMissing, InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
@@ -74,10 +74,11 @@ def seed_alert(store: InfluxStore, opened_ns: int) -> None:
     common = {"site": "hanoi", "case_id": "C2", "alert_id": "C2-rh", "rule": "rh_high", "rule_key": "rh_high",
               "severity": "warning"}
     store.write_lines([
-        alert_event_line(opened_ns, **common, state="opened", message="Rifle", value=70.0, threshold=60.0),
-        alert_event_line(opened_ns + 1000, **common, state="notified", message="opened: email"),
-        alert_event_line(opened_ns + 600 * 10**9, **common, state="acknowledged", user="Lan",
-                         note="Silica gel changed"),
+        alert_event_line(AlertEvent(opened_ns, **common, state="opened", message="Rifle", value=70.0,
+                                    threshold=60.0)),
+        alert_event_line(AlertEvent(opened_ns + 1000, **common, state="notified", message="opened: email")),
+        alert_event_line(AlertEvent(opened_ns + 600 * 10**9, **common, state="acknowledged", user="Lan",
+                                    note="Silica gel changed")),
     ])
 
 
