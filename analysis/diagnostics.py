@@ -90,7 +90,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.psychrometrics import absolute_humidity
+from analysis.psychrometrics import absolute_humidity, saturation_density_g_per_m3
 
 LN2 = math.log(2.0)
 #: Silica gel's specific moisture reservoir M, g per kg per % RH, between 20 and 60 % RH
@@ -133,11 +133,6 @@ class Tightness:
     quality: str
     steps: int
     coverage: float
-
-
-def saturation_density_g_per_m3(temperature_c: np.ndarray | float) -> np.ndarray:
-    """ρ_s(T), g/m³: the absolute humidity of saturated air (RH = 100 %)."""
-    return np.asarray(absolute_humidity(np.asarray(temperature_c, dtype=float), 100.0))
 
 
 def thomson_half_time_days(

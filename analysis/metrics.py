@@ -29,7 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.mould import days_to_germination
 from analysis.psychrometrics import ArrayLike, _as_result, _values
+from analysis.sampling import reading_durations_h
 
 # --- Equilibrium moisture content of wood -----------------------------------------------
 
@@ -155,8 +157,6 @@ def ipi_ratings(temperature_c: ArrayLike, rh_pct: ArrayLike) -> Mapping[str, str
     """
     emc = np.atleast_1d(_values(emc_wood(_values(temperature_c), _values(rh_pct))))
     pi = np.atleast_1d(_values(preservation_index(_values(temperature_c), _values(rh_pct))))
-    from analysis.mould import days_to_germination  # analysis.mould builds on this module
-
     mould = np.atleast_1d(np.asarray(days_to_germination(_values(temperature_c), _values(rh_pct))) > 0)
     ratings = {
         "metal_corrosion": np.where(emc < METAL_CORROSION_EMC_OK, "good",
@@ -178,7 +178,6 @@ def period_ipi_ratings(temperature_c: pd.Series, rh_pct: pd.Series) -> dict[str,
     corrosion and mechanical damage from the extreme EMC after smoothing temperature over
     24 h and RH over 30 days; natural ageing from the TWPI; mould "risk" if germination
     conditions held at any hourly mean (IPI's days-to-germination table)."""
-    from analysis.mould import days_to_germination
     hourly = pd.DataFrame({"t": temperature_c, "rh": rh_pct}).resample("1h").mean().dropna()
     if hourly.empty:
         raise ValueError("no readings in the period")
@@ -204,21 +203,6 @@ def period_ipi_ratings(temperature_c: pd.Series, rh_pct: pd.Series) -> dict[str,
 #: ISO 9223: a surface counts as wet while RH > 80 % and T > 0 °C.
 TOW_RH_PCT = 80.0
 TOW_TEMPERATURE_C = 0.0
-
-
-def reading_durations_h(index: pd.DatetimeIndex, max_gap: pd.Timedelta | None = None) -> np.ndarray:
-    """How long each reading stands for, in hours: the time to the next reading (the last
-    one takes the median step). Steps longer than ``max_gap`` (default: 3 × the median)
-    are gaps and count as one median step, so missing data is never counted as wet or dry."""
-    if len(index) == 0:
-        return np.zeros(0)
-    if len(index) == 1:
-        return np.ones(1)
-    steps = np.diff(index.as_unit("ns").asi8) / 3.6e12
-    median = float(np.median(steps))
-    limit = (max_gap / pd.Timedelta(hours=1)) if max_gap is not None else 3.0 * median
-    steps = np.where(steps > limit, median, steps)
-    return np.append(steps, median)
 
 
 def find_gaps(index: pd.DatetimeIndex, factor: float = 3.0) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.metrics import reading_durations_h
 from analysis.psychrometrics import ArrayLike, _values
+from analysis.sampling import reading_durations_h
 
 #: Lowest RH of the table, %; the columns are 65, 66, … 100 % RH.
 GERMINATION_RH_MIN_PCT = 65
@@ -179,7 +179,7 @@ def mould_risk_factor(temperature_c: pd.Series, rh_pct: pd.Series) -> pd.Series:
     .. math:: F(t) = \sum_{i \le t,\ d_i > 0} \frac{\Delta t_i}{d_i}
 
     with :math:`\Delta t_i` the time reading *i* stands for, in days
-    (:func:`analysis.metrics.reading_durations_h`, gaps counted as one interval) and
+    (:func:`analysis.sampling.reading_durations_h`, gaps counted as one interval) and
     :math:`d_i` the days to germination at its conditions (:func:`days_to_germination`).
     F reaches 1 when the record has spent, in total, the time IPI's table gives for
     germination. It never decreases: drying is not credited.

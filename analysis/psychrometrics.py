@@ -144,6 +144,23 @@ def absolute_humidity(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
     return _as_result(p_w / (R_WATER_VAPOUR_J_PER_KG_K * t_k) * 1000.0, temperature_c, rh_pct)
 
 
+def saturation_density_g_per_m3(temperature_c: ArrayLike) -> np.ndarray:
+    r"""Absolute humidity of saturated air (RH = 100 %), ρ_s(T), in g/m³, as an array.
+
+    .. math:: \rho_s = \frac{p_{ws}(T)}{R_v\,T}
+
+    :func:`absolute_humidity` at 100 %: the most water vapour air at T can hold, the scale
+    on which a case's moisture content and its RH convert (RH = 100 · ρ_v / ρ_s). At 20 °C
+    this is 17.3 g/m³.
+
+    Parameters
+    ----------
+    temperature_c : float, array or Series
+        Air temperature, °C.
+    """
+    return np.asarray(absolute_humidity(np.asarray(_values(temperature_c), dtype=float), 100.0))
+
+
 def mixing_ratio(
     temperature_c: ArrayLike, rh_pct: ArrayLike, pressure_hpa: AnyArrayLike = 1013.25
 ) -> ArrayLike:

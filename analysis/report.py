@@ -48,13 +48,13 @@ from analysis.metrics import (
     find_gaps,
     mould_index_vtt,
     period_ipi_ratings,
-    reading_durations_h,
     time_of_wetness_hours,
     time_weighted_preservation_index,
 )
 from analysis.mould import days_to_germination, factor_grade, longest_spell_factor, mould_risk_factor
 from analysis.psychrometrics import dew_point
 from analysis.risk import LEVELS, assess
+from analysis.sampling import reading_durations_h
 
 
 def _stats(values: pd.Series) -> dict[str, float]:

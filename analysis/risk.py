@@ -66,8 +66,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
-from analysis.metrics import mould_index_vtt, reading_durations_h
-from analysis.psychrometrics import dew_point
+from analysis.metrics import mould_index_vtt
+from analysis.psychrometrics import dew_point_margin
+from analysis.sampling import reading_durations_h
 
 LEVELS = ("good", "watch", "risk", "critical")
 DRIVERS = ("rh_high", "condensation", "time_of_wetness", "fluctuation", "too_dry", "mould")
@@ -217,7 +218,7 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     rh = data["rh_pct"].to_numpy()
     index = pd.DatetimeIndex(data.index)
     durations_h = reading_durations_h(index)
-    margin = t - np.asarray(dew_point(t, rh))
+    margin = np.asarray(dew_point_margin(t, rh))
     window_h = pd.Timedelta(settings.window) / pd.Timedelta(hours=1)
 
     shared: dict[str, np.ndarray] = {"condensation": condensation_score(margin, settings)}

@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
-from analysis.psychrometrics import dew_point
+from analysis.psychrometrics import dew_point_margin
 from analysis.risk import COMPONENT_SOURCES, LEVELS, assess
 from museum.config import Case, MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
@@ -559,7 +559,7 @@ class AlertEngine:
                 detail=sensor,
             )
         margins = [
-            v[1] - float(dew_point(v[1], v[2]))
+            float(dew_point_margin(v[1], v[2]))
             for v in fresh
             if v[1] is not None and v[2] is not None and v[2] > 0
         ]

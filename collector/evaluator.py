@@ -31,7 +31,8 @@ from museum.config import MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.moves import MoveError, with_locations
 from museum.schema import AlertEvent, Reading, RiskPoint
-from museum.store import DatabaseMissing, InfluxStore, StoreError
+from museum.store import DatabaseMissing, StoreError
+from museum.stores import open_store
 
 log = logging.getLogger("patina.collector")
 
@@ -101,7 +102,7 @@ class Evaluator(Worker):
         self._now_s = time.time()
         self._evaluated_at_s = -math.inf
         self._judged_at_s = -math.inf
-        self.store = InfluxStore.from_config(config.influxdb)
+        self.store = open_store(config.influxdb)
         self.alerts = AlertEngine(evaluated, write_event=write_event, notify=self._engine_notify,
                                   write_risk=write_risk, now_s=time.time(), museum=config)
         if self.event_clock is None:

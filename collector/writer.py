@@ -30,11 +30,11 @@ from museum.secrets import redact_url
 from museum.store import (
     AccessDenied,
     DatabaseMissing,
-    InfluxStore,
     PointsRefused,
     StoreError,
     StoreUnavailable,
 )
+from museum.stores import open_store
 
 log = logging.getLogger("patina.collector")
 
@@ -65,7 +65,7 @@ class Writer(Worker):
         self.batch_size = batch_size
         self.linger_s = linger_s
         self.stats_interval_s = stats_interval_s
-        self.store = InfluxStore.from_config(config.influxdb)
+        self.store = open_store(config.influxdb)
         self._ready = False
         self._may_create = True
         self._backoff = Backoff(f"writing to InfluxDB at {redact_url(config.influxdb.url)}")

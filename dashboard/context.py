@@ -11,7 +11,8 @@ from dashboard import safe_text
 from museum.config import MuseumConfig, load_config
 from museum.i18n import LANGUAGE_NAMES, Translator
 from museum.moves import with_locations
-from museum.store import InfluxStore, StoreError
+from museum.store import StoreError
+from museum.stores import open_store
 from museum.users import LoginThrottle
 
 
@@ -26,7 +27,7 @@ def _placed(path: str) -> MuseumConfig:
     a move shows on every page within seconds, without editing the config."""
     config = _config(path)
     try:
-        return with_locations(config, InfluxStore.from_config(config.influxdb, timeout_s=5))
+        return with_locations(config, open_store(config.influxdb, timeout_s=5))
     except StoreError:
         return config  # the pages say the database is unreachable; the config's places stand
 

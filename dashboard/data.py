@@ -23,13 +23,14 @@ from museum.i18n import Translator
 from museum.quarantine import QuarantineView, read_quarantine
 from museum.reports import CasePeriod, case_period
 from museum.store import InfluxStore, StoreError
+from museum.stores import open_store
 
 #: Points a chart receives at most per sensor: InfluxDB aggregates above that.
 MAX_POINTS_PER_SENSOR = 720
 
 
 def _store(influx: InfluxConfig) -> InfluxStore:
-    return InfluxStore.from_config(influx, timeout_s=10)
+    return open_store(influx, timeout_s=10)
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -446,7 +447,7 @@ def artefact_loan_bands(config: MuseumConfig, artefact_id: str,
     as ``patina report --bands-from``)."""
     from museum.moves import loan_bands_for
 
-    store = InfluxStore.from_config(config.influxdb, timeout_s=30)
+    store = open_store(config.influxdb, timeout_s=30)
     try:
         return loan_bands_for(config, store, artefact_id, until)
     finally:

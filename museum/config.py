@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import platformdirs
 
@@ -26,6 +26,7 @@ from analysis.materials import MATERIAL_NAMES
 from museum.formats import FORMAT_NAMES
 from museum.i18n import LANGUAGES, LocalizedName, localized_name
 from museum.secrets import redact_url, url_credentials, without_credentials
+from museum.times import zone_named
 
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
 SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
@@ -426,8 +427,8 @@ def parse_config(
     m = r.table(top.get("museum", {}), "museum", {"name", "timezone", "language"})
     timezone = r.string(m, "timezone", "museum", default="UTC")
     try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+        zone_named(timezone)
+    except ValueError:
         raise r.fail(
             "museum.timezone",
             f"{timezone!r} is not an IANA time zone such as 'Asia/Ho_Chi_Minh' or 'Europe/Paris'",

@@ -39,6 +39,7 @@ from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.schema import ALERT_EVENTS, CLIMATE, RISK
 from museum.secrets import redact_url
 from museum.store import InfluxStore, decode_text_columns
+from museum.stores import open_store
 
 FORMATS = ("csv", "parquet", "xlsx")
 #: First characters that make a spreadsheet cell a formula (OWASP, "CSV Injection").
@@ -316,7 +317,7 @@ def export(
         raise ExportError("the selection names no case")
     zone_name = request.timezone or config.museum.timezone
     zone = ZoneInfo(zone_name)
-    store = store or InfluxStore.from_config(config.influxdb, timeout_s=60)
+    store = store or open_store(config.influxdb, timeout_s=60)
     out = Path(out)
     try:
         staging = Staging(output_paths(out, request.format, request.include), force)

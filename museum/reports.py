@@ -29,6 +29,7 @@ from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
 from museum.config import Case, MuseumConfig
 from museum.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
+from museum.figures import period_sentences, statistics_rows
 from museum.i18n import Translator
 from museum.store import InfluxStore
 
@@ -396,49 +397,17 @@ def render_html(
             parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
             continue
         parts.append(chart_image(period, t, config.museum.timezone, bands))
-        stats = period.figures["statistics"]
         parts.append(f"<h3>{e(t('print.statistics'))}</h3>")
         parts.append("<table>")
         parts.append(
             _row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True, numbers_from=1)
         )
-        for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
-            parts.append(
-                _row(
-                    [
-                        e(f"{t(label)} ({unit})"),
-                        n(period.extremes.get(f"{key}_min")),
-                        n(stats[key]["mean"]),
-                        n(period.extremes.get(f"{key}_max")),
-                    ],
-                    numbers_from=1,
-                )
-            )
-        dew = stats["dew_point_c"]
-        parts.append(
-            _row(
-                [e(f"{t('label.dew_point')} (°C)"), n(dew["min"]), n(dew["mean"]), n(dew["max"])],
-                numbers_from=1,
-            )
-        )
+        for row in statistics_rows(period.figures, t, extremes=period.extremes):
+            parts.append(_row([e(f"{row.label} ({row.unit})"), *(n(v) for v in row.values)], numbers_from=1))
         parts.append("</table>")
-        ipi, wet = period.figures["ipi"], period.figures["time_of_wetness"]
-        daily = stats["daily_range"]
-        ratings = {
-            key: t(f"rating.{ipi[name]}")
-            for key, name in (
-                ("metal", "metal_corrosion"),
-                ("mechanical", "mechanical_damage"),
-                ("aging", "natural_aging"),
-                ("mould", "mould"),
-            )
-        }
-        parts += [
-            f"<p>{e(t('report.daily_range', temperature=n(daily['temperature_c']), rh=n(daily['rh_pct'])))}"
-            "</p>",
-            f"<p>{e(t('report.tow', hours=n(wet['hours'], 0), pct=n(wet['pct'])))}</p>",
-            f"<p>{e(t('report.ipi', twpi=n(ipi['twpi_years'], 0), **ratings))}</p>",
-        ]
+        sentences = period_sentences(period.figures, t)
+        parts += [f"<p>{e(sentence)}</p>" for sentence in (sentences.daily_range, sentences.time_of_wetness,
+                                                         sentences.ipi)]
         diagnosis = period.diagnosis
         if diagnosis is not None and diagnosis.reference is not None:
             # The same lines as `patina diagnose`: what facilities get with the report.

@@ -1,5 +1,6 @@
 """Reading and writing Patina's data in InfluxDB through the v1 HTTP API (the 2.x / Cloud
-backend, :mod:`museum.store_v2`, keeps this interface).
+backend, :mod:`museum.store_v2`, keeps this interface; :func:`museum.stores.open_store`
+picks the one the config names).
 
 The v1 API (``/ping``, ``/write`` with line protocol, ``/query`` with InfluxQL) is what
 InfluxDB 1.x serves natively and 2.x/3.x serve for compatibility, so it is the portable
@@ -18,7 +19,6 @@ from typing import Any
 import pandas as pd
 import requests
 
-from museum.config import InfluxConfig
 from museum.influxql import quote_identifier, quote_literal, time_literal
 from museum.lineprotocol import decode_text
 from museum.schema import (
@@ -185,16 +185,6 @@ class InfluxStore:
         self._session = requests.Session()
         if username:
             self._session.auth = (username, password or "")
-
-    @classmethod
-    def from_config(cls, config: InfluxConfig, timeout_s: float = 10.0) -> InfluxStore:
-        """The store the config selects: this class for ``api = "v1"``, the InfluxDB 2.x /
-        Cloud backend (:mod:`museum.store_v2`) for ``api = "v2"``."""
-        if config.api == "v2":
-            from museum.store_v2 import Influx2Store  # influxdb-client is loaded only when used
-
-            return Influx2Store(config.url, config.database, config.org or "", config.token or "", timeout_s)
-        return cls(config.url, config.database, config.username, config.password, timeout_s)
 
     def close(self) -> None:
         self._session.close()

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from analysis.report import climate_report
+from museum.figures import period_sentences, statistics_rows
 from museum.i18n import Translator
 from museum.loggers import FileReading, LoggerFileError, read_logger_files
 
@@ -208,7 +209,7 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
         return f"{t.moment(moment, 'medium')} {moment.strftime('%Z') or str(zone)}"
 
     n = t.number
-    period, coverage, stats = report["period"], report["coverage"], report["statistics"]
+    period, coverage = report["period"], report["coverage"]
     lines = [t("report.title", file=info["path"])]
     if len(info["sensors_in_file"]) > 1:
         lines.append(
@@ -243,40 +244,10 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     else:
         lines.append(t("report.no_gaps"))
     lines += ["", t("report.statistics")]
-    for key, label, unit in (
-        ("temperature_c", "label.temperature", "°C"),
-        ("rh_pct", "label.rh", "%"),
-        ("dew_point_c", "label.dew_point", "°C"),
-    ):
-        figures = stats[key]
-        lines.append(
-            f"  {t(label)} ({unit}): "
-            + " · ".join(n(figures[k], 1) for k in ("min", "p5", "mean", "p95", "max"))
-        )
-    lines.append(
-        t(
-            "report.daily_range",
-            temperature=n(stats["daily_range"]["temperature_c"], 1),
-            rh=n(stats["daily_range"]["rh_pct"], 1),
-        )
-    )
-    ipi = report["ipi"]
-    lines += [
-        "",
-        t(
-            "report.ipi",
-            metal=t(f"rating.{ipi['metal_corrosion']}"),
-            mechanical=t(f"rating.{ipi['mechanical_damage']}"),
-            aging=t(f"rating.{ipi['natural_aging']}"),
-            twpi=n(ipi["twpi_years"], 0),
-            mould=t(f"rating.{ipi['mould']}"),
-        ),
-        t(
-            "report.tow",
-            hours=n(report["time_of_wetness"]["hours"], 0),
-            pct=n(report["time_of_wetness"]["pct"], 1),
-        ),
-    ]
+    for row in statistics_rows(report, t, columns=("min", "p5", "mean", "p95", "max")):
+        lines.append(f"  {row.label} ({row.unit}): " + " · ".join(n(value, 1) for value in row.values))
+    sentences = period_sentences(report, t)
+    lines += [sentences.daily_range, "", sentences.ipi, sentences.time_of_wetness]
     mould = report["mould"]
     lines.append(
         t(

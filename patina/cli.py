@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import os
@@ -13,7 +12,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
@@ -21,12 +19,12 @@ from analysis.materials import MATERIAL_NAMES
 from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
 from museum.formats import DEVICE_FORMATS
 from museum.i18n import LANGUAGES
+from patina.launch import dashboard_command
+from patina.options import moment_option, zone_option
 from sensors_sim.formats import BATCH_ENCODERS as BATCH_FORMATS
-from sensors_sim.formats import ENCODERS
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 EXAMPLE_CONFIG = REPO_DIR / "museum.example.toml"
-DASHBOARD_APP = REPO_DIR / "dashboard" / "app.py"
 
 log = logging.getLogger("patina")
 
@@ -53,58 +51,6 @@ class Duration(click.ParamType):
             return parse_duration_s(value)  # type: ignore[arg-type]
         except ValueError as error:
             self.fail(str(error), param, ctx)
-
-
-#: Times the commands take: InfluxDB stores nanoseconds since 1970 in 64 bits (1677–2262);
-#: this range holds every plausible reading with room to spare.
-EARLIEST = datetime(1900, 1, 1)
-LATEST = datetime(2200, 1, 1)
-
-
-def parse_moment(text: str, option: str, zone_name: str) -> datetime:
-    """An ISO 8601 time; without an offset, in ``zone_name``. Local times a clock change
-    skips or repeats are refused rather than guessed."""
-    import pandas as pd
-
-    span = f"{EARLIEST:%Y-%m-%d} … {LATEST:%Y-%m-%d}"
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, OverflowError):
-        stamp = None
-    if stamp is None or stamp is pd.NaT:
-        raise click.BadParameter(f"{text!r} is not an ISO 8601 time within {span}", param_hint=option)
-    moment = stamp.to_pydatetime(warn=False)
-    try:
-        naive_utc = moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
-    except OverflowError:
-        naive_utc = EARLIEST - timedelta(days=1)  # beyond year 1 or 9999: out of range either way
-    if not EARLIEST <= naive_utc < LATEST:
-        raise click.BadParameter(f"{text!r} is outside {span}", param_hint=option)
-    if moment.tzinfo is not None:
-        return moment
-    zone = ZoneInfo(zone_name)
-    first, second = moment.replace(tzinfo=zone, fold=0), moment.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() == second.utcoffset():
-        return first
-    offsets = [_offset_text(first), _offset_text(second)]
-    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
-        raise click.BadParameter(
-            f"{text} does not exist in {zone_name} (the clocks skip it); give a time outside the "
-            f"skipped hour or one with its UTC offset, e.g. {text}{offsets[0]}",
-            param_hint=option,
-        )
-    raise click.BadParameter(
-        f"{text} happens twice in {zone_name} (the clocks go back); add the UTC offset: "
-        f"{text}{offsets[0]} (the first) or {text}{offsets[1]} (the second)",
-        param_hint=option,
-    )
-
-
-def _offset_text(moment: datetime) -> str:
-    offset = moment.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def parse_band(
@@ -149,19 +95,6 @@ def one_line(text: str, limit: int = 300) -> str:
     """An error message on one line, at most ``limit`` characters."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
-    done = threading.Event()
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
-    while not done.wait(1.0):
-        pass
 
 
 @click.group()
@@ -306,7 +239,8 @@ def simulate(
     """Publish simulated readings of every sensor to the broker, from a physical model of
     the building, its cases and its sensors (deterministic for a seed)."""
     from sensors_sim import scenario as scenarios
-    from sensors_sim.publisher import SimulationPlan, Simulator, daily_climate
+    from sensors_sim.planning import simulation_plan, with_device_format
+    from sensors_sim.publisher import Simulator, daily_climate
 
     config = _load(config_path)
     if list_scenarios:
@@ -319,32 +253,15 @@ def simulate(
     except scenarios.ScenarioError as error:
         raise click.ClickException(str(error)) from None
     config = scenario.museum_config(config)
-    if device_format or batch > 1:
-        overrides = {"format": device_format or "patina", "batch": batch}
-        sensors = {s: {**overrides, **scenario.sensors.get(s, {})} for c in config.cases for s in c.sensors}
-        scenario = dataclasses.replace(scenario, sensors=sensors)
-        if batch > 1 and overrides["format"] not in BATCH_FORMATS:
-            raise click.BadParameter(
-                f"batches need --format {' or '.join(BATCH_FORMATS)}", param_hint="--batch"
-            )
+    scenario = with_device_format(scenario, config, device_format, batch)
+    if batch > 1 and (device_format or "patina") not in BATCH_FORMATS:
+        raise click.BadParameter(f"batches need --format {' or '.join(BATCH_FORMATS)}", param_hint="--batch")
     for name, value in (("--speed", speed), ("--interval", interval)):
         if value is not None and value <= 0:
             raise click.BadParameter("must be above 0", param_hint=name)
-    interval = interval or scenario.interval_s
-    duration = duration if duration is not None else scenario.duration_s
-    speed = speed or (1e9 if scenario_name else 1.0)
-    if backfill is not None or scenario.start_s is None:
-        if backfill is None:
-            backfill = duration if (duration and speed > 1) else 0.0
-        start_s = float(int(time.time() - backfill))  # whole seconds: one interval apart
-    else:
-        start_s = scenario.start_s
-    plan = SimulationPlan(
-        start_epoch_s=start_s,
-        interval_s=interval,
-        speed=speed,
-        duration_s=duration,
-        seed=seed if seed is not None else scenario.seed,
+    plan = simulation_plan(
+        scenario, scenario_named=bool(scenario_name), now_s=time.time(), interval_s=interval, speed=speed,
+        duration_s=duration, backfill_s=backfill, seed=seed,
     )
     if summary:
         try:
@@ -358,8 +275,8 @@ def simulate(
         "simulating %d sensors (%s) every %g s of simulated time at %gx",
         sum(len(c.sensors) for c in config.cases),
         scenario.name,
-        interval,
-        speed,
+        plan.interval_s,
+        plan.speed,
     )
     sent = _publish(simulator)
     log.info("published %d messages", sent)
@@ -404,20 +321,14 @@ def replay(
     """Publish a logger export (the files `patina analyse` reads) as sensor SENSOR, each
     reading with its own time, so Patina runs on the museum's own history. Run the collector
     with --event-time to have alerts judged on the file's clock."""
-    from paho.mqtt.client import topic_matches_sub as mqtt_topic_matches
-
     from museum.loggers import LoggerFileError
-    from sensors_sim.publisher import SimulationPlan, Simulator
-    from sensors_sim.replay import load_replay
+    from sensors_sim.publisher import Simulator
+    from sensors_sim.replay import is_received, load_replay, replay_plan, replay_topic
 
     config = _load(config_path)
     if speed is not None and speed <= 0:
         raise click.BadParameter("must be above 0", param_hint="--speed")
-    zone_name = timezone_name or config.museum.timezone
-    try:
-        ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{zone_name!r} is not an IANA time zone", param_hint="--timezone") from None
+    zone_name = zone_option(timezone_name or config.museum.timezone)
     case = config.case_for_sensor(sensor_id)
     if case is None:
         log.warning(
@@ -425,17 +336,8 @@ def replay(
         )
     if not DEVICE_FORMATS[device_format].carries_time:
         log.warning("format %s carries no time: the collector stamps each reading on arrival", device_format)
-    topic = ENCODERS[device_format](
-        sensor_id,
-        case.site if case else "unknown",
-        0.0,
-        {"temperature_c": 20.0, "rh_pct": 50.0},
-        ZoneInfo("UTC"),
-    )[0][0]
-    if not any(
-        mqtt_topic_matches(source.topic, topic) and source.format == device_format
-        for source in config.sources
-    ):
+    topic = replay_topic(config, sensor_id, device_format)
+    if not is_received(config, device_format, topic):
         raise click.ClickException(
             f"{config_path} has no [[sources]] entry for format {device_format!r} that receives {topic!r}: "
             f"the collector would not read these messages (add one, e.g. topic = "
@@ -449,7 +351,7 @@ def replay(
         raise click.ClickException(str(error)) from None
     if not feed.times:
         raise click.ClickException(f"{file}: no readings to replay")
-    plan = SimulationPlan(start_epoch_s=feed.times[0], interval_s=60.0, speed=speed or 1e9, times=feed.times)
+    plan = replay_plan(feed, speed)
     log.info(
         "replaying %d readings of %s (%s, %s) as %s", len(feed.times), file, info.layout, zone_name, sensor_id
     )
@@ -496,12 +398,7 @@ def analyse(
     from patina.analyse import analyse_files, render_text
 
     if timezone_name is not None:
-        try:
-            ZoneInfo(timezone_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise click.BadParameter(
-                f"{timezone_name!r} is not an IANA time zone", param_hint="--timezone"
-            ) from None
+        zone_option(timezone_name)
     try:
         report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
         # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
@@ -537,10 +434,11 @@ def analyse(
 def downsample(config_path: str, since: float) -> None:
     """Set up hourly aggregates (kept for ever) and the raw retention of the config, and
     compute the aggregates of readings already stored (after an import or a replay)."""
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     config = _load(config_path)
-    store = InfluxStore.from_config(config.influxdb, timeout_s=3600)
+    store = open_store(config.influxdb, timeout_s=3600)
     retention = config.influxdb.raw_retention_s
     end = datetime.now().astimezone()
     try:
@@ -591,7 +489,8 @@ def report(
     from museum.files import OutputError, refuse_existing, write_new
     from museum.i18n import Translator
     from museum.reports import case_period, render_html, render_pdf
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     config = _load(config_path)
     if gallery:
@@ -613,8 +512,8 @@ def report(
     except OutputError as error:
         raise click.ClickException(str(error)) from None
 
-    first = parse_moment(start, "--start", config.museum.timezone)
-    last = parse_moment(end, "--end", config.museum.timezone)
+    first = moment_option(start, "--start", config.museum.timezone)
+    last = moment_option(end, "--end", config.museum.timezone)
     if last <= first:
         raise click.BadParameter("must be after --start", param_hint="--end")
     rh_target, rh_tolerance = parse_band(rh_band, "--rh", (0.0, 100.0), "%")
@@ -631,7 +530,7 @@ def report(
         bands = LoanBands(rh_target, rh_tolerance, t_target, t_tolerance, max_rh_change)
     elif temperature_band or max_rh_change is not None:
         raise click.BadParameter("a loan agreement needs its RH band", param_hint="--rh")
-    store = InfluxStore.from_config(config.influxdb)
+    store = open_store(config.influxdb)
     try:
         periods = [case_period(store, config.case(case_id), first, last, bands, config=config)
                    for case_id in case_ids]
@@ -650,9 +549,10 @@ def report(
 def _artefact_band(config: MuseumConfig, artefact_id: str, until: datetime) -> tuple[float, float]:
     """An object's suitable RH band as target and tolerance (museum.moves.loan_bands_for)."""
     from museum.moves import MoveError, loan_bands_for
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
-    store = InfluxStore.from_config(config.influxdb)
+    store = open_store(config.influxdb)
     try:
         loan = loan_bands_for(config, store, artefact_id, until)[0]
     except (MoveError, StoreError) as error:
@@ -710,11 +610,7 @@ def export_command(
     from museum.store import StoreError
 
     config = _load(config_path)
-    zone = timezone_name or config.museum.timezone
-    try:
-        ZoneInfo(zone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise click.BadParameter(f"{zone!r} is not an IANA time zone", param_hint="--timezone") from None
+    zone = zone_option(timezone_name or config.museum.timezone)
     if every is not None and not (
         every == int(every) and EVERY_RANGE_S[0] <= every <= EVERY_RANGE_S[1]
     ):
@@ -723,8 +619,8 @@ def export_command(
             param_hint="--every",
         )
     request = ExportRequest(
-        start=parse_moment(start, "--start", zone),
-        end=parse_moment(end, "--end", zone),
+        start=moment_option(start, "--start", zone),
+        end=moment_option(end, "--end", zone),
         case_ids=case_ids,
         galleries=galleries,
         site=site,
@@ -756,11 +652,12 @@ def alerts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON list, newest first.")
 def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
     """Alerts of the last year, newest first, with their current state."""
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     config = _load(config_path)
     try:
-        table = InfluxStore.from_config(config.influxdb, timeout_s=10).alerts()
+        table = open_store(config.influxdb, timeout_s=10).alerts()
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     rows = [] if table.empty else table.to_dict("records")
@@ -805,14 +702,15 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
 def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
     """Acknowledge an open alert: repeats and escalation stop; the log keeps who, when, why."""
 
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     # The log must say who and why: blank text says neither.
     for option, text in (("--user", user), ("--note", note)):
         if not text.strip():
             raise click.BadParameter("must not be empty", param_hint=option)
     config = _load(config_path)
-    store = InfluxStore.from_config(config.influxdb, timeout_s=10)
+    store = open_store(config.influxdb, timeout_s=10)
     try:
         store.acknowledge_alert(alert_id, user.strip(), note.strip())
     except StoreError as error:
@@ -851,7 +749,7 @@ def quarantine() -> None:
 def quarantine_list(config_path: str, as_json: bool, limit: int | None) -> None:
     """List quarantined messages."""
     import base64
-    from datetime import UTC, datetime
+    from datetime import datetime
 
     from collector.spool import Spool
 
@@ -907,7 +805,8 @@ def status(config_path: str) -> None:
     from collector.spool import Spool
     from collector.stats import read_status, status_path
     from museum.secrets import redact_url
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     config = _load(config_path)
     local = read_status(status_path(config.collector.spool_path))
@@ -923,7 +822,7 @@ def status(config_path: str) -> None:
             f"written {local.get('written')}, redelivered {local.get('redelivered')}, "
             f"quarantine_dropped {local.get('quarantine_dropped')}"
         )
-    store = InfluxStore.from_config(config.influxdb, timeout_s=5)
+    store = open_store(config.influxdb, timeout_s=5)
     try:
         latest = store.latest_collector_stats()
     except StoreError as error:
@@ -953,36 +852,6 @@ def status(config_path: str) -> None:
     spool.close()
     if latest is None and local is None:
         sys.exit(1)
-
-
-#: Streamlit's own settings for the dashboard. Streamlit's menu, toolbar and error details
-#: are in English only and not for museum staff: the menu is hidden ("minimal"), errors are
-#: shown without traceback or search links (the pages say what went wrong in the user's
-#: language). docs/languages.md lists the Streamlit texts that remain.
-DASHBOARD_STREAMLIT_OPTIONS: tuple[tuple[str, str], ...] = (
-    ("server.headless", "true"),
-    ("browser.gatherUsageStats", "false"),
-    ("client.toolbarMode", "minimal"),
-    ("client.showErrorDetails", "none"),
-    ("client.showErrorLinks", "false"),
-)
-
-
-def dashboard_command(port: int, address: str = "127.0.0.1") -> list[str]:
-    """Streamlit serving the dashboard; the config comes from PATINA_CONFIG."""
-    options = [part for name, value in DASHBOARD_STREAMLIT_OPTIONS for part in (f"--{name}", value)]
-    return [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(DASHBOARD_APP),
-        "--server.port",
-        str(port),
-        "--server.address",
-        address,
-        *options,
-    ]
 
 
 @main.command()

@@ -18,8 +18,8 @@ from analysis.materials import target_band
 from collector.service import Collector
 from museum.config import MuseumConfig, load_config
 from museum.secrets import redact_url
-from museum.store import InfluxStore
-from patina.cli import dashboard_command, wait_for_signal
+from museum.stores import open_store
+from patina.launch import dashboard_command, wait_for_signal
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 
 log = logging.getLogger("patina.demo")
@@ -41,7 +41,7 @@ def _ensure_broker(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> st
 
 
 def _ensure_influx(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> str:
-    if InfluxStore.from_config(config.influxdb, timeout_s=2).ping():
+    if open_store(config.influxdb, timeout_s=2).ping():
         log.info("using InfluxDB at %s", redact_url(config.influxdb.url))
         return config.influxdb.url
     port = int(config.influxdb.url.rsplit(":", 1)[-1].strip("/") or 8086)

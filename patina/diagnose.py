@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import click
 
 from museum.i18n import LANGUAGES
+from patina.options import moment_option
 
 
 @click.command("diagnose")
@@ -24,14 +25,13 @@ def diagnose(config_path: str, case_ids: tuple[str, ...], start: str | None, end
              language: str | None, as_json: bool) -> None:
     """Each case's hygrometric half-time and air exchange against its gallery's room, its
     moisture trend, and the days until its RH passes its alert limit."""
-    import pandas as pd
-
     from museum.config import ConfigError, load_config
     from museum.diagnose import DEFAULT_WINDOW, render_text
     from museum.diagnose import as_json as to_json
     from museum.diagnose import diagnose as run
     from museum.i18n import Translator
-    from museum.store import InfluxStore, StoreError
+    from museum.store import StoreError
+    from museum.stores import open_store
 
     try:
         config = load_config(config_path)
@@ -43,18 +43,12 @@ def diagnose(config_path: str, case_ids: tuple[str, ...], start: str | None, end
             raise click.BadParameter(f"no case {case_id!r}; known: {', '.join(sorted(known))}",
                                      param_hint="--case")
 
-    def moment(text: str, name: str) -> datetime:
-        try:
-            stamp = pd.Timestamp(text)
-        except ValueError:
-            raise click.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint=name) from None
-        return (stamp.tz_localize(config.zone) if stamp.tzinfo is None else stamp).to_pydatetime()
-
-    last = moment(end, "--end") if end else datetime.now(UTC).astimezone(config.zone)
-    first = moment(start, "--start") if start else last - DEFAULT_WINDOW
+    zone_name = config.museum.timezone
+    last = moment_option(end, "--end", zone_name) if end else datetime.now(UTC).astimezone(config.zone)
+    first = moment_option(start, "--start", zone_name) if start else last - DEFAULT_WINDOW
     if last <= first:
         raise click.BadParameter("must be after --start", param_hint="--end")
-    store = InfluxStore.from_config(config.influxdb)
+    store = open_store(config.influxdb)
     try:
         diagnoses = run(config, store, list(case_ids), first, last)
     except StoreError as error:

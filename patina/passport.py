@@ -12,6 +12,7 @@ import click
 
 from museum.i18n import LANGUAGES
 from museum.lineprotocol import LineProtocolError
+from patina.options import moment_option
 
 if TYPE_CHECKING:
     from museum.config import MuseumConfig
@@ -29,20 +30,18 @@ note_option = click.option("--note", required=True, help="Why (the log keeps it)
 def _setup(config_path: str, language: str | None) -> tuple[MuseumConfig, InfluxStore, Translator]:
     from museum.config import ConfigError, load_config
     from museum.i18n import Translator
-    from museum.store import InfluxStore
+    from museum.stores import open_store
 
     try:
         config = load_config(config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    return config, InfluxStore.from_config(config.influxdb, timeout_s=60), \
+    return config, open_store(config.influxdb, timeout_s=60), \
         Translator(language or config.museum.language)
 
 
 def _moment(text: str | None, option: str, zone_name: str) -> datetime | None:
-    from patina.cli import parse_moment
-
-    return None if text is None else parse_moment(text, option, zone_name)
+    return None if text is None else moment_option(text, option, zone_name)
 
 
 def _nonblank(option: str, text: str) -> str:
@@ -213,12 +212,11 @@ def passport_transit(config_path: str, artefact: str, file: Path, start: str, en
     its transit between --from and --to."""
     from museum.passport import PassportError, add_transit
     from museum.store import StoreError
-    from patina.cli import parse_moment
 
     config, store, t = _setup(config_path, language)
     try:
-        first = parse_moment(start, "--from", config.museum.timezone)
-        last = parse_moment(end, "--to", config.museum.timezone)
+        first = moment_option(start, "--from", config.museum.timezone)
+        last = moment_option(end, "--to", config.museum.timezone)
         hours = add_transit(config, store, artefact, file, first, last, user=user, note=note)
     except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None

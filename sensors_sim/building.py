@@ -57,7 +57,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from sensors_sim.outdoor import HANOI, OutdoorClimate, outdoor_conditions, saturation_density
+from analysis.psychrometrics import saturation_density_g_per_m3
+from sensors_sim.outdoor import HANOI, OutdoorClimate, outdoor_conditions
 
 STEP_S = 300.0
 #: Sensible heat and moisture of one visitor (ASHRAE 2017 Fundamentals ch. 18, Table 1).
@@ -251,7 +252,7 @@ class BuildingModel:
                 "door_open_air_changes_per_h",
             )
         }
-        self._coil_rho = saturation_density(self._room["coil_dew_point_c"])
+        self._coil_rho = saturation_density_g_per_m3(self._room["coil_dew_point_c"])
         self.time_s = float(start_s) - SPIN_UP_S
         out_t, out_rho = outdoor_conditions(
             outdoor, np.array([self.time_s]), utc_offsets_h(zone, np.array([self.time_s])), seed
@@ -261,7 +262,8 @@ class BuildingModel:
         case_t = room_t[self._case_room].copy()
         gel_rh = self._case["gel_conditioned_rh_pct"].copy()
         has_gel = self._case["silica_gel_kg"] > 0
-        case_rho = np.where(has_gel, gel_rh / 100.0 * saturation_density(case_t), room_rho[self._case_room])
+        gel_rho = gel_rh / 100.0 * saturation_density_g_per_m3(case_t)
+        case_rho = np.where(has_gel, gel_rho, room_rho[self._case_room])
         self._state = _State(
             room_t, room_rho, np.zeros(len(self.rooms), bool), case_t, case_rho, gel_rh, out_t, out_rho
         )
@@ -338,7 +340,7 @@ class BuildingModel:
         ) / rate
         s.room_t = target + (s.room_t - target) * np.exp(-rate * dt_h)
         # Gallery moisture.
-        room_saturation = saturation_density(s.room_t)
+        room_saturation = saturation_density_g_per_m3(s.room_t)
         room_rh = 100.0 * s.room_rho / room_saturation
         setpoint = r["dehumidifier_setpoint_rh_pct"]
         s.dehumidifying = (
@@ -366,7 +368,7 @@ class BuildingModel:
         target_t = s.room_t[room] + lights * c["lights_heat_k"]
         s.case_t = target_t + (s.case_t - target_t) * np.exp(-dt_h / c["thermal_time_constant_h"])
         # Case moisture, and the gel that buffers it.
-        saturation = saturation_density(s.case_t)
+        saturation = saturation_density_g_per_m3(s.case_t)
         exchange = np.where(door, c["door_open_air_changes_per_h"], c["air_exchange_per_day"] / 24.0)
         gel = (c["silica_gel_kg"] > 0) / c["gel_time_constant_h"]
         gel_rho = s.gel_rh / 100.0 * saturation
@@ -413,11 +415,11 @@ class BuildingModel:
         return ClimateSample(
             epoch_s=epoch_s,
             case_temperature_c=case_t,
-            case_rh_pct=np.minimum(100.0 * series("case_rho") / saturation_density(case_t), 100.0),
+            case_rh_pct=np.minimum(100.0 * series("case_rho") / saturation_density_g_per_m3(case_t), 100.0),
             room_temperature_c=room_t,
-            room_rh_pct=np.minimum(100.0 * series("room_rho") / saturation_density(room_t), 100.0),
+            room_rh_pct=np.minimum(100.0 * series("room_rho") / saturation_density_g_per_m3(room_t), 100.0),
             outdoor_temperature_c=out_t[:, 0],
             outdoor_rh_pct=np.minimum(
-                100.0 * series("outdoor_rho")[:, 0] / saturation_density(out_t[:, 0]), 100.0
+                100.0 * series("outdoor_rho")[:, 0] / saturation_density_g_per_m3(out_t[:, 0]), 100.0
             ),
         )

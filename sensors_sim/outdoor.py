@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.psychrometrics import R_WATER_VAPOUR_J_PER_KG_K, saturation_vapour_pressure
+from analysis.psychrometrics import saturation_density_g_per_m3
 from sensors_sim.model import stable_seed
 
 SECONDS_PER_DAY = 86_400.0
@@ -66,19 +66,6 @@ HANOI = OutdoorClimate(
 )
 
 
-def vapour_density(vapour_pressure_pa: np.ndarray, temperature_c: np.ndarray) -> np.ndarray:
-    """Absolute humidity, g/m³, from vapour pressure (ideal gas, ASHRAE 2017 ch. 1)."""
-    return vapour_pressure_pa / (R_WATER_VAPOUR_J_PER_KG_K * (temperature_c + 273.15)) * 1000.0
-
-
-def saturation_density(temperature_c: np.ndarray) -> np.ndarray:
-    """Absolute humidity of saturated air, g/m³."""
-    return vapour_density(
-        np.asarray(saturation_vapour_pressure(np.asarray(temperature_c, float))),
-        np.asarray(temperature_c, float),
-    )
-
-
 def _monthly(values: tuple[float, ...], day_of_year: np.ndarray) -> np.ndarray:
     """Periodic linear interpolation between mid-month anchors."""
     anchors = (np.arange(12) + 0.5) * _DAYS_PER_YEAR / 12.0
@@ -118,10 +105,10 @@ def outdoor_conditions(
     weather_t = climate.weather_temperature_k * _weather(stable_seed(seed, "weather-t"), days)
     temperature = mean_t + weather_t + half_range * diurnal
     # The month's mean moisture, at its mean temperature.
-    mean_density = mean_rh / 100.0 * saturation_density(mean_t + weather_t)
+    mean_density = mean_rh / 100.0 * saturation_density_g_per_m3(mean_t + weather_t)
     density = mean_density * (
         1.0
         + climate.weather_moisture_fraction * _weather(stable_seed(seed, "weather-q"), days)
         + climate.diurnal_moisture_fraction * diurnal
     )
-    return temperature, np.minimum(density, saturation_density(temperature))
+    return temperature, np.minimum(density, saturation_density_g_per_m3(temperature))

@@ -15,9 +15,12 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+from paho.mqtt.client import topic_matches_sub
 
+from museum.config import MuseumConfig
 from museum.loggers import FileReading, LoggerFileError, read_logger_file
 from sensors_sim.formats import ENCODERS
+from sensors_sim.publisher import SimulationPlan
 
 
 class ReplayFeed:
@@ -69,3 +72,26 @@ def load_replay(
         raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")
     feed = ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name))
     return feed, reading
+
+
+def replay_topic(config: MuseumConfig, sensor_id: str, device_format: str) -> str:
+    """The topic the sensor's messages go to in ``device_format`` (its case's site, or
+    ``unknown`` for a sensor in no case)."""
+    case = config.case_for_sensor(sensor_id)
+    site = case.site if case else "unknown"
+    values = {"temperature_c": 20.0, "rh_pct": 50.0}
+    return ENCODERS[device_format](sensor_id, site, 0.0, values, ZoneInfo("UTC"))[0][0]
+
+
+def is_received(config: MuseumConfig, device_format: str, topic: str) -> bool:
+    """Whether a ``[[sources]]`` entry of the config reads ``topic`` in ``device_format``:
+    the collector drops messages no source receives."""
+    return any(
+        topic_matches_sub(source.topic, topic) and source.format == device_format for source in config.sources
+    )
+
+
+def replay_plan(feed: ReplayFeed, speed: float | None = None) -> SimulationPlan:
+    """Ticks at the file's own times; ``speed`` simulated seconds per wall-clock second, by
+    default as fast as the broker takes them."""
+    return SimulationPlan(start_epoch_s=feed.times[0], interval_s=60.0, speed=speed or 1e9, times=feed.times)

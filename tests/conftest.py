@@ -15,6 +15,7 @@ import pytest
 
 from museum.config import MuseumConfig, load_config
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 
 REPO_DIR = Path(__file__).resolve().parent.parent
@@ -102,13 +103,31 @@ def make_config(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServ
 
     def make(text: str = SMALL_MUSEUM, database: str | None = None,
              environ: dict[str, str] | None = None) -> MuseumConfig:
-        path = tmp_path / f"{unique_name('museum')}.toml"
-        path.write_text(textwrap.dedent(text).format(
-            client_id=unique_name("collector"), database=database or unique_name("db"),
-            spool=f"{unique_name('spool')}.sqlite3"))
+        path = write_config(tmp_path, unique_name, text, database)
         return load_config(path, environ={**service_environment(mosquitto, influxdb), **(environ or {})})
 
     return make
+
+
+@pytest.fixture
+def offline_config(tmp_path: Path, unique_name: Callable[[str], str]) -> Callable[..., MuseumConfig]:
+    """The config :func:`make_config` writes, with its URLs left dead and no service started:
+    for tests of logic that never reaches the broker or the database (the alert engine)."""
+
+    def make(text: str = SMALL_MUSEUM, database: str | None = None) -> MuseumConfig:
+        return load_config(write_config(tmp_path, unique_name, text, database), environ={})
+
+    return make
+
+
+def write_config(folder: Path, unique_name: Callable[[str], str], text: str, database: str | None) -> Path:
+    """``text`` (a template of a museum.toml) written with fresh names for the collector, the
+    database and the spool."""
+    path = folder / f"{unique_name('museum')}.toml"
+    path.write_text(textwrap.dedent(text).format(
+        client_id=unique_name("collector"), database=database or unique_name("db"),
+        spool=f"{unique_name('spool')}.sqlite3"))
+    return path
 
 
 def service_environment(mosquitto: MosquittoServer, influxdb: InfluxServer) -> dict[str, str]:
@@ -120,7 +139,7 @@ def store_for() -> Iterator[Callable[[MuseumConfig], InfluxStore]]:
     stores: list[InfluxStore] = []
 
     def make(config: MuseumConfig) -> InfluxStore:
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         stores.append(store)
         return store
 

@@ -1,9 +1,11 @@
-"""Small helpers the tests share: a real MQTT publisher and waiting for a condition."""
+"""Small helpers the tests share: a real MQTT publisher, waiting for a condition, and waiting
+for Streamlit to finish drawing a page in the browser."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -39,6 +41,25 @@ def wait_for(condition: Callable[[], object], timeout_s: float = 30.0,
         value = condition()
     assert value, f"condition not met within {timeout_s} s (last value {value!r})"
     return value
+
+
+#: Streamlit has finished drawing the page: its script run is over (the app's
+#: ``data-test-script-state``), no element is left stale from an earlier run or waiting as a
+#: skeleton, and every visible Vega chart has drawn its marks.
+STREAMLIT_DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app?.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]')
+        && [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+            .filter(chart => chart.offsetParent !== null)
+            .every(chart => chart.querySelector("canvas, svg.marks"));
+}"""
+
+
+def wait_until_drawn(page: Any, timeout_ms: float = 60_000) -> None:
+    """Wait, in a Playwright page, until Streamlit has drawn the page (:data:`STREAMLIT_DRAWN`):
+    an event to wait for instead of a fixed pause before a screenshot or a reading."""
+    page.wait_for_function(STREAMLIT_DRAWN, timeout=timeout_ms)
 
 
 def stored_count(store: InfluxStore) -> int:

@@ -72,9 +72,9 @@ def feed(
 
 
 def test_default_limits_come_from_the_most_demanding_material(
-    make_config: Callable[..., MuseumConfig],
+    offline_config: Callable[..., MuseumConfig],
 ) -> None:
-    config = make_config()
+    config = offline_config()
     iron = case_limits(config, config.case("C1"))
     assert (iron.rh_max_pct, iron.rh_min_pct) == (25.0, None)
     assert iron.rh_max_material == "archaeological_iron"
@@ -84,9 +84,9 @@ def test_default_limits_come_from_the_most_demanding_material(
 
 
 def test_a_crossing_shorter_than_the_minimum_duration_opens_nothing(
-    make_config: Callable[..., MuseumConfig],
+    offline_config: Callable[..., MuseumConfig],
 ) -> None:
-    engine, recorder = engine_for(make_config())
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 5, rh_pct=20.0)
     t = feed(engine, t, 9, rh_pct=30.0)  # 9 minutes above 25 %: less than 10
     feed(engine, t, 5, rh_pct=20.0)
@@ -94,9 +94,9 @@ def test_a_crossing_shorter_than_the_minimum_duration_opens_nothing(
 
 
 def test_a_longer_crossing_opens_exactly_one_alert_and_recovery_resolves_it(
-    make_config: Callable[..., MuseumConfig],
+    offline_config: Callable[..., MuseumConfig],
 ) -> None:
-    engine, recorder = engine_for(make_config())
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 30, rh_pct=30.0)
     assert recorder.states("rh_high") == ["opened"]
     opened = [n for n in recorder.notifications if n.rule == "rh_high"]
@@ -105,16 +105,16 @@ def test_a_longer_crossing_opens_exactly_one_alert_and_recovery_resolves_it(
     assert recorder.states("rh_high") == ["opened", "resolved"]
 
 
-def test_oscillation_around_the_limit_does_not_flap(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config())
+def test_oscillation_around_the_limit_does_not_flap(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 15, rh_pct=27.0)
     for k in range(60):  # 24 % and 26 %: inside the 3 % hysteresis band, never clear
         t = feed(engine, t, 1, rh_pct=26.0 if k % 2 else 24.0)
     assert recorder.states("rh_high") == ["opened"]
 
 
-def test_acknowledgement_stops_repeats_and_escalation(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config())
+def test_acknowledgement_stops_repeats_and_escalation(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 15, rh_pct=30.0)
     t = feed(engine, t, 61, rh_pct=30.0)
     kinds = [n.kind for n in recorder.notifications if n.rule == "rh_high"]
@@ -125,8 +125,8 @@ def test_acknowledgement_stops_repeats_and_escalation(make_config: Callable[...,
     assert [n.kind for n in recorder.notifications if n.rule == "rh_high"] == ["opened", "repeat"]
 
 
-def test_no_acknowledgement_escalates_once(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config())
+def test_no_acknowledgement_escalates_once(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config())
     feed(engine, 0, 200, rh_pct=30.0)
     kinds = [n.kind for n in recorder.notifications if n.rule == "rh_high"]
     assert kinds.count("escalated") == 1 and kinds[0] == "opened"
@@ -136,9 +136,9 @@ def test_no_acknowledgement_escalates_once(make_config: Callable[..., MuseumConf
 
 
 def test_a_silent_sensor_opens_an_alert_even_with_no_message_at_all(
-    make_config: Callable[..., MuseumConfig],
+    offline_config: Callable[..., MuseumConfig],
 ) -> None:
-    engine, recorder = engine_for(make_config())
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 5, rh_pct=12.0, sensors=("s1",))  # s2 never reports
     engine.evaluate(t + 900)  # not a single message after this: time alone opens it
     silent = [n for n in recorder.notifications if n.rule == "sensor_silent"]
@@ -150,8 +150,8 @@ def test_a_silent_sensor_opens_an_alert_even_with_no_message_at_all(
     ] == ["s1"]
 
 
-def test_a_restart_keeps_open_alerts_open(make_config: Callable[..., MuseumConfig]) -> None:
-    config = make_config()
+def test_a_restart_keeps_open_alerts_open(offline_config: Callable[..., MuseumConfig]) -> None:
+    config = offline_config()
     engine, recorder = engine_for(config)
     t = feed(engine, 0, 15, rh_pct=30.0)
     opened = recorder.events[0]
@@ -177,8 +177,8 @@ def test_a_restart_keeps_open_alerts_open(make_config: Callable[..., MuseumConfi
     assert [e.alert_id for e in second.events if e.rule == "rh_high"] == [opened.alert_id]
 
 
-def test_a_fast_change_opens_a_rate_of_change_alert(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config())
+def test_a_fast_change_opens_a_rate_of_change_alert(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 70, rh_pct=12.0)
     assert recorder.states("rate_of_change") == []
     t = feed(engine, t, 9, rh_pct=19.0)  # +7 % within the hour (still below the 25 % limit)
@@ -188,8 +188,8 @@ def test_a_fast_change_opens_a_rate_of_change_alert(make_config: Callable[..., M
     assert recorder.states("rh_high") == []
 
 
-def test_a_single_spike_opens_nothing(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config())
+def test_a_single_spike_opens_nothing(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 70, rh_pct=12.0, every_s=600.0)  # a logger every ten minutes
     t = feed(engine, t, 1, rh_pct=40.0, sensors=("s1",), every_s=0.0)  # one reading 28 % off
     feed(engine, t, 1, rh_pct=12.0, sensors=("s2",), every_s=600.0)  # the other sensor, 10 min on
@@ -199,10 +199,10 @@ def test_a_single_spike_opens_nothing(make_config: Callable[..., MuseumConfig]) 
 
 
 def test_damp_air_is_one_incident_listing_the_objects_it_puts_at_risk(
-    make_config: Callable[..., MuseumConfig],
+    offline_config: Callable[..., MuseumConfig],
 ) -> None:
     # 50 % RH for an hour: above C1's 25 % limit and the excavated bayonet's critical 44 %.
-    engine, recorder = engine_for(make_config())
+    engine, recorder = engine_for(offline_config())
     t = feed(engine, 0, 30, rh_pct=12.0)
     feed(engine, t, 60, rh_pct=50.0)
     opened = [e for e in recorder.events if e.state == "opened" and e.rule in ("rh_high", "artefact_risk")]
@@ -212,8 +212,8 @@ def test_damp_air_is_one_incident_listing_the_objects_it_puts_at_risk(
     assert recorder.states("artefact_risk") == []
 
 
-def test_a_stuck_sensor_is_reported(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config(), stuck_after_s=6 * 3600)
+def test_a_stuck_sensor_is_reported(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config(), stuck_after_s=6 * 3600)
     t = feed(engine, 0, 5 * 60, rh_pct=12.0)  # 5 h of identical values: not yet
     assert recorder.states("sensor_stuck") == []
     t = feed(engine, t, 70, rh_pct=12.0)
@@ -222,8 +222,8 @@ def test_a_stuck_sensor_is_reported(make_config: Callable[..., MuseumConfig]) ->
     assert recorder.states("sensor_stuck").count("resolved") == 2
 
 
-def test_the_monitoring_system_reports_its_own_health(make_config: Callable[..., MuseumConfig]) -> None:
-    engine, recorder = engine_for(make_config(), min_duration_s=0, spool_alert_depth=1000)
+def test_the_monitoring_system_reports_its_own_health(offline_config: Callable[..., MuseumConfig]) -> None:
+    engine, recorder = engine_for(offline_config(), min_duration_s=0, spool_alert_depth=1000)
     engine.collector_health(broker_dropped=0, spool_depth=10, now_s=1)
     assert recorder.states("collector_health") == []
     engine.collector_health(broker_dropped=37, spool_depth=5000, now_s=2)

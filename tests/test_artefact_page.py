@@ -18,8 +18,10 @@ from museum.i18n import Translator
 from museum.moves import record_move
 from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
+from tests.helpers import wait_until_drawn
 from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, serve
 
 APP = str(REPO_DIR / "dashboard" / "app.py")
@@ -96,7 +98,7 @@ def test_the_artefact_page_in_french_and_vietnamese(moved_museum: MuseumConfig) 
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
             expect(page.get_by_text(text)).to_be_visible(timeout=30_000)
             expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(1500)
+            wait_until_drawn(page)
             page.screenshot(path=SCREENSHOTS / f"artefact-{language}.png", full_page=True)
         browser.close()
 
@@ -215,7 +217,7 @@ def test_the_printable_report_itself_has_no_dashboard_links(moved_museum: Museum
     from museum.moves import with_locations
 
     now = datetime.now(UTC)
-    config = with_locations(moved_museum, InfluxStore.from_config(moved_museum.influxdb))
+    config = with_locations(moved_museum, open_store(moved_museum.influxdb))
     page, _, on_screen = printable_report(config, ("C2",), now - timedelta(days=2), now, None, "en", "C2")
     assert "artefact?artefact=DBP-1" in on_screen
     assert "artefact?" not in page and "<td>Excavated bayonet</td>" in page, "a file has nothing to link to"

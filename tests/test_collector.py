@@ -17,6 +17,7 @@ import pandas as pd
 from collector.service import Collector
 from museum.config import MuseumConfig
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.helpers import publish_all, stored_count, wait_for
 
@@ -121,7 +122,7 @@ def test_readings_wait_while_influxdb_is_down_and_arrive_when_it_is_back(
         config = make_config()
         config = type(config)(**{**config.__dict__, "influxdb": type(config.influxdb)(
             url=influx.url, database="outage")})
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         with running(config) as collector:
             publish_all(mosquitto, [native("s1", BASE_NS + n * 10**9, 20.0, 50.0)
                                     for n in range(100)])

@@ -26,7 +26,7 @@ from museum.schema import AlertEvent, Reading, RiskPoint, alert_event_line, clim
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
-from tests.helpers import wait_for
+from tests.helpers import wait_for, wait_until_drawn
 
 APP = str(REPO_DIR / "dashboard" / "app.py")
 SCREENSHOTS = Path(os.environ.get("PATINA_SCREENSHOT_DIR", REPO_DIR / "test-artifacts"))
@@ -451,7 +451,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         # The headline names the worst object, its value against its limit and for how long.
         headline = "Worst: C1, Excavated bayonet (DBP-1), at risk: 30 % RH against its limit of 25 %"
         expect(page.get_by_text(headline, exact=False)).to_be_visible()
-        page.wait_for_timeout(1500)
+        wait_until_drawn(page)
         page.screenshot(path=SCREENSHOTS / "overview-en.png", full_page=True)
 
         page.get_by_role("link", name="Open case C1").click()
@@ -459,7 +459,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         expect(page.locator("canvas, svg.marks").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Excavated bayonet").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("These figures rest on")).to_be_visible()
-        page.wait_for_timeout(1500)
+        wait_until_drawn(page)
         page.screenshot(path=SCREENSHOTS / "case-en.png", full_page=True)
 
         for language, name, heading in (
@@ -469,7 +469,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
             page.get_by_role("combobox").first.click()
             page.get_by_role("option", name=name).click()
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(1500)
+            wait_until_drawn(page)
             page.screenshot(path=SCREENSHOTS / f"case-{language}.png", full_page=True)
         expect(page.get_by_text("Fer archéologique (chlorures)").first).to_be_visible()
 
@@ -480,7 +480,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
         page.get_by_role("button", name="Générer le rapport").click()
         expect(page.get_by_text("Rapport climatique : C1 · Excavated iron")).to_be_visible(timeout=60_000)
         expect(page.get_by_role("button", name="Télécharger le PDF")).to_be_visible()
-        page.wait_for_timeout(1500)
+        wait_until_drawn(page)
         page.screenshot(path=SCREENSHOTS / "report-fr.png", full_page=True)
         browser.close()
 
@@ -677,7 +677,7 @@ def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
         page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1000)
+        wait_until_drawn(page)
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "alerts-acknowledged.png", full_page=True)
         browser.close()

@@ -20,6 +20,7 @@ from museum.store import InfluxStore
 from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 from tests.conftest import InfluxServer, MosquittoServer
+from tests.helpers import wait_until_drawn
 from tests.test_dashboard import APP, CHROMIUM, SCREENSHOTS, launch_chromium, serve, texts
 
 MUSEUM = """
@@ -179,13 +180,13 @@ def test_screenshots_of_the_diagnosis_in_a_browser(gallery: MuseumConfig) -> Non
         expect(page.get_by_role("heading", name="Cases to look after")).to_be_visible(timeout=60_000)
         # The table is a canvas (st.dataframe): its caption says it is there.
         expect(page.get_by_text("Forecast from the last 14 days")).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(2500)
+        wait_until_drawn(page)
         page.screenshot(path=SCREENSHOTS / "diagnosis-overview-en.png", full_page=True)
         page.goto(f"{url}/case?case=A-04")
         heading = page.get_by_role("heading", name="Tightness against the gallery")
         expect(heading).to_be_visible(timeout=60_000)
         expect(page.get_by_text("Hygrometric half-time").first).to_be_visible(timeout=30_000)
         heading.scroll_into_view_if_needed()
-        page.wait_for_timeout(2500)
+        wait_until_drawn(page)
         page.screenshot(path=SCREENSHOTS / "diagnosis-case-en.png")
         browser.close()

@@ -82,7 +82,7 @@ def seed_alert(store: InfluxStore, opened_ns: int) -> None:
                                     threshold=60.0)),
         alert_event_line(AlertEvent(opened_ns + 1000, **common, state="notified", message="opened: email")),
         alert_event_line(AlertEvent(opened_ns + 600 * 10**9, **common, state="acknowledged", user="Lan",
-                         note="Silica gel changed")),
+                                    note="Silica gel changed")),
     ])
 
 

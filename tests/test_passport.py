@@ -23,7 +23,7 @@ from museum.config import MuseumConfig, load_config
 from museum.moves import bands_for, history, locations, move_events, record_move
 from museum.passport import PassportError, digest_of, read_passport
 from museum.schema import Reading, climate_line
-from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.cli import main
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM, service_environment
@@ -84,7 +84,7 @@ class Museum:
     def __init__(self, path: Path, environ: dict[str, str]) -> None:
         self.path, self.environ = path, environ
         self.config = load_config(path, environ=environ)
-        self.store = InfluxStore.from_config(self.config.influxdb)
+        self.store = open_store(self.config.influxdb)
         self.store.create_database()
 
     def patina(self, *args: str) -> Result:
@@ -239,7 +239,7 @@ def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path
     assert "Gallery 2 reopens" in moves and "Exposition Indochine" in moves
     risk = json.loads(zipfile.ZipFile(back).read("risk.json"))
     # 70 hours of readings and the 2-hour gap before the arrival, which the model counts
-    # as the last reading's duration (analysis.metrics.reading_durations_h).
+    # as the last reading's duration (analysis.sampling.reading_durations_h).
     assert sum(risk["hours_per_level"].values()) == pytest.approx(72)
     assert set(risk["corrosion_dose"]) == {"archaeological_iron"}
     climate = pd.read_csv(io.BytesIO(zipfile.ZipFile(back).read("climate.csv")))
@@ -478,7 +478,7 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
     from tests.helpers import publish_all, wait_for
 
     config = make_config()
-    store = InfluxStore.from_config(config.influxdb)
+    store = open_store(config.influxdb)
     store.create_database()
 
     def readings(count: int) -> list[tuple[str, bytes]]:
@@ -504,7 +504,7 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
     finally:
         collector.stop()
         store.close()
-    risk = InfluxStore.from_config(config.influxdb).latest_risk()
+    risk = open_store(config.influxdb).latest_risk()
     bayonet = risk[risk["artefact_id"] == "DBP-1"].iloc[-1]
     # Excavated iron at C2's 48 % RH: critical (above 44 %), where C1's 10 % was good.
     assert (bayonet["case_id"], int(bayonet["level"])) == ("C2", 3)

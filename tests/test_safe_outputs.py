@@ -24,7 +24,9 @@ from museum.export import ExportError, ExportRequest, export
 from museum.lineprotocol import encode_point
 from museum.schema import AlertEvent, alert_event_line
 from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
+from tests.helpers import wait_until_drawn
 from tests.test_export import START, seed
 
 SCREENSHOTS_DIR = Path(
@@ -316,7 +318,7 @@ def test_status_and_errors_never_show_the_influx_password(
     make_config: Callable[..., MuseumConfig], influxdb: InfluxServer
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()
+    open_store(config.influxdb).create_database()
     secret_url = influxdb.url.replace("http://", "http://admin:pw-s3cret@")
     status = run_patina("status", "--config", str(config.path),
                         env={"PATINA_INFLUX_URL": secret_url, "PATINA_INFLUX_DB": config.influxdb.database})
@@ -448,7 +450,7 @@ def test_export_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
+    open_store(config.influxdb).create_database()  # errors come from the input
     base = {"--start": "2026-03-28T00:00", "--end": "2026-03-30T00:00"}
     for option, value in zip(args[::2], args[1::2], strict=True):
         base[option] = value
@@ -485,7 +487,7 @@ def test_report_input_errors_are_one_line(
     args: list[str], expected: list[str], tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()
-    InfluxStore.from_config(config.influxdb).create_database()  # errors come from the input
+    open_store(config.influxdb).create_database()  # errors come from the input
     base = ["--start", "2025-10-25", "--end", "2025-10-26"]
     if args[0] == "--start":
         base, args = ["--start", args[1], "--end", "2025-10-26"], args[2:]
@@ -659,10 +661,12 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
         for _ in range(free_failures):
             sign_in("guess")
             expect(page.get_by_text("Unknown name or wrong password.")).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(300)
+            wait_until_drawn(page)
         sign_in("gel bạc 2026")  # the right password, at once: refused for a while
         expect(page.get_by_text("Too many failed sign-ins: try again in")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Signed in: lan (conservator)")).to_have_count(0)
+        # Not a wait for the page: the lock lasts museum.users.LOCK_BASE_S (5 s) of real time,
+        # and outlasting it is the behaviour under test.
         page.wait_for_timeout(5_500)
         sign_in("gel bạc 2026")
         expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
@@ -672,7 +676,7 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
         expect(page.get_by_text("C1.rh_high.B acknowledged by lan.")).to_be_visible(timeout=30_000)
         page.goto(f"{url}/alerts")
         expect(page.get_by_text("Door re-sealed ![n](").first).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(2_000)
+        wait_until_drawn(page)
         SCREENSHOTS_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SCREENSHOTS_DIR / "safe-text-alerts.png", full_page=True)
         browser.close()

@@ -17,7 +17,7 @@ import pytest
 
 from collector.service import Collector
 from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.stores import open_store
 from sensors_sim import scenario as scenarios
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
 from tests.helpers import wait_for
@@ -59,7 +59,7 @@ def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> Scenari
         stats = collector.stats()
     finally:
         collector.stop()
-    store = InfluxStore.from_config(config.influxdb)
+    store = open_store(config.influxdb)
     days = (time.time() - scenario.start_s) / 86_400 + 1
     events = store.alert_events(within=timedelta(days=days))
     return ScenarioRun(scenario, config, sent, events, stats.written, dict(stats.rejected), simulator.feed)

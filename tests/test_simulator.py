@@ -19,19 +19,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.psychrometrics import rh_at_temperature
+from analysis.psychrometrics import rh_at_temperature, saturation_density_g_per_m3
 from collector.adapters import DECODERS
 from collector.service import MessageDecoder
 from museum.config import MuseumConfig
 from museum.formats import DEVICE_FORMATS
-from museum.store import InfluxStore
+from museum.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
 from sensors_sim.faults import SensorFault, SensorFaults
 from sensors_sim.formats import ENCODERS
 from sensors_sim.model import hashed_normal
-from sensors_sim.outdoor import HANOI, outdoor_conditions, saturation_density
+from sensors_sim.outdoor import HANOI, outdoor_conditions
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator, daily_climate
 from tests.conftest import SMALL_MUSEUM, service_environment
 from tests.helpers import stored_count, wait_for
@@ -91,7 +91,7 @@ def test_the_outdoor_climate_reproduces_the_monthly_normals() -> None:
     times = minutes(pd.Timestamp("2025-01-01", tz=ZONE).timestamp(), 365 * 24, 3600.0)
     temperature, density = outdoor_conditions(HANOI, times, np.full(len(times), 7.0), seed=1)
     frame = pd.DataFrame(
-        {"t": temperature, "rh": 100 * density / saturation_density(temperature)},
+        {"t": temperature, "rh": 100 * density / saturation_density_g_per_m3(temperature)},
         index=pd.to_datetime(times, unit="s", utc=True).tz_convert(ZONE),
     )
     monthly = frame.groupby(frame.index.month).mean()
@@ -340,7 +340,7 @@ def test_sensors_in_every_format_arrive_through_the_real_broker(
     try:
         assert collector.wait_until_subscribed()
         sent = Simulator(config, plan, scenario).run()
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         wait_for(lambda: stored_count(store) >= 3 * len(sensors), timeout_s=30)
         assert sent >= 3 * (len(sensors) - 2) + 2 * 2
     finally:
@@ -411,7 +411,7 @@ def test_patina_replay_publishes_a_logger_file_with_its_own_times(
             env=env,
         )
         assert result.returncode == 0, result.stderr.decode()
-        store = InfluxStore.from_config(config.influxdb)
+        store = open_store(config.influxdb)
         wait_for(lambda: stored_count(store) == 500, timeout_s=30)
     finally:
         collector.stop()

@@ -26,6 +26,7 @@ from museum.config import ConfigError, InfluxConfig, load_config
 from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.store import InfluxStore, StoreError, StoreUnavailable
 from museum.store_v2 import Influx2Store, flux_string
+from museum.stores import open_store
 from patina.services import InfluxServer, free_port
 from tests.conftest import SMALL_MUSEUM
 
@@ -48,7 +49,7 @@ def store(request: pytest.FixtureRequest, influxdb: InfluxServer) -> Iterator[In
             org=os.environ["PATINA_TEST_INFLUX2_ORG"],
             token=os.environ["PATINA_TEST_INFLUX2_TOKEN"],
         )
-    store = InfluxStore.from_config(config)
+    store = open_store(config)
     assert isinstance(store, Influx2Store) == (request.param == "v2")
     store.create_database()
     yield store
@@ -166,7 +167,7 @@ def test_v2_is_selected_in_the_config_with_the_token_from_the_environment(tmp_pa
         "secret-token",
     )
     assert "secret-token" not in repr(config)
-    store = InfluxStore.from_config(config)
+    store = open_store(config)
     assert isinstance(store, Influx2Store) and store.hourly_bucket == "patina/patina_forever"
     store.close()
     with pytest.raises(ConfigError, match="PATINA_INFLUX_TOKEN"):

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from patina.cli import DASHBOARD_STREAMLIT_OPTIONS
+from patina.launch import DASHBOARD_STREAMLIT_OPTIONS
 from patina.services import free_port, port_open
 from tests.conftest import REPO_DIR
-from tests.helpers import wait_for
+from tests.helpers import wait_for, wait_until_drawn
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -77,7 +77,7 @@ def test_charts_write_french_numbers_and_months_and_the_english_menu_is_gone(cha
         page.goto(chart_page)
         expect(page.get_by_text("page drawn")).to_be_visible(timeout=60_000)
         expect(page.locator("svg.marks").nth(1)).to_be_visible(timeout=30_000)
-        page.wait_for_timeout(1000)
+        wait_until_drawn(page)
         labels = page.locator("svg.marks text").evaluate_all("texts => texts.map(t => t.textContent)")
         # client.toolbarMode = minimal: no main menu (Print, Record a screencast, Settings, About).
         menus = page.locator('[data-testid="stMainMenu"]').count()

@@ -21,7 +21,8 @@ from museum.config import MuseumConfig
 from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
 from museum.passport import PassportError, export_passport
 from museum.secrets import redact_url
-from museum.store import InfluxStore, StoreError
+from museum.store import StoreError
+from museum.stores import open_store
 
 # museum.moves tells this museum's objects from those that arrived by passport by the
 # config as written; the placed config only adds the arrivals' names.
@@ -35,7 +36,7 @@ RANGES = {"30d": timedelta(days=30), "1y": timedelta(days=395)}
 def passport_bytes(_config: MuseumConfig, config_key: str, artefact_id: str, start: datetime,
                    end: datetime) -> bytes:
     """The passport zip for the period on screen (``config_key`` keys the cache)."""
-    store = InfluxStore.from_config(_config.influxdb, timeout_s=30)
+    store = open_store(_config.influxdb, timeout_s=30)
     try:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "passport.zip"
@@ -59,7 +60,7 @@ def museum_name(name: str) -> str:
     return t.name(config.museum.name) if name == config.museum.name else name
 
 
-store = InfluxStore.from_config(config.influxdb, timeout_s=10)
+store = open_store(config.influxdb, timeout_s=10)
 try:
     places_now = locations(config, store)
 except StoreError as error:

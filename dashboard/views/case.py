@@ -28,6 +28,7 @@ from dashboard.data import (
 from dashboard.inputs import period_input
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
+from museum.figures import period_sentences, statistics_rows
 from museum.secrets import redact_url
 from museum.sources import level_source
 from museum.store import StoreError
@@ -225,27 +226,11 @@ if not series.empty:
     if period.figures is None:
         st.caption(t("case.too_short"))
     else:
-        stats = period.figures["statistics"]
-        n = t.number
-        table = []
-        for key, label, unit in (("temperature_c", "label.temperature", "°C"), ("rh_pct", "label.rh", "%")):
-            table.append(
-                {
-                    "": t(label),
-                    t("print.min"): t.quantity(period.extremes.get(f"{key}_min"), unit),
-                    t("print.mean"): t.quantity(stats[key]["mean"], unit),
-                    t("print.max"): t.quantity(period.extremes.get(f"{key}_max"), unit),
-                }
-            )
-        dew = stats["dew_point_c"]
-        table.append(
-            {
-                "": t("label.dew_point"),
-                t("print.min"): t.quantity(dew["min"], "°C"),
-                t("print.mean"): t.quantity(dew["mean"], "°C"),
-                t("print.max"): t.quantity(dew["max"], "°C"),
-            }
-        )
+        table = [
+            {"": row.label, **{t(f"print.{column}"): t.quantity(value, row.unit)
+                               for column, value in zip(("min", "mean", "max"), row.values, strict=True)}}
+            for row in statistics_rows(period.figures, t, extremes=period.extremes)
+        ]
         st.table(pd.DataFrame(table), hide_index=True)
         cover = period.coverage
         if cover:
@@ -265,19 +250,11 @@ if not series.empty:
                 )
                 + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
             )
-        daily, wet, ipi = stats["daily_range"], period.figures["time_of_wetness"], period.figures["ipi"]
-        st.markdown(t("report.daily_range", temperature=n(daily["temperature_c"]), rh=n(daily["rh_pct"])))
-        st.markdown(t("report.tow", hours=n(wet["hours"], 0), pct=n(wet["pct"])))
-        st.markdown(
-            t(
-                "report.ipi",
-                metal=t(f"rating.{ipi['metal_corrosion']}"),
-                mechanical=t(f"rating.{ipi['mechanical_damage']}"),
-                aging=t(f"rating.{ipi['natural_aging']}"),
-                twpi=n(ipi["twpi_years"], 0),
-                mould=t(f"rating.{ipi['mould']}"),
-            )
-        )
+        sentences = period_sentences(period.figures, t)
+        st.markdown(sentences.daily_range)
+        st.markdown(sentences.time_of_wetness)
+        st.markdown(sentences.ipi)
+        ipi = period.figures["ipi"]
         # IPI rates the air for metals in general; an object's level uses its own material's
         # limits. Say why when they disagree, so neither looks wrong.
         try:

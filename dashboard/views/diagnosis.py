@@ -28,7 +28,8 @@ from museum.diagnose import (
     quality_text,
 )
 from museum.i18n import Translator
-from museum.store import InfluxStore, StoreError
+from museum.store import StoreError
+from museum.stores import open_store
 
 #: The overview lists cases forecast to pass their limit within this many days.
 LOOK_AFTER_DAYS = 90.0
@@ -43,7 +44,7 @@ def _window() -> tuple[datetime, datetime]:
 @st.cache_data(ttl=900, show_spinner=False)
 def _diagnoses(_config: MuseumConfig, config_key: str, case_ids: tuple[str, ...],
                start: datetime, end: datetime) -> list[Diagnosis]:
-    store = InfluxStore.from_config(_config.influxdb, timeout_s=10)
+    store = open_store(_config.influxdb, timeout_s=10)
     try:
         return diagnose(_config, store, list(case_ids), start, end)
     finally:
@@ -53,7 +54,7 @@ def _diagnoses(_config: MuseumConfig, config_key: str, case_ids: tuple[str, ...]
 @st.cache_data(ttl=900, show_spinner=False)
 def _hourly(_config: MuseumConfig, config_key: str, case_id: str,
             start: datetime, end: datetime) -> pd.DataFrame:
-    store = InfluxStore.from_config(_config.influxdb, timeout_s=10)
+    store = open_store(_config.influxdb, timeout_s=10)
     try:
         return hourly_climate(store, case_id, start, end)
     finally:
