@@ -587,7 +587,7 @@ def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: i
     the object's name links to its artefact page (the sentence is then Markdown)."""
     attention = [o for o in objects if o.level >= ATTENTION_LEVEL]
     if not attention:
-        return t("overview.headline_calm", n=cases), max((o.level for o in objects), default=0)
+        return t.plural("overview.headline_calm", cases), max((o.level for o in objects), default=0)
     worst = attention[0]
     n_cases = len({o.case.id for o in attention})
     name = (artefact_link(worst.artefact.id, worst.artefact.name, t) if linked

@@ -348,7 +348,7 @@ class Translator:
             return self("duration.minutes", n=max(1, round(seconds / 60)))
         if seconds < 48 * 3600:
             return self("duration.hours", n=round(seconds / 3600))
-        return self("duration.days", n=round(seconds / 86400))
+        return self.plural("duration.days", round(seconds / 86400))
 
     def material(self, name: str) -> str:
         return self(f"material.{name}")

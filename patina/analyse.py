@@ -222,7 +222,8 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     lines += _assumptions(info, t)
     lines += [
         "",
-        t("report.period", start=when(period["start"]), end=when(period["end"]), days=n(period["days"], 1)),
+        t.plural("report.period", round(period["days"], 1), start=when(period["start"]),
+                 end=when(period["end"])),
         t(
             "report.coverage",
             readings=n(coverage["readings"], 0),

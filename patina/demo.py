@@ -69,8 +69,9 @@ def gel_target_pct(materials: list[str]) -> float:
     if band["conflict"]:
         return round((band["high_pct"] + band["low_pct"]) / 2 - 1.0, 1)
     if band["low_pct"]:
-        # A little under the middle: sensors read a percent or two apart.
-        return round((band["low_pct"] + band["high_pct"]) / 2 - 1.0, 1)
+        # The middle: a level falls back only a hysteresis margin (3 %) inside a limit, so air
+        # kept just above the too-dry watch line would stay "watch" once a dip crossed it.
+        return round((band["low_pct"] + band["high_pct"]) / 2, 1)
     return max(5.0, band["high_pct"] - 6.0)
 
 

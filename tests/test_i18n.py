@@ -47,7 +47,7 @@ DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "cust
                 | {f"advice.driver.{driver}" for driver in DRIVERS}
                 | {f"object.reason_{driver}" for driver in ("rh_high", "too_dry", "other")}
                 | {f"severity.{severity}" for severity in ("warning", "critical")}
-                | {"duration.minutes", "duration.hours", "duration.days"})
+                | {"duration.minutes", "duration.hours", "duration.days.one", "duration.days.other"})
 # Keys `patina analyse` builds from what the logger reader decided (issue 14).
 DYNAMIC_KEYS |= ({f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
                  | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}

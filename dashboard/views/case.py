@@ -167,7 +167,7 @@ else:
         # Decimal comma, month and weekday names in the reader's language (docs/languages.md).
         st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
     if not events.empty:
-        st.caption(t("case.events_help", n=len(events)))
+        st.caption(t.plural("case.events_help", len(events)))
 
 if not series.empty:
     # The climate as a cloud of (temperature, RH) points over the materials' safe zones.
