@@ -123,7 +123,11 @@ st.subheader(t("alerts.acknowledged_section", n=len(acknowledged_rows)))
 if not acknowledged_rows.empty:
     st.table(shown(acknowledged_rows, with_note=True), hide_index=True)
 st.subheader(t("alerts.history"))
-st.table(shown(table[table["state"] == "resolved"].head(200), with_note=True), hide_index=True)
+resolved = table[table["state"] == "resolved"].head(200)
+if resolved.empty:  # an empty table would say Streamlit's English "empty"
+    st.caption(t("alerts.no_history"))
+else:
+    st.table(shown(resolved, with_note=True), hide_index=True)
 
 st.subheader(t("alerts.log"))
 alert_id = st.selectbox(t("alerts.alert"), list(table["alert_id"]), key="alert_choice")
@@ -138,8 +142,11 @@ st.table(
             t("alerts.user"): safe_text.column(log.get("user", pd.Series([""] * len(log)))),
             t("alerts.note"): safe_text.column(log.get("note", pd.Series([""] * len(log)))),
             # "opened: email, mqtt" as the collector writes it, said in the reader's language.
+            # The objects an opening names ("DBP-1 Excavated bayonet (risk)") likewise.
             t("alerts.message"): safe_text.column(
-                log.get("message", pd.Series([""] * len(log))).fillna("").astype(str).map(t.event_message)
+                log.get("message", pd.Series([""] * len(log))).fillna("").astype(str).map(
+                    lambda message: t.objects_at_risk(t.event_message(message),
+                                                      {i: a.name for i, a in known_objects.items()}))
             ),
         }
     ),

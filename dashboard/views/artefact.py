@@ -20,6 +20,7 @@ from dashboard.context import museum_config, translator, written_config
 from museum.config import MuseumConfig
 from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
 from museum.passport import PassportError, export_passport
+from museum.reports import alert_summaries
 from museum.secrets import redact_url
 from museum.store import StoreError
 from museum.stores import open_store
@@ -133,9 +134,9 @@ low, high = materials_range(info.materials)
 cols = st.columns(3)
 cols[0].metric(t("artefact.materials_range"), f"{t.number(low, 0)}–{t.number(high, 0)} %")
 cols[1].metric(t("artefact.historic_band"), "—" if band is None else
-               f"{t.number(band.lower_pct)}–{t.number(band.upper_pct)} %",
+               f"{t.number(band.lower_pct, 0)}–{t.number(band.upper_pct, 0)} %",
                help=t("artefact.historic_help"))
-cols[2].metric(t("artefact.suitable_band"), f"{t.number(suit.lower_pct)}–{t.number(suit.upper_pct)} %",
+cols[2].metric(t("artefact.suitable_band"), f"{t.number(suit.lower_pct, 0)}–{t.number(suit.upper_pct, 0)} %",
                help=t(f"passport.basis.{suit.basis}"))
 
 # --- where it has been -------------------------------------------------------------------------
@@ -235,12 +236,15 @@ else:
     if concerned.empty:
         st.info(t("artefact.no_alerts"))
     else:
+        # One row per alert (its furthest state), not one per event of its log.
+        case_of = dict(zip(concerned["alert_id"], concerned["case_id"], strict=False))
+        summary = alert_summaries(concerned)
         shown = pd.DataFrame({
             t("artefact.from"): [t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
-                                 for moment in concerned["time"]],
-            t("alerts.case"): safe_text.column(concerned["case_id"]),
-            t("alerts.rule"): [label("rule", rule) for rule in concerned["rule"]],
-            t("alerts.state"): [label("state", state) for state in concerned["state"]],
+                                 for moment in summary["opened"]],
+            t("alerts.case"): safe_text.column(summary["alert_id"].map(case_of)),
+            t("alerts.rule"): [label("rule", rule) for rule in summary["rule"]],
+            t("alerts.state"): [label("state", state) for state in summary["state"]],
         })
         st.table(shown, hide_index=True)
 
