@@ -16,7 +16,6 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from babel.dates import format_date
 
 from analysis.diagnostics import Forecast, Tightness, fit_tightness, forecast_limit, moisture_trend
 from museum.config import Case, MuseumConfig
@@ -224,4 +223,4 @@ def crossing_date(d: Diagnosis, t: Translator) -> str:
     if d.forecast is None or not math.isfinite(d.forecast.days):
         return "—"
     when = d.end + timedelta(days=d.forecast.days)
-    return format_date(when.date(), "medium", locale=t.language)
+    return t.date(when.date(), "medium")
