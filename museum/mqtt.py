@@ -24,6 +24,9 @@ PROTOCOLS = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv
 #: Bytes asked of the kernel at once: hundreds of small messages, and no more memory held
 #: than one socket receive buffer's worth.
 RECEIVE_CHUNK_BYTES = 64 * 1024
+#: Packets read from the buffer in one turn of paho's loop, without a ``select`` each;
+#: bounded so that acknowledgements and keepalives go out in between.
+HELD_PACKETS_PER_TURN = 100
 
 
 class BufferedReceiveSocket:
@@ -91,6 +94,10 @@ class BufferedClient(mqtt.Client):
     whole records already and the socket has its own ``pending()``; so is paho's
     websocket wrapper, which buffers too.
 
+    Each turn of paho's loop (a ``select``, then one packet read, the writes, the keepalive)
+    also reads up to :data:`HELD_PACKETS_PER_TURN` packets more while the buffer holds
+    bytes: a ``select`` per message was the largest single cost of a burst.
+
     This relies on two internals of paho 2.2 (pinned in pyproject.toml; tests/test_mqtt.py
     fails if either changes): ``Client._create_socket()`` makes the connection's socket,
     and ``Client._loop`` reads without ``select`` while ``socket.pending()`` is non-zero."""
@@ -100,6 +107,20 @@ class BufferedClient(mqtt.Client):
         if type(sock) is socket.socket:  # not an ssl.SSLSocket (a subclass), not a websocket
             return BufferedReceiveSocket(sock)
         return sock
+
+    def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
+        rc = super().loop_read(max_packets)
+        sock = self._sock
+        if not isinstance(sock, BufferedReceiveSocket):
+            return rc
+        pending = sock.pending
+        for _ in range(HELD_PACKETS_PER_TURN):
+            # A failure has closed the socket (and reported it); a partial packet has
+            # emptied the buffer: either way the loop's select decides what comes next.
+            if rc != mqtt.MQTT_ERR_SUCCESS or not pending() or self._sock is not sock:
+                break
+            rc = super().loop_read(max_packets)
+        return rc
 
 
 def make_mqtt_client(
