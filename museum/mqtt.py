@@ -11,12 +11,19 @@ from __future__ import annotations
 
 import socket
 import ssl
+import struct
+from collections.abc import Iterable
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from museum.config import MqttConfig
+
+#: A PUBACK without reason code or properties, the same in MQTT 3.1.1 and 5 (MQTT 5.0,
+#: 3.4.2.1: a remaining length of 2 means "Success"): type 4, length 2, packet id.
+_PUBACK = struct.Struct("!BBH")
+_PUBACK_TYPE = 0x40
 
 #: ``[mqtt] protocol`` → paho's protocol version.
 PROTOCOLS = {"5": MQTTProtocolVersion.MQTTv5, "3.1.1": MQTTProtocolVersion.MQTTv311}
@@ -98,15 +105,27 @@ class BufferedClient(mqtt.Client):
     also reads up to :data:`HELD_PACKETS_PER_TURN` packets more while the buffer holds
     bytes: a ``select`` per message was the largest single cost of a burst.
 
-    This relies on two internals of paho 2.2 (pinned in pyproject.toml; tests/test_mqtt.py
-    fails if either changes): ``Client._create_socket()`` makes the connection's socket,
-    and ``Client._loop`` reads without ``select`` while ``socket.pending()`` is non-zero."""
+    This relies on internals of paho 2.2 (pinned in pyproject.toml; tests/test_mqtt.py
+    fails if one changes): ``Client._create_socket()`` makes the connection's socket,
+    ``Client._loop`` reads without ``select`` while ``socket.pending()`` is non-zero and
+    calls ``loop_read``, and ``Client._packet_queue`` queues bytes to send."""
 
     def _create_socket(self) -> Any:
         sock = super()._create_socket()
         if type(sock) is socket.socket:  # not an ssl.SSLSocket (a subclass), not a websocket
             return BufferedReceiveSocket(sock)
         return sock
+
+    def ack_qos1(self, mids: Iterable[int]) -> None:
+        """Acknowledge QoS 1 messages (``manual_ack``) in one packet write: ``ack(mid, 1)``
+        queues a 4-byte PUBACK and wakes the loop for each, then sends each with its own
+        system call. The bytes on the wire are the same."""
+        if not self._manual_ack:
+            return
+        pack = _PUBACK.pack
+        packets = b"".join([pack(_PUBACK_TYPE, 2, mid) for mid in mids])
+        if packets:
+            self._packet_queue(_PUBACK_TYPE, packets, 0, 0)
 
     def loop_read(self, max_packets: int = 1) -> mqtt.MQTTErrorCode:
         rc = super().loop_read(max_packets)
@@ -125,7 +144,7 @@ class BufferedClient(mqtt.Client):
 
 def make_mqtt_client(
     config: MqttConfig, client_id: str, *, manual_ack: bool = False, persistent_session: bool = False
-) -> mqtt.Client:
+) -> BufferedClient:
     """A paho client for the configured broker: the configured protocol, credentials from the
     environment (already in ``config``), TLS for ``mqtts://`` (CA and client certificate if
     given), reconnect backoff 1–30 s.

@@ -21,6 +21,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from collector.ingest import connect_properties
 from museum.config import MqttConfig
 from museum.mqtt import RECEIVE_CHUNK_BYTES, BufferedClient, BufferedReceiveSocket, make_mqtt_client
 from patina.services import MosquittoServer
@@ -92,6 +93,9 @@ def test_paho_still_has_what_the_wrapper_relies_on() -> None:
     loop = inspect.getsource(mqtt.Client._loop)
     assert "self._sock.pending()" in loop and "pending_bytes > 0" in loop, loop
     assert "self.loop_read()" in loop, loop  # BufferedClient.loop_read reads on from the buffer
+    # BufferedClient.ack_qos1 queues its PUBACKs as one packet.
+    assert list(inspect.signature(mqtt.Client._packet_queue).parameters) == [
+        "self", "command", "packet", "mid", "qos", "info"]
     # Errors from recv are turned into paho's codes by _sock_recv, whatever socket it is.
     assert "self._sock.recv(bufsize)" in inspect.getsource(mqtt.Client._sock_recv)
 
@@ -102,8 +106,11 @@ class Receiver:
     acknowledges it after keeping it, as the collector does."""
 
     def __init__(self, url: str, protocol: str, client_id: str, topic: str, keepalive_s: int = 30,
-                 config: MqttConfig | None = None, gate: threading.Event | None = None) -> None:
+                 config: MqttConfig | None = None, gate: threading.Event | None = None,
+                 acknowledge: bool = True) -> None:
         self.messages: list[tuple[str, bytes]] = []
+        self.mids: list[int] = []
+        self.acknowledge = acknowledge
         #: While not set, the first message holds paho's thread (and the rest wait in the kernel).
         self.gate = gate
         self.connects = 0
@@ -117,7 +124,11 @@ class Receiver:
         self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
-        self.client.connect(config.host, config.port, keepalive=keepalive_s)
+        if config.protocol == "5":  # a session kept 5 min after a disconnection, as 3.1.1's
+            self.client.connect(config.host, config.port, keepalive=keepalive_s, clean_start=False,
+                                properties=connect_properties(300))
+        else:
+            self.client.connect(config.host, config.port, keepalive=keepalive_s)
         self.client.loop_start()
         assert self.subscribed.wait(15), "no subscription"
 
@@ -132,9 +143,11 @@ class Receiver:
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         with self.lock:
             self.messages.append((message.topic, bytes(message.payload)))
+            self.mids.append(message.mid)
         if self.gate is not None:
             assert self.gate.wait(30)
-        client.ack(message.mid, message.qos)
+        if self.acknowledge:
+            client.ack(message.mid, message.qos)
 
     def flush_acknowledgements(self) -> None:
         """The broker answers packets in order: once it acknowledged a message published
@@ -224,6 +237,24 @@ def test_messages_held_in_the_buffer_are_read_without_waiting_for_more_bytes(
         gate.set()
         wait_for(lambda: receiver.count() == 201, timeout_s=20)
         assert [payload for _, payload in receiver.messages] == [b"%d" % k for k in range(201)]
+
+
+@PROTOCOLS
+def test_acknowledgements_in_one_write_settle_exactly_the_messages_named(
+        mosquitto: MosquittoServer, protocol: str) -> None:
+    """Half of 1,000 messages acknowledged by ack_qos1, then a disconnection: the broker
+    sends back, on the resumed session, the other half and nothing else."""
+    topic, client_id = f"test/mqtt/ack/{protocol}", f"ack-{protocol}"
+    payloads = [b"%d" % k for k in range(1000)]
+    with receiving(mosquitto.url, protocol, client_id, topic, acknowledge=False) as first:
+        publish_all(mosquitto, [(topic, payload) for payload in payloads])
+        wait_for(lambda: first.count() == 1000)
+        first.client.ack_qos1(first.mids[::2])
+        first.flush_acknowledgements()
+    with receiving(mosquitto.url, protocol, client_id, topic) as second:
+        wait_for(lambda: second.count() >= 500)
+        time.sleep(0.5)
+        assert [payload for _, payload in second.messages] == payloads[1::2]
 
 
 def test_keepalive_pings_are_answered_through_the_buffer(mosquitto: MosquittoServer) -> None:
