@@ -20,6 +20,7 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.matcher import MQTTMatcher
 
 from collector.ingest import connect_properties
 from museum.config import MqttConfig
@@ -32,7 +33,12 @@ from tests.helpers import publish_all, wait_for
 def test_pieces_of_any_size_across_refills_give_back_the_stream_exactly() -> None:
     data = random.Random(1).randbytes(3 * RECEIVE_CHUNK_BYTES + 123)
     ours, peer = socket.socketpair()
-    sender = threading.Thread(target=lambda: (peer.sendall(data), peer.close()))
+
+    def send_and_close() -> None:
+        peer.sendall(data)
+        peer.close()
+
+    sender = threading.Thread(target=send_and_close)
     sender.start()
     wrapped = BufferedReceiveSocket(ours)
     sizes = [1, 1, 2, 5, 1000, RECEIVE_CHUNK_BYTES - 1, 7, RECEIVE_CHUNK_BYTES, 3, RECEIVE_CHUNK_BYTES + 1]
@@ -93,6 +99,9 @@ def test_paho_still_has_what_the_wrapper_relies_on() -> None:
     loop = inspect.getsource(mqtt.Client._loop)
     assert "self._sock.pending()" in loop and "pending_bytes > 0" in loop, loop
     assert "self.loop_read()" in loop, loop  # BufferedClient.loop_read reads on from the buffer
+    # BufferedClient replaces the tree of per-topic callbacks with one that answers at once when empty.
+    assert type(mqtt.Client(CallbackAPIVersion.VERSION2)._on_message_filtered) is MQTTMatcher
+    assert MQTTMatcher()._root._children == {}
     # BufferedClient.ack_qos1 queues its PUBACKs as one packet.
     assert list(inspect.signature(mqtt.Client._packet_queue).parameters) == [
         "self", "command", "packet", "mid", "qos", "info"]
@@ -255,6 +264,20 @@ def test_acknowledgements_in_one_write_settle_exactly_the_messages_named(
         wait_for(lambda: second.count() >= 500)
         time.sleep(0.5)
         assert [payload for _, payload in second.messages] == payloads[1::2]
+
+
+def test_per_topic_callbacks_still_take_their_messages(mosquitto: MosquittoServer) -> None:
+    filtered: list[bytes] = []
+
+    def special(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        filtered.append(bytes(message.payload))
+
+    with receiving(mosquitto.url, "5", "filtered", "test/mqtt/filtered/#") as receiver:
+        receiver.client.message_callback_add("test/mqtt/filtered/+/special", special)
+        publish_all(mosquitto, [("test/mqtt/filtered/a/special", b"1"), ("test/mqtt/filtered/a/plain", b"2"),
+                                ("test/mqtt/filtered/b/special", b"3")])
+        wait_for(lambda: len(filtered) == 2 and receiver.count() == 1)
+        assert filtered == [b"1", b"3"] and receiver.messages == [("test/mqtt/filtered/a/plain", b"2")]
 
 
 def test_keepalive_pings_are_answered_through_the_buffer(mosquitto: MosquittoServer) -> None:
