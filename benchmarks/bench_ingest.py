@@ -7,6 +7,9 @@ trust on a shared machine, where wall-clock rates swing with the other load) and
 RSS. With ``--profile FILE`` py-spy (PyPI, not a dependency of Patina) samples the running
 collector during the burst and writes its top functions, by own time, to FILE. Passes
 or fails nothing. `bench_nodered.py` runs the same load through Node-RED and with faults.
+Figures measured with both, before and after each change, with their profiles and the load
+of the machine: docs/scaling.md, "Measured limits" (issue 19, one collector, MQTT 5: 37–41 µs
+of CPU and 16,700–18,900 readings/s; MQTT 3.1.1: 21–26 µs and 22,900–26,700 readings/s).
 
     .venv/bin/python benchmarks/bench_ingest.py [--readings 100000] [--protocol 5|3.1.1] [--instances 1]
                                                 [--profile profile.txt] [--broker-inflight 20]
