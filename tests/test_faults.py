@@ -124,13 +124,15 @@ def test_a_broker_restart_mid_stream_loses_nothing(
         config = make_config(museum(protocol), environ={"PATINA_MQTT_URL": broker.url})
         assert config.mqtt.protocol == protocol
         store = store_for(config)
+        with running(config):
+            pass  # subscribed: from now on the broker queues the session's messages
+        # The burst waits in the broker for the collector, which is faster than ten
+        # publishers now: the restart comes while most of it is still queued or in flight.
+        published = burst(broker, publishers=10, per_publisher=2000)
         collector = Collector(config)
         collector.start()
         try:
-            assert collector.wait_until_subscribed(15)
-            # The collector is slower than ten publishers: most of the burst is still queued
-            # in the broker (and in flight) when it restarts.
-            published = burst(broker, publishers=10, per_publisher=2000)
+            wait_for(lambda: collector.stats().received > 0, interval_s=0.01)
             assert collector.stats().received < published
             broker.restart()
             wait_for(collector.wait_until_subscribed, timeout_s=60)
