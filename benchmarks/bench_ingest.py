@@ -7,9 +7,12 @@ trust on a shared machine, where wall-clock rates swing with the other load) and
 RSS. With ``--profile FILE`` py-spy (PyPI, not a dependency of Patina) samples the running
 collector during the burst and writes its top functions, by own time, to FILE. Passes
 or fails nothing. `bench_nodered.py` runs the same load through Node-RED and with faults.
+Figures measured with both, before and after each change, with their profiles and the load
+of the machine: docs/scaling.md, "Measured limits" (issue 19, one collector, MQTT 5: 37–41 µs
+of CPU and 16,700–18,900 readings/s; MQTT 3.1.1: 21–26 µs and 22,900–26,700 readings/s).
 
     .venv/bin/python benchmarks/bench_ingest.py [--readings 100000] [--protocol 5|3.1.1] [--instances 1]
-                                                [--profile profile.txt]
+                                                [--profile profile.txt] [--broker-inflight 20]
 """
 
 from __future__ import annotations
@@ -51,10 +54,16 @@ def main() -> None:
         "--batch", type=int, default=1, help="Readings per message (>1: SenML packs, as a gateway sends)."
     )
     parser.add_argument("--profile", type=Path, help="Sample the collector with py-spy into this file.")
+    parser.add_argument(
+        "--broker-inflight", type=int,
+        help="The broker's max_inflight_messages (deploy/mosquitto.conf: 1000; Mosquitto's default: 20). "
+             "It bounds MQTT 3.1.1 sessions; MQTT 5 ones are bounded by the collector's receive maximum.")
     args = parser.parse_args()
     load = os.getloadavg()
     folder = scratch_folder("patina-bench-")
-    broker, influx = MosquittoServer(folder / "mosquitto"), InfluxServer(folder / "influxdb")
+    settings = {"max_inflight_messages": str(args.broker_inflight)} if args.broker_inflight else {}
+    broker = MosquittoServer(folder / "mosquitto", settings=settings)
+    influx = InfluxServer(folder / "influxdb")
     broker.start()
     influx.start()
     collector = PatinaPeer(folder, broker, influx, "bench", args.protocol, args.instances)
@@ -96,6 +105,7 @@ def main() -> None:
         print(f"profile of the collector during the burst (py-spy, raw stacks in {args.profile}):")
         print(top_functions(args.profile))
     label = f"MQTT {args.protocol}" + (f", {args.instances} collectors" if args.instances > 1 else "")
+    label += f", broker max_inflight_messages {args.broker_inflight}" if args.broker_inflight else ""
     label += f", {args.batch} readings per message" if args.batch > 1 else ""
     figure(f"ingest end to end, {label}, {total:,} QoS 1", stored / stored_s, "readings/s")
     figure("ingest: readings lost", total - stored, "readings")
