@@ -44,8 +44,12 @@ def disagreement(
     :math:`|\\Delta T| > 2 a_T` or :math:`|\\Delta RH| > 2 a_{RH}` (both sensors taken as
     having the same accuracy, so the bound :math:`a_1 + a_2` is twice it)."""
     both = pd.merge(
-        first[["temperature_c", "rh_pct"]], second[["temperature_c", "rh_pct"]],
-        left_index=True, right_index=True, how="inner", suffixes=("_1", "_2"),
+        first[["temperature_c", "rh_pct"]],
+        second[["temperature_c", "rh_pct"]],
+        left_index=True,
+        right_index=True,
+        how="inner",
+        suffixes=("_1", "_2"),
     ).astype(float)
     result = pd.DataFrame(index=both.index)
     result["temperature_diff_c"] = both["temperature_c_1"] - both["temperature_c_2"]

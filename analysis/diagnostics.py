@@ -165,9 +165,7 @@ def thomson_half_time_days(
     if silica_gel_kg <= 0:
         return LN2 / air_exchange_per_day
     rho_s = float(saturation_density_g_per_m3(temperature_c))
-    return LN2 * 100.0 * gel_m_g_per_kg_per_pct * silica_gel_kg / (
-        air_exchange_per_day * volume_m3 * rho_s
-    )
+    return LN2 * 100.0 * gel_m_g_per_kg_per_pct * silica_gel_kg / (air_exchange_per_day * volume_m3 * rho_s)
 
 
 def _slope_through(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float, np.ndarray]:

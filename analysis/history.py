@@ -92,10 +92,13 @@ def historic_band(rh_pct: pd.Series) -> HistoricBand | None:
     p93 = float(np.percentile(fluctuation, 93))
     span = hourly.index[-1] - hourly.index[0]
     return HistoricBand(
-        start=hourly.index[0], end=hourly.index[-1], hours=len(hourly),
+        start=hourly.index[0],
+        end=hourly.index[-1],
+        hours=len(hourly),
         complete=span >= pd.Timedelta(days=EN15757_MIN_DAYS),
         seasonal_now_pct=float(seasonal.dropna().iloc[-1]),
-        seasonal_min_pct=float(seasonal.min()), seasonal_max_pct=float(seasonal.max()),
+        seasonal_min_pct=float(seasonal.min()),
+        seasonal_max_pct=float(seasonal.max()),
         lower_offset_pct=min(p7, -EN15757_MIN_HALF_WIDTH_PCT),
         upper_offset_pct=max(p93, EN15757_MIN_HALF_WIDTH_PCT),
     )
@@ -139,5 +142,7 @@ def suitable_band(band: HistoricBand | None, materials: Sequence[str]) -> Suitab
 
 def loan_bands(band: SuitableBand) -> LoanBands:
     """A suitable band as the RH bands of a loan agreement (target ± tolerance)."""
-    return LoanBands(rh_target_pct=(band.lower_pct + band.upper_pct) / 2,
-                     rh_tolerance_pct=(band.upper_pct - band.lower_pct) / 2)
+    return LoanBands(
+        rh_target_pct=(band.lower_pct + band.upper_pct) / 2,
+        rh_tolerance_pct=(band.upper_pct - band.lower_pct) / 2,
+    )

@@ -43,8 +43,18 @@ from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import Any
 
-METALS = ("archaeological_iron", "iron_steel", "archaeological_copper_alloy", "copper_alloy", "brass",
-          "lead", "aluminium", "silver", "zinc", "tin")
+METALS = (
+    "archaeological_iron",
+    "iron_steel",
+    "archaeological_copper_alloy",
+    "copper_alloy",
+    "brass",
+    "lead",
+    "aluminium",
+    "silver",
+    "zinc",
+    "tin",
+)
 ORGANICS = ("wood", "leather", "textile")
 #: Materials an artefact may be made of, metals first, then organic parts of composite objects.
 MATERIAL_NAMES: tuple[str, ...] = METALS + ORGANICS
@@ -72,21 +82,28 @@ class MaterialProfile:
 
     def __post_init__(self) -> None:
         if not 0 <= self.rh_safe_pct <= self.rh_risk_pct <= self.rh_critical_pct <= 100:
-            raise ValueError(f"{self.name}: RH limits must rise: safe {self.rh_safe_pct} ≤ "
-                             f"risk {self.rh_risk_pct} ≤ critical {self.rh_critical_pct} ≤ 100")
+            raise ValueError(
+                f"{self.name}: RH limits must rise: safe {self.rh_safe_pct} ≤ "
+                f"risk {self.rh_risk_pct} ≤ critical {self.rh_critical_pct} ≤ 100"
+            )
         if self.rh_too_dry_pct is not None and not 0 <= self.rh_too_dry_pct < self.rh_safe_pct:
             raise ValueError(f"{self.name}: too-dry limit must lie below the safe limit")
         object.__setattr__(self, "sources", MappingProxyType(dict(self.sources)))
 
 
-def _metal(name: str, safe: float, risk: float, critical: float, sources: dict[str, str],
-           notes: str = "") -> MaterialProfile:
+def _metal(
+    name: str, safe: float, risk: float, critical: float, sources: dict[str, str], notes: str = ""
+) -> MaterialProfile:
     return MaterialProfile(name, safe, risk, critical, sources=sources, notes=notes)
 
 
 def _organic(name: str) -> MaterialProfile:
     return MaterialProfile(
-        name, rh_safe_pct=65.0, rh_risk_pct=75.0, rh_critical_pct=80.0, rh_too_dry_pct=25.0,
+        name,
+        rh_safe_pct=65.0,
+        rh_risk_pct=75.0,
+        rh_critical_pct=80.0,
+        rh_too_dry_pct=25.0,
         organic=True,
         sources={
             "rh_safe_pct": "IPI Dew Point Calculator: no mould germination below 65 % RH",
@@ -94,57 +111,109 @@ def _organic(name: str) -> MaterialProfile:
             "rh_critical_pct": "Hukka & Viitanen 1999: critical RH for mould growth on wood, 80 % above 20 °C",
             "rh_too_dry_pct": "Padfield (conservationphysics.org): below 25 % RH, even briefly, splits wood and leather",
         },
-        notes="Mechanical damage also rises with RH swings (see the fluctuation component).")
+        notes="Mechanical damage also rises with RH swings (see the fluctuation component).",
+    )
 
 
-PROFILES: Mapping[str, MaterialProfile] = MappingProxyType({
-    "archaeological_iron": _metal(
-        "archaeological_iron", 15.0, 25.0, 44.0, {
-            "rh_safe_pct": "Watkinson & Lewis 2005: akaganéite and FeCl₂·4H₂O drive corrosion from about 15 % RH (12 % recommended long-term)",
-            "rh_risk_pct": "Watkinson & Lewis 2005: corrosion appreciable at 25 % RH and above",
-            "rh_critical_pct": "Wang 2007: FeCl₂·4H₂O deliquesces between 44 and 54 % RH; Watkinson et al. 2019: fast at 60–70 %",
-        }, notes="Chloride-contaminated (excavated) iron: corrodes at humidities that sound harmless."),
-    "iron_steel": _metal(
-        "iron_steel", 35.0, 50.0, 60.0, {
-            "rh_safe_pct": "WA Museum 2017: below 35 % RH for most iron; CCI Note 9/2: actively corroding metals below 35 %",
-            "rh_risk_pct": "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH",
-            "rh_critical_pct": "WA Museum 2017: very fast above about 60 % RH",
-        }),
-    "archaeological_copper_alloy": _metal(
-        "archaeological_copper_alloy", 39.0, 42.0, 46.0, {
-            "rh_safe_pct": "Scott 1990: 39 % RH, the empirical museum rule for bronze disease",
-            "rh_risk_pct": "Scott 1990: 42–46 % RH for most excavated bronzes",
-            "rh_critical_pct": "Scott 1990: nantokite (CuCl) alone reacts above 46 % RH",
-        }, notes="Chloride-contaminated (excavated) copper alloys: bronze disease, powdery green "
-                 "spots of copper trihydroxychlorides over nantokite. Scott's limits apply to "
-                 "these objects only."),
-    **{name: _metal(name, 45.0, 55.0, 75.0, {
-        "rh_safe_pct": "WA Museum 2017: below 45 % RH for most metals (a conservative target; "
-                       "no critical RH is published for stable copper alloys)",
-        "rh_risk_pct": "CCI Note 9/2: 35–55 % RH for stable metals; above its upper end is "
-                       "Patina's risk level (engineering choice)",
-        "rh_critical_pct": _DAMP,
-    }, notes=notes) for name, notes in (
-        ("copper_alloy", "Stable (historic, not excavated) bronze and copper: no active chlorides. "
-                         "Sulfides and organic acids matter more than RH between 45 and 65 %."),
-        ("brass", "Stable brass (cartridge cases, buttons, fittings): no active chlorides. Season "
-                  "cracking is stress corrosion driven by ammonia, not by RH alone; "
-                  "bronze-disease limits would raise false alarms."),
-    )},
-    "lead": _metal(
-        "lead", 45.0, 55.0, 75.0, {
-            "rh_safe_pct": _STABLE_SAFE + " (lead-specific RH limit unverified)",
-            "rh_risk_pct": _STABLE_RISK + " (lead-specific RH limit unverified)",
-            "rh_critical_pct": _DAMP,
-        }, notes="Organic-acid vapour from wood and board in the case matters more than RH "
-                 "(ISO 11844-2 uses lead as its indicator); Patina does not measure it."),
-    **{name: _metal(name, 45.0, 55.0, 75.0, {
-        "rh_safe_pct": _STABLE_SAFE + " (unverified for this metal: Historic England 2013 §2.4–2.5)",
-        "rh_risk_pct": _STABLE_RISK + " (unverified for this metal)",
-        "rh_critical_pct": _DAMP,
-    }) for name in ("aluminium", "silver", "zinc", "tin")},
-    **{name: _organic(name) for name in ORGANICS},
-})
+PROFILES: Mapping[str, MaterialProfile] = MappingProxyType(
+    {
+        "archaeological_iron": _metal(
+            "archaeological_iron",
+            15.0,
+            25.0,
+            44.0,
+            {
+                "rh_safe_pct": "Watkinson & Lewis 2005: akaganéite and FeCl₂·4H₂O drive corrosion from about 15 % RH (12 % recommended long-term)",
+                "rh_risk_pct": "Watkinson & Lewis 2005: corrosion appreciable at 25 % RH and above",
+                "rh_critical_pct": "Wang 2007: FeCl₂·4H₂O deliquesces between 44 and 54 % RH; Watkinson et al. 2019: fast at 60–70 %",
+            },
+            notes="Chloride-contaminated (excavated) iron: corrodes at humidities that sound harmless.",
+        ),
+        "iron_steel": _metal(
+            "iron_steel",
+            35.0,
+            50.0,
+            60.0,
+            {
+                "rh_safe_pct": "WA Museum 2017: below 35 % RH for most iron; CCI Note 9/2: actively corroding metals below 35 %",
+                "rh_risk_pct": "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH",
+                "rh_critical_pct": "WA Museum 2017: very fast above about 60 % RH",
+            },
+        ),
+        "archaeological_copper_alloy": _metal(
+            "archaeological_copper_alloy",
+            39.0,
+            42.0,
+            46.0,
+            {
+                "rh_safe_pct": "Scott 1990: 39 % RH, the empirical museum rule for bronze disease",
+                "rh_risk_pct": "Scott 1990: 42–46 % RH for most excavated bronzes",
+                "rh_critical_pct": "Scott 1990: nantokite (CuCl) alone reacts above 46 % RH",
+            },
+            notes="Chloride-contaminated (excavated) copper alloys: bronze disease, powdery green "
+            "spots of copper trihydroxychlorides over nantokite. Scott's limits apply to "
+            "these objects only.",
+        ),
+        **{
+            name: _metal(
+                name,
+                45.0,
+                55.0,
+                75.0,
+                {
+                    "rh_safe_pct": "WA Museum 2017: below 45 % RH for most metals (a conservative target; "
+                    "no critical RH is published for stable copper alloys)",
+                    "rh_risk_pct": "CCI Note 9/2: 35–55 % RH for stable metals; above its upper end is "
+                    "Patina's risk level (engineering choice)",
+                    "rh_critical_pct": _DAMP,
+                },
+                notes=notes,
+            )
+            for name, notes in (
+                (
+                    "copper_alloy",
+                    "Stable (historic, not excavated) bronze and copper: no active chlorides. "
+                    "Sulfides and organic acids matter more than RH between 45 and 65 %.",
+                ),
+                (
+                    "brass",
+                    "Stable brass (cartridge cases, buttons, fittings): no active chlorides. Season "
+                    "cracking is stress corrosion driven by ammonia, not by RH alone; "
+                    "bronze-disease limits would raise false alarms.",
+                ),
+            )
+        },
+        "lead": _metal(
+            "lead",
+            45.0,
+            55.0,
+            75.0,
+            {
+                "rh_safe_pct": _STABLE_SAFE + " (lead-specific RH limit unverified)",
+                "rh_risk_pct": _STABLE_RISK + " (lead-specific RH limit unverified)",
+                "rh_critical_pct": _DAMP,
+            },
+            notes="Organic-acid vapour from wood and board in the case matters more than RH "
+            "(ISO 11844-2 uses lead as its indicator); Patina does not measure it.",
+        ),
+        **{
+            name: _metal(
+                name,
+                45.0,
+                55.0,
+                75.0,
+                {
+                    "rh_safe_pct": _STABLE_SAFE
+                    + " (unverified for this metal: Historic England 2013 §2.4–2.5)",
+                    "rh_risk_pct": _STABLE_RISK + " (unverified for this metal)",
+                    "rh_critical_pct": _DAMP,
+                },
+            )
+            for name in ("aluminium", "silver", "zinc", "tin")
+        },
+        **{name: _organic(name) for name in ORGANICS},
+    }
+)
 
 _OVERRIDABLE = {f.name for f in fields(MaterialProfile)} - {"name", "organic", "sources", "notes"}
 
@@ -159,15 +228,18 @@ def profile(name: str, overrides: Mapping[str, float] | None = None) -> Material
         return base
     unknown = set(overrides) - _OVERRIDABLE
     if unknown:
-        raise ValueError(f"{name}: cannot override {', '.join(sorted(unknown))}; "
-                         f"overridable: {', '.join(sorted(_OVERRIDABLE))}")
+        raise ValueError(
+            f"{name}: cannot override {', '.join(sorted(unknown))}; "
+            f"overridable: {', '.join(sorted(_OVERRIDABLE))}"
+        )
     sources = dict(base.sources) | {key: "museum override (config)" for key in overrides}
     changes: dict[str, Any] = {k: float(v) for k, v in overrides.items()}
     return replace(base, **changes, sources=sources)
 
 
-def target_band(names: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None
-                ) -> dict[str, Any]:
+def target_band(
+    names: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None
+) -> dict[str, Any]:
     """The RH band (%) that keeps every material of a case good: above the highest
     too-dry limit of its organic parts (plus the 5 % margin inside which
     :func:`analysis.risk.too_dry_score` already watches), below the lowest safe limit.
@@ -183,5 +255,10 @@ def target_band(names: Iterable[str], overrides: Mapping[str, Mapping[str, float
     organic = [p for p in profiles if p.rh_too_dry_pct is not None]
     low = max(organic, key=lambda p: p.rh_too_dry_pct or 0.0) if organic else None
     low_pct = (low.rh_too_dry_pct or 0.0) + TOO_DRY_WATCH_MARGIN_PCT if low else 0.0
-    return {"low_pct": low_pct, "high_pct": high.rh_safe_pct, "low_material": low.name if low else "",
-            "high_material": high.name, "conflict": low_pct >= high.rh_safe_pct}
+    return {
+        "low_pct": low_pct,
+        "high_pct": high.rh_safe_pct,
+        "low_material": low.name if low else "",
+        "high_material": high.name,
+        "conflict": low_pct >= high.rh_safe_pct,
+    }

@@ -63,8 +63,7 @@ def emc_wood(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:
     k1 = 6.34 + 7.75e-4 * t_f - 9.35e-5 * t_f**2
     k2 = 1.09 + 2.84e-2 * t_f - 9.04e-5 * t_f**2
     kh = k * h
-    emc = 1800.0 / w * (kh / (1.0 - kh) + (k1 * kh + 2 * k1 * k2 * kh**2)
-                        / (1.0 + k1 * kh + k1 * k2 * kh**2))
+    emc = 1800.0 / w * (kh / (1.0 - kh) + (k1 * kh + 2 * k1 * k2 * kh**2) / (1.0 + k1 * kh + k1 * k2 * kh**2))
     return _as_result(emc, temperature_c, rh_pct)
 
 
@@ -99,8 +98,7 @@ def preservation_index(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike
     """
     t_k = _values(temperature_c) + 273.15
     rh = _values(rh_pct)
-    exponent = (PI_ACTIVATION_ENERGY_J_PER_MOL - 134.9 * rh) / (_GAS_CONSTANT * t_k) \
-        + 0.0284 * rh - 28.023
+    exponent = (PI_ACTIVATION_ENERGY_J_PER_MOL - 134.9 * rh) / (_GAS_CONSTANT * t_k) + 0.0284 * rh - 28.023
     return _as_result(np.exp(exponent) / 365.0, temperature_c, rh_pct)
 
 
@@ -159,12 +157,13 @@ def ipi_ratings(temperature_c: ArrayLike, rh_pct: ArrayLike) -> Mapping[str, str
     pi = np.atleast_1d(_values(preservation_index(_values(temperature_c), _values(rh_pct))))
     mould = np.atleast_1d(np.asarray(days_to_germination(_values(temperature_c), _values(rh_pct))) > 0)
     ratings = {
-        "metal_corrosion": np.where(emc < METAL_CORROSION_EMC_OK, "good",
-                                    np.where(emc <= METAL_CORROSION_EMC_RISK, "ok", "risk")),
-        "mechanical_damage": np.where((emc < MECHANICAL_EMC_LOW) | (emc > MECHANICAL_EMC_HIGH),
-                                      "risk", "ok"),
-        "natural_aging": np.where(pi >= NATURAL_AGING_PI_GOOD, "good",
-                                  np.where(pi >= NATURAL_AGING_PI_OK, "ok", "risk")),
+        "metal_corrosion": np.where(
+            emc < METAL_CORROSION_EMC_OK, "good", np.where(emc <= METAL_CORROSION_EMC_RISK, "ok", "risk")
+        ),
+        "mechanical_damage": np.where((emc < MECHANICAL_EMC_LOW) | (emc > MECHANICAL_EMC_HIGH), "risk", "ok"),
+        "natural_aging": np.where(
+            pi >= NATURAL_AGING_PI_GOOD, "good", np.where(pi >= NATURAL_AGING_PI_OK, "ok", "risk")
+        ),
         "mould": np.where(mould, "risk", "good"),
     }
     if np.ndim(temperature_c) == 0 and np.ndim(rh_pct) == 0:
@@ -187,13 +186,21 @@ def period_ipi_ratings(temperature_c: pd.Series, rh_pct: pd.Series) -> dict[str,
     emc_max, emc_min = float(emc.max()), float(emc.min())
     twpi = time_weighted_preservation_index(hourly["t"], hourly["rh"])
     return {
-        "metal_corrosion": "good" if emc_max < METAL_CORROSION_EMC_OK
-        else "ok" if emc_max <= METAL_CORROSION_EMC_RISK else "risk",
-        "mechanical_damage": "risk" if emc_min < MECHANICAL_EMC_LOW or emc_max > MECHANICAL_EMC_HIGH
+        "metal_corrosion": "good"
+        if emc_max < METAL_CORROSION_EMC_OK
+        else "ok"
+        if emc_max <= METAL_CORROSION_EMC_RISK
+        else "risk",
+        "mechanical_damage": "risk"
+        if emc_min < MECHANICAL_EMC_LOW or emc_max > MECHANICAL_EMC_HIGH
         else "ok",
-        "natural_aging": "good" if twpi >= NATURAL_AGING_PI_GOOD
-        else "ok" if twpi >= NATURAL_AGING_PI_OK else "risk",
-        "mould": "risk" if bool((np.asarray(days_to_germination(hourly["t"], hourly["rh"])) > 0).any())
+        "natural_aging": "good"
+        if twpi >= NATURAL_AGING_PI_GOOD
+        else "ok"
+        if twpi >= NATURAL_AGING_PI_OK
+        else "risk",
+        "mould": "risk"
+        if bool((np.asarray(days_to_germination(hourly["t"], hourly["rh"])) > 0).any())
         else "good",
     }
 
@@ -214,9 +221,14 @@ def find_gaps(index: pd.DatetimeIndex, factor: float = 3.0) -> pd.DataFrame:
     steps = np.diff(index.as_unit("ns").asi8)
     median = np.median(steps)
     where = np.flatnonzero(steps > factor * median)
-    return pd.DataFrame({"start": index[where], "end": index[where + 1],
-                         "duration": pd.to_timedelta(steps[where], unit="ns"),
-                         "missing": pd.to_timedelta(steps[where] - median, unit="ns")})
+    return pd.DataFrame(
+        {
+            "start": index[where],
+            "end": index[where + 1],
+            "duration": pd.to_timedelta(steps[where], unit="ns"),
+            "missing": pd.to_timedelta(steps[where] - median, unit="ns"),
+        }
+    )
 
 
 def time_of_wetness_hours(temperature_c: pd.Series, rh_pct: pd.Series) -> float:
@@ -239,8 +251,14 @@ def vtt_critical_rh(temperature_c: ArrayLike) -> ArrayLike:
     return _as_result(np.where(t <= 20.0, polynomial, 80.0), temperature_c)
 
 
-def mould_index_vtt(temperature_c: pd.Series, rh_pct: pd.Series, *, wood_species: int = 0,
-                    surface_quality: int = 0, initial_index: float = 0.0) -> pd.Series:
+def mould_index_vtt(
+    temperature_c: pd.Series,
+    rh_pct: pd.Series,
+    *,
+    wood_species: int = 0,
+    surface_quality: int = 0,
+    initial_index: float = 0.0,
+) -> pd.Series:
     r"""VTT mould index M (0 none … 6 heavy growth) over a time series (Hukka & Viitanen 1999).
 
     Growth, while T is 0.1–40 °C and RH ≥ RH_crit (:func:`vtt_critical_rh`):
@@ -280,8 +298,9 @@ def mould_index_vtt(temperature_c: pd.Series, rh_pct: pd.Series, *, wood_species
     favourable = (t > 0.1) & (t < 40.0) & (rh >= rh_crit)
     with np.errstate(divide="ignore", invalid="ignore"):
         ln_t, ln_rh = np.log(np.clip(t, 0.1, None)), np.log(np.clip(rh, 1e-9, None))
-        t_m_days = 7.0 * np.exp(-0.68 * ln_t - 13.9 * ln_rh + 0.14 * wood_species
-                                - 0.33 * surface_quality + 66.02)
+        t_m_days = 7.0 * np.exp(
+            -0.68 * ln_t - 13.9 * ln_rh + 0.14 * wood_species - 0.33 * surface_quality + 66.02
+        )
         t_v_days = 7.0 * np.exp(-0.74 * ln_t - 12.72 * ln_rh + 0.06 * wood_species + 61.50)
         ratio = (rh_crit - rh) / (rh_crit - 100.0)
         m_max = 1.0 + 7.0 * ratio - 2.0 * ratio**2

@@ -181,14 +181,10 @@ def mixing_ratio(
     """
     p_w = _values(vapour_pressure(_values(temperature_c), _values(rh_pct)))
     p = _values(pressure_hpa) * 100.0
-    return _as_result(
-        MOLAR_MASS_RATIO * p_w / (p - p_w) * 1000.0, temperature_c, rh_pct, pressure_hpa
-    )
+    return _as_result(MOLAR_MASS_RATIO * p_w / (p - p_w) * 1000.0, temperature_c, rh_pct, pressure_hpa)
 
 
-def rh_at_temperature(
-    temperature_c: ArrayLike, rh_pct: ArrayLike, new_temperature_c: ArrayLike
-) -> ArrayLike:
+def rh_at_temperature(temperature_c: ArrayLike, rh_pct: ArrayLike, new_temperature_c: ArrayLike) -> ArrayLike:
     r"""Relative humidity after the air warms or cools with no moisture added or removed, in %.
 
     .. math:: RH_2 = RH_1 \cdot \frac{p_{ws}(T_1)}{p_{ws}(T_2)}
@@ -208,9 +204,7 @@ def rh_at_temperature(
     """
     p_ws_1 = _values(saturation_vapour_pressure(_values(temperature_c)))
     p_ws_2 = _values(saturation_vapour_pressure(_values(new_temperature_c)))
-    return _as_result(
-        _values(rh_pct) * p_ws_1 / p_ws_2, temperature_c, rh_pct, new_temperature_c
-    )
+    return _as_result(_values(rh_pct) * p_ws_1 / p_ws_2, temperature_c, rh_pct, new_temperature_c)
 
 
 def dew_point_margin(temperature_c: ArrayLike, rh_pct: ArrayLike) -> ArrayLike:

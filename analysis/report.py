@@ -62,13 +62,21 @@ def _stats(values: pd.Series) -> dict[str, float]:
     v = v[np.isfinite(v)]
     if v.size == 0:
         return {}
-    return {"min": float(v.min()), "p5": float(np.percentile(v, 5)), "mean": float(v.mean()),
-            "p95": float(np.percentile(v, 95)), "max": float(v.max())}
+    return {
+        "min": float(v.min()),
+        "p5": float(np.percentile(v, 5)),
+        "mean": float(v.mean()),
+        "p95": float(np.percentile(v, 95)),
+        "max": float(v.max()),
+    }
 
 
-def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
-                   overrides: Mapping[str, Mapping[str, float]] | None = None,
-                   timezone: str | tzinfo = "UTC") -> dict[str, Any]:
+def climate_report(
+    readings: pd.DataFrame,
+    materials: Iterable[str] = (),
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    timezone: str | tzinfo = "UTC",
+) -> dict[str, Any]:
     """Figures of a record of ``temperature_c`` and ``rh_pct`` indexed by UTC time;
     ``timezone`` (IANA) is where days begin for daily figures."""
     data = readings[["temperature_c", "rh_pct"]].dropna()
@@ -79,20 +87,33 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
     median_s = float(np.median(np.diff(index.as_unit("ns").asi8)) / 1e9) if len(index) > 1 else 0.0
     expected = int(span.total_seconds() // median_s) + 1 if median_s else len(index)
     gaps = find_gaps(index)
-    gap_rows = [{"start": g.start.isoformat(), "end": g.end.isoformat(),
-                 "hours": g.missing.total_seconds() / 3600} for g in gaps.itertuples()]
+    gap_rows = [
+        {"start": g.start.isoformat(), "end": g.end.isoformat(), "hours": g.missing.total_seconds() / 3600}
+        for g in gaps.itertuples()
+    ]
     daily = data.tz_convert(timezone).resample("1D").agg(["max", "min"])
-    daily_range = {column: float((daily[column]["max"] - daily[column]["min"]).mean())
-                   for column in ("temperature_c", "rh_pct")}
+    daily_range = {
+        column: float((daily[column]["max"] - daily[column]["min"]).mean())
+        for column in ("temperature_c", "rh_pct")
+    }
     report: dict[str, Any] = {
-        "period": {"start": index[0].isoformat(), "end": index[-1].isoformat(),
-                   "days": span.total_seconds() / 86400},
-        "coverage": {"readings": len(index), "median_interval_s": median_s,
-                     "expected_readings": expected,
-                     "coverage_pct": min(100.0, 100.0 * len(index) / expected)},
-        "gaps": {"count": len(gap_rows), "total_hours": sum(g["hours"] for g in gap_rows),
-                 "longest": max(gap_rows, key=lambda g: g["hours"]) if gap_rows else None,
-                 "list": gap_rows[:20]},
+        "period": {
+            "start": index[0].isoformat(),
+            "end": index[-1].isoformat(),
+            "days": span.total_seconds() / 86400,
+        },
+        "coverage": {
+            "readings": len(index),
+            "median_interval_s": median_s,
+            "expected_readings": expected,
+            "coverage_pct": min(100.0, 100.0 * len(index) / expected),
+        },
+        "gaps": {
+            "count": len(gap_rows),
+            "total_hours": sum(g["hours"] for g in gap_rows),
+            "longest": max(gap_rows, key=lambda g: g["hours"]) if gap_rows else None,
+            "list": gap_rows[:20],
+        },
         "statistics": {
             "temperature_c": _stats(data["temperature_c"]),
             "rh_pct": _stats(data["rh_pct"]),
@@ -109,10 +130,13 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
     report["time_of_wetness"] = {"hours": wet_hours, "pct": min(100.0, 100 * wet_hours / total_hours)}
     try:
         band = en15757_band(data["rh_pct"])
-        report["en15757"] = {"lower_offset_pct": band.lower_offset_pct,
-                             "upper_offset_pct": band.upper_offset_pct,
-                             "p7_offset_pct": band.p7_offset_pct, "p93_offset_pct": band.p93_offset_pct,
-                             "share_inside_pct": 100 * band.share_inside}
+        report["en15757"] = {
+            "lower_offset_pct": band.lower_offset_pct,
+            "upper_offset_pct": band.upper_offset_pct,
+            "p7_offset_pct": band.p7_offset_pct,
+            "p93_offset_pct": band.p93_offset_pct,
+            "share_inside_pct": 100 * band.share_inside,
+        }
     except ValueError:
         report["en15757"] = None
     days = np.asarray(days_to_germination(data["temperature_c"], data["rh_pct"]), dtype=float)
@@ -121,7 +145,8 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
     report["mould"] = {
         "ipi_rating_end": "risk" if days[-1] > 0 else "good",
         "hours_possible": float(reading_durations_h(index)[days > 0].sum()),
-        "risk_factor": factor, "grade": factor_grade(factor),
+        "risk_factor": factor,
+        "grade": factor_grade(factor),
         "longest_spell_factor": longest_spell_factor(data["temperature_c"], data["rh_pct"]),
         "vtt_index_max": float(vtt.max()) if len(vtt) else 0.0,
         "vtt_index_end": float(vtt.iloc[-1]) if len(vtt) else 0.0,
@@ -134,7 +159,8 @@ def climate_report(readings: pd.DataFrame, materials: Iterable[str] = (),
         report["risk"][material] = {
             "hours_per_level": hours,
             "pct_per_level": {level: 100 * hours[level] / total for level in LEVELS},
-            "worst": summary["worst"], "current": summary["current"],
+            "worst": summary["worst"],
+            "current": summary["current"],
             "corrosion_dose": summary["corrosion_dose"].get(material),
             "conflicts": summary["conflicts"],
         }

@@ -78,11 +78,11 @@ ORGANIC_COMPONENTS = ("rh_high", "condensation", "fluctuation", "too_dry", "moul
 #: Where the component thresholds come from (the RH limits' sources are in the profiles).
 COMPONENT_SOURCES = {
     "condensation": "ASHRAE Handbook — Fundamentals 2017 ch. 1 (dew point): metal lags the air, so a "
-                    "dew-point margin under about 3 K is a warning (docs/science.md §1); 1 K and 0 K are "
-                    "Patina's engineering choices",
+    "dew-point margin under about 3 K is a warning (docs/science.md §1); 1 K and 0 K are "
+    "Patina's engineering choices",
     "time_of_wetness": "ISO 9223:2012: time of wetness, RH > 80 % and T > 0 °C",
     "fluctuation": "ASHRAE Handbook — HVAC Applications 2019 ch. 24, museum classes A (±5 %) and B (±10 %) "
-                   "(second-hand)",
+    "(second-hand)",
     "mould": "Hukka & Viitanen 1999, VTT mould index (Wood Sci. Technol. 33:475)",
 }
 
@@ -131,32 +131,50 @@ def score_to_level(score: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(np.asarray(score) / 25.0), 0, 3).astype(np.int8)
 
 
-def rh_high_score(rh_pct: np.ndarray, temperature_c: np.ndarray, material: MaterialProfile,
-                  settings: RiskSettings = RiskSettings()) -> np.ndarray:
+def rh_high_score(
+    rh_pct: np.ndarray,
+    temperature_c: np.ndarray,
+    material: MaterialProfile,
+    settings: RiskSettings = RiskSettings(),
+) -> np.ndarray:
     """Score of RH against the material's limits, graded within a level by temperature."""
-    linear = np.interp(rh_pct, [0.0, material.rh_safe_pct, material.rh_risk_pct,
-                                material.rh_critical_pct, 100.0], [0.0, 25.0, 50.0, 75.0, 100.0])
+    linear = np.interp(
+        rh_pct,
+        [0.0, material.rh_safe_pct, material.rh_risk_pct, material.rh_critical_pct, 100.0],
+        [0.0, 25.0, 50.0, 75.0, 100.0],
+    )
     band = np.minimum(np.floor(linear / 25.0), 3.0)
     position = np.clip(linear / 25.0 - band, 0.0, 1.0)
     return 25.0 * band + 25.0 * position ** (1.0 / temperature_factor(temperature_c, settings))
 
 
 def condensation_score(margin_k: np.ndarray, settings: RiskSettings = RiskSettings()) -> np.ndarray:
-    graded = np.interp(margin_k, [-1.0, 0.0, settings.condensation_risk_k, settings.condensation_watch_k],
-                       [100.0, 75.0, 50.0, 25.0])
+    graded = np.interp(
+        margin_k,
+        [-1.0, 0.0, settings.condensation_risk_k, settings.condensation_watch_k],
+        [100.0, 75.0, 50.0, 25.0],
+    )
     return np.where(margin_k >= settings.condensation_watch_k, 0.0, graded)
 
 
 def too_dry_score(rh_pct: np.ndarray, too_dry_pct: float) -> np.ndarray:
-    graded = np.interp(rh_pct, [0.0, max(too_dry_pct - 10.0, 0.0), too_dry_pct, too_dry_pct + 5.0],
-                       [100.0, 75.0, 50.0, 25.0])
+    graded = np.interp(
+        rh_pct, [0.0, max(too_dry_pct - 10.0, 0.0), too_dry_pct, too_dry_pct + 5.0], [100.0, 75.0, 50.0, 25.0]
+    )
     return np.where(rh_pct >= too_dry_pct + 5.0, 0.0, graded)
 
 
 def fluctuation_score(range_pct: np.ndarray, settings: RiskSettings = RiskSettings()) -> np.ndarray:
-    graded = np.interp(range_pct, [settings.fluctuation_watch_pct, settings.fluctuation_risk_pct,
-                                   settings.fluctuation_critical_pct,
-                                   1.5 * settings.fluctuation_critical_pct], [25.0, 50.0, 75.0, 100.0])
+    graded = np.interp(
+        range_pct,
+        [
+            settings.fluctuation_watch_pct,
+            settings.fluctuation_risk_pct,
+            settings.fluctuation_critical_pct,
+            1.5 * settings.fluctuation_critical_pct,
+        ],
+        [25.0, 50.0, 75.0, 100.0],
+    )
     return np.where(range_pct < settings.fluctuation_watch_pct, 0.0, graded)
 
 
@@ -165,8 +183,9 @@ def wetness_score(wet_hours: np.ndarray, window_h: float) -> np.ndarray:
 
 
 def mould_score(mould_index: np.ndarray) -> np.ndarray:
-    return np.where(mould_index > 0.0, np.interp(mould_index, [0.0, 1.0, 3.0, 6.0],
-                                                 [25.0, 50.0, 75.0, 100.0]), 0.0)
+    return np.where(
+        mould_index > 0.0, np.interp(mould_index, [0.0, 1.0, 3.0, 6.0], [25.0, 50.0, 75.0, 100.0]), 0.0
+    )
 
 
 def _prepare(readings: pd.DataFrame) -> pd.DataFrame:
@@ -179,9 +198,13 @@ def _prepare(readings: pd.DataFrame) -> pd.DataFrame:
     return data.sort_index() if not data.index.is_monotonic_increasing else data
 
 
-def assess(readings: pd.DataFrame, materials: Iterable[str],
-           overrides: Mapping[str, Mapping[str, float]] | None = None,
-           settings: RiskSettings = RiskSettings(), summarise: bool = True) -> Assessment:
+def assess(
+    readings: pd.DataFrame,
+    materials: Iterable[str],
+    overrides: Mapping[str, Mapping[str, float]] | None = None,
+    settings: RiskSettings = RiskSettings(),
+    summarise: bool = True,
+) -> Assessment:
     """Assess an artefact made of ``materials`` over a series of readings.
 
     Parameters
@@ -224,14 +247,16 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     shared: dict[str, np.ndarray] = {"condensation": condensation_score(margin, settings)}
     if any(not p.organic for p in profiles):
         wet = pd.Series(np.where((rh > 80.0) & (t > 0.0), durations_h, 0.0), index=index)
-        shared["time_of_wetness"] = wetness_score(
-            wet.rolling(settings.window).sum().to_numpy(), window_h)
+        shared["time_of_wetness"] = wetness_score(wet.rolling(settings.window).sum().to_numpy(), window_h)
     if any(p.organic for p in profiles):
         rolling = pd.Series(rh, index=index).rolling(settings.window)
         shared["fluctuation"] = fluctuation_score((rolling.max() - rolling.min()).to_numpy(), settings)
         mould = mould_index_vtt(data["temperature_c"], data["rh_pct"])
-        hourly_m = mould.reindex(index, method="ffill").fillna(0.0).to_numpy() if len(mould) else \
-            np.zeros(len(index))
+        hourly_m = (
+            mould.reindex(index, method="ffill").fillna(0.0).to_numpy()
+            if len(mould)
+            else np.zeros(len(index))
+        )
         shared["mould"] = mould_score(hourly_m)
 
     pairs: list[tuple[str, str]] = []
@@ -241,7 +266,7 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     margin_scores: list[np.ndarray] = []
     damper, drier = rh + settings.hysteresis_pct, rh - settings.hysteresis_pct
     for p in profiles:
-        for component in (ORGANIC_COMPONENTS if p.organic else METAL_COMPONENTS):
+        for component in ORGANIC_COMPONENTS if p.organic else METAL_COMPONENTS:
             if component == "rh_high":
                 values = rh_high_score(rh, t, p, settings)
                 pessimistic = rh_high_score(damper, t, p, settings)
@@ -258,8 +283,9 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     score = matrix[best, np.arange(len(index))] if len(index) else np.zeros(0)
     raw_level = score_to_level(score)
     margin_level = score_to_level(np.vstack(margin_scores).max(axis=0)) if len(index) else raw_level
-    level = held_levels(raw_level, margin_level, index.as_unit("ns").asi8 / 1e9,
-                        pd.Timedelta(settings.calm).total_seconds())
+    level = held_levels(
+        raw_level, margin_level, index.as_unit("ns").asi8 / 1e9, pd.Timedelta(settings.calm).total_seconds()
+    )
 
     # A held level keeps the driver and material that raised it (the instantaneous maximum
     # may be another, lower component meanwhile).
@@ -268,15 +294,20 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
         reached = np.where(level <= raw_level, driver_at, 0)
         driver_at = np.maximum.accumulate(reached)
     best = best[driver_at]
-    timeline = pd.DataFrame({
-        "score": np.round(score, 2),
-        "level": pd.Categorical.from_codes(level, LEVELS),
-        "raw_level": pd.Categorical.from_codes(raw_level, LEVELS),
-        "driver": pd.Categorical.from_codes(
-            np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], DRIVERS),
-        "material": pd.Categorical.from_codes(
-            np.array([names.index(pairs[i][0]) for i in range(len(pairs))])[best], names),
-    }, index=index)
+    timeline = pd.DataFrame(
+        {
+            "score": np.round(score, 2),
+            "level": pd.Categorical.from_codes(level, LEVELS),
+            "raw_level": pd.Categorical.from_codes(raw_level, LEVELS),
+            "driver": pd.Categorical.from_codes(
+                np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], DRIVERS
+            ),
+            "material": pd.Categorical.from_codes(
+                np.array([names.index(pairs[i][0]) for i in range(len(pairs))])[best], names
+            ),
+        },
+        index=index,
+    )
     for component in DRIVERS:
         rows = [i for i, (_, c) in enumerate(pairs) if c == component]
         if rows:
@@ -286,8 +317,9 @@ def assess(readings: pd.DataFrame, materials: Iterable[str],
     return Assessment(timeline=timeline, summary=summary)
 
 
-def held_levels(raw_level: np.ndarray, margin_level: np.ndarray, time_s: np.ndarray,
-                calm_s: float) -> np.ndarray:
+def held_levels(
+    raw_level: np.ndarray, margin_level: np.ndarray, time_s: np.ndarray, calm_s: float
+) -> np.ndarray:
     """Levels with hysteresis: rise with ``raw_level`` at once; fall only to what
     ``margin_level`` (the level with RH a margin closer to danger, never below
     ``raw_level``) has shown without a break for ``calm_s`` seconds.
@@ -334,19 +366,27 @@ def held_levels(raw_level: np.ndarray, margin_level: np.ndarray, time_s: np.ndar
 def source_of(material: MaterialProfile, driver: str, level: str) -> str:
     """The published source behind a level reached through a driver."""
     if driver == "rh_high":
-        key = {"good": "rh_safe_pct", "watch": "rh_safe_pct", "risk": "rh_risk_pct",
-               "critical": "rh_critical_pct"}[level]
+        key = {
+            "good": "rh_safe_pct",
+            "watch": "rh_safe_pct",
+            "risk": "rh_risk_pct",
+            "critical": "rh_critical_pct",
+        }[level]
         return material.sources.get(key, "")
     if driver == "too_dry":
         return material.sources.get("rh_too_dry_pct", "")
     return COMPONENT_SOURCES.get(driver, "")
 
 
-def _summary(timeline: pd.DataFrame, data: pd.DataFrame, durations_h: np.ndarray,
-             profiles: list[MaterialProfile], settings: RiskSettings) -> dict[str, Any]:
+def _summary(
+    timeline: pd.DataFrame,
+    data: pd.DataFrame,
+    durations_h: np.ndarray,
+    profiles: list[MaterialProfile],
+    settings: RiskSettings,
+) -> dict[str, Any]:
     by_name = {p.name: p for p in profiles}
-    hours = {level: float(durations_h[(timeline["level"] == level).to_numpy()].sum())
-             for level in LEVELS}
+    hours = {level: float(durations_h[(timeline["level"] == level).to_numpy()].sum()) for level in LEVELS}
     summary: dict[str, Any] = {
         "materials": list(by_name),
         "start": timeline.index[0].isoformat() if len(timeline) else None,
@@ -358,9 +398,12 @@ def _summary(timeline: pd.DataFrame, data: pd.DataFrame, durations_h: np.ndarray
     t = data["temperature_c"].to_numpy()
     rh = data["rh_pct"].to_numpy()
     summary["corrosion_dose"] = {
-        p.name: float(np.sum(np.clip(rh - p.rh_safe_pct, 0.0, None)
-                             * temperature_factor(t, settings) * durations_h))
-        for p in profiles if not p.organic}
+        p.name: float(
+            np.sum(np.clip(rh - p.rh_safe_pct, 0.0, None) * temperature_factor(t, settings) * durations_h)
+        )
+        for p in profiles
+        if not p.organic
+    }
     if not len(timeline):
         summary["worst"] = summary["current"] = None
         return summary
@@ -394,7 +437,11 @@ def _conflicts(profiles: list[MaterialProfile]) -> list[dict[str, Any]]:
         for organic in (p for p in profiles if p.organic and p.rh_too_dry_pct is not None):
             assert organic.rh_too_dry_pct is not None
             if metal.rh_safe_pct <= organic.rh_too_dry_pct:
-                conflicts.append({"materials": [metal.name, organic.name],
-                                  "metal_safe_below_pct": metal.rh_safe_pct,
-                                  "organic_too_dry_below_pct": organic.rh_too_dry_pct})
+                conflicts.append(
+                    {
+                        "materials": [metal.name, organic.name],
+                        "metal_safe_below_pct": metal.rh_safe_pct,
+                        "organic_too_dry_below_pct": organic.rh_too_dry_pct,
+                    }
+                )
     return conflicts

@@ -82,8 +82,15 @@ def main() -> None:
         clock = times[0] if k < stepped else moment
         for i, spec in enumerate(feed.model.cases):
             for sensor in config.case(spec.case_id).sensors:
-                engine.observe(spec.case_id, sensor, moment, float(climate.case_temperature_c[k, i]),
-                               float(climate.case_rh_pct[k, i]), 90.0, clock)
+                engine.observe(
+                    spec.case_id,
+                    sensor,
+                    moment,
+                    float(climate.case_temperature_c[k, i]),
+                    float(climate.case_rh_pct[k, i]),
+                    90.0,
+                    clock,
+                )
         if k >= stepped:
             engine.evaluate(moment)
     engine_s = time.perf_counter() - started
@@ -92,10 +99,14 @@ def main() -> None:
     opened = [e for e in events if e.state == "opened"]
     resolved = [e for e in events if e.state == "resolved"]
     print(f"cases good at the end of the day: {good} of {len(feed.model.cases)}")
-    print(f"alerts opened: {len(opened)} ({', '.join(f'{e.case_id} {e.rule}' for e in opened) or 'none'}); "
-          f"resolved: {len(resolved)}")
-    print(f"assessing every object over the day: {assess_s:.2f} s; the alert engine over the last "
-          f"3 hours, stepped every minute: {engine_s:.1f} s")
+    print(
+        f"alerts opened: {len(opened)} ({', '.join(f'{e.case_id} {e.rule}' for e in opened) or 'none'}); "
+        f"resolved: {len(resolved)}"
+    )
+    print(
+        f"assessing every object over the day: {assess_s:.2f} s; the alert engine over the last "
+        f"3 hours, stepped every minute: {engine_s:.1f} s"
+    )
 
 
 if __name__ == "__main__":

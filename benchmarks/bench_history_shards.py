@@ -28,8 +28,11 @@ def influxd_resources(server: InfluxServer) -> tuple[int, float]:
     assert server.process is not None
     pid = server.process.pid
     fds = len(list(Path(f"/proc/{pid}/fd").iterdir()))
-    rss_kb = next(int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-                  if line.startswith("VmRSS:"))
+    rss_kb = next(
+        int(line.split()[1])
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+        if line.startswith("VmRSS:")
+    )
     return fds, rss_kb / 1024
 
 
@@ -39,8 +42,10 @@ def import_history(server: InfluxServer, database: str, patina_setup: bool) -> i
     if patina_setup:
         store.ensure_downsampling()
     step_s = (LAST_S - FIRST_S) / (READINGS - 1)
-    lines = [climate_line(Reading("logger-1", int((FIRST_S + k * step_s) * 1e9), 19.5, 48.0), "site", "case")
-             for k in range(READINGS)]
+    lines = [
+        climate_line(Reading("logger-1", int((FIRST_S + k * step_s) * 1e9), 19.5, 48.0), "site", "case")
+        for k in range(READINGS)
+    ]
     store.write_lines(lines)
     assert store.count_climate() == READINGS
     shards = store.shard_count()
@@ -62,8 +67,10 @@ def main() -> None:
             finally:
                 server.stop()
         label = "Patina's shard durations (52 w)" if patina_setup else "InfluxDB defaults (7 d)"
-        print(f"{label}: {READINGS} readings over 1990-2026 -> {shards} shards; influxd open files "
-              f"{fds_before} -> {fds_after}, resident memory {rss_before:.0f} -> {rss_after:.0f} MB")
+        print(
+            f"{label}: {READINGS} readings over 1990-2026 -> {shards} shards; influxd open files "
+            f"{fds_before} -> {fds_after}, resident memory {rss_before:.0f} -> {rss_after:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

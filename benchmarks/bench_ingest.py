@@ -55,9 +55,11 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=Path, help="Sample the collector with py-spy into this file.")
     parser.add_argument(
-        "--broker-inflight", type=int,
+        "--broker-inflight",
+        type=int,
         help="The broker's max_inflight_messages (deploy/mosquitto.conf: 1000; Mosquitto's default: 20). "
-             "It bounds MQTT 3.1.1 sessions; MQTT 5 ones are bounded by the collector's receive maximum.")
+        "It bounds MQTT 3.1.1 sessions; MQTT 5 ones are bounded by the collector's receive maximum.",
+    )
     args = parser.parse_args()
     load = os.getloadavg()
     folder = scratch_folder("patina-bench-")
@@ -98,8 +100,10 @@ def main() -> None:
         f"stored {stored} of {total} ({total - stored} lost) in {stored_s:.2f} s: "
         f"{stored / stored_s:,.0f} readings/s end to end"
     )
-    print(f"collector CPU: {cpu_s:.2f} s, {cpu_s / max(stored, 1) * 1e6:.1f} µs per reading stored "
-          f"(load average before the run: {load[0]:.2f})")
+    print(
+        f"collector CPU: {cpu_s:.2f} s, {cpu_s / max(stored, 1) * 1e6:.1f} µs per reading stored "
+        f"(load average before the run: {load[0]:.2f})"
+    )
     print(f"collector peak RSS: {rss:.0f} MB")
     if args.profile:
         print(f"profile of the collector during the burst (py-spy, raw stacks in {args.profile}):")
@@ -118,9 +122,23 @@ def _start_profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
     pausing the collector) until interrupted; it writes collapsed stacks to ``output``."""
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     return subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "200", "--output", str(output),
-         "--nonblocking", "--function"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--format",
+            "raw",
+            "--rate",
+            "200",
+            "--output",
+            str(output),
+            "--nonblocking",
+            "--function",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def top_functions(raw: Path, count: int = 15) -> str:
@@ -130,8 +148,13 @@ def top_functions(raw: Path, count: int = 15) -> str:
     total: Counter[str] = Counter()
     samples = 0
     # py-spy takes a thread blocked in a lock with a timeout for a busy one: leave those out.
-    idle = ("Condition.wait (threading.py", "Event.wait (threading.py", "Queue.get (queue.py",
-            "_wait_for_tstate_lock", "select (")
+    idle = (
+        "Condition.wait (threading.py",
+        "Event.wait (threading.py",
+        "Queue.get (queue.py",
+        "_wait_for_tstate_lock",
+        "select (",
+    )
     for line in raw.read_text().splitlines():
         stack, _, number = line.rpartition(" ")
         if not stack or not number.isdigit():

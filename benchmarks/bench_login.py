@@ -31,8 +31,9 @@ def main() -> None:
     authenticate(hashes, "nobody", "warm-up")  # the dummy hash is made once, on first use
     known = median_ms(hashes, "lan")
     unknown = median_ms(hashes, "nobody")
-    print(f"wrong password, existing name: {known:.1f} ms; unknown name: {unknown:.1f} ms "
-          f"(median of {TRIES})")
+    print(
+        f"wrong password, existing name: {known:.1f} ms; unknown name: {unknown:.1f} ms (median of {TRIES})"
+    )
     figure("sign-in answer, existing name", known, "ms")
     figure("sign-in answer, unknown name", unknown, "ms")
 

@@ -73,11 +73,17 @@ def load(store: InfluxStore, case_id: str, days: float, every_min: int, seed: in
     rh = rh + rng.normal(0, 0.5, count)
     temperature = 25 + 3 * np.sin(2 * np.pi * hours / 8766)
     prefix = f"climate,case_id={case_id},sensor_id={case_id}-a,site=hanoi "
-    body = [f"{prefix}temperature_c={t:.2f},rh_pct={r:.1f} {s}"
-            for t, r, s in zip(temperature.tolist(), rh.tolist(), times.tolist(), strict=True)]
+    body = [
+        f"{prefix}temperature_c={t:.2f},rh_pct={r:.1f} {s}"
+        for t, r, s in zip(temperature.tolist(), rh.tolist(), times.tolist(), strict=True)
+    ]
     for first in range(0, len(body), 50_000):
-        store._request("POST", "/write", params={"db": store.database, "precision": "s"},
-                       data="\n".join(body[first:first + 50_000]).encode())
+        store._request(
+            "POST",
+            "/write",
+            params={"db": store.database, "precision": "s"},
+            data="\n".join(body[first : first + 50_000]).encode(),
+        )
     return len(body)
 
 
@@ -101,40 +107,58 @@ def main() -> None:
     server.start()
     try:
         paths = {}
-        for name, database, first, second, artefact in (("Lender", "lender", "A1", "A2", ARTEFACT),
-                                                       ("Borrower", "borrower", "B1", "B2", "")):
+        for name, database, first, second, artefact in (
+            ("Lender", "lender", "A1", "A2", ARTEFACT),
+            ("Borrower", "borrower", "B1", "B2", ""),
+        ):
             path = directory / f"{database}.toml"
-            path.write_text(MUSEUM.format(name=name, url=server.url, database=database, first=first,
-                                          second=second, artefact=artefact))
+            path.write_text(
+                MUSEUM.format(
+                    name=name,
+                    url=server.url,
+                    database=database,
+                    first=first,
+                    second=second,
+                    artefact=artefact,
+                )
+            )
             paths[database] = path
         lender, borrower = load_config(paths["lender"]), load_config(paths["borrower"])
         store = InfluxStore(server.url, "lender", timeout_s=600)
         store.create_database()
         began = time.perf_counter()
-        written = sum(load(store, case, args.days, args.every_min, seed)
-                      for seed, case in enumerate(("A1", "A2")))
+        written = sum(
+            load(store, case, args.days, args.every_min, seed) for seed, case in enumerate(("A1", "A2"))
+        )
         print(f"loaded {written:,} readings in {time.perf_counter() - began:.0f} s")
         began = time.perf_counter()
         store.ensure_downsampling()
         end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         store.backfill_hourly(end - timedelta(days=args.days + 1), end)
         print(f"hourly aggregates computed in {time.perf_counter() - began:.0f} s")
-        record_move(lender, store, "DBP-1", "A2", user="bench", note="halfway",
-                    at=end - timedelta(days=args.days / 2))
+        record_move(
+            lender, store, "DBP-1", "A2", user="bench", note="halfway", at=end - timedelta(days=args.days / 2)
+        )
         start = end - timedelta(days=395)
-        hours = timed("history, 13 months, 2 places (lender)",
-                      lambda: history(lender, store, "DBP-1", start, end))
+        hours = timed(
+            "history, 13 months, 2 places (lender)", lambda: history(lender, store, "DBP-1", start, end)
+        )
         print(f"  {len(hours):,} hours")
         out = directory / "DBP-1.zip"
         timed("passport export, 13 months", lambda: export_passport(lender, store, "DBP-1", out, start, end))
         print(f"  passport: {out.stat().st_size / 1e6:.2f} MB")
         figure("passport: size, 13 months", out.stat().st_size / 1e6, "MB")
         other = InfluxStore(server.url, "borrower", timeout_s=600)
-        timed("passport import (verify, write history, arrival)",
-              lambda: import_passport(borrower, other, out, "B1", user="bench", note="loan",
-                                      at=end + timedelta(minutes=30)))
-        timed("history, 13 months, from the passport (borrower)",
-              lambda: history(borrower, other, "DBP-1", start, end))
+        timed(
+            "passport import (verify, write history, arrival)",
+            lambda: import_passport(
+                borrower, other, out, "B1", user="bench", note="loan", at=end + timedelta(minutes=30)
+            ),
+        )
+        timed(
+            "history, 13 months, from the passport (borrower)",
+            lambda: history(borrower, other, "DBP-1", start, end),
+        )
     finally:
         server.stop()
 

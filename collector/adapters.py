@@ -82,8 +82,7 @@ def _bare_number(payload: bytes) -> float:
     return value
 
 
-def _one(context: Context, reading: Reading, received_ns: int,
-         battery_only_ok: bool = False) -> Decoded:
+def _one(context: Context, reading: Reading, received_ns: int, battery_only_ok: bool = False) -> Decoded:
     return Decoded(site=None, readings=(validate(reading, received_ns, battery_only_ok),))
 
 
@@ -112,10 +111,18 @@ def zigbee2mqtt(context: Context, topic: str, payload: bytes, received_ns: int) 
     body = json_object(payload)
     if "temperature" not in body and "humidity" not in body:
         raise Ignored("not_climate")
-    return _one(context, Reading(
-        sensor_id=name, time_ns=received_ns, temperature_c=number(body, "temperature"),
-        rh_pct=number(body, "humidity"), battery_pct=number(body, "battery"),
-        ts_source="received"), received_ns)
+    return _one(
+        context,
+        Reading(
+            sensor_id=name,
+            time_ns=received_ns,
+            temperature_c=number(body, "temperature"),
+            rh_pct=number(body, "humidity"),
+            battery_pct=number(body, "battery"),
+            ts_source="received",
+        ),
+        received_ns,
+    )
 
 
 # --- Tasmota ---------------------------------------------------------------------------------
@@ -130,8 +137,11 @@ def tasmota(context: Context, topic: str, payload: bytes, received_ns: int) -> D
         raise Ignored("not_telemetry")
     device = levels[-2]
     body = json_object(payload)
-    sensors = {key: value for key, value in body.items()
-               if isinstance(value, dict) and ("Temperature" in value or "Humidity" in value)}
+    sensors = {
+        key: value
+        for key, value in body.items()
+        if isinstance(value, dict) and ("Temperature" in value or "Humidity" in value)
+    }
     if not sensors:
         raise Ignored("not_climate")
     fahrenheit = str(body.get("TempUnit", "C")).upper() == "F"
@@ -141,10 +151,18 @@ def tasmota(context: Context, topic: str, payload: bytes, received_ns: int) -> D
     readings = []
     for key, values in sensors.items():
         temperature = number(values, "Temperature")
-        readings.append(validate(Reading(
-            sensor_id=device if len(sensors) == 1 else f"{device}-{key}", time_ns=time_ns,
-            temperature_c=_f_to_c(temperature) if fahrenheit else temperature,
-            rh_pct=number(values, "Humidity"), ts_source=source), received_ns))
+        readings.append(
+            validate(
+                Reading(
+                    sensor_id=device if len(sensors) == 1 else f"{device}-{key}",
+                    time_ns=time_ns,
+                    temperature_c=_f_to_c(temperature) if fahrenheit else temperature,
+                    rh_pct=number(values, "Humidity"),
+                    ts_source=source,
+                ),
+                received_ns,
+            )
+        )
     return Decoded(site=None, readings=tuple(readings))
 
 
@@ -161,12 +179,19 @@ def shelly_gen1(context: Context, topic: str, payload: bytes, received_ns: int) 
     if kind not in ("temperature", "humidity", "battery"):
         raise Ignored("not_climate")
     value = _bare_number(payload)
-    return _one(context, Reading(
-        sensor_id=levels[1], time_ns=received_ns,
-        temperature_c=value if kind == "temperature" else None,
-        rh_pct=value if kind == "humidity" else None,
-        battery_pct=value if kind == "battery" else None, ts_source="received"),
-        received_ns, battery_only_ok=True)
+    return _one(
+        context,
+        Reading(
+            sensor_id=levels[1],
+            time_ns=received_ns,
+            temperature_c=value if kind == "temperature" else None,
+            rh_pct=value if kind == "humidity" else None,
+            battery_pct=value if kind == "battery" else None,
+            ts_source="received",
+        ),
+        received_ns,
+        battery_only_ok=True,
+    )
 
 
 def _gen2_component(name: str, values: Mapping[str, object]) -> dict[str, float | None]:
@@ -193,24 +218,33 @@ def shelly_gen2(context: Context, topic: str, payload: bytes, received_ns: int) 
         values = _gen2_component(levels[2], body)
     elif levels[1:] == ["events", "rpc"]:
         if body.get("method") not in ("NotifyStatus", "NotifyFullStatus") or not isinstance(
-                body.get("params"), dict):
+            body.get("params"), dict
+        ):
             raise Ignored("not_status")
         params = body["params"]
         assert isinstance(params, dict)
         for name, component in params.items():
             if isinstance(component, dict):
-                values.update({k: v for k, v in _gen2_component(name, component).items()
-                               if v is not None})
+                values.update({k: v for k, v in _gen2_component(name, component).items() if v is not None})
         if params.get("ts") is not None:
             time_ns, source = parse_timestamp_ns(params["ts"]), "sensor"
     else:
         raise Ignored("not_status")
     if not any(v is not None for v in values.values()):
         raise Ignored("not_climate")
-    return _one(context, Reading(sensor_id=device, time_ns=time_ns, ts_source=source,
-                                 temperature_c=values.get("temperature_c"),
-                                 rh_pct=values.get("rh_pct"), battery_pct=values.get("battery_pct")),
-                received_ns, battery_only_ok=True)
+    return _one(
+        context,
+        Reading(
+            sensor_id=device,
+            time_ns=time_ns,
+            ts_source=source,
+            temperature_c=values.get("temperature_c"),
+            rh_pct=values.get("rh_pct"),
+            battery_pct=values.get("battery_pct"),
+        ),
+        received_ns,
+        battery_only_ok=True,
+    )
 
 
 # --- The Things Stack (LoRaWAN) -------------------------------------------------------------------
@@ -253,14 +287,29 @@ def ttn_v3(context: Context, topic: str, payload: bytes, received_ns: int) -> De
     rssi = None
     metadata = uplink.get("rx_metadata")
     if isinstance(metadata, list):
-        values = [m["rssi"] for m in metadata if isinstance(m, dict)
-                  and isinstance(m.get("rssi"), int | float) and not isinstance(m.get("rssi"), bool)]
+        values = [
+            m["rssi"]
+            for m in metadata
+            if isinstance(m, dict)
+            and isinstance(m.get("rssi"), int | float)
+            and not isinstance(m.get("rssi"), bool)
+        ]
         rssi = float(max(values)) if values else None
     stamp = body.get("received_at") or uplink.get("received_at")
     time_ns, source = (parse_timestamp_ns(stamp), "sensor") if stamp else (received_ns, "received")
-    return _one(context, Reading(sensor_id=device, time_ns=time_ns, ts_source=source,
-                                 temperature_c=pick("temperature_c"), rh_pct=pick("rh_pct"),
-                                 battery_pct=pick("battery_pct"), rssi_dbm=rssi), received_ns)
+    return _one(
+        context,
+        Reading(
+            sensor_id=device,
+            time_ns=time_ns,
+            ts_source=source,
+            temperature_c=pick("temperature_c"),
+            rh_pct=pick("rh_pct"),
+            battery_pct=pick("battery_pct"),
+            rssi_dbm=rssi,
+        ),
+        received_ns,
+    )
 
 
 # --- SenML (RFC 8428) --------------------------------------------------------------------------------
@@ -310,11 +359,20 @@ def senml(context: Context, topic: str, payload: bytes, received_ns: int) -> Dec
         grouped.setdefault(key, {})[quantity] = float(value)  # type: ignore[arg-type]
     if not grouped:
         raise Ignored("not_climate")
-    readings = tuple(validate(Reading(sensor_id=sensor, time_ns=time_ns, ts_source="sensor",
-                                      temperature_c=values.get("temperature_c"),
-                                      rh_pct=values.get("rh_pct"),
-                                      battery_pct=values.get("battery_pct")), received_ns)
-                     for (sensor, time_ns), values in grouped.items())
+    readings = tuple(
+        validate(
+            Reading(
+                sensor_id=sensor,
+                time_ns=time_ns,
+                ts_source="sensor",
+                temperature_c=values.get("temperature_c"),
+                rh_pct=values.get("rh_pct"),
+                battery_pct=values.get("battery_pct"),
+            ),
+            received_ns,
+        )
+        for (sensor, time_ns), values in grouped.items()
+    )
     return Decoded(site=None, readings=readings)
 
 
@@ -393,9 +451,19 @@ def line_protocol(context: Context, topic: str, payload: bytes, received_ns: int
                 time_ns, source = _lp_time_ns(tokens[2]), "sensor"
             except ValueError:
                 raise Rejected("bad_timestamp", f"{tokens[2]!r}") from None
-        readings.append(validate(Reading(sensor_id=sensor, time_ns=time_ns, ts_source=source,
-                                         temperature_c=first(_LP_TEMPERATURE), rh_pct=first(_LP_RH),
-                                         battery_pct=first(_LP_BATTERY)), received_ns))
+        readings.append(
+            validate(
+                Reading(
+                    sensor_id=sensor,
+                    time_ns=time_ns,
+                    ts_source=source,
+                    temperature_c=first(_LP_TEMPERATURE),
+                    rh_pct=first(_LP_RH),
+                    battery_pct=first(_LP_BATTERY),
+                ),
+                received_ns,
+            )
+        )
     if not readings:
         raise Rejected("missing_field", "no line of line protocol")
     return Decoded(site=None, readings=tuple(readings))
@@ -421,8 +489,12 @@ def homeassistant(context: Context, topic: str, payload: bytes, received_ns: int
         raise Ignored("not_climate")
     value = _bare_number(payload)
     values: dict[str, float | None] = {"temperature_c": None, "rh_pct": None, quantity: value}
-    return _one(context, Reading(sensor_id=levels[0], time_ns=received_ns, ts_source="received",
-                                 **values), received_ns, battery_only_ok=True)
+    return _one(
+        context,
+        Reading(sensor_id=levels[0], time_ns=received_ns, ts_source="received", **values),
+        received_ns,
+        battery_only_ok=True,
+    )
 
 
 DECODERS: dict[str, Decoder] = {

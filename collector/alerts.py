@@ -158,8 +158,12 @@ def level_limit(material: MaterialProfile, driver: str, level: str) -> float | N
     the limit crossed (safe, risk or critical), for dry air the too-dry limit; None for
     other drivers."""
     if driver == "rh_high":
-        key = {"good": "rh_safe_pct", "watch": "rh_safe_pct", "risk": "rh_risk_pct",
-               "critical": "rh_critical_pct"}[level]
+        key = {
+            "good": "rh_safe_pct",
+            "watch": "rh_safe_pct",
+            "risk": "rh_risk_pct",
+            "critical": "rh_critical_pct",
+        }[level]
         return float(getattr(material, key))
     if driver == "too_dry":
         return material.rh_too_dry_pct
@@ -434,7 +438,8 @@ class AlertEngine:
             if np.isfinite(days):
                 # The day the case is expected to pass its limit: what the notification tells.
                 self.conditions.setdefault((case_id, "forecast"), _Condition()).due_s = (
-                    diagnosis.end.timestamp() + days * 86_400.0)
+                    diagnosis.end.timestamp() + days * 86_400.0
+                )
             self._condition(
                 case_id,
                 "forecast",
@@ -670,8 +675,11 @@ class AlertEngine:
                         "since_s": since.timestamp(),
                         "rh_pct": float(latest["rh_pct"]),
                         "temperature_c": float(latest["temperature_c"]),
-                        **({"limit_pct": limit} if (limit := level_limit(material, str(row["driver"]),
-                                                                         level)) is not None else {}),
+                        **(
+                            {"limit_pct": limit}
+                            if (limit := level_limit(material, str(row["driver"]), level)) is not None
+                            else {}
+                        ),
                     },
                 )
             )
@@ -685,6 +693,7 @@ class AlertEngine:
             for a in case.artefacts
             if state.last_driver.get(a.id) not in CASE_RULE_OF_DRIVER
         ]
+
         def severity_of(pair: tuple[int, Any]) -> tuple[int, float]:
             return pair[0], state.last_score.get(pair[1].id, 0.0)
 
@@ -701,8 +710,9 @@ class AlertEngine:
             value=state.last_score.get(worst.id, 0.0) if worst else 0.0,
             threshold=50.0,
             source=COMPONENT_SOURCES.get(state.last_driver.get(worst.id, ""), "") if worst else "",
-            detail="; ".join(f"{a.id} {a.name} ({state.last_level[a.id]}, {state.last_driver[a.id]})"
-                             for a in at_risk),
+            detail="; ".join(
+                f"{a.id} {a.name} ({state.last_level[a.id]}, {state.last_driver[a.id]})" for a in at_risk
+            ),
             severity="critical" if rank == 3 else "warning",
             calm_for_s=CALM_S,
         )

@@ -187,8 +187,14 @@ class MessageDecoder:
         route: tuple[str, str, str] | None = None
         source = self.source_for(topic)
         levels = topic.split("/")
-        if (source is not None and source.format == "patina" and len(levels) == 4
-                and levels[3] == "climate" and levels[1] and levels[2]):
+        if (
+            source is not None
+            and source.format == "patina"
+            and len(levels) == 4
+            and levels[3] == "climate"
+            and levels[1]
+            and levels[2]
+        ):
             sensor_id = levels[2]
             case = self._sensor_cases.get(sensor_id)
             site = case.site if case else levels[1]
@@ -196,8 +202,9 @@ class MessageDecoder:
             try:
                 # The same escaping as every point (museum/lineprotocol.py): the line with
                 # a placeholder field, cut before its fields.
-                probe = encode_point(CLIMATE, {"site": site, "case_id": case_id, "sensor_id": sensor_id},
-                                     {"x": 0.0})
+                probe = encode_point(
+                    CLIMATE, {"site": site, "case_id": case_id, "sensor_id": sensor_id}, {"x": 0.0}
+                )
             except LineProtocolError:
                 probe = None  # the general path rejects the id with its reason
             if probe is not None and sensor_id.strip():
@@ -208,8 +215,9 @@ class MessageDecoder:
         return route
 
     @staticmethod
-    def _native_line(route: tuple[str, str, str], payload: bytes, received_ns: int,
-                     backlog: bool) -> tuple[str, Reading] | None:
+    def _native_line(
+        route: tuple[str, str, str], payload: bytes, received_ns: int, backlog: bool
+    ) -> tuple[str, Reading] | None:
         """The line and reading of a plainly valid message of Patina's own format, or
         None for anything :func:`~collector.payloads.decode_native` might judge otherwise."""
         if len(payload) > MAX_PAYLOAD_BYTES:
@@ -269,8 +277,11 @@ class MessageDecoder:
             self._failures[key] += 1
             count = self._failures[key]
         if count <= TRACEBACKS_LOGGED:
-            log.error("decoder %s failed on %r (#%d of this kind)", format_name, topic, count,
-                      exc_info=error)
+            log.error("decoder %s failed on %r (#%d of this kind)", format_name, topic, count, exc_info=error)
         elif count % 1000 == 0:
-            log.error("decoder %s: %d messages failed with %s so far (quarantined as decoder_error)",
-                      format_name, count, key[1])
+            log.error(
+                "decoder %s: %d messages failed with %s so far (quarantined as decoder_error)",
+                format_name,
+                count,
+                key[1],
+            )

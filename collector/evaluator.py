@@ -103,8 +103,14 @@ class Evaluator(Worker):
         self._evaluated_at_s = -math.inf
         self._judged_at_s = -math.inf
         self.store = open_store(config.influxdb)
-        self.alerts = AlertEngine(evaluated, write_event=write_event, notify=self._engine_notify,
-                                  write_risk=write_risk, now_s=time.time(), museum=config)
+        self.alerts = AlertEngine(
+            evaluated,
+            write_event=write_event,
+            notify=self._engine_notify,
+            write_risk=write_risk,
+            now_s=time.time(),
+            museum=config,
+        )
         if self.event_clock is None:
             # Live, a room another instance evaluates (scale-out) is read from the store.
             self.alerts.reference_hourly = self._stored_hourly
@@ -123,9 +129,14 @@ class Evaluator(Worker):
             self.withheld[(notification.kind, notification.rule)] += 1
             total = sum(self.withheld.values())
         if total == 1 or total % 100 == 0:
-            log.info("event time: %d notifications not sent (history; --notify sends them), latest: "
-                     "%s %s of case %s", total, notification.kind, notification.rule,
-                     notification.case.id)
+            log.info(
+                "event time: %d notifications not sent (history; --notify sends them), latest: "
+                "%s %s of case %s",
+                total,
+                notification.kind,
+                notification.rule,
+                notification.case.id,
+            )
 
     def withheld_summary(self) -> str:
         with self._withheld_lock:
@@ -156,13 +167,15 @@ class Evaluator(Worker):
                         self._now_s = clock_now
                 else:
                     self._now_s = time.time()
-                if time.monotonic() >= next_tick and (self.event_clock is None or batch or
-                                                      self.event_clock.newest_s is not None):
+                if time.monotonic() >= next_tick and (
+                    self.event_clock is None or batch or self.event_clock.newest_s is not None
+                ):
                     next_tick = time.monotonic() + 1.0
                     self.alerts.evaluate(self._now_s)
                     stats = self.stats.snapshot()
-                    self.alerts.collector_health(stats.broker_dropped, stats.spool_depth, self._now_s,
-                                                 problem=stats.problem)
+                    self.alerts.collector_health(
+                        stats.broker_dropped, stats.spool_depth, self._now_s, problem=stats.problem
+                    )
                 if time.monotonic() >= next_ack_poll:
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
@@ -182,8 +195,11 @@ class Evaluator(Worker):
         except (StoreError, MoveError):
             return  # InfluxDB away: the objects stay where they were; tried again shortly
         for case_id in self.alerts.place_objects(placed):
-            log.info("case %s now holds %s", case_id,
-                     ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object")
+            log.info(
+                "case %s now holds %s",
+                case_id,
+                ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object",
+            )
 
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
         for case_id, reading in batch:
@@ -196,8 +212,15 @@ class Evaluator(Worker):
                 self._now_s = time_s
             else:
                 self._now_s = time.time()
-            self.alerts.observe(case_id, reading.sensor_id, time_s, reading.temperature_c,
-                                reading.rh_pct, reading.battery_pct, self._now_s)
+            self.alerts.observe(
+                case_id,
+                reading.sensor_id,
+                time_s,
+                reading.temperature_c,
+                reading.rh_pct,
+                reading.battery_pct,
+                self._now_s,
+            )
         if batch:
             self.stats.add(evaluated=len(batch))
 
@@ -211,7 +234,8 @@ class Evaluator(Worker):
         interval = clock.interval_s(sensor_id)
         if interval is not None:
             self.alerts.silent_after_s[sensor_id] = max(
-                self.config.alerts.sensor_silent_after_s, SILENT_AFTER_INTERVALS * interval)
+                self.config.alerts.sensor_silent_after_s, SILENT_AFTER_INTERVALS * interval
+            )
 
     def _tick_event_clock(self) -> None:
         """Run the time-driven rules (silence, repeats) every simulated minute, at the
@@ -274,8 +298,9 @@ class Evaluator(Worker):
             except DatabaseMissing:
                 return  # a first start: nothing stored yet to forecast from
             except StoreError as error:
-                log.warning("cannot read the hourly means of case %s for the forecast rule (%s)",
-                            case_id, error)
+                log.warning(
+                    "cannot read the hourly means of case %s for the forecast rule (%s)", case_id, error
+                )
                 return
 
     def restore(self) -> None:
@@ -284,13 +309,14 @@ class Evaluator(Worker):
         self._seed_forecast()
         try:
             alerts = self.store.alerts(within=timedelta(days=90))
-            latest = self.store.latest_climate(
-                expected=[s for c in self.config.cases for s in c.sensors])
+            latest = self.store.latest_climate(expected=[s for c in self.config.cases for s in c.sensors])
         except DatabaseMissing:
             # A first start: the writer creates the database with the first readings, and
             # there is no state to restore. Normal, so not a warning.
-            log.info("no alert state to restore: database %r does not exist yet (first start)",
-                     self.config.influxdb.database)
+            log.info(
+                "no alert state to restore: database %r does not exist yet (first start)",
+                self.config.influxdb.database,
+            )
             return
         except StoreError as error:
             log.warning("cannot restore alert state (%s); starting without it", error)
@@ -298,17 +324,22 @@ class Evaluator(Worker):
         open_alerts = []
         if not alerts.empty:
             for row in alerts[alerts["state"] != "resolved"].to_dict("records"):
-                open_alerts.append({
-                    "case_id": row["case_id"],
-                    "rule_key": row.get("rule_key") or row["rule"],
-                    "alert_id": row["alert_id"],
-                    "state": row["state"],
-                    "severity": row.get("severity", "warning"),
-                    "opened_s": row["opened"].timestamp(),
-                    "time_s": row["time"].timestamp(),
-                })
-        last_seen = ({} if latest.empty else
-                     {row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")})
+                open_alerts.append(
+                    {
+                        "case_id": row["case_id"],
+                        "rule_key": row.get("rule_key") or row["rule"],
+                        "alert_id": row["alert_id"],
+                        "state": row["state"],
+                        "severity": row.get("severity", "warning"),
+                        "opened_s": row["opened"].timestamp(),
+                        "time_s": row["time"].timestamp(),
+                    }
+                )
+        last_seen = (
+            {}
+            if latest.empty
+            else {row["sensor_id"]: row["time"].timestamp() for row in latest.to_dict("records")}
+        )
         self.alerts.restore(open_alerts, last_seen)
         if open_alerts:
             log.info("restored %d open alerts", len(open_alerts))

@@ -110,8 +110,9 @@ class Ingest(Worker):
         self._backlog = False
         self._last_message_s = 0.0
         shared = config.collector
-        self._own_topic = (observations_topic(shared.share_group, shared.instance_index)
-                           if shared.share_group else None)
+        self._own_topic = (
+            observations_topic(shared.share_group, shared.instance_index) if shared.share_group else None
+        )
         self._client = make_mqtt_client(config.mqtt, client_id, manual_ack=True, persistent_session=True)
         self._client.on_connect = self._guard(self._on_connect)
         self._client.on_disconnect = self._guard(self._on_disconnect)
@@ -126,8 +127,13 @@ class Ingest(Worker):
     def connect(self) -> None:
         mqtt_config = self.config.mqtt
         if mqtt_config.protocol == "5":
-            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30, clean_start=False,
-                                       properties=connect_properties())
+            self._client.connect_async(
+                mqtt_config.host,
+                mqtt_config.port,
+                keepalive=30,
+                clean_start=False,
+                properties=connect_properties(),
+            )
         else:  # MQTT 3.1.1: a persistent session through clean_session=False
             self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
         self._client.loop_start()
@@ -159,14 +165,21 @@ class Ingest(Worker):
         return guarded
 
     # --- callbacks (paho's network thread) ------------------------------------------------------
-    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
-                    reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.ConnectFlags,
+        reason_code: mqtt.ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.error("broker %s refused the connection: %s", redact_url(self.config.mqtt.url), reason_code)
             return
         self.stats.set(connected=True)
-        log.info("connected to %s (session present: %s)", redact_url(self.config.mqtt.url),
-                 flags.session_present)
+        log.info(
+            "connected to %s (session present: %s)", redact_url(self.config.mqtt.url), flags.session_present
+        )
         # A resumed session starts with what the broker queued while we were away.
         self._backlog = bool(flags.session_present)
         self._last_message_s = time.monotonic()
@@ -176,8 +189,14 @@ class Ingest(Worker):
             topics.append((self._own_topic, 1))
         client.subscribe([*topics, (BROKER_DROPPED_TOPIC, 0)])
 
-    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
-                      reason_codes: list[mqtt.ReasonCode], properties: Properties | None) -> None:
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[mqtt.ReasonCode],
+        properties: Properties | None,
+    ) -> None:
         failed = [str(code) for code in reason_codes[: len(self.config.sources)] if code.is_failure]
         if failed:
             log.error("broker refused subscriptions: %s", ", ".join(failed))
@@ -185,8 +204,14 @@ class Ingest(Worker):
             log.info("subscribed to %s", ", ".join(s.topic for s in self.config.sources))
             self.subscribed.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
-                       reason_code: mqtt.ReasonCode, properties: Properties | None) -> None:
+    def _on_disconnect(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        flags: mqtt.DisconnectFlags,
+        reason_code: mqtt.ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         self.stats.set(connected=False)
         self.subscribed.clear()
         if reason_code != 0:
@@ -204,8 +229,16 @@ class Ingest(Worker):
         # The receive time and the backlog mark belong to the moment of receipt; the rest
         # (decoding, redelivery check) waits for the group's commit.
         # paho hands over bytes (its typing also allows a bytearray).
-        item = (message.mid, message.qos, topic, cast(bytes, message.payload), retain, message.dup,
-                time.time_ns(), False if retain else self._in_backlog())
+        item = (
+            message.mid,
+            message.qos,
+            topic,
+            cast(bytes, message.payload),
+            retain,
+            message.dup,
+            time.time_ns(),
+            False if retain else self._in_backlog(),
+        )
         with self._inbox_ready:
             if not self._inbox:
                 self._inbox_since = time.monotonic()
@@ -230,8 +263,10 @@ class Ingest(Worker):
         except ValueError:
             return
         if dropped and dropped != self.stats.snapshot().broker_dropped:
-            log.error("the broker reports %d dropped messages: raise its queue limits "
-                      "(deploy/mosquitto.conf)", dropped)
+            log.error(
+                "the broker reports %d dropped messages: raise its queue limits (deploy/mosquitto.conf)",
+                dropped,
+            )
         self.stats.set(broker_dropped=dropped)
 
     # --- the committer thread ------------------------------------------------------------------
@@ -240,8 +275,10 @@ class Ingest(Worker):
             while not self.stopping.is_set():
                 with self._inbox_ready:
                     self._inbox_ready.wait(self.commit_interval_s)
-                    due = self._inbox and (len(self._inbox) >= self.commit_group
-                                           or time.monotonic() - self._inbox_since >= self.commit_interval_s)
+                    due = self._inbox and (
+                        len(self._inbox) >= self.commit_group
+                        or time.monotonic() - self._inbox_since >= self.commit_interval_s
+                    )
                 if due:
                     self.commit_pending()
         finally:
@@ -287,7 +324,8 @@ class Ingest(Worker):
         redelivered = 0
         # Redeliveries carry the dup flag; the spool is asked about all of them at once.
         spooled = self.spool.recently_delivered(
-            message_key(item[0], item[2], item[3]) for item in batch if item[5] and not item[4])
+            message_key(item[0], item[2], item[3]) for item in batch if item[5] and not item[4]
+        )
         for _mid, _qos, topic, payload, retain, dup, received_ns, backlog in batch:
             if retain:
                 # Retained messages replay old state on subscribe; live readings never carry the flag.
@@ -317,12 +355,17 @@ class Ingest(Worker):
             full = getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
             self.stats.set(spool_full=True)
             if self.stopping.is_set():
-                log.error("stopping with %d messages not committed (%s); the broker redelivers them",
-                          len(batch), error)
+                log.error(
+                    "stopping with %d messages not committed (%s); the broker redelivers them",
+                    len(batch),
+                    error,
+                )
                 return False
-            self._backoff.fail("spool full" if full else "spool error",
-                               f"{error}; {len(batch)} messages wait unacknowledged at the broker",
-                               self.stopping if wait else None)
+            self._backoff.fail(
+                "spool full" if full else "spool error",
+                f"{error}; {len(batch)} messages wait unacknowledged at the broker",
+                self.stopping if wait else None,
+            )
             return False
         if self._backoff.ok():
             self.stats.set(spool_full=False)
@@ -337,16 +380,26 @@ class Ingest(Worker):
                     self._client.ack(item[0], 2)
         if decoded.readings:
             self.router.route(decoded.readings)
-        self.stats.add(messages=len(batch), received=len(lines), spool_depth=len(lines),
-                       quarantine_dropped=dropped, redelivered=redelivered)
+        self.stats.add(
+            messages=len(batch),
+            received=len(lines),
+            spool_depth=len(lines),
+            quarantine_dropped=dropped,
+            redelivered=redelivered,
+        )
         if decoded.ignored:
             self.stats.count_ignored(decoded.ignored)
         for record in quarantined:
             count = self.stats.count_rejection(record.reason)
             # The first few of each reason, then every thousandth: garbage cannot flood the log.
             if count <= 10 or count % 1000 == 0:
-                log.warning("quarantined message on %r (%s, #%d): %s", record.topic, record.reason, count,
-                            record.detail[:300])
+                log.warning(
+                    "quarantined message on %r (%s, #%d): %s",
+                    record.topic,
+                    record.reason,
+                    count,
+                    record.detail[:300],
+                )
         if dropped:
             log.error("the quarantine is full: %d records dropped (quarantine_max_mb)", dropped)
         with self.spooled:
@@ -360,9 +413,14 @@ class Router:
     readings in one place. Storage does not depend on this: every reading was spooled
     before its acknowledgement."""
 
-    def __init__(self, config: MuseumConfig, owned_cases: set[str],
-                 observe: Callable[[list[tuple[str, Reading]]], None],
-                 publish: Callable[[str, str], None], ack: Callable[[int, int], None]) -> None:
+    def __init__(
+        self,
+        config: MuseumConfig,
+        owned_cases: set[str],
+        observe: Callable[[list[tuple[str, Reading]]], None],
+        publish: Callable[[str, str], None],
+        ack: Callable[[int, int], None],
+    ) -> None:
         self.config = config
         self.owned_cases = owned_cases
         self.known_cases = {case.id for case in config.cases}
@@ -386,8 +444,12 @@ class Router:
         if mine:
             self.observe(mine)
         for owner, items in others.items():
-            body = json.dumps([[case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
-                               for case_id, r in items])
+            body = json.dumps(
+                [
+                    [case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
+                    for case_id, r in items
+                ]
+            )
             self.publish(observations_topic(shared.share_group, owner), body)
 
     def receive(self, message: mqtt.MQTTMessage) -> None:
@@ -395,8 +457,16 @@ class Router:
         try:
             rows = json.loads(message.payload)
             items = [
-                (str(case_id), Reading(sensor_id=str(sensor), time_ns=int(time_ns), temperature_c=t,
-                                       rh_pct=rh, battery_pct=battery))
+                (
+                    str(case_id),
+                    Reading(
+                        sensor_id=str(sensor),
+                        time_ns=int(time_ns),
+                        temperature_c=t,
+                        rh_pct=rh,
+                        battery_pct=battery,
+                    ),
+                )
                 for case_id, sensor, time_ns, t, rh, battery in rows
                 if case_id in self.owned_cases
             ]

@@ -78,8 +78,13 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     rule = t(f"rule.{notification.rule}")
     name = t.name(case.name)
     subject = t(f"alert.subject.{notification.kind}", case=case.id, rule=rule, name=name)
-    artefacts = "; ".join(f"{a.id} {t.name(a.name)} ({', '.join(t.material(m) for m in a.materials)})"
-                          for a in case.artefacts) or "—"
+    artefacts = (
+        "; ".join(
+            f"{a.id} {t.name(a.name)} ({', '.join(t.material(m) for m in a.materials)})"
+            for a in case.artefacts
+        )
+        or "—"
+    )
     since = datetime.fromtimestamp(notification.since_s, config.zone)
     detail = notification.detail
     if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
@@ -96,20 +101,29 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     source = source_text(t, notification.source)
     lines = [
         t("alert.body.what", case=case.id, name=name, gallery=t.name(case.gallery), rule=rule),
-        t(f"alert.body.value.{notification.rule}", value=t.number(notification.value, 0 if forecast else 1),
-          threshold=t.number(notification.threshold, 0 if forecast else 1), detail=detail),
+        t(
+            f"alert.body.value.{notification.rule}",
+            value=t.number(notification.value, 0 if forecast else 1),
+            threshold=t.number(notification.threshold, 0 if forecast else 1),
+            detail=detail,
+        ),
     ]
     limit = case_limits(config, case).rh_max_pct if forecast else None
     if forecast and notification.due_s is not None and limit is not None:
         due = datetime.fromtimestamp(notification.due_s, config.zone).date()
         lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
     lines += [
-        t("alert.body.source", source=f"{t.material(notification.material)} — {source}"
-          if notification.material else source),
+        t(
+            "alert.body.source",
+            source=f"{t.material(notification.material)} — {source}" if notification.material else source,
+        ),
         t("alert.body.artefacts", artefacts=artefacts),
         t("alert.body.check", advice=advice),
-        t("alert.body.since", since=t.moment(since, "medium"),
-          timezone=t.zone(config.museum.timezone, since)),
+        t(
+            "alert.body.since",
+            since=t.moment(since, "medium"),
+            timezone=t.zone(config.museum.timezone, since),
+        ),
         t("alert.body.link", link=case_link(config, case.id, t.language)),
         t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
     ]
@@ -119,18 +133,31 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
 def webhook_body(notification: Notification, config: MuseumConfig, subject: str, body: str) -> dict[str, Any]:
     case = notification.case
     return {
-        "alert_id": notification.alert_id, "kind": notification.kind, "rule": notification.rule,
-        "severity": notification.severity, "site": case.site, "case_id": case.id, "case_name": case.name,
+        "alert_id": notification.alert_id,
+        "kind": notification.kind,
+        "rule": notification.rule,
+        "severity": notification.severity,
+        "site": case.site,
+        "case_id": case.id,
+        "case_name": case.name,
         "gallery": case.gallery,
         "artefacts": [{"id": a.id, "name": a.name, "materials": list(a.materials)} for a in case.artefacts],
-        "value": notification.value, "threshold": notification.threshold, "source": notification.source,
-        "detail": notification.detail, "material": notification.material,
+        "value": notification.value,
+        "threshold": notification.threshold,
+        "source": notification.source,
+        "detail": notification.detail,
+        "material": notification.material,
         "since": datetime.fromtimestamp(notification.since_s, config.zone).isoformat(),
-        "language": config.museum.language, "subject": subject, "message": body,
+        "language": config.museum.language,
+        "subject": subject,
+        "message": body,
         "dashboard_url": case_link(config, case.id),
         # The forecast rule: the day the case is expected to pass its RH limit.
-        **({"due": datetime.fromtimestamp(notification.due_s, config.zone).date().isoformat()}
-           if notification.due_s is not None else {}),
+        **(
+            {"due": datetime.fromtimestamp(notification.due_s, config.zone).date().isoformat()}
+            if notification.due_s is not None
+            else {}
+        ),
     }
 
 
@@ -139,9 +166,13 @@ class Notifier:
     ``on_sent``/``on_failure`` receive the notification, the channel and the time the
     notification belongs to (the event time in replays)."""
 
-    def __init__(self, config: MuseumConfig, publish_mqtt: Callable[[str, bytes], None] | None = None,
-                 on_failure: Callable[[Notification, str, str, float], None] | None = None,
-                 on_sent: Callable[[Notification, str, float], None] | None = None) -> None:
+    def __init__(
+        self,
+        config: MuseumConfig,
+        publish_mqtt: Callable[[str, bytes], None] | None = None,
+        on_failure: Callable[[Notification, str, str, float], None] | None = None,
+        on_sent: Callable[[Notification, str, float], None] | None = None,
+    ) -> None:
         self.config = config
         self.translator = Translator(config.museum.language)
         self.publish_mqtt = publish_mqtt
@@ -152,14 +183,22 @@ class Notifier:
         self.failed: Counter[str] = Counter()
         self._open: dict[str, dict[str, dict[str, Any]]] = {}
         notify = config.notify
-        self.channels = [name for name, on in (
-            ("email", bool(notify.smtp_url and (notify.email_to or notify.escalate_to))),
-            ("webhook", bool(notify.webhook_url)),
-            ("mqtt", notify.mqtt_alerts and publish_mqtt is not None)) if on]
+        self.channels = [
+            name
+            for name, on in (
+                ("email", bool(notify.smtp_url and (notify.email_to or notify.escalate_to))),
+                ("webhook", bool(notify.webhook_url)),
+                ("mqtt", notify.mqtt_alerts and publish_mqtt is not None),
+            )
+            if on
+        ]
         self._queues: dict[str, queue.Queue[tuple[Notification, float | None] | None]] = {
-            name: queue.Queue() for name in self.channels}
-        self._threads = [threading.Thread(target=self._run, args=(name,), name=f"notify-{name}", daemon=True)
-                         for name in self.channels]
+            name: queue.Queue() for name in self.channels
+        }
+        self._threads = [
+            threading.Thread(target=self._run, args=(name,), name=f"notify-{name}", daemon=True)
+            for name in self.channels
+        ]
 
     def start(self) -> None:
         for thread in self._threads:
@@ -208,9 +247,15 @@ class Notifier:
             by_language: dict[str, list[str]] = {}
             for address in dict.fromkeys(recipients):
                 by_language.setdefault(chosen.get(address, self.translator.language), []).append(address)
-            messages = [(render(notification, self.config, Translator(language))
-                         if language != self.translator.language else (subject, body), addresses)
-                        for language, addresses in by_language.items()]
+            messages = [
+                (
+                    render(notification, self.config, Translator(language))
+                    if language != self.translator.language
+                    else (subject, body),
+                    addresses,
+                )
+                for language, addresses in by_language.items()
+            ]
 
             def send_emails() -> None:
                 for (language_subject, language_body), addresses in messages:
@@ -229,10 +274,19 @@ class Notifier:
                 if delay is None:
                     with self._counts_lock:
                         self.failed[channel] += 1
-                    log.error("%s notification for %s failed after %d tries: %s", channel,
-                              notification.alert_id, attempt + 1, failure_reason(error))
-                    self.on_failure(notification, channel, failure_reason(error),
-                                    time.time() if time_s is None else time_s)
+                    log.error(
+                        "%s notification for %s failed after %d tries: %s",
+                        channel,
+                        notification.alert_id,
+                        attempt + 1,
+                        failure_reason(error),
+                    )
+                    self.on_failure(
+                        notification,
+                        channel,
+                        failure_reason(error),
+                        time.time() if time_s is None else time_s,
+                    )
                 else:
                     time.sleep(delay)
             else:
@@ -251,8 +305,11 @@ class Notifier:
         message["From"] = notify.email_from
         message["To"] = ", ".join(recipients)
         message.set_content(body)
-        with smtp_class(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps" else 25),
-                        timeout=CHANNEL_TIMEOUT_S) as smtp:
+        with smtp_class(
+            url.hostname or "localhost",
+            url.port or (465 if url.scheme == "smtps" else 25),
+            timeout=CHANNEL_TIMEOUT_S,
+        ) as smtp:
             if notify.smtp_username:
                 smtp.login(notify.smtp_username, notify.smtp_password or "")
             smtp.send_message(message)
@@ -271,8 +328,15 @@ class Notifier:
             open_alerts.pop(notification.alert_id, None)
         else:
             open_alerts[notification.alert_id] = {
-                "alert_id": notification.alert_id, "case_id": notification.case.id,
-                "rule": notification.rule, "severity": notification.severity,
-                "value": notification.value, "threshold": notification.threshold, "subject": subject}
-        self.publish_mqtt(f"patina/{site}/alerts",
-                          json.dumps({"open": list(open_alerts.values())}, ensure_ascii=False).encode())
+                "alert_id": notification.alert_id,
+                "case_id": notification.case.id,
+                "rule": notification.rule,
+                "severity": notification.severity,
+                "value": notification.value,
+                "threshold": notification.threshold,
+                "subject": subject,
+            }
+        self.publish_mqtt(
+            f"patina/{site}/alerts",
+            json.dumps({"open": list(open_alerts.values())}, ensure_ascii=False).encode(),
+        )

@@ -70,8 +70,6 @@ class Decoded:
     readings: tuple[Reading, ...]
 
 
-
-
 def number(body: dict[str, object], key: str, required: bool = False) -> float | None:
     if key not in body or body[key] is None:
         if required:
@@ -114,29 +112,36 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
 
     Devices that report each quantity in its own message (Shelly, Home Assistant) may
     send a reading with only a battery level: ``battery_only_ok`` accepts it."""
-    if reading.temperature_c is None and reading.rh_pct is None and not (
-            battery_only_ok and reading.battery_pct is not None):
+    if (
+        reading.temperature_c is None
+        and reading.rh_pct is None
+        and not (battery_only_ok and reading.battery_pct is not None)
+    ):
         raise Rejected("missing_field", "neither temperature nor relative humidity")
-    for name, value in (("temperature_c", reading.temperature_c), ("rh_pct", reading.rh_pct),
-                        ("battery_pct", reading.battery_pct)):
+    for name, value in (
+        ("temperature_c", reading.temperature_c),
+        ("rh_pct", reading.rh_pct),
+        ("battery_pct", reading.battery_pct),
+    ):
         if value is not None and not math.isfinite(value):
             raise Rejected("not_finite", f"{name} is {value!r}")
     low, high = TEMPERATURE_RANGE_C
     if reading.temperature_c is not None and not low <= reading.temperature_c <= high:
-        raise Rejected("temperature_out_of_range",
-                       f"temperature_c {reading.temperature_c} is outside {low}…{high} °C")
+        raise Rejected(
+            "temperature_out_of_range", f"temperature_c {reading.temperature_c} is outside {low}…{high} °C"
+        )
     low, high = RH_RANGE_PCT
     if reading.rh_pct is not None and not low <= reading.rh_pct <= high:
         raise Rejected("rh_out_of_range", f"rh_pct {reading.rh_pct} is outside {low}…{high} %")
     low, high = BATTERY_RANGE_PCT
     if reading.battery_pct is not None and not low <= reading.battery_pct <= high:
-        raise Rejected("battery_out_of_range",
-                       f"battery_pct {reading.battery_pct} is outside {low:g}…{high:g}")
+        raise Rejected(
+            "battery_out_of_range", f"battery_pct {reading.battery_pct} is outside {low:g}…{high:g}"
+        )
     if reading.time_ns < EARLIEST_NS:
         raise Rejected("timestamp_out_of_range", "time is before 1990: is the device clock set?")
     if reading.time_ns > received_ns + MAX_FUTURE_NS:
-        raise Rejected("timestamp_out_of_range",
-                       "time is more than 5 minutes after it was received")
+        raise Rejected("timestamp_out_of_range", "time is more than 5 minutes after it was received")
     if not reading.sensor_id.strip():
         raise Rejected("invalid_id", f"sensor id {reading.sensor_id!r} is empty")
     return reading
@@ -180,4 +185,3 @@ def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
         ts_source="received" if stamp is None else "sensor",
     )
     return Decoded(site=levels[1], readings=(validate(reading, received_ns),))
-

@@ -102,9 +102,13 @@ class Collector:
         self.instance = instance or collector_name(config)
         self.stats_interval_s = stats_interval_s
         collector = config.collector
-        self.spool = Spool(collector.spool_path, exclusive=True, max_mb=collector.spool_max_mb,
-                           quarantine_payload_bytes=collector.quarantine_payload_bytes,
-                           quarantine_max_mb=collector.quarantine_max_mb)
+        self.spool = Spool(
+            collector.spool_path,
+            exclusive=True,
+            max_mb=collector.spool_max_mb,
+            quarantine_payload_bytes=collector.quarantine_payload_bytes,
+            quarantine_max_mb=collector.quarantine_max_mb,
+        )
         self._stats = Stats(spool_depth=self.spool.depth())
         self._stats.set(quarantine_dropped=0)
         self._status_path = status_path(self.spool.path)
@@ -115,23 +119,57 @@ class Collector:
         #: Why the collector stopped by itself (a worker's fatal error), or None.
         self.failure: str | None = None
         #: Cases whose alerts this instance evaluates (all of them without scale-out).
-        self.owned_cases = {c.id for c in config.cases
-                            if case_owner(c.id, collector.instances) == collector.instance_index}
+        self.owned_cases = {
+            c.id for c in config.cases if case_owner(c.id, collector.instances) == collector.instance_index
+        }
         evaluated = dataclasses.replace(
-            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases))
-        self.notifier = Notifier(config, publish_mqtt=self._publish_retained,
-                                 on_failure=self._notify_failed, on_sent=self._notified)
+            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases)
+        )
+        self.notifier = Notifier(
+            config,
+            publish_mqtt=self._publish_retained,
+            on_failure=self._notify_failed,
+            on_sent=self._notified,
+        )
         # History replayed on its own clock is not news: notify only when asked.
         send = (not event_time) if notify is None else notify
-        self.evaluator = Evaluator(config, evaluated, self._stats, self._stopping, self._fatal,
-                                   write_event=self._write_event, write_risk=self._write_risk,
-                                   notify=self.notifier, event_time=event_time, send_notifications=send)
-        self.ingest = Ingest(config, self.client_id, self.spool, self._stats, self._spooled, self._stopping,
-                             self._fatal, observe=self.evaluator.inbox.put, owned_cases=self.owned_cases,
-                             commit_group=commit_group, commit_interval_s=commit_interval_s)
-        self.writer = Writer(config, self.spool, self._stats, self._spooled, self._stopping, self._fatal,
-                             instance=self.instance, batch_size=batch_size, linger_s=linger_s,
-                             stats_interval_s=stats_interval_s)
+        self.evaluator = Evaluator(
+            config,
+            evaluated,
+            self._stats,
+            self._stopping,
+            self._fatal,
+            write_event=self._write_event,
+            write_risk=self._write_risk,
+            notify=self.notifier,
+            event_time=event_time,
+            send_notifications=send,
+        )
+        self.ingest = Ingest(
+            config,
+            self.client_id,
+            self.spool,
+            self._stats,
+            self._spooled,
+            self._stopping,
+            self._fatal,
+            observe=self.evaluator.inbox.put,
+            owned_cases=self.owned_cases,
+            commit_group=commit_group,
+            commit_interval_s=commit_interval_s,
+        )
+        self.writer = Writer(
+            config,
+            self.spool,
+            self._stats,
+            self._spooled,
+            self._stopping,
+            self._fatal,
+            instance=self.instance,
+            batch_size=batch_size,
+            linger_s=linger_s,
+            stats_interval_s=stats_interval_s,
+        )
         self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
@@ -139,10 +177,15 @@ class Collector:
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
-        log.info("collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)", self.instance,
-                 redact_url(self.config.mqtt.url), redact_url(self.config.influxdb.url),
-                 self.config.influxdb.database,
-                 self.spool.path, self._stats.snapshot().spool_depth)
+        log.info(
+            "collector %s: broker %s, InfluxDB %s database %r, spool %s (%d waiting)",
+            self.instance,
+            redact_url(self.config.mqtt.url),
+            redact_url(self.config.influxdb.url),
+            self.config.influxdb.database,
+            self.spool.path,
+            self._stats.snapshot().spool_depth,
+        )
         self.notifier.start()
         for worker in (self.ingest, self.writer, self.evaluator):
             worker.start()
@@ -184,11 +227,14 @@ class Collector:
             # it holds (not only those still queued), then count what the spool really holds
             # (the stats' depth can lag a commit). A writer that has not written yet is not a
             # blocked one: only a writer known to be blocked ends the wait early.
-            while (not self.evaluator.settled() and self.evaluator.alive()
-                   and time.monotonic() < deadline):
+            while not self.evaluator.settled() and self.evaluator.alive() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            while (self.spool.depth() and time.monotonic() < deadline
-                   and self.stats().writer_blocked is None and self.writer.alive()):
+            while (
+                self.spool.depth()
+                and time.monotonic() < deadline
+                and self.stats().writer_blocked is None
+                and self.writer.alive()
+            ):
                 time.sleep(0.05)
             self._stopping.set()
             with self._spooled:
@@ -233,18 +279,32 @@ class Collector:
 
     def _notified(self, notification: Notification, channel: str, time_s: float) -> None:
         if notification.kind != "resolved":
-            self._write_event(AlertEvent(
-                time_ns=int(self._event_time(time_s, channel) * 1e9), site=notification.case.site,
-                case_id=notification.case.id,
-                alert_id=notification.alert_id, rule=notification.rule, severity=notification.severity,
-                state="notified", message=f"{notification.kind}: {channel}"))
+            self._write_event(
+                AlertEvent(
+                    time_ns=int(self._event_time(time_s, channel) * 1e9),
+                    site=notification.case.site,
+                    case_id=notification.case.id,
+                    alert_id=notification.alert_id,
+                    rule=notification.rule,
+                    severity=notification.severity,
+                    state="notified",
+                    message=f"{notification.kind}: {channel}",
+                )
+            )
 
     def _notify_failed(self, notification: Notification, channel: str, error: str, time_s: float) -> None:
-        self._write_event(AlertEvent(
-            time_ns=int(self._event_time(time_s, channel) * 1e9), site=notification.case.site,
+        self._write_event(
+            AlertEvent(
+                time_ns=int(self._event_time(time_s, channel) * 1e9),
+                site=notification.case.site,
                 case_id=notification.case.id,
-            alert_id=notification.alert_id, rule=notification.rule, severity=notification.severity,
-            state="notify_failed", message=f"{channel}: {error}"))
+                alert_id=notification.alert_id,
+                rule=notification.rule,
+                severity=notification.severity,
+                state="notify_failed",
+                message=f"{channel}: {error}",
+            )
+        )
 
     def _publish_retained(self, topic: str, payload: bytes) -> None:
         self.ingest.publish(topic, payload, retain=True)

@@ -157,16 +157,20 @@ class Spool:
         """A spool from before ``delivery_groups`` kept a row per key: its keys become one
         group, so redeliveries after the upgrade are still recognised."""
         exists = connection.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'").fetchone()
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'deliveries'"
+        ).fetchone()
         if not exists:
             return
         keys = [row[0] for row in connection.execute("SELECT message_key FROM deliveries ORDER BY id")]
         statements: list[tuple[str, Iterable[Sequence[object]]]] = []
         if keys:
-            statements.append((
-                "INSERT INTO delivery_groups (through, keys) "
-                "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
-                [(len(keys), pack_keys(keys))]))
+            statements.append(
+                (
+                    "INSERT INTO delivery_groups (through, keys) "
+                    "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
+                    [(len(keys), pack_keys(keys))],
+                )
+            )
         statements.append(("DELETE FROM deliveries", [()]))
         self._transaction(statements)
         # Emptied above, so a failure to drop it here only means another try at next open.
@@ -195,8 +199,9 @@ class Spool:
     def _connection(self) -> sqlite3.Connection:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30.0, isolation_level=None,
-                                         check_same_thread=False)
+            connection = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=False
+            )
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute(f"PRAGMA synchronous={self._synchronous}")
             if self._max_pages:
@@ -250,23 +255,36 @@ class Spool:
             (
                 "INSERT INTO quarantine (received_ns, topic, payload, reason, detail, payload_size, "
                 "payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                ((q.received_ns, q.topic, q.payload, q.reason, q.detail, q.payload_size, q.payload_sha256)
-                 for q in kept),
+                (
+                    (q.received_ns, q.topic, q.payload, q.reason, q.detail, q.payload_size, q.payload_sha256)
+                    for q in kept
+                ),
             ),
         ]
         if dropped:
-            statements.append((
-                "INSERT INTO counters (name, value) VALUES ('quarantine_dropped', ?) "
-                "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value", [(dropped,)]))
+            statements.append(
+                (
+                    "INSERT INTO counters (name, value) VALUES ('quarantine_dropped', ?) "
+                    "ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+                    [(dropped,)],
+                )
+            )
         if delivered:
-            statements.append((
-                "INSERT INTO delivery_groups (through, keys) "
-                "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
-                [(len(delivered), pack_keys(delivered))]))
+            statements.append(
+                (
+                    "INSERT INTO delivery_groups (through, keys) "
+                    "VALUES ((SELECT COALESCE(MAX(through), 0) FROM delivery_groups) + ?, ?)",
+                    [(len(delivered), pack_keys(delivered))],
+                )
+            )
             # A group whose keys all lie before the last DELIVERIES_KEPT is no longer needed.
-            statements.append((
-                "DELETE FROM delivery_groups WHERE through <= (SELECT MAX(through) FROM delivery_groups) - ?",
-                [(DELIVERIES_KEPT,)]))
+            statements.append(
+                (
+                    "DELETE FROM delivery_groups"
+                    " WHERE through <= (SELECT MAX(through) FROM delivery_groups) - ?",
+                    [(DELIVERIES_KEPT,)],
+                )
+            )
         self._transaction(statements)
         return dropped
 
@@ -287,13 +305,19 @@ class Spool:
 
     def oldest(self, limit: int) -> list[tuple[int, str]]:
         """Up to ``limit`` readings, oldest first, as (id, line)."""
-        return self._connection().execute(
-            "SELECT id, line FROM readings ORDER BY id LIMIT ?", (limit,)).fetchall()
+        return (
+            self._connection()
+            .execute("SELECT id, line FROM readings ORDER BY id LIMIT ?", (limit,))
+            .fetchall()
+        )
 
     def waiting(self, limit: int) -> int:
         """Readings waiting, counted up to ``limit`` (the ids only: cheap at any depth)."""
-        return int(self._connection().execute(
-            "SELECT COUNT(*) FROM (SELECT id FROM readings ORDER BY id LIMIT ?)", (limit,)).fetchone()[0])
+        return int(
+            self._connection()
+            .execute("SELECT COUNT(*) FROM (SELECT id FROM readings ORDER BY id LIMIT ?)", (limit,))
+            .fetchone()[0]
+        )
 
     def remove(self, ids: Iterable[int]) -> None:
         """Forget readings InfluxDB confirmed."""
@@ -307,13 +331,26 @@ class Spool:
 
     def move_to_quarantine(self, reading_id: int, record: QuarantineRecord) -> None:
         record = self.shorten(record)
-        self._transaction([
-            ("INSERT INTO quarantine (received_ns, topic, payload, reason, detail, payload_size, "
-             "payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
-             [(record.received_ns, record.topic, record.payload, record.reason, record.detail,
-               record.payload_size, record.payload_sha256)]),
-            ("DELETE FROM readings WHERE id = ?", [(reading_id,)]),
-        ])
+        self._transaction(
+            [
+                (
+                    "INSERT INTO quarantine (received_ns, topic, payload, reason, detail, payload_size, "
+                    "payload_sha256) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            record.received_ns,
+                            record.topic,
+                            record.payload,
+                            record.reason,
+                            record.detail,
+                            record.payload_size,
+                            record.payload_sha256,
+                        )
+                    ],
+                ),
+                ("DELETE FROM readings WHERE id = ?", [(reading_id,)]),
+            ]
+        )
 
     def depth(self) -> int:
         """Readings waiting for InfluxDB."""
@@ -325,17 +362,26 @@ class Spool:
         if record.payload_size is not None:
             return record
         return QuarantineRecord(
-            received_ns=record.received_ns, topic=record.topic,
-            payload=record.payload[: self.quarantine_payload_bytes], reason=record.reason,
-            detail=record.detail, id=record.id, payload_size=len(record.payload),
-            payload_sha256=hashlib.sha256(record.payload).hexdigest())
+            received_ns=record.received_ns,
+            topic=record.topic,
+            payload=record.payload[: self.quarantine_payload_bytes],
+            reason=record.reason,
+            detail=record.detail,
+            id=record.id,
+            payload_size=len(record.payload),
+            payload_sha256=hashlib.sha256(record.payload).hexdigest(),
+        )
 
     def _fit_quarantine(self, records: list[QuarantineRecord]) -> tuple[list[QuarantineRecord], int]:
         if not records:
             return records, 0
-        used = int(self._connection().execute(
-            "SELECT COALESCE(SUM(LENGTH(payload) + LENGTH(detail) + LENGTH(topic)), 0) FROM quarantine"
-        ).fetchone()[0])
+        used = int(
+            self._connection()
+            .execute(
+                "SELECT COALESCE(SUM(LENGTH(payload) + LENGTH(detail) + LENGTH(topic)), 0) FROM quarantine"
+            )
+            .fetchone()[0]
+        )
         kept = []
         for record in records:
             used += len(record.payload) + len(record.detail) + len(record.topic)
@@ -345,31 +391,55 @@ class Spool:
         return kept, len(records) - len(kept)
 
     def quarantine_dropped(self) -> int:
-        row = self._connection().execute(
-            "SELECT value FROM counters WHERE name = 'quarantine_dropped'").fetchone()
+        row = (
+            self._connection()
+            .execute("SELECT value FROM counters WHERE name = 'quarantine_dropped'")
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def quarantined(self, limit: int | None = None) -> list[QuarantineRecord]:
-        rows = self._connection().execute(
-            "SELECT id, received_ns, topic, payload, reason, detail, payload_size, payload_sha256 "
-            "FROM quarantine ORDER BY id" + (" LIMIT ?" if limit else ""), (limit,) if limit else ()
-        ).fetchall()
-        return [QuarantineRecord(id=r[0], received_ns=r[1], topic=r[2], payload=bytes(r[3]),
-                                 reason=r[4], detail=r[5], payload_size=r[6], payload_sha256=r[7])
-                for r in rows]
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT id, received_ns, topic, payload, reason, detail, payload_size, payload_sha256 "
+                "FROM quarantine ORDER BY id" + (" LIMIT ?" if limit else ""),
+                (limit,) if limit else (),
+            )
+            .fetchall()
+        )
+        return [
+            QuarantineRecord(
+                id=r[0],
+                received_ns=r[1],
+                topic=r[2],
+                payload=bytes(r[3]),
+                reason=r[4],
+                detail=r[5],
+                payload_size=r[6],
+                payload_sha256=r[7],
+            )
+            for r in rows
+        ]
 
     def quarantine_counts(self) -> dict[str, int]:
-        return dict(self._connection().execute(
-            "SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY reason").fetchall())
+        return dict(
+            self._connection()
+            .execute("SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY reason")
+            .fetchall()
+        )
 
     def release(self, quarantine_id: int, lines: Sequence[str]) -> None:
         """A quarantined message that now decodes (or a point InfluxDB once refused): its
         readings join the spool."""
-        self._transaction([
-            ("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines)),
-            ("DELETE FROM quarantine WHERE id = ?", [(quarantine_id,)]),
-        ])
+        self._transaction(
+            [
+                ("INSERT INTO readings (line) VALUES (?)", ((line,) for line in lines)),
+                ("DELETE FROM quarantine WHERE id = ?", [(quarantine_id,)]),
+            ]
+        )
 
     def update_reason(self, quarantine_id: int, reason: str, detail: str) -> None:
-        self._connection().execute("UPDATE quarantine SET reason = ?, detail = ? WHERE id = ?",
-                                   (reason, detail, quarantine_id))
+        self._connection().execute(
+            "UPDATE quarantine SET reason = ?, detail = ? WHERE id = ?", (reason, detail, quarantine_id)
+        )

@@ -103,11 +103,7 @@ def status_path(spool_path: Path) -> Path:
 
 
 def write_status(path: Path, instance: str, stats: CollectorStats) -> None:
-    state = {
-        key: value
-        for key, value in dataclasses.asdict(stats).items()
-        if not isinstance(value, dict)
-    }
+    state = {key: value for key, value in dataclasses.asdict(stats).items() if not isinstance(value, dict)}
     state.update(
         instance=instance,
         pid=os.getpid(),

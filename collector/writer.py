@@ -122,7 +122,8 @@ class Writer(Worker):
             if self._may_create:  # said once; tried again whenever the writer is not ready
                 log.warning(
                     "may not create database %r (%s); writing to it if an administrator made it",
-                    self.config.influxdb.database, error,
+                    self.config.influxdb.database,
+                    error,
                 )
             self._may_create = False
         else:
@@ -133,16 +134,17 @@ class Writer(Worker):
         except (StoreUnavailable, DatabaseMissing):
             raise
         except StoreError as error:
-            log.error("cannot set up hourly aggregates and retention (%s); readings are stored raw only",
-                      error)
+            log.error(
+                "cannot set up hourly aggregates and retention (%s); readings are stored raw only", error
+            )
         self._ready = True
 
     def _blocked(self, reason: str, error: StoreError | sqlite3.Error) -> None:
-        self.stats.set(writer_blocked=reason, writer_blocked_detail=str(error)[:300],
-                       database_reachable=False)
+        self.stats.set(
+            writer_blocked=reason, writer_blocked_detail=str(error)[:300], database_reachable=False
+        )
         self.stats.add(write_errors=1)
-        self._backoff.fail(reason, f"{error}; {self.spool.depth()} readings wait in the spool",
-                           self.stopping)
+        self._backoff.fail(reason, f"{error}; {self.spool.depth()} readings wait in the spool", self.stopping)
 
     def _clear(self) -> None:
         if self._backoff.ok() or not self.stats.snapshot().database_reachable:
@@ -160,8 +162,9 @@ class Writer(Worker):
                 self._write(rows[middle:])
                 return
             reading_id, line = rows[0]
-            record = QuarantineRecord(time.time_ns(), "influxdb", line.encode(), "database_refused",
-                                      str(error)[:300])
+            record = QuarantineRecord(
+                time.time_ns(), "influxdb", line.encode(), "database_refused", str(error)[:300]
+            )
             self.spool.move_to_quarantine(reading_id, record)
             count = self.stats.count_rejection(record.reason)
             if count <= 10 or count % 1000 == 0:
@@ -169,8 +172,9 @@ class Writer(Worker):
             self.stats.add(spool_depth=-1)
             return
         self.spool.remove(reading_id for reading_id, _ in rows)
-        self.stats.add(written=sum(1 for _, line in rows if line.startswith("climate,")),
-                       spool_depth=-len(rows))
+        self.stats.add(
+            written=sum(1 for _, line in rows if line.startswith("climate,")), spool_depth=-len(rows)
+        )
 
     def _write_stats(self) -> None:
         stats = self.stats.snapshot()

@@ -36,8 +36,9 @@ page = st.navigation(
         st.Page("views/alerts.py", title=t("nav.alerts"), icon=":material/notifications:", url_path="alerts"),
         st.Page("views/quality.py", title=t("nav.quality"), icon=":material/sensors:", url_path="quality"),
         st.Page("views/report.py", title=t("nav.report"), icon=":material/print:", url_path="report"),
-        st.Page("views/artefact.py", title=t("nav.artefact"), icon=":material/inventory_2:",
-                url_path="artefact"),
+        st.Page(
+            "views/artefact.py", title=t("nav.artefact"), icon=":material/inventory_2:", url_path="artefact"
+        ),
     ]
 )
 page.run()

@@ -56,8 +56,20 @@ def incidents(events: pd.DataFrame) -> pd.DataFrame:
     highest it reached), state (the latest), opened, ended (resolution time or NaT),
     value and threshold (at opening), objects (the opening's message: the objects it puts
     at risk, or the sensor), user and note (of the last acknowledgement)."""
-    columns = ["alert_id", "case_id", "rule", "severity", "state", "opened", "ended", "value",
-               "threshold", "objects", "user", "note"]
+    columns = [
+        "alert_id",
+        "case_id",
+        "rule",
+        "severity",
+        "state",
+        "opened",
+        "ended",
+        "value",
+        "threshold",
+        "objects",
+        "user",
+        "note",
+    ]
     if events.empty:
         return pd.DataFrame(columns=columns)
     rows = []
@@ -86,8 +98,9 @@ def incidents(events: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns).sort_values("opened", ascending=False, ignore_index=True)
 
 
-def incident_title(row: dict[str, Any], t: Translator, now: datetime,
-                   names: Mapping[str, str] | None = None) -> str:
+def incident_title(
+    row: dict[str, Any], t: Translator, now: datetime, names: Mapping[str, str] | None = None
+) -> str:
     """What an incident is, in one line: severity, case, cause, the measured value against
     its limit, the objects (``names``: artefact id → config name, to name them in the
     reader's language), and how long it has lasted."""
@@ -95,8 +108,9 @@ def incident_title(row: dict[str, Any], t: Translator, now: datetime,
     threshold = None if pd.isna(row.get("threshold")) else float(row["threshold"])
     objects = t.objects_at_risk(str(row.get("objects") or ""), names or {})
     rule, severity = str(row["rule"]), str(row["severity"])
-    measured = t(f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold),
-                 detail=objects)
+    measured = t(
+        f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold), detail=objects
+    )
     ended = row.get("ended")
     lasted = ((ended if ended is not None and not pd.isna(ended) else now) - row["opened"]).total_seconds()
     parts = [f"{t('severity.' + severity)} · {row['case_id']} · {t('rule.' + rule)}"]
@@ -156,11 +170,18 @@ def hourly_coverage(
     pct (readings / expected, at most 100). Every hour of the period and every sensor of
     ``sensors`` has a row: a sensor never heard from has 0 everywhere (expected unknown)."""
     counts = _store(influx).readings_per_hour(start, end)
-    hours = pd.date_range(pd.Timestamp(start).tz_convert("UTC").floor("1h"),
-                          min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")), freq="1h", inclusive="left")
+    hours = pd.date_range(
+        pd.Timestamp(start).tz_convert("UTC").floor("1h"),
+        min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")),
+        freq="1h",
+        inclusive="left",
+    )
     grid = pd.MultiIndex.from_product([sensors, hours], names=["sensor_id", "time"])
-    per_hour = (counts.groupby(["sensor_id", "time"])["readings"].sum() if not counts.empty
-                else pd.Series(dtype="int64"))
+    per_hour = (
+        counts.groupby(["sensor_id", "time"])["readings"].sum()
+        if not counts.empty
+        else pd.Series(dtype="int64")
+    )
     data = per_hour.reindex(grid, fill_value=0).rename("readings").reset_index()
     usual = data[data["readings"] > 0].groupby("sensor_id")["readings"].median()
     data["expected"] = data["sensor_id"].map(usual)
@@ -181,14 +202,16 @@ def coverage_summary(coverage: pd.DataFrame) -> pd.DataFrame:
             runs += 1 if missing and current == 1 else 0
             longest = max(longest, current)
         expected = float(hours["expected"].fillna(0).sum())
-        rows.append({
-            "sensor_id": sensor,
-            "pct": 100 * float(hours["readings"].sum()) / expected if expected else None,
-            "hours_with_data": int((~empty).sum()),
-            "hours": len(hours),
-            "gaps": runs,
-            "longest_gap_h": longest,
-        })
+        rows.append(
+            {
+                "sensor_id": sensor,
+                "pct": 100 * float(hours["readings"].sum()) / expected if expected else None,
+                "hours_with_data": int((~empty).sum()),
+                "hours": len(hours),
+                "gaps": runs,
+                "longest_gap_h": longest,
+            }
+        )
     columns = ["sensor_id", "pct", "hours_with_data", "hours", "gaps", "longest_gap_h"]
     return pd.DataFrame(rows, columns=columns)
 
@@ -299,8 +322,11 @@ def case_notes(influx: InfluxConfig, case_id: str, start: datetime, end: datetim
     columns = ["time", "state", "rule", "user", "note", "alert_id"]
     if events.empty:
         return pd.DataFrame(columns=columns)
-    mine = events[(events["case_id"] == case_id) & (events["time"] >= pd.Timestamp(start))
-                  & (events["time"] < pd.Timestamp(end))]
+    mine = events[
+        (events["case_id"] == case_id)
+        & (events["time"] >= pd.Timestamp(start))
+        & (events["time"] < pd.Timestamp(end))
+    ]
     mine = mine[mine["state"].isin(["opened", "acknowledged", "resolved"])]
     return mine.reindex(columns=columns).fillna({"user": "", "note": ""}).reset_index(drop=True)
 
@@ -435,14 +461,22 @@ def printable_report(
     ]
     t, generated = Translator(language), datetime.now(start.tzinfo)
     page = render_html(periods, config, t, subject, bands, generated)
-    on_screen = render_html(periods, config, t, subject, bands, generated,
-                            artefact_href=lambda artefact_id: artefact_url(artefact_id, language))
+    on_screen = render_html(
+        periods,
+        config,
+        t,
+        subject,
+        bands,
+        generated,
+        artefact_href=lambda artefact_id: artefact_url(artefact_id, language),
+    )
     return page, render_pdf(page), on_screen
 
 
 @st.cache_data(ttl=60, show_spinner=False, max_entries=20)
-def artefact_loan_bands(config: MuseumConfig, artefact_id: str,
-                        until: datetime) -> tuple[LoanBands, SuitableBand]:
+def artefact_loan_bands(
+    config: MuseumConfig, artefact_id: str, until: datetime
+) -> tuple[LoanBands, SuitableBand]:
     """The loan's RH band from an object's history and materials (museum.moves.loan_bands_for,
     as ``patina report --bands-from``)."""
     from museum.moves import loan_bands_for
@@ -563,13 +597,21 @@ def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
     if status.level == 0:
         return t("object.within_limits")
     if status.rh_pct is not None and status.limit_pct is not None and status.driver in ("rh_high", "too_dry"):
-        back = (status.rh_pct <= status.limit_pct if status.driver == "rh_high"
-                else status.rh_pct >= status.limit_pct)
+        back = (
+            status.rh_pct <= status.limit_pct
+            if status.driver == "rh_high"
+            else status.rh_pct >= status.limit_pct
+        )
         if back:
             # The level is held by hysteresis (analysis.risk): the air is already back, and
             # the page must not read as if it were still over the limit.
-            return t("object.reason_held", value=t.number(status.rh_pct, 0),
-                     limit=t.number(status.limit_pct, 0), material=material, duration=duration)
+            return t(
+                "object.reason_held",
+                value=t.number(status.rh_pct, 0),
+                limit=t.number(status.limit_pct, 0),
+                material=material,
+                duration=duration,
+            )
         return t(
             f"object.reason_{status.driver}",
             value=t.number(status.rh_pct, 0),
@@ -580,8 +622,9 @@ def object_reason(status: ObjectStatus, t: Translator, now: datetime) -> str:
     return t("object.reason_other", driver=t(f"driver.{status.driver}"), material=material, duration=duration)
 
 
-def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: int,
-             linked: bool = False) -> tuple[str, int]:
+def headline(
+    objects: list[ObjectStatus], t: Translator, now: datetime, cases: int, linked: bool = False
+) -> tuple[str, int]:
     """The overview's first sentence: how many cases need attention and the worst object,
     with its value, limit and duration; and the worst level (0–3) it speaks of. ``linked``:
     the object's name links to its artefact page (the sentence is then Markdown)."""
@@ -590,8 +633,7 @@ def headline(objects: list[ObjectStatus], t: Translator, now: datetime, cases: i
         return t.plural("overview.headline_calm", cases), max((o.level for o in objects), default=0)
     worst = attention[0]
     n_cases = len({o.case.id for o in attention})
-    name = (artefact_link(worst.artefact.id, worst.artefact.name, t) if linked
-            else t.name(worst.artefact.name))
+    name = artefact_link(worst.artefact.id, worst.artefact.name, t) if linked else t.name(worst.artefact.name)
     return (
         t(
             "overview.headline",

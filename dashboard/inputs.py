@@ -21,8 +21,9 @@ def period_input(t: Translator, key: str, today: date, days: int) -> tuple[date,
     fields = (("input.period_from", default[0]), ("input.period_to", default[1]))
     typed = [
         # The format as placeholder, not as help: Streamlit labels a help button "Help for …".
-        column.text_input(t(label), t.date(value, "short"), key=f"{key}_{i}",
-                          placeholder=t("date.input_hint"))
+        column.text_input(
+            t(label), t.date(value, "short"), key=f"{key}_{i}", placeholder=t("date.input_hint")
+        )
         for i, (column, (label, value)) in enumerate(zip(columns, fields, strict=True))
     ]
     try:
@@ -39,8 +40,16 @@ def period_input(t: Translator, key: str, today: date, days: int) -> tuple[date,
     return first, last
 
 
-def number_field(t: Translator, label: str, value: float, key: str, low: float, high: float,
-                 decimals: int = 1, disabled: bool = False) -> float:
+def number_field(
+    t: Translator,
+    label: str,
+    value: float,
+    key: str,
+    low: float,
+    high: float,
+    decimals: int = 1,
+    disabled: bool = False,
+) -> float:
     """A number typed with the language's decimal sign ("45,5" in French and Vietnamese),
     between ``low`` and ``high``; ``value`` when what is typed is not such a number (or
     when the field is disabled: the value is then given, not typed)."""

@@ -21,4 +21,3 @@ def artefact_link(artefact_id: str, name: str, t: Translator) -> str:
     """A Markdown link to the object's page; its text is the object's name in the reader's
     language, shown literally (a name is never read as Markdown)."""
     return f"[{safe_text.line(t.name(name))}]({artefact_url(artefact_id, t.language)})"
-

@@ -375,8 +375,7 @@ class _Reader:
         return value
 
 
-def _name(reader: _Reader, data: Mapping[str, Any], key: str, path: str, default: str,
-          language: str) -> str:
+def _name(reader: _Reader, data: Mapping[str, Any], key: str, path: str, default: str, language: str) -> str:
     """A name that may be given per language (``name = { vi = "…", en = "…" }``): a
     :class:`~museum.i18n.LocalizedName`, which is the name in the museum's language."""
     if key not in data:
@@ -790,8 +789,9 @@ def _alerts(r: _Reader, raw: Any, case_ids: list[str]) -> AlertsConfig:
     )
 
 
-def _recipients(r: _Reader, email: Mapping[str, Any], key: str
-                ) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+def _recipients(
+    r: _Reader, email: Mapping[str, Any], key: str
+) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
     """E-mail addresses, each a string (written in the museum's language) or
     ``{ address = "…", language = "fr" }`` for a reader of another language."""
     path = f"notify.email.{key}"
@@ -1012,8 +1012,9 @@ def _check_alerts(r: _Reader, alerts: AlertsConfig) -> None:
     # A forecast further out than a year rests on a room that stays as it was for longer
     # than a season: not a basis for an alert.
     if alerts.forecast_days is not None and not 0 < alerts.forecast_days <= 365:
-        raise r.fail("alerts.forecast_days",
-                     f"{alerts.forecast_days!r} is not between 0 (excluded) and 365 days")
+        raise r.fail(
+            "alerts.forecast_days", f"{alerts.forecast_days!r} is not between 0 (excluded) and 365 days"
+        )
     for n, rule in enumerate(alerts.rules):
         key = f"alerts.rules[{n}]"
         for name in ("rh_min_pct", "rh_max_pct"):

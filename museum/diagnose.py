@@ -132,23 +132,28 @@ def as_json(diagnoses: list[Diagnosis]) -> dict[str, list[dict[str, object]]]:
     for d in diagnoses:
         fit, forecast = d.tightness, d.forecast
         usable = fit is not None and d.quality not in ("room_steady", "insufficient_data")
-        rows.append({
-            "case": d.case.id,
-            "reference": d.reference.id if d.reference is not None else None,
-            "half_time_days": _finite(fit.half_time_days, 3) if usable and fit else None,
-            "half_time_interval_days": [_finite(v, 3) for v in fit.half_time_interval_days]
-            if usable and fit else [None, None],
-            "air_exchange_per_day": _finite(fit.air_exchange_per_day, 3)
-            if usable and fit and not fit.buffered else None,
-            "buffered": fit.buffered if fit is not None else None,
-            "trend_rh_pct_per_day": _finite(d.trend_rh_pct_per_day, 3),
-            "rh_now_pct": _finite(d.rh_now_pct, 1),
-            "limit_rh_pct": d.limit_rh_pct,
-            "days_to_limit": _finite(forecast.days, 1) if forecast else None,
-            "days_to_limit_interval": [_finite(v, 1) for v in forecast.interval_days]
-            if forecast else [None, None],
-            "quality": d.quality,
-        })
+        rows.append(
+            {
+                "case": d.case.id,
+                "reference": d.reference.id if d.reference is not None else None,
+                "half_time_days": _finite(fit.half_time_days, 3) if usable and fit else None,
+                "half_time_interval_days": [_finite(v, 3) for v in fit.half_time_interval_days]
+                if usable and fit
+                else [None, None],
+                "air_exchange_per_day": _finite(fit.air_exchange_per_day, 3)
+                if usable and fit and not fit.buffered
+                else None,
+                "buffered": fit.buffered if fit is not None else None,
+                "trend_rh_pct_per_day": _finite(d.trend_rh_pct_per_day, 3),
+                "rh_now_pct": _finite(d.rh_now_pct, 1),
+                "limit_rh_pct": d.limit_rh_pct,
+                "days_to_limit": _finite(forecast.days, 1) if forecast else None,
+                "days_to_limit_interval": [_finite(v, 1) for v in forecast.interval_days]
+                if forecast
+                else [None, None],
+                "quality": d.quality,
+            }
+        )
     return {"cases": rows}
 
 
@@ -175,8 +180,15 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
         return d.forecast.days if d.forecast is not None else math.inf
 
     for d in sorted(diagnoses, key=urgency):
-        lines += ["", t("diagnose.case", case=d.case.id, name=t.name(d.case.name),
-                        reference=d.reference.id if d.reference else "—")]
+        lines += [
+            "",
+            t(
+                "diagnose.case",
+                case=d.case.id,
+                name=t.name(d.case.name),
+                reference=d.reference.id if d.reference else "—",
+            ),
+        ]
         lines += ["  " + line for line in describe(d, t)]
     return "\n".join(lines)
 
@@ -189,14 +201,22 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
     lines = [t("diagnose.quality", quality=quality_text(t, d.quality))]
     if d.reference is None:
         lines.append(t("diagnose.no_reference_hint", gallery=t.name(d.case.gallery)))
-    if fit is not None and math.isfinite(fit.half_time_days) and d.quality not in (
-        "room_steady", "insufficient_data"
+    if (
+        fit is not None
+        and math.isfinite(fit.half_time_days)
+        and d.quality not in ("room_steady", "insufficient_data")
     ):
         low, high = fit.half_time_interval_days
         # Leaky cases have half-times of hours: keep two decimals for them.
         digits = 2 if fit.half_time_days < 10 else 1
-        lines.append(t("diagnose.half_time", days=n(fit.half_time_days, digits),
-                       low=n(low, digits), high=n(high, digits) if math.isfinite(high) else "∞"))
+        lines.append(
+            t(
+                "diagnose.half_time",
+                days=n(fit.half_time_days, digits),
+                low=n(low, digits),
+                high=n(high, digits) if math.isfinite(high) else "∞",
+            )
+        )
         if fit.buffered:
             lines.append(t("diagnose.buffered"))
         elif fit.air_exchange_per_day is not None:
@@ -212,9 +232,16 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
         lines.append(t("diagnose.no_crossing", limit=n(d.limit_rh_pct, 0)))
     else:
         low, high = forecast.interval_days
-        lines.append(t("diagnose.crossing", limit=n(d.limit_rh_pct, 0), days=n(forecast.days, 0),
-                       low=n(low, 0), high=n(high, 0) if math.isfinite(high) else "∞",
-                       date=crossing_date(d, t)))
+        lines.append(
+            t(
+                "diagnose.crossing",
+                limit=n(d.limit_rh_pct, 0),
+                days=n(forecast.days, 0),
+                low=n(low, 0),
+                high=n(high, 0) if math.isfinite(high) else "∞",
+                date=crossing_date(d, t),
+            )
+        )
     return lines
 
 

@@ -200,9 +200,9 @@ def _raw_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataFrame:
     data = data.sort_values(["time", "site", "case_id", "sensor_id"], kind="stable", ignore_index=True)
     # Two decimals: the sensors' own resolution is 0.1 °C / 0.1 % RH, and sixteen digits of a
     # computed dew point would claim a precision no reading has.
-    data["dew_point_c"] = dew_point(
-        data["temperature_c"].astype(float), data["rh_pct"].astype(float)
-    ).round(DEW_POINT_DECIMALS)
+    data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float)).round(
+        DEW_POINT_DECIMALS
+    )
     data["time"] = data["time"].dt.tz_convert(zone)
     return data[[f["name"] for f in FIELDS_RAW]]
 

@@ -29,8 +29,10 @@ def refuse_existing(targets: Iterable[Path], force: bool, option: str = "--out")
         raise OutputError(f"{option}: {odd[0]} exists and is not a regular file; choose a file name")
     if existing and not force:
         names = ", ".join(str(p) for p in existing)
-        raise OutputError(f"{option}: {names} already exist{'s' if len(existing) == 1 else ''}; "
-                          "add --force to replace, or choose another name")
+        raise OutputError(
+            f"{option}: {names} already exist{'s' if len(existing) == 1 else ''}; "
+            "add --force to replace, or choose another name"
+        )
 
 
 class Staging:

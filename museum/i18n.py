@@ -40,8 +40,11 @@ LANGUAGE_NAMES = {"en": "English", "fr": "Français", "vi": "Tiếng Việt"}
 _MOMENT_PATTERNS: Mapping[str, Mapping[str, str]] = {
     "en": {"short": "yyyy-MM-dd HH:mm", "medium": "d MMM yyyy, HH:mm", "long": "d MMMM yyyy, HH:mm"},
     "fr": {"short": "dd/MM/yyyy HH:mm", "medium": "d MMMM yyyy 'à' HH:mm", "long": "d MMMM yyyy 'à' HH:mm"},
-    "vi": {"short": "HH:mm dd/MM/yyyy", "medium": "HH:mm 'ngày' dd/MM/yyyy",
-           "long": "HH:mm 'ngày' dd/MM/yyyy"},
+    "vi": {
+        "short": "HH:mm dd/MM/yyyy",
+        "medium": "HH:mm 'ngày' dd/MM/yyyy",
+        "long": "HH:mm 'ngày' dd/MM/yyyy",
+    },
 }
 _DATE_PATTERNS: Mapping[str, Mapping[str, str]] = {
     "en": {"short": "yyyy-MM-dd", "medium": "d MMM yyyy", "long": "d MMMM yyyy"},
@@ -65,8 +68,10 @@ _CHART_TIME_FORMATS: Mapping[str, Mapping[str, str]] = {
 _ZONE_CITY_KEYS = {"Asia/Ho_Chi_Minh": "zone.city_hanoi", "Asia/Saigon": "zone.city_hanoi"}
 #: Dates a person may type: ISO, or day first with a four-digit year (the only orders Patina
 #: ever writes, so a typed date is never read month-first).
-_TYPED_DATE = re.compile(r"(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
-                         r"|(?P<d2>\d{1,2})[/.-](?P<m2>\d{1,2})[/.-](?P<y2>\d{4})")
+_TYPED_DATE = re.compile(
+    r"(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2})"
+    r"|(?P<d2>\d{1,2})[/.-](?P<m2>\d{1,2})[/.-](?P<y2>\d{4})"
+)
 #: What the collector writes in an alert's event log when it has notified or failed to:
 #: "opened: email, mqtt" (collector/service.py); anything else is shown as written.
 _SENT_EVENT = re.compile(r"(?P<kind>opened|repeat|escalated|resolved): (?P<channels>[a-z]+(, [a-z]+)*)")
@@ -121,7 +126,7 @@ def localized_name(value: Any, default_language: str) -> LocalizedName:
             raise ValueError(f"expected a non-empty name, got {value!r}")
         return LocalizedName(value)
     if not isinstance(value, Mapping):
-        raise ValueError(f"expected a name or a table such as {{ vi = \"…\", en = \"…\" }}, got {value!r}")
+        raise ValueError(f'expected a name or a table such as {{ vi = "…", en = "…" }}, got {value!r}')
     if not value:
         raise ValueError("the table of names is empty; give at least one of " + ", ".join(LANGUAGES))
     names: dict[str, str] = {}
@@ -183,8 +188,9 @@ class Translator:
     def input_value(self, value: float, decimals: int = 1) -> str:
         """A number to put in a text field: the language's decimal sign, no grouping
         ("45,5"), so that :meth:`parse_number` reads it back."""
-        return format_decimal(value, format="0" + ("." + "0" * decimals if decimals else ""),
-                              locale=self.language)
+        return format_decimal(
+            value, format="0" + ("." + "0" * decimals if decimals else ""), locale=self.language
+        )
 
     def parse_number(self, text: str) -> float:
         """A number typed by a person: "45,5" in French and Vietnamese, "45.5" in English;
@@ -193,8 +199,12 @@ class Translator:
         is not a number."""
         cleaned = re.sub(r"[\s\u00a0\u202f]", "", text)
         decimal, group = self.decimal_sign, self.group_sign
-        if decimal != "." and decimal not in cleaned and cleaned.count(".") == 1 \
-                and not re.fullmatch(r"[+-]?\d{1,3}\.\d{3}", cleaned):
+        if (
+            decimal != "."
+            and decimal not in cleaned
+            and cleaned.count(".") == 1
+            and not re.fullmatch(r"[+-]?\d{1,3}\.\d{3}", cleaned)
+        ):
             cleaned = cleaned.replace(".", decimal)
         if group.strip():
             cleaned = cleaned.replace(group, "")
@@ -233,8 +243,12 @@ class Translator:
         short_days = [loc.days["stand-alone"]["abbreviated"][(i + 6) % 7] for i in range(7)]
         formats = _CHART_TIME_FORMATS[self.language]
         return {
-            "number": {"decimal": self.decimal_sign, "thousands": group, "grouping": [3],
-                       "currency": ["", ""]},
+            "number": {
+                "decimal": self.decimal_sign,
+                "thousands": group,
+                "grouping": [3],
+                "currency": ["", ""],
+            },
             "time": {
                 "dateTime": formats["moment"],
                 "date": formats["moment"].replace(" %H:%M", "").replace("%H:%M ", ""),
@@ -318,8 +332,11 @@ class Translator:
         sent = _SENT_EVENT.fullmatch(message.strip())
         if sent and all(c in _CHANNELS for c in sent["channels"].split(", ")):
             channels = [self(f"event.channel.{c}") for c in sent["channels"].split(", ")]
-            return self("event.sent", kind=self(f"event.kind.{sent['kind']}"),
-                        channels=format_list(channels, locale=self.language))
+            return self(
+                "event.sent",
+                kind=self(f"event.kind.{sent['kind']}"),
+                channels=format_list(channels, locale=self.language),
+            )
         failed = _FAILED_EVENT.fullmatch(message.strip())
         if failed:
             channel = self(f"event.channel.{failed['channel']}")

@@ -94,28 +94,42 @@ def artefact_info(config: MuseumConfig, store: InfluxStore, artefact_id: str) ->
     known = _config_artefacts(config)
     if artefact_id in known:
         artefact = known[artefact_id][0]
-        names = (dict(artefact.name.names) if isinstance(artefact.name, LocalizedName) else {})
+        names = dict(artefact.name.names) if isinstance(artefact.name, LocalizedName) else {}
         names = names or {config.museum.language: str(artefact.name)}
-        return ArtefactInfo(artefact.id, LocalizedName(str(artefact.name), names), tuple(artefact.materials),
-                            names, artefact.id, config.museum.name, artefact.description)
+        return ArtefactInfo(
+            artefact.id,
+            LocalizedName(str(artefact.name), names),
+            tuple(artefact.materials),
+            names,
+            artefact.id,
+            config.museum.name,
+            artefact.description,
+        )
     events = move_events(store, artefact_id)
     described = events[events["artefact"].notna()] if not events.empty else events
     if described.empty:
-        raise MoveError(f"no artefact {artefact_id!r} in the config or arrived by passport; "
-                        f"known: {', '.join(sorted(known)) or 'none'}")
+        raise MoveError(
+            f"no artefact {artefact_id!r} in the config or arrived by passport; "
+            f"known: {', '.join(sorted(known)) or 'none'}"
+        )
     data = json.loads(described.iloc[-1]["artefact"])
     # The names per language travel with the passport: the page reads the reader's one.
     names = {str(k): str(v) for k, v in (data.get("names") or {}).items() if v}
     default = names.get(config.museum.language) or str(data.get("name") or data["id"])
-    return ArtefactInfo(str(data["id"]), LocalizedName(default, names),
-                        tuple(data.get("materials", ())), names,
-                        str(data.get("inventory_number", data["id"])),
-                        str(data.get("lending_museum", "")), str(data.get("description", "")))
+    return ArtefactInfo(
+        str(data["id"]),
+        LocalizedName(default, names),
+        tuple(data.get("materials", ())),
+        names,
+        str(data.get("inventory_number", data["id"])),
+        str(data.get("lending_museum", "")),
+        str(data.get("description", "")),
+    )
 
 
-def timeline(config: MuseumConfig, store: InfluxStore, artefact_id: str,
-             events: pd.DataFrame | None = None) -> tuple[list[Location], list[tuple[pd.Timestamp,
-                                                                                   pd.Timestamp, Location]]]:
+def timeline(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, events: pd.DataFrame | None = None
+) -> tuple[list[Location], list[tuple[pd.Timestamp, pd.Timestamp, Location]]]:
     """The object's places in order (its config case first, then each move and arrival)
     and its transits as (start, end, place)."""
     events = move_events(store, artefact_id) if events is None else events
@@ -136,8 +150,11 @@ def timeline(config: MuseumConfig, store: InfluxStore, artefact_id: str,
     return places, transits
 
 
-def location_at(places: list[Location], transits: Iterable[tuple[pd.Timestamp, pd.Timestamp, Location]],
-                moment: pd.Timestamp) -> Location | None:
+def location_at(
+    places: list[Location],
+    transits: Iterable[tuple[pd.Timestamp, pd.Timestamp, Location]],
+    moment: pd.Timestamp,
+) -> Location | None:
     """The place of an object at ``moment``: a transit covering it, else the latest place
     at or before it (None before the object is known anywhere)."""
     for start, end, place in transits:
@@ -169,12 +186,16 @@ def locations(config: MuseumConfig, store: InfluxStore, at: datetime | None = No
     return result
 
 
-def artefacts_in_case(config: MuseumConfig, store: InfluxStore, case_id: str,
-                      at: datetime | None = None) -> list[ArtefactInfo]:
+def artefacts_in_case(
+    config: MuseumConfig, store: InfluxStore, case_id: str, at: datetime | None = None
+) -> list[ArtefactInfo]:
     """The objects in one of this museum's cases at ``at`` (default now), for the risk
     assessment and the alerts: what the config's ``case.artefacts`` said before moves."""
-    here = [loc for loc in locations(config, store, at).values()
-            if loc.museum == config.museum.name and loc.case_id == case_id]
+    here = [
+        loc
+        for loc in locations(config, store, at).values()
+        if loc.museum == config.museum.name and loc.case_id == case_id
+    ]
     return [artefact_info(config, store, loc.artefact_id) for loc in here]
 
 
@@ -186,8 +207,11 @@ def with_locations(config: MuseumConfig, store: InfluxStore, at: datetime | None
     events = move_events(store)
     if events.empty:
         return config
-    here = {artefact_id: place for artefact_id, place in locations(config, store, at).items()
-            if place.museum == config.museum.name}
+    here = {
+        artefact_id: place
+        for artefact_id, place in locations(config, store, at).items()
+        if place.museum == config.museum.name
+    }
     known = _config_artefacts(config)
     placed: dict[str, list[Artefact]] = {case.id: [] for case in config.cases}
     for artefact_id, place in sorted(here.items()):
@@ -209,9 +233,18 @@ def _require_text(option: str, text: str) -> str:
     return text.strip()
 
 
-def record_move(config: MuseumConfig, store: InfluxStore, artefact_id: str, case_id: str, *,
-                user: str, note: str, at: datetime | None = None, kind: str = "move",
-                artefact_json: str | None = None) -> Location:
+def record_move(
+    config: MuseumConfig,
+    store: InfluxStore,
+    artefact_id: str,
+    case_id: str,
+    *,
+    user: str,
+    note: str,
+    at: datetime | None = None,
+    kind: str = "move",
+    artefact_json: str | None = None,
+) -> Location:
     """Append a move (or an arrival) of an object to one of this museum's cases."""
     user, note = _require_text("--user", user), _require_text("--note", note)
     cases = {c.id: c for c in config.cases}
@@ -224,11 +257,30 @@ def record_move(config: MuseumConfig, store: InfluxStore, artefact_id: str, case
         raise MoveError("--at needs a UTC offset or a time zone")
     time_ns = int(pd.Timestamp(moment).value)
     store.create_database()
-    store.write_lines([move_line(time_ns, artefact_id=artefact_id, museum=config.museum.name,
-                                 site=cases[case_id].site, case_id=case_id, kind=kind, user=user,
-                                 note=note, recorded_ns=time.time_ns(), artefact=artefact_json)])
-    return Location(artefact_id, config.museum.name, cases[case_id].site, case_id,
-                    pd.Timestamp(time_ns, unit="ns", tz="UTC"), kind)
+    store.write_lines(
+        [
+            move_line(
+                time_ns,
+                artefact_id=artefact_id,
+                museum=config.museum.name,
+                site=cases[case_id].site,
+                case_id=case_id,
+                kind=kind,
+                user=user,
+                note=note,
+                recorded_ns=time.time_ns(),
+                artefact=artefact_json,
+            )
+        ]
+    )
+    return Location(
+        artefact_id,
+        config.museum.name,
+        cases[case_id].site,
+        case_id,
+        pd.Timestamp(time_ns, unit="ns", tz="UTC"),
+        kind,
+    )
 
 
 #: ``site`` and ``case_id`` of a departure: the object is in no case this museum knows.
@@ -245,8 +297,9 @@ class Departure:
     at: datetime | None = None
 
 
-def check_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
-                    departure: Departure) -> tuple[Departure, pd.Timestamp]:
+def check_departure(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, departure: Departure
+) -> tuple[Departure, pd.Timestamp]:
     """The departure with its texts trimmed and its moment, or :class:`MoveError` (one
     line) when it cannot be recorded: empty texts, this museum named as the borrower, an
     object that is not in one of this museum's cases then, or a moment before its last event
@@ -263,8 +316,10 @@ def check_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
     events = move_events(store, artefact_id)
     places, transits = timeline(config, store, artefact_id, events)
     if not events.empty and when <= events["time"].max():
-        raise MoveError(f"--at: the departure must come after the object's last recorded event "
-                        f"({events['time'].max().isoformat()})")
+        raise MoveError(
+            f"--at: the departure must come after the object's last recorded event "
+            f"({events['time'].max().isoformat()})"
+        )
     place = location_at(places, transits, when)
     if place is None or place.museum != config.museum.name or place.kind in ("departure", "transit"):
         where = "nowhere yet" if place is None else f"at {place.museum}, {place.case_id}"
@@ -274,13 +329,22 @@ def check_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
 
 def departure_line(artefact_id: str, departure: Departure, when: pd.Timestamp) -> str:
     """The move-log event of a checked departure (:func:`check_departure`)."""
-    return move_line(int(when.value), artefact_id=artefact_id, museum=departure.to_museum, site=AWAY,
-                     case_id=AWAY, kind="departure", user=departure.user, note=departure.note,
-                     recorded_ns=time.time_ns())
+    return move_line(
+        int(when.value),
+        artefact_id=artefact_id,
+        museum=departure.to_museum,
+        site=AWAY,
+        case_id=AWAY,
+        kind="departure",
+        user=departure.user,
+        note=departure.note,
+        recorded_ns=time.time_ns(),
+    )
 
 
-def record_departure(config: MuseumConfig, store: InfluxStore, artefact_id: str,
-                     departure: Departure) -> Location:
+def record_departure(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, departure: Departure
+) -> Location:
     """Append an object's departure on loan: from then on :func:`locations` puts it at the
     borrowing museum, in none of this museum's cases, so the pages, the risk assessment and
     the alerts no longer count it in its old case. Its return is a later move or a passport
@@ -321,14 +385,16 @@ def case_hours(store: InfluxStore, case_id: str, start: pd.Timestamp, end: pd.Ti
     return out.replace({np.nan: None})[columns]
 
 
-def recorded_hours(store: InfluxStore, artefact_id: str, start: pd.Timestamp,
-                   end: pd.Timestamp) -> pd.DataFrame:
+def recorded_hours(
+    store: InfluxStore, artefact_id: str, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """The hours recorded for the object (passport history, transits)."""
     try:
         data = store.frame(
             f"SELECT * FROM {quote_identifier(ARTEFACT_CLIMATE)} WHERE artefact_id = "
             f"{quote_literal(artefact_id)} AND time >= {time_literal(start.to_pydatetime())} "
-            f"AND time < {time_literal(end.to_pydatetime())}")
+            f"AND time < {time_literal(end.to_pydatetime())}"
+        )
     except DatabaseMissing:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     if data.empty:
@@ -337,8 +403,9 @@ def recorded_hours(store: InfluxStore, artefact_id: str, start: pd.Timestamp,
     return data.reindex(columns=HISTORY_COLUMNS)
 
 
-def history(config: MuseumConfig, store: InfluxStore, artefact_id: str, start: datetime,
-            end: datetime) -> pd.DataFrame:
+def history(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, start: datetime, end: datetime
+) -> pd.DataFrame:
     """The object's hourly climate over ``start``…``end``: each hour from the place it
     was in when the hour began (columns :data:`HISTORY_COLUMNS`; ``source`` is ``case``
     for hours measured by a museum's case sensors, this one's or, through a passport,
@@ -371,9 +438,12 @@ def history(config: MuseumConfig, store: InfluxStore, artefact_id: str, start: d
                 continue
             data = data.assign(museum=place.museum, site=place.site, case_id=place.case_id, source="case")
         else:
-            data = recorded[(recorded["time"] >= span_start) & (recorded["time"] < span_end)
-                            & (recorded["museum"] == place.museum)
-                            & (recorded["case_id"] == place.case_id)]
+            data = recorded[
+                (recorded["time"] >= span_start)
+                & (recorded["time"] < span_end)
+                & (recorded["museum"] == place.museum)
+                & (recorded["case_id"] == place.case_id)
+            ]
         frames.append(data.reindex(columns=HISTORY_COLUMNS))
     frames = [f for f in frames if not f.empty]
     if not frames:
@@ -391,16 +461,23 @@ def history_risk(hours: pd.DataFrame, materials: Iterable[str]) -> dict[str, Any
     names = list(materials)
     if hours.empty or not names:
         return {"hours_per_level": {}, "worst": None, "corrosion_dose": {}, "basis": "hourly means"}
-    readings = (hours.set_index("time")[["temperature_c_mean", "rh_pct_mean"]]
-                .rename(columns={"temperature_c_mean": "temperature_c", "rh_pct_mean": "rh_pct"})
-                .astype(float))
+    readings = (
+        hours.set_index("time")[["temperature_c_mean", "rh_pct_mean"]]
+        .rename(columns={"temperature_c_mean": "temperature_c", "rh_pct_mean": "rh_pct"})
+        .astype(float)
+    )
     summary = assess(readings, names).summary
-    return {"hours_per_level": summary["hours_per_level"], "worst": summary["worst"],
-            "corrosion_dose": summary["corrosion_dose"], "basis": "hourly means"}
+    return {
+        "hours_per_level": summary["hours_per_level"],
+        "worst": summary["worst"],
+        "corrosion_dose": summary["corrosion_dose"],
+        "basis": "hourly means",
+    }
 
 
-def bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
-              until: datetime) -> tuple[HistoricBand | None, SuitableBand]:
+def bands_for(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, until: datetime
+) -> tuple[HistoricBand | None, SuitableBand]:
     """The object's historic band over the 13 months before ``until`` and the band that
     suits it and its materials (:mod:`analysis.history`): the bands of a loan report."""
     info = artefact_info(config, store, artefact_id)
@@ -409,8 +486,9 @@ def bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
     return band, suitable_band(band, info.materials)
 
 
-def loan_bands_for(config: MuseumConfig, store: InfluxStore, artefact_id: str,
-                   until: datetime) -> tuple[LoanBands, SuitableBand]:
+def loan_bands_for(
+    config: MuseumConfig, store: InfluxStore, artefact_id: str, until: datetime
+) -> tuple[LoanBands, SuitableBand]:
     """The RH band of a loan (target ± tolerance) taken from the band that suits the object,
     its history over the 13 months before ``until`` and its materials (:func:`bands_for`):
     what ``patina report --bands-from`` and the Reports page use."""

@@ -63,11 +63,21 @@ CLIMATE_FIELDS: list[dict[str, str]] = [
     {"name": "museum", "type": "string", "description": "Museum whose case (or crate) the object was in"},
     {"name": "site", "type": "string", "description": "Site id in that museum"},
     {"name": "case_id", "type": "string", "description": "Case id there (or the crate of a transit)"},
-    {"name": "source", "type": "string",
-     "description": "case: that museum's sensors; transit: a crate's logger"},
-    *[{"name": name, "type": "number", "unit": "°C" if name.startswith("temperature") else "%",
-       "description": ("Air temperature" if name.startswith("temperature") else "Relative humidity")
-       + f": {name.rsplit('_', 1)[1]} over the hour"} for name in ARTEFACT_CLIMATE_FIELDS],
+    {
+        "name": "source",
+        "type": "string",
+        "description": "case: that museum's sensors; transit: a crate's logger",
+    },
+    *[
+        {
+            "name": name,
+            "type": "number",
+            "unit": "°C" if name.startswith("temperature") else "%",
+            "description": ("Air temperature" if name.startswith("temperature") else "Relative humidity")
+            + f": {name.rsplit('_', 1)[1]} over the hour",
+        }
+        for name in ARTEFACT_CLIMATE_FIELDS
+    ],
     {"name": "readings", "type": "integer", "description": "Number of RH readings in the hour"},
 ]
 MOVE_FIELDS: list[dict[str, str]] = [
@@ -75,9 +85,12 @@ MOVE_FIELDS: list[dict[str, str]] = [
     {"name": "museum", "type": "string", "description": "Museum whose case it is"},
     {"name": "site", "type": "string", "description": "Site id in that museum"},
     {"name": "case_id", "type": "string", "description": "Case id in that museum (or a crate)"},
-    {"name": "kind", "type": "string",
-     "description": "initial (where it was at the start), move, arrival (a loan), transit, "
-                    "departure (left on loan to the museum named)"},
+    {
+        "name": "kind",
+        "type": "string",
+        "description": "initial (where it was at the start), move, arrival (a loan), transit, "
+        "departure (left on loan to the museum named)",
+    },
     {"name": "until", "type": "datetime", "description": "End of a transit, ISO 8601 (empty otherwise)"},
     {"name": "user", "type": "string", "description": "Who recorded it"},
     {"name": "note", "type": "string", "description": "Why"},
@@ -127,27 +140,45 @@ def digest_of(hashes: dict[str, str]) -> str:
 
 
 def _band_json(info: ArtefactInfo, climate: pd.DataFrame) -> dict[str, Any]:
-    rh = (climate.set_index("time")["rh_pct_mean"].astype(float) if not climate.empty
-          else pd.Series(dtype=float))
+    rh = (
+        climate.set_index("time")["rh_pct_mean"].astype(float)
+        if not climate.empty
+        else pd.Series(dtype=float)
+    )
     band = historic_band(rh) if not rh.empty else None
     suit = suitable_band(band, info.materials)
     return {
         "standard": "EN 15757:2010 (seasonal cycle: 30-day centred moving average; "
-                    "band: 7th-93rd percentile of fluctuations, at least ±10 % RH)",
-        "historic": None if band is None else {
-            "start": band.start.isoformat(), "end": band.end.isoformat(), "hours": band.hours,
-            "complete": band.complete, "seasonal_now_pct": band.seasonal_now_pct,
-            "seasonal_min_pct": band.seasonal_min_pct, "seasonal_max_pct": band.seasonal_max_pct,
-            "lower_offset_pct": band.lower_offset_pct, "upper_offset_pct": band.upper_offset_pct,
-            "lower_pct": band.lower_pct, "upper_pct": band.upper_pct,
+        "band: 7th-93rd percentile of fluctuations, at least ±10 % RH)",
+        "historic": None
+        if band is None
+        else {
+            "start": band.start.isoformat(),
+            "end": band.end.isoformat(),
+            "hours": band.hours,
+            "complete": band.complete,
+            "seasonal_now_pct": band.seasonal_now_pct,
+            "seasonal_min_pct": band.seasonal_min_pct,
+            "seasonal_max_pct": band.seasonal_max_pct,
+            "lower_offset_pct": band.lower_offset_pct,
+            "upper_offset_pct": band.upper_offset_pct,
+            "lower_pct": band.lower_pct,
+            "upper_pct": band.upper_pct,
         },
         "suitable": asdict(suit),
     }
 
 
-def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, out: Path,
-                    start: datetime | None = None, end: datetime | None = None,
-                    force: bool = False, departure: Departure | None = None) -> PassportResult:
+def export_passport(
+    config: MuseumConfig,
+    store: InfluxStore,
+    artefact_id: str,
+    out: Path,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    force: bool = False,
+    departure: Departure | None = None,
+) -> PassportResult:
     """Write the object's passport to ``out`` (a zip), refusing an existing file unless
     ``force``. Default period: the 13 months before now (before the departure, with one).
 
@@ -179,40 +210,83 @@ def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, 
     if before:
         # Where the object was when the period begins, so the borrower knows the first place.
         place = before[-1]
-        move_rows.append([_iso(first, zone), place.museum, place.site, place.case_id, "initial", "",
-                          "", "", ""])
+        move_rows.append(
+            [_iso(first, zone), place.museum, place.site, place.case_id, "initial", "", "", "", ""]
+        )
     for row in events.itertuples(index=False):
         if row.time <= first or row.time >= pd.Timestamp(end).tz_convert("UTC"):
             continue
-        until = (pd.Timestamp(int(row.until_ns), unit="ns", tz="UTC")
-                 if row.until_ns is not None and not pd.isna(row.until_ns) else None)
-        recorded = (pd.Timestamp(int(row.recorded_ns), unit="ns", tz="UTC")
-                    if row.recorded_ns is not None and not pd.isna(row.recorded_ns) else None)
-        move_rows.append([_iso(row.time, zone), row.museum, row.site, row.case_id, row.kind,
-                          _iso(until, zone), row.user, row.note, _iso(recorded, zone)])
+        until = (
+            pd.Timestamp(int(row.until_ns), unit="ns", tz="UTC")
+            if row.until_ns is not None and not pd.isna(row.until_ns)
+            else None
+        )
+        recorded = (
+            pd.Timestamp(int(row.recorded_ns), unit="ns", tz="UTC")
+            if row.recorded_ns is not None and not pd.isna(row.recorded_ns)
+            else None
+        )
+        move_rows.append(
+            [
+                _iso(row.time, zone),
+                row.museum,
+                row.site,
+                row.case_id,
+                row.kind,
+                _iso(until, zone),
+                row.user,
+                row.note,
+                _iso(recorded, zone),
+            ]
+        )
     if leaving is not None:
         left, when = leaving
-        move_rows.append([_iso(when, zone), left.to_museum, AWAY, AWAY, "departure", "", left.user,
-                          left.note, _iso(pd.Timestamp(datetime.now(UTC)), zone)])
+        move_rows.append(
+            [
+                _iso(when, zone),
+                left.to_museum,
+                AWAY,
+                AWAY,
+                "departure",
+                "",
+                left.user,
+                left.note,
+                _iso(pd.Timestamp(datetime.now(UTC)), zone),
+            ]
+        )
     climate_rows = [
-        [_iso(r["time"], zone), r["museum"], r["site"], r["case_id"], r["source"],
-         *[_number(r[name]) for name in ARTEFACT_CLIMATE_FIELDS], str(int(r["readings"]))]
+        [
+            _iso(r["time"], zone),
+            r["museum"],
+            r["site"],
+            r["case_id"],
+            r["source"],
+            *[_number(r[name]) for name in ARTEFACT_CLIMATE_FIELDS],
+            str(int(r["readings"])),
+        ]
         for r in climate.to_dict("records")
     ]
     artefact = {
-        "id": info.id, "inventory_number": info.inventory_number, "name": info.name,
-        "names": info.names, "materials": list(info.materials), "description": info.description,
-        "lending_museum": info.lending_museum, "exported_by": config.museum.name,
+        "id": info.id,
+        "inventory_number": info.inventory_number,
+        "name": info.name,
+        "names": info.names,
+        "materials": list(info.materials),
+        "description": info.description,
+        "lending_museum": info.lending_museum,
+        "exported_by": config.museum.name,
         "timezone": config.museum.timezone,
     }
     files = {
         "artefact.json": json.dumps(artefact, ensure_ascii=False, indent=2).encode("utf-8"),
         "moves.csv": _csv([f["name"] for f in MOVE_FIELDS], move_rows),
         "climate.csv": _csv([f["name"] for f in CLIMATE_FIELDS], climate_rows),
-        "historic_band.json": json.dumps(_band_json(info, climate), ensure_ascii=False,
-                                         indent=2).encode("utf-8"),
-        "risk.json": json.dumps(history_risk(climate, info.materials), ensure_ascii=False, indent=2,
-                                default=str).encode("utf-8"),
+        "historic_band.json": json.dumps(_band_json(info, climate), ensure_ascii=False, indent=2).encode(
+            "utf-8"
+        ),
+        "risk.json": json.dumps(
+            history_risk(climate, info.materials), ensure_ascii=False, indent=2, default=str
+        ).encode("utf-8"),
     }
     hashes = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
     digest = digest_of(hashes)
@@ -233,22 +307,42 @@ def export_passport(config: MuseumConfig, store: InfluxStore, artefact_id: str, 
         try:
             store.write_lines([departure_line(artefact_id, *leaving)])
         except StoreError as error:
-            raise PassportError(f"{out} was written, but the departure was not recorded ({error}); "
-                                f"record it with the same command and --force") from None
-    return PassportResult(Path(out), digest, len(climate_rows), len(move_rows),
-                          None if leaving is None else leaving[1].to_pydatetime())
+            raise PassportError(
+                f"{out} was written, but the departure was not recorded ({error}); "
+                f"record it with the same command and --force"
+            ) from None
+    return PassportResult(
+        Path(out),
+        digest,
+        len(climate_rows),
+        len(move_rows),
+        None if leaving is None else leaving[1].to_pydatetime(),
+    )
 
 
-def _package(config: MuseumConfig, info: ArtefactInfo, files: dict[str, bytes], hashes: dict[str, str],
-             digest: str, start: datetime, end: datetime) -> dict[str, Any]:
+def _package(
+    config: MuseumConfig,
+    info: ArtefactInfo,
+    files: dict[str, bytes],
+    hashes: dict[str, str],
+    digest: str,
+    start: datetime,
+    end: datetime,
+) -> dict[str, Any]:
     def resource(path: str, name: str, fields: list[dict[str, str]] | None) -> dict[str, Any]:
-        entry: dict[str, Any] = {"name": name, "path": path, "hash": f"sha256:{hashes[path]}",
-                                 "bytes": len(files[path]), "encoding": "utf-8"}
+        entry: dict[str, Any] = {
+            "name": name,
+            "path": path,
+            "hash": f"sha256:{hashes[path]}",
+            "bytes": len(files[path]),
+            "encoding": "utf-8",
+        }
         if fields is None:
             entry.update(format="json", mediatype="application/json")
         else:
-            entry.update(profile="tabular-data-resource", format="csv", mediatype="text/csv",
-                         schema={"fields": fields})
+            entry.update(
+                profile="tabular-data-resource", format="csv", mediatype="text/csv", schema={"fields": fields}
+            )
         return entry
 
     return {
@@ -269,11 +363,15 @@ def _package(config: MuseumConfig, info: ArtefactInfo, files: dict[str, bytes], 
             "artefact_id": info.id,
             "lending_museum": info.lending_museum,
             "exported_by": config.museum.name,
-            "period": {"start": start.astimezone(config.zone).isoformat(),
-                       "end": end.astimezone(config.zone).isoformat()},
-            "digest": {"algorithm": "sha256",
-                       "over": "lines '<path> <sha256 of the file>' of every resource, sorted by path",
-                       "value": digest},
+            "period": {
+                "start": start.astimezone(config.zone).isoformat(),
+                "end": end.astimezone(config.zone).isoformat(),
+            },
+            "digest": {
+                "algorithm": "sha256",
+                "over": "lines '<path> <sha256 of the file>' of every resource, sorted by path",
+                "value": digest,
+            },
         },
     }
 
@@ -299,15 +397,20 @@ def read_passport(path: Path) -> Passport:
             if "datapackage.json" not in names:
                 raise PassportError(f"{path}: not a Patina passport (no datapackage.json)")
             package = json.loads(archive.read("datapackage.json"))
-            contents = {r["path"]: archive.read(r["path"]) for r in package.get("resources", [])
-                        if r.get("path") in names}
+            contents = {
+                r["path"]: archive.read(r["path"])
+                for r in package.get("resources", [])
+                if r.get("path") in names
+            }
     except (OSError, zipfile.BadZipFile, json.JSONDecodeError, KeyError, TypeError) as error:
         raise PassportError(f"{path}: cannot be read as a passport ({error})") from None
     meta = package.get("patina") or {}
     version = str(meta.get("passport_version", ""))
     if version.split(".")[0] != PASSPORT_VERSION.split(".")[0]:
-        raise PassportError(f"{path}: passport version {version or 'missing'} is not one this Patina "
-                            f"reads ({PASSPORT_VERSION.split('.')[0]}.x)")
+        raise PassportError(
+            f"{path}: passport version {version or 'missing'} is not one this Patina "
+            f"reads ({PASSPORT_VERSION.split('.')[0]}.x)"
+        )
     hashes = {}
     for resource in package.get("resources", []):
         name = resource.get("path")
@@ -328,8 +431,14 @@ def read_passport(path: Path) -> Passport:
         return list(csv.DictReader(io.StringIO(contents[name].decode("utf-8"))))
 
     try:
-        return Passport(package, json.loads(contents["artefact.json"]), rows("moves.csv"),
-                        rows("climate.csv"), json.loads(contents["historic_band.json"]), digest)
+        return Passport(
+            package,
+            json.loads(contents["artefact.json"]),
+            rows("moves.csv"),
+            rows("climate.csv"),
+            json.loads(contents["historic_band.json"]),
+            digest,
+        )
     except (UnicodeDecodeError, json.JSONDecodeError, csv.Error) as error:
         raise PassportError(f"{path}: cannot be read as a passport ({error})") from None
 
@@ -342,8 +451,16 @@ def _float(text: str | None) -> float | None:
     return None if text in (None, "") else float(text)
 
 
-def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_id: str, *,
-                    user: str, note: str, at: datetime | None = None) -> tuple[Passport, int]:
+def import_passport(
+    config: MuseumConfig,
+    store: InfluxStore,
+    path: Path,
+    case_id: str,
+    *,
+    user: str,
+    note: str,
+    at: datetime | None = None,
+) -> tuple[Passport, int]:
     """Record the object's history from the passport (what happened at other museums;
     this museum's own hours are in its own database) and its arrival in ``case_id``.
     Returns the passport and the number of hours written."""
@@ -367,32 +484,49 @@ def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_i
             # This museum's own moves are in its database already.
             if move.get("museum") == here or (move.get("kind") == "initial" and known_here):
                 continue
-            lines.append(move_line(moment, artefact_id=artefact_id, museum=move["museum"],
-                                   site=move.get("site") or "-", case_id=move.get("case_id") or "-",
-                                   kind=_kind(move.get("kind")), user=move.get("user") or "-",
-                                   note=move.get("note") or "-",
-                                   recorded_ns=_ns(move.get("recorded_at", "")) or time.time_ns(),
-                                   until_ns=_ns(move.get("until", ""))))
+            lines.append(
+                move_line(
+                    moment,
+                    artefact_id=artefact_id,
+                    museum=move["museum"],
+                    site=move.get("site") or "-",
+                    case_id=move.get("case_id") or "-",
+                    kind=_kind(move.get("kind")),
+                    user=move.get("user") or "-",
+                    note=move.get("note") or "-",
+                    recorded_ns=_ns(move.get("recorded_at", "")) or time.time_ns(),
+                    until_ns=_ns(move.get("until", "")),
+                )
+            )
         hours = 0
         for row in passport.climate:
             if row.get("museum") == here and row.get("source") == "case":
                 continue
             last_ns = max(last_ns, _ns(row["time"]) or 0)
-            lines.append(artefact_climate_line(
-                _ns(row["time"]) or 0, artefact_id=artefact_id, museum=row["museum"],
-                site=row.get("site") or "-", case_id=row.get("case_id") or "-",
-                source=row.get("source") or "case",
-                values={name: _float(row.get(name)) for name in ARTEFACT_CLIMATE_FIELDS},
-                readings=int(row.get("readings") or 0)))
+            lines.append(
+                artefact_climate_line(
+                    _ns(row["time"]) or 0,
+                    artefact_id=artefact_id,
+                    museum=row["museum"],
+                    site=row.get("site") or "-",
+                    case_id=row.get("case_id") or "-",
+                    source=row.get("source") or "case",
+                    values={name: _float(row.get(name)) for name in ARTEFACT_CLIMATE_FIELDS},
+                    readings=int(row.get("readings") or 0),
+                )
+            )
             hours += 1
     except (KeyError, ValueError) as error:
         raise PassportError(f"{path}: a row cannot be read ({error})") from None
     if arrival_ns <= last_ns:
-        raise PassportError(f"--at: the arrival must come after the passport's last entry "
-                            f"({pd.Timestamp(last_ns, unit='ns', tz='UTC').isoformat()})")
-    description = {key: artefact.get(key) for key in
-                   ("id", "inventory_number", "name", "names", "materials", "description",
-                    "lending_museum")}
+        raise PassportError(
+            f"--at: the arrival must come after the passport's last entry "
+            f"({pd.Timestamp(last_ns, unit='ns', tz='UTC').isoformat()})"
+        )
+    description = {
+        key: artefact.get(key)
+        for key in ("id", "inventory_number", "name", "names", "materials", "description", "lending_museum")
+    }
     if not _known_here(config, artefact_id) and not description.get("lending_museum"):
         description["lending_museum"] = artefact.get("exported_by", "")
     try:
@@ -404,8 +538,17 @@ def import_passport(config: MuseumConfig, store: InfluxStore, path: Path, case_i
             raise MoveError(f"{'--user' if not user.strip() else '--note'} must not be empty")
         store.create_database()
         store.write_lines(lines)
-        record_move(config, store, artefact_id, case_id, user=user, note=note, at=arrival,
-                    kind="arrival", artefact_json=json.dumps(description, ensure_ascii=False))
+        record_move(
+            config,
+            store,
+            artefact_id,
+            case_id,
+            user=user,
+            note=note,
+            at=arrival,
+            kind="arrival",
+            artefact_json=json.dumps(description, ensure_ascii=False),
+        )
     except MoveError as error:
         raise PassportError(str(error)) from None
     return passport, hours
@@ -420,8 +563,17 @@ def _known_here(config: MuseumConfig, artefact_id: str) -> bool:
     return any(a.id == artefact_id for c in config.cases for a in c.artefacts)
 
 
-def add_transit(config: MuseumConfig, store: InfluxStore, artefact_id: str, file: Path,
-                start: datetime, end: datetime, *, user: str, note: str) -> int:
+def add_transit(
+    config: MuseumConfig,
+    store: InfluxStore,
+    artefact_id: str,
+    file: Path,
+    start: datetime,
+    end: datetime,
+    *,
+    user: str,
+    note: str,
+) -> int:
     """Add a crate logger's file as the object's transit from ``start`` to ``end``:
     its hourly climate and a transit event. Returns the hours written."""
     from museum.loggers import LoggerFileError, read_logger_file
@@ -460,13 +612,32 @@ def add_transit(config: MuseumConfig, store: InfluxStore, artefact_id: str, file
             values[f"{name}_mean"] = float(column.mean()) if not column.empty else None
             values[f"{name}_min"] = float(column.min()) if not column.empty else None
             values[f"{name}_max"] = float(column.max()) if not column.empty else None
-        lines.append(artefact_climate_line(
-            int(hour.value), artefact_id=artefact_id, museum=config.museum.name, site="transit",
-            case_id=crate, source="transit", values=values,
-            readings=int(group["rh_pct"].notna().sum())))
-    lines.append(move_line(int(first.value), artefact_id=artefact_id, museum=config.museum.name,
-                           site="transit", case_id=crate, kind="transit", user=user.strip(),
-                           note=note.strip(), recorded_ns=time.time_ns(), until_ns=int(last.value)))
+        lines.append(
+            artefact_climate_line(
+                int(hour.value),
+                artefact_id=artefact_id,
+                museum=config.museum.name,
+                site="transit",
+                case_id=crate,
+                source="transit",
+                values=values,
+                readings=int(group["rh_pct"].notna().sum()),
+            )
+        )
+    lines.append(
+        move_line(
+            int(first.value),
+            artefact_id=artefact_id,
+            museum=config.museum.name,
+            site="transit",
+            case_id=crate,
+            kind="transit",
+            user=user.strip(),
+            note=note.strip(),
+            recorded_ns=time.time_ns(),
+            until_ns=int(last.value),
+        )
+    )
     store.create_database()
     store.write_lines(lines)
     return len(lines) - 1

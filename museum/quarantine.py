@@ -53,9 +53,11 @@ def read_quarantine(spool_path: Path, limit: int = 200) -> QuarantineView | None
     except sqlite3.Error:
         return None
     try:
-        counts = dict(connection.execute(
-            "SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY COUNT(*) DESC, reason"
-        ).fetchall())
+        counts = dict(
+            connection.execute(
+                "SELECT reason, COUNT(*) FROM quarantine GROUP BY reason ORDER BY COUNT(*) DESC, reason"
+            ).fetchall()
+        )
         rows = connection.execute(
             "SELECT received_ns, topic, reason, detail, COALESCE(payload_size, length(payload)), "
             "substr(payload, 1, ?) FROM quarantine ORDER BY id DESC LIMIT ?",
@@ -80,5 +82,6 @@ def read_quarantine(spool_path: Path, limit: int = 200) -> QuarantineView | None
         )
         for received_ns, topic, reason, detail, size, payload in rows
     ]
-    return QuarantineView(path=spool_path, counts=counts, newest=newest,
-                          dropped=int(dropped_row[0]) if dropped_row else 0)
+    return QuarantineView(
+        path=spool_path, counts=counts, newest=newest, dropped=int(dropped_row[0]) if dropped_row else 0
+    )

@@ -75,8 +75,15 @@ def coverage(
     start_hour = pd.Timestamp(start).tz_convert("UTC").floor("1h")
     stop = min(pd.Timestamp(end).tz_convert("UTC"), pd.Timestamp.now(tz="UTC"))
     hours = pd.date_range(start_hour, stop, freq="1h", inclusive="left")
-    result: dict[str, Any] = {"readings": 0, "expected": 0, "pct": None, "hours": len(hours),
-                              "hours_with_data": 0, "gaps": [], "silent_sensors": list(sensors)}
+    result: dict[str, Any] = {
+        "readings": 0,
+        "expected": 0,
+        "pct": None,
+        "hours": len(hours),
+        "hours_with_data": 0,
+        "gaps": [],
+        "silent_sensors": list(sensors),
+    }
     if series.empty or not len(hours):
         if len(hours):
             result["gaps"] = [(hours[0].to_pydatetime(), (hours[-1] + pd.Timedelta(hours=1)).to_pydatetime())]
@@ -104,10 +111,16 @@ def coverage(
 def daily_range(series: pd.DataFrame) -> dict[str, float]:
     """Mean over the (UTC) days of the day's maximum minus minimum, of temperature and RH,
     exact: from each hour's minimum and maximum over all the case's sensors."""
-    by_hour = series.groupby("time").agg(
-        temperature_c_min=("temperature_c_min", "min"), temperature_c_max=("temperature_c_max", "max"),
-        rh_pct_min=("rh_pct_min", "min"), rh_pct_max=("rh_pct_max", "max"),
-    ).astype(float)
+    by_hour = (
+        series.groupby("time")
+        .agg(
+            temperature_c_min=("temperature_c_min", "min"),
+            temperature_c_max=("temperature_c_max", "max"),
+            rh_pct_min=("rh_pct_min", "min"),
+            rh_pct_max=("rh_pct_max", "max"),
+        )
+        .astype(float)
+    )
     days = by_hour.resample("1D")
     return {
         column: float((days[f"{column}_max"].max() - days[f"{column}_min"].min()).mean())
@@ -139,8 +152,15 @@ def case_period(
         for key in extremes:
             values = series[key].astype(float)
             extremes[key] = float(values.min() if key.endswith("_min") else values.max())
-    period = CasePeriod(case=case, start=start, end=end, hourly=hourly, extremes=extremes, figures=None,
-                        coverage=coverage(series, case.sensors, start, end))
+    period = CasePeriod(
+        case=case,
+        start=start,
+        end=end,
+        hourly=hourly,
+        extremes=extremes,
+        figures=None,
+        coverage=coverage(series, case.sensors, start, end),
+    )
     if len(hourly) >= 2:
         period.figures = climate_report(hourly)
         # From the hours' exact extremes, not from the hourly means (which flatten the day).
@@ -162,8 +182,13 @@ def case_period(
     if config is not None and reference is not None and len(hourly) >= 2:
         window_start = max(start, end - DEFAULT_WINDOW)
         period.diagnosis = diagnose_case(
-            config, case, hourly_climate(store, case.id, window_start, end),
-            hourly_climate(store, reference.id, window_start, end), window_start, end)
+            config,
+            case,
+            hourly_climate(store, case.id, window_start, end),
+            hourly_climate(store, reference.id, window_start, end),
+            window_start,
+            end,
+        )
     return period
 
 
@@ -184,21 +209,24 @@ def alert_summaries(events: pd.DataFrame) -> pd.DataFrame:
         first = opening.iloc[0] if not opening.empty else log.iloc[0]
         reached = [state for state in _LIFECYCLE if (log["state"] == state).any()]
         acks = log[log["state"] == "acknowledged"]
-        rows.append({
-            "alert_id": alert_id,
-            "rule": str(first["rule"]),
-            "severity": "critical" if (log["severity"] == "critical").any()
-            else str(log["severity"].iloc[-1]),
-            "state": reached[-1] if reached else str(log["state"].iloc[-1]),
-            "opened": log["time"].min(),
-            "value": _number(first.get("value")),
-            "threshold": _number(first.get("threshold")),
-            "detail": str(first.get("message") or "") if pd.notna(first.get("message")) else "",
-            "notes": [
-                (row["time"], str(row.get("user") or ""), str(row.get("note") or ""))
-                for row in acks.to_dict("records")
-            ],
-        })
+        rows.append(
+            {
+                "alert_id": alert_id,
+                "rule": str(first["rule"]),
+                "severity": "critical"
+                if (log["severity"] == "critical").any()
+                else str(log["severity"].iloc[-1]),
+                "state": reached[-1] if reached else str(log["state"].iloc[-1]),
+                "opened": log["time"].min(),
+                "value": _number(first.get("value")),
+                "threshold": _number(first.get("threshold")),
+                "detail": str(first.get("message") or "") if pd.notna(first.get("message")) else "",
+                "notes": [
+                    (row["time"], str(row.get("user") or ""), str(row.get("note") or ""))
+                    for row in acks.to_dict("records")
+                ],
+            }
+        )
     return pd.DataFrame(rows, columns=columns).sort_values("opened", ignore_index=True)
 
 
@@ -219,7 +247,8 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
 
     # Every hour of the period, empty where there is no reading: the lines break at gaps.
     hours = pd.date_range(
-        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"), pd.Timestamp(period.end).tz_convert("UTC"),
+        pd.Timestamp(period.start).tz_convert("UTC").floor("1h"),
+        pd.Timestamp(period.end).tz_convert("UTC"),
         freq="1h",
         inclusive="left",
     )
@@ -269,8 +298,9 @@ def alert_value(rule: str, value: float | None, threshold: float | None, detail:
     if value is None or pd.isna(value):
         return "—"
     try:
-        return t(f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold),
-                 detail=detail)
+        return t(
+            f"alert.body.value.{rule}", value=t.number(value), threshold=t.number(threshold), detail=detail
+        )
     except KeyError:  # a rule newer than this catalogue
         return t.number(value)
 
@@ -287,11 +317,16 @@ def _row(cells: list[str], header: bool = False, numbers_from: int | None = None
     """A table row; cells from ``numbers_from`` on hold numbers (right-aligned, never
     wrapped: their unit is in the column's header)."""
     tag = "th" if header else "td"
-    return "<tr>" + "".join(
-        f"<{tag} class='num'>{cell}</{tag}>" if numbers_from is not None and i >= numbers_from
-        else f"<{tag}>{cell}</{tag}>"
-        for i, cell in enumerate(cells)
-    ) + "</tr>"
+    return (
+        "<tr>"
+        + "".join(
+            f"<{tag} class='num'>{cell}</{tag}>"
+            if numbers_from is not None and i >= numbers_from
+            else f"<{tag}>{cell}</{tag}>"
+            for i, cell in enumerate(cells)
+        )
+        + "</tr>"
+    )
 
 
 def render_html(
@@ -365,8 +400,9 @@ def render_html(
             parts.append(
                 _row(
                     [e(period.case.id)]
-                    + [n(c.get(key), 1)
-                       for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")],
+                    + [
+                        n(c.get(key), 1) for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")
+                    ],
                     numbers_from=1,
                 )
             )
@@ -406,8 +442,10 @@ def render_html(
             parts.append(_row([e(f"{row.label} ({row.unit})"), *(n(v) for v in row.values)], numbers_from=1))
         parts.append("</table>")
         sentences = period_sentences(period.figures, t)
-        parts += [f"<p>{e(sentence)}</p>" for sentence in (sentences.daily_range, sentences.time_of_wetness,
-                                                         sentences.ipi)]
+        parts += [
+            f"<p>{e(sentence)}</p>"
+            for sentence in (sentences.daily_range, sentences.time_of_wetness, sentences.ipi)
+        ]
         diagnosis = period.diagnosis
         if diagnosis is not None and diagnosis.reference is not None:
             # The same lines as `patina diagnose`: what facilities get with the report.
@@ -431,8 +469,9 @@ def render_html(
                     _row(
                         [
                             e(artefact.id),
-                            e(t.name(artefact.name)) if artefact_href is None else
-                            f'<a href="{e(artefact_href(artefact.id))}" target="_self">'
+                            e(t.name(artefact.name))
+                            if artefact_href is None
+                            else f'<a href="{e(artefact_href(artefact.id))}" target="_self">'
                             f"{e(t.name(artefact.name))}</a>",
                             e(", ".join(t.material(m) for m in artefact.materials)),
                         ]

@@ -132,8 +132,12 @@ def risk_line(point: RiskPoint) -> str:
     """The ``risk`` point of an artefact's assessment, as one line of line protocol."""
     return encode_point(
         RISK,
-        {"site": point.site, "case_id": point.case_id, "artefact_id": point.artefact_id,
-         "material": point.material},
+        {
+            "site": point.site,
+            "case_id": point.case_id,
+            "artefact_id": point.artefact_id,
+            "material": point.material,
+        },
         {"score": float(point.score), "level": int(point.level), "driver": point.driver, **point.components},
         point.time_ns,
     )
@@ -151,8 +155,12 @@ ARTEFACT_CLIMATE = "artefact_climate"
 #: departure on loan (``museum`` the borrower; the object is in none of this museum's cases).
 MOVE_KINDS = ("move", "arrival", "transit", "initial", "departure")
 ARTEFACT_CLIMATE_FIELDS = (
-    "temperature_c_mean", "temperature_c_min", "temperature_c_max",
-    "rh_pct_mean", "rh_pct_min", "rh_pct_max",
+    "temperature_c_mean",
+    "temperature_c_min",
+    "temperature_c_max",
+    "rh_pct_mean",
+    "rh_pct_min",
+    "rh_pct_max",
 )
 
 

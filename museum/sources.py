@@ -55,8 +55,12 @@ def level_source(t: Translator, material: MaterialProfile, driver: str, level: s
     """The translated counterpart of :func:`analysis.risk.source_of`: the source behind a
     level reached through a driver."""
     if driver == "rh_high":
-        field = {"good": "rh_safe_pct", "watch": "rh_safe_pct", "risk": "rh_risk_pct",
-                 "critical": "rh_critical_pct"}[level]
+        field = {
+            "good": "rh_safe_pct",
+            "watch": "rh_safe_pct",
+            "risk": "rh_risk_pct",
+            "critical": "rh_critical_pct",
+        }[level]
         return limit_source(t, material, field)
     if driver == "too_dry":
         return limit_source(t, material, "rh_too_dry_pct")

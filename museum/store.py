@@ -78,6 +78,7 @@ def shard_duration_s(retention_s: float | None) -> int:
         return 7 * day
     return 30 * day
 
+
 HOURLY_COLUMNS = [
     "time",
     "sensor_id",
@@ -411,8 +412,11 @@ class InfluxStore:
                 # A read-only user cannot repair: the figures are right all the same, only slower.
                 with contextlib.suppress(StoreError):
                     self.backfill_hourly(span_start, min(span_end, complete_until))
-        fresh = pd.concat([f for f in fresh_parts if not f.empty], ignore_index=True) if fresh_parts else \
-            pd.DataFrame()
+        fresh = (
+            pd.concat([f for f in fresh_parts if not f.empty], ignore_index=True)
+            if fresh_parts
+            else pd.DataFrame()
+        )
         if not stored.empty:
             stored = stored[~stored["time"].isin(pd.DatetimeIndex(stale))]
             if not fresh.empty:
@@ -507,18 +511,20 @@ class InfluxStore:
             raise StoreError(f"alert {alert_id!r} is already resolved")
         self.write_lines(
             [
-                alert_event_line(AlertEvent(
-                    time.time_ns(),
-                    site=last["site"],
-                    case_id=last["case_id"],
-                    alert_id=alert_id,
-                    rule=last["rule"],
-                    rule_key=last.get("rule_key") or last["rule"],
-                    severity=last["severity"],
-                    state="acknowledged",
-                    user=user,
-                    note=note,
-                ))
+                alert_event_line(
+                    AlertEvent(
+                        time.time_ns(),
+                        site=last["site"],
+                        case_id=last["case_id"],
+                        alert_id=alert_id,
+                        rule=last["rule"],
+                        rule_key=last.get("rule_key") or last["rule"],
+                        severity=last["severity"],
+                        state="acknowledged",
+                        user=user,
+                        note=note,
+                    )
+                )
             ]
         )
 

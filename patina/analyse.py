@@ -222,8 +222,9 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     lines += _assumptions(info, t)
     lines += [
         "",
-        t.plural("report.period", round(period["days"], 1), start=when(period["start"]),
-                 end=when(period["end"])),
+        t.plural(
+            "report.period", round(period["days"], 1), start=when(period["start"]), end=when(period["end"])
+        ),
         t(
             "report.coverage",
             readings=n(coverage["readings"], 0),

@@ -260,8 +260,14 @@ def simulate(
         if value is not None and value <= 0:
             raise click.BadParameter("must be above 0", param_hint=name)
     plan = simulation_plan(
-        scenario, scenario_named=bool(scenario_name), now_s=time.time(), interval_s=interval, speed=speed,
-        duration_s=duration, backfill_s=backfill, seed=seed,
+        scenario,
+        scenario_named=bool(scenario_name),
+        now_s=time.time(),
+        interval_s=interval,
+        speed=speed,
+        duration_s=duration,
+        backfill_s=backfill,
+        seed=seed,
     )
     if summary:
         try:
@@ -461,9 +467,13 @@ def downsample(config_path: str, since: float) -> None:
 @click.option("--rh", "rh_band", default=None, help="Loan band for RH, e.g. 45±5 (or 45+-5).")
 @click.option("--temperature", "temperature_band", default=None, help="Loan band for temperature, e.g. 20±2.")
 @click.option("--max-rh-change", type=float, default=None, help="Loan limit: RH change within 24 h, %.")
-@click.option("--bands-from", "bands_from", default=None,
-              help="An artefact: its band for its history and materials (13 months before --start) "
-              "as the loan's RH band (docs/passport.md).")
+@click.option(
+    "--bands-from",
+    "bands_from",
+    default=None,
+    help="An artefact: its band for its history and materials (13 months before --start) "
+    "as the loan's RH band (docs/passport.md).",
+)
 @click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Default: the museum's.")
 @click.option(
     "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="report.pdf or report.html"
@@ -519,8 +529,9 @@ def report(
     rh_target, rh_tolerance = parse_band(rh_band, "--rh", (0.0, 100.0), "%")
     t_target, t_tolerance = parse_band(temperature_band, "--temperature", (-50.0, 80.0), "°C")
     if max_rh_change is not None and not 0 < max_rh_change <= 100:
-        raise click.BadParameter(f"{max_rh_change!r}: need a change above 0 and at most 100 %",
-                                 param_hint="--max-rh-change")
+        raise click.BadParameter(
+            f"{max_rh_change!r}: need a change above 0 and at most 100 %", param_hint="--max-rh-change"
+        )
     bands = None
     if bands_from is not None:
         if rh_band is not None:
@@ -532,8 +543,10 @@ def report(
         raise click.BadParameter("a loan agreement needs its RH band", param_hint="--rh")
     store = open_store(config.influxdb)
     try:
-        periods = [case_period(store, config.case(case_id), first, last, bands, config=config)
-                   for case_id in case_ids]
+        periods = [
+            case_period(store, config.case(case_id), first, last, bands, config=config)
+            for case_id in case_ids
+        ]
     except StoreError as error:
         raise click.ClickException(str(error)) from None
     subject = gallery or ", ".join(f"{c} · {config.case(c).name}" for c in case_ids)
@@ -611,9 +624,7 @@ def export_command(
 
     config = _load(config_path)
     zone = zone_option(timezone_name or config.museum.timezone)
-    if every is not None and not (
-        every == int(every) and EVERY_RANGE_S[0] <= every <= EVERY_RANGE_S[1]
-    ):
+    if every is not None and not (every == int(every) and EVERY_RANGE_S[0] <= every <= EVERY_RANGE_S[1]):
         raise click.BadParameter(
             f"{every:g} s: need whole seconds from {EVERY_RANGE_S[0]} s to {EVERY_RANGE_S[1] // 86_400} d",
             param_hint="--every",
@@ -633,9 +644,7 @@ def export_command(
         total=chunk_count(request), unit="chunk", desc="export", disable=not sys.stderr.isatty()
     ) as bar:
         try:
-            result = export(
-                config, request, out, progress=lambda done: bar.update(done - bar.n), force=force
-            )
+            result = export(config, request, out, progress=lambda done: bar.update(done - bar.n), force=force)
         except (ExportError, StoreError) as error:
             raise click.ClickException(one_line(str(error))) from None
     click.echo(f"{result.rows} rows → " + ", ".join(str(p) for p in result.files))

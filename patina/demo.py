@@ -81,8 +81,9 @@ def incident_case(config: MuseumConfig) -> str:
     fluctuation score, and excavated metals need a very dry case again)."""
     for case in config.cases:
         materials = {m for a in case.artefacts for m in a.materials}
-        if materials and all(not m.startswith("archaeological_") and m not in ("wood", "leather", "textile")
-                             for m in materials):
+        if materials and all(
+            not m.startswith("archaeological_") and m not in ("wood", "leather", "textile") for m in materials
+        ):
             return case.id
     return config.cases[0].id
 
@@ -135,8 +136,13 @@ def with_demo_accounts(text: str) -> tuple[str, list[tuple[str, str, str]]]:
     accounts = [(name, role, secrets.token_urlsafe(9)) for name, role in DEMO_ACCOUNTS]
     extra = [] if "[dashboard]" in text else ["", "[dashboard]", "anonymous_viewing = true"]
     for name, role, password in accounts:
-        extra += ["", "[[dashboard.users]]", f'name = "{name}"', f'role = "{role}"',
-                  f'password_hash = "{hash_password(password)}"']
+        extra += [
+            "",
+            "[[dashboard.users]]",
+            f'name = "{name}"',
+            f'role = "{role}"',
+            f'password_hash = "{hash_password(password)}"',
+        ]
     return text.rstrip("\n") + "\n" + "\n".join(extra) + "\n", accounts
 
 
@@ -178,16 +184,32 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
             raise click.ClickException(f"could not subscribe at {env['PATINA_MQTT_URL']}")
         patina = [sys.executable, "-m", "patina"]
         # The backfilled past arrives in about 15 s, then readings follow live, once a minute.
-        _spawn(stack, [*patina, "simulate", "--config", str(config_path), "--scenario", str(scenario),
-                       "--interval", "60s", "--backfill", f"{backfill_s}s",
-                       "--speed", str(max(1.0, backfill_s / 15))],
-               env)
+        _spawn(
+            stack,
+            [
+                *patina,
+                "simulate",
+                "--config",
+                str(config_path),
+                "--scenario",
+                str(scenario),
+                "--interval",
+                "60s",
+                "--backfill",
+                f"{backfill_s}s",
+                "--speed",
+                str(max(1.0, backfill_s / 15)),
+            ],
+            env,
+        )
         dashboard_port = _port_or_free(port)
         _spawn(stack, dashboard_command(dashboard_port), env)
         message = [f"\nPatina demo: open http://127.0.0.1:{dashboard_port} (Ctrl-C stops everything)"]
-        message.append(f"In {int(INCIDENT_AFTER.total_seconds() // 60)} minutes a door of case "
-                       f"{incident_case(config)} is left open for {int(INCIDENT_FOR.total_seconds() // 60)} "
-                       "minutes: watch the alert open, notify and resolve.")
+        message.append(
+            f"In {int(INCIDENT_AFTER.total_seconds() // 60)} minutes a door of case "
+            f"{incident_case(config)} is left open for {int(INCIDENT_FOR.total_seconds() // 60)} "
+            "minutes: watch the alert open, notify and resolve."
+        )
         if accounts:
             message.append("Sign in (sidebar of any page) with one of these demo accounts:")
             message += [f"  {name:18} password {password:14} ({role})" for name, role, password in accounts]

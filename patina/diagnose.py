@@ -13,16 +13,30 @@ from patina.options import moment_option
 
 
 @click.command("diagnose")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
-              help="The museum's config file (museum.toml).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The museum's config file (museum.toml).",
+)
 @click.option("--case", "case_ids", multiple=True, help="A case id (repeat for several); default every case.")
-@click.option("--start", default=None, help="ISO 8601; default two weeks before --end. Without an offset, "
-              "in the museum's time zone.")
+@click.option(
+    "--start",
+    default=None,
+    help="ISO 8601; default two weeks before --end. Without an offset, in the museum's time zone.",
+)
 @click.option("--end", default=None, help="ISO 8601 (exclusive); default now.")
 @click.option("--language", type=click.Choice(LANGUAGES), default=None, help="Default: the museum's.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: {\"cases\": [...]}.")
-def diagnose(config_path: str, case_ids: tuple[str, ...], start: str | None, end: str | None,
-             language: str | None, as_json: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"cases": [...]}.')
+def diagnose(
+    config_path: str,
+    case_ids: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    language: str | None,
+    as_json: bool,
+) -> None:
     """Each case's hygrometric half-time and air exchange against its gallery's room, its
     moisture trend, and the days until its RH passes its alert limit."""
     from museum.config import ConfigError, load_config
@@ -40,8 +54,9 @@ def diagnose(config_path: str, case_ids: tuple[str, ...], start: str | None, end
     known = {c.id for c in config.cases}
     for case_id in case_ids:
         if case_id not in known:
-            raise click.BadParameter(f"no case {case_id!r}; known: {', '.join(sorted(known))}",
-                                     param_hint="--case")
+            raise click.BadParameter(
+                f"no case {case_id!r}; known: {', '.join(sorted(known))}", param_hint="--case"
+            )
 
     zone_name = config.museum.timezone
     last = moment_option(end, "--end", zone_name) if end else datetime.now(UTC).astimezone(config.zone)

@@ -19,10 +19,19 @@ if TYPE_CHECKING:
     from museum.i18n import Translator
     from museum.store import InfluxStore
 
-config_option = click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True,
-                             help="The museum's config file (museum.toml).")
-language_option = click.option("--language", type=click.Choice(LANGUAGES), default=None,
-                               help="Language of the messages; default: the museum's.")
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    required=True,
+    help="The museum's config file (museum.toml).",
+)
+language_option = click.option(
+    "--language",
+    type=click.Choice(LANGUAGES),
+    default=None,
+    help="Language of the messages; default: the museum's.",
+)
 user_option = click.option("--user", required=True, help="Who records it.")
 note_option = click.option("--note", required=True, help="Why (the log keeps it).")
 
@@ -36,8 +45,7 @@ def _setup(config_path: str, language: str | None) -> tuple[MuseumConfig, Influx
         config = load_config(config_path)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    return config, open_store(config.influxdb, timeout_s=60), \
-        Translator(language or config.museum.language)
+    return config, open_store(config.influxdb, timeout_s=60), Translator(language or config.museum.language)
 
 
 def _moment(text: str | None, option: str, zone_name: str) -> datetime | None:
@@ -54,13 +62,18 @@ def _nonblank(option: str, text: str) -> str:
 @config_option
 @click.argument("artefact")
 @click.option("--to", "case_id", required=True, help="The case it goes into.")
-@click.option("--at", "at", default=None,
-              help="When it moved, ISO 8601 (default now; without an offset, the museum's time zone).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="When it moved, ISO 8601 (default now; without an offset, the museum's time zone).",
+)
 @user_option
 @note_option
 @language_option
-def move(config_path: str, artefact: str, case_id: str, at: str | None, user: str, note: str,
-         language: str | None) -> None:
+def move(
+    config_path: str, artefact: str, case_id: str, at: str | None, user: str, note: str, language: str | None
+) -> None:
     """Record that an object moved into a case (now, or at --at for a move made earlier)."""
     from museum.moves import MoveError, record_move
     from museum.store import StoreError
@@ -74,8 +87,15 @@ def move(config_path: str, artefact: str, case_id: str, at: str | None, user: st
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
-    click.echo(t("passport.moved", artefact=artefact, case=place.case_id, site=place.site,
-                 time=t.moment(place.since.tz_convert(config.zone).to_pydatetime())))
+    click.echo(
+        t(
+            "passport.moved",
+            artefact=artefact,
+            case=place.case_id,
+            site=place.site,
+            time=t.moment(place.since.tz_convert(config.zone).to_pydatetime()),
+        )
+    )
 
 
 @click.group("passport")
@@ -86,23 +106,45 @@ def passport() -> None:
 @passport.command("export")
 @config_option
 @click.argument("artefact")
-@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The passport file to write (.zip).")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="The passport file to write (.zip).",
+)
 @click.option("--start", default=None, help="ISO 8601; default 13 months before --end.")
 @click.option("--end", default=None, help="ISO 8601 (exclusive); default now.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
-@click.option("--departs", is_flag=True,
-              help="The object leaves on loan: record its departure once the passport is written.")
+@click.option(
+    "--departs",
+    is_flag=True,
+    help="The object leaves on loan: record its departure once the passport is written.",
+)
 @click.option("--to-museum", "to_museum", default=None, help="With --departs: the borrowing museum.")
-@click.option("--at", "at", default=None,
-              help="With --departs: when it left, ISO 8601 (default now; without an offset, the "
-              "museum's time zone).")
+@click.option(
+    "--at",
+    "at",
+    default=None,
+    help="With --departs: when it left, ISO 8601 (default now; without an offset, the museum's time zone).",
+)
 @click.option("--user", default=None, help="With --departs: who records it.")
 @click.option("--note", default=None, help="With --departs: why (the log keeps it).")
 @language_option
-def passport_export(config_path: str, artefact: str, out: Path, start: str | None, end: str | None,
-                    force: bool, departs: bool, to_museum: str | None, at: str | None, user: str | None,
-                    note: str | None, language: str | None) -> None:
+def passport_export(
+    config_path: str,
+    artefact: str,
+    out: Path,
+    start: str | None,
+    end: str | None,
+    force: bool,
+    departs: bool,
+    to_museum: str | None,
+    at: str | None,
+    user: str | None,
+    note: str | None,
+    language: str | None,
+) -> None:
     """Write an object's passport: its description, moves, hourly climate and historic band,
     as a Frictionless data package (zip) with a SHA-256 digest. With --departs, also record
     that the object left on loan (docs/passport.md)."""
@@ -127,18 +169,32 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
         last = _moment(end, "--end", config.museum.timezone)
         departure = None
         if departs:
-            departure = Departure(to_museum or "", user or "", note or "",
-                                  _moment(at, "--at", config.museum.timezone))
+            departure = Departure(
+                to_museum or "", user or "", note or "", _moment(at, "--at", config.museum.timezone)
+            )
         result = export_passport(config, store, artefact, out, first, last, force, departure)
     except (PassportError, StoreError, LineProtocolError) as error:
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
-    click.echo(t("passport.exported", artefact=artefact, path=str(result.path), hours=result.hours,
-                 moves=result.moves))
+    click.echo(
+        t(
+            "passport.exported",
+            artefact=artefact,
+            path=str(result.path),
+            hours=result.hours,
+            moves=result.moves,
+        )
+    )
     if departure is not None and result.departed_at is not None:
-        click.echo(t("passport.departed", artefact=artefact, museum=departure.to_museum,
-                     time=t.moment(result.departed_at.astimezone(config.zone))))
+        click.echo(
+            t(
+                "passport.departed",
+                artefact=artefact,
+                museum=departure.to_museum,
+                time=t.moment(result.departed_at.astimezone(config.zone)),
+            )
+        )
     with zipfile.ZipFile(result.path) as archive:
         band = json.loads(archive.read("historic_band.json"))
         risk = json.loads(archive.read("risk.json"))
@@ -147,8 +203,9 @@ def passport_export(config_path: str, artefact: str, out: Path, start: str | Non
     if hours:
         from analysis.risk import LEVELS  # pandas: kept off the start of every command
 
-        click.echo(t("passport.risk_hours", **{level: t.number(hours.get(level, 0.0), 0)
-                                               for level in LEVELS}))
+        click.echo(
+            t("passport.risk_hours", **{level: t.number(hours.get(level, 0.0), 0) for level in LEVELS})
+        )
     click.echo(t("passport.digest", digest=result.digest))
 
 
@@ -156,15 +213,26 @@ def _echo_band(t: Translator, band: dict[str, Any]) -> None:
     historic = band.get("historic")
     if historic:
         key = "passport.band.historic" if historic["complete"] else "passport.band.provisional"
-        click.echo(t(key, lower=t.number(historic["lower_pct"]), upper=t.number(historic["upper_pct"]),
-                     days=t.number(historic["hours"] / 24, 0)))
+        click.echo(
+            t(
+                key,
+                lower=t.number(historic["lower_pct"]),
+                upper=t.number(historic["upper_pct"]),
+                days=t.number(historic["hours"] / 24, 0),
+            )
+        )
     else:
         click.echo(t("passport.band.none"))
     suitable = band.get("suitable") or {}
     if suitable:
-        click.echo(t("passport.band.suitable", lower=t.number(suitable["lower_pct"]),
-                     upper=t.number(suitable["upper_pct"]),
-                     basis=t(f"passport.basis.{suitable['basis']}")))
+        click.echo(
+            t(
+                "passport.band.suitable",
+                lower=t.number(suitable["lower_pct"]),
+                upper=t.number(suitable["upper_pct"]),
+                basis=t(f"passport.basis.{suitable['basis']}"),
+            )
+        )
 
 
 @passport.command("import")
@@ -175,8 +243,9 @@ def _echo_band(t: Translator, band: dict[str, Any]) -> None:
 @user_option
 @note_option
 @language_option
-def passport_import(config_path: str, file: Path, case_id: str, at: str | None, user: str, note: str,
-                    language: str | None) -> None:
+def passport_import(
+    config_path: str, file: Path, case_id: str, at: str | None, user: str, note: str, language: str | None
+) -> None:
     """Record an object's arrival from a passport, keeping its history before arrival
     (refused if the file was altered)."""
     from museum.passport import PassportError, import_passport
@@ -191,8 +260,15 @@ def passport_import(config_path: str, file: Path, case_id: str, at: str | None, 
         raise click.ClickException(str(error)) from None
     finally:
         store.close()
-    click.echo(t("passport.imported", artefact=result.artefact.get("id", ""), case=case_id, hours=hours,
-                 museum=result.artefact.get("exported_by", "")))
+    click.echo(
+        t(
+            "passport.imported",
+            artefact=result.artefact.get("id", ""),
+            case=case_id,
+            hours=hours,
+            museum=result.artefact.get("exported_by", ""),
+        )
+    )
     _echo_band(t, result.band)
     click.echo(t("passport.digest_checked", digest=result.digest))
 
@@ -206,8 +282,16 @@ def passport_import(config_path: str, file: Path, case_id: str, at: str | None, 
 @click.option("--user", default="patina", show_default=True, help="Who records it.")
 @click.option("--note", default="transit", show_default=True, help="Why (the log keeps it).")
 @language_option
-def passport_transit(config_path: str, artefact: str, file: Path, start: str, end: str, user: str,
-                     note: str, language: str | None) -> None:
+def passport_transit(
+    config_path: str,
+    artefact: str,
+    file: Path,
+    start: str,
+    end: str,
+    user: str,
+    note: str,
+    language: str | None,
+) -> None:
     """Add a crate logger's file (anything `patina analyse` reads) to an object's history as
     its transit between --from and --to."""
     from museum.passport import PassportError, add_transit

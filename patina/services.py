@@ -64,20 +64,25 @@ class ManagedProcess:
         if shutil.which(argv[0]) is None:
             raise ServiceError(f"{argv[0]} is not installed (apt-get install {self.name})")
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                        env=self.environment(), start_new_session=True)
+        self.process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, env=self.environment(), start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ServiceError(f"{self.name} exited with {self.process.returncode}; "
-                                   f"see {self.log_path}:\n{self._log_tail()}")
+                raise ServiceError(
+                    f"{self.name} exited with {self.process.returncode}; "
+                    f"see {self.log_path}:\n{self._log_tail()}"
+                )
             if self.ready():
                 return
             time.sleep(0.05)
         self.stop()
-        raise ServiceError(f"{self.name} did not become ready on port {self.port} within "
-                           f"{timeout_s:.0f} s; see {self.log_path}")
+        raise ServiceError(
+            f"{self.name} did not become ready on port {self.port} within "
+            f"{timeout_s:.0f} s; see {self.log_path}"
+        )
 
     def _log_tail(self) -> str:
         try:
@@ -118,8 +123,9 @@ class MosquittoServer(ManagedProcess):
 
     name = "mosquitto"
 
-    def __init__(self, data_dir: Path, port: int | None = None,
-                 settings: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, settings: dict[str, str] | None = None
+    ) -> None:
         super().__init__(data_dir, port)
         self.settings = dict(settings or {})
 
@@ -173,13 +179,15 @@ class InfluxServer(ManagedProcess):
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.update({
-            "INFLUXDB_BIND_ADDRESS": f"127.0.0.1:{self.rpc_port}",
-            "INFLUXDB_HTTP_BIND_ADDRESS": f"127.0.0.1:{self.port}",
-            "INFLUXDB_META_DIR": str(self.data_dir / "meta"),
-            "INFLUXDB_DATA_DIR": str(self.data_dir / "data"),
-            "INFLUXDB_DATA_WAL_DIR": str(self.data_dir / "wal"),
-        })
+        env.update(
+            {
+                "INFLUXDB_BIND_ADDRESS": f"127.0.0.1:{self.rpc_port}",
+                "INFLUXDB_HTTP_BIND_ADDRESS": f"127.0.0.1:{self.port}",
+                "INFLUXDB_META_DIR": str(self.data_dir / "meta"),
+                "INFLUXDB_DATA_DIR": str(self.data_dir / "data"),
+                "INFLUXDB_DATA_WAL_DIR": str(self.data_dir / "wal"),
+            }
+        )
         return env
 
     def ready(self) -> bool:

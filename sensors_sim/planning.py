@@ -16,8 +16,9 @@ from sensors_sim.scenario import Scenario
 AS_FAST_AS_POSSIBLE = 1e9
 
 
-def with_device_format(scenario: Scenario, config: MuseumConfig, device_format: str | None,
-                       batch: int) -> Scenario:
+def with_device_format(
+    scenario: Scenario, config: MuseumConfig, device_format: str | None, batch: int
+) -> Scenario:
     """The scenario with every sensor of ``config`` whose format it leaves unset publishing
     in ``device_format`` (default ``patina``), ``batch`` readings per message."""
     if not device_format and batch <= 1:

@@ -57,16 +57,22 @@ class ReplayFeed:
 
 
 def load_replay(
-    path: Path, sensor_id: str, site: str, device_format: str, timezone_name: str,
-    file_sensor: str | None = None, sheet: str | None = None,
+    path: Path,
+    sensor_id: str,
+    site: str,
+    device_format: str,
+    timezone_name: str,
+    file_sensor: str | None = None,
+    sheet: str | None = None,
 ) -> tuple[ReplayFeed, FileReading]:
     """A feed for one sensor of a logger file (``file_sensor``: needed when the file holds
     several); raises :class:`museum.loggers.LoggerFileError` naming why a file cannot be read."""
     reading = read_logger_file(path, timezone_name, sheet)
     names = list(reading.sensors)
     if file_sensor is None and len(names) > 1:
-        raise LoggerFileError(f"{path}: the file holds {len(names)} sensors ({', '.join(names)}); "
-                              "choose one with --file-sensor")
+        raise LoggerFileError(
+            f"{path}: the file holds {len(names)} sensors ({', '.join(names)}); choose one with --file-sensor"
+        )
     name = file_sensor if file_sensor is not None else names[0]
     if name not in reading.sensors:
         raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")

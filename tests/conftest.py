@@ -95,14 +95,16 @@ def unique_name() -> Callable[[str], str]:
 
 
 @pytest.fixture
-def make_config(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServer,
-                unique_name: Callable[[str], str]) -> Callable[..., MuseumConfig]:
+def make_config(
+    tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServer, unique_name: Callable[[str], str]
+) -> Callable[..., MuseumConfig]:
     """A config on the private services with a database of its own. The file's URLs are
     dead on purpose: the services are reached through the PATINA_* overrides, as in
     production."""
 
-    def make(text: str = SMALL_MUSEUM, database: str | None = None,
-             environ: dict[str, str] | None = None) -> MuseumConfig:
+    def make(
+        text: str = SMALL_MUSEUM, database: str | None = None, environ: dict[str, str] | None = None
+    ) -> MuseumConfig:
         path = write_config(tmp_path, unique_name, text, database)
         return load_config(path, environ={**service_environment(mosquitto, influxdb), **(environ or {})})
 
@@ -124,9 +126,13 @@ def write_config(folder: Path, unique_name: Callable[[str], str], text: str, dat
     """``text`` (a template of a museum.toml) written with fresh names for the collector, the
     database and the spool."""
     path = folder / f"{unique_name('museum')}.toml"
-    path.write_text(textwrap.dedent(text).format(
-        client_id=unique_name("collector"), database=database or unique_name("db"),
-        spool=f"{unique_name('spool')}.sqlite3"))
+    path.write_text(
+        textwrap.dedent(text).format(
+            client_id=unique_name("collector"),
+            database=database or unique_name("db"),
+            spool=f"{unique_name('spool')}.sqlite3",
+        )
+    )
     return path
 
 

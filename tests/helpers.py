@@ -14,8 +14,9 @@ from museum.store import InfluxStore, StoreError
 from patina.services import MosquittoServer
 
 
-def publish_all(broker: MosquittoServer, messages: Iterable[tuple[str, bytes]],
-                qos: int = 1, timeout_s: float = 60.0) -> int:
+def publish_all(
+    broker: MosquittoServer, messages: Iterable[tuple[str, bytes]], qos: int = 1, timeout_s: float = 60.0
+) -> int:
     """Publish through the real broker and wait until it acknowledged every message."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
     client.max_inflight_messages_set(500)
@@ -31,8 +32,7 @@ def publish_all(broker: MosquittoServer, messages: Iterable[tuple[str, bytes]],
     return len(infos)
 
 
-def wait_for(condition: Callable[[], object], timeout_s: float = 30.0,
-             interval_s: float = 0.1) -> object:
+def wait_for(condition: Callable[[], object], timeout_s: float = 30.0, interval_s: float = 0.1) -> object:
     """Poll until ``condition()`` is truthy; return its value or fail with the last one."""
     deadline = time.monotonic() + timeout_s
     value = condition()

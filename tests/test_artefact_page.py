@@ -28,9 +28,13 @@ APP = str(REPO_DIR / "dashboard" / "app.py")
 
 
 @pytest.fixture
-def moved_museum(make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore],
-                 mosquitto: MosquittoServer, influxdb: InfluxServer,
-                 monkeypatch: pytest.MonkeyPatch) -> MuseumConfig:
+def moved_museum(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> MuseumConfig:
     """Three days of readings in C1 (dry) and C2 (damp); DBP-1 moved to C2 a day ago, where
     an alert opened afterwards."""
     config = make_config()
@@ -42,13 +46,32 @@ def moved_museum(make_config: Callable[..., MuseumConfig], store_for: Callable[[
         ns = int(moment.timestamp()) * 10**9
         lines.append(climate_line(Reading("s1", ns, 22.0, 18.0 + minute % 30 / 10), "hanoi", "C1"))
         lines.append(climate_line(Reading("s3", ns, 26.0, 48.0 + minute % 50 / 10), "hanoi", "C2"))
-    lines.append(alert_event_line(AlertEvent(time.time_ns() - 3600 * 10**9, site="hanoi", case_id="C2",
-                                  alert_id="C2.rh_high.1", rule="rh_high", rule_key="rh_high",
-                                  severity="warning", state="opened", message="RH high")))
+    lines.append(
+        alert_event_line(
+            AlertEvent(
+                time.time_ns() - 3600 * 10**9,
+                site="hanoi",
+                case_id="C2",
+                alert_id="C2.rh_high.1",
+                rule="rh_high",
+                rule_key="rh_high",
+                severity="warning",
+                state="opened",
+                message="RH high",
+            )
+        )
+    )
     store.create_database()
     store.write_lines(lines)
-    record_move(config, store, "DBP-1", "C2", user="Lan", note="Phòng trưng bày 2 mở cửa lại",
-                at=now - timedelta(days=1))
+    record_move(
+        config,
+        store,
+        "DBP-1",
+        "C2",
+        user="Lan",
+        note="Phòng trưng bày 2 mở cửa lại",
+        at=now - timedelta(days=1),
+    )
     assert config.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(config.path))
     monkeypatch.setenv("PATINA_MQTT_URL", mosquitto.url)
@@ -103,10 +126,13 @@ def test_the_artefact_page_in_french_and_vietnamese(moved_museum: MuseumConfig) 
         browser.close()
 
 
-def test_a_borrowed_object_shows_its_lenders_history(moved_museum: MuseumConfig,
-                                                     make_config: Callable[..., MuseumConfig],
-                                                     store_for: Callable[[MuseumConfig], InfluxStore],
-                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_borrowed_object_shows_its_lenders_history(
+    moved_museum: MuseumConfig,
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     from museum.passport import export_passport, import_passport
     from tests.test_passport import BORROWER
 
@@ -114,8 +140,15 @@ def test_a_borrowed_object_shows_its_lenders_history(moved_museum: MuseumConfig,
     now = datetime.now(UTC)
     passport = tmp_path / "DBP-1.zip"
     export_passport(moved_museum, store_for(moved_museum), "DBP-1", passport, now - timedelta(days=3), now)
-    import_passport(borrower, store_for(borrower), passport, "K1", user="Claire", note="Exposition",
-                    at=now + timedelta(minutes=1))
+    import_passport(
+        borrower,
+        store_for(borrower),
+        passport,
+        "K1",
+        user="Claire",
+        note="Exposition",
+        at=now + timedelta(minutes=1),
+    )
     assert borrower.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(borrower.path))
     monkeypatch.setenv("PATINA_INFLUX_DB", borrower.influxdb.database)
@@ -137,8 +170,12 @@ def test_the_case_pages_follow_a_move_without_editing_the_config(moved_museum: M
         app.query_params["case"] = case_id
         app.switch_page("views/case.py").run()
         assert not app.exception, app.exception
-        return {str(value) for table in app.table for column in table.value.columns
-                for value in table.value[column].tolist()}
+        return {
+            str(value)
+            for table in app.table
+            for column in table.value.columns
+            for value in table.value[column].tolist()
+        }
 
     assert "DBP-1" in {a.id for a in moved_museum.case("C1").artefacts}, "the config still says C1"
     assert "DBP-1" in inventory("C2")
@@ -147,38 +184,71 @@ def test_the_case_pages_follow_a_move_without_editing_the_config(moved_museum: M
 
 # --- links to the artefact page, loan bands from an object, names per language, departures ---
 
+
 def link(name: str, artefact_id: str, language: str) -> str:
     return f"[{name}](artefact?artefact={artefact_id}&lang={language})"
 
 
 def everything(app: AppTest) -> str:
     """Every text of a page: Markdown, notices, captions, table cells and HTML."""
-    parts = [str(x.value) for kind in ("markdown", "caption", "warning", "error", "success", "info")
-             for x in getattr(app, kind)]
-    parts += [str(value) for table in app.table for column in table.value.columns
-              for value in table.value[column].tolist()]
+    parts = [
+        str(x.value)
+        for kind in ("markdown", "caption", "warning", "error", "success", "info")
+        for x in getattr(app, kind)
+    ]
+    parts += [
+        str(value)
+        for table in app.table
+        for column in table.value.columns
+        for value in table.value[column].tolist()
+    ]
     parts += [str(h.proto.body) for h in app.get("html")]
     return "\n".join(parts)
 
 
 def test_every_list_of_objects_links_to_the_artefact_page(
-        moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     from museum.schema import RiskPoint, risk_line
 
     store = store_for(moved_museum)
     now_ns = time.time_ns()
     # What the collector writes: DBP-1 (now in C2) at risk, and an incident naming it.
-    store.write_lines([
-        risk_line(RiskPoint(
-            now_ns, site="hanoi", case_id="C2", artefact_id="DBP-1", material="archaeological_iron",
-            score=62.0, level=2, driver="rh_high",
-            components={"component_rh_high": 62.0, "since_s": now_ns / 1e9 - 3600, "rh_pct": 50.0,
-                        "limit_pct": 25.0})),
-        alert_event_line(AlertEvent(
-            now_ns - 1800 * 10**9, site="hanoi", case_id="C2", alert_id="C2.rh_high.2", rule="rh_high",
-            rule_key="rh_high", severity="warning", state="opened",
-            message="DBP-1 Excavated bayonet (risk)")),
-    ])
+    store.write_lines(
+        [
+            risk_line(
+                RiskPoint(
+                    now_ns,
+                    site="hanoi",
+                    case_id="C2",
+                    artefact_id="DBP-1",
+                    material="archaeological_iron",
+                    score=62.0,
+                    level=2,
+                    driver="rh_high",
+                    components={
+                        "component_rh_high": 62.0,
+                        "since_s": now_ns / 1e9 - 3600,
+                        "rh_pct": 50.0,
+                        "limit_pct": 25.0,
+                    },
+                )
+            ),
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 1800 * 10**9,
+                    site="hanoi",
+                    case_id="C2",
+                    alert_id="C2.rh_high.2",
+                    rule="rh_high",
+                    rule_key="rh_high",
+                    severity="warning",
+                    state="opened",
+                    message="DBP-1 Excavated bayonet (risk)",
+                )
+            ),
+        ]
+    )
     bayonet_fr, rifle_fr = link("Excavated bayonet", "DBP-1", "fr"), link("Rifle", "R-1", "fr")
 
     def page(path: str, **params: str) -> AppTest:
@@ -224,7 +294,8 @@ def test_the_printable_report_itself_has_no_dashboard_links(moved_museum: Museum
 
 
 def test_the_report_page_takes_the_loan_band_from_an_object(
-        moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     from datetime import time as day_time
 
     from museum.moves import loan_bands_for
@@ -233,11 +304,21 @@ def test_the_report_page_takes_the_loan_band_from_an_object(
     # band is the one of the months before the period, as for `patina report --bands-from`.
     store = store_for(moved_museum)
     first = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=45)
-    store.write_lines([
-        climate_line(Reading("s1", int((first + timedelta(minutes=20 * k)).timestamp()) * 10**9, 21.0,
-                             17.0 + (k % 9) / 2), "hanoi", "C1")
-        for k in range(12 * 72)
-    ])
+    store.write_lines(
+        [
+            climate_line(
+                Reading(
+                    "s1",
+                    int((first + timedelta(minutes=20 * k)).timestamp()) * 10**9,
+                    21.0,
+                    17.0 + (k % 9) / 2,
+                ),
+                "hanoi",
+                "C1",
+            )
+            for k in range(12 * 72)
+        ]
+    )
     app = AppTest.from_file(APP, default_timeout=60)
     app.switch_page("views/report.py").run()
     next(box for box in app.selectbox if box.label == "Case").select("C2").run()
@@ -257,8 +338,10 @@ def test_the_report_page_takes_the_loan_band_from_an_object(
     english = Translator("en")
     fields = {box.label: box for box in app.text_input}
     target, tolerance = fields[english("print.rh_target")], fields[english("print.rh_tolerance")]
-    assert (target.value, tolerance.value) == (english.input_value(loan.rh_target_pct, 0),
-                                               english.input_value(loan.rh_tolerance_pct, 1))
+    assert (target.value, tolerance.value) == (
+        english.input_value(loan.rh_target_pct, 0),
+        english.input_value(loan.rh_tolerance_pct, 1),
+    )
     assert target.disabled and tolerance.disabled
     assert any(str(c.value).startswith("RH band from Excavated bayonet: ") for c in app.caption)
     app.button[0].click().run()
@@ -271,13 +354,18 @@ def test_the_report_page_takes_the_loan_band_from_an_object(
 NAMED = SMALL_MUSEUM.replace(
     'name = "Excavated bayonet"',
     # Doubled braces: the fixture formats the text.
-    'name = {{ vi = "Lưỡi lê khai quật", en = "Excavated bayonet", fr = "Baïonnette de fouille" }}')
+    'name = {{ vi = "Lưỡi lê khai quật", en = "Excavated bayonet", fr = "Baïonnette de fouille" }}',
+)
 
 
 def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
-        make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore],
-        mosquitto: MosquittoServer, influxdb: InfluxServer, monkeypatch: pytest.MonkeyPatch,
-        tmp_path: Path) -> None:
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
     from museum.moves import artefact_info
     from museum.passport import export_passport, import_passport
     from tests.test_passport import BORROWER
@@ -286,15 +374,30 @@ def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     store = store_for(lender)
     store.create_database()
-    store.write_lines([climate_line(Reading("s1", int((now - timedelta(minutes=10 * k)).timestamp()) * 10**9,
-                                            21.0, 20.0), "hanoi", "C1") for k in range(1, 30)])
+    store.write_lines(
+        [
+            climate_line(
+                Reading("s1", int((now - timedelta(minutes=10 * k)).timestamp()) * 10**9, 21.0, 20.0),
+                "hanoi",
+                "C1",
+            )
+            for k in range(1, 30)
+        ]
+    )
     passport = tmp_path / "DBP-1.zip"
     export_passport(lender, store, "DBP-1", passport, now - timedelta(days=1), now - timedelta(minutes=5))
     names = json.loads(zipfile.ZipFile(passport).read("artefact.json"))["names"]
     assert names == {"vi": "Lưỡi lê khai quật", "en": "Excavated bayonet", "fr": "Baïonnette de fouille"}
     # It arrived a minute ago: the borrower's pages place it in K1 now.
-    import_passport(borrower, store_for(borrower), passport, "K1", user="Claire", note="Exposition",
-                    at=now - timedelta(minutes=1))
+    import_passport(
+        borrower,
+        store_for(borrower),
+        passport,
+        "K1",
+        user="Claire",
+        note="Exposition",
+        at=now - timedelta(minutes=1),
+    )
     info = artefact_info(borrower, store_for(borrower), "DBP-1")
     assert (str(info.name), info.name.get("vi")) == ("Baïonnette de fouille", "Lưỡi lê khai quật")
 
@@ -304,12 +407,24 @@ def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
     monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
     monkeypatch.setenv("PATINA_INFLUX_DB", borrower.influxdb.database)
     for language, title, lent, kinds in (
-        ("fr", "DBP-1 : Baïonnette de fouille", "prêté par Test museum",
-         ["au début du passeport", "arrivée (prêt)"]),
-        ("vi", "DBP-1: Lưỡi lê khai quật", "được Test museum cho mượn",
-         ["lúc bắt đầu hộ chiếu", "đến nơi (cho mượn)"]),
-        ("en", "DBP-1: Excavated bayonet", "on loan from Test museum",
-         ["at the start of the passport", "arrival (loan)"]),
+        (
+            "fr",
+            "DBP-1 : Baïonnette de fouille",
+            "prêté par Test museum",
+            ["au début du passeport", "arrivée (prêt)"],
+        ),
+        (
+            "vi",
+            "DBP-1: Lưỡi lê khai quật",
+            "được Test museum cho mượn",
+            ["lúc bắt đầu hộ chiếu", "đến nơi (cho mượn)"],
+        ),
+        (
+            "en",
+            "DBP-1: Excavated bayonet",
+            "on loan from Test museum",
+            ["at the start of the passport", "arrival (loan)"],
+        ),
     ):
         app = AppTest.from_file(APP, default_timeout=60)
         app.query_params["artefact"] = "DBP-1"
@@ -328,11 +443,16 @@ def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
 
 
 def test_an_object_on_loan_leaves_its_case_and_its_page_says_where_it_is(
-        moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     from museum.moves import Departure, record_departure
 
-    record_departure(moved_museum, store_for(moved_museum), "DBP-1",
-                     Departure("Musée de l'Armée", "Lan", "Prêt pour l'exposition Indochine"))
+    record_departure(
+        moved_museum,
+        store_for(moved_museum),
+        "DBP-1",
+        Departure("Musée de l'Armée", "Lan", "Prêt pour l'exposition Indochine"),
+    )
     for language, says, kind in (
         ("en", "On loan to **Musée de l'Armée** since ", "departure (loan)"),
         ("fr", "Prêté à **Musée de l'Armée** depuis le ", "départ (prêt)"),
@@ -351,8 +471,15 @@ def test_an_object_on_loan_leaves_its_case_and_its_page_says_where_it_is(
     case.switch_page("views/case.py").run()
     assert "DBP-1" not in everything(case) and link("Rifle", "R-1", "en") in everything(case)
     # Back home (as `patina passport import` records it): a return, in its case again.
-    record_move(moved_museum, store_for(moved_museum), "DBP-1", "C1", user="Lan", note="Back from Paris",
-                kind="arrival")
+    record_move(
+        moved_museum,
+        store_for(moved_museum),
+        "DBP-1",
+        "C1",
+        user="Lan",
+        note="Back from Paris",
+        kind="arrival",
+    )
     app = AppTest.from_file(APP, default_timeout=60)
     app.query_params["artefact"] = "DBP-1"
     app.switch_page("views/artefact.py").run()

@@ -41,8 +41,14 @@ def all_climate(store: InfluxStore) -> pd.DataFrame:
     return data
 
 
-def native(sensor: str, ts_ns: int, temperature_c: float, rh_pct: float,
-           battery_pct: float | None = None, site: str = "hanoi") -> tuple[str, bytes]:
+def native(
+    sensor: str,
+    ts_ns: int,
+    temperature_c: float,
+    rh_pct: float,
+    battery_pct: float | None = None,
+    site: str = "hanoi",
+) -> tuple[str, bytes]:
     body: dict[str, object] = {"ts": ts_ns / 1e9, "temperature_c": temperature_c, "rh_pct": rh_pct}
     if battery_pct is not None:
         body["battery_pct"] = battery_pct
@@ -50,8 +56,10 @@ def native(sensor: str, ts_ns: int, temperature_c: float, rh_pct: float,
 
 
 def test_thousands_of_readings_from_many_sensors_arrive_exactly(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     config = make_config()
     rng = np.random.default_rng(20261123)
     sensors = ["s1", "s2", "s3"] + [f"stray-{n:02d}" for n in range(47)]
@@ -74,15 +82,27 @@ def test_thousands_of_readings_from_many_sensors_arrive_exactly(
     assert (stats.received, stats.written, stats.rejected_total) == (3000, 3000, 0)
 
     data = all_climate(store_for(config))
-    stored = sorted(zip(data["sensor_id"], data["case_id"], data["site"], data["time_ns"],
-                        data["temperature_c"], data["rh_pct"], data["battery_pct"], strict=True))
+    stored = sorted(
+        zip(
+            data["sensor_id"],
+            data["case_id"],
+            data["site"],
+            data["time_ns"],
+            data["temperature_c"],
+            data["rh_pct"],
+            data["battery_pct"],
+            strict=True,
+        )
+    )
     assert stored == sorted(expected)
     assert set(data["ts_source"]) == {"sensor"}
 
 
 def test_bad_messages_are_counted_and_the_collector_keeps_going(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     config = make_config()
     good = [native("s1", BASE_NS + n * 1_000_000_000, 25.0 + n / 100, 60.0) for n in range(200)]
     bad = [
@@ -107,29 +127,36 @@ def test_bad_messages_are_counted_and_the_collector_keeps_going(
         wait_for(lambda: collector.stats().rejected_total >= len(bad))
         stats = collector.stats()
     assert stats.written == 200
-    assert dict(stats.rejected) == {"invalid_json": 2, "not_utf8": 1, "not_a_number": 1,
-                                    "not_finite": 1, "rh_out_of_range": 1, "missing_field": 1,
-                                    "invalid_id": 1}
+    assert dict(stats.rejected) == {
+        "invalid_json": 2,
+        "not_utf8": 1,
+        "not_a_number": 1,
+        "not_finite": 1,
+        "rh_out_of_range": 1,
+        "missing_field": 1,
+        "invalid_id": 1,
+    }
     assert store_for(config).count_climate() == 200
 
 
 def test_readings_wait_while_influxdb_is_down_and_arrive_when_it_is_back(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        tmp_path: Path) -> None:
+    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, tmp_path: Path
+) -> None:
     influx = InfluxServer(tmp_path / "influx")
     influx.start()
     try:
         config = make_config()
-        config = type(config)(**{**config.__dict__, "influxdb": type(config.influxdb)(
-            url=influx.url, database="outage")})
+        config = type(config)(
+            **{**config.__dict__, "influxdb": type(config.influxdb)(url=influx.url, database="outage")}
+        )
         store = open_store(config.influxdb)
         with running(config) as collector:
-            publish_all(mosquitto, [native("s1", BASE_NS + n * 10**9, 20.0, 50.0)
-                                    for n in range(100)])
+            publish_all(mosquitto, [native("s1", BASE_NS + n * 10**9, 20.0, 50.0) for n in range(100)])
             wait_for(lambda: collector.stats().written >= 100)
             influx.kill()
-            publish_all(mosquitto, [native("s1", BASE_NS + (100 + n) * 10**9, 21.0, 51.0)
-                                    for n in range(300)])
+            publish_all(
+                mosquitto, [native("s1", BASE_NS + (100 + n) * 10**9, 21.0, 51.0) for n in range(300)]
+            )
             wait_for(lambda: collector.stats().received >= 400)
             wait_for(lambda: not collector.stats().database_reachable)
             assert collector.stats().pending > 0
@@ -141,21 +168,21 @@ def test_readings_wait_while_influxdb_is_down_and_arrive_when_it_is_back(
 
 
 def run_patina(*args: str, env: dict[str, str], **popen: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "patina", *args],
-                            env={**os.environ, **env}, **popen)  # type: ignore[call-overload]
+    return subprocess.Popen([sys.executable, "-m", "patina", *args], env={**os.environ, **env}, **popen)  # type: ignore[call-overload]
 
 
 def test_patina_collect_and_simulate_commands_with_environment_overrides(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        influxdb: InfluxServer, unique_name: Callable[[str], str]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    unique_name: Callable[[str], str],
+) -> None:
     config = make_config()
     database = unique_name("cli")
-    env = {"PATINA_MQTT_URL": mosquitto.url, "PATINA_INFLUX_URL": influxdb.url,
-           "PATINA_INFLUX_DB": database}
+    env = {"PATINA_MQTT_URL": mosquitto.url, "PATINA_INFLUX_URL": influxdb.url, "PATINA_INFLUX_DB": database}
     assert config.path is not None
     store = InfluxStore(influxdb.url, database)
-    collector = run_patina("collect", "--config", str(config.path), env=env,
-                           stderr=subprocess.PIPE)
+    collector = run_patina("collect", "--config", str(config.path), env=env, stderr=subprocess.PIPE)
     try:
         # The collector subscribes quickly; the simulator's QoS 1 messages would be lost
         # only if it published before the subscription existed, so wait for the log line.
@@ -163,8 +190,20 @@ def test_patina_collect_and_simulate_commands_with_environment_overrides(
         for line in collector.stderr:
             if b"subscribed to" in line:
                 break
-        simulator = run_patina("simulate", "--config", str(config.path), "--interval", "60s",
-                               "--duration", "6h", "--speed", "1000000", "--seed", "7", env=env)
+        simulator = run_patina(
+            "simulate",
+            "--config",
+            str(config.path),
+            "--interval",
+            "60s",
+            "--duration",
+            "6h",
+            "--speed",
+            "1000000",
+            "--seed",
+            "7",
+            env=env,
+        )
         assert simulator.wait(60) == 0
         # 6 h of one reading a minute from each of the 3 sensors of the config.
         wait_for(lambda: stored_count(store) == 3 * 360, timeout_s=30)
@@ -182,19 +221,28 @@ def test_patina_collect_and_simulate_commands_with_environment_overrides(
 
 
 def test_patina_status_reports_the_collectors_health(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     config = make_config()
     store = store_for(config)
     with running(config, instance="museum-server-1", stats_interval_s=0.5) as collector:
         publish_all(mosquitto, [native("s1", BASE_NS + n * 10**9, 20.0, 50.0) for n in range(50)])
         wait_for(lambda: collector.stats().written >= 50)
-        wait_for(lambda: not store.latest_collector_stats().empty
-                 and store.latest_collector_stats()["written"].max() >= 50)
+        wait_for(
+            lambda: (
+                not store.latest_collector_stats().empty
+                and store.latest_collector_stats()["written"].max() >= 50
+            )
+        )
     assert config.path is not None
-    result = subprocess.run([sys.executable, "-m", "patina", "status", "--config", str(config.path)],
-                            capture_output=True, text=True, check=True,
-                            env={**os.environ, "PATINA_MQTT_URL": mosquitto.url,
-                                 "PATINA_INFLUX_URL": config.influxdb.url})
+    result = subprocess.run(
+        [sys.executable, "-m", "patina", "status", "--config", str(config.path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PATINA_MQTT_URL": mosquitto.url, "PATINA_INFLUX_URL": config.influxdb.url},
+    )
     assert "museum-server-1:" in result.stdout and "written 50" in result.stdout
     assert "0 readings waiting" in result.stdout and "quarantine: empty" in result.stdout

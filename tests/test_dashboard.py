@@ -46,22 +46,24 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
     lines.append(climate_line(Reading("stray-7", now_ns, 30.0, 80.0), "hanoi", "unassigned"))
     # What the collector's evaluator writes: the excavated bayonet at risk (30 % > 25 %).
     lines.append(
-        risk_line(RiskPoint(
-            now_ns,
-            site="hanoi",
-            case_id="C1",
-            artefact_id="DBP-1",
-            material="archaeological_iron",
-            score=62.0,
-            level=2,
-            driver="rh_high",
-            components={
-                "component_rh_high": 62.0,
-                "since_s": now_ns / 1e9 - 3 * 3600,
-                "rh_pct": 30.0,
-                "limit_pct": 25.0,
-            },
-        ))
+        risk_line(
+            RiskPoint(
+                now_ns,
+                site="hanoi",
+                case_id="C1",
+                artefact_id="DBP-1",
+                material="archaeological_iron",
+                score=62.0,
+                level=2,
+                driver="rh_high",
+                components={
+                    "component_rh_high": 62.0,
+                    "since_s": now_ns / 1e9 - 3 * 3600,
+                    "rh_pct": 30.0,
+                    "limit_pct": 25.0,
+                },
+            )
+        )
     )
     store.create_database()
     store.write_lines(lines)
@@ -149,8 +151,12 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     assert texts(app, "title") == ["Case C2: Rifles"]
     assert len(app.get("vega_lite_chart")) == 4  # temperature, RH, dew point, the climate cloud
     artefacts = app.table[-1].value
-    assert artefacts.iloc[0].tolist()[:4] == ["R-1", "[Rifle](artefact?artefact=R-1&lang=en)",
-                                              "Iron and steel, Wood", "—"]
+    assert artefacts.iloc[0].tolist()[:4] == [
+        "R-1",
+        "[Rifle](artefact?artefact=R-1&lang=en)",
+        "Iron and steel, Wood",
+        "—",
+    ]
     # The period in figures: s3 read 25.0 °C and 70 % for 22 hours.
     statistics = app.table[0].value.set_index("")
     assert statistics.loc["Temperature", "Minimum"] == "25.0 °C" == statistics.loc["Temperature", "Maximum"]
@@ -245,11 +251,21 @@ def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggrega
     ]
     wet, ipi = report["time_of_wetness"], report["ipi"]
     assert t("report.tow", hours=t.number(wet["hours"], 0), pct=t.number(wet["pct"])) in page
-    ratings = {key: t(f"rating.{ipi[key]}")
-               for key in ("metal_corrosion", "mechanical_damage", "natural_aging", "mould")}
-    assert t("report.ipi", metal=ratings["metal_corrosion"], mechanical=ratings["mechanical_damage"],
-             aging=ratings["natural_aging"], twpi=t.number(ipi["twpi_years"], 0),
-             mould=ratings["mould"]) in page
+    ratings = {
+        key: t(f"rating.{ipi[key]}")
+        for key in ("metal_corrosion", "mechanical_damage", "natural_aging", "mould")
+    }
+    assert (
+        t(
+            "report.ipi",
+            metal=ratings["metal_corrosion"],
+            mechanical=ratings["mechanical_damage"],
+            aging=ratings["natural_aging"],
+            twpi=t.number(ipi["twpi_years"], 0),
+            mould=ratings["mould"],
+        )
+        in page
+    )
     hours = assess(hourly.groupby(level="time").mean(), ("archaeological_iron",)).summary["hours_per_level"]
     total = sum(hours.values())
     assert total == raw["time"].dt.floor("1h").nunique()  # every hour, not the few the aggregates held
@@ -528,21 +544,25 @@ def museum_alerts(
     }
     store.write_lines(
         [
-            alert_event_line(AlertEvent(
-                now_ns - 3600 * 10**9,
-                alert_id="C1.rh_high.A",
-                state="opened",
-                value=30.0,
-                threshold=25.0,
-                **common,
-            )),
-            alert_event_line(AlertEvent(
-                now_ns - 3599 * 10**9,
-                alert_id="C1.rh_high.A",
-                state="notified",
-                message="opened: email",
-                **common,
-            )),
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3600 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="opened",
+                    value=30.0,
+                    threshold=25.0,
+                    **common,
+                )
+            ),
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3599 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="notified",
+                    message="opened: email",
+                    **common,
+                )
+            ),
             alert_event_line(
                 AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
             ),
@@ -583,7 +603,8 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
     assert not app.exception
     # The same assessment as the overview's headline: the alerts page never looks calmer.
     assert texts(app, "warning")[0].startswith(
-        "Cases needing attention: 1. Worst: C1, [Excavated bayonet](artefact?artefact=DBP-1&lang=en)")
+        "Cases needing attention: 1. Worst: C1, [Excavated bayonet](artefact?artefact=DBP-1&lang=en)"
+    )
     assert "Open alerts: 1" in texts(app, "subheader")
     # A title a person can read: severity, case, cause, value against limit, duration.
     titles = [m for m in texts(app, "markdown") if "C1 · RH above the case limit" in m]

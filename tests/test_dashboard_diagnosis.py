@@ -75,11 +75,17 @@ volume_m3 = 1.0
 """
 
 CASES = [
-    ("a-room", "A-ROOM", CaseSpec("A-ROOM", "A", air_exchange_per_day=2000.0, thermal_time_constant_h=0.1,
-                                  lights_heat_k=0.0)),
+    (
+        "a-room",
+        "A-ROOM",
+        CaseSpec("A-ROOM", "A", air_exchange_per_day=2000.0, thermal_time_constant_h=0.1, lights_heat_k=0.0),
+    ),
     ("a-01", "A-01", CaseSpec("A-01", "A", air_exchange_per_day=6.0)),
-    ("a-04", "A-04", CaseSpec("A-04", "A", air_exchange_per_day=0.5, silica_gel_kg=1.5,
-                              gel_conditioned_rh_pct=40.0)),
+    (
+        "a-04",
+        "A-04",
+        CaseSpec("A-04", "A", air_exchange_per_day=0.5, silica_gel_kg=1.5, gel_conditioned_rh_pct=40.0),
+    ),
 ]
 
 
@@ -94,8 +100,13 @@ def seed_two_weeks(store: InfluxStore) -> None:
     end_s = start_s + 14 * 86_400.0
     # The last reading a minute ago: the sensors are reporting, not silent.
     shift_s = time.time() - 60.0 - (end_s - 600.0)
-    model = BuildingModel([RoomSpec("A", open_air_changes_per_h=0.6)], [spec for _, _, spec in CASES],
-                          start_s=start_s, zone=ZoneInfo("Asia/Ho_Chi_Minh"), seed=11)
+    model = BuildingModel(
+        [RoomSpec("A", open_air_changes_per_h=0.6)],
+        [spec for _, _, spec in CASES],
+        start_s=start_s,
+        zone=ZoneInfo("Asia/Ho_Chi_Minh"),
+        seed=11,
+    )
     times = start_s + np.arange(0.0, end_s - start_s, 600.0)
     climate = model.sample(times)
     lines = []
@@ -103,18 +114,27 @@ def seed_two_weeks(store: InfluxStore) -> None:
         sensor = SimulatedSensor(SensorSpec(sensor_id, case_id, "hanoi"), 11, start_s)
         read = sensor.readings(times, climate.case_temperature_c[:, j], climate.case_rh_pct[:, j])
         for k, moment in enumerate(times):
-            reading = Reading(sensor_id, int((moment + shift_s) * 1e9), float(read["temperature_c"][k]),
-                              float(read["rh_pct"][k]), float(read["battery_pct"][k]))
+            reading = Reading(
+                sensor_id,
+                int((moment + shift_s) * 1e9),
+                float(read["temperature_c"][k]),
+                float(read["rh_pct"][k]),
+                float(read["battery_pct"][k]),
+            )
             lines.append(climate_line(reading, "hanoi", case_id))
     store.create_database()
     for first in range(0, len(lines), 5000):
-        store.write_lines(lines[first:first + 5000])
+        store.write_lines(lines[first : first + 5000])
 
 
 @pytest.fixture
-def gallery(make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore],
-            mosquitto: MosquittoServer, influxdb: InfluxServer,
-            monkeypatch: pytest.MonkeyPatch) -> MuseumConfig:
+def gallery(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> MuseumConfig:
     config = make_config(MUSEUM)
     seed_two_weeks(store_for(config))
     assert config.path is not None
@@ -126,7 +146,8 @@ def gallery(make_config: Callable[..., MuseumConfig], store_for: Callable[[Museu
 
 
 def test_case_page_shows_tightness_and_forecast_and_overview_the_cases_to_look_after(
-        gallery: MuseumConfig) -> None:
+    gallery: MuseumConfig,
+) -> None:
     app = AppTest.from_file(APP, default_timeout=60)
     app.query_params["case"] = "A-04"
     app.switch_page("views/case.py").run()
@@ -159,8 +180,10 @@ def test_reports_page_gives_the_galleries_case_performance(gallery: MuseumConfig
     assert not app.exception
     assert "Case performance" in texts(app, "subheader")
     table = app.dataframe[0].value.set_index("Case")
-    assert list(table.index) == ["A-01 · Uniforms, old wooden case",
-                                 "A-04 · Rifles, case with conditioned gel"]
+    assert list(table.index) == [
+        "A-01 · Uniforms, old wooden case",
+        "A-04 · Rifles, case with conditioned gel",
+    ]
     assert table["Buffered"].tolist() == ["no", "yes"]
     assert table.loc["A-01 · Uniforms, old wooden case", "Air exchange (/day)"] != "—"
     assert table.loc["A-04 · Rifles, case with conditioned gel", "Air exchange (/day)"] == "—"

@@ -59,8 +59,9 @@ def test_a_first_start_on_a_fresh_influxdb_logs_no_warning(
         wait_for(lambda: collector.stats().written >= 5)
     finally:
         collector.stop()
-    loud = [f"{r.name} {r.levelname}: {r.getMessage()}" for r in caplog.records
-            if r.levelno >= logging.WARNING]
+    loud = [
+        f"{r.name} {r.levelname}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.WARNING
+    ]
     assert loud == []
     # The first start is said, once, at INFO.
     assert any("does not exist yet (first start)" in r.getMessage() for r in caplog.records)
@@ -75,15 +76,33 @@ NANOSECONDS = 123_456_789
 def seed_alert(store: InfluxStore, opened_ns: int) -> None:
     """An RH alert on C2 as the collector logs it: the value on the opening event only,
     a notification, then an acknowledgement with a note."""
-    common = {"site": "hanoi", "case_id": "C2", "alert_id": "C2-rh", "rule": "rh_high", "rule_key": "rh_high",
-              "severity": "warning"}
-    store.write_lines([
-        alert_event_line(AlertEvent(opened_ns, **common, state="opened", message="Rifle", value=70.0,
-                                    threshold=60.0)),
-        alert_event_line(AlertEvent(opened_ns + 1000, **common, state="notified", message="opened: email")),
-        alert_event_line(AlertEvent(opened_ns + 600 * 10**9, **common, state="acknowledged", user="Lan",
-                                    note="Silica gel changed")),
-    ])
+    common = {
+        "site": "hanoi",
+        "case_id": "C2",
+        "alert_id": "C2-rh",
+        "rule": "rh_high",
+        "rule_key": "rh_high",
+        "severity": "warning",
+    }
+    store.write_lines(
+        [
+            alert_event_line(
+                AlertEvent(opened_ns, **common, state="opened", message="Rifle", value=70.0, threshold=60.0)
+            ),
+            alert_event_line(
+                AlertEvent(opened_ns + 1000, **common, state="notified", message="opened: email")
+            ),
+            alert_event_line(
+                AlertEvent(
+                    opened_ns + 600 * 10**9,
+                    **common,
+                    state="acknowledged",
+                    user="Lan",
+                    note="Silica gel changed",
+                )
+            ),
+        ]
+    )
 
 
 @pytest.fixture
@@ -182,11 +201,29 @@ def seed_quality(config: MuseumConfig, store: InfluxStore) -> None:
         lines.append(climate_line(Reading("s2", time_ns, 21.1, rh, 80.0), "hanoi", "C1"))
         if not now_ns - 14 * hour_ns < time_ns < now_ns - 11 * hour_ns:
             lines.append(climate_line(Reading("s3", time_ns, 25.0, 50.0, 70.0), "hanoi", "C2"))
-    lines.append(encode_point(COLLECTOR_STATS, {"instance": "Museum server"},
-                              {"host": "museum-host", "received": 937, "written": 936, "quarantined": 2,
-                               "quarantined_invalid_json": 2, "spool_depth": 1}, now_ns - 5 * 10**9))
-    lines.append(encode_point(COLLECTOR_STATS, {"instance": "3f9a1c0d2b7e-4242"},
-                              {"received": 10, "written": 10}, now_ns - 48 * hour_ns))
+    lines.append(
+        encode_point(
+            COLLECTOR_STATS,
+            {"instance": "Museum server"},
+            {
+                "host": "museum-host",
+                "received": 937,
+                "written": 936,
+                "quarantined": 2,
+                "quarantined_invalid_json": 2,
+                "spool_depth": 1,
+            },
+            now_ns - 5 * 10**9,
+        )
+    )
+    lines.append(
+        encode_point(
+            COLLECTOR_STATS,
+            {"instance": "3f9a1c0d2b7e-4242"},
+            {"received": 10, "written": 10},
+            now_ns - 48 * hour_ns,
+        )
+    )
     store.create_database()
     store.write_lines(lines)
 
@@ -204,12 +241,25 @@ def quality_museum(
     seed_quality(config, store_for(config))
     spool = Spool(config.collector.spool_path)
     received_ns = (time.time_ns() // 10**9 - 600) * 10**9
-    spool.commit([], [
-        QuarantineRecord(received_ns, "patina/hanoi/s9/climate", b"{temperature: 21", "invalid_json",
-                         "Expecting property name enclosed in double quotes"),
-        QuarantineRecord(received_ns + 10**9, "patina/hanoi/s9/climate", b"<b>hi</b>", "invalid_json",
-                         "Expecting value"),
-    ])
+    spool.commit(
+        [],
+        [
+            QuarantineRecord(
+                received_ns,
+                "patina/hanoi/s9/climate",
+                b"{temperature: 21",
+                "invalid_json",
+                "Expecting property name enclosed in double quotes",
+            ),
+            QuarantineRecord(
+                received_ns + 10**9,
+                "patina/hanoi/s9/climate",
+                b"<b>hi</b>",
+                "invalid_json",
+                "Expecting value",
+            ),
+        ],
+    )
     spool.close()
     assert config.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(config.path))
@@ -280,7 +330,7 @@ def test_a_collector_is_named_after_its_config_or_its_machine(
     from collector.service import collector_name
 
     assert collector_name(make_config()) == socket.gethostname()
-    named = make_config(SMALL_MUSEUM.replace('[collector]\n', '[collector]\nname = "Basement server"\n'))
+    named = make_config(SMALL_MUSEUM.replace("[collector]\n", '[collector]\nname = "Basement server"\n'))
     assert collector_name(named) == "Basement server"
 
 
@@ -290,11 +340,13 @@ def test_two_sensors_disagree_only_beyond_twice_their_accuracy() -> None:
     from analysis.agreement import disagreement
 
     hours = pd.date_range("2026-12-01", periods=4, freq="1h", tz="UTC")
-    first = pd.DataFrame({"temperature_c": [20.0, 20.0, 20.0, 20.0], "rh_pct": [50.0, 50.0, 50.0, 50.0]},
-                         index=hours)
+    first = pd.DataFrame(
+        {"temperature_c": [20.0, 20.0, 20.0, 20.0], "rh_pct": [50.0, 50.0, 50.0, 50.0]}, index=hours
+    )
     # Within ±0.3 °C and ±2 % each: up to 0.6 °C and 4 % apart is still agreement.
-    second = pd.DataFrame({"temperature_c": [20.6, 20.7, 20.0, 20.0], "rh_pct": [54.0, 50.0, 45.9, 50.0]},
-                          index=hours)
+    second = pd.DataFrame(
+        {"temperature_c": [20.6, 20.7, 20.0, 20.0], "rh_pct": [54.0, 50.0, 45.9, 50.0]}, index=hours
+    )
     result = disagreement(first, second.iloc[:3])
     assert result["disagree"].tolist() == [False, True, True]  # the fourth hour: s2 has none
     assert result["rh_diff_pct"].round(1).tolist() == [-4.0, 0.0, 4.1]

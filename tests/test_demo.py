@@ -20,14 +20,29 @@ from tests.helpers import stored_count, wait_for
 def test_demo_starts_everything_and_stops_everything(tmp_path: Path) -> None:
     mqtt_port, influx_port, dashboard_port = free_port(), free_port(), free_port()
     config = tmp_path / "museum.toml"
-    config.write_text(SMALL_MUSEUM.format(client_id="demo-collector", database="demo", spool="spool.sqlite3")
-                      .replace("mqtt://127.0.0.1:1", f"mqtt://127.0.0.1:{mqtt_port}")
-                      .replace("http://127.0.0.1:1", f"http://127.0.0.1:{influx_port}"))
+    config.write_text(
+        SMALL_MUSEUM.format(client_id="demo-collector", database="demo", spool="spool.sqlite3")
+        .replace("mqtt://127.0.0.1:1", f"mqtt://127.0.0.1:{mqtt_port}")
+        .replace("http://127.0.0.1:1", f"http://127.0.0.1:{influx_port}")
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATINA_")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     demo = subprocess.Popen(
-        [sys.executable, "-m", "patina", "demo", "--config", str(config), "--port",
-         str(dashboard_port), "--backfill", "2h"], env=env, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "patina",
+            "demo",
+            "--config",
+            str(config),
+            "--port",
+            str(dashboard_port),
+            "--backfill",
+            "2h",
+        ],
+        env=env,
+        start_new_session=True,
+    )
     store = InfluxStore(f"http://127.0.0.1:{influx_port}", "demo")
     try:
         wait_for(lambda: port_open("127.0.0.1", dashboard_port), timeout_s=60)
@@ -45,5 +60,7 @@ def test_demo_starts_everything_and_stops_everything(tmp_path: Path) -> None:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(60)
     assert code == 0
-    wait_for(lambda: not any(port_open("127.0.0.1", port)
-                             for port in (mqtt_port, influx_port, dashboard_port)), timeout_s=30)
+    wait_for(
+        lambda: not any(port_open("127.0.0.1", port) for port in (mqtt_port, influx_port, dashboard_port)),
+        timeout_s=30,
+    )

@@ -61,8 +61,9 @@ class RefusingInflux:
                     self.wfile.write(message)
                     return
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("content-type",)}
-                answer = requests.request(self.command, outer.upstream + self.path, data=body,
-                                          headers=headers, timeout=30)
+                answer = requests.request(
+                    self.command, outer.upstream + self.path, data=body, headers=headers, timeout=30
+                )
                 self.send_response(answer.status_code)
                 for key in ("Content-Type",):
                     if key in answer.headers:
@@ -135,7 +136,9 @@ def hung_smtp() -> Iterator[int]:
 
 
 def with_webhook(text: str, port: int, extra: str = "") -> str:
-    return text.replace("[collector]\n", f"[collector]\n{extra}") + f"""
+    return (
+        text.replace("[collector]\n", f"[collector]\n{extra}")
+        + f"""
 [alerts]
 min_duration = "1s"
 sensor_silent_after = "1h"
@@ -143,12 +146,17 @@ sensor_silent_after = "1h"
 [notify.webhook]
 url = "http://127.0.0.1:{port}/hook"
 """
+    )
 
 
 def readings(count: int, first_s: int = BASE_S, sensor: str = "s1") -> list[tuple[str, bytes]]:
-    return [(f"patina/hanoi/{sensor}/climate",
-             json.dumps({"ts": first_s + k, "temperature_c": 21.0, "rh_pct": 20.0}).encode())
-            for k in range(count)]
+    return [
+        (
+            f"patina/hanoi/{sensor}/climate",
+            json.dumps({"ts": first_s + k, "temperature_c": 21.0, "rh_pct": 20.0}).encode(),
+        )
+        for k in range(count)
+    ]
 
 
 @contextmanager
@@ -164,16 +172,25 @@ def running(config: MuseumConfig, **options: Any) -> Iterator[Collector]:
 
 def run_patina(config: MuseumConfig, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     assert config.path is not None
-    return subprocess.run([sys.executable, "-m", "patina", *args, "--config", str(config.path)],
-                          env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "patina", *args, "--config", str(config.path)],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 # --- findings 1 and 2: refused credentials and rights ------------------------------------------
 @pytest.mark.parametrize("status", [401, 403])
 def test_refused_credentials_keep_readings_in_the_spool_alert_and_resume_by_themselves(
-        status: int, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
-        mosquitto: MosquittoServer, webhook: tuple[list[dict[str, Any]], int],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    status: int,
+    make_config: Callable[..., MuseumConfig],
+    influxdb: InfluxServer,
+    mosquitto: MosquittoServer,
+    webhook: tuple[list[dict[str, Any]], int],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     hooks, port = webhook
     proxy = RefusingInflux(influxdb.url, status)
     try:
@@ -184,10 +201,13 @@ def test_refused_credentials_keep_readings_in_the_spool_alert_and_resume_by_them
             wait_for(lambda: collector.stats().writer_blocked == "access_denied", timeout_s=30)
             wait_for(lambda: any(h["rule"] == "collector_health" for h in hooks), timeout_s=30)
             blocked = collector.stats()
-            local = wait_for(lambda: (read_status(status_path(config.collector.spool_path)) or {})
-                             .get("writer_blocked"), timeout_s=15)
-            shown = run_patina(config, "status", env={"PATINA_INFLUX_URL": proxy.url,
-                                                      "PATINA_MQTT_URL": mosquitto.url})
+            local = wait_for(
+                lambda: (read_status(status_path(config.collector.spool_path)) or {}).get("writer_blocked"),
+                timeout_s=15,
+            )
+            shown = run_patina(
+                config, "status", env={"PATINA_INFLUX_URL": proxy.url, "PATINA_MQTT_URL": mosquitto.url}
+            )
             proxy.status = None  # the administrator fixed the credentials
             wait_for(lambda: stored_count(real) == 40, timeout_s=60)
             wait_for(lambda: collector.stats().writer_blocked is None, timeout_s=30)
@@ -206,7 +226,8 @@ def test_refused_credentials_keep_readings_in_the_spool_alert_and_resume_by_them
 
 
 def test_a_write_only_user_on_an_authenticated_influxdb_waits_for_its_database_and_resumes(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer) -> None:
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer
+) -> None:
     class AuthInflux(InfluxServer):
         def environment(self) -> dict[str, str]:
             return {**super().environment(), "INFLUXDB_HTTP_AUTH_ENABLED": "true"}
@@ -221,14 +242,21 @@ def test_a_write_only_user_on_an_authenticated_influxdb_waits_for_its_database_a
 
         assert query("CREATE USER admin WITH PASSWORD 'admin-secret' WITH ALL PRIVILEGES", None).ok
         assert query("CREATE USER writer WITH PASSWORD 'writer-secret'").ok
-        config = make_config(environ={"PATINA_INFLUX_URL": server.url, "PATINA_INFLUX_USERNAME": "writer",
-                                      "PATINA_INFLUX_PASSWORD": "writer-secret"})
+        config = make_config(
+            environ={
+                "PATINA_INFLUX_URL": server.url,
+                "PATINA_INFLUX_USERNAME": "writer",
+                "PATINA_INFLUX_PASSWORD": "writer-secret",
+            }
+        )
         database = config.influxdb.database
         with running(config) as collector:
             publish_all(mosquitto, readings(30))
             # CREATE DATABASE is refused to a non-admin (403); the database does not exist.
-            wait_for(lambda: collector.stats().writer_blocked in ("database_missing", "access_denied"),
-                     timeout_s=30)
+            wait_for(
+                lambda: collector.stats().writer_blocked in ("database_missing", "access_denied"),
+                timeout_s=30,
+            )
             assert collector.writer.alive() and not collector.failed
             assert collector.stats().spool_depth >= 30
             assert query(f'CREATE DATABASE "{database}"').ok
@@ -245,14 +273,19 @@ def test_a_write_only_user_on_an_authenticated_influxdb_waits_for_its_database_a
 
 # --- finding 3: a full spool ---------------------------------------------------------------
 def test_a_full_spool_keeps_messages_at_the_broker_and_everything_arrives_after(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    influxdb: InfluxServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     proxy = RefusingInflux(influxdb.url, 401)
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     try:
-        config = make_config(SMALL_MUSEUM.replace("[collector]\n", "[collector]\nspool_max_mb = 2\n"),
-                             environ={"PATINA_INFLUX_URL": proxy.url, "PATINA_MQTT_URL": broker.url})
+        config = make_config(
+            SMALL_MUSEUM.replace("[collector]\n", "[collector]\nspool_max_mb = 2\n"),
+            environ={"PATINA_INFLUX_URL": proxy.url, "PATINA_MQTT_URL": broker.url},
+        )
         real = store_for(make_config(database=config.influxdb.database))
         with running(config) as collector:
             published = publish_all(broker, readings(8000) + readings(8000, sensor="s2"))
@@ -271,21 +304,35 @@ def test_a_full_spool_keeps_messages_at_the_broker_and_everything_arrives_after(
 
 # --- finding 6: one hung channel delays only itself ----------------------------------------------
 def test_a_hung_mail_server_does_not_delay_the_webhook(
-        make_config: Callable[..., MuseumConfig], hung_smtp: int,
-        webhook: tuple[list[dict[str, Any]], int]) -> None:
+    make_config: Callable[..., MuseumConfig], hung_smtp: int, webhook: tuple[list[dict[str, Any]], int]
+) -> None:
     hooks, port = webhook
-    config = make_config(with_webhook(SMALL_MUSEUM, port) + f"""
+    config = make_config(
+        with_webhook(SMALL_MUSEUM, port)
+        + f"""
 [notify.email]
 smtp_url = "smtp://127.0.0.1:{hung_smtp}"
 to = ["conservator@museum.test"]
-""")
+"""
+    )
     notifier = Notifier(config)
     notifier.start()
     start = time.monotonic()
     for n in range(3):
-        notifier(Notification(kind="opened", alert_id=f"C1.rh_high.{n}", case=config.case("C1"),
-                              rule="rh_high", subject_key="rule.rh_high", severity="warning", value=60.0,
-                              threshold=25.0, source="test", since_s=time.time()))
+        notifier(
+            Notification(
+                kind="opened",
+                alert_id=f"C1.rh_high.{n}",
+                case=config.case("C1"),
+                rule="rh_high",
+                subject_key="rule.rh_high",
+                severity="warning",
+                value=60.0,
+                threshold=25.0,
+                source="test",
+                since_s=time.time(),
+            )
+        )
     wait_for(lambda: len(hooks) == 3, timeout_s=20)
     delays = [hook["received_at_s"] - start for hook in hooks]
     notifier.stop(timeout_s=0.1)
@@ -295,10 +342,14 @@ to = ["conservator@museum.test"]
 
 # --- finding 11: one spool, one collector --------------------------------------------------------
 def test_a_second_collector_on_a_spool_in_use_is_refused_naming_the_first(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, influxdb: InfluxServer) -> None:
+    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, influxdb: InfluxServer
+) -> None:
     config = make_config()
-    env = {"PATINA_MQTT_URL": mosquitto.url, "PATINA_INFLUX_URL": influxdb.url,
-           "PATINA_INFLUX_DB": config.influxdb.database}
+    env = {
+        "PATINA_MQTT_URL": mosquitto.url,
+        "PATINA_INFLUX_URL": influxdb.url,
+        "PATINA_INFLUX_DB": config.influxdb.database,
+    }
     with running(config):
         with pytest.raises(SpoolInUse, match=f"in use by process {os.getpid()}"):
             Collector(config)
@@ -311,11 +362,13 @@ def test_a_second_collector_on_a_spool_in_use_is_refused_naming_the_first(
 
 # --- finding 4: the broker killed after accepting messages ---------------------------------------
 def test_messages_a_killed_broker_accepted_more_than_one_autosave_ago_reach_influxdb(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
-    autosave_s = next(float(line.split()[1]) for line in
-                      (Path(__file__).parent.parent / "deploy" / "mosquitto.conf").read_text().splitlines()
-                      if line.startswith("autosave_interval"))
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    autosave_s = next(
+        float(line.split()[1])
+        for line in (Path(__file__).parent.parent / "deploy" / "mosquitto.conf").read_text().splitlines()
+        if line.startswith("autosave_interval")
+    )
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     try:
@@ -337,14 +390,18 @@ def test_messages_a_killed_broker_accepted_more_than_one_autosave_ago_reach_infl
 # --- finding 5: readings without a device time --------------------------------------------------
 ZIGBEE_MUSEUM = SMALL_MUSEUM.replace(
     '[[sources]]\ntopic = "patina/+/+/climate"\nformat = "patina"',
-    '[[sources]]\ntopic = "zigbee2mqtt/#"\nformat = "zigbee2mqtt"\nsite = "hanoi"')
+    '[[sources]]\ntopic = "zigbee2mqtt/#"\nformat = "zigbee2mqtt"\nsite = "hanoi"',
+)
 
 
 @contextmanager
 def collector_process(config: MuseumConfig, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     assert config.path is not None
-    process = subprocess.Popen([sys.executable, "-m", "patina", "collect", "--config", str(config.path)],
-                               env={**os.environ, **env}, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patina", "collect", "--config", str(config.path)],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+    )
     try:
         assert process.stderr is not None
         for line in process.stderr:
@@ -359,19 +416,29 @@ def collector_process(config: MuseumConfig, env: dict[str, str]) -> Iterator[sub
 
 
 def test_redelivered_messages_without_device_time_are_stored_once(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    influxdb: InfluxServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     assert "zigbee2mqtt/#" in ZIGBEE_MUSEUM
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     try:
         config = make_config(ZIGBEE_MUSEUM, environ={"PATINA_MQTT_URL": broker.url})
-        env = {"PATINA_MQTT_URL": broker.url, "PATINA_INFLUX_URL": influxdb.url,
-               "PATINA_INFLUX_DB": config.influxdb.database}
+        env = {
+            "PATINA_MQTT_URL": broker.url,
+            "PATINA_INFLUX_URL": influxdb.url,
+            "PATINA_INFLUX_DB": config.influxdb.database,
+        }
         store = store_for(config)
-        messages = [(f"zigbee2mqtt/s{k % 3 + 1}",
-                     json.dumps({"temperature": 20 + k % 7 / 10, "humidity": 40 + k % 13}).encode())
-                    for k in range(20_000)]
+        messages = [
+            (
+                f"zigbee2mqtt/s{k % 3 + 1}",
+                json.dumps({"temperature": 20 + k % 7 / 10, "humidity": 40 + k % 13}).encode(),
+            )
+            for k in range(20_000)
+        ]
         killed_at = []
         for attempt in range(3):  # SIGKILL mid-burst, as often as it takes to land between commit and ack
             with collector_process(config, env) as first:
@@ -389,8 +456,10 @@ def test_redelivered_messages_without_device_time_are_stored_once(
         broker.stop()
     assert all(stored < len(messages) for stored in killed_at), killed_at
     assert stored_count(store) == len(messages) == 20_000
-    counted = {source: store.execute(f"SELECT count(rh_pct) FROM climate WHERE ts_source = '{source}'")
-               for source in ("received", "received_backlog")}
+    counted = {
+        source: store.execute(f"SELECT count(rh_pct) FROM climate WHERE ts_source = '{source}'")
+        for source in ("received", "received_backlog")
+    }
     counts = {source: int(series[0]["values"][0][1]) if series else 0 for source, series in counted.items()}
     # Every one timed by its receipt; those the broker queued while the collector was dead say so.
     assert sum(counts.values()) == 20_000 and counts["received_backlog"] > 0, counts
@@ -398,17 +467,23 @@ def test_redelivered_messages_without_device_time_are_stored_once(
 
 # --- finding 7: huge payloads and a quarantine with a cap ------------------------------------------
 def test_huge_payloads_are_refused_by_the_broker_or_quarantined_as_a_prefix_and_the_quarantine_is_capped(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    influxdb: InfluxServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     import base64
     import hashlib
 
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     try:
-        config = make_config(SMALL_MUSEUM.replace(
-            "[collector]\n", "[collector]\nquarantine_payload_bytes = 4096\nquarantine_max_mb = 0.05\n"),
-            environ={"PATINA_MQTT_URL": broker.url})
+        config = make_config(
+            SMALL_MUSEUM.replace(
+                "[collector]\n", "[collector]\nquarantine_payload_bytes = 4096\nquarantine_max_mb = 0.05\n"
+            ),
+            environ={"PATINA_MQTT_URL": broker.url},
+        )
         store = store_for(config)
         big = b'{"temperature_c": 21, "rh_pct": 40, "pad": "' + b"x" * 900_000 + b'"}'
         huge = b"y" * 20_000_000
@@ -418,8 +493,9 @@ def test_huge_payloads_are_refused_by_the_broker_or_quarantined_as_a_prefix_and_
             wait_for(lambda: stored_count(store) == 10, timeout_s=30)
             wait_for(lambda: collector.stats().rejected_total == 20, timeout_s=30)
             stats = collector.stats()
-        listed = json.loads(run_patina(config, "quarantine", "list", "--json",
-                                       env={"PATINA_MQTT_URL": broker.url}).stdout)
+        listed = json.loads(
+            run_patina(config, "quarantine", "list", "--json", env={"PATINA_MQTT_URL": broker.url}).stdout
+        )
         spool_bytes = config.collector.spool_path.stat().st_size
     finally:
         broker.stop()
@@ -434,16 +510,25 @@ def test_huge_payloads_are_refused_by_the_broker_or_quarantined_as_a_prefix_and_
 
 # --- finding 8: a history import over decades ----------------------------------------------------
 def test_a_history_import_over_decades_makes_a_shard_per_year_not_per_week(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     first_s, last_s = 631_238_400, 1_767_225_600  # 1990-01-02 … 2026-01-01
     step_s = (last_s - first_s) // 299
     config = make_config()
     store = store_for(config)
     with running(config):
-        publish_all(mosquitto, [("patina/hanoi/s1/climate", json.dumps(
-            {"ts": first_s + k * step_s, "temperature_c": 19.5, "rh_pct": 48.0}).encode())
-            for k in range(300)])
+        publish_all(
+            mosquitto,
+            [
+                (
+                    "patina/hanoi/s1/climate",
+                    json.dumps({"ts": first_s + k * step_s, "temperature_c": 19.5, "rh_pct": 48.0}).encode(),
+                )
+                for k in range(300)
+            ],
+        )
         wait_for(lambda: stored_count(store) == 300, timeout_s=60)
     years = (last_s - first_s) / (365.25 * 86400)
     # One shard per 52 weeks of readings, and one for the alert events written now;
@@ -453,7 +538,8 @@ def test_a_history_import_over_decades_makes_a_shard_per_year_not_per_week(
 
 # --- no silent death (finding 9 and the workers) ---------------------------------------------------
 def test_a_topic_filter_the_broker_cannot_take_stops_the_collector_instead_of_its_mqtt_thread(
-        make_config: Callable[..., MuseumConfig]) -> None:
+    make_config: Callable[..., MuseumConfig],
+) -> None:
     import dataclasses
 
     from museum.config import Source
@@ -472,18 +558,21 @@ def test_a_topic_filter_the_broker_cannot_take_stops_the_collector_instead_of_it
     assert failure is not None and failure.startswith("mqtt: ValueError")
 
 
-
 # --- finding 12: a stream of bad messages cannot flood the log --------------------------------------
 def test_two_thousand_numbers_too_large_for_a_float_are_quarantined_with_a_few_log_lines(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        caplog: pytest.LogCaptureFixture) -> None:
+    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, caplog: pytest.LogCaptureFixture
+) -> None:
     import logging
 
     config = make_config()
     huge_number = "1" + "0" * 400
-    messages = [("patina/hanoi/s1/climate",
-                 f'{{"ts": {BASE_S + k}, "temperature_c": {huge_number}, "rh_pct": 40}}'.encode())
-                for k in range(2000)]
+    messages = [
+        (
+            "patina/hanoi/s1/climate",
+            f'{{"ts": {BASE_S + k}, "temperature_c": {huge_number}, "rh_pct": 40}}'.encode(),
+        )
+        for k in range(2000)
+    ]
     with caplog.at_level(logging.INFO), running(config) as collector:
         publish_all(mosquitto, messages)
         wait_for(lambda: collector.stats().rejected_total == 2000, timeout_s=60)
@@ -494,8 +583,8 @@ def test_two_thousand_numbers_too_large_for_a_float_are_quarantined_with_a_few_l
 
 
 def test_readings_without_device_time_queued_during_an_outage_are_marked_as_such(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     try:
@@ -510,8 +599,13 @@ def test_readings_without_device_time_queued_during_an_outage_are_marked_as_such
         with running(config):
             wait_for(lambda: stored_count(store) == 40, timeout_s=30)
             time.sleep(1.5)  # the backlog is over: what comes now is live
-            publish_all(broker, [("zigbee2mqtt/s1", json.dumps({"temperature": 21.0, "humidity": 30 + k}
-                                                                ).encode()) for k in range(5)])
+            publish_all(
+                broker,
+                [
+                    ("zigbee2mqtt/s1", json.dumps({"temperature": 21.0, "humidity": 30 + k}).encode())
+                    for k in range(5)
+                ],
+            )
             wait_for(lambda: stored_count(store) == 45, timeout_s=30)
     finally:
         broker.stop()
@@ -525,16 +619,19 @@ def test_readings_without_device_time_queued_during_an_outage_are_marked_as_such
 
 # --- finding 2: database_refused only for points refused as points, and replayable ------------------
 def test_points_refused_as_points_are_quarantined_and_replay_puts_them_back(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     from collector.service import replay_quarantine
 
     config = make_config()
     store = store_for(config)
     store.create_database()
     # A retention policy of one hour: InfluxDB refuses older points as points (HTTP 400).
-    store.execute(f'ALTER RETENTION POLICY "autogen" ON "{config.influxdb.database}" DURATION 1h '
-                  "SHARD DURATION 1h")
+    store.execute(
+        f'ALTER RETENTION POLICY "autogen" ON "{config.influxdb.database}" DURATION 1h SHARD DURATION 1h'
+    )
     with running(config) as collector:
         publish_all(mosquitto, readings(10))  # September 2026: older than an hour
         wait_for(lambda: collector.stats().rejected.get("database_refused") == 10, timeout_s=60)

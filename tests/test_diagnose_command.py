@@ -30,41 +30,76 @@ def cli_config(path: Path, scenario_file: Path) -> Path:
     """A museum.toml for the CLI: the scenario's own [museum] tables, unprefixed (the
     services come from the PATINA_* variables)."""
     text = scenario_file.read_text(encoding="utf-8")
-    museum = text[text.index("\n[museum]\n") + len("\n[museum]\n"):]
+    museum = text[text.index("\n[museum]\n") + len("\n[museum]\n") :]
     museum = museum.replace("[[museum.", "[[").replace("[museum.", "[")
-    path.write_text('[museum]\nname = "Test"\ntimezone = "Asia/Ho_Chi_Minh"\nlanguage = "en"\n\n' + museum,
-                    encoding="utf-8")
+    path.write_text(
+        '[museum]\nname = "Test"\ntimezone = "Asia/Ho_Chi_Minh"\nlanguage = "en"\n\n' + museum,
+        encoding="utf-8",
+    )
     return path
 
 
-def model_run(scenario: scenarios.Scenario, config: MuseumConfig,
-              days: float) -> dict[str, dict[str, np.ndarray]]:
+def model_run(
+    scenario: scenarios.Scenario, config: MuseumConfig, days: float
+) -> dict[str, dict[str, np.ndarray]]:
     """The building model's own climate of each case (no sensors), every 10 minutes."""
     cases = scenario.case_specs(config)
-    model = BuildingModel(scenario.room_specs(config), cases, start_s=scenario.start_s or 0.0,
-                          zone=config.zone, seed=scenario.seed, outdoor=scenario.outdoor,
-                          events=scenario.events)
+    model = BuildingModel(
+        scenario.room_specs(config),
+        cases,
+        start_s=scenario.start_s or 0.0,
+        zone=config.zone,
+        seed=scenario.seed,
+        outdoor=scenario.outdoor,
+        events=scenario.events,
+    )
     climate = model.sample((scenario.start_s or 0.0) + np.arange(0.0, days * 86_400.0, 600.0))
-    return {c.case_id: {"rh_pct": climate.case_rh_pct[:, j],
-                        "temperature_c": climate.case_temperature_c[:, j]} for j, c in enumerate(cases)}
+    return {
+        c.case_id: {"rh_pct": climate.case_rh_pct[:, j], "temperature_c": climate.case_temperature_c[:, j]}
+        for j, c in enumerate(cases)
+    }
 
 
 def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, influxdb: InfluxServer,
-        tmp_path: Path) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    tmp_path: Path,
+) -> None:
     run = run_scenario(SCENARIO, make_config)
     scenario, config = run.scenario, run.config
     assert scenario.start_s is not None and scenario.duration_s is not None
     path = cli_config(tmp_path / "museum.toml", scenarios.SCENARIO_DIR / f"{SCENARIO}.toml")
-    env = {**os.environ, "PATINA_MQTT_URL": mosquitto.url, "PATINA_INFLUX_URL": influxdb.url,
-           "PATINA_INFLUX_DB": config.influxdb.database}
+    env = {
+        **os.environ,
+        "PATINA_MQTT_URL": mosquitto.url,
+        "PATINA_INFLUX_URL": influxdb.url,
+        "PATINA_INFLUX_DB": config.influxdb.database,
+    }
     start = datetime.fromtimestamp(scenario.start_s, UTC).isoformat()
     end = datetime.fromtimestamp(scenario.start_s + scenario.duration_s, UTC).isoformat()
 
     def patina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "patina", "diagnose", "--config", str(path),
-                               "--start", start, "--end", end, *args],
-                              env=env, cwd=REPO_DIR, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "patina",
+                "diagnose",
+                "--config",
+                str(path),
+                "--start",
+                start,
+                "--end",
+                end,
+                *args,
+            ],
+            env=env,
+            cwd=REPO_DIR,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     done = patina("--json")
     assert done.returncode == 0, done.stderr
@@ -86,8 +121,9 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
     for case in ("A-03", "A-04"):
         spec = physics[case]
         temperature_c = float(truth[case]["temperature_c"][:two_weeks].mean())
-        half_time = thomson_half_time_days(spec.air_exchange_per_day, spec.silica_gel_kg, spec.volume_m3,
-                                           temperature_c)
+        half_time = thomson_half_time_days(
+            spec.air_exchange_per_day, spec.silica_gel_kg, spec.volume_m3, temperature_c
+        )
         assert rows[case]["buffered"] is True and rows[case]["air_exchange_per_day"] is None
         assert rows[case]["half_time_days"] == pytest.approx(half_time, rel=0.25)
 
@@ -111,9 +147,31 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
 
     # The printed report of the gallery carries the same diagnosis for each case, not the room.
     page = tmp_path / "report.html"
-    report = subprocess.run([sys.executable, "-m", "patina", "report", "--config", str(path), "--gallery",
-                             "Gallery A", "--start", start, "--end", end, "--language", "fr", "--out",
-                             str(page)], env=env, cwd=REPO_DIR, capture_output=True, text=True, timeout=300)
+    report = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "patina",
+            "report",
+            "--config",
+            str(path),
+            "--gallery",
+            "Gallery A",
+            "--start",
+            start,
+            "--end",
+            end,
+            "--language",
+            "fr",
+            "--out",
+            str(page),
+        ],
+        env=env,
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert report.returncode == 0, report.stderr
     html = page.read_text(encoding="utf-8")
     assert html.count("Performance de la vitrine et prévision") == 4, "four cases; the room has none"

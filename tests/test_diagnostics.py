@@ -42,8 +42,13 @@ STEPS_PER_HOUR = 12  # the model is sampled every 5 minutes
 
 def simulate(cases: list[CaseSpec], days: float, seed: int) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
     """Hourly means of what each sensor reports (the room first), and the true 5-min climate."""
-    model = BuildingModel([RoomSpec("G", open_air_changes_per_h=0.6)], [ROOM, *cases],
-                          start_s=WET_SEASON_START_S, zone=ZONE, seed=seed)
+    model = BuildingModel(
+        [RoomSpec("G", open_air_changes_per_h=0.6)],
+        [ROOM, *cases],
+        start_s=WET_SEASON_START_S,
+        zone=ZONE,
+        seed=seed,
+    )
     times = WET_SEASON_START_S + np.arange(0.0, days * 86_400.0, 300.0)
     climate = model.sample(times)
 
@@ -54,18 +59,34 @@ def simulate(cases: list[CaseSpec], days: float, seed: int) -> tuple[np.ndarray,
     for j in range(len(cases) + 1):
         sensor = SimulatedSensor(SensorSpec(f"s{j}", "case", "site"), seed, WET_SEASON_START_S)
         read = sensor.readings(times, climate.case_temperature_c[:, j], climate.case_rh_pct[:, j])
-        series.append({"temperature_c": hourly(read["temperature_c"]), "rh_pct": hourly(read["rh_pct"]),
-                       "true_rh_pct": climate.case_rh_pct[:, j], "true_temperature_c":
-                       climate.case_temperature_c[:, j]})
+        series.append(
+            {
+                "temperature_c": hourly(read["temperature_c"]),
+                "rh_pct": hourly(read["rh_pct"]),
+                "true_rh_pct": climate.case_rh_pct[:, j],
+                "true_temperature_c": climate.case_temperature_c[:, j],
+            }
+        )
     return hourly(times), series
 
 
-def fit(times: np.ndarray, series: list[dict[str, np.ndarray]], j: int, hours: int | None = None,
-        **options: object):
+def fit(
+    times: np.ndarray,
+    series: list[dict[str, np.ndarray]],
+    j: int,
+    hours: int | None = None,
+    **options: object,
+):
     end = hours if hours is not None else len(times)
     case, room = series[j], series[0]
-    return fit_tightness(times[:end], case["temperature_c"][:end], case["rh_pct"][:end],
-                         room["temperature_c"][:end], room["rh_pct"][:end], **options)
+    return fit_tightness(
+        times[:end],
+        case["temperature_c"][:end],
+        case["rh_pct"][:end],
+        room["temperature_c"][:end],
+        room["rh_pct"][:end],
+        **options,
+    )
 
 
 def test_thomson_half_time_matches_his_rule_at_20_c() -> None:
@@ -90,8 +111,10 @@ def test_unbuffered_cases_recover_the_models_air_exchange_within_10_pct(seed: in
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_buffered_cases_recover_thomsons_half_time_within_25_pct(seed: int) -> None:
     gels = [(1.5, 0.5), (1.0, 1.0), (2.0, 0.3)]  # kg of gel, air changes a day
-    cases = [CaseSpec(f"G{n}", "G", air_exchange_per_day=n_air, silica_gel_kg=kg, gel_conditioned_rh_pct=40.0)
-             for n, (kg, n_air) in enumerate(gels)]
+    cases = [
+        CaseSpec(f"G{n}", "G", air_exchange_per_day=n_air, silica_gel_kg=kg, gel_conditioned_rh_pct=40.0)
+        for n, (kg, n_air) in enumerate(gels)
+    ]
     times, series = simulate(cases, 14, seed)
     for j, (kg, n_air) in enumerate(gels, start=1):
         result = fit(times, series, j)
@@ -104,9 +127,11 @@ def test_buffered_cases_recover_thomsons_half_time_within_25_pct(seed: int) -> N
 
 
 def test_cases_rank_by_tightness() -> None:
-    cases = [CaseSpec("leaky", "G", air_exchange_per_day=6.0),
-             CaseSpec("gel", "G", air_exchange_per_day=0.5, silica_gel_kg=1.5, gel_conditioned_rh_pct=40.0),
-             CaseSpec("ordinary", "G", air_exchange_per_day=1.0)]
+    cases = [
+        CaseSpec("leaky", "G", air_exchange_per_day=6.0),
+        CaseSpec("gel", "G", air_exchange_per_day=0.5, silica_gel_kg=1.5, gel_conditioned_rh_pct=40.0),
+        CaseSpec("ordinary", "G", air_exchange_per_day=1.0),
+    ]
     times, series = simulate(cases, 14, 5)
     half_times = [fit(times, series, j).half_time_days for j in (1, 2, 3)]
     assert half_times[0] < half_times[2] < half_times[1]
@@ -119,7 +144,7 @@ def test_forecast_from_two_weeks_matches_the_models_own_crossing(seed: int) -> N
     times, series = simulate([case], 60, seed)
     two_weeks = 14 * 24
     result = fit(times, series, 1, hours=two_weeks)
-    rh_now = float(series[1]["rh_pct"][two_weeks - 24:two_weeks].mean())
+    rh_now = float(series[1]["rh_pct"][two_weeks - 24 : two_weeks].mean())
     forecast = forecast_limit(result, rh_now, limit)
     assert forecast is not None
     daily = series[1]["true_rh_pct"].reshape(-1, 288).mean(axis=1)
@@ -166,9 +191,17 @@ def test_a_case_without_data_or_reference_is_said_so(tmp_path: Path) -> None:
     assert rows["C9"]["quality"] == "insufficient_data" and rows["C9"]["half_time_days"] is None
     assert rows["C9"]["buffered"] is True  # the config says it holds 1.5 kg of gel
     assert rows["C2"] == {
-        "case": "C2", "reference": None, "half_time_days": None, "half_time_interval_days": [None, None],
-        "air_exchange_per_day": None, "buffered": None, "trend_rh_pct_per_day": None, "rh_now_pct": None,
-        "limit_rh_pct": 50.0, "days_to_limit": None, "days_to_limit_interval": [None, None],
+        "case": "C2",
+        "reference": None,
+        "half_time_days": None,
+        "half_time_interval_days": [None, None],
+        "air_exchange_per_day": None,
+        "buffered": None,
+        "trend_rh_pct_per_day": None,
+        "rh_now_pct": None,
+        "limit_rh_pct": 50.0,
+        "days_to_limit": None,
+        "days_to_limit_interval": [None, None],
         "quality": "no_reference",
     }
     assert case_limits(config, config.case("C1")).rh_max_pct == 25.0  # archaeological iron's risk limit
@@ -214,20 +247,28 @@ def test_config_reads_rooms_references_and_case_facts(tmp_path: Path) -> None:
     assert case.facts.volume_m3 == 0.8 and case.facts.silica_gel_kg == 1.5
     assert case.facts.gel_conditioned_rh_pct == 40.0
     assert case.facts.last_reconditioned == date(2026, 3, 14)
-    explicit = load_config(museum(tmp_path, ROOM_AND_FACTS.replace('volume_m3 = 0.8', 'reference = "C1"')),
-                           environ={})
+    explicit = load_config(
+        museum(tmp_path, ROOM_AND_FACTS.replace("volume_m3 = 0.8", 'reference = "C1"')), environ={}
+    )
     assert explicit.reference_for("C9").id == "C1"
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    (('kind = "room"', 'kind = "hall"'), "cases[2].kind: 'hall' is not one of case, room"),
-    (("volume_m3 = 0.8", 'reference = "C7"'), "cases[3].reference: unknown case 'C7'"),
-    (("volume_m3 = 0.8", 'reference = "C9"'), "cases[3].reference: a case cannot be its own reference"),
-    (("gel_conditioned_rh_pct = 40", "gel_conditioned_rh_pct = 140"),
-     "cases[3].gel_conditioned_rh_pct: 140 is not between 0 and 100"),
-    (("last_reconditioned = 2026-03-14", 'last_reconditioned = "March"'),
-     "cases[3].last_reconditioned: expected a date"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (('kind = "room"', 'kind = "hall"'), "cases[2].kind: 'hall' is not one of case, room"),
+        (("volume_m3 = 0.8", 'reference = "C7"'), "cases[3].reference: unknown case 'C7'"),
+        (("volume_m3 = 0.8", 'reference = "C9"'), "cases[3].reference: a case cannot be its own reference"),
+        (
+            ("gel_conditioned_rh_pct = 40", "gel_conditioned_rh_pct = 140"),
+            "cases[3].gel_conditioned_rh_pct: 140 is not between 0 and 100",
+        ),
+        (
+            ("last_reconditioned = 2026-03-14", 'last_reconditioned = "March"'),
+            "cases[3].last_reconditioned: expected a date",
+        ),
+    ],
+)
 def test_config_names_a_wrong_fact(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(museum(tmp_path, ROOM_AND_FACTS.replace(*change)), environ={})

@@ -133,11 +133,15 @@ def test_statistics_with_partial_aggregates_equal_pandas_on_the_raw_readings(
         # half alone would say nothing of the second.
         rh = np.where(minutes < 12 * 60, 40.0, 60.0) + 3 * np.sin(minutes / 37) + offset
         temperature = np.where(minutes < 12 * 60, 19.0, 23.0) + np.sin(minutes / 53) + offset / 3
-        rows += [(stamp, sensor, float(t), float(r)) for stamp, t, r in
-                 zip(times, temperature.round(2), rh.round(1), strict=True)]
+        rows += [
+            (stamp, sensor, float(t), float(r))
+            for stamp, t, r in zip(times, temperature.round(2), rh.round(1), strict=True)
+        ]
     raw = pd.DataFrame(rows, columns=["time", "sensor_id", "temperature_c", "rh_pct"])
-    lines = [climate_line(Reading(r.sensor_id, r.time.value, r.temperature_c, r.rh_pct, 90.0), "hanoi", "C1")
-             for r in raw.itertuples()]
+    lines = [
+        climate_line(Reading(r.sensor_id, r.time.value, r.temperature_c, r.rh_pct, 90.0), "hanoi", "C1")
+        for r in raw.itertuples()
+    ]
     early = raw["time"] < start + timedelta(hours=12, minutes=30)  # half of hour 12 too
     store.write_lines([line for line, first in zip(lines, early, strict=True) if first])
     store.backfill_hourly(start, end)  # the aggregation runs while the day is still arriving

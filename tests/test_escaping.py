@@ -18,9 +18,9 @@ HOSTILE_IDS = [
     'double"quote',
     "single'quote",
     "Tủ trưng bày số 1 — Điện Biên Phủ",
-    "x rh_pct=0 1",          # tries to end the tag set and add a field
-    "y,measurement=evil",    # tries to add a tag
-    "' OR '1'='1",           # InfluxQL injection through a literal
+    "x rh_pct=0 1",  # tries to end the tag set and add a field
+    "y,measurement=evil",  # tries to add a tag
+    "' OR '1'='1",  # InfluxQL injection through a literal
     '" OR 1=1 --',
     "; DROP DATABASE patina",
 ]
@@ -50,19 +50,26 @@ def test_non_finite_and_missing_fields_are_refused() -> None:
 
 
 def test_hostile_ids_round_trip_exactly_and_stay_in_their_measurement(
-        make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     store = store_for(make_config())
     store.create_database()
-    lines = [encode_point("climate", {"site": "s", "case_id": hostile, "sensor_id": hostile},
-                          {"rh_pct": float(n), "ts_source": hostile}, 1_700_000_000_000_000_000 + n)
-             for n, hostile in enumerate(HOSTILE_IDS)]
+    lines = [
+        encode_point(
+            "climate",
+            {"site": "s", "case_id": hostile, "sensor_id": hostile},
+            {"rh_pct": float(n), "ts_source": hostile},
+            1_700_000_000_000_000_000 + n,
+        )
+        for n, hostile in enumerate(HOSTILE_IDS)
+    ]
     store.write_lines(lines)
 
     for n, hostile in enumerate(HOSTILE_IDS):
         series = store.execute(
             f"SELECT rh_pct, ts_source, case_id FROM {quote_identifier('climate')} "
-            f"WHERE sensor_id = {quote_literal(hostile)}")
+            f"WHERE sensor_id = {quote_literal(hostile)}"
+        )
         assert series[0]["values"] == [[1_700_000_000_000_000_000 + n, n, hostile, hostile]]
     assert store.execute("SHOW MEASUREMENTS")[0]["values"] == [["climate"]]
     field_keys = store.execute("SHOW FIELD KEYS")[0]["values"]
@@ -73,8 +80,8 @@ def test_hostile_ids_round_trip_exactly_and_stay_in_their_measurement(
 
 
 def test_quoted_identifiers_reach_measurements_with_hostile_names(
-        make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     store = store_for(make_config())
     store.create_database()
     name = 'odd "measurement", name'

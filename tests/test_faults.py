@@ -37,23 +37,32 @@ def museum(protocol: str) -> str:
     return SMALL_MUSEUM.replace("[mqtt]\n", f'[mqtt]\nprotocol = "{protocol}"\n')
 
 
-def mosquitto_pub_lines(broker: MosquittoServer, topic: str, payloads: list[str],
-                        extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+def mosquitto_pub_lines(
+    broker: MosquittoServer, topic: str, payloads: list[str], extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     """A real publisher: mosquitto_pub reading one message per line, QoS 1."""
-    process = subprocess.Popen(["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", topic,
-                                "-l", *extra], stdin=subprocess.PIPE)
+    process = subprocess.Popen(
+        ["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", topic, "-l", *extra], stdin=subprocess.PIPE
+    )
     assert process.stdin is not None
     process.stdin.write(("\n".join(payloads) + "\n").encode())
     process.stdin.close()
     return process
 
 
-def burst(broker: MosquittoServer, publishers: int, per_publisher: int,
-          first_s: int = BASE_S) -> int:
+def burst(broker: MosquittoServer, publishers: int, per_publisher: int, first_s: int = BASE_S) -> int:
     """``publishers`` sensors each publish ``per_publisher`` readings, all at once."""
-    processes = [mosquitto_pub_lines(broker, f"patina/hanoi/burst-{p}/climate", [
-        json.dumps({"ts": first_s + k, "temperature_c": 20 + p / 10, "rh_pct": 40 + k % 50})
-        for k in range(per_publisher)]) for p in range(publishers)]
+    processes = [
+        mosquitto_pub_lines(
+            broker,
+            f"patina/hanoi/burst-{p}/climate",
+            [
+                json.dumps({"ts": first_s + k, "temperature_c": 20 + p / 10, "rh_pct": 40 + k % 50})
+                for k in range(per_publisher)
+            ],
+        )
+        for p in range(publishers)
+    ]
     for process in processes:
         assert process.wait(120) == 0
     return publishers * per_publisher
@@ -83,8 +92,11 @@ def own_broker(tmp_path: Path) -> Iterator[MosquittoServer]:
 @contextmanager
 def collector_process(config: MuseumConfig, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
     assert config.path is not None
-    process = subprocess.Popen([sys.executable, "-m", "patina", "collect", "--config", str(config.path)],
-                               env={**os.environ, **env}, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "patina", "collect", "--config", str(config.path)],
+        env={**os.environ, **env},
+        stderr=subprocess.PIPE,
+    )
     try:
         assert process.stderr is not None
         for line in process.stderr:
@@ -98,8 +110,8 @@ def collector_process(config: MuseumConfig, env: dict[str, str]) -> Iterator[sub
 
 
 def test_a_burst_of_thirty_thousand_qos1_readings_arrives_whole(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     with own_broker(tmp_path) as broker:
         config = make_config(environ={"PATINA_MQTT_URL": broker.url})
         collector = Collector(config)
@@ -118,8 +130,11 @@ def test_a_burst_of_thirty_thousand_qos1_readings_arrives_whole(
 
 @PROTOCOLS
 def test_a_broker_restart_mid_stream_loses_nothing(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore], protocol: str) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    protocol: str,
+) -> None:
     with own_broker(tmp_path) as broker:
         config = make_config(museum(protocol), environ={"PATINA_MQTT_URL": broker.url})
         assert config.mqtt.protocol == protocol
@@ -145,13 +160,20 @@ def test_a_broker_restart_mid_stream_loses_nothing(
 
 @PROTOCOLS
 def test_sigkill_of_the_collector_mid_stream_loses_nothing(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], influxdb: InfluxServer,
-        store_for: Callable[[MuseumConfig], InfluxStore], protocol: str) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    influxdb: InfluxServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    protocol: str,
+) -> None:
     with own_broker(tmp_path) as broker:
         config = make_config(museum(protocol), environ={"PATINA_MQTT_URL": broker.url})
         assert config.mqtt.protocol == protocol
-        env = {"PATINA_MQTT_URL": broker.url, "PATINA_INFLUX_URL": influxdb.url,
-               "PATINA_INFLUX_DB": config.influxdb.database}
+        env = {
+            "PATINA_MQTT_URL": broker.url,
+            "PATINA_INFLUX_URL": influxdb.url,
+            "PATINA_INFLUX_DB": config.influxdb.database,
+        }
         store = store_for(config)
         with collector_process(config, env) as first:
             published = burst(broker, publishers=5, per_publisher=4000)
@@ -166,15 +188,27 @@ def test_sigkill_of_the_collector_mid_stream_loses_nothing(
 
 
 def test_a_mixed_stream_stores_the_valid_and_quarantines_exactly_the_rest(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        influxdb: InfluxServer, store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path,
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    influxdb: InfluxServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     config = make_config()
-    bad = ["{not json", '{"temperature_c": "hot", "rh_pct": 50}', '{"temperature_c": 20, "rh_pct": 130}',
-           '{"ts": "1985-01-01T00:00:00Z", "temperature_c": 20, "rh_pct": 50}', "[]",
-           '{"temperature_c": 20, "rh_pct": NaN}']
+    bad = [
+        "{not json",
+        '{"temperature_c": "hot", "rh_pct": 50}',
+        '{"temperature_c": 20, "rh_pct": 130}',
+        '{"ts": "1985-01-01T00:00:00Z", "temperature_c": 20, "rh_pct": 50}',
+        "[]",
+        '{"temperature_c": 20, "rh_pct": NaN}',
+    ]
     good = [json.dumps({"ts": BASE_S + k, "temperature_c": 21.5, "rh_pct": 55.5}) for k in range(1200)]
-    stream = [line for k, valid in enumerate(good)
-              for line in ([valid, bad[(k // 10) % len(bad)]] if k % 10 == 0 else [valid])]
+    stream = [
+        line
+        for k, valid in enumerate(good)
+        for line in ([valid, bad[(k // 10) % len(bad)]] if k % 10 == 0 else [valid])
+    ]
     published_bad = len(stream) - len(good)
     collector = Collector(config)
     collector.start()
@@ -187,35 +221,55 @@ def test_a_mixed_stream_stores_the_valid_and_quarantines_exactly_the_rest(
     finally:
         collector.stop()
     assert stored_count(store) == len(good)
-    listed = subprocess.run([sys.executable, "-m", "patina", "quarantine", "list", "--json",
-                             "--config", str(config.path)], capture_output=True, text=True, check=True,
-                            env={**os.environ, "PATINA_MQTT_URL": mosquitto.url})
+    listed = subprocess.run(
+        [sys.executable, "-m", "patina", "quarantine", "list", "--json", "--config", str(config.path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PATINA_MQTT_URL": mosquitto.url},
+    )
     records = json.loads(listed.stdout)
     assert len(records) == published_bad
-    assert {r["reason"] for r in records} == {"invalid_json", "not_a_number", "rh_out_of_range",
-                                              "timestamp_out_of_range", "not_an_object", "not_finite"}
+    assert {r["reason"] for r in records} == {
+        "invalid_json",
+        "not_a_number",
+        "rh_out_of_range",
+        "timestamp_out_of_range",
+        "not_an_object",
+        "not_finite",
+    }
     assert all({"topic", "reason", "received_at", "payload_b64"} <= set(r) for r in records)
 
 
 def test_replay_releases_messages_after_a_config_fix(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     # The museum bound its Zigbee sensors' topic to the wrong format.
     wrong = SMALL_MUSEUM.replace(
-        "[collector]", '[[sources]]\ntopic = "z2m/#"\nformat = "patina"\n\n[collector]')
+        "[collector]", '[[sources]]\ntopic = "z2m/#"\nformat = "patina"\n\n[collector]'
+    )
     config = make_config(wrong)
-    payloads = [json.dumps({"temperature": 22.0 + k / 10, "humidity": 50.0, "battery": 90})
-                for k in range(5)]
+    payloads = [json.dumps({"temperature": 22.0 + k / 10, "humidity": 50.0, "battery": 90}) for k in range(5)]
     with running(config):
         assert mosquitto_pub_lines(mosquitto, "z2m/case C2 sensor", payloads).wait(30) == 0
         spool = Spool(config.collector.spool_path)
         wait_for(lambda: spool.quarantine_counts() == {"unexpected_topic": 5})
     assert config.path is not None
-    config.path.write_text(config.path.read_text().replace(
-        'topic = "z2m/#"\nformat = "patina"', 'topic = "z2m/#"\nformat = "zigbee2mqtt"'))
+    config.path.write_text(
+        config.path.read_text().replace(
+            'topic = "z2m/#"\nformat = "patina"', 'topic = "z2m/#"\nformat = "zigbee2mqtt"'
+        )
+    )
     env = {**os.environ, "PATINA_MQTT_URL": mosquitto.url}
-    result = subprocess.run([sys.executable, "-m", "patina", "quarantine", "replay", "--config",
-                             str(config.path)], capture_output=True, text=True, check=True, env=env)
+    result = subprocess.run(
+        [sys.executable, "-m", "patina", "quarantine", "replay", "--config", str(config.path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     assert "released 5 messages to the spool; 0 remain in quarantine" in result.stdout
     assert spool.depth() == 5 and spool.quarantine_counts() == {}
     # The next run of the collector writes them.

@@ -34,33 +34,56 @@ SCENARIO = "wet-season-case-tightness"
 def scenario_museum(language: str, smtp_port: int | None = None) -> tuple[scenarios.Scenario, MuseumConfig]:
     """The scenario's own museum (its [museum] tables, forecast_days = 30), in ``language``."""
     scenario = scenarios.load(SCENARIO)
-    base = parse_config({"museum": {"name": "Test", "timezone": "Asia/Ho_Chi_Minh", "language": language},
-                         "mqtt": {"url": "mqtt://127.0.0.1:1"}, "influxdb": {"url": "http://127.0.0.1:1"},
-                         "sites": [{"id": "hanoi", "name": "Hà Nội"}], "cases": []},
-                        origin="test", environ={})
+    base = parse_config(
+        {
+            "museum": {"name": "Test", "timezone": "Asia/Ho_Chi_Minh", "language": language},
+            "mqtt": {"url": "mqtt://127.0.0.1:1"},
+            "influxdb": {"url": "http://127.0.0.1:1"},
+            "sites": [{"id": "hanoi", "name": "Hà Nội"}],
+            "cases": [],
+        },
+        origin="test",
+        environ={},
+    )
     config = scenario.museum_config(base)
     if smtp_port is not None:
-        config = dataclasses.replace(config, notify=NotifyConfig(
-            smtp_url=f"smtp://127.0.0.1:{smtp_port}", email_from="patina@museum.test",
-            email_to=("conservator@museum.test",)))
+        config = dataclasses.replace(
+            config,
+            notify=NotifyConfig(
+                smtp_url=f"smtp://127.0.0.1:{smtp_port}",
+                email_from="patina@museum.test",
+                email_to=("conservator@museum.test",),
+            ),
+        )
     return scenario, config
 
 
-def scenario_readings(scenario: scenarios.Scenario, config: MuseumConfig
-                      ) -> tuple[np.ndarray, list[SimulatedSensor], dict[str, dict[str, np.ndarray]]]:
+def scenario_readings(
+    scenario: scenarios.Scenario, config: MuseumConfig
+) -> tuple[np.ndarray, list[SimulatedSensor], dict[str, dict[str, np.ndarray]]]:
     """What the scenario's sensors report (the building model, their calibration and noise)."""
     assert scenario.start_s is not None and scenario.duration_s is not None
-    model = BuildingModel(scenario.room_specs(config), scenario.case_specs(config),
-                          start_s=scenario.start_s, zone=config.zone, seed=scenario.seed,
-                          outdoor=scenario.outdoor, events=scenario.events)
+    model = BuildingModel(
+        scenario.room_specs(config),
+        scenario.case_specs(config),
+        start_s=scenario.start_s,
+        zone=config.zone,
+        seed=scenario.seed,
+        outdoor=scenario.outdoor,
+        events=scenario.events,
+    )
     stamps = scenario.start_s + np.arange(0.0, scenario.duration_s, scenario.interval_s)
     climate = model.sample(stamps)
     column = {case.id: j for j, case in enumerate(config.cases)}
-    sensors = [SimulatedSensor(spec, scenario.seed, scenario.start_s)
-               for spec in scenario.sensor_specs(config)]
+    sensors = [
+        SimulatedSensor(spec, scenario.seed, scenario.start_s) for spec in scenario.sensor_specs(config)
+    ]
     reported = {
-        s.sensor_id: s.readings(stamps, climate.case_temperature_c[:, column[s.spec.case_id]],
-                                climate.case_rh_pct[:, column[s.spec.case_id]])
+        s.sensor_id: s.readings(
+            stamps,
+            climate.case_temperature_c[:, column[s.spec.case_id]],
+            climate.case_rh_pct[:, column[s.spec.case_id]],
+        )
         for s in sensors
     }
     return stamps, sensors, reported
@@ -73,8 +96,15 @@ def feed_scenario(engine: AlertEngine, scenario: scenarios.Scenario, config: Mus
     for k, stamp in enumerate(stamps.tolist()):
         for sensor in sensors:
             values = reported[sensor.sensor_id]
-            engine.observe(sensor.spec.case_id, sensor.sensor_id, stamp, float(values["temperature_c"][k]),
-                           float(values["rh_pct"][k]), 90.0, stamp)
+            engine.observe(
+                sensor.spec.case_id,
+                sensor.sensor_id,
+                stamp,
+                float(values["temperature_c"][k]),
+                float(values["rh_pct"][k]),
+                90.0,
+                stamp,
+            )
         engine.evaluate(stamp)
 
 
@@ -84,14 +114,16 @@ def wet_season() -> Iterator[tuple[MuseumConfig, list[AlertEvent], list[Notifica
     scenario, config = scenario_museum("fr")
     events: list[AlertEvent] = []
     notifications: list[Notification] = []
-    engine = AlertEngine(config, write_event=events.append, notify=notifications.append,
-                         now_s=scenario.start_s or 0.0)
+    engine = AlertEngine(
+        config, write_event=events.append, notify=notifications.append, now_s=scenario.start_s or 0.0
+    )
     feed_scenario(engine, scenario, config)
     yield config, events, notifications
 
 
 def test_the_drifting_case_is_told_once_and_the_tight_case_not_at_all(
-        wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]]) -> None:
+    wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]],
+) -> None:
     _, events, notifications = wet_season
     forecast = [e for e in events if e.rule == "forecast"]
     assert [(e.case_id, e.state) for e in forecast] == [("A-04", "opened")]
@@ -110,8 +142,9 @@ def test_the_drifting_case_is_told_once_and_the_tight_case_not_at_all(
 
 
 def test_the_forecast_email_names_the_case_the_day_and_the_gel(
-        wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]],
-        smtp_server: tuple[Mailbox, int]) -> None:  # noqa: F811
+    wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]],
+    smtp_server: tuple[Mailbox, int],  # noqa: F811
+) -> None:
     mailbox, port = smtp_server
     notifications = wet_season[2]
     _, config = scenario_museum("fr", smtp_port=port)
@@ -121,7 +154,8 @@ def test_the_forecast_email_names_the_case_the_day_and_the_gel(
     assert len(mailbox.messages) == 1
     message = mailbox.messages[0]
     assert mailbox.subjects() == [
-        "[Patina] Vitrine A-04 : dépassement prochain de la limite d'HR de la vitrine"]
+        "[Patina] Vitrine A-04 : dépassement prochain de la limite d'HR de la vitrine"
+    ]
     body = message.get_payload(decode=True).decode("utf-8")
     due = datetime.fromtimestamp(notification.due_s, config.zone).date()
     day = Translator("fr").date(due)  # "15 août 2026": the French date, not an ISO one
@@ -131,14 +165,18 @@ def test_the_forecast_email_names_the_case_the_day_and_the_gel(
 
 
 def test_a_leaky_case_is_told_to_check_its_seals_in_each_language(
-        wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]]) -> None:
+    wet_season: tuple[MuseumConfig, list[AlertEvent], list[Notification]],
+) -> None:
     config, _, notifications = wet_season
     due_s = datetime(2026, 8, 1, 12, tzinfo=UTC).timestamp()
-    notification = dataclasses.replace(next(n for n in notifications if n.rule == "forecast"),
-                                       detail="unbuffered", due_s=due_s)
-    expected = {"en": ("the seals and the door", "1 August 2026"),
-                "fr": ("les joints et la porte", "1er août 2026"),
-                "vi": ("gioăng và cửa tủ", "01/08/2026")}
+    notification = dataclasses.replace(
+        next(n for n in notifications if n.rule == "forecast"), detail="unbuffered", due_s=due_s
+    )
+    expected = {
+        "en": ("the seals and the door", "1 August 2026"),
+        "fr": ("les joints et la porte", "1er août 2026"),
+        "vi": ("gioăng và cửa tủ", "01/08/2026"),
+    }
     for language, (advice, day) in expected.items():
         _, body = render(notification, config, Translator(language))
         assert advice in body and day in body
@@ -155,24 +193,36 @@ def test_a_restart_forecasts_at_once_from_the_hours_in_the_store() -> None:
     hours = pd.to_datetime(stamps - stamps % 3600.0, unit="s", utc=True)
     for case in config.cases:
         mine = [s.sensor_id for s in sensors if s.spec.case_id == case.id]
-        frame = pd.DataFrame({name: np.mean([reported[s][name] for s in mine], axis=0)
-                              for name in ("temperature_c", "rh_pct")}, index=hours)
+        frame = pd.DataFrame(
+            {
+                name: np.mean([reported[s][name] for s in mine], axis=0)
+                for name in ("temperature_c", "rh_pct")
+            },
+            index=hours,
+        )
         engine.seed_hourly(case.id, frame.groupby(level=0).mean())
     engine.evaluate(float(stamps[-1]) + 600.0)
     assert [(e.case_id, e.rule, e.state) for e in events if e.rule == "forecast"] == [
-        ("A-04", "forecast", "opened")]
+        ("A-04", "forecast", "opened")
+    ]
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0", "alerts.forecast_days: 0.0 is not between 0 (excluded) and 365 days"),
-    ("-3", "alerts.forecast_days: -3.0 is not between 0 (excluded) and 365 days"),
-    ("400", "alerts.forecast_days: 400.0 is not between 0 (excluded) and 365 days"),
-    ('"two weeks"', "alerts.forecast_days: expected a number, got 'two weeks'"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0", "alerts.forecast_days: 0.0 is not between 0 (excluded) and 365 days"),
+        ("-3", "alerts.forecast_days: -3.0 is not between 0 (excluded) and 365 days"),
+        ("400", "alerts.forecast_days: 400.0 is not between 0 (excluded) and 365 days"),
+        ('"two weeks"', "alerts.forecast_days: expected a number, got 'two weeks'"),
+    ],
+)
 def test_a_wrong_forecast_days_names_the_key(tmp_path: Path, value: str, expected: str) -> None:
     path = tmp_path / "museum.toml"
-    path.write_text(SMALL_MUSEUM.format(client_id="c", database="d", spool="s.sqlite3")
-                    + f"\n[alerts]\nforecast_days = {value}\n", encoding="utf-8")
+    path.write_text(
+        SMALL_MUSEUM.format(client_id="c", database="d", spool="s.sqlite3")
+        + f"\n[alerts]\nforecast_days = {value}\n",
+        encoding="utf-8",
+    )
     with pytest.raises(ConfigError, match=expected.replace("(", r"\(").replace(")", r"\)")):
         load_config(path, environ={})
 

@@ -50,7 +50,8 @@ def test_the_suitable_band_puts_materials_first() -> None:
     damp = historic_band(hourly(70 + rng.uniform(-2, 2, 60 * 24)))
     rifle = suitable_band(damp, ["iron_steel", "wood"])
     assert rifle.basis == "conflict" and (rifle.lower_pct, rifle.upper_pct) == materials_range(
-        ["iron_steel", "wood"]) == (25.0, 50.0)
+        ["iron_steel", "wood"]
+    ) == (25.0, 50.0)
     assert suitable_band(None, ["copper_alloy"]).basis == "materials"
     bands = loan_bands(iron)
     assert bands.rh_target_pct - bands.rh_tolerance_pct == pytest.approx(iron.lower_pct)

@@ -26,35 +26,51 @@ from tests.conftest import REPO_DIR
 
 # t("key") and t("key", …) in the code; keys built at run time are listed below.
 _KEY_USE = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_]+)["']""")
-DYNAMIC_KEYS = ({f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "custom")}
-                | {f"overview.level_{level}" for level in ("critical", "risk", "watch", "good", "unknown")}
-                | {f"print.subject_{kind}" for kind in ("case", "gallery")}
-                | {f"material.{name}" for name in MATERIAL_NAMES}
-                | {"age.seconds", "age.minutes", "age.hours", "age.days"}
-                | {f"rule.{rule}" for rule in RULES} | {f"advice.{rule}" for rule in RULES}
-                | {f"alert.body.value.{rule}" for rule in RULES}
-                | {f"alert.subject.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
-                | {f"level.{level}" for level in LEVELS} | {f"driver.{driver}" for driver in DRIVERS}
-                | {f"rating.{rating}" for rating in ("good", "ok", "risk")}
-                # museum/i18n.py and museum/sources.py build these.
-                | {"date.day", "date.period", "date.zone", "date.zone_elided", "zone.city_hanoi",
-                   "source.override", "date.input_hint", "date.not_a_date", "event.sent", "event.failed"}
-                | {f"event.kind.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
-                | {f"event.channel.{channel}" for channel in ("email", "webhook", "mqtt")}
-                | {f"source.{name}.{field}" for name, p in PROFILES.items() for field in p.sources}
-                | {f"source.component.{driver}" for driver in COMPONENT_SOURCES}
-                | {f"advice.material.{name}" for name in MATERIAL_NAMES}
-                | {f"advice.driver.{driver}" for driver in DRIVERS}
-                | {f"object.reason_{driver}" for driver in ("rh_high", "too_dry", "other")}
-                | {f"severity.{severity}" for severity in ("warning", "critical")}
-                | {"duration.minutes", "duration.hours", "duration.days.one", "duration.days.other"})
+DYNAMIC_KEYS = (
+    {f"case.range_{key}" for key in ("24h", "7d", "30d", "1y", "custom")}
+    | {f"overview.level_{level}" for level in ("critical", "risk", "watch", "good", "unknown")}
+    | {f"print.subject_{kind}" for kind in ("case", "gallery")}
+    | {f"material.{name}" for name in MATERIAL_NAMES}
+    | {"age.seconds", "age.minutes", "age.hours", "age.days"}
+    | {f"rule.{rule}" for rule in RULES}
+    | {f"advice.{rule}" for rule in RULES}
+    | {f"alert.body.value.{rule}" for rule in RULES}
+    | {f"alert.subject.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
+    | {f"level.{level}" for level in LEVELS}
+    | {f"driver.{driver}" for driver in DRIVERS}
+    | {f"rating.{rating}" for rating in ("good", "ok", "risk")}
+    # museum/i18n.py and museum/sources.py build these.
+    | {
+        "date.day",
+        "date.period",
+        "date.zone",
+        "date.zone_elided",
+        "zone.city_hanoi",
+        "source.override",
+        "date.input_hint",
+        "date.not_a_date",
+        "event.sent",
+        "event.failed",
+    }
+    | {f"event.kind.{kind}" for kind in ("opened", "repeat", "escalated", "resolved")}
+    | {f"event.channel.{channel}" for channel in ("email", "webhook", "mqtt")}
+    | {f"source.{name}.{field}" for name, p in PROFILES.items() for field in p.sources}
+    | {f"source.component.{driver}" for driver in COMPONENT_SOURCES}
+    | {f"advice.material.{name}" for name in MATERIAL_NAMES}
+    | {f"advice.driver.{driver}" for driver in DRIVERS}
+    | {f"object.reason_{driver}" for driver in ("rh_high", "too_dry", "other")}
+    | {f"severity.{severity}" for severity in ("warning", "critical")}
+    | {"duration.minutes", "duration.hours", "duration.days.one", "duration.days.other"}
+)
 # Keys `patina analyse` builds from what the logger reader decided (issue 14).
-DYNAMIC_KEYS |= ({f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
-                 | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}
-                 | {f"analyse.reason.{code}" for code in LOGGER_REASONS}
-                 | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default")}
-                 | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")}
-                 | {f"analyse.layout_name.{key}" for key in _ANALYSE_LAYOUT_NAMES.values()})
+DYNAMIC_KEYS |= (
+    {f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
+    | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}
+    | {f"analyse.reason.{code}" for code in LOGGER_REASONS}
+    | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default")}
+    | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")}
+    | {f"analyse.layout_name.{key}" for key in _ANALYSE_LAYOUT_NAMES.values()}
+)
 
 
 def keys_used_in_code() -> set[str]:
@@ -108,11 +124,14 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 EVENING = datetime(2026, 12, 1, 20, 18, tzinfo=HANOI)
 
 
-@pytest.mark.parametrize(("language", "short", "medium"), [
-    ("en", "2026-12-01 20:18", "1 Dec 2026, 20:18"),
-    ("fr", "01/12/2026 20:18", "1er décembre 2026 à 20:18"),
-    ("vi", "20:18 01/12/2026", "20:18 ngày 01/12/2026"),
-])
+@pytest.mark.parametrize(
+    ("language", "short", "medium"),
+    [
+        ("en", "2026-12-01 20:18", "1 Dec 2026, 20:18"),
+        ("fr", "01/12/2026 20:18", "1er décembre 2026 à 20:18"),
+        ("vi", "20:18 01/12/2026", "20:18 ngày 01/12/2026"),
+    ],
+)
 def test_moments_are_day_first_or_iso_with_a_four_digit_year(language: str, short: str, medium: str) -> None:
     t = Translator(language)
     assert t.moment(EVENING) == short
@@ -128,15 +147,18 @@ def test_the_first_of_the_month_is_an_ordinal_in_french_only() -> None:
     assert Translator("vi").date(date(2026, 12, 1)) == "01/12/2026"
 
 
-@pytest.mark.parametrize(("language", "first", "last", "expected"), [
-    ("fr", date(2026, 11, 24), date(2026, 12, 1), "du 24 novembre au 1er décembre 2026 inclus"),
-    ("fr", date(2026, 12, 1), date(2026, 12, 10), "du 1er au 10 décembre 2026 inclus"),
-    ("fr", date(2025, 12, 24), date(2026, 1, 1), "du 24 décembre 2025 au 1er janvier 2026 inclus"),
-    ("fr", date(2026, 12, 1), date(2026, 12, 1), "le 1er décembre 2026"),
-    ("en", date(2026, 11, 24), date(2026, 12, 1), "24 November to 1 December 2026 inclusive"),
-    ("vi", date(2026, 11, 24), date(2026, 12, 1), "từ ngày 24/11 đến hết ngày 01/12/2026"),
-    ("vi", date(2025, 12, 24), date(2026, 1, 1), "từ ngày 24/12/2025 đến hết ngày 01/01/2026"),
-])
+@pytest.mark.parametrize(
+    ("language", "first", "last", "expected"),
+    [
+        ("fr", date(2026, 11, 24), date(2026, 12, 1), "du 24 novembre au 1er décembre 2026 inclus"),
+        ("fr", date(2026, 12, 1), date(2026, 12, 10), "du 1er au 10 décembre 2026 inclus"),
+        ("fr", date(2025, 12, 24), date(2026, 1, 1), "du 24 décembre 2025 au 1er janvier 2026 inclus"),
+        ("fr", date(2026, 12, 1), date(2026, 12, 1), "le 1er décembre 2026"),
+        ("en", date(2026, 11, 24), date(2026, 12, 1), "24 November to 1 December 2026 inclusive"),
+        ("vi", date(2026, 11, 24), date(2026, 12, 1), "từ ngày 24/11 đến hết ngày 01/12/2026"),
+        ("vi", date(2025, 12, 24), date(2026, 1, 1), "từ ngày 24/12/2025 đến hết ngày 01/01/2026"),
+    ],
+)
 def test_periods_name_both_ends_inclusive(language: str, first: date, last: date, expected: str) -> None:
     assert Translator(language).period(first, last) == expected
 
@@ -149,9 +171,14 @@ def test_month_names_come_from_cldr() -> None:
     assert Locale.parse("fr").months["format"]["wide"][12] == "décembre"
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("en", "Hanoi time (UTC+7)"), ("fr", "heure de Hanoï (UTC+7)"), ("vi", "giờ Hà Nội (UTC+7)"),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "Hanoi time (UTC+7)"),
+        ("fr", "heure de Hanoï (UTC+7)"),
+        ("vi", "giờ Hà Nội (UTC+7)"),
+    ],
+)
 def test_vietnam_time_is_called_hanoi_time(language: str, expected: str) -> None:
     assert Translator(language).zone("Asia/Ho_Chi_Minh") == expected
 
@@ -166,10 +193,18 @@ def test_other_zones_take_their_cldr_city_and_the_offset_of_the_day() -> None:
     assert Translator("en").zone("Etc/GMT-7", winter) == "UTC+7"
 
 
-@pytest.mark.parametrize(("language", "n", "form"), [
-    ("en", 0, "other"), ("en", 1, "one"), ("en", 2, "other"),
-    ("fr", 0, "one"), ("fr", 1, "one"), ("fr", 1.5, "one"), ("fr", 2, "other"),
-])
+@pytest.mark.parametrize(
+    ("language", "n", "form"),
+    [
+        ("en", 0, "other"),
+        ("en", 1, "one"),
+        ("en", 2, "other"),
+        ("fr", 0, "one"),
+        ("fr", 1, "one"),
+        ("fr", 1.5, "one"),
+        ("fr", 2, "other"),
+    ],
+)
 def test_plurals_follow_the_cldr_rule(language: str, n: float, form: str) -> None:
     t = Translator(language)
     assert Locale.parse(language).plural_form(n) == form
@@ -246,9 +281,13 @@ def test_a_name_given_per_language_is_a_string_in_the_museums_language() -> None
     assert only_english == "Rifles" and only_english.get("vi") == "Rifles"
     for clone in (pickle.loads(pickle.dumps(name)), copy.deepcopy(name)):
         assert clone == name and clone.get("fr") == "Vitrine des fusils"
-    for wrong, message in (({}, "empty"), ({"de": "Gewehre"}, "unknown language 'de'"),
-                           ({"fr": ""}, "fr: expected a non-empty name"), (3, "expected a name"),
-                           ("  ", "non-empty")):
+    for wrong, message in (
+        ({}, "empty"),
+        ({"de": "Gewehre"}, "unknown language 'de'"),
+        ({"fr": ""}, "fr: expected a non-empty name"),
+        (3, "expected a name"),
+        ("  ", "non-empty"),
+    ):
         with pytest.raises(ValueError, match=message):
             localized_name(wrong, "en")
 
@@ -275,12 +314,18 @@ def test_every_limit_source_is_translated_with_its_citation_kept() -> None:
 
 def test_limit_sources_in_each_language() -> None:
     iron = PROFILES["iron_steel"]
-    assert limit_source(Translator("en"), iron, "rh_risk_pct") == \
-        "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH"
-    assert limit_source(Translator("fr"), iron, "rh_risk_pct") == \
-        "WA Museum 2017 : la corrosion progresse lentement jusqu'à 50 % HR environ"
-    assert limit_source(Translator("vi"), iron, "rh_risk_pct") == \
-        "WA Museum 2017: ăn mòn diễn ra chậm cho tới khoảng 50 % độ ẩm"
+    assert (
+        limit_source(Translator("en"), iron, "rh_risk_pct")
+        == "WA Museum 2017: corrosion proceeds slowly up to about 50 % RH"
+    )
+    assert (
+        limit_source(Translator("fr"), iron, "rh_risk_pct")
+        == "WA Museum 2017 : la corrosion progresse lentement jusqu'à 50 % HR environ"
+    )
+    assert (
+        limit_source(Translator("vi"), iron, "rh_risk_pct")
+        == "WA Museum 2017: ăn mòn diễn ra chậm cho tới khoảng 50 % độ ẩm"
+    )
     brass = PROFILES["brass"]
     critical = level_source(Translator("fr"), brass, "rh_high", "critical")
     assert critical.startswith("Michalski 1993 (ICOM-CC) ;")
@@ -306,11 +351,14 @@ def test_an_overridden_or_revised_source_is_never_a_stale_translation() -> None:
     assert limit_source(Translator("fr"), revised, "rh_risk_pct") == "WA Museum 2024: a new sentence"
 
 
-@pytest.mark.parametrize(("language", "expected"), [
-    ("en", "sent by e-mail and MQTT: new alert"),
-    ("fr", "envoi par e-mail et MQTT : nouvelle alerte"),
-    ("vi", "đã gửi qua email và MQTT: cảnh báo mới"),
-])
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", "sent by e-mail and MQTT: new alert"),
+        ("fr", "envoi par e-mail et MQTT : nouvelle alerte"),
+        ("vi", "đã gửi qua email và MQTT: cảnh báo mới"),
+    ],
+)
 def test_event_log_entries_of_the_collector_are_translated(language: str, expected: str) -> None:
     t = Translator(language)
     # The two forms collector/service.py writes: "<kind>: <channels>" and "<channel>: <error>".
@@ -335,9 +383,36 @@ def test_typed_dates_are_day_first_or_iso_and_refused_with_a_message() -> None:
 
 
 #: English words a French or Vietnamese reader met in the catalogues before issue 16.
-ENGLISH_WORDS = {"RH", "broker", "risk", "alert", "alerts", "sensor", "sensors", "report", "reading",
-                 "readings", "gallery", "case", "cases", "the", "and", "of", "spool", "escalated", "resolved",
-                 "opened", "watch", "good", "critical", "Custom", "Select", "empty", "dashboard", "limit"}
+ENGLISH_WORDS = {
+    "RH",
+    "broker",
+    "risk",
+    "alert",
+    "alerts",
+    "sensor",
+    "sensors",
+    "report",
+    "reading",
+    "readings",
+    "gallery",
+    "case",
+    "cases",
+    "the",
+    "and",
+    "of",
+    "spool",
+    "escalated",
+    "resolved",
+    "opened",
+    "watch",
+    "good",
+    "critical",
+    "Custom",
+    "Select",
+    "empty",
+    "dashboard",
+    "limit",
+}
 
 
 @pytest.mark.parametrize("language", ["fr", "vi"])
@@ -360,15 +435,23 @@ def test_the_printable_report_names_things_in_the_readers_language(tmp_path: Pat
     from tests.conftest import SMALL_MUSEUM
 
     text = SMALL_MUSEUM.format(client_id="c", database="patina", spool="spool.sqlite3")
-    for old, new in (('name = "Test museum"', 'name = { en = "Test museum", fr = "Musée d\'essai" }'),
-                     ('gallery = "Gallery 1"', 'gallery = { en = "Gallery 1", fr = "Salle 1" }'),
-                     ('name = "Excavated iron"', 'name = { en = "Excavated iron", fr = "Fer de fouille" }')):
+    for old, new in (
+        ('name = "Test museum"', 'name = { en = "Test museum", fr = "Musée d\'essai" }'),
+        ('gallery = "Gallery 1"', 'gallery = { en = "Gallery 1", fr = "Salle 1" }'),
+        ('name = "Excavated iron"', 'name = { en = "Excavated iron", fr = "Fer de fouille" }'),
+    ):
         text = text.replace(old, new)
     (tmp_path / "museum.toml").write_text(text)
     config = load_config(tmp_path / "museum.toml", environ={})
     start = datetime(2026, 11, 24, tzinfo=config.zone)
-    period = CasePeriod(case=config.case("C1"), start=start, end=start + timedelta(days=7),
-                        hourly=pd.DataFrame(), extremes={}, figures=None)
+    period = CasePeriod(
+        case=config.case("C1"),
+        start=start,
+        end=start + timedelta(days=7),
+        hourly=pd.DataFrame(),
+        extremes={},
+        figures=None,
+    )
     page = render_html([period], config, Translator("fr"), "C1", None, start + timedelta(days=7))
     assert "Musée d&#x27;essai" in page and "Fer de fouille" in page and "Salle 1" in page
     assert "Fuseau horaire : heure de Hanoï (UTC+7)." in page

@@ -27,37 +27,106 @@ from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, seed_re
 #: The small test museum with every name given in the three languages (braces doubled:
 #: the text goes through ``str.format``).
 MULTILINGUAL_MUSEUM = (
-    SMALL_MUSEUM.replace('name = "Test museum"',
-                         'name = {{ en = "Test museum", fr = "Musée d\'essai", vi = "Bảo tàng thử" }}')
-    .replace('gallery = "Gallery 1"',
-             'gallery = {{ en = "Gallery 1", fr = "Salle 1", vi = "Phòng 1" }}')
-    .replace('gallery = "Gallery 2"',
-             'gallery = {{ en = "Gallery 2", fr = "Salle 2", vi = "Phòng 2" }}')
-    .replace('name = "Excavated iron"',
-             'name = {{ en = "Excavated iron", fr = "Fer de fouille", vi = "Sắt khai quật" }}')
-    .replace('name = "Excavated bayonet"',
-             'name = {{ en = "Excavated bayonet", fr = "Baïonnette de fouille", vi = "Lưỡi lê khai quật" }}')
+    SMALL_MUSEUM.replace(
+        'name = "Test museum"', 'name = {{ en = "Test museum", fr = "Musée d\'essai", vi = "Bảo tàng thử" }}'
+    )
+    .replace('gallery = "Gallery 1"', 'gallery = {{ en = "Gallery 1", fr = "Salle 1", vi = "Phòng 1" }}')
+    .replace('gallery = "Gallery 2"', 'gallery = {{ en = "Gallery 2", fr = "Salle 2", vi = "Phòng 2" }}')
+    .replace(
+        'name = "Excavated iron"',
+        'name = {{ en = "Excavated iron", fr = "Fer de fouille", vi = "Sắt khai quật" }}',
+    )
+    .replace(
+        'name = "Excavated bayonet"',
+        'name = {{ en = "Excavated bayonet", fr = "Baïonnette de fouille", vi = "Lưỡi lê khai quật" }}',
+    )
     .replace('name = "Rifles"', 'name = {{ en = "Rifles", fr = "Fusils", vi = "Súng trường" }}')
     .replace('name = "Rifle"', 'name = {{ en = "Rifle", fr = "Fusil", vi = "Khẩu súng" }}')
 )
-ENGLISH_NAMES = ("Test museum", "Gallery 1", "Gallery 2", "Excavated iron", "Excavated bayonet", "Rifles",
-                 "Rifle")
+ENGLISH_NAMES = (
+    "Test museum",
+    "Gallery 1",
+    "Gallery 2",
+    "Excavated iron",
+    "Excavated bayonet",
+    "Rifles",
+    "Rifle",
+)
 
 #: Words that must not be read on a French or Vietnamese page (whole words, any case).
 ENGLISH_WORDS = (
-    "Select all", "Clear all", "empty", "opened", "resolved", "acknowledged", "notified", "escalated",
-    "Temperature", "Humidity", "readings", "reading", "sensor", "sensors", "alert", "alerts", "Download",
-    "Generate", "risk", "warning", "critical", "good", "watch", "case", "cases", "gallery", "battery",
-    "report", "Overview", "quality", "Data", "Date range", "Past Month", "Past Week",
-    "ago", "hours", "minutes", "days", "reporting", "silent", "at risk", "Open", "Sign in", "Password",
-    "Language", "limit", "Dew point", "Time", "Choose an option",
-    "Choose options", "of", "the", "and", "for", "with",
+    "Select all",
+    "Clear all",
+    "empty",
+    "opened",
+    "resolved",
+    "acknowledged",
+    "notified",
+    "escalated",
+    "Temperature",
+    "Humidity",
+    "readings",
+    "reading",
+    "sensor",
+    "sensors",
+    "alert",
+    "alerts",
+    "Download",
+    "Generate",
+    "risk",
+    "warning",
+    "critical",
+    "good",
+    "watch",
+    "case",
+    "cases",
+    "gallery",
+    "battery",
+    "report",
+    "Overview",
+    "quality",
+    "Data",
+    "Date range",
+    "Past Month",
+    "Past Week",
+    "ago",
+    "hours",
+    "minutes",
+    "days",
+    "reporting",
+    "silent",
+    "at risk",
+    "Open",
+    "Sign in",
+    "Password",
+    "Language",
+    "limit",
+    "Dew point",
+    "Time",
+    "Choose an option",
+    "Choose options",
+    "of",
+    "the",
+    "and",
+    "for",
+    "with",
 )
 #: The collector's own words in an alert's log ("opened: email, mqtt"), matched as written:
 #: "MQTT", the protocol's name, may be read; "mqtt", a channel's code, may not.
 #: Also refused: "AM"/"PM", the English clock a chart's default time axis writes.
-RAW_CODES = ("opened:", "notified:", "mqtt", "webhook:", "email:", "rh_high", "None", "nan", "NaT",
-             "AM", "PM")
+RAW_CODES = (
+    "opened:",
+    "notified:",
+    "mqtt",
+    "webhook:",
+    "email:",
+    "rh_high",
+    "None",
+    "nan",
+    "NaT",
+    "AM",
+    "PM",
+)
 #: Only on Vietnamese pages: French writes "HR", Vietnamese "độ ẩm"; "RH" is not Vietnamese.
 VIETNAMESE_ONLY = ("RH",)
 #: What may stay as it is, stripped from the page before matching: the museum's
@@ -66,8 +135,18 @@ VIETNAMESE_ONLY = ("RH",)
 #: main content" (docs/languages.md lists Streamlit's texts). Citations of the limits
 #: (authors, titles, standards) and units hold none of the refused words.
 ALLOWED = (
-    "C1.rh_high.A", "C1.rh_high.OLD", "C1", "C2", "DBP-1", "R-1", "s1", "s2", "s3", "stray-7",
-    "server-1", "Skip to main content",
+    "C1.rh_high.A",
+    "C1.rh_high.OLD",
+    "C1",
+    "C2",
+    "DBP-1",
+    "R-1",
+    "s1",
+    "s2",
+    "s3",
+    "stray-7",
+    "server-1",
+    "Skip to main content",
 )
 #: The words a reader sees: the page's text without Material icons, which are drawn from
 #: ligature names ("download", "warning") that no one reads.
@@ -81,8 +160,14 @@ VISIBLE_TEXT = """() => {
     return text;
 }"""
 #: Every page, by its URL path (the overview is the app's root).
-PAGES = {"overview": "", "case": "case", "alerts": "alerts", "artefact": "artefact", "quality": "quality",
-         "report": "report"}
+PAGES = {
+    "overview": "",
+    "case": "case",
+    "alerts": "alerts",
+    "artefact": "artefact",
+    "quality": "quality",
+    "report": "report",
+}
 #: True once Streamlit has drawn the page: the script's run is over (the state Streamlit
 #: itself exposes for its browser tests), and no element is still a placeholder (a
 #: skeleton, drawn while an element's code loads).
@@ -107,22 +192,56 @@ def multilingual_dashboard(
     store = store_for(config)
     seed_readings(config, store)
     now_ns = time.time_ns()
-    common = {"site": "hanoi", "case_id": "C1", "rule": "rh_high", "rule_key": "rh_high",
-              "severity": "warning"}
-    store.write_lines([
-        alert_event_line(AlertEvent(now_ns - 3600 * 10**9, alert_id="C1.rh_high.A", state="opened",
-                                    value=30.0, threshold=25.0, **common)),
-        alert_event_line(AlertEvent(now_ns - 3599 * 10**9, alert_id="C1.rh_high.A", state="notified",
-                         message="opened: email, mqtt", **common)),
-        alert_event_line(AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened",
-                                    **common)),
-        alert_event_line(AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved",
-                                    **common)),
-        encode_point("collector_stats", {"instance": "server-1"},
-                     {"received": 1000, "written": 990, "spool_depth": 10, "quarantined": 3,
-                      "quarantined_invalid_json": 2, "quarantined_rh_out_of_range": 1, "broker_dropped": 0},
-                     now_ns),
-    ])
+    common = {
+        "site": "hanoi",
+        "case_id": "C1",
+        "rule": "rh_high",
+        "rule_key": "rh_high",
+        "severity": "warning",
+    }
+    store.write_lines(
+        [
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3600 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="opened",
+                    value=30.0,
+                    threshold=25.0,
+                    **common,
+                )
+            ),
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3599 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="notified",
+                    message="opened: email, mqtt",
+                    **common,
+                )
+            ),
+            alert_event_line(
+                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
+            ),
+            alert_event_line(
+                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
+            ),
+            encode_point(
+                "collector_stats",
+                {"instance": "server-1"},
+                {
+                    "received": 1000,
+                    "written": 990,
+                    "spool_depth": 10,
+                    "quarantined": 3,
+                    "quarantined_invalid_json": 2,
+                    "quarantined_rh_out_of_range": 1,
+                    "broker_dropped": 0,
+                },
+                now_ns,
+            ),
+        ]
+    )
     assert config.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(config.path))
     monkeypatch.setenv("PATINA_MQTT_URL", mosquitto.url)

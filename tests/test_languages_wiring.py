@@ -51,10 +51,20 @@ def test_an_e_mail_names_the_case_its_gallery_the_source_and_the_zone_in_french(
 
     config = make_config(MULTILINGUAL_MUSEUM)
     source = profile("archaeological_iron").sources["rh_risk_pct"]
-    note = Notification(kind="opened", alert_id="C1.rh_high.X", case=config.case("C1"), rule="rh_high",
-                        subject_key="rh_high", severity="warning", value=30.0, threshold=25.0, source=source,
-                        since_s=time.time(), detail="DBP-1 Excavated bayonet (risk)",
-                        material="archaeological_iron")
+    note = Notification(
+        kind="opened",
+        alert_id="C1.rh_high.X",
+        case=config.case("C1"),
+        rule="rh_high",
+        subject_key="rh_high",
+        severity="warning",
+        value=30.0,
+        threshold=25.0,
+        source=source,
+        since_s=time.time(),
+        detail="DBP-1 Excavated bayonet (risk)",
+        material="archaeological_iron",
+    )
     fr = Translator("fr")
     subject, body = render(note, config, fr)
     assert subject == "[Patina] Vitrine C1 : HR au-dessus de la limite de la vitrine"
@@ -66,7 +76,8 @@ def test_an_e_mail_names_the_case_its_gallery_the_source_and_the_zone_in_french(
 
 
 def test_each_reader_gets_the_e_mail_and_its_link_in_their_own_language(
-    make_config: Callable[..., MuseumConfig], smtp_server: tuple[Mailbox, int],  # noqa: F811
+    make_config: Callable[..., MuseumConfig],
+    smtp_server: tuple[Mailbox, int],  # noqa: F811
 ) -> None:
     """A recipient may read another language than the museum's: one message per language,
     through a real SMTP server, each with the dashboard link opening in that language."""
@@ -74,17 +85,32 @@ def test_each_reader_gets_the_e_mail_and_its_link_in_their_own_language(
     from collector.notify import Notifier
 
     mailbox, port = smtp_server
-    text = MULTILINGUAL_MUSEUM.replace("[[sites]]", f"""[notify.email]
+    text = MULTILINGUAL_MUSEUM.replace(
+        "[[sites]]",
+        f"""[notify.email]
 smtp_url = "smtp://127.0.0.1:{port}"
 from = "patina@museum.test"
 to = ["lan@museum.test", {{{{ address = "marie@musee.test", language = "fr" }}}}]
 
-[[sites]]""", 1)
+[[sites]]""",
+        1,
+    )
     config = make_config(text)
     assert dict(config.notify.email_languages) == {"marie@musee.test": "fr"}
-    note = Notification(kind="opened", alert_id="C1.rh_high.X", case=config.case("C1"), rule="rh_high",
-                        subject_key="rh_high", severity="warning", value=30.0, threshold=25.0,
-                        source="", since_s=time.time(), detail="", material=None)
+    note = Notification(
+        kind="opened",
+        alert_id="C1.rh_high.X",
+        case=config.case("C1"),
+        rule="rh_high",
+        subject_key="rh_high",
+        severity="warning",
+        value=30.0,
+        threshold=25.0,
+        source="",
+        since_s=time.time(),
+        detail="",
+        material=None,
+    )
     Notifier(config).send_on("email", note, None)
     by_reader = {m["To"]: m for m in mailbox.messages}
     assert sorted(by_reader) == ["lan@museum.test", "marie@musee.test"]
@@ -100,9 +126,13 @@ def test_a_reader_language_must_be_one_patina_speaks(make_config: Callable[..., 
 
     from museum.config import ConfigError
 
-    text = MULTILINGUAL_MUSEUM.replace("[[sites]]", """[notify.email]
+    text = MULTILINGUAL_MUSEUM.replace(
+        "[[sites]]",
+        """[notify.email]
 to = [{{ address = "x@museum.test", language = "de" }}]
 
-[[sites]]""", 1)
+[[sites]]""",
+        1,
+    )
     with pytest.raises(ConfigError, match=r"notify\.email\.to\[0\]\.language"):
         make_config(text)

@@ -54,8 +54,9 @@ def test_hoboware_csv_with_events_latin1_and_gmt_offset(tmp_path: Path, fahrenhe
 def test_hanwell_csv_with_trailing_commas_and_uk_daylight_saving(tmp_path: Path) -> None:
     # Hourly across both UK clock changes of 2025 (30 March, 26 October).
     data = known_series("2025-03-01", 24 * 270, "1h")
-    read, info = read_logger_file(write_hanwell(tmp_path / "hanwell.csv", data, "Europe/London"),
-                                  "Europe/London")
+    read, info = read_logger_file(
+        write_hanwell(tmp_path / "hanwell.csv", data, "Europe/London"), "Europe/London"
+    )
     assert info.layout == "hanwell"
     assert only(info).duplicated_times == 0 and only(info).nonexistent_local_times == 0
     assert only(info).repeated_local_times == 2  # the two rows written 01:00 on 26 October
@@ -76,9 +77,13 @@ def test_semicolon_european_file_across_both_clock_changes(tmp_path: Path) -> No
 
 def test_xlsx_export(tmp_path: Path) -> None:
     data = known_series("2025-05-01", 200, "1h")
-    sheet = pd.DataFrame({"Date/Time": data.index.tz_convert("Asia/Ho_Chi_Minh").tz_localize(None),
-                          "Temperature (°C)": data["temperature_c"].to_numpy(),
-                          "RH (%)": data["rh_pct"].to_numpy()})
+    sheet = pd.DataFrame(
+        {
+            "Date/Time": data.index.tz_convert("Asia/Ho_Chi_Minh").tz_localize(None),
+            "Temperature (°C)": data["temperature_c"].to_numpy(),
+            "RH (%)": data["rh_pct"].to_numpy(),
+        }
+    )
     path = tmp_path / "logger.xlsx"
     with pd.ExcelWriter(path) as writer:
         pd.DataFrame([["Logger export, case 4"], [""]]).to_excel(writer, header=False, index=False)
@@ -98,16 +103,29 @@ def test_files_that_are_not_climate_records_say_why(tmp_path: Path) -> None:
 
 
 def run_analyse(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "patina", "analyse", *args],
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "patina", "analyse", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
     data = known_series("2022-01-01", 24 * 365 * 3, "1h", zone="Europe/Paris")
     data = data.drop(data.index[5000:5168])  # a week lost
     path = write_semicolon(tmp_path / "three-years.csv", data, "Europe/Paris")
-    result = run_analyse(str(path), "--timezone", "Europe/Paris", "--material", "archaeological_iron",
-                         "--material", "wood", "--json")
+    result = run_analyse(
+        str(path),
+        "--timezone",
+        "Europe/Paris",
+        "--material",
+        "archaeological_iron",
+        "--material",
+        "wood",
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["period"]["days"] == pytest.approx(3 * 365, abs=1)
@@ -115,8 +133,13 @@ def test_analyse_reports_on_three_years_of_hourly_data(tmp_path: Path) -> None:
     # The longest gap is the time without readings: 168 hourly readings missing.
     assert report["gaps"]["count"] == 1 and report["gaps"]["longest"]["hours"] == pytest.approx(168)
     assert report["en15757"] is not None
-    assert set(report["ipi"]) == {"metal_corrosion", "mechanical_damage", "natural_aging", "mould",
-                                  "twpi_years"}
+    assert set(report["ipi"]) == {
+        "metal_corrosion",
+        "mechanical_damage",
+        "natural_aging",
+        "mould",
+        "twpi_years",
+    }
     iron = report["risk"]["archaeological_iron"]
     assert iron["pct_per_level"]["critical"] > 90  # 65 % RH is far above 44 %
     assert iron["current"]["source"].startswith("Wang 2007")

@@ -31,10 +31,10 @@ def test_ipi_metal_corrosion_bands_sit_near_35_and_58_pct_at_20c() -> None:
     assert emc_wood(20.0, 58.0) == pytest.approx(10.5, abs=0.15)
 
 
-@pytest.mark.parametrize(("temperature_c", "rh_pct", "ipi_table_years"), [
-    (20.0, 50.0, 44), (20.0, 45.0, 50)])
-def test_preservation_index_reproduces_ipis_table(temperature_c: float, rh_pct: float,
-                                                  ipi_table_years: float) -> None:
+@pytest.mark.parametrize(("temperature_c", "rh_pct", "ipi_table_years"), [(20.0, 50.0, 44), (20.0, 45.0, 50)])
+def test_preservation_index_reproduces_ipis_table(
+    temperature_c: float, rh_pct: float, ipi_table_years: float
+) -> None:
     # IPI Dew Point Calculator lookup table: 20 °C / 50 % → 44 years, 20 °C / 45 % → 50.
     assert preservation_index(temperature_c, rh_pct) == pytest.approx(ipi_table_years, abs=2)
 
@@ -47,20 +47,47 @@ def test_time_weighted_pi_is_the_harmonic_mean() -> None:
     assert time_weighted_preservation_index(t, rh) < pis.mean()
 
 
-@pytest.mark.parametrize(("temperature_c", "rh_pct", "expected"), [
-    (20.0, 30.0, {"metal_corrosion": "good", "mechanical_damage": "ok", "natural_aging": "good",
-                  "mould": "good"}),
-    (20.0, 50.0, {"metal_corrosion": "ok", "mechanical_damage": "ok", "natural_aging": "risk",
-                  "mould": "good"}),
-    (28.0, 75.0, {"metal_corrosion": "risk", "mechanical_damage": "risk", "natural_aging": "risk",
-                  "mould": "risk"}),
-    (10.0, 30.0, {"metal_corrosion": "good", "mechanical_damage": "ok", "natural_aging": "good",
-                  "mould": "good"}),
-    (20.0, 15.0, {"metal_corrosion": "good", "mechanical_damage": "risk", "natural_aging": "good",
-                  "mould": "good"}),
-])
-def test_ipi_ratings_band_as_ipi_does(temperature_c: float, rh_pct: float,
-                                      expected: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    ("temperature_c", "rh_pct", "expected"),
+    [
+        (
+            20.0,
+            30.0,
+            {"metal_corrosion": "good", "mechanical_damage": "ok", "natural_aging": "good", "mould": "good"},
+        ),
+        (
+            20.0,
+            50.0,
+            {"metal_corrosion": "ok", "mechanical_damage": "ok", "natural_aging": "risk", "mould": "good"},
+        ),
+        (
+            28.0,
+            75.0,
+            {
+                "metal_corrosion": "risk",
+                "mechanical_damage": "risk",
+                "natural_aging": "risk",
+                "mould": "risk",
+            },
+        ),
+        (
+            10.0,
+            30.0,
+            {"metal_corrosion": "good", "mechanical_damage": "ok", "natural_aging": "good", "mould": "good"},
+        ),
+        (
+            20.0,
+            15.0,
+            {
+                "metal_corrosion": "good",
+                "mechanical_damage": "risk",
+                "natural_aging": "good",
+                "mould": "good",
+            },
+        ),
+    ],
+)
+def test_ipi_ratings_band_as_ipi_does(temperature_c: float, rh_pct: float, expected: dict[str, str]) -> None:
     assert ipi_ratings(temperature_c, rh_pct) == expected
 
 

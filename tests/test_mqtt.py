@@ -104,7 +104,13 @@ def test_paho_still_has_what_the_wrapper_relies_on() -> None:
     assert MQTTMatcher()._root._children == {}
     # BufferedClient.ack_qos1 queues its PUBACKs as one packet.
     assert list(inspect.signature(mqtt.Client._packet_queue).parameters) == [
-        "self", "command", "packet", "mid", "qos", "info"]
+        "self",
+        "command",
+        "packet",
+        "mid",
+        "qos",
+        "info",
+    ]
     # Errors from recv are turned into paho's codes by _sock_recv, whatever socket it is.
     assert "self._sock.recv(bufsize)" in inspect.getsource(mqtt.Client._sock_recv)
 
@@ -114,9 +120,17 @@ class Receiver:
     """A client from the factory that keeps every message (topic, payload) in order and
     acknowledges it after keeping it, as the collector does."""
 
-    def __init__(self, url: str, protocol: str, client_id: str, topic: str, keepalive_s: int = 30,
-                 config: MqttConfig | None = None, gate: threading.Event | None = None,
-                 acknowledge: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        protocol: str,
+        client_id: str,
+        topic: str,
+        keepalive_s: int = 30,
+        config: MqttConfig | None = None,
+        gate: threading.Event | None = None,
+        acknowledge: bool = True,
+    ) -> None:
         self.messages: list[tuple[str, bytes]] = []
         self.mids: list[int] = []
         self.acknowledge = acknowledge
@@ -134,8 +148,13 @@ class Receiver:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         if config.protocol == "5":  # a session kept 5 min after a disconnection, as 3.1.1's
-            self.client.connect(config.host, config.port, keepalive=keepalive_s, clean_start=False,
-                                properties=connect_properties(300))
+            self.client.connect(
+                config.host,
+                config.port,
+                keepalive=keepalive_s,
+                clean_start=False,
+                properties=connect_properties(300),
+            )
         else:
             self.client.connect(config.host, config.port, keepalive=keepalive_s)
         self.client.loop_start()
@@ -186,7 +205,8 @@ PROTOCOLS = pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 
 @PROTOCOLS
 def test_the_factorys_client_reads_plain_tcp_through_the_buffer(
-        mosquitto: MosquittoServer, protocol: str) -> None:
+    mosquitto: MosquittoServer, protocol: str
+) -> None:
     with receiving(mosquitto.url, protocol, f"wrap-{protocol}", "test/mqtt/wrap") as receiver:
         assert isinstance(receiver.client, BufferedClient)
         assert isinstance(receiver.client.socket(), BufferedReceiveSocket)
@@ -194,13 +214,30 @@ def test_the_factorys_client_reads_plain_tcp_through_the_buffer(
 
 @PROTOCOLS
 def test_messages_straddling_every_refill_arrive_whole_and_in_order(
-        mosquitto: MosquittoServer, protocol: str) -> None:
+    mosquitto: MosquittoServer, protocol: str
+) -> None:
     """Sizes around MQTT's remaining-length steps (127/128, 16,383/16,384 bytes) and the
     buffer's 64 KiB, up to 200 KB, mixed with tiny ones so that packet boundaries, length
     bytes and bodies all fall on refills somewhere."""
-    steps = [1, 2, 100, 120, 127, 128, 129, 16_370, 16_383, 16_384, 16_400,
-             RECEIVE_CHUNK_BYTES - 20, RECEIVE_CHUNK_BYTES - 1, RECEIVE_CHUNK_BYTES, RECEIVE_CHUNK_BYTES + 1,
-             2 * RECEIVE_CHUNK_BYTES, 200_000]
+    steps = [
+        1,
+        2,
+        100,
+        120,
+        127,
+        128,
+        129,
+        16_370,
+        16_383,
+        16_384,
+        16_400,
+        RECEIVE_CHUNK_BYTES - 20,
+        RECEIVE_CHUNK_BYTES - 1,
+        RECEIVE_CHUNK_BYTES,
+        RECEIVE_CHUNK_BYTES + 1,
+        2 * RECEIVE_CHUNK_BYTES,
+        200_000,
+    ]
     rng = random.Random(2)
     sizes = steps + [rng.choice([1, 7, 60, 300, 5_000, 70_000, 140_000]) for _ in range(300)] + steps
     payloads = [rng.randbytes(size) for size in sizes]
@@ -214,12 +251,14 @@ def test_messages_straddling_every_refill_arrive_whole_and_in_order(
 
 @PROTOCOLS
 def test_a_burst_of_twenty_thousand_qos1_messages_arrives_once_in_order(
-        mosquitto: MosquittoServer, protocol: str) -> None:
+    mosquitto: MosquittoServer, protocol: str
+) -> None:
     """Hundreds of small packets per refill, four topics interleaved."""
     topics = [f"test/mqtt/burst/{protocol}/{n}" for n in range(4)]
     sequence = [(topics[k % 4], str(k // 4).encode()) for k in range(20_000)]
-    with receiving(mosquitto.url, protocol, f"burst-{protocol}", f"test/mqtt/burst/{protocol}/+",
-                   keepalive_s=60) as receiver:
+    with receiving(
+        mosquitto.url, protocol, f"burst-{protocol}", f"test/mqtt/burst/{protocol}/+", keepalive_s=60
+    ) as receiver:
         publish_all(mosquitto, sequence)
         wait_for(lambda: receiver.count() >= len(sequence), timeout_s=60)
         time.sleep(0.5)
@@ -231,7 +270,8 @@ def test_a_burst_of_twenty_thousand_qos1_messages_arrives_once_in_order(
 
 @PROTOCOLS
 def test_messages_held_in_the_buffer_are_read_without_waiting_for_more_bytes(
-        mosquitto: MosquittoServer, protocol: str) -> None:
+    mosquitto: MosquittoServer, protocol: str
+) -> None:
     """paho's thread is held on the first message while 200 more reach the kernel; once
     released, one refill takes them all in and the broker sends nothing more. If paho's
     loop did not honour pending(), it would wait in select for bytes that never come:
@@ -250,7 +290,8 @@ def test_messages_held_in_the_buffer_are_read_without_waiting_for_more_bytes(
 
 @PROTOCOLS
 def test_acknowledgements_in_one_write_settle_exactly_the_messages_named(
-        mosquitto: MosquittoServer, protocol: str) -> None:
+    mosquitto: MosquittoServer, protocol: str
+) -> None:
     """Half of 1,000 messages acknowledged by ack_qos1, then a disconnection: the broker
     sends back, on the resumed session, the other half and nothing else."""
     topic, client_id = f"test/mqtt/ack/{protocol}", f"ack-{protocol}"
@@ -274,8 +315,14 @@ def test_per_topic_callbacks_still_take_their_messages(mosquitto: MosquittoServe
 
     with receiving(mosquitto.url, "5", "filtered", "test/mqtt/filtered/#") as receiver:
         receiver.client.message_callback_add("test/mqtt/filtered/+/special", special)
-        publish_all(mosquitto, [("test/mqtt/filtered/a/special", b"1"), ("test/mqtt/filtered/a/plain", b"2"),
-                                ("test/mqtt/filtered/b/special", b"3")])
+        publish_all(
+            mosquitto,
+            [
+                ("test/mqtt/filtered/a/special", b"1"),
+                ("test/mqtt/filtered/a/plain", b"2"),
+                ("test/mqtt/filtered/b/special", b"3"),
+            ],
+        )
         wait_for(lambda: len(filtered) == 2 and receiver.count() == 1)
         assert filtered == [b"1", b"3"] and receiver.messages == [("test/mqtt/filtered/a/plain", b"2")]
 
@@ -293,7 +340,8 @@ def test_keepalive_pings_are_answered_through_the_buffer(mosquitto: MosquittoSer
 
 @PROTOCOLS
 def test_after_a_broker_restart_the_new_connection_is_read_from_scratch(
-        tmp_path: Path, protocol: str) -> None:
+    tmp_path: Path, protocol: str
+) -> None:
     broker = MosquittoServer(tmp_path / "broker")
     broker.start()
     topic = "test/mqtt/restart"
@@ -312,24 +360,47 @@ def test_after_a_broker_restart_the_new_connection_is_read_from_scratch(
             wait_for(lambda: receiver.count() == 1000)
             time.sleep(0.5)
             assert [payload for _, payload in receiver.messages] == (
-                [b"a%d" % k for k in range(500)] + [b"b%d" % k for k in range(500)])
+                [b"a%d" % k for k in range(500)] + [b"b%d" % k for k in range(500)]
+            )
     finally:
         broker.stop()
 
 
 def test_tls_sockets_are_left_as_paho_makes_them(tmp_path: Path) -> None:
     """OpenSSL reads whole records and SSLSocket has its own pending(): not wrapped."""
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                    "-keyout", "server.key", "-out", "server.crt"],
-                   cwd=tmp_path, check=True, capture_output=True)
-    broker = MosquittoServer(tmp_path / "tls-broker", settings={
-        "certfile": str(tmp_path / "server.crt"), "keyfile": str(tmp_path / "server.key")})
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.crt",
+        ],
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+    )
+    broker = MosquittoServer(
+        tmp_path / "tls-broker",
+        settings={"certfile": str(tmp_path / "server.crt"), "keyfile": str(tmp_path / "server.key")},
+    )
     broker.start()
     topic = "test/mqtt/tls"
     try:
-        config = MqttConfig(url=f"mqtts://127.0.0.1:{broker.port}", client_id="tls",
-                            ca_file=str(tmp_path / "server.crt"))
+        config = MqttConfig(
+            url=f"mqtts://127.0.0.1:{broker.port}", client_id="tls", ca_file=str(tmp_path / "server.crt")
+        )
         with receiving("", "5", "tls", topic, config=config) as receiver:
             assert isinstance(receiver.client.socket(), ssl.SSLSocket)
             sender = mqtt.Client(CallbackAPIVersion.VERSION2)

@@ -32,7 +32,9 @@ from tests.logger_files import write_plain
 #: Whole hours in the past, so every hour is complete.
 T0 = (datetime.now(UTC) - timedelta(days=6)).replace(minute=0, second=0, microsecond=0)
 
-LENDER = SMALL_MUSEUM.replace('name = "Test museum"', 'name = "Bảo tàng Lịch sử Quân sự"') + """
+LENDER = (
+    SMALL_MUSEUM.replace('name = "Test museum"', 'name = "Bảo tàng Lịch sử Quân sự"')
+    + """
 [[sites]]
 id = "hue"
 name = "Huế"
@@ -44,6 +46,7 @@ gallery = "Store"
 name = "Store, Huế"
 sensors = ["s5"]
 """
+)
 BORROWER = """
 [museum]
 name = "Musée de l'Armée"
@@ -90,8 +93,9 @@ class Museum:
     def patina(self, *args: str) -> Result:
         # The config option belongs to the (sub)command: "move --config" or "passport export --config".
         words = 2 if args[0] == "passport" else 1
-        return CliRunner().invoke(main, [*args[:words], "--config", str(self.path), *args[words:]],
-                                  env=self.environ)
+        return CliRunner().invoke(
+            main, [*args[:words], "--config", str(self.path), *args[words:]], env=self.environ
+        )
 
     def seed(self, case: str, sensors: list[str], start: datetime, hours: int, base_rh: float) -> None:
         """Readings every 10 minutes, each value distinct, so hours can be told apart."""
@@ -100,14 +104,24 @@ class Museum:
         for step in range(hours * 6):
             moment = start + timedelta(minutes=10 * step)
             for k, sensor in enumerate(sensors):
-                reading = Reading(sensor, int(moment.timestamp()) * 10**9,
-                                  round(20 + (step % 7) / 10 + k / 100, 2),
-                                  round(base_rh + (step % 13) / 4 + k / 10, 2))
+                reading = Reading(
+                    sensor,
+                    int(moment.timestamp()) * 10**9,
+                    round(20 + (step % 7) / 10 + k / 100, 2),
+                    round(base_rh + (step % 13) / 4 + k / 10, 2),
+                )
                 lines.append(climate_line(reading, site, case))
         self.store.write_lines(lines)
 
-    def collect(self, broker: MosquittoServer, case: str, sensors: list[str], start: datetime, hours: int,
-                base_rh: float) -> None:
+    def collect(
+        self,
+        broker: MosquittoServer,
+        case: str,
+        sensors: list[str],
+        start: datetime,
+        hours: int,
+        base_rh: float,
+    ) -> None:
         """The same readings as :meth:`seed`, published through this museum's own broker and
         written by its own collector."""
         from collector.service import Collector
@@ -118,9 +132,11 @@ class Museum:
         for step in range(hours * 6):
             moment = start + timedelta(minutes=10 * step)
             for k, sensor in enumerate(sensors):
-                body = {"ts": int(moment.timestamp()),
-                        "temperature_c": round(20 + (step % 7) / 10 + k / 100, 2),
-                        "rh_pct": round(base_rh + (step % 13) / 4 + k / 10, 2)}
+                body = {
+                    "ts": int(moment.timestamp()),
+                    "temperature_c": round(20 + (step % 7) / 10 + k / 100, 2),
+                    "rh_pct": round(base_rh + (step % 13) / 4 + k / 10, 2),
+                }
                 messages.append((f"patina/{site}/{sensor}/climate", json.dumps(body).encode()))
         collector = Collector(self.config)
         collector.start()
@@ -133,14 +149,20 @@ class Museum:
 
 
 @pytest.fixture
-def museums(tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServer,
-            unique_name: Callable[[str], str]) -> Iterator[Callable[..., Museum]]:
+def museums(
+    tmp_path: Path, mosquitto: MosquittoServer, influxdb: InfluxServer, unique_name: Callable[[str], str]
+) -> Iterator[Callable[..., Museum]]:
     made: list[Museum] = []
 
     def make(text: str, broker: MosquittoServer | None = None) -> Museum:
         path = tmp_path / f"{unique_name('museum')}.toml"
-        path.write_text(text.format(client_id=unique_name("c"), database=unique_name("db"),
-                                    spool=tmp_path / f"{unique_name('spool')}.sqlite3"))
+        path.write_text(
+            text.format(
+                client_id=unique_name("c"),
+                database=unique_name("db"),
+                spool=tmp_path / f"{unique_name('spool')}.sqlite3",
+            )
+        )
         museum = Museum(path, service_environment(broker or mosquitto, influxdb))
         made.append(museum)
         return museum
@@ -155,8 +177,16 @@ def iso(moment: datetime) -> str:
 
 
 def hours_of(frame: pd.DataFrame) -> dict[pd.Timestamp, tuple[str, str, float, float, int]]:
-    return {row["time"]: (row["museum"], row["case_id"], row["rh_pct_mean"], row["rh_pct_max"],
-                          int(row["readings"])) for row in frame.to_dict("records")}
+    return {
+        row["time"]: (
+            row["museum"],
+            row["case_id"],
+            row["rh_pct_mean"],
+            row["rh_pct_max"],
+            int(row["readings"]),
+        )
+        for row in frame.to_dict("records")
+    }
 
 
 @pytest.fixture
@@ -168,8 +198,9 @@ def second_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mosquitt
     server.stop()
 
 
-def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path: Path,
-                                        mosquitto: MosquittoServer, second_broker: MosquittoServer) -> None:
+def test_round_trip_between_two_museums(
+    museums: Callable[..., Museum], tmp_path: Path, mosquitto: MosquittoServer, second_broker: MosquittoServer
+) -> None:
     lender, borrower = museums(LENDER), museums(BORROWER, broker=second_broker)
     assert lender.config.mqtt.url != borrower.config.mqtt.url
     lender.collect(mosquitto, "C1", ["s1", "s2"], T0, 72, 20.0)
@@ -177,16 +208,37 @@ def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path
     borrower.collect(second_broker, "K1", ["k1a", "k1b"], T0, 96, 45.0)
 
     # At the lender: in C1 (the config's case), then moved to C2 after a day.
-    moved = lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=24)),
-                          "--user", "Lan", "--note", "Gallery 2 reopens")
+    moved = lender.patina(
+        "move",
+        "DBP-1",
+        "--to",
+        "C2",
+        "--at",
+        iso(T0 + timedelta(hours=24)),
+        "--user",
+        "Lan",
+        "--note",
+        "Gallery 2 reopens",
+    )
     assert moved.exit_code == 0, moved.output
     where = locations(lender.config, lender.store, T0 + timedelta(hours=23))
     assert (where["DBP-1"].case_id, where["R-1"].case_id) == ("C1", "C2")
     assert locations(lender.config, lender.store)["DBP-1"].case_id == "C2"
 
     out = tmp_path / "DBP-1.zip"
-    done = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--start", iso(T0),
-                         "--end", iso(T0 + timedelta(hours=48)), "--language", "en")
+    done = lender.patina(
+        "passport",
+        "export",
+        "DBP-1",
+        "--out",
+        str(out),
+        "--start",
+        iso(T0),
+        "--end",
+        iso(T0 + timedelta(hours=48)),
+        "--language",
+        "en",
+    )
     assert done.exit_code == 0, done.output
     assert "48 hours of climate" in done.output and "Digest (SHA-256):" in done.output
     again = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--start", iso(T0))
@@ -194,28 +246,62 @@ def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path
 
     # At the borrower: arrives in K1 two hours after the passport ends.
     arrival = T0 + timedelta(hours=50)
-    imported = borrower.patina("passport", "import", str(out), "--case", "K1", "--at", iso(arrival),
-                               "--user", "Claire", "--note", "Exposition Indochine")
+    imported = borrower.patina(
+        "passport",
+        "import",
+        str(out),
+        "--case",
+        "K1",
+        "--at",
+        iso(arrival),
+        "--user",
+        "Claire",
+        "--note",
+        "Exposition Indochine",
+    )
     assert imported.exit_code == 0, imported.output
     assert "K1" in imported.output and "Bảo tàng" in imported.output
     assert locations(borrower.config, borrower.store)["DBP-1"].case_id == "K1"
 
     back = tmp_path / "DBP-1-back.zip"
-    done = borrower.patina("passport", "export", "DBP-1", "--out", str(back), "--start", iso(T0),
-                           "--end", iso(T0 + timedelta(hours=72)))
+    done = borrower.patina(
+        "passport",
+        "export",
+        "DBP-1",
+        "--out",
+        str(back),
+        "--start",
+        iso(T0),
+        "--end",
+        iso(T0 + timedelta(hours=72)),
+    )
     assert done.exit_code == 0, done.output
     assert "Passeport de DBP-1" in done.output, "the borrower's messages are in its language"
 
     # Back at the lender: the whole journey, each hour as measured where the object was.
     returned = T0 + timedelta(hours=80)
-    imported = lender.patina("passport", "import", str(back), "--case", "C1", "--at", iso(returned),
-                             "--user", "Lan", "--note", "Back from Paris")
+    imported = lender.patina(
+        "passport",
+        "import",
+        str(back),
+        "--case",
+        "C1",
+        "--at",
+        iso(returned),
+        "--user",
+        "Lan",
+        "--note",
+        "Back from Paris",
+    )
     assert imported.exit_code == 0, imported.output
     journey = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=72))
     hours = hours_of(journey)
     places = journey.drop_duplicates(["museum", "case_id"])[["museum", "case_id"]].values.tolist()
-    assert places == [["Bảo tàng Lịch sử Quân sự", "C1"], ["Bảo tàng Lịch sử Quân sự", "C2"],
-                      ["Musée de l'Armée", "K1"]]
+    assert places == [
+        ["Bảo tàng Lịch sử Quân sự", "C1"],
+        ["Bảo tàng Lịch sử Quân sự", "C2"],
+        ["Musée de l'Armée", "K1"],
+    ]
     # The lender knew of no departure: the object stayed in C2 until it arrived in K1.
     assert len(hours) == 24 + 26 + 22
     at_borrower = hours_of(history(borrower.config, borrower.store, "DBP-1", T0, T0 + timedelta(hours=72)))
@@ -246,8 +332,7 @@ def test_round_trip_between_two_museums(museums: Callable[..., Museum], tmp_path
     assert climate["time"].str.endswith("+01:00").all() or climate["time"].str.endswith("+02:00").all()
 
 
-def rewrite(source: Path, target: Path, change: Callable[[dict[str, bytes]], None],
-            rehash: bool) -> Path:
+def rewrite(source: Path, target: Path, change: Callable[[dict[str, bytes]], None], rehash: bool) -> Path:
     """Copy a passport, changing its files; with ``rehash``, state the new hashes and digest."""
     with zipfile.ZipFile(source) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
@@ -267,12 +352,25 @@ def rewrite(source: Path, target: Path, change: Callable[[dict[str, bytes]], Non
 
 
 def test_digest_catches_a_changed_value_and_newer_passports_import(
-        museums: Callable[[str], Museum], tmp_path: Path) -> None:
+    museums: Callable[[str], Museum], tmp_path: Path
+) -> None:
     lender, borrower = museums(LENDER), museums(BORROWER)
     lender.seed("C1", ["s1"], T0, 12, 20.0)
     out = tmp_path / "p.zip"
-    assert lender.patina("passport", "export", "DBP-1", "--out", str(out), "--start", iso(T0),
-                         "--end", iso(T0 + timedelta(hours=12))).exit_code == 0
+    assert (
+        lender.patina(
+            "passport",
+            "export",
+            "DBP-1",
+            "--out",
+            str(out),
+            "--start",
+            iso(T0),
+            "--end",
+            iso(T0 + timedelta(hours=12)),
+        ).exit_code
+        == 0
+    )
 
     def change_value(files: dict[str, bytes]) -> None:
         lines = files["climate.csv"].decode().splitlines()
@@ -282,20 +380,23 @@ def test_digest_catches_a_changed_value_and_newer_passports_import(
         files["climate.csv"] = ("\n".join(lines) + "\n").encode()
 
     tampered = rewrite(out, tmp_path / "tampered.zip", change_value, rehash=False)
-    refused = borrower.patina("passport", "import", str(tampered), "--case", "K1", "--user", "C",
-                              "--note", "loan")
+    refused = borrower.patina(
+        "passport", "import", str(tampered), "--case", "K1", "--user", "C", "--note", "loan"
+    )
     assert refused.exit_code == 1
     assert "climate.csv was altered" in refused.output and "Traceback" not in refused.output
     assert len(refused.output.strip().splitlines()) == 1
     assert locations(borrower.config, borrower.store) == {}, "nothing recorded from a refused file"
     # Restating the file's hash but not the package digest is caught as well.
     with pytest.raises(PassportError, match="package digest"):
+
         def restate(files: dict[str, bytes]) -> None:
             change_value(files)
             package = json.loads(files["datapackage.json"])
             for resource in package["resources"]:
                 resource["hash"] = "sha256:" + hashlib.sha256(files[resource["path"]]).hexdigest()
             files["datapackage.json"] = json.dumps(package).encode()
+
         read_passport(rewrite(out, tmp_path / "restated.zip", restate, rehash=False))
 
     def newer(files: dict[str, bytes]) -> None:
@@ -319,8 +420,9 @@ def test_digest_catches_a_changed_value_and_newer_passports_import(
         files["artefact.json"] = json.dumps(artefact).encode()
 
     future = rewrite(out, tmp_path / "future.zip", newer, rehash=True)
-    imported = borrower.patina("passport", "import", str(future), "--case", "K1", "--user", "Claire",
-                               "--note", "loan")
+    imported = borrower.patina(
+        "passport", "import", str(future), "--case", "K1", "--user", "Claire", "--note", "loan"
+    )
     assert imported.exit_code == 0, imported.output
     kept = history(borrower.config, borrower.store, "DBP-1", T0, T0 + timedelta(hours=12))
     assert len(kept) == 12 and set(kept["case_id"]) == {"C1"}
@@ -333,8 +435,17 @@ def test_digest_catches_a_changed_value_and_newer_passports_import(
         package["patina"]["passport_version"] = "2.0"
         files["datapackage.json"] = json.dumps(package).encode()
 
-    refused = borrower.patina("passport", "import", str(rewrite(out, tmp_path / "v2.zip", major, True)),
-                              "--case", "K1", "--user", "C", "--note", "loan")
+    refused = borrower.patina(
+        "passport",
+        "import",
+        str(rewrite(out, tmp_path / "v2.zip", major, True)),
+        "--case",
+        "K1",
+        "--user",
+        "C",
+        "--note",
+        "loan",
+    )
     assert refused.exit_code == 1 and "version 2.0" in refused.output
 
 
@@ -342,22 +453,63 @@ def test_a_move_recorded_late_restitches_the_history(museums: Callable[[str], Mu
     lender = museums(LENDER)
     lender.seed("C1", ["s1"], T0, 48, 20.0)
     lender.seed("C2", ["s3"], T0, 48, 60.0)
-    assert lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=36)),
-                         "--user", "Lan", "--note", "to gallery 2").exit_code == 0
+    assert (
+        lender.patina(
+            "move",
+            "DBP-1",
+            "--to",
+            "C2",
+            "--at",
+            iso(T0 + timedelta(hours=36)),
+            "--user",
+            "Lan",
+            "--note",
+            "to gallery 2",
+        ).exit_code
+        == 0
+    )
     before = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
     assert (before["case_id"] == "C1").sum() == 36
     # Found in the register: it had really gone to C2 at hour 12.
-    assert lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=12)),
-                         "--user", "Lan", "--note", "register says 12:00").exit_code == 0
+    assert (
+        lender.patina(
+            "move",
+            "DBP-1",
+            "--to",
+            "C2",
+            "--at",
+            iso(T0 + timedelta(hours=12)),
+            "--user",
+            "Lan",
+            "--note",
+            "register says 12:00",
+        ).exit_code
+        == 0
+    )
     after = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
     assert (after["case_id"] == "C1").sum() == 12 and (after["case_id"] == "C2").sum() == 36
     assert (after[after["case_id"] == "C2"]["rh_pct_mean"] > 59).all(), "C2's own readings"
     # To the store of another site: the same command.
     lender.seed("C3", ["s5"], T0 + timedelta(hours=40), 8, 40.0)
-    assert lender.patina("move", "DBP-1", "--to", "C3", "--at", iso(T0 + timedelta(hours=40)),
-                         "--user", "Lan", "--note", "to the Huế store").exit_code == 0
-    assert (locations(lender.config, lender.store)["DBP-1"].site,
-            locations(lender.config, lender.store)["DBP-1"].case_id) == ("hue", "C3")
+    assert (
+        lender.patina(
+            "move",
+            "DBP-1",
+            "--to",
+            "C3",
+            "--at",
+            iso(T0 + timedelta(hours=40)),
+            "--user",
+            "Lan",
+            "--note",
+            "to the Huế store",
+        ).exit_code
+        == 0
+    )
+    assert (
+        locations(lender.config, lender.store)["DBP-1"].site,
+        locations(lender.config, lender.store)["DBP-1"].case_id,
+    ) == ("hue", "C3")
     across = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
     assert across["case_id"].tolist() == ["C1"] * 12 + ["C2"] * 28 + ["C3"] * 8
     assert set(across[across["case_id"] == "C3"]["site"]) == {"hue"}
@@ -370,8 +522,21 @@ def test_cases_hold_the_objects_the_move_log_puts_in_them(museums: Callable[[str
     lender.store.create_database()
     before = with_locations(lender.config, lender.store)
     assert "DBP-1" in [a.id for a in before.case("C1").artefacts]
-    assert lender.patina("move", "DBP-1", "--to", "C2", "--at", iso(T0 + timedelta(hours=5)),
-                         "--user", "Lan", "--note", "to gallery 2").exit_code == 0
+    assert (
+        lender.patina(
+            "move",
+            "DBP-1",
+            "--to",
+            "C2",
+            "--at",
+            iso(T0 + timedelta(hours=5)),
+            "--user",
+            "Lan",
+            "--note",
+            "to gallery 2",
+        ).exit_code
+        == 0
+    )
     moved = with_locations(lender.config, lender.store)
     assert "DBP-1" not in [a.id for a in moved.case("C1").artefacts]
     assert "DBP-1" in [a.id for a in moved.case("C2").artefacts]
@@ -383,12 +548,16 @@ def test_cases_hold_the_objects_the_move_log_puts_in_them(museums: Callable[[str
     assert others == {a.id for c in moved.cases for a in c.artefacts} - {"DBP-1"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (("move", "NOPE", "--to", "C2"), "no artefact 'NOPE'"),
-    (("move", "DBP-1", "--to", "C9"), "no case 'C9'"),
-])
-def test_moves_refuse_unknown_names_in_one_line(museums: Callable[[str], Museum],
-                                                args: tuple[str, ...], message: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("move", "NOPE", "--to", "C2"), "no artefact 'NOPE'"),
+        (("move", "DBP-1", "--to", "C9"), "no case 'C9'"),
+    ],
+)
+def test_moves_refuse_unknown_names_in_one_line(
+    museums: Callable[[str], Museum], args: tuple[str, ...], message: str
+) -> None:
     lender = museums(LENDER)
     result = lender.patina(*args, "--user", "Lan", "--note", "why")
     assert result.exit_code == 1 and message in result.output
@@ -400,11 +569,23 @@ def test_moves_refuse_unknown_names_in_one_line(museums: Callable[[str], Museum]
 def test_transit_from_a_crate_logger_file(museums: Callable[[str], Museum], tmp_path: Path) -> None:
     lender = museums(LENDER)
     lender.seed("C1", ["s1"], T0, 24, 20.0)
-    crate = pd.DataFrame({"temperature_c": 15.0, "rh_pct": [35.0 + i % 5 for i in range(36)]},
-                         index=pd.date_range(T0 + timedelta(hours=6), periods=36, freq="10min", tz="UTC"))
+    crate = pd.DataFrame(
+        {"temperature_c": 15.0, "rh_pct": [35.0 + i % 5 for i in range(36)]},
+        index=pd.date_range(T0 + timedelta(hours=6), periods=36, freq="10min", tz="UTC"),
+    )
     path = write_plain(tmp_path / "crate-17.csv", crate)
-    added = lender.patina("passport", "transit", "DBP-1", str(path), "--from", iso(T0 + timedelta(hours=6)),
-                          "--to", iso(T0 + timedelta(hours=12)), "--language", "vi")
+    added = lender.patina(
+        "passport",
+        "transit",
+        "DBP-1",
+        str(path),
+        "--from",
+        iso(T0 + timedelta(hours=6)),
+        "--to",
+        iso(T0 + timedelta(hours=12)),
+        "--language",
+        "vi",
+    )
     assert added.exit_code == 0, added.output
     assert "Đã thêm 6 giờ vận chuyển" in added.output
     stitched = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=24))
@@ -414,8 +595,9 @@ def test_transit_from_a_crate_logger_file(museums: Callable[[str], Museum], tmp_
     assert len(stitched) == 24 and (stitched["case_id"] == "C1").sum() == 18
 
 
-def test_moves_while_the_collector_writes_readings(museums: Callable[[str], Museum],
-                                                  mosquitto: MosquittoServer) -> None:
+def test_moves_while_the_collector_writes_readings(
+    museums: Callable[[str], Museum], mosquitto: MosquittoServer
+) -> None:
     """Readings flow through the real broker and collector while moves are recorded: none
     is lost, and each hour comes from the case the object was in."""
     from collector.service import Collector
@@ -435,8 +617,18 @@ def test_moves_while_the_collector_writes_readings(museums: Callable[[str], Muse
         publisher = threading.Thread(target=publish_all, args=(mosquitto, messages))
         publisher.start()
         for hour, case in ((3, "C2"), (6, "C1"), (9, "C2")):
-            moved = lender.patina("move", "DBP-1", "--to", case, "--at", iso(T0 + timedelta(hours=hour)),
-                                  "--user", "Lan", "--note", f"rotation {hour}")
+            moved = lender.patina(
+                "move",
+                "DBP-1",
+                "--to",
+                case,
+                "--at",
+                iso(T0 + timedelta(hours=hour)),
+                "--user",
+                "Lan",
+                "--note",
+                f"rotation {hour}",
+            )
             assert moved.exit_code == 0, moved.output
         publisher.join(60)
         wait_for(lambda: collector.stats().written >= len(messages))
@@ -454,8 +646,19 @@ def test_a_loan_report_takes_the_objects_band(museums: Callable[[str], Museum], 
     start = T0 - timedelta(days=12)
     lender.seed("C1", ["s1"], start, 12 * 24 + 24, 20.0)  # 20.0 … 23.0 % RH, day after day
     out = tmp_path / "loan.html"
-    done = lender.patina("report", "--case", "C1", "--start", iso(T0), "--end", iso(T0 + timedelta(days=1)),
-                         "--bands-from", "DBP-1", "--out", str(out))
+    done = lender.patina(
+        "report",
+        "--case",
+        "C1",
+        "--start",
+        iso(T0),
+        "--end",
+        iso(T0 + timedelta(days=1)),
+        "--bands-from",
+        "DBP-1",
+        "--out",
+        str(out),
+    )
     assert done.exit_code == 0, done.output
     # History about 21.5 % ± 10 (EN 15757's minimum), cut at 25 % for excavated iron
     # (Watkinson & Lewis 2005): 11.5–25 %, i.e. 18 ± 7 when rounded.
@@ -464,13 +667,27 @@ def test_a_loan_report_takes_the_objects_band(museums: Callable[[str], Museum], 
     assert suitable.basis == "history" and suitable.upper_pct == 25.0
     assert suitable.lower_pct == pytest.approx(11.5, abs=0.3)
     assert "RH 18 ± 7 %" in out.read_text()
-    both = lender.patina("report", "--case", "C1", "--start", iso(T0), "--end", iso(T0 + timedelta(days=1)),
-                         "--bands-from", "DBP-1", "--rh", "45±5", "--out", str(tmp_path / "x.html"))
+    both = lender.patina(
+        "report",
+        "--case",
+        "C1",
+        "--start",
+        iso(T0),
+        "--end",
+        iso(T0 + timedelta(days=1)),
+        "--bands-from",
+        "DBP-1",
+        "--rh",
+        "45±5",
+        "--out",
+        str(tmp_path / "x.html"),
+    )
     assert both.exit_code == 2 and "not both" in both.output
 
 
 def test_the_collector_assesses_an_object_where_it_was_moved(
-    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
 ) -> None:
     """No restart, no config edit: after `patina move`, the object's risk is assessed in its
     new case, against that case's air."""
@@ -483,9 +700,14 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
 
     def readings(count: int) -> list[tuple[str, bytes]]:
         now = int(time.time())
-        return [(f"patina/hanoi/{sensor}/climate",
-                 json.dumps({"ts": now - count + k, "temperature_c": 24.0, "rh_pct": rh}).encode())
-                for k in range(count) for sensor, rh in (("s1", 10.0), ("s3", 48.0))]
+        return [
+            (
+                f"patina/hanoi/{sensor}/climate",
+                json.dumps({"ts": now - count + k, "temperature_c": 24.0, "rh_pct": rh}).encode(),
+            )
+            for k in range(count)
+            for sensor, rh in (("s1", 10.0), ("s3", 48.0))
+        ]
 
     def case_of_bayonet() -> object:
         risk = store.latest_risk()
@@ -499,8 +721,11 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
         publish_all(mosquitto, readings(3))
         wait_for(lambda: case_of_bayonet() == "C1", timeout_s=30)
         record_move(config, store, "DBP-1", "C2", user="Lan", note="to the rifles' case")
-        wait_for(lambda: case_of_bayonet() == "C2" or publish_all(mosquitto, readings(1)) < 0,
-                 timeout_s=40, interval_s=1.0)
+        wait_for(
+            lambda: case_of_bayonet() == "C2" or publish_all(mosquitto, readings(1)) < 0,
+            timeout_s=40,
+            interval_s=1.0,
+        )
     finally:
         collector.stop()
         store.close()
@@ -510,8 +735,9 @@ def test_the_collector_assesses_an_object_where_it_was_moved(
     assert (bayonet["case_id"], int(bayonet["level"])) == ("C2", 3)
 
 
-def test_a_loan_leaving_is_recorded_with_its_passport(museums: Callable[[str], Museum],
-                                                      tmp_path: Path) -> None:
+def test_a_loan_leaving_is_recorded_with_its_passport(
+    museums: Callable[[str], Museum], tmp_path: Path
+) -> None:
     """`passport export --departs`: the object leaves its case at the lender (pages, risk and
     alerts follow the move log), the passport ends with the departure, and the journey comes
     back whole."""
@@ -525,13 +751,26 @@ def test_a_loan_leaving_is_recorded_with_its_passport(museums: Callable[[str], M
     leave = ("--departs", "--to-museum", paris, "--user", "Lan", "--note", "Loan: Indochina exhibition")
 
     # Refused in one line, and nothing recorded.
-    lacking = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--departs", "--user", "Lan",
-                            "--note", "loan")
+    lacking = lender.patina(
+        "passport", "export", "DBP-1", "--out", str(out), "--departs", "--user", "Lan", "--note", "loan"
+    )
     assert lacking.exit_code == 2 and "--to-museum" in lacking.output
     alone = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--to-museum", paris)
     assert alone.exit_code == 2 and "only with --departs" in alone.output
-    itself = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--departs", "--to-museum",
-                           "Bảo tàng Lịch sử Quân sự", "--user", "Lan", "--note", "loan")
+    itself = lender.patina(
+        "passport",
+        "export",
+        "DBP-1",
+        "--out",
+        str(out),
+        "--departs",
+        "--to-museum",
+        "Bảo tàng Lịch sử Quân sự",
+        "--user",
+        "Lan",
+        "--note",
+        "loan",
+    )
     assert itself.exit_code == 1 and "is this museum" in itself.output
     out.write_bytes(b"an older passport")
     kept = lender.patina("passport", "export", "DBP-1", "--out", str(out), *leave)
@@ -539,13 +778,29 @@ def test_a_loan_leaving_is_recorded_with_its_passport(museums: Callable[[str], M
     assert move_events(lender.store, "DBP-1").empty and out.read_bytes() == b"an older passport"
 
     left_at = T0 + timedelta(hours=24)
-    done = lender.patina("passport", "export", "DBP-1", "--out", str(out), "--force", "--start", iso(T0),
-                         "--at", iso(left_at), *leave, "--language", "en")
+    done = lender.patina(
+        "passport",
+        "export",
+        "DBP-1",
+        "--out",
+        str(out),
+        "--force",
+        "--start",
+        iso(T0),
+        "--at",
+        iso(left_at),
+        *leave,
+        "--language",
+        "en",
+    )
     assert done.exit_code == 0, done.output
     assert f"DBP-1 left on loan to {paris} at " in done.output
     passport = read_passport(out)
-    assert [(m["kind"], m["museum"], m["note"]) for m in passport.moves][-1] == \
-        ("departure", paris, "Loan: Indochina exhibition")
+    assert [(m["kind"], m["museum"], m["note"]) for m in passport.moves][-1] == (
+        "departure",
+        paris,
+        "Loan: Indochina exhibition",
+    )
     assert len(passport.climate) == 24, "the passport ends when the object leaves"
 
     # At the lender it is at the borrower now: in none of its cases, so the dashboard, the
@@ -555,34 +810,85 @@ def test_a_loan_leaving_is_recorded_with_its_passport(museums: Callable[[str], M
     placed = with_locations(lender.config, lender.store)
     assert "DBP-1" not in {a.id for c in placed.cases for a in c.artefacts}
     assert artefacts_in_case(lender.config, lender.store, "C1") == []
-    assert "DBP-1" in [a.id for a in with_locations(lender.config, lender.store,
-                                                    left_at - timedelta(hours=1)).case("C1").artefacts]
+    assert "DBP-1" in [
+        a.id
+        for a in with_locations(lender.config, lender.store, left_at - timedelta(hours=1))
+        .case("C1")
+        .artefacts
+    ]
     # C1's air after the departure is not the object's.
     own = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=48))
     assert len(own) == 24 and own["time"].max() < pd.Timestamp(left_at) and set(own["case_id"]) == {"C1"}
     # An object already gone cannot leave again; a departure before its last event is refused.
     again = lender.patina("passport", "export", "DBP-1", "--out", str(tmp_path / "x.zip"), *leave)
     assert again.exit_code == 1 and "not in one of this museum's cases" in again.output
-    earlier = lender.patina("passport", "export", "DBP-1", "--out", str(tmp_path / "y.zip"), "--at",
-                            iso(T0 + timedelta(hours=2)), *leave)
+    earlier = lender.patina(
+        "passport",
+        "export",
+        "DBP-1",
+        "--out",
+        str(tmp_path / "y.zip"),
+        "--at",
+        iso(T0 + timedelta(hours=2)),
+        *leave,
+    )
     assert earlier.exit_code == 1 and "must come after the object's last recorded event" in earlier.output
 
     # The borrower: its own arrival, not the lender's departure, places it in K1.
     arrived = T0 + timedelta(hours=26)
-    imported = borrower.patina("passport", "import", str(out), "--case", "K1", "--at", iso(arrived),
-                               "--user", "Claire", "--note", "Exposition Indochine")
+    imported = borrower.patina(
+        "passport",
+        "import",
+        str(out),
+        "--case",
+        "K1",
+        "--at",
+        iso(arrived),
+        "--user",
+        "Claire",
+        "--note",
+        "Exposition Indochine",
+    )
     assert imported.exit_code == 0, imported.output
     assert "departure" not in set(move_events(borrower.store, "DBP-1")["kind"])
     assert locations(borrower.config, borrower.store)["DBP-1"].case_id == "K1"
 
     # Back at the lender: C1 until it left, K1 from its arrival there, each hour as measured.
     back = tmp_path / "DBP-1-back.zip"
-    assert borrower.patina("passport", "export", "DBP-1", "--out", str(back), "--start", iso(T0),
-                           "--end", iso(T0 + timedelta(hours=40))).exit_code == 0
-    assert lender.patina("passport", "import", str(back), "--case", "C1", "--at",
-                         iso(T0 + timedelta(hours=44)), "--user", "Lan", "--note", "Back").exit_code == 0
+    assert (
+        borrower.patina(
+            "passport",
+            "export",
+            "DBP-1",
+            "--out",
+            str(back),
+            "--start",
+            iso(T0),
+            "--end",
+            iso(T0 + timedelta(hours=40)),
+        ).exit_code
+        == 0
+    )
+    assert (
+        lender.patina(
+            "passport",
+            "import",
+            str(back),
+            "--case",
+            "C1",
+            "--at",
+            iso(T0 + timedelta(hours=44)),
+            "--user",
+            "Lan",
+            "--note",
+            "Back",
+        ).exit_code
+        == 0
+    )
     journey = history(lender.config, lender.store, "DBP-1", T0, T0 + timedelta(hours=44))
-    assert journey.drop_duplicates(["museum", "case_id"])[["museum", "case_id"]].values.tolist() == \
-        [["Bảo tàng Lịch sử Quân sự", "C1"], [paris, "K1"]]
+    assert journey.drop_duplicates(["museum", "case_id"])[["museum", "case_id"]].values.tolist() == [
+        ["Bảo tàng Lịch sử Quân sự", "C1"],
+        [paris, "K1"],
+    ]
     assert len(journey) == 24 + 14, "no hour between the departure and the arrival is invented"
     assert locations(lender.config, lender.store)["DBP-1"].case_id == "C1"

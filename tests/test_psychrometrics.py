@@ -16,18 +16,16 @@ from analysis.psychrometrics import (
 )
 
 
-@pytest.mark.parametrize(("temperature_c", "pressure_pa"), [
-    (5.0, 872.6), (25.0, 3169.7), (50.0, 12351.3)])
-def test_saturation_vapour_pressure_matches_ashrae_table_3(temperature_c: float,
-                                                           pressure_pa: float) -> None:
+@pytest.mark.parametrize(("temperature_c", "pressure_pa"), [(5.0, 872.6), (25.0, 3169.7), (50.0, 12351.3)])
+def test_saturation_vapour_pressure_matches_ashrae_table_3(temperature_c: float, pressure_pa: float) -> None:
     # ASHRAE Handbook — Fundamentals 2017, ch. 1, Table 3.
     assert saturation_vapour_pressure(temperature_c) == pytest.approx(pressure_pa, rel=3e-4)
 
 
-@pytest.mark.parametrize(("temperature_c", "rh_pct", "dew_point_c"), [
-    (25.0, 80.0, 21.31), (30.0, 80.0, 26.17), (20.0, 50.0, 9.27)])
-def test_dew_point_matches_reference_values(temperature_c: float, rh_pct: float,
-                                            dew_point_c: float) -> None:
+@pytest.mark.parametrize(
+    ("temperature_c", "rh_pct", "dew_point_c"), [(25.0, 80.0, 21.31), (30.0, 80.0, 26.17), (20.0, 50.0, 9.27)]
+)
+def test_dew_point_matches_reference_values(temperature_c: float, rh_pct: float, dew_point_c: float) -> None:
     # docs/science.md §1: Magnus with Alduchov & Eskridge (1996) coefficients, ±0.04 K of ASHRAE.
     assert dew_point(temperature_c, rh_pct) == pytest.approx(dew_point_c, abs=0.02)
 
@@ -62,5 +60,7 @@ def test_functions_return_the_kind_they_are_given() -> None:
     assert isinstance(dew_point(np.array([20.0, 25.0]), 50.0), np.ndarray)
     assert isinstance(dew_point(20.0, 50.0), float)
     assert isinstance(saturation_vapour_pressure(series_t), pd.Series)
-    np.testing.assert_allclose(dew_point(series_t, series_rh).to_numpy(),
-                               [dew_point(20.0, 50.0), dew_point(25.0, 60.0), dew_point(30.0, 70.0)])
+    np.testing.assert_allclose(
+        dew_point(series_t, series_rh).to_numpy(),
+        [dew_point(20.0, 50.0), dew_point(25.0, 60.0), dew_point(30.0, 70.0)],
+    )

@@ -56,8 +56,14 @@ def history() -> list[tuple[str, bytes]]:
         if step in GAP:
             continue
         rh = 32.5 if 60 <= step < 72 else 20.25 + step % 5 * 0.1
-        messages.append(("patina/hanoi/s1/climate", json.dumps(
-            {"ts": START_S + step * STEP_S, "temperature_c": 21.37 + step % 3 * 0.1, "rh_pct": rh}).encode()))
+        messages.append(
+            (
+                "patina/hanoi/s1/climate",
+                json.dumps(
+                    {"ts": START_S + step * STEP_S, "temperature_c": 21.37 + step % 3 * 0.1, "rh_pct": rh}
+                ).encode(),
+            )
+        )
     return messages
 
 
@@ -67,8 +73,9 @@ def replay(config: MuseumConfig, broker: MosquittoServer, notify: bool | None) -
     try:
         assert collector.wait_until_subscribed(15)
         sent = publish_all(broker, history())
-        wait_for(lambda: collector.stats().evaluated >= sent and collector.stats().spool_depth == 0,
-                 timeout_s=60)
+        wait_for(
+            lambda: collector.stats().evaluated >= sent and collector.stats().spool_depth == 0, timeout_s=60
+        )
         time.sleep(2.5)  # the evaluator's last tick, then the writer's last batch
         wait_for(lambda: collector.stats().spool_depth == 0, timeout_s=30)
     finally:
@@ -77,7 +84,9 @@ def replay(config: MuseumConfig, broker: MosquittoServer, notify: bool | None) -
 
 
 def museum(port: int) -> str:
-    return SMALL_MUSEUM + f"""
+    return (
+        SMALL_MUSEUM
+        + f"""
 [alerts]
 min_duration = "10m"
 sensor_silent_after = "15m"
@@ -87,12 +96,16 @@ escalate_after = "1d"
 [notify.webhook]
 url = "http://127.0.0.1:{port}/hook"
 """
+    )
 
 
 def test_a_replayed_30_minute_logger_is_silent_only_where_the_file_has_a_gap_and_nobody_is_notified(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        webhook: tuple[list[dict[str, Any]], int], store_for: Callable[[MuseumConfig], InfluxStore],
-        caplog: pytest.LogCaptureFixture) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    webhook: tuple[list[dict[str, Any]], int],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     hooks, port = webhook
     config = make_config(museum(port))
     store = store_for(config)
@@ -108,8 +121,10 @@ def test_a_replayed_30_minute_logger_is_silent_only_where_the_file_has_a_gap_and
     assert hooks == []  # history is not news
     withheld = collector.evaluator.withheld
     assert withheld[("opened", "rh_high")] == 1 and withheld[("opened", "sensor_silent")] == 1
-    assert any("notifications not sent" in r.getMessage() and "opened rh_high" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "notifications not sent" in r.getMessage() and "opened rh_high" in r.getMessage()
+        for r in caplog.records
+    )
     assert "notified" not in set(events["state"])
     # Every event the replay made is in 2013, and an alert it resolved is not listed open.
     assert events["time"].max().timestamp() < START_S + STEPS * STEP_S + 60
@@ -126,8 +141,11 @@ def assert_resolved_alerts_stay_resolved(store: InfluxStore) -> None:
 
 
 def test_with_notify_a_replay_notifies_and_its_notified_events_carry_event_time(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        webhook: tuple[list[dict[str, Any]], int], store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    webhook: tuple[list[dict[str, Any]], int],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     hooks, port = webhook
     config = make_config(museum(port))
     store = store_for(config)
@@ -147,16 +165,20 @@ def test_with_notify_a_replay_notifies_and_its_notified_events_carry_event_time(
 
 
 def test_a_replay_stores_the_values_of_the_file_exactly(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        webhook: tuple[list[dict[str, Any]], int], store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    webhook: tuple[list[dict[str, Any]], int],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     import numpy as np
     import pandas as pd
 
     from sensors_sim.replay import ReplayFeed
 
     times = pd.date_range("2013-06-01", periods=3, freq="30min", tz="UTC")
-    readings = pd.DataFrame({"temperature_c": [21.3749, 19.0001, 18.123456],
-                             "rh_pct": [47.8763, 50.05, np.nan]}, index=times)
+    readings = pd.DataFrame(
+        {"temperature_c": [21.3749, 19.0001, 18.123456], "rh_pct": [47.8763, 50.05, np.nan]}, index=times
+    )
     feed = ReplayFeed(readings, "s1", "hanoi", "patina", __import__("zoneinfo").ZoneInfo("UTC"))
     bodies = [json.loads(payload) for tick in feed.messages(0, 3) for _, payload in tick]
     assert [b["temperature_c"] for b in bodies] == [21.3749, 19.0001, 18.123456]

@@ -108,8 +108,13 @@ def test_a_composite_object_says_which_material_drives_it() -> None:
 
 def test_excavated_iron_and_wood_want_incompatible_air() -> None:
     summary = assess(constant(24.0, 30.0), ["archaeological_iron", "wood"]).summary
-    assert summary["conflicts"] == [{"materials": ["archaeological_iron", "wood"],
-                                     "metal_safe_below_pct": 15.0, "organic_too_dry_below_pct": 25.0}]
+    assert summary["conflicts"] == [
+        {
+            "materials": ["archaeological_iron", "wood"],
+            "metal_safe_below_pct": 15.0,
+            "organic_too_dry_below_pct": 25.0,
+        }
+    ]
     assert assess(constant(24.0, 30.0), ["iron_steel", "wood"]).summary["conflicts"] == []
 
 
@@ -130,8 +135,9 @@ def test_a_wet_day_drives_time_of_wetness_for_metals() -> None:
 def test_a_large_daily_swing_is_a_fluctuation_risk_for_wood() -> None:
     index = pd.date_range("2026-07-01", periods=48 * 6, freq="10min", tz="UTC")
     hours = np.arange(len(index)) / 6
-    frame = pd.DataFrame({"temperature_c": 22.0, "rh_pct": 45 + 13 * np.sin(2 * np.pi * hours / 24)},
-                         index=index)
+    frame = pd.DataFrame(
+        {"temperature_c": 22.0, "rh_pct": 45 + 13 * np.sin(2 * np.pi * hours / 24)}, index=index
+    )
     row = last(frame, ["wood"])
     assert row["driver"] == "fluctuation" and row["level"] == "risk"
 
@@ -147,15 +153,19 @@ def test_summary_hours_per_level_worst_moment_and_since() -> None:
     assert summary["current"]["source"].startswith("Wang 2007")
     assert summary["worst"]["level"] == "critical"
     # Dose: (30 − 15) for 12 h, (50 − 15) for 12 h, at 22 °C: k = 2^(2/10).
-    assert summary["corrosion_dose"]["archaeological_iron"] == pytest.approx(
-        (15 * 12 + 35 * 12) * 2 ** 0.2)
+    assert summary["corrosion_dose"]["archaeological_iron"] == pytest.approx((15 * 12 + 35 * 12) * 2**0.2)
 
 
 def test_a_year_of_minutes_goes_through() -> None:
     index = pd.date_range("2025-01-01", periods=525_600, freq="min", tz="UTC")
     hours = np.arange(len(index)) / 60
-    frame = pd.DataFrame({"temperature_c": 27 + 2 * np.sin(2 * np.pi * hours / 24),
-                          "rh_pct": 70 + 8 * np.cos(2 * np.pi * hours / 24)}, index=index)
+    frame = pd.DataFrame(
+        {
+            "temperature_c": 27 + 2 * np.sin(2 * np.pi * hours / 24),
+            "rh_pct": 70 + 8 * np.cos(2 * np.pi * hours / 24),
+        },
+        index=index,
+    )
     result = assess(frame, ["archaeological_iron", "wood", "brass"])
     assert len(result.timeline) == 525_600
     assert sum(result.summary["hours_per_level"].values()) == pytest.approx(8760.0)
@@ -168,8 +178,9 @@ humidities = st.floats(min_value=0.0, max_value=100.0)
 
 @settings(max_examples=300, deadline=None)
 @given(material=st.sampled_from(METALS), temperature_c=temperatures, rh_low=humidities, rh_high=humidities)
-def test_more_rh_never_lowers_a_metals_score(material: str, temperature_c: float, rh_low: float,
-                                            rh_high: float) -> None:
+def test_more_rh_never_lowers_a_metals_score(
+    material: str, temperature_c: float, rh_low: float, rh_high: float
+) -> None:
     rh_low, rh_high = sorted((rh_low, rh_high))
     low = last(constant(temperature_c, rh_low, hours=2), [material])["score"]
     high = last(constant(temperature_c, rh_high, hours=2), [material])["score"]
@@ -179,7 +190,8 @@ def test_more_rh_never_lowers_a_metals_score(material: str, temperature_c: float
 @settings(max_examples=300, deadline=None)
 @given(material=st.sampled_from(METALS), rh_pct=humidities, t_low=temperatures, t_high=temperatures)
 def test_warmer_air_at_the_same_rh_above_the_limit_never_lowers_a_metals_score(
-        material: str, rh_pct: float, t_low: float, t_high: float) -> None:
+    material: str, rh_pct: float, t_low: float, t_high: float
+) -> None:
     t_low, t_high = sorted((t_low, t_high))
     low = last(constant(t_low, rh_pct, hours=2), [material])["score"]
     high = last(constant(t_high, rh_pct, hours=2), [material])["score"]
@@ -187,10 +199,14 @@ def test_warmer_air_at_the_same_rh_above_the_limit_never_lowers_a_metals_score(
 
 
 @settings(max_examples=200, deadline=None)
-@given(materials=st.lists(st.sampled_from(MATERIAL_NAMES), min_size=1, max_size=4, unique=True),
-       temperature_c=temperatures, rh_pct=humidities)
-def test_a_composite_is_never_below_its_worst_material(materials: list[str], temperature_c: float,
-                                                      rh_pct: float) -> None:
+@given(
+    materials=st.lists(st.sampled_from(MATERIAL_NAMES), min_size=1, max_size=4, unique=True),
+    temperature_c=temperatures,
+    rh_pct=humidities,
+)
+def test_a_composite_is_never_below_its_worst_material(
+    materials: list[str], temperature_c: float, rh_pct: float
+) -> None:
     frame = constant(temperature_c, rh_pct, hours=2)
     composite = last(frame, materials)
     for material in materials:
@@ -199,8 +215,9 @@ def test_a_composite_is_never_below_its_worst_material(materials: list[str], tem
 
 
 @given(rh_pct=humidities, temperature_c=temperatures)
-def test_temperature_never_changes_the_level_of_rh_against_its_limits(rh_pct: float,
-                                                                       temperature_c: float) -> None:
+def test_temperature_never_changes_the_level_of_rh_against_its_limits(
+    rh_pct: float, temperature_c: float
+) -> None:
     material = PROFILES["iron_steel"]
     at_reference = rh_high_score(np.array([rh_pct]), np.array([20.0]), material)
     elsewhere = rh_high_score(np.array([rh_pct]), np.array([temperature_c]), material)
@@ -221,8 +238,9 @@ def test_a_held_level_says_the_air_is_back() -> None:
     case = Case("G3-01", "hanoi", "Gallery 3", "Aircraft parts", ("s1",), (panel,))
 
     def reason(rh_pct: float, language: str = "en") -> str:
-        status = ObjectStatus(case, panel, 3, "rh_high", "iron_steel", 80.0, rh_pct, 60.0,
-                              now - timedelta(minutes=40), now)
+        status = ObjectStatus(
+            case, panel, 3, "rh_high", "iron_steel", 80.0, rh_pct, 60.0, now - timedelta(minutes=40), now
+        )
         return object_reason(status, Translator(language), now)
 
     assert reason(72.0) == "72 % RH against its limit of 60 % (Iron and steel), for 40 min"

@@ -32,7 +32,7 @@ from tests.test_export import START, seed
 SCREENSHOTS_DIR = Path(
     os.environ.get("PATINA_SCREENSHOT_DIR", Path(__file__).resolve().parent.parent / "test-artifacts")
 )
-NASTY_NOTE = "Gel changed.\nDoor: re-sealed\r\nCRLF, 100% done ␞ \\ \"quoted\"\n\n"
+NASTY_NOTE = 'Gel changed.\nDoor: re-sealed\r\nCRLF, 100% done ␞ \\ "quoted"\n\n'
 
 
 def run_patina(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -62,18 +62,20 @@ def open_alert(store: InfluxStore, alert_id: str = "C1.rh_high.X", case_id: str 
     store.create_database()
     store.write_lines(
         [
-            alert_event_line(AlertEvent(
-                time.time_ns() - 600 * 10**9,  # the alert log is read a year back
-                site="hanoi",
-                case_id=case_id,
-                alert_id=alert_id,
-                rule="rh_high",
-                rule_key="rh_high",
-                severity="warning",
-                state="opened",
-                value=-5.0,
-                threshold=25.0,
-            ))
+            alert_event_line(
+                AlertEvent(
+                    time.time_ns() - 600 * 10**9,  # the alert log is read a year back
+                    site="hanoi",
+                    case_id=case_id,
+                    alert_id=alert_id,
+                    rule="rh_high",
+                    rule_key="rh_high",
+                    severity="warning",
+                    state="opened",
+                    value=-5.0,
+                    threshold=25.0,
+                )
+            )
         ]
     )
 
@@ -111,10 +113,16 @@ def test_a_successful_export_replaces_only_with_force_and_keeps_other_exports_me
     seed(store_for(config), minutes=120)
     tmp_path = tmp_path / "exports"
     request = ExportRequest(start=START, end=START + timedelta(hours=1))
-    first = export(config, ExportRequest(start=START, end=START + timedelta(hours=1), case_ids=["C1"]),
-                   tmp_path / "first.csv")
-    second = export(config, ExportRequest(start=START, end=START + timedelta(hours=1), case_ids=["C2"]),
-                    tmp_path / "second.csv")
+    first = export(
+        config,
+        ExportRequest(start=START, end=START + timedelta(hours=1), case_ids=["C1"]),
+        tmp_path / "first.csv",
+    )
+    second = export(
+        config,
+        ExportRequest(start=START, end=START + timedelta(hours=1), case_ids=["C2"]),
+        tmp_path / "second.csv",
+    )
     assert [p.name for p in first.files] == ["first.csv", "first.datapackage.json"]
     assert [p.name for p in second.files] == ["second.csv", "second.datapackage.json"]
     for name in ("first", "second"):
@@ -127,7 +135,10 @@ def test_a_successful_export_replaces_only_with_force_and_keeps_other_exports_me
     replaced = export(config, request, tmp_path / "first.csv", force=True)
     assert replaced.rows == 12 and (tmp_path / "first.csv").read_text() != before
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "first.csv", "first.datapackage.json", "second.csv", "second.datapackage.json"
+        "first.csv",
+        "first.datapackage.json",
+        "second.csv",
+        "second.datapackage.json",
     ]
 
 
@@ -167,8 +178,13 @@ def test_an_export_that_fails_never_truncates_the_file_it_would_replace(
     target.write_text("".join(f"row {n}\n" for n in range(617)))
     store = InfluxStore(failing_database, "patina")
     with pytest.raises((ExportError, StoreError), match="out of memory"):
-        export(config, ExportRequest(start=START, end=START + timedelta(hours=1)), target,
-               store=store, force=True)
+        export(
+            config,
+            ExportRequest(start=START, end=START + timedelta(hours=1)),
+            target,
+            store=store,
+            force=True,
+        )
     assert target.read_text().count("\n") == 617
     assert [p.name for p in target.parent.iterdir()] == ["thesis.csv"]
 
@@ -196,8 +212,19 @@ def test_report_and_export_commands_refuse_to_overwrite_without_force(
     env = patina_env(config)
     report = tmp_path / "loan.html"
     report.write_text("signed copy")
-    args = ["report", "--config", str(config.path), "--case", "C1", "--start", "2025-10-25T07:00",
-            "--end", "2025-10-25T13:00", "--out", str(report)]
+    args = [
+        "report",
+        "--config",
+        str(config.path),
+        "--case",
+        "C1",
+        "--start",
+        "2025-10-25T07:00",
+        "--end",
+        "2025-10-25T13:00",
+        "--out",
+        str(report),
+    ]
     assert_one_line_error(run_patina(*args, env=env), "--out", "already exists", "--force")
     assert report.read_text() == "signed copy"
     replaced = run_patina(*args, "--force", env=env)
@@ -205,8 +232,17 @@ def test_report_and_export_commands_refuse_to_overwrite_without_force(
     assert "<html" in report.read_text()
     data = tmp_path / "thesis.csv"
     data.write_text("mine\n")
-    export_args = ["export", "--config", str(config.path), "--start", "2025-10-25T07:00",
-                   "--end", "2025-10-25T08:00", "--out", str(data)]
+    export_args = [
+        "export",
+        "--config",
+        str(config.path),
+        "--start",
+        "2025-10-25T07:00",
+        "--end",
+        "2025-10-25T08:00",
+        "--out",
+        str(data),
+    ]
     assert_one_line_error(run_patina(*export_args, env=env), "--out", "--force")
     assert data.read_text() == "mine\n"
     assert run_patina(*export_args, "--force", env=env).returncode == 0
@@ -239,8 +275,18 @@ def test_a_note_on_several_lines_is_stored_exactly_and_acknowledges(
     # From the command line too, and listed on one line per alert.
     open_alert(store, "C1.rh_high.Y")
     env = patina_env(config)
-    done = run_patina("alerts", "ack", "--config", str(config.path), "C1.rh_high.Y", "--user", "lan",
-                      "--note", "first line\nsecond line", env=env)
+    done = run_patina(
+        "alerts",
+        "ack",
+        "--config",
+        str(config.path),
+        "C1.rh_high.Y",
+        "--user",
+        "lan",
+        "--note",
+        "first line\nsecond line",
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert store.alert_events("C1.rh_high.Y").iloc[-1]["note"] == "first line\nsecond line"
     listed = run_patina("alerts", "list", "--config", str(config.path), env=env)
@@ -255,8 +301,18 @@ def test_an_empty_user_or_note_is_refused(
     open_alert(store)
     env = patina_env(config)
     for user, note, option in (("", "why", "--user"), ("lan", "   ", "--note"), ("\n", "x", "--user")):
-        result = run_patina("alerts", "ack", "--config", str(config.path), "C1.rh_high.X",
-                            "--user", user, "--note", note, env=env)
+        result = run_patina(
+            "alerts",
+            "ack",
+            "--config",
+            str(config.path),
+            "C1.rh_high.X",
+            "--user",
+            user,
+            "--note",
+            note,
+            env=env,
+        )
         assert_one_line_error(result, option, "must not be empty")
     assert list(store.alert_events("C1.rh_high.X")["state"]) == ["opened"]
 
@@ -320,12 +376,20 @@ def test_status_and_errors_never_show_the_influx_password(
     config = make_config()
     open_store(config.influxdb).create_database()
     secret_url = influxdb.url.replace("http://", "http://admin:pw-s3cret@")
-    status = run_patina("status", "--config", str(config.path),
-                        env={"PATINA_INFLUX_URL": secret_url, "PATINA_INFLUX_DB": config.influxdb.database})
+    status = run_patina(
+        "status",
+        "--config",
+        str(config.path),
+        env={"PATINA_INFLUX_URL": secret_url, "PATINA_INFLUX_DB": config.influxdb.database},
+    )
     assert "pw-s3cret" not in status.stdout + status.stderr
     assert "admin:***@" in status.stdout + status.stderr
-    dead = run_patina("status", "--config", str(config.path),
-                      env={"PATINA_INFLUX_URL": "http://admin:pw-s3cret@127.0.0.1:9"})
+    dead = run_patina(
+        "status",
+        "--config",
+        str(config.path),
+        env={"PATINA_INFLUX_URL": "http://admin:pw-s3cret@127.0.0.1:9"},
+    )
     assert "pw-s3cret" not in dead.stdout + dead.stderr
     assert "admin:***@127.0.0.1:9" in dead.stdout + dead.stderr
 
@@ -353,16 +417,18 @@ def test_mqtt_credentials_in_the_url_are_used_and_refused_in_the_file(
 
     passwords = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), "patina", "s3cret words"], check=True)
-    broker = MosquittoServer(tmp_path / "broker", settings={"allow_anonymous": "false",
-                                                             "password_file": str(passwords)})
+    broker = MosquittoServer(
+        tmp_path / "broker", settings={"allow_anonymous": "false", "password_file": str(passwords)}
+    )
     broker.start()
     try:
         url = broker.url.replace("mqtt://", "mqtt://patina:s3cret%20words@")
         config = make_config(environ={"PATINA_MQTT_URL": url})
         assert (config.mqtt.username, config.mqtt.password) == ("patina", "s3cret words")
         assert "s3cret" not in config.mqtt.url
-        assert_stores_one_reading(config, store_for(config),
-                                  ["-p", str(broker.port), "-u", "patina", "-P", "s3cret words"])
+        assert_stores_one_reading(
+            config, store_for(config), ["-p", str(broker.port), "-u", "patina", "-P", "s3cret words"]
+        )
     finally:
         broker.stop()
     from tests.conftest import SMALL_MUSEUM
@@ -403,13 +469,23 @@ def failing_webhook() -> Iterator[tuple[list[str], int]]:
 def notification(case_id: str = "C1", alert_id: str = "C1.rh_high.X") -> object:
     from collector.alerts import Notification
 
-    return Notification(kind="opened", alert_id=alert_id, case=None, rule="rh_high",  # type: ignore[arg-type]
-                        subject_key="rh_high", severity="warning", value=30.0, threshold=25.0,
-                        source="s1", since_s=time.time())
+    return Notification(
+        kind="opened",
+        alert_id=alert_id,
+        case=None,
+        rule="rh_high",  # type: ignore[arg-type]
+        subject_key="rh_high",
+        severity="warning",
+        value=30.0,
+        threshold=25.0,
+        source="s1",
+        since_s=time.time(),
+    )
 
 
 def test_the_webhook_url_comes_from_the_environment_and_its_token_is_never_recorded(
-    make_config: Callable[..., MuseumConfig], failing_webhook: tuple[list[str], int],
+    make_config: Callable[..., MuseumConfig],
+    failing_webhook: tuple[list[str], int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     import dataclasses
@@ -456,8 +532,9 @@ def test_export_input_errors_are_one_line(
         base[option] = value
     flat = [item for pair in base.items() for item in pair]
     out = tmp_path / "out"
-    result = run_patina("export", "--config", str(config.path), *flat, "--out", str(out / "x.csv"),
-                        env=patina_env(config))
+    result = run_patina(
+        "export", "--config", str(config.path), *flat, "--out", str(out / "x.csv"), env=patina_env(config)
+    )
     assert_one_line_error(result, *expected)
     assert not out.exists()
 
@@ -466,9 +543,18 @@ def test_an_export_from_a_missing_database_is_one_line(
     tmp_path: Path, make_config: Callable[..., MuseumConfig]
 ) -> None:
     config = make_config()  # its database was never created
-    result = run_patina("export", "--config", str(config.path), "--start", "2025-10-25",
-                        "--end", "2025-10-26", "--out", str(tmp_path / "out" / "x.csv"),
-                        env=patina_env(config))
+    result = run_patina(
+        "export",
+        "--config",
+        str(config.path),
+        "--start",
+        "2025-10-25",
+        "--end",
+        "2025-10-26",
+        "--out",
+        str(tmp_path / "out" / "x.csv"),
+        env=patina_env(config),
+    )
     assert_one_line_error(result, "database not found")
     assert not (tmp_path / "out" / "x.csv").exists()
 
@@ -492,8 +578,18 @@ def test_report_input_errors_are_one_line(
     if args[0] == "--start":
         base, args = ["--start", args[1], "--end", "2025-10-26"], args[2:]
     out = tmp_path / "out"
-    result = run_patina("report", "--config", str(config.path), "--case", "C1", *base, *args,
-                        "--out", str(out / "r.html"), env=patina_env(config))
+    result = run_patina(
+        "report",
+        "--config",
+        str(config.path),
+        "--case",
+        "C1",
+        *base,
+        *args,
+        "--out",
+        str(out / "r.html"),
+        env=patina_env(config),
+    )
     assert_one_line_error(result, *expected)
     assert not out.exists()
 

@@ -39,8 +39,9 @@ def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> Scenari
     config = scenario.museum_config(make_config())
     assert scenario.start_s is not None and scenario.duration_s is not None
     assert not scenario.unknown_targets(config)
-    plan = SimulationPlan(scenario.start_s, scenario.interval_s, speed=1e9, duration_s=scenario.duration_s,
-                          seed=scenario.seed)
+    plan = SimulationPlan(
+        scenario.start_s, scenario.interval_s, speed=1e9, duration_s=scenario.duration_s, seed=scenario.seed
+    )
     collector = Collector(config, event_time=True)
     collector.start()
     try:
@@ -50,8 +51,7 @@ def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> Scenari
 
         def settled() -> bool:
             stats = collector.stats()
-            return (stats.messages >= sent and stats.spool_depth == 0
-                    and stats.evaluated >= stats.received)
+            return stats.messages >= sent and stats.spool_depth == 0 and stats.evaluated >= stats.received
 
         wait_for(settled, timeout_s=300, interval_s=0.5)
         time.sleep(1.5)  # the evaluator's last one-second tick, then the writer's last batch
@@ -78,7 +78,8 @@ def expected(run: ScenarioRun) -> set[tuple[str, str]]:
 
 @pytest.mark.parametrize("name", scenarios.available())
 def test_each_scenario_raises_exactly_its_expected_alerts(
-        name: str, make_config: Callable[..., MuseumConfig]) -> None:
+    name: str, make_config: Callable[..., MuseumConfig]
+) -> None:
     run = run_scenario(name, make_config)
     assert opened(run) == expected(run)
     # Alerts open and resolve at scenario time, not at wall time (notifications are sent,

@@ -33,14 +33,55 @@ def certificates(tmp_path: Path) -> Path:
     """A private CA, a server certificate for 127.0.0.1 and a client certificate."""
     folder = tmp_path / "pki"
     folder.mkdir()
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=Patina test CA",
-            "-keyout", "ca.key", "-out", "ca.crt", cwd=folder)
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Patina test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+        cwd=folder,
+    )
     for name, extra in (("server", "subjectAltName=IP:127.0.0.1"), ("client", "extendedKeyUsage=clientAuth")):
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", f"{name}.key",
-                "-out", f"{name}.csr", cwd=folder)
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={name}",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+            cwd=folder,
+        )
         (folder / f"{name}.ext").write_text(extra + "\n")
-        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-                "-days", "2", "-extfile", f"{name}.ext", "-out", f"{name}.crt", cwd=folder)
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            f"{name}.ext",
+            "-out",
+            f"{name}.crt",
+            cwd=folder,
+        )
     return folder
 
 
@@ -61,76 +102,137 @@ def assert_stores_one_reading(config: MuseumConfig, store: InfluxStore, publish:
     collector.start()
     try:
         assert collector.wait_until_subscribed(15)
-        subprocess.run(["mosquitto_pub", *publish, "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", PAYLOAD],
-                       check=True)
+        subprocess.run(
+            ["mosquitto_pub", *publish, "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", PAYLOAD], check=True
+        )
         wait_for(lambda: stored_count(store) == 1)
     finally:
         collector.stop()
 
 
 def test_a_password_protected_broker_takes_credentials_from_the_environment(
-        tmp_path: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
     passwords = tmp_path / "passwd"
     subprocess.run(["mosquitto_passwd", "-c", "-b", str(passwords), "patina", "s3cret words"], check=True)
-    broker = MosquittoServer(tmp_path / "broker", settings={"allow_anonymous": "false",
-                                                             "password_file": str(passwords)})
+    broker = MosquittoServer(
+        tmp_path / "broker", settings={"allow_anonymous": "false", "password_file": str(passwords)}
+    )
     broker.start()
     try:
-        wrong = make_config(environ={"PATINA_MQTT_URL": broker.url, "PATINA_MQTT_USERNAME": "patina",
-                                     "PATINA_MQTT_PASSWORD": "guess"})
+        wrong = make_config(
+            environ={
+                "PATINA_MQTT_URL": broker.url,
+                "PATINA_MQTT_USERNAME": "patina",
+                "PATINA_MQTT_PASSWORD": "guess",
+            }
+        )
         assert_refused(wrong)
-        config = make_config(environ={"PATINA_MQTT_URL": broker.url, "PATINA_MQTT_USERNAME": "patina",
-                                      "PATINA_MQTT_PASSWORD": "s3cret words"})
+        config = make_config(
+            environ={
+                "PATINA_MQTT_URL": broker.url,
+                "PATINA_MQTT_USERNAME": "patina",
+                "PATINA_MQTT_PASSWORD": "s3cret words",
+            }
+        )
         assert "s3cret" not in config.path.read_text()  # type: ignore[union-attr]
-        assert_stores_one_reading(config, store_for(config),
-                                  ["-p", str(broker.port), "-u", "patina", "-P", "s3cret words"])
+        assert_stores_one_reading(
+            config, store_for(config), ["-p", str(broker.port), "-u", "patina", "-P", "s3cret words"]
+        )
     finally:
         broker.stop()
 
 
 def test_mqtts_with_a_private_ca_and_a_client_certificate(
-        tmp_path: Path, certificates: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
-    broker = MosquittoServer(tmp_path / "tls-broker", settings={
-        "cafile": str(certificates / "ca.crt"), "certfile": str(certificates / "server.crt"),
-        "keyfile": str(certificates / "server.key"), "require_certificate": "true"})
+    tmp_path: Path,
+    certificates: Path,
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
+    broker = MosquittoServer(
+        tmp_path / "tls-broker",
+        settings={
+            "cafile": str(certificates / "ca.crt"),
+            "certfile": str(certificates / "server.crt"),
+            "keyfile": str(certificates / "server.key"),
+            "require_certificate": "true",
+        },
+    )
     broker.start()
     try:
         url = f"mqtts://127.0.0.1:{broker.port}"
-        no_certificate = make_config(environ={"PATINA_MQTT_URL": url,
-                                              "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt")})
+        no_certificate = make_config(
+            environ={"PATINA_MQTT_URL": url, "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt")}
+        )
         assert_refused(no_certificate)
-        config = make_config(environ={
-            "PATINA_MQTT_URL": url, "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
-            "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
-            "PATINA_MQTT_KEY_FILE": str(certificates / "client.key")})
-        assert_stores_one_reading(config, store_for(config), [
-            "-h", "127.0.0.1", "-p", str(broker.port), "--cafile", str(certificates / "ca.crt"),
-            "--cert", str(certificates / "client.crt"), "--key", str(certificates / "client.key")])
+        config = make_config(
+            environ={
+                "PATINA_MQTT_URL": url,
+                "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
+                "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
+                "PATINA_MQTT_KEY_FILE": str(certificates / "client.key"),
+            }
+        )
+        assert_stores_one_reading(
+            config,
+            store_for(config),
+            [
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(broker.port),
+                "--cafile",
+                str(certificates / "ca.crt"),
+                "--cert",
+                str(certificates / "client.crt"),
+                "--key",
+                str(certificates / "client.key"),
+            ],
+        )
     finally:
         broker.stop()
 
 
 def test_the_simulator_and_the_collector_speak_mqtt_3_1_1_with_a_client_certificate(
-        tmp_path: Path, certificates: Path, make_config: Callable[..., MuseumConfig],
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    tmp_path: Path,
+    certificates: Path,
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     """Both connect through museum/mqtt.py: the simulator too honours ``protocol`` and the
     client certificate, so it can feed a broker that requires both."""
-    broker = MosquittoServer(tmp_path / "tls-broker", settings={
-        "cafile": str(certificates / "ca.crt"), "certfile": str(certificates / "server.crt"),
-        "keyfile": str(certificates / "server.key"), "require_certificate": "true"})
+    broker = MosquittoServer(
+        tmp_path / "tls-broker",
+        settings={
+            "cafile": str(certificates / "ca.crt"),
+            "certfile": str(certificates / "server.crt"),
+            "keyfile": str(certificates / "server.key"),
+            "require_certificate": "true",
+        },
+    )
     broker.start()
     try:
-        config = make_config(SMALL_MUSEUM.replace("[mqtt]\n", '[mqtt]\nprotocol = "3.1.1"\n'), environ={
-            "PATINA_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
-            "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
-            "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
-            "PATINA_MQTT_KEY_FILE": str(certificates / "client.key")})
+        config = make_config(
+            SMALL_MUSEUM.replace("[mqtt]\n", '[mqtt]\nprotocol = "3.1.1"\n'),
+            environ={
+                "PATINA_MQTT_URL": f"mqtts://127.0.0.1:{broker.port}",
+                "PATINA_MQTT_CA_FILE": str(certificates / "ca.crt"),
+                "PATINA_MQTT_CERT_FILE": str(certificates / "client.crt"),
+                "PATINA_MQTT_KEY_FILE": str(certificates / "client.key"),
+            },
+        )
         assert config.mqtt.protocol == "3.1.1"
         sensors = {sensor: {"format": "patina"} for sensor in ("s1", "s2", "s3")}
-        scenario = Scenario(name="plain", title={}, description={}, start_s=None, duration_s=None,
-                            interval_s=60.0, seed=1, sensors=sensors)
+        scenario = Scenario(
+            name="plain",
+            title={},
+            description={},
+            start_s=None,
+            duration_s=None,
+            interval_s=60.0,
+            seed=1,
+            sensors=sensors,
+        )
         now = float(int(time.time()))
         plan = SimulationPlan(now - 120.0, 60.0, speed=1e9, duration_s=180.0, seed=1)  # 3 ticks, all past
         collector = Collector(config)
@@ -152,18 +254,32 @@ def test_the_simulator_and_the_collector_speak_mqtt_3_1_1_with_a_client_certific
 
 
 def test_a_payload_cannot_write_outside_its_measurement(
-        make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer,
-        store_for: Callable[[MuseumConfig], InfluxStore]) -> None:
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
     config = make_config()
-    hostile = ["x rh_pct=1 1", "y,measurement=evil", "z temperature_c=99", "w\" OR 1=1"]
+    hostile = ["x rh_pct=1 1", "y,measurement=evil", "z temperature_c=99", 'w" OR 1=1']
     refused = "v\\ 2"  # InfluxDB 1.x cannot store a backslash in a tag: quarantined
     collector = Collector(config)
     collector.start()
     try:
         assert collector.wait_until_subscribed(15)
         for sensor in [*hostile, refused]:
-            subprocess.run(["mosquitto_pub", "-p", str(mosquitto.port), "-q", "1",
-                            "-t", f"patina/hanoi/{sensor}/climate", "-m", PAYLOAD], check=True)
+            subprocess.run(
+                [
+                    "mosquitto_pub",
+                    "-p",
+                    str(mosquitto.port),
+                    "-q",
+                    "1",
+                    "-t",
+                    f"patina/hanoi/{sensor}/climate",
+                    "-m",
+                    PAYLOAD,
+                ],
+                check=True,
+            )
         store = store_for(config)
         wait_for(lambda: stored_count(store) == len(hostile))
         wait_for(lambda: collector.stats().rejected == {"invalid_id": 1})

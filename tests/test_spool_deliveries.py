@@ -13,8 +13,9 @@ from collector.spool import DELIVERIES_KEPT, Spool, message_key
 def test_the_last_keys_are_recognised_and_older_ones_forgotten(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.sqlite3")
     group = 1000
-    keys = [message_key(i % 65536, "patina/lab/s1/climate", str(i).encode())
-            for i in range(3 * DELIVERIES_KEPT)]
+    keys = [
+        message_key(i % 65536, "patina/lab/s1/climate", str(i).encode()) for i in range(3 * DELIVERIES_KEPT)
+    ]
     for start in range(0, len(keys), group):
         spool.commit(["climate,sensor_id=s1 rh_pct=40.0 1"], (), keys[start : start + group])
     newest, oldest = keys[-DELIVERIES_KEPT:], keys[:DELIVERIES_KEPT]

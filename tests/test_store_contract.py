@@ -120,19 +120,21 @@ def test_alert_events_are_read_back_and_acknowledged(store: InfluxStore) -> None
     now_ns = datetime.now(UTC).timestamp() * 1e9
     store.write_lines(
         [
-            alert_event_line(AlertEvent(
-                int(now_ns),
-                site="hanoi",
-                case_id="C1",
-                alert_id="a-1",
-                rule="rh_high",
-                rule_key="rh_high:C1",
-                severity="warning",
-                state="open",
-                message="RH 72 % above 65 %",
-                value=72.0,
-                threshold=65.0,
-            ))
+            alert_event_line(
+                AlertEvent(
+                    int(now_ns),
+                    site="hanoi",
+                    case_id="C1",
+                    alert_id="a-1",
+                    rule="rh_high",
+                    rule_key="rh_high:C1",
+                    severity="warning",
+                    state="open",
+                    message="RH 72 % above 65 %",
+                    value=72.0,
+                    threshold=65.0,
+                )
+            )
         ]
     )
     alerts = store.alerts()

@@ -22,7 +22,7 @@ CHROMIUM = "/usr/bin/chromium"
 
 #: A page drawing two charts the way the dashboard's pages can: French locale, SVG so the
 #: test can read the tick labels.
-CHART_PAGE = textwrap.dedent('''
+CHART_PAGE = textwrap.dedent("""
     import altair as alt
     import pandas as pd
     import streamlit as st
@@ -41,7 +41,7 @@ CHART_PAGE = textwrap.dedent('''
     timeline = alt.Chart(days, usermeta=svg).mark_line().encode(x=alt.X("time:T", title="t"), y="v:Q")
     st.altair_chart(timeline.configure(locale=t.chart_locale()))
     st.write("page drawn")
-''')
+""")
 
 
 @pytest.fixture
@@ -51,9 +51,21 @@ def chart_page(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     options = [part for name, value in DASHBOARD_STREAMLIT_OPTIONS for part in (f"--{name}", value)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
-         "--server.address", "127.0.0.1", *options],
-        env={**os.environ, "PYTHONPATH": str(REPO_DIR)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(app),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            *options,
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO_DIR)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: port_open("127.0.0.1", port), timeout_s=60)

@@ -73,8 +73,9 @@ for row in open_rows.to_dict("records"):
         st.caption(f"{t('alerts.opened_at', time=t.moment(opened))} · {safe_text.line(row['alert_id'])}")
         concerned = incident_objects(row, known_objects)
         if concerned:
-            st.markdown(t("alerts.objects", objects=", ".join(
-                artefact_link(a.id, a.name, t) for a in concerned)))
+            st.markdown(
+                t("alerts.objects", objects=", ".join(artefact_link(a.id, a.name, t) for a in concerned))
+            )
         if can_acknowledge:
             assert user is not None
             with st.form(f"ack_{row['alert_id']}", border=False):
@@ -144,9 +145,14 @@ st.table(
             # "opened: email, mqtt" as the collector writes it, said in the reader's language.
             # The objects an opening names ("DBP-1 Excavated bayonet (risk)") likewise.
             t("alerts.message"): safe_text.column(
-                log.get("message", pd.Series([""] * len(log))).fillna("").astype(str).map(
-                    lambda message: t.objects_at_risk(t.event_message(message),
-                                                      {i: a.name for i, a in known_objects.items()}))
+                log.get("message", pd.Series([""] * len(log)))
+                .fillna("")
+                .astype(str)
+                .map(
+                    lambda message: t.objects_at_risk(
+                        t.event_message(message), {i: a.name for i, a in known_objects.items()}
+                    )
+                )
             ),
         }
     ),

@@ -34,8 +34,9 @@ RANGES = {"30d": timedelta(days=30), "1y": timedelta(days=395)}
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def passport_bytes(_config: MuseumConfig, config_key: str, artefact_id: str, start: datetime,
-                   end: datetime) -> bytes:
+def passport_bytes(
+    _config: MuseumConfig, config_key: str, artefact_id: str, start: datetime, end: datetime
+) -> bytes:
     """The passport zip for the period on screen (``config_key`` keys the cache)."""
     store = open_store(_config.influxdb, timeout_s=30)
     try:
@@ -74,7 +75,9 @@ ids = sorted(places_now)
 names = {a.id: a.name for cfg in (placed, config) for c in cfg.cases for a in c.artefacts}
 requested = st.query_params.get("artefact")
 artefact_id = st.sidebar.selectbox(
-    t("artefact.select"), ids, index=ids.index(requested) if requested in ids else 0,
+    t("artefact.select"),
+    ids,
+    index=ids.index(requested) if requested in ids else 0,
     format_func=lambda aid: f"{aid} · {t.name(names.get(aid, ''))}".rstrip(" ·"),
 )
 st.query_params["artefact"] = artefact_id
@@ -93,17 +96,23 @@ if place.kind == "departure":
 else:
     # This museum's sites by their names; another museum's as its passport wrote them.
     sites = {s.id: t.name(s.name) for s in config.sites} if place.museum == config.museum.name else {}
-    where = {"case": safe_text.line(place.case_id),
-             "site": safe_text.line(sites.get(place.site, place.site)),
-             "museum": safe_text.line(museum_name(place.museum))}
+    where = {
+        "case": safe_text.line(place.case_id),
+        "site": safe_text.line(sites.get(place.site, place.site)),
+        "museum": safe_text.line(museum_name(place.museum)),
+    }
     if place.since.year <= 1900:  # in its config case, never moved: no date to give ("since —")
         st.markdown(t("artefact.now_from_config", **where))
     else:
         since = t.moment(place.since.tz_convert(config.zone).to_pydatetime(warn=False))
         st.markdown(t("artefact.now", since=since, **where))
 
-range_key = st.segmented_control(t("case.range"), list(RANGES), default="30d",
-                                 format_func=lambda key: t(f"artefact.range_{key}")) or "30d"
+range_key = (
+    st.segmented_control(
+        t("case.range"), list(RANGES), default="30d", format_func=lambda key: t(f"artefact.range_{key}")
+    )
+    or "30d"
+)
 end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
 start = end - RANGES[range_key]
 try:
@@ -121,11 +130,15 @@ st.subheader(t("artefact.limits"))
 rows = []
 for material in info.materials:
     spec = profile(material)
-    rows.append({t("artefact.material"): t.material(material),
-                 t("artefact.safe_below"): t.quantity(spec.rh_safe_pct, "%", 0),
-                 t("artefact.risk_from"): t.quantity(spec.rh_risk_pct, "%", 0),
-                 t("artefact.critical_from"): t.quantity(spec.rh_critical_pct, "%", 0),
-                 t("artefact.too_dry_below"): t.quantity(spec.rh_too_dry_pct, "%", 0)})
+    rows.append(
+        {
+            t("artefact.material"): t.material(material),
+            t("artefact.safe_below"): t.quantity(spec.rh_safe_pct, "%", 0),
+            t("artefact.risk_from"): t.quantity(spec.rh_risk_pct, "%", 0),
+            t("artefact.critical_from"): t.quantity(spec.rh_critical_pct, "%", 0),
+            t("artefact.too_dry_below"): t.quantity(spec.rh_too_dry_pct, "%", 0),
+        }
+    )
 if rows:
     st.table(pd.DataFrame(rows), hide_index=True)
 band = historic_band(hours.set_index("time")["rh_pct_mean"].astype(float)) if not hours.empty else None
@@ -133,11 +146,16 @@ suit = suitable_band(band, info.materials)
 low, high = materials_range(info.materials)
 cols = st.columns(3)
 cols[0].metric(t("artefact.materials_range"), f"{t.number(low, 0)}–{t.number(high, 0)} %")
-cols[1].metric(t("artefact.historic_band"), "—" if band is None else
-               f"{t.number(band.lower_pct, 0)}–{t.number(band.upper_pct, 0)} %",
-               help=t("artefact.historic_help"))
-cols[2].metric(t("artefact.suitable_band"), f"{t.number(suit.lower_pct, 0)}–{t.number(suit.upper_pct, 0)} %",
-               help=t(f"passport.basis.{suit.basis}"))
+cols[1].metric(
+    t("artefact.historic_band"),
+    "—" if band is None else f"{t.number(band.lower_pct, 0)}–{t.number(band.upper_pct, 0)} %",
+    help=t("artefact.historic_help"),
+)
+cols[2].metric(
+    t("artefact.suitable_band"),
+    f"{t.number(suit.lower_pct, 0)}–{t.number(suit.upper_pct, 0)} %",
+    help=t(f"passport.basis.{suit.basis}"),
+)
 
 # --- where it has been -------------------------------------------------------------------------
 st.subheader(t("artefact.where"))
@@ -146,17 +164,21 @@ notes = {(row.time, row.museum): row for row in events.itertuples(index=False)} 
 moves_rows = []
 for item in places + [p for _, _, p in transits]:
     event = notes.get((item.since, item.museum))
-    moves_rows.append({
-        t("artefact.from"): "—" if item.since.year <= 1900 else
-        t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
-        # An arrival at the museum that lent the object is its return.
-        t("artefact.kind"): t("artefact.kind_return") if item.kind == "arrival"
-        and item.museum == info.lending_museum else t(f"artefact.kind_{item.kind}"),
-        t("artefact.museum"): museum_name(item.museum),
-        t("alerts.case"): "—" if item.kind == "departure" else item.case_id,
-        t("artefact.user"): "" if event is None else event.user,
-        t("artefact.note"): "" if event is None else event.note,
-    })
+    moves_rows.append(
+        {
+            t("artefact.from"): "—"
+            if item.since.year <= 1900
+            else t.moment(item.since.tz_convert(config.zone).to_pydatetime(warn=False)),
+            # An arrival at the museum that lent the object is its return.
+            t("artefact.kind"): t("artefact.kind_return")
+            if item.kind == "arrival" and item.museum == info.lending_museum
+            else t(f"artefact.kind_{item.kind}"),
+            t("artefact.museum"): museum_name(item.museum),
+            t("alerts.case"): "—" if item.kind == "departure" else item.case_id,
+            t("artefact.user"): "" if event is None else event.user,
+            t("artefact.note"): "" if event is None else event.note,
+        }
+    )
 table = pd.DataFrame(moves_rows)
 for column in table.columns:
     table[column] = safe_text.column(table[column].astype(str))
@@ -170,8 +192,9 @@ else:
     data = hours.copy()
     data["time"] = data["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
     # This museum's cases by their ids, another museum's with its name (legends are narrow).
-    data["place"] = data["case_id"].where(data["museum"] == config.museum.name,
-                                          data["case_id"] + " · " + data["museum"])
+    data["place"] = data["case_id"].where(
+        data["museum"] == config.museum.name, data["case_id"] + " · " + data["museum"]
+    )
     # One line per stay: a case left and found again later is not joined across the months
     # between, and neither is a gap in the readings.
     new_stay = (data["place"] != data["place"].shift()) | (data["time"].diff() > pd.Timedelta(hours=1))
@@ -181,36 +204,61 @@ else:
     # Dates, numbers and month names in the reader's language (docs/languages.md).
     locale = t.chart_locale()
     zone_name = t.zone(config.museum.timezone)
-    time_axis = alt.X("time:T", title=zone_name[:1].upper() + zone_name[1:],
-                      axis=alt.Axis(format=t.chart_time_format("day" if range_key == "30d" else "month"),
-                                    labelAngle=0, labelOverlap=True))
+    time_axis = alt.X(
+        "time:T",
+        title=zone_name[:1].upper() + zone_name[1:],
+        axis=alt.Axis(
+            format=t.chart_time_format("day" if range_key == "30d" else "month"),
+            labelAngle=0,
+            labelOverlap=True,
+        ),
+    )
     when = alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format())
     where_tip = alt.Tooltip("place:N", title=t("artefact.place"))
     rh_title = t("label.with_unit", label=t("label.rh"), unit="%")
-    base = alt.Chart(data).encode(x=time_axis, detail="stay:N",
-                                  color=alt.Color("place:N", title=t("artefact.place"),
-                                                  legend=alt.Legend(labelLimit=260)))
+    base = alt.Chart(data).encode(
+        x=time_axis,
+        detail="stay:N",
+        color=alt.Color("place:N", title=t("artefact.place"), legend=alt.Legend(labelLimit=260)),
+    )
     rh = base.mark_area(opacity=0.25).encode(
         y=alt.Y("rh_pct_min:Q", title=rh_title, axis=alt.Axis(format=t.axis_format(0))),
         y2="rh_pct_max:Q",
-        tooltip=[when, where_tip,
-                 alt.Tooltip("rh_pct_min:Q", title=t("artefact.rh_min"), format=t.axis_format(1)),
-                 alt.Tooltip("rh_pct_max:Q", title=t("artefact.rh_max"), format=t.axis_format(1))],
+        tooltip=[
+            when,
+            where_tip,
+            alt.Tooltip("rh_pct_min:Q", title=t("artefact.rh_min"), format=t.axis_format(1)),
+            alt.Tooltip("rh_pct_max:Q", title=t("artefact.rh_max"), format=t.axis_format(1)),
+        ],
     ) + base.mark_line().encode(
         y="rh_pct_mean:Q",
-        tooltip=[when, where_tip,
-                 alt.Tooltip("rh_pct_mean:Q", title=t("artefact.rh_mean"), format=t.axis_format(1))],
+        tooltip=[
+            when,
+            where_tip,
+            alt.Tooltip("rh_pct_mean:Q", title=t("artefact.rh_mean"), format=t.axis_format(1)),
+        ],
     )
-    band_rule = alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]})).mark_rule(
-        strokeDash=[4, 4], color="gray").encode(
-        y="y:Q", tooltip=[alt.Tooltip("y:Q", title=t("artefact.suitable_band"), format=t.axis_format(1))])
+    band_rule = (
+        alt.Chart(pd.DataFrame({"y": [suit.lower_pct, suit.upper_pct]}))
+        .mark_rule(strokeDash=[4, 4], color="gray")
+        .encode(
+            y="y:Q", tooltip=[alt.Tooltip("y:Q", title=t("artefact.suitable_band"), format=t.axis_format(1))]
+        )
+    )
     st.altair_chart((rh + band_rule).properties(height=280).configure(locale=locale), width="stretch")
     temperature_title = t("label.with_unit", label=t("label.temperature"), unit="°C")
     temperature = base.mark_line().encode(
-        y=alt.Y("temperature_c_mean:Q", title=temperature_title, scale=alt.Scale(zero=False),
-                axis=alt.Axis(format=t.axis_format(1))),
-        tooltip=[when, where_tip,
-                 alt.Tooltip("temperature_c_mean:Q", title=temperature_title, format=t.axis_format(1))],
+        y=alt.Y(
+            "temperature_c_mean:Q",
+            title=temperature_title,
+            scale=alt.Scale(zero=False),
+            axis=alt.Axis(format=t.axis_format(1)),
+        ),
+        tooltip=[
+            when,
+            where_tip,
+            alt.Tooltip("temperature_c_mean:Q", title=temperature_title, format=t.axis_format(1)),
+        ],
     )
     st.altair_chart(temperature.properties(height=200).configure(locale=locale), width="stretch")
     risk = history_risk(hours, info.materials)
@@ -230,8 +278,11 @@ else:
     stays = own.groupby("case_id")["time"].agg(["min", "max"])
     mask = pd.Series(False, index=alerts.index)
     for case_id, (first, last) in stays.iterrows():
-        mask |= (alerts["case_id"] == case_id) & (alerts["time"] >= first) & \
-            (alerts["time"] < last + pd.Timedelta(hours=1))
+        mask |= (
+            (alerts["case_id"] == case_id)
+            & (alerts["time"] >= first)
+            & (alerts["time"] < last + pd.Timedelta(hours=1))
+        )
     concerned = alerts[mask]
     if concerned.empty:
         st.info(t("artefact.no_alerts"))
@@ -239,13 +290,17 @@ else:
         # One row per alert (its furthest state), not one per event of its log.
         case_of = dict(zip(concerned["alert_id"], concerned["case_id"], strict=False))
         summary = alert_summaries(concerned)
-        shown = pd.DataFrame({
-            t("artefact.from"): [t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
-                                 for moment in summary["opened"]],
-            t("alerts.case"): safe_text.column(summary["alert_id"].map(case_of)),
-            t("alerts.rule"): [label("rule", rule) for rule in summary["rule"]],
-            t("alerts.state"): [label("state", state) for state in summary["state"]],
-        })
+        shown = pd.DataFrame(
+            {
+                t("artefact.from"): [
+                    t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
+                    for moment in summary["opened"]
+                ],
+                t("alerts.case"): safe_text.column(summary["alert_id"].map(case_of)),
+                t("alerts.rule"): [label("rule", rule) for rule in summary["rule"]],
+                t("alerts.state"): [label("state", state) for state in summary["state"]],
+            }
+        )
         st.table(shown, hide_index=True)
 
 # --- passport ----------------------------------------------------------------------------------
@@ -253,7 +308,11 @@ st.subheader(t("artefact.passport"))
 st.caption(t("artefact.passport_help"))
 try:
     package = passport_bytes(config, str(config.path), artefact_id, start, end)
-    st.download_button(t("artefact.passport_download"), package, file_name=f"{artefact_id}-passport.zip",
-                       mime="application/zip")
+    st.download_button(
+        t("artefact.passport_download"),
+        package,
+        file_name=f"{artefact_id}-passport.zip",
+        mime="application/zip",
+    )
 except (PassportError, StoreError) as error:
     st.error(safe_text.line(str(error)))

@@ -89,17 +89,26 @@ except StoreError as error:
 limits = []
 for name in sorted({m for artefact in case.artefacts for m in artefact.materials}):
     material = profile(name)
-    limits.append({"rh_pct": material.rh_risk_pct,
-                   "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_risk"))})
+    limits.append(
+        {
+            "rh_pct": material.rh_risk_pct,
+            "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_risk")),
+        }
+    )
     if material.rh_too_dry_pct is not None:
-        limits.append({"rh_pct": material.rh_too_dry_pct,
-                       "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_dry"))})
+        limits.append(
+            {
+                "rh_pct": material.rh_too_dry_pct,
+                "label": t("case.limit_label", material=t.material(name), limit=t("case.limit_dry")),
+            }
+        )
 
 if series.empty:
     st.info(t("case.no_data"))
 else:
     minutes = int(aggregation_for(span).total_seconds() // 60)
     st.caption(t("case.aggregated", minutes=minutes))
+
     def naive_local(moments: pd.Series) -> pd.Series:
         return moments.dt.tz_convert(config.zone).dt.tz_localize(None)
 
@@ -116,13 +125,19 @@ else:
         axis=alt.Axis(format="%d/%m %H:%M", labelAngle=0, labelOverlap=True),
         scale=alt.Scale(domain=domain),
     )
-    events = notes.assign(
-        time=naive_local(notes["time"]),
-        label=[
-            f"{t(f'state.{state}')} · {t(f'rule.{rule}')}" + (f" · {user}: {note}" if note else "")
-            for state, rule, user, note in notes[["state", "rule", "user", "note"]].itertuples(index=False)
-        ],
-    ) if not notes.empty else pd.DataFrame()
+    events = (
+        notes.assign(
+            time=naive_local(notes["time"]),
+            label=[
+                f"{t(f'state.{state}')} · {t(f'rule.{rule}')}" + (f" · {user}: {note}" if note else "")
+                for state, rule, user, note in notes[["state", "rule", "user", "note"]].itertuples(
+                    index=False
+                )
+            ],
+        )
+        if not notes.empty
+        else pd.DataFrame()
+    )
     for column, title in (
         ("temperature_c", t("case.chart_temperature")),
         ("rh_pct", t("case.chart_rh")),
@@ -227,8 +242,13 @@ if not series.empty:
         st.caption(t("case.too_short"))
     else:
         table = [
-            {"": row.label, **{t(f"print.{column}"): t.quantity(value, row.unit)
-                               for column, value in zip(("min", "mean", "max"), row.values, strict=True)}}
+            {
+                "": row.label,
+                **{
+                    t(f"print.{column}"): t.quantity(value, row.unit)
+                    for column, value in zip(("min", "mean", "max"), row.values, strict=True)
+                },
+            }
             for row in statistics_rows(period.figures, t, extremes=period.extremes)
         ]
         st.table(pd.DataFrame(table), hide_index=True)
@@ -310,10 +330,16 @@ if (
 
     # The formats `patina export` writes for a spreadsheet: CSV with its metadata, or XLSX.
     format_names = {"csv": t("case.download_format_csv"), "xlsx": t("case.download_format_xlsx")}
-    export_format = st.segmented_control(
-        t("case.download_format"), list(format_names), default="csv", format_func=format_names.__getitem__,
-        key="export_format",
-    ) or "csv"
+    export_format = (
+        st.segmented_control(
+            t("case.download_format"),
+            list(format_names),
+            default="csv",
+            format_func=format_names.__getitem__,
+            key="export_format",
+        )
+        or "csv"
+    )
     try:
         if export_format == "xlsx":
             st.download_button(
@@ -349,11 +375,14 @@ for sensor in case.sensors:
             else "—",
             # Units in the headers, numbers in the reader's format (decimal comma in fr and vi).
             t("label.with_unit", label=t("label.temperature"), unit="°C"): t.number(last["temperature_c"])
-            if last is not None else "—",
+            if last is not None
+            else "—",
             t("label.with_unit", label=t("label.rh"), unit="%"): t.number(last["rh_pct"])
-            if last is not None else "—",
+            if last is not None
+            else "—",
             t("label.with_unit", label=t("label.battery"), unit="%"): t.number(last["battery_pct"], 0)
-            if last is not None and pd.notna(last["battery_pct"]) else "—",
+            if last is not None and pd.notna(last["battery_pct"])
+            else "—",
         }
     )
 st.table(pd.DataFrame(sensor_rows), hide_index=True)
@@ -424,10 +453,17 @@ if not needing:
     st.caption(t("case.no_advice"))
 for driver in dict.fromkeys(o.driver for o in needing):
     names = ", ".join(artefact_link(o.artefact.id, o.artefact.name, t) for o in needing if o.driver == driver)
-    st.markdown(t("case.advice_driver", driver=t(f"driver.{driver}"), objects=names,
-                  advice=t(f"advice.driver.{driver}")))
+    st.markdown(
+        t(
+            "case.advice_driver",
+            driver=t(f"driver.{driver}"),
+            objects=names,
+            advice=t(f"advice.driver.{driver}"),
+        )
+    )
 for material in dict.fromkeys(o.material for o in needing):
-    st.markdown(t("case.advice_material", material=t.material(material),
-                  advice=t(f"advice.material.{material}")))
+    st.markdown(
+        t("case.advice_material", material=t.material(material), advice=t(f"advice.material.{material}"))
+    )
 
 case_tightness(config, t, case)  # docs/diagnostics.md

@@ -42,8 +42,9 @@ def _window() -> tuple[datetime, datetime]:
 
 
 @st.cache_data(ttl=900, show_spinner=False)
-def _diagnoses(_config: MuseumConfig, config_key: str, case_ids: tuple[str, ...],
-               start: datetime, end: datetime) -> list[Diagnosis]:
+def _diagnoses(
+    _config: MuseumConfig, config_key: str, case_ids: tuple[str, ...], start: datetime, end: datetime
+) -> list[Diagnosis]:
     store = open_store(_config.influxdb, timeout_s=10)
     try:
         return diagnose(_config, store, list(case_ids), start, end)
@@ -52,8 +53,9 @@ def _diagnoses(_config: MuseumConfig, config_key: str, case_ids: tuple[str, ...]
 
 
 @st.cache_data(ttl=900, show_spinner=False)
-def _hourly(_config: MuseumConfig, config_key: str, case_id: str,
-            start: datetime, end: datetime) -> pd.DataFrame:
+def _hourly(
+    _config: MuseumConfig, config_key: str, case_id: str, start: datetime, end: datetime
+) -> pd.DataFrame:
     store = open_store(_config.influxdb, timeout_s=10)
     try:
         return hourly_climate(store, case_id, start, end)
@@ -85,8 +87,10 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
     st.caption(t("diagnose.section_help", reference=reference.id, days=DEFAULT_WINDOW.days))
     st.markdown("  \n".join(describe(diagnosis, t)))
     series = []
-    for label, frame in ((f"{case.id} ({t('diagnose.label_case')})", mine),
-                         (f"{reference.id} ({t('diagnose.label_room')})", room)):
+    for label, frame in (
+        (f"{case.id} ({t('diagnose.label_case')})", mine),
+        (f"{reference.id} ({t('diagnose.label_room')})", room),
+    ):
         if not frame.empty:
             local = frame.index.tz_convert(config.zone).tz_localize(None)
             series.append(pd.DataFrame({"time": local, "rh_pct": frame["rh_pct"].to_numpy(), "air": label}))
@@ -97,8 +101,11 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
         alt.Chart(data)
         .mark_line()
         .encode(
-            x=alt.X("time:T", title=t("label.time_in", zone=t.zone(config.museum.timezone)),
-                    axis=alt.Axis(format=t.chart_time_format("day"))),
+            x=alt.X(
+                "time:T",
+                title=t("label.time_in", zone=t.zone(config.museum.timezone)),
+                axis=alt.Axis(format=t.chart_time_format("day")),
+            ),
             y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), scale=alt.Scale(zero=False)),
             color=alt.Color("air:N", title=""),
             tooltip=[
@@ -139,21 +146,25 @@ def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
     for d in soon:
         assert d.forecast is not None
         fit = d.tightness
-        rows.append({
-            t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
-            t("diagnose.col_days"): n(d.forecast.days, 0),
-            t("diagnose.col_date"): crossing_date(d, t),
-            t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
-            t("diagnose.col_now"): t.quantity(d.rh_now_pct, "%"),
-            t("diagnose.col_half_time"): n(fit.half_time_days, 1) if fit is not None else "—",
-            t("diagnose.col_check"): t("diagnose.check_gel") if fit is not None and fit.buffered
-            else t("diagnose.check_seals"),
-        })
+        rows.append(
+            {
+                t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
+                t("diagnose.col_days"): n(d.forecast.days, 0),
+                t("diagnose.col_date"): crossing_date(d, t),
+                t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
+                t("diagnose.col_now"): t.quantity(d.rh_now_pct, "%"),
+                t("diagnose.col_half_time"): n(fit.half_time_days, 1) if fit is not None else "—",
+                t("diagnose.col_check"): t("diagnose.check_gel")
+                if fit is not None and fit.buffered
+                else t("diagnose.check_seals"),
+            }
+        )
     st.dataframe(pd.DataFrame(rows), hide_index=True)
 
 
-def case_performance(config: MuseumConfig, t: Translator, case_ids: tuple[str, ...],
-                     start: datetime, end: datetime) -> None:
+def case_performance(
+    config: MuseumConfig, t: Translator, case_ids: tuple[str, ...], start: datetime, end: datetime
+) -> None:
     """A table of the cases' performance over the report's period — tightness, trend and
     forecast — that a conservator hands to facilities (nothing without a reference room)."""
     chosen = tuple(c for c in case_ids if not config.case(c).is_room and config.reference_for(c) is not None)
@@ -170,20 +181,25 @@ def case_performance(config: MuseumConfig, t: Translator, case_ids: tuple[str, .
         fit = d.tightness
         usable = fit is not None and d.quality not in ("room_steady", "insufficient_data")
         forecast = d.forecast
-        rows.append({
-            t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
-            t("diagnose.col_reference"): d.reference.id if d.reference else "—",
-            t("diagnose.col_half_time"): n(fit.half_time_days, 2) if usable and fit else "—",
-            t("diagnose.col_air_exchange"): n(fit.air_exchange_per_day, 2)
-            if usable and fit and fit.air_exchange_per_day is not None else "—",
-            t("diagnose.col_buffered"): (t("diagnose.yes") if fit.buffered else t("diagnose.no"))
-            if usable and fit else "—",
-            t("diagnose.col_trend"): n(d.trend_rh_pct_per_day, 2),
-            t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
-            t("diagnose.col_days"): n(forecast.days, 0)
-            if forecast is not None and math.isfinite(forecast.days) else "—",
-            t("diagnose.col_quality"): quality_text(t, d.quality),
-        })
+        rows.append(
+            {
+                t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
+                t("diagnose.col_reference"): d.reference.id if d.reference else "—",
+                t("diagnose.col_half_time"): n(fit.half_time_days, 2) if usable and fit else "—",
+                t("diagnose.col_air_exchange"): n(fit.air_exchange_per_day, 2)
+                if usable and fit and fit.air_exchange_per_day is not None
+                else "—",
+                t("diagnose.col_buffered"): (t("diagnose.yes") if fit.buffered else t("diagnose.no"))
+                if usable and fit
+                else "—",
+                t("diagnose.col_trend"): n(d.trend_rh_pct_per_day, 2),
+                t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
+                t("diagnose.col_days"): n(forecast.days, 0)
+                if forecast is not None and math.isfinite(forecast.days)
+                else "—",
+                t("diagnose.col_quality"): quality_text(t, d.quality),
+            }
+        )
     st.subheader(t("diagnose.performance"))
     st.caption(t("diagnose.performance_help"))
     st.dataframe(pd.DataFrame(rows), hide_index=True)

@@ -36,8 +36,13 @@ SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 LEVEL_COLOURS = {"good": "green", "watch": "blue", "risk": "orange", "critical": "red"}
 
 st.title(t("overview.title"))
-st.caption(t("overview.caption", museum=safe_text.line(t.name(config.museum.name)),
-             timezone=t.zone(config.museum.timezone)))
+st.caption(
+    t(
+        "overview.caption",
+        museum=safe_text.line(t.name(config.museum.name)),
+        timezone=t.zone(config.museum.timezone),
+    )
+)
 
 
 def tile_markdown(
@@ -59,9 +64,11 @@ def tile_markdown(
         level = LEVELS[status.worst_level]
         badge = f":{LEVEL_COLOURS[level]}-badge[{t(f'level.{level}')}]"
         if worst is not None and worst.level >= 1:
-            badge += " " + t("overview.worst_object",
-                             object=artefact_link(worst.artefact.id, worst.artefact.name, t),
-                             reason=object_reason(worst, t, now))
+            badge += " " + t(
+                "overview.worst_object",
+                object=artefact_link(worst.artefact.id, worst.artefact.name, t),
+                reason=object_reason(worst, t, now),
+            )
         lines.append(badge)
     if status.open_alerts:
         lines.append(f":red[**{t.plural('overview.open_alerts_count', status.open_alerts)}**]")
@@ -81,8 +88,13 @@ def tile_markdown(
         notes.append(t("overview.trend", arrow=arrow, change=t.number(trend), hours=3))
     if status.last_reading is not None and not status.stale:
         notes.append(t("overview.updated", age=t.age((now - status.last_reading).total_seconds())))
-    notes.append(t.plural("overview.sensors_reporting_count", status.sensors_reporting,
-                          total=t.number(len(status.case.sensors), 0)))
+    notes.append(
+        t.plural(
+            "overview.sensors_reporting_count",
+            status.sensors_reporting,
+            total=t.number(len(status.case.sensors), 0),
+        )
+    )
     lines.append(f":gray[{' · '.join(notes)}]")
     return "  \n".join(lines)
 
@@ -105,7 +117,9 @@ def on_a_phone() -> bool:
 with st.expander(t("overview.filters"), icon=":material/filter_list:"):
     filters = st.columns([3, 3, 2])
     chosen_galleries = filters[0].multiselect(
-        t("overview.filter_gallery"), list(config.galleries), format_func=t.name,
+        t("overview.filter_gallery"),
+        list(config.galleries),
+        format_func=t.name,
         placeholder=t("overview.filter_all_galleries"),
     )
     chosen_levels = filters[1].multiselect(
@@ -115,8 +129,9 @@ with st.expander(t("overview.filters"), icon=":material/filter_list:"):
         placeholder=t("overview.filter_all_levels"),
     )
     alerts_only = filters[2].toggle(t("overview.filter_alerts"))
-    worst_first = filters[2].toggle(t("overview.worst_first"), value=on_a_phone(), key="worst_first",
-                                    help=t("overview.worst_first_help"))
+    worst_first = filters[2].toggle(
+        t("overview.worst_first"), value=on_a_phone(), key="worst_first", help=t("overview.worst_first_help")
+    )
 # Narrow screens: less room around the page and a smaller title, so the first tiles show
 # on the first screen.
 st.html(
@@ -169,20 +184,25 @@ def overview() -> None:
         # Worst first; a silent case (its level unknown) right after those needing attention.
         level = -1 if status.worst_level is None else status.worst_level
         return (-(ATTENTION_LEVEL - 0.5 if status.stale else level), -status.open_alerts, status.case.id)
+
     total = len(statuses)
     statuses = [s for s in statuses if shown(s)]
     if total and len(statuses) < total:
         st.caption(t("overview.filtered", shown=len(statuses), total=total))
+
     def tiles(shown_statuses: list[CaseStatus], show_gallery: bool = False) -> None:
         # Row by row, so that on a phone, where the columns stack, the order stays worst first.
         for row_start in range(0, len(shown_statuses), 4):
             columns = st.columns(4)
-            for column, status in zip(columns, shown_statuses[row_start:row_start + 4], strict=False):
+            for column, status in zip(columns, shown_statuses[row_start : row_start + 4], strict=False):
                 with column.container(border=True):
                     # Few elements per tile: with 200 cases, each element costs page time.
                     st.markdown(
                         tile_markdown(
-                            status, trends.get(status.case.id), now, worst_object.get(status.case.id),
+                            status,
+                            trends.get(status.case.id),
+                            now,
+                            worst_object.get(status.case.id),
                             show_gallery,
                         )
                     )
@@ -207,9 +227,12 @@ def overview() -> None:
             st.header(safe_text.line(site_name))
         for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
             st.subheader(safe_text.line(t.name(gallery)))
-            tiles(sorted(
-                (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery), key=severity
-            ))
+            tiles(
+                sorted(
+                    (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery),
+                    key=severity,
+                )
+            )
     unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest
     if not unassigned.empty:
         st.subheader(t("overview.unassigned"))

@@ -42,7 +42,6 @@ RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
 TICKS: dict[str, tuple[str, Any]] = {"24h": ("hour", 8), "7d": ("day", {"interval": "day", "step": 1})}
 
 
-
 def reason_name(code: str) -> str:
     """Why the collector quarantined a message, in the reader's language."""
     try:
@@ -52,10 +51,16 @@ def reason_name(code: str) -> str:
 
 
 st.title(t("quality.title"))
-range_key = st.segmented_control(
-    t("quality.range"), list(RANGES), default="7d", format_func=lambda key: t(f"case.range_{key}"),
-    key="quality_range",
-) or "7d"
+range_key = (
+    st.segmented_control(
+        t("quality.range"),
+        list(RANGES),
+        default="7d",
+        format_func=lambda key: t(f"case.range_{key}"),
+        key="quality_range",
+    )
+    or "7d"
+)
 now = datetime.now(UTC)
 tick_format, tick_count = TICKS[range_key]
 time_axis = alt.Axis(format=t.chart_time_format(tick_format), tickCount=tick_count, labelOverlap=True)
@@ -219,9 +224,11 @@ else:
                     ],
                 )
             )
-            band = alt.Chart(pd.DataFrame({"limit": [-limit, limit]})).mark_rule(
-                strokeDash=[6, 4], color="#c0392b"
-            ).encode(y="limit:Q")
+            band = (
+                alt.Chart(pd.DataFrame({"limit": [-limit, limit]}))
+                .mark_rule(strokeDash=[6, 4], color="#c0392b")
+                .encode(y="limit:Q")
+            )
             column.altair_chart((line + band).configure(locale=t.chart_locale()), width="stretch")
 
 # --- quarantine -------------------------------------------------------------------------------

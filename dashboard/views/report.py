@@ -55,8 +55,9 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
     source = st.selectbox(
         t("print.bands_from"),
         [None, *sorted(objects)],
-        format_func=lambda aid: t("print.bands_typed") if aid is None else
-        f"{t.name(objects[aid].name)} ({aid})",
+        format_func=lambda aid: (
+            t("print.bands_typed") if aid is None else f"{t.name(objects[aid].name)} ({aid})"
+        ),
         help=t("print.bands_from_help"),
     )
     rh_default = (45.0, 5.0)
@@ -68,19 +69,39 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
             st.error(safe_text.line(str(error)))
             st.stop()
         rh_default = (loan.rh_target_pct, loan.rh_tolerance_pct)
-        st.caption(t("print.bands_from_result", name=safe_text.line(t.name(objects[source].name)),
-                     lower=t.number(suitable.lower_pct), upper=t.number(suitable.upper_pct),
-                     basis=t(f"passport.basis.{suitable.basis}")))
+        st.caption(
+            t(
+                "print.bands_from_result",
+                name=safe_text.line(t.name(objects[source].name)),
+                lower=t.number(suitable.lower_pct),
+                upper=t.number(suitable.upper_pct),
+                basis=t(f"passport.basis.{suitable.basis}"),
+            )
+        )
     columns = st.columns(5)
     # Typed with the reader's decimal sign: Streamlit's number input writes "45.00".
     with columns[0]:
         # From an object's band: fixed, and under a key of their own (a typed value is not kept over it).
-        rh_target = number_field(t, t("print.rh_target"), rh_default[0], f"loan_rh_target_{source or ''}",
-                                 0.0, 100.0, 0, disabled=source is not None)
+        rh_target = number_field(
+            t,
+            t("print.rh_target"),
+            rh_default[0],
+            f"loan_rh_target_{source or ''}",
+            0.0,
+            100.0,
+            0,
+            disabled=source is not None,
+        )
     with columns[1]:
-        rh_tolerance = number_field(t, t("print.rh_tolerance"), rh_default[1],
-                                    f"loan_rh_tolerance_{source or ''}", 0.0, 50.0,
-                                    disabled=source is not None)
+        rh_tolerance = number_field(
+            t,
+            t("print.rh_tolerance"),
+            rh_default[1],
+            f"loan_rh_tolerance_{source or ''}",
+            0.0,
+            50.0,
+            disabled=source is not None,
+        )
     with columns[2]:
         t_target = number_field(t, t("print.temperature_target"), 20.0, "loan_t_target", -10.0, 40.0)
     with columns[3]:

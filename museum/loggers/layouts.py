@@ -222,8 +222,10 @@ def header_table(sheet: Sheet) -> TableSpec | None:
         offset = utc_offset(" ".join(cells[i] for i in times))
         start = number + 1
         units = rows[start] if start < len(rows) else []
-        if channels and all(_UNIT_CELL.match(_at(units, c.column)) for c in channels) and not any(
-            ch.isdigit() for i in times for ch in _at(units, i)
+        if (
+            channels
+            and all(_UNIT_CELL.match(_at(units, c.column)) for c in channels)
+            and not any(ch.isdigit() for i in times for ch in _at(units, i))
         ):
             # A units row under the header (``;°C;%``): it names the units, and is no data.
             for channel in channels:
