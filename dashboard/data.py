@@ -168,8 +168,16 @@ def hourly_coverage(
     """Each sensor's readings per hour against what it usually sends: time (UTC hour),
     sensor_id, readings, expected (the sensor's median over its hours with readings) and
     pct (readings / expected, at most 100). Every hour of the period and every sensor of
-    ``sensors`` has a row: a sensor never heard from has 0 everywhere (expected unknown)."""
-    counts = _store(influx).readings_per_hour(start, end)
+    ``sensors`` has a row: a sensor never heard from has 0 everywhere (expected unknown).
+    A period that begins before the museum's first reading (a new installation) begins
+    with that reading: the days before monitoring began are not gaps. Readings in the 30
+    days before the period mean monitoring ran, so an outage at its start stays a gap."""
+    store = _store(influx)
+    counts = store.readings_per_hour(start, end)
+    began = store.first_reading_time(start - timedelta(days=30), end)
+    if began is not None and began > start:
+        # From the first whole hour: the hour it began in was watched only in part.
+        start = pd.Timestamp(began).ceil("1h").to_pydatetime()
     hours = pd.date_range(
         pd.Timestamp(start).tz_convert("UTC").floor("1h"),
         min(pd.Timestamp(end), pd.Timestamp.now(tz="UTC")),

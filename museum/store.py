@@ -552,6 +552,17 @@ class InfluxStore:
         data["readings"] = data["readings"].astype("int64")
         return data.reindex(columns=columns).sort_values(["sensor_id", "time"], ignore_index=True)
 
+    def first_reading_time(self, start: datetime, end: datetime) -> datetime | None:
+        """The time of the earliest reading between ``start`` and ``end`` (any sensor), or
+        None: where monitoring began, when it began inside a period."""
+        data = self.frame(
+            f"SELECT first(rh_pct) FROM {quote_identifier(CLIMATE)} "
+            f"WHERE time >= {time_literal(start)} AND time < {time_literal(end)}"
+        )
+        if data.empty:
+            return None
+        return pd.Timestamp(data["time"].min()).floor("us").to_pydatetime()
+
     def latest_risk(self, within: timedelta = timedelta(days=2)) -> pd.DataFrame:
         """The last ``risk`` point of every artefact: time, site, case_id, artefact_id,
         material, score, level (0–3), driver, and where the collector wrote them: since_s

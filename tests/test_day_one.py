@@ -309,6 +309,18 @@ def test_the_data_quality_page_shows_gaps_disagreement_quarantine_and_collectors
     assert "divergent au-delà de leur précision" in app.table[1].value.iloc[0].tolist()
 
 
+def test_the_days_before_monitoring_began_are_not_gaps(quality_museum: MuseumConfig) -> None:
+    """A new installation (26 h of readings) seen over 7 days: coverage is counted from the
+    first reading, so a sensor that never missed one has no gap; s3's silence still is one."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/quality.py").run()
+    app.segmented_control(key="quality_range").set_value("7d").run()
+    assert not app.exception
+    sensors = app.table[0].value.set_index("Sensor")
+    assert sensors.loc["s1", "Gaps"] == "0" and sensors.loc["s1", "Coverage (%)"] == "100"
+    assert sensors.loc["s3", "Gaps"] == "1"
+
+
 def texts(app: AppTest, kind: str) -> list[str]:
     return [str(element.value) for element in getattr(app, kind)]
 
