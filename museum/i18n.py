@@ -170,6 +170,8 @@ class Translator:
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return "—"
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+        if round(value, decimals) == 0:
+            value = 0.0  # never "-0.0": a value that rounds to nothing has no sign
         return format_decimal(value, format=pattern, locale=self.language)
 
     def quantity(self, value: float | None, unit: str, decimals: int = 1) -> str:

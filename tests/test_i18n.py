@@ -116,6 +116,9 @@ def test_numbers_and_ages_follow_the_language() -> None:
     assert Translator("fr").age(400) == "il y a 7 min"
     assert Translator("vi").age(7200) == "2 giờ trước"
     assert Translator("en").number(None) == "—"
+    # A trend of −0.04 % or a dew point of −0.02 °C is written without a sign.
+    assert Translator("fr").number(-0.04, 1) == "0,0" and Translator("en").number(-0.02, 1) == "0.0"
+    assert Translator("en").number(-0.06, 1) == "-0.1"
 
 
 # --- dates, plurals, numbers and names as each language writes them (issue 16) ---
