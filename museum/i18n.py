@@ -384,4 +384,5 @@ class Translator:
                 parts.append(f"{match['id']} {self.name(names[match['id']])} ({level})")
             else:
                 parts.append(part)
-        return "; ".join(parts)
+        # French puts a (thin) space before a semicolon.
+        return (" ; " if self.language == "fr" else "; ").join(parts)

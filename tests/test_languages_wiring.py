@@ -36,7 +36,7 @@ def test_an_alert_objects_are_named_and_rated_in_the_reader_language() -> None:
     names = {"DBP-1": LocalizedName("Excavated bayonet", {"fr": "Baïonnette de fouille", "vi": "Lưỡi lê"})}
     detail = "DBP-1 Excavated bayonet (critical); X-9 Unknown thing (risk)"
     assert Translator("fr").objects_at_risk(detail, names) == (
-        "DBP-1 Baïonnette de fouille (critique); X-9 Unknown thing (risk)"
+        "DBP-1 Baïonnette de fouille (critique) ; X-9 Unknown thing (risk)"
     )
     assert Translator("vi").objects_at_risk(detail, names).startswith("DBP-1 Lưỡi lê (nghiêm trọng)")
     assert Translator("fr").objects_at_risk("s3", names) == "s3"  # a sensor, as the silent rule gives it
