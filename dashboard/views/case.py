@@ -200,7 +200,13 @@ if not series.empty:
         alt.Chart(local)
         .mark_circle(size=14, opacity=0.5)
         .encode(
-            x=alt.X("temperature_c:Q", title=t("case.chart_temperature"), scale=alt.Scale(zero=False)),
+            x=alt.X(
+                "temperature_c:Q",
+                title=t("case.chart_temperature"),
+                scale=alt.Scale(zero=False),
+                # Whole or half degrees, never a tick every 0.2 °C written "19,20".
+                axis=alt.Axis(format=t.axis_format(1), tickMinStep=0.5, labelOverlap=True),
+            ),
             y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), scale=alt.Scale(domain=[0, 100])),
             color=alt.Color("sensor_id:N", title=t("label.sensor")),
             tooltip=[
