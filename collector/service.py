@@ -279,20 +279,15 @@ class Collector:
 
     def _notified(self, notification: Notification, channel: str, time_s: float) -> None:
         if notification.kind != "resolved":
-            self._write_event(
-                AlertEvent(
-                    time_ns=int(self._event_time(time_s, channel) * 1e9),
-                    site=notification.case.site,
-                    case_id=notification.case.id,
-                    alert_id=notification.alert_id,
-                    rule=notification.rule,
-                    severity=notification.severity,
-                    state="notified",
-                    message=f"{notification.kind}: {channel}",
-                )
-            )
+            self._channel_event(notification, channel, time_s, "notified", f"{notification.kind}: {channel}")
 
     def _notify_failed(self, notification: Notification, channel: str, error: str, time_s: float) -> None:
+        self._channel_event(notification, channel, time_s, "notify_failed", f"{channel}: {error}")
+
+    def _channel_event(
+        self, notification: Notification, channel: str, time_s: float, state: str, message: str
+    ) -> None:
+        """What a notification channel did with an alert, in the alert's log."""
         self._write_event(
             AlertEvent(
                 time_ns=int(self._event_time(time_s, channel) * 1e9),
@@ -301,8 +296,8 @@ class Collector:
                 alert_id=notification.alert_id,
                 rule=notification.rule,
                 severity=notification.severity,
-                state="notify_failed",
-                message=f"{channel}: {error}",
+                state=state,
+                message=message,
             )
         )
 

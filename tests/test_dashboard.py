@@ -69,6 +69,62 @@ def seed_readings(config: MuseumConfig, store: InfluxStore) -> None:
     store.write_lines(lines)
 
 
+def seed_alerts(store: InfluxStore, notified_by: str = "email") -> None:
+    """C1's alert log as the collector writes it: an open RH alert notified by
+    ``notified_by`` ("email, mqtt"), one resolved a day ago, and a collector's health report."""
+    now_ns = time.time_ns()
+    common = {
+        "site": "hanoi",
+        "case_id": "C1",
+        "rule": "rh_high",
+        "rule_key": "rh_high",
+        "severity": "warning",
+    }
+    store.write_lines(
+        [
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3600 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="opened",
+                    value=30.0,
+                    threshold=25.0,
+                    **common,
+                )
+            ),
+            alert_event_line(
+                AlertEvent(
+                    now_ns - 3599 * 10**9,
+                    alert_id="C1.rh_high.A",
+                    state="notified",
+                    message=f"opened: {notified_by}",
+                    **common,
+                )
+            ),
+            alert_event_line(
+                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
+            ),
+            alert_event_line(
+                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
+            ),
+            encode_point(
+                "collector_stats",
+                {"instance": "server-1"},
+                {
+                    "received": 1000,
+                    "written": 990,
+                    "spool_depth": 10,
+                    "quarantined": 3,
+                    "quarantined_invalid_json": 2,
+                    "quarantined_rh_out_of_range": 1,
+                    "broker_dropped": 0,
+                },
+                now_ns,
+            ),
+        ]
+    )
+
+
 @pytest.fixture
 def museum(
     make_config: Callable[..., MuseumConfig],
@@ -534,57 +590,7 @@ def museum_alerts(
     config = make_config(museum_with_users())
     store = store_for(config)
     seed_readings(config, store)
-    now_ns = time.time_ns()
-    common = {
-        "site": "hanoi",
-        "case_id": "C1",
-        "rule": "rh_high",
-        "rule_key": "rh_high",
-        "severity": "warning",
-    }
-    store.write_lines(
-        [
-            alert_event_line(
-                AlertEvent(
-                    now_ns - 3600 * 10**9,
-                    alert_id="C1.rh_high.A",
-                    state="opened",
-                    value=30.0,
-                    threshold=25.0,
-                    **common,
-                )
-            ),
-            alert_event_line(
-                AlertEvent(
-                    now_ns - 3599 * 10**9,
-                    alert_id="C1.rh_high.A",
-                    state="notified",
-                    message="opened: email",
-                    **common,
-                )
-            ),
-            alert_event_line(
-                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
-            ),
-            alert_event_line(
-                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
-            ),
-            encode_point(
-                "collector_stats",
-                {"instance": "server-1"},
-                {
-                    "received": 1000,
-                    "written": 990,
-                    "spool_depth": 10,
-                    "quarantined": 3,
-                    "quarantined_invalid_json": 2,
-                    "quarantined_rh_out_of_range": 1,
-                    "broker_dropped": 0,
-                },
-                now_ns,
-            ),
-        ]
-    )
+    seed_alerts(store)
     assert config.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(config.path))
     monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)

@@ -7,7 +7,6 @@ page means a page forgot ``t.name``; the English names are among the words refus
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,12 +16,10 @@ from playwright.sync_api import expect
 
 from museum.config import MuseumConfig
 from museum.i18n import Translator
-from museum.lineprotocol import encode_point
-from museum.schema import AlertEvent, alert_event_line
 from museum.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
-from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, seed_readings, serve
+from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, seed_alerts, seed_readings, serve
 
 #: The small test museum with every name given in the three languages (braces doubled:
 #: the text goes through ``str.format``).
@@ -191,57 +188,7 @@ def multilingual_dashboard(
     config = make_config(MULTILINGUAL_MUSEUM)
     store = store_for(config)
     seed_readings(config, store)
-    now_ns = time.time_ns()
-    common = {
-        "site": "hanoi",
-        "case_id": "C1",
-        "rule": "rh_high",
-        "rule_key": "rh_high",
-        "severity": "warning",
-    }
-    store.write_lines(
-        [
-            alert_event_line(
-                AlertEvent(
-                    now_ns - 3600 * 10**9,
-                    alert_id="C1.rh_high.A",
-                    state="opened",
-                    value=30.0,
-                    threshold=25.0,
-                    **common,
-                )
-            ),
-            alert_event_line(
-                AlertEvent(
-                    now_ns - 3599 * 10**9,
-                    alert_id="C1.rh_high.A",
-                    state="notified",
-                    message="opened: email, mqtt",
-                    **common,
-                )
-            ),
-            alert_event_line(
-                AlertEvent(now_ns - 90000 * 10**9, alert_id="C1.rh_high.OLD", state="opened", **common)
-            ),
-            alert_event_line(
-                AlertEvent(now_ns - 80000 * 10**9, alert_id="C1.rh_high.OLD", state="resolved", **common)
-            ),
-            encode_point(
-                "collector_stats",
-                {"instance": "server-1"},
-                {
-                    "received": 1000,
-                    "written": 990,
-                    "spool_depth": 10,
-                    "quarantined": 3,
-                    "quarantined_invalid_json": 2,
-                    "quarantined_rh_out_of_range": 1,
-                    "broker_dropped": 0,
-                },
-                now_ns,
-            ),
-        ]
-    )
+    seed_alerts(store, notified_by="email, mqtt")
     assert config.path is not None
     monkeypatch.setenv("PATINA_CONFIG", str(config.path))
     monkeypatch.setenv("PATINA_MQTT_URL", mosquitto.url)
