@@ -23,7 +23,7 @@ from figures import figure  # benchmarks/figures.py: the script's own folder is 
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.service import Collector
-from museum.config import load_config
+from museum.description.config import load_config
 from patina.services import InfluxServer, MosquittoServer
 
 CONFIG = """

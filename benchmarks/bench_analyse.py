@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from analysis.report import climate_report  # noqa: E402
-from museum.loggers import read_logger_file  # noqa: E402
+from museum.files.loggers import read_logger_file  # noqa: E402
 
 ZONE = "Europe/Copenhagen"
 
@@ -105,7 +105,7 @@ def main() -> None:
     print(f"load average (1 min) at the end: {load_1min:.2f} on {os.cpu_count()} cores")
     print(f"{'step':<66}{'wall, best of 3 (s)':>21}{'CPU (s)':>9}")
     steps = (
-        ("read the file (museum.loggers)", read_s),
+        ("read the file (museum.files.loggers)", read_s),
         ("climate report, no material", report_s),
         ("climate report, iron + wood", materials_s),
         ("`patina analyse` command, iron + wood (process start included)", whole_s),

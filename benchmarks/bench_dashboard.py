@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
-from museum.store import InfluxStore
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer
 
 REPO = Path(__file__).resolve().parent.parent

@@ -23,8 +23,8 @@ import pandas as pd
 
 from analysis.risk import LEVELS, assess
 from collector.alerts import AlertEngine, Notification
-from museum.config import load_config
-from museum.schema import AlertEvent
+from museum.description.config import load_config
+from museum.storage.schema import AlertEvent
 from sensors_sim import scenario as scenarios
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
-from museum.lineprotocol import encode_point
-from museum.store import InfluxStore
+from museum.storage.lineprotocol import encode_point
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer
 
 CONFIG = """

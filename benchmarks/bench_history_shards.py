@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from museum.schema import Reading, climate_line
-from museum.store import InfluxStore
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer
 
 FIRST_S = 631_152_000  # 1990-01-01

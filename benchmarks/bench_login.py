@@ -12,7 +12,7 @@ import time
 
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
-from museum.users import authenticate, hash_password
+from museum.description.users import authenticate, hash_password
 
 TRIES = 30
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
-from museum.config import load_config
-from museum.moves import history, record_move
-from museum.passport import export_passport, import_passport
-from museum.store import InfluxStore
+from museum.description.config import load_config
+from museum.loans.moves import history, record_move
+from museum.loans.passport import export_passport, import_passport
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer
 
 MUSEUM = """

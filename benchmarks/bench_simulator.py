@@ -19,7 +19,7 @@ from pathlib import Path
 
 from figures import figure  # benchmarks/figures.py: the script's own folder is on sys.path
 
-from museum.config import load_config
+from museum.description.config import load_config
 from patina.services import MosquittoServer
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
 from sensors_sim.scenario import default_scenario

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from museum.store import InfluxStore, StoreError
+from museum.storage.store import InfluxStore, StoreError
 from patina.services import InfluxServer, MosquittoServer, free_port
 from sensors_sim.formats import senml_batch
 

@@ -29,9 +29,9 @@ from collector.payloads import (
     parse_timestamp_ns,
     validate,
 )
-from museum.config import Source
-from museum.formats import require_all
-from museum.schema import Reading
+from museum.description.config import Source
+from museum.description.formats import require_all
+from museum.storage.schema import Reading
 
 
 @dataclass(frozen=True)

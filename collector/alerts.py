@@ -45,7 +45,7 @@ incident, not a ``rate_of_change`` one as well.
     A sensor's battery below ``battery_low_pct``; resolves 5 % above.
 ``forecast``
     With ``[alerts] forecast_days`` set: every hour (``forecast_every_s``) each case is
-    diagnosed against its room (:func:`museum.diagnose.diagnose_case`, from the hourly
+    diagnosed against its room (:func:`museum.assessment.diagnose.diagnose_case`, from the hourly
     means of the last two weeks the engine keeps), and a case forecast to pass its RH
     limit within ``forecast_days`` opens one alert that says by when and what to check
     (the gel of a buffered case, the seals and door otherwise). Only a fit of good or
@@ -74,10 +74,10 @@ import pandas as pd
 from analysis.materials import MaterialProfile, profile
 from analysis.psychrometrics import dew_point_margin
 from analysis.risk import COMPONENT_SOURCES, LEVELS, assess
-from museum.config import Case, MuseumConfig
-from museum.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
-from museum.limits import case_limits
-from museum.schema import AlertEvent, RiskPoint
+from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
+from museum.description.config import Case, MuseumConfig
+from museum.description.limits import case_limits
+from museum.storage.schema import AlertEvent, RiskPoint
 
 log = logging.getLogger("patina.alerts")
 
@@ -302,7 +302,7 @@ class AlertEngine:
 
     def place_objects(self, config: MuseumConfig) -> list[str]:
         """Follow moves: each case now holds the objects ``config`` gives it (the move log
-        through museum.moves.with_locations). Its limits follow its materials; returns the
+        through museum.loans.moves.with_locations). Its limits follow its materials; returns the
         ids of the cases that changed."""
         changed = []
         for case in config.cases:
@@ -389,7 +389,7 @@ class AlertEngine:
 
     def hourly_means(self, case_id: str) -> pd.DataFrame:
         """Hourly means of a case over the last two weeks: the mean of its sensors' hourly means
-        (as ``museum.diagnose.hourly_climate`` reads them from the store), the hours this
+        (as ``museum.assessment.diagnose.hourly_climate`` reads them from the store), the hours this
         engine saw over those read at start."""
         state = self.states[case_id]
         rows = [(hour, sums[0] / sums[2], sums[1] / sums[2]) for (hour, _), sums in state.hourly.items()]

@@ -31,9 +31,9 @@ from collector.payloads import (
     parse_timestamp_ns,
 )
 from collector.spool import QuarantineRecord
-from museum.config import UNASSIGNED_CASE, MuseumConfig, Source
-from museum.lineprotocol import LineProtocolError, encode_point
-from museum.schema import CLIMATE, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading, climate_line
+from museum.description.config import UNASSIGNED_CASE, MuseumConfig, Source
+from museum.storage.lineprotocol import LineProtocolError, encode_point
+from museum.storage.schema import CLIMATE, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading, climate_line
 
 log = logging.getLogger("patina.collector")
 
@@ -200,7 +200,7 @@ class MessageDecoder:
             site = case.site if case else levels[1]
             case_id = case.id if case else UNASSIGNED_CASE
             try:
-                # The same escaping as every point (museum/lineprotocol.py): the line with
+                # The same escaping as every point (museum/storage/lineprotocol.py): the line with
                 # a placeholder field, cut before its fields.
                 probe = encode_point(
                     CLIMATE, {"site": site, "case_id": case_id, "sensor_id": sensor_id}, {"x": 0.0}

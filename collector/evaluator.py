@@ -27,12 +27,12 @@ import pandas as pd
 from collector.alerts import AlertEngine, Notification
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
-from museum.config import MuseumConfig
-from museum.diagnose import DEFAULT_WINDOW, hourly_climate
-from museum.moves import MoveError, with_locations
-from museum.schema import AlertEvent, Reading, RiskPoint
-from museum.store import DatabaseMissing, StoreError
-from museum.stores import open_store
+from museum.assessment.diagnose import DEFAULT_WINDOW, hourly_climate
+from museum.description.config import MuseumConfig
+from museum.loans.moves import MoveError, with_locations
+from museum.storage.schema import AlertEvent, Reading, RiskPoint
+from museum.storage.store import DatabaseMissing, StoreError
+from museum.storage.stores import open_store
 
 log = logging.getLogger("patina.collector")
 

@@ -32,10 +32,10 @@ from collector.decoder import DecodedBatch, MessageDecoder, RawMessage
 from collector.spool import Spool, message_key
 from collector.stats import Stats
 from collector.worker import Backoff, FatalHandler, Worker
-from museum.config import MuseumConfig
-from museum.mqtt import make_mqtt_client
-from museum.schema import Reading
-from museum.secrets import redact_url
+from museum.broker.mqtt import make_mqtt_client
+from museum.description.config import MuseumConfig
+from museum.description.secrets import redact_url
+from museum.storage.schema import Reading
 
 log = logging.getLogger("patina.collector")
 

@@ -4,7 +4,7 @@ Each channel has its own queue and worker thread, so an unresponsive mail server
 only e-mail, never the webhook. Every attempt is bounded (``CHANNEL_TIMEOUT_S``), each
 channel is retried (three tries, backoff 1 s, 4 s); a channel that still fails is logged,
 counted, and recorded in the alert log as a ``notify_failed`` event, so the failure is
-itself visible. Texts are in the museum's language (museum/locales).
+itself visible. Texts are in the museum's language (museum/language/locales).
 """
 
 from __future__ import annotations
@@ -27,11 +27,11 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from collector.alerts import Notification
-from museum.config import MuseumConfig
-from museum.i18n import Translator
-from museum.limits import case_limits
-from museum.secrets import redact_url
-from museum.sources import source_text
+from museum.description.config import MuseumConfig
+from museum.description.limits import case_limits
+from museum.description.secrets import redact_url
+from museum.language.i18n import Translator
+from museum.language.sources import source_text
 
 log = logging.getLogger("patina.notify")
 

@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from museum.schema import BATTERY_RANGE_PCT, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading
+from museum.storage.schema import BATTERY_RANGE_PCT, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 #: Readings stamped before this are a device with an unset clock.

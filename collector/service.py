@@ -43,10 +43,10 @@ from collector.notify import Notifier
 from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
-from museum.config import MuseumConfig
-from museum.mqtt import make_mqtt_client
-from museum.schema import AlertEvent, RiskPoint, alert_event_line, risk_line
-from museum.secrets import redact_url
+from museum.broker.mqtt import make_mqtt_client
+from museum.description.config import MuseumConfig
+from museum.description.secrets import redact_url
+from museum.storage.schema import AlertEvent, RiskPoint, alert_event_line, risk_line
 
 __all__ = [
     "BROKER_DROPPED_TOPIC",

@@ -23,18 +23,18 @@ from datetime import timedelta
 from collector.spool import QuarantineRecord, Spool
 from collector.stats import Stats
 from collector.worker import Backoff, FatalHandler, Worker
-from museum.config import MuseumConfig
-from museum.lineprotocol import encode_point
-from museum.schema import COLLECTOR_STATS
-from museum.secrets import redact_url
-from museum.store import (
+from museum.description.config import MuseumConfig
+from museum.description.secrets import redact_url
+from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import COLLECTOR_STATS
+from museum.storage.store import (
     AccessDenied,
     DatabaseMissing,
     PointsRefused,
     StoreError,
     StoreUnavailable,
 )
-from museum.stores import open_store
+from museum.storage.stores import open_store
 
 log = logging.getLogger("patina.collector")
 

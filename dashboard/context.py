@@ -8,12 +8,12 @@ import os
 import streamlit as st
 
 from dashboard import safe_text
-from museum.config import MuseumConfig, load_config
-from museum.i18n import LANGUAGE_NAMES, Translator
-from museum.moves import with_locations
-from museum.store import StoreError
-from museum.stores import open_store
-from museum.users import LoginThrottle
+from museum.description.config import MuseumConfig, load_config
+from museum.description.users import LoginThrottle
+from museum.language.i18n import LANGUAGE_NAMES, Translator
+from museum.loans.moves import with_locations
+from museum.storage.store import StoreError
+from museum.storage.stores import open_store
 
 
 @st.cache_resource
@@ -23,7 +23,7 @@ def _config(path: str) -> MuseumConfig:
 
 @st.cache_resource(ttl=10, show_spinner=False)
 def _placed(path: str) -> MuseumConfig:
-    """The config with every object in the case the move log puts it in (museum.moves):
+    """The config with every object in the case the move log puts it in (museum.loans.moves):
     a move shows on every page within seconds, without editing the config."""
     config = _config(path)
     try:
@@ -42,7 +42,7 @@ def museum_config() -> MuseumConfig:
 
 
 def written_config() -> MuseumConfig:
-    """The config as written, objects in the cases the file gives them: what museum.moves
+    """The config as written, objects in the cases the file gives them: what museum.loans.moves
     needs to tell this museum's own objects from those that arrived by passport (the
     placed config of :func:`museum_config` holds both)."""
     path = os.environ.get("PATINA_CONFIG")
@@ -99,7 +99,7 @@ def current_user() -> tuple[str, str] | None:
 
 def login_box() -> None:
     """Sign in / out in the sidebar, against the config's users (scrypt hashes)."""
-    from museum.users import authenticate
+    from museum.description.users import authenticate
 
     config = museum_config()
     t = translator()

@@ -18,12 +18,12 @@ from analysis.metrics import LoanBands
 from analysis.psychrometrics import dew_point
 from analysis.risk import LEVELS
 from dashboard.links import artefact_link
-from museum.config import Artefact, Case, InfluxConfig, MuseumConfig
-from museum.i18n import Translator
-from museum.quarantine import QuarantineView, read_quarantine
-from museum.reports import CasePeriod, case_period
-from museum.store import InfluxStore, StoreError
-from museum.stores import open_store
+from museum.description.config import Artefact, Case, InfluxConfig, MuseumConfig
+from museum.files.reports import CasePeriod, case_period
+from museum.language.i18n import Translator
+from museum.storage.quarantine import QuarantineView, read_quarantine
+from museum.storage.store import InfluxStore, StoreError
+from museum.storage.stores import open_store
 
 #: Points a chart receives at most per sensor: InfluxDB aggregates above that.
 MAX_POINTS_PER_SENSOR = 720
@@ -248,7 +248,7 @@ def sensor_comparison(
 
 @st.cache_data(ttl=30, show_spinner=False)
 def quarantine_view(spool_path: str, limit: int = 200) -> QuarantineView | None:
-    """The collector's quarantine (museum.quarantine), or None when its spool is not on
+    """The collector's quarantine (museum.storage.quarantine), or None when its spool is not on
     this machine."""
     return read_quarantine(Path(spool_path), limit)
 
@@ -352,8 +352,8 @@ def export_zip(config_path: str, case_ids: tuple[str, ...], start: datetime, end
     import zipfile
     from pathlib import Path
 
-    from museum.config import load_config
-    from museum.export import ExportRequest, export
+    from museum.description.config import load_config
+    from museum.files.export import ExportRequest, export
 
     config = load_config(config_path)
     every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
@@ -378,8 +378,8 @@ def export_xlsx(config_path: str, case_ids: tuple[str, ...], start: datetime, en
     sheet), for a download button. Raw up to a month, at the charts' interval beyond."""
     import tempfile
 
-    from museum.config import load_config
-    from museum.export import ExportRequest, export
+    from museum.description.config import load_config
+    from museum.files.export import ExportRequest, export
 
     config = load_config(config_path)
     every = None if end - start <= RAW_EXPORT_LIMIT else aggregation_for(end - start)
@@ -458,11 +458,11 @@ def printable_report(
     language: str,
     subject: str,
 ) -> tuple[str, bytes, str]:
-    """A report's HTML and PDF (see museum.reports), and the HTML shown on the page, whose
+    """A report's HTML and PDF (see museum.files.reports), and the HTML shown on the page, whose
     object names link to their artefact pages."""
     from dashboard.links import artefact_url
-    from museum.i18n import Translator
-    from museum.reports import render_html, render_pdf
+    from museum.files.reports import render_html, render_pdf
+    from museum.language.i18n import Translator
 
     periods = [
         period_summary(config.influxdb, config.case(case_id), start, end, bands) for case_id in case_ids
@@ -485,9 +485,9 @@ def printable_report(
 def artefact_loan_bands(
     config: MuseumConfig, artefact_id: str, until: datetime
 ) -> tuple[LoanBands, SuitableBand]:
-    """The loan's RH band from an object's history and materials (museum.moves.loan_bands_for,
+    """The loan's RH band from an object's history and materials (museum.loans.moves.loan_bands_for,
     as ``patina report --bands-from``)."""
-    from museum.moves import loan_bands_for
+    from museum.loans.moves import loan_bands_for
 
     store = open_store(config.influxdb, timeout_s=30)
     try:

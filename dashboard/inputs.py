@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from museum.i18n import Translator
+from museum.language.i18n import Translator
 
 
 def period_input(t: Translator, key: str, today: date, days: int) -> tuple[date, date]:

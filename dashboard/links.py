@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from dashboard import safe_text
-from museum.i18n import Translator
+from museum.language.i18n import Translator
 
 
 def artefact_url(artefact_id: str, language: str) -> str:

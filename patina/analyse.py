@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from analysis.report import climate_report
-from museum.figures import period_sentences, statistics_rows
-from museum.i18n import Translator
-from museum.loggers import FileReading, LoggerFileError, read_logger_files
+from museum.files.loggers import FileReading, LoggerFileError, read_logger_files
+from museum.language.figures import period_sentences, statistics_rows
+from museum.language.i18n import Translator
 
 
 def display_zone(reading: FileReading, timezone_name: str | None) -> tzinfo:

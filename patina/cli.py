@@ -16,9 +16,9 @@ from types import FrameType
 import click
 
 from analysis.materials import MATERIAL_NAMES
-from museum.config import ConfigError, MuseumConfig, load_config, parse_duration_s
-from museum.formats import DEVICE_FORMATS
-from museum.i18n import LANGUAGES
+from museum.description.config import ConfigError, MuseumConfig, load_config, parse_duration_s
+from museum.description.formats import DEVICE_FORMATS
+from museum.language.i18n import LANGUAGES
 from patina.launch import dashboard_command
 from patina.options import moment_option, zone_option
 from sensors_sim.formats import BATCH_ENCODERS as BATCH_FORMATS
@@ -327,7 +327,7 @@ def replay(
     """Publish a logger export (the files `patina analyse` reads) as sensor SENSOR, each
     reading with its own time, so Patina runs on the museum's own history. Run the collector
     with --event-time to have alerts judged on the file's clock."""
-    from museum.loggers import LoggerFileError
+    from museum.files.loggers import LoggerFileError
     from sensors_sim.publisher import Simulator
     from sensors_sim.replay import is_received, load_replay, replay_plan, replay_topic
 
@@ -399,8 +399,8 @@ def analyse(
     time of wetness, EN 15757 band and the risk for each material, saying how each file was
     read. Several FILES are joined on time when each holds one quantity (a building-management
     system's temperature and RH files)."""
-    from museum.i18n import Translator
-    from museum.loggers import LoggerFileError
+    from museum.files.loggers import LoggerFileError
+    from museum.language.i18n import Translator
     from patina.analyse import analyse_files, render_text
 
     if timezone_name is not None:
@@ -440,8 +440,8 @@ def analyse(
 def downsample(config_path: str, since: float) -> None:
     """Set up hourly aggregates (kept for ever) and the raw retention of the config, and
     compute the aggregates of readings already stored (after an import or a replay)."""
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     config = _load(config_path)
     store = open_store(config.influxdb, timeout_s=3600)
@@ -496,11 +496,11 @@ def report(
     """A printable climate report (PDF or HTML) for cases or a gallery over a period, with
     the share of time inside a loan agreement's bands."""
     from analysis.metrics import LoanBands
-    from museum.files import OutputError, refuse_existing, write_new
-    from museum.i18n import Translator
-    from museum.reports import case_period, render_html, render_pdf
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.files.reports import case_period, render_html, render_pdf
+    from museum.files.staging import OutputError, refuse_existing, write_new
+    from museum.language.i18n import Translator
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     config = _load(config_path)
     if gallery:
@@ -560,10 +560,10 @@ def report(
 
 
 def _artefact_band(config: MuseumConfig, artefact_id: str, until: datetime) -> tuple[float, float]:
-    """An object's suitable RH band as target and tolerance (museum.moves.loan_bands_for)."""
-    from museum.moves import MoveError, loan_bands_for
-    from museum.store import StoreError
-    from museum.stores import open_store
+    """An object's suitable RH band as target and tolerance (museum.loans.moves.loan_bands_for)."""
+    from museum.loans.moves import MoveError, loan_bands_for
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     store = open_store(config.influxdb)
     try:
@@ -619,8 +619,8 @@ def export_command(
 
     from tqdm import tqdm
 
-    from museum.export import ExportError, ExportRequest, chunk_count, export
-    from museum.store import StoreError
+    from museum.files.export import ExportError, ExportRequest, chunk_count, export
+    from museum.storage.store import StoreError
 
     config = _load(config_path)
     zone = zone_option(timezone_name or config.museum.timezone)
@@ -661,8 +661,8 @@ def alerts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON list, newest first.")
 def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
     """Alerts of the last year, newest first, with their current state."""
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     config = _load(config_path)
     try:
@@ -711,8 +711,8 @@ def alerts_list(config_path: str, only_open: bool, as_json: bool) -> None:
 def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
     """Acknowledge an open alert: repeats and escalation stop; the log keeps who, when, why."""
 
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     # The log must say who and why: blank text says neither.
     for option, text in (("--user", user), ("--note", note)):
@@ -734,7 +734,7 @@ def alerts_ack(config_path: str, alert_id: str, user: str, note: str) -> None:
 @main.command("hash-password")
 def hash_password_command() -> None:
     """Make a password hash for a [[dashboard.users]] entry (the password is never stored)."""
-    from museum.users import hash_password
+    from museum.description.users import hash_password
 
     password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     click.echo(hash_password(password))
@@ -813,9 +813,9 @@ def status(config_path: str) -> None:
     and quarantine."""
     from collector.spool import Spool
     from collector.stats import read_status, status_path
-    from museum.secrets import redact_url
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.description.secrets import redact_url
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     config = _load(config_path)
     local = read_status(status_path(config.collector.spool_path))

@@ -16,9 +16,9 @@ import platformdirs
 
 from analysis.materials import target_band
 from collector.service import Collector
-from museum.config import MuseumConfig, load_config
-from museum.secrets import redact_url
-from museum.stores import open_store
+from museum.description.config import MuseumConfig, load_config
+from museum.description.secrets import redact_url
+from museum.storage.stores import open_store
 from patina.launch import dashboard_command, wait_for_signal
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 
@@ -129,7 +129,7 @@ DEMO_ACCOUNTS = (("demo-viewer", "viewer"), ("demo-conservator", "conservator"))
 def with_demo_accounts(text: str) -> tuple[str, list[tuple[str, str, str]]]:
     """The config text with a viewer and a conservator account added (fresh random
     passwords, only their scrypt hashes in the file), unless it has accounts already."""
-    from museum.users import hash_password
+    from museum.description.users import hash_password
 
     if "[[dashboard.users]]" in text:
         return text, []

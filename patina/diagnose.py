@@ -1,5 +1,5 @@
 """`patina diagnose`: how tight each case is against its room, and when its RH will pass
-its alert limit (the logic is :mod:`museum.diagnose`; this is the command around it)."""
+its alert limit (the logic is :mod:`museum.assessment.diagnose`; this is the command around it)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import click
 
-from museum.i18n import LANGUAGES
+from museum.language.i18n import LANGUAGES
 from patina.options import moment_option
 
 
@@ -39,13 +39,13 @@ def diagnose(
 ) -> None:
     """Each case's hygrometric half-time and air exchange against its gallery's room, its
     moisture trend, and the days until its RH passes its alert limit."""
-    from museum.config import ConfigError, load_config
-    from museum.diagnose import DEFAULT_WINDOW, render_text
-    from museum.diagnose import as_json as to_json
-    from museum.diagnose import diagnose as run
-    from museum.i18n import Translator
-    from museum.store import StoreError
-    from museum.stores import open_store
+    from museum.assessment.diagnose import DEFAULT_WINDOW, render_text
+    from museum.assessment.diagnose import as_json as to_json
+    from museum.assessment.diagnose import diagnose as run
+    from museum.description.config import ConfigError, load_config
+    from museum.language.i18n import Translator
+    from museum.storage.store import StoreError
+    from museum.storage.stores import open_store
 
     try:
         config = load_config(config_path)

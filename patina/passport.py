@@ -1,6 +1,6 @@
 """`patina move` and `patina passport`: where an object is, and the passport that carries
-its climate history on loan (the logic is in :mod:`museum.moves` and
-:mod:`museum.passport`; docs/passport.md)."""
+its climate history on loan (the logic is in :mod:`museum.loans.moves` and
+:mod:`museum.loans.passport`; docs/passport.md)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from museum.i18n import LANGUAGES
-from museum.lineprotocol import LineProtocolError
+from museum.language.i18n import LANGUAGES
+from museum.storage.lineprotocol import LineProtocolError
 from patina.options import moment_option
 
 if TYPE_CHECKING:
-    from museum.config import MuseumConfig
-    from museum.i18n import Translator
-    from museum.store import InfluxStore
+    from museum.description.config import MuseumConfig
+    from museum.language.i18n import Translator
+    from museum.storage.store import InfluxStore
 
 config_option = click.option(
     "--config",
@@ -37,9 +37,9 @@ note_option = click.option("--note", required=True, help="Why (the log keeps it)
 
 
 def _setup(config_path: str, language: str | None) -> tuple[MuseumConfig, InfluxStore, Translator]:
-    from museum.config import ConfigError, load_config
-    from museum.i18n import Translator
-    from museum.stores import open_store
+    from museum.description.config import ConfigError, load_config
+    from museum.language.i18n import Translator
+    from museum.storage.stores import open_store
 
     try:
         config = load_config(config_path)
@@ -75,8 +75,8 @@ def move(
     config_path: str, artefact: str, case_id: str, at: str | None, user: str, note: str, language: str | None
 ) -> None:
     """Record that an object moved into a case (now, or at --at for a move made earlier)."""
-    from museum.moves import MoveError, record_move
-    from museum.store import StoreError
+    from museum.loans.moves import MoveError, record_move
+    from museum.storage.store import StoreError
 
     user, note = _nonblank("--user", user), _nonblank("--note", note)
     config, store, t = _setup(config_path, language)
@@ -151,9 +151,9 @@ def passport_export(
     import json
     import zipfile
 
-    from museum.moves import Departure
-    from museum.passport import PassportError, export_passport
-    from museum.store import StoreError
+    from museum.loans.moves import Departure
+    from museum.loans.passport import PassportError, export_passport
+    from museum.storage.store import StoreError
 
     given = {"--to-museum": to_museum, "--at": at, "--user": user, "--note": note}
     if not departs:
@@ -248,8 +248,8 @@ def passport_import(
 ) -> None:
     """Record an object's arrival from a passport, keeping its history before arrival
     (refused if the file was altered)."""
-    from museum.passport import PassportError, import_passport
-    from museum.store import StoreError
+    from museum.loans.passport import PassportError, import_passport
+    from museum.storage.store import StoreError
 
     user, note = _nonblank("--user", user), _nonblank("--note", note)
     config, store, t = _setup(config_path, language)
@@ -294,8 +294,8 @@ def passport_transit(
 ) -> None:
     """Add a crate logger's file (anything `patina analyse` reads) to an object's history as
     its transit between --from and --to."""
-    from museum.passport import PassportError, add_transit
-    from museum.store import StoreError
+    from museum.loans.passport import PassportError, add_transit
+    from museum.storage.store import StoreError
 
     config, store, t = _setup(config_path, language)
     try:

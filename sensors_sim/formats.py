@@ -3,7 +3,7 @@
 
 Formats whose devices send no time (Zigbee2MQTT, Shelly Gen1, Home Assistant) are stamped
 by the collector on arrival: on a compressed simulated clock their readings land at the
-wall-clock time, which is what such a device would give. ``museum.formats.DEVICE_FORMATS``
+wall-clock time, which is what such a device would give. ``museum.description.formats.DEVICE_FORMATS``
 says which do (``carries_time``) and which topic filter receives each format.
 """
 
@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from museum.formats import require_all
-from museum.lineprotocol import encode_point
+from museum.description.formats import require_all
+from museum.storage.lineprotocol import encode_point
 
 Values = Mapping[str, float | None]
 Encoder = Callable[[str, str, float, Values, ZoneInfo], list[tuple[str, bytes]]]

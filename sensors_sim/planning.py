@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from museum.config import MuseumConfig
+from museum.description.config import MuseumConfig
 from sensors_sim.publisher import SimulationPlan
 from sensors_sim.scenario import Scenario
 

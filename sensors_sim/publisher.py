@@ -20,9 +20,9 @@ import numpy as np
 import paho.mqtt.client as mqtt
 import pandas as pd
 
-from museum.config import MuseumConfig
-from museum.formats import DEVICE_FORMATS
-from museum.mqtt import make_mqtt_client
+from museum.broker.mqtt import make_mqtt_client
+from museum.description.config import MuseumConfig
+from museum.description.formats import DEVICE_FORMATS
 from sensors_sim.building import BuildingModel
 from sensors_sim.faults import SensorFaults, malform
 from sensors_sim.formats import BATCH_ENCODERS, ENCODERS

@@ -1,7 +1,7 @@
 """Replaying a logger export as a live sensor: ``patina replay FILE --sensor ID``.
 
 A museum's own history (HOBO, Hanwell, semicolon CSV, XLSX: whatever ``patina analyse``
-reads, through :func:`museum.loggers.read_logger_file`) is published reading by reading,
+reads, through :func:`museum.files.loggers.read_logger_file`) is published reading by reading,
 each with its own time, in any device format, so Patina can be tried on the museum's real
 climate. With ``--speed`` the readings keep their spacing, compressed; by default they go as
 fast as the broker takes them. Values go out exactly as the file holds them (after any
@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from paho.mqtt.client import topic_matches_sub
 
-from museum.config import MuseumConfig
-from museum.loggers import FileReading, LoggerFileError, read_logger_file
+from museum.description.config import MuseumConfig
+from museum.files.loggers import FileReading, LoggerFileError, read_logger_file
 from sensors_sim.formats import ENCODERS
 from sensors_sim.publisher import SimulationPlan
 
@@ -66,7 +66,7 @@ def load_replay(
     sheet: str | None = None,
 ) -> tuple[ReplayFeed, FileReading]:
     """A feed for one sensor of a logger file (``file_sensor``: needed when the file holds
-    several); raises :class:`museum.loggers.LoggerFileError` naming why a file cannot be read."""
+    several); raises :class:`museum.files.loggers.LoggerFileError` naming why a file cannot be read."""
     reading = read_logger_file(path, timezone_name, sheet)
     names = list(reading.sensors)
     if file_sensor is None and len(names) > 1:

@@ -46,8 +46,8 @@ from typing import Any
 import numpy as np
 
 from analysis.materials import profile
-from museum.config import MuseumConfig, parse_config, parse_duration_s
-from museum.i18n import LANGUAGES
+from museum.description.config import MuseumConfig, parse_config, parse_duration_s
+from museum.language.i18n import LANGUAGES
 from sensors_sim.building import CaseSpec, Event, RoomSpec
 from sensors_sim.faults import SensorFault
 from sensors_sim.formats import ENCODERS

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from museum.config import MuseumConfig, load_config
-from museum.store import InfluxStore
-from museum.stores import open_store
+from museum.description.config import MuseumConfig, load_config
+from museum.storage.store import InfluxStore
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 
 REPO_DIR = Path(__file__).resolve().parent.parent

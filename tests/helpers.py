@@ -10,7 +10,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from museum.store import InfluxStore, StoreError
+from museum.storage.store import InfluxStore, StoreError
 from patina.services import MosquittoServer
 
 

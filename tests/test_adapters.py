@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from collector.adapters import DECODERS, Context
 from collector.payloads import Ignored, Rejected
 from collector.service import MessageDecoder
-from museum.config import Source, parse_config
-from museum.formats import FORMAT_NAMES
-from museum.schema import Reading
+from museum.description.config import Source, parse_config
+from museum.description.formats import FORMAT_NAMES
+from museum.storage.schema import Reading
 
 NOW_NS = int(datetime(2026, 5, 1, 10, 0, 30, tzinfo=UTC).timestamp()) * 10**9
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")

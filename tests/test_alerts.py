@@ -19,8 +19,8 @@ from aiosmtpd.controller import Controller
 
 from collector.alerts import AlertEngine, AlertEvent, Notification, case_limits
 from collector.service import Collector
-from museum.config import AlertsConfig, MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import AlertsConfig, MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer, free_port
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, stored_count, wait_for

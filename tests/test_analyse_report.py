@@ -26,11 +26,11 @@ from analysis.mould import (
     mould_risk_factor,
 )
 from analysis.report import climate_report
-from museum.config import MuseumConfig, Source
-from museum.export import ExportRequest, export
-from museum.i18n import Translator
-from museum.schema import Reading, climate_line
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig, Source
+from museum.files.export import ExportRequest, export
+from museum.language.i18n import Translator
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import InfluxStore
 from patina.analyse import render_text
 from sensors_sim.replay import ReplayFeed
 from tests.logger_files import known_series
@@ -248,7 +248,7 @@ def test_mould_rating_and_accumulated_factor() -> None:
 )
 def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
     from collector.adapters import DECODERS, Context
-    from museum.formats import DEVICE_FORMATS
+    from museum.description.formats import DEVICE_FORMATS
 
     index = pd.date_range("2013-05-01", periods=4, freq="30min", tz="UTC")
     data = pd.DataFrame(
@@ -276,7 +276,7 @@ def test_replay_publishes_the_files_values_exactly(device_format: str) -> None:
 
 
 def test_replay_of_a_file_with_several_sensors_names_them(tmp_path: Path) -> None:
-    from museum.loggers import LoggerFileError
+    from museum.files.loggers import LoggerFileError
     from sensors_sim.replay import load_replay
     from tests.logger_files import write_meaco
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from museum.config import MuseumConfig
-from museum.i18n import Translator
-from museum.moves import record_move
-from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
-from museum.store import InfluxStore
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.language.i18n import Translator
+from museum.loans.moves import record_move
+from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
+from museum.storage.store import InfluxStore
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
 from tests.helpers import wait_until_drawn
@@ -133,7 +133,7 @@ def test_a_borrowed_object_shows_its_lenders_history(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from museum.passport import export_passport, import_passport
+    from museum.loans.passport import export_passport, import_passport
     from tests.test_passport import BORROWER
 
     borrower = make_config(BORROWER)
@@ -209,7 +209,7 @@ def everything(app: AppTest) -> str:
 def test_every_list_of_objects_links_to_the_artefact_page(
     moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
-    from museum.schema import RiskPoint, risk_line
+    from museum.storage.schema import RiskPoint, risk_line
 
     store = store_for(moved_museum)
     now_ns = time.time_ns()
@@ -284,7 +284,7 @@ def test_every_list_of_objects_links_to_the_artefact_page(
 
 def test_the_printable_report_itself_has_no_dashboard_links(moved_museum: MuseumConfig) -> None:
     from dashboard.data import printable_report
-    from museum.moves import with_locations
+    from museum.loans.moves import with_locations
 
     now = datetime.now(UTC)
     config = with_locations(moved_museum, open_store(moved_museum.influxdb))
@@ -298,7 +298,7 @@ def test_the_report_page_takes_the_loan_band_from_an_object(
 ) -> None:
     from datetime import time as day_time
 
-    from museum.moves import loan_bands_for
+    from museum.loans.moves import loan_bands_for
 
     # Twelve days in the dry case C1 before the report's period (the 30 days to today): the
     # band is the one of the months before the period, as for `patina report --bands-from`.
@@ -366,8 +366,8 @@ def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
-    from museum.moves import artefact_info
-    from museum.passport import export_passport, import_passport
+    from museum.loans.moves import artefact_info
+    from museum.loans.passport import export_passport, import_passport
     from tests.test_passport import BORROWER
 
     lender, borrower = make_config(NAMED), make_config(BORROWER)
@@ -445,7 +445,7 @@ def test_an_object_that_arrived_by_passport_is_named_in_the_readers_language(
 def test_an_object_on_loan_leaves_its_case_and_its_page_says_where_it_is(
     moved_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
-    from museum.moves import Departure, record_departure
+    from museum.loans.moves import Departure, record_departure
 
     record_departure(
         moved_museum,

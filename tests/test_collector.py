@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from collector.service import Collector
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.helpers import publish_all, stored_count, wait_for
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from museum.config import ConfigError, load_config, parse_duration_s
+from museum.description.config import ConfigError, load_config, parse_duration_s
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
 
 EXAMPLE = REPO_DIR / "museum.example.toml"
@@ -38,7 +38,7 @@ def test_example_config_describes_a_believable_museum() -> None:
     assert all(1 <= len(case.sensors) <= 2 for case in config.cases)
     assert config.case_for_sensor("g2-01-b").id == "G2-01"
     assert config.case_for_sensor("nobody") is None
-    from museum.i18n import Translator
+    from museum.language.i18n import Translator
 
     assert config.museum.name == "Bảo tàng Lịch sử Quân sự — demo"  # the museum's language, vi
     assert Translator("fr").name(config.museum.name) == "Musée d'histoire militaire — démo"
@@ -162,7 +162,7 @@ def test_names_may_be_given_per_language(tmp_path: Path) -> None:
         }
     )
     config = load_config(write(tmp_path, text), environ={})
-    from museum.i18n import Translator
+    from museum.language.i18n import Translator
 
     fr, en = Translator("fr"), Translator("en")
     assert config.museum.name == "Bảo tàng thử" and fr.name(config.museum.name) == "Musée d'essai"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from museum.config import ConfigError, load_config, topic_filter_problem
-from museum.users import hash_password
+from museum.description.config import ConfigError, load_config, topic_filter_problem
+from museum.description.users import hash_password
 from tests.conftest import SMALL_MUSEUM
 
 GOOD_HASH = hash_password("correct horse")

@@ -20,10 +20,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.data import export_zip
-from museum.config import MuseumConfig
-from museum.lineprotocol import encode_point
-from museum.schema import AlertEvent, Reading, RiskPoint, alert_event_line, climate_line, risk_line
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import AlertEvent, Reading, RiskPoint, alert_event_line, climate_line, risk_line
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
 from tests.helpers import wait_for, wait_until_drawn
@@ -249,7 +249,7 @@ def test_case_page_figures_equal_pandas_on_the_raw_readings_with_partial_aggrega
 
     from analysis.report import climate_report
     from analysis.risk import LEVELS, assess
-    from museum.i18n import Translator
+    from museum.language.i18n import Translator
 
     config = make_config()
     store = store_for(config)
@@ -365,8 +365,8 @@ def test_a_printable_report_in_french_as_html_and_pdf(
     museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
     from analysis.metrics import LoanBands
-    from museum.i18n import Translator
-    from museum.reports import case_period, render_html, render_pdf
+    from museum.files.reports import case_period, render_html, render_pdf
+    from museum.language.i18n import Translator
 
     now = datetime.now(UTC)
     bands = LoanBands(70.0, 5.0, 25.0, 2.0, 5.0)
@@ -559,7 +559,7 @@ def test_a_conservator_browses_the_dashboard_in_three_languages(served_dashboard
 
 # --- alerts, acknowledgement with login, data quality --------------------------------------------
 def museum_with_users(anonymous: bool = True) -> str:
-    from museum.users import hash_password
+    from museum.description.users import hash_password
 
     return (
         SMALL_MUSEUM
@@ -647,7 +647,7 @@ def test_alerts_page_lists_open_first_and_a_conservator_acknowledges(
 
 
 def test_passwords_are_checked_against_scrypt_hashes() -> None:
-    from museum.users import hash_password, verify_password
+    from museum.description.users import hash_password, verify_password
 
     stored = hash_password("gel bạc 2026")
     assert stored.startswith("scrypt$") and "gel" not in stored

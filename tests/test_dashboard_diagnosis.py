@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from museum.config import MuseumConfig
-from museum.schema import Reading, climate_line
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import InfluxStore
 from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 from tests.conftest import InfluxServer, MosquittoServer

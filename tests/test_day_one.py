@@ -18,10 +18,10 @@ from streamlit.testing.v1 import AppTest
 
 from analysis.psychrometrics import dew_point
 from collector.service import Collector
-from museum.config import MuseumConfig
-from museum.lineprotocol import encode_point
-from museum.schema import COLLECTOR_STATS, AlertEvent, Reading, alert_event_line, climate_line
-from museum.store import DatabaseMissing, InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import COLLECTOR_STATS, AlertEvent, Reading, alert_event_line, climate_line
+from museum.storage.store import DatabaseMissing, InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for
@@ -118,8 +118,8 @@ def reported(
 def test_a_report_shows_alert_values_notes_coverage_and_units_in_headers(
     reported: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
-    from museum.i18n import Translator
-    from museum.reports import case_period, render_html
+    from museum.files.reports import case_period, render_html
+    from museum.language.i18n import Translator
 
     now = datetime.now(UTC)
     with warnings.catch_warnings():
@@ -327,7 +327,7 @@ def texts(app: AppTest, kind: str) -> list[str]:
 
 def test_every_quarantine_reason_is_said_in_words() -> None:
     from collector.payloads import REJECTION_REASONS
-    from museum.i18n import LANGUAGES, catalog
+    from museum.language.i18n import LANGUAGES, catalog
 
     for language in LANGUAGES:
         missing = [code for code in REJECTION_REASONS if f"quarantine.reason.{code}" not in catalog(language)]

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.decoder import DecodedBatch, MessageDecoder, RawMessage
-from museum.config import parse_config
+from museum.description.config import parse_config
 
 NOW_NS = int(datetime(2026, 5, 1, 10, 0, 30, tzinfo=UTC).timestamp()) * 10**9
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from museum.store import InfluxStore
+from museum.storage.store import InfluxStore
 from patina.services import free_port, port_open
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import stored_count, wait_for

@@ -27,8 +27,8 @@ from collector.notify import Notifier
 from collector.service import Collector
 from collector.spool import Spool, SpoolInUse
 from collector.stats import read_status, status_path
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, stored_count, wait_for
@@ -542,7 +542,7 @@ def test_a_topic_filter_the_broker_cannot_take_stops_the_collector_instead_of_it
 ) -> None:
     import dataclasses
 
-    from museum.config import Source
+    from museum.description.config import Source
 
     config = make_config()
     # A filter the config refuses at load (test_config_usable.py), forced past it here:

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from analysis.diagnostics import thomson_half_time_days
-from museum.config import MuseumConfig
+from museum.description.config import MuseumConfig
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel
 from tests.conftest import REPO_DIR, InfluxServer, MosquittoServer

@@ -25,10 +25,10 @@ from analysis.diagnostics import (
     moisture_trend,
     thomson_half_time_days,
 )
-from museum.config import ConfigError, load_config
-from museum.diagnose import as_json, diagnose_case, render_text
-from museum.i18n import Translator
-from museum.limits import case_limits
+from museum.assessment.diagnose import as_json, diagnose_case, render_text
+from museum.description.config import ConfigError, load_config
+from museum.description.limits import case_limits
+from museum.language.i18n import Translator
 from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 from tests.conftest import SMALL_MUSEUM

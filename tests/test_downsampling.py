@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from museum.config import MuseumConfig
-from museum.schema import Reading, climate_line
-from museum.store import HOURLY_QUERY, HOURLY_TARGET, InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import HOURLY_QUERY, HOURLY_TARGET, InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM, service_environment
 
@@ -117,7 +117,7 @@ def test_statistics_with_partial_aggregates_equal_pandas_on_the_raw_readings(
     """A day whose second half arrived after aggregation (and an hour aggregated half-way):
     the figures must still be those of every raw reading, and the late hours re-aggregated."""
     from analysis.report import climate_report
-    from museum.reports import case_period
+    from museum.files.reports import case_period
 
     config = make_config()
     store = store_for(config)

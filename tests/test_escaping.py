@@ -6,10 +6,10 @@ from collections.abc import Callable
 
 import pytest
 
-from museum.config import MuseumConfig
-from museum.influxql import quote_identifier, quote_literal
-from museum.lineprotocol import LineProtocolError, encode_point
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.influxql import quote_identifier, quote_literal
+from museum.storage.lineprotocol import LineProtocolError, encode_point
+from museum.storage.store import InfluxStore
 
 HOSTILE_IDS = [
     "case with spaces",

@@ -19,10 +19,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from analysis.psychrometrics import dew_point
-from museum.config import MuseumConfig
-from museum.export import ExportError, ExportRequest, export
-from museum.schema import Reading, climate_line
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.files.export import ExportError, ExportRequest, export
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import InfluxStore
 
 START = datetime(2025, 10, 25, 0, 0, tzinfo=UTC)  # the night of 25–26 October: Paris leaves summer time
 

@@ -19,8 +19,8 @@ import pytest
 
 from collector.service import Collector
 from collector.spool import Spool
-from museum.config import MuseumConfig, load_config
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig, load_config
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import stored_count, wait_for

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from influxdb_client.client.tasks_api import TasksApi
 
-from museum.store import HOURLY_QUERY
-from museum.store_v2 import flux_string, hourly_flux
+from museum.storage.store import HOURLY_QUERY
+from museum.storage.store_v2 import flux_string, hourly_flux
 
 CHECK = """
 const flux = require('@influxdata/flux-lsp-node');

@@ -20,8 +20,8 @@ import pytest
 
 from collector.alerts import AlertEngine, AlertEvent, Notification
 from collector.notify import Notifier, render
-from museum.config import ConfigError, MuseumConfig, NotifyConfig, load_config, parse_config
-from museum.i18n import Translator
+from museum.description.config import ConfigError, MuseumConfig, NotifyConfig, load_config, parse_config
+from museum.language.i18n import Translator
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel
 from sensors_sim.model import SimulatedSensor

@@ -1,4 +1,4 @@
-"""The device-format registry (museum/formats.py): every name has a decoder, an encoder and a
+"""The device-format registry (museum/description/formats.py): every name has a decoder, an encoder and a
 topic filter, the filter receives what the encoder publishes, and ``carries_time`` says what
 the decoder does with the time. Pure: no broker, no database."""
 
@@ -10,8 +10,8 @@ import pytest
 from paho.mqtt.client import topic_matches_sub
 
 from collector.adapters import DECODERS, Context
-from museum.config import Source
-from museum.formats import DEVICE_FORMATS, FORMAT_NAMES, require_all
+from museum.description.config import Source
+from museum.description.formats import DEVICE_FORMATS, FORMAT_NAMES, require_all
 from sensors_sim.formats import BATCH_ENCODERS, ENCODERS
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -16,9 +16,9 @@ from babel import Locale
 from analysis.materials import MATERIAL_NAMES, PROFILES, profile
 from analysis.risk import COMPONENT_SOURCES, DRIVERS, LEVELS, source_of
 from collector.alerts import RULES
-from museum.i18n import LANGUAGES, Translator, catalog, localized_name
-from museum.loggers.normalise import REASONS as LOGGER_REASONS
-from museum.sources import level_source, limit_source
+from museum.files.loggers.normalise import REASONS as LOGGER_REASONS
+from museum.language.i18n import LANGUAGES, Translator, catalog, localized_name
+from museum.language.sources import level_source, limit_source
 from patina.analyse import _LAYOUT_NAMES as _ANALYSE_LAYOUT_NAMES
 from patina.analyse import _ORDERS as _ANALYSE_ORDERS
 from patina.analyse import _SEPARATORS as _ANALYSE_SEPARATORS
@@ -39,7 +39,7 @@ DYNAMIC_KEYS = (
     | {f"level.{level}" for level in LEVELS}
     | {f"driver.{driver}" for driver in DRIVERS}
     | {f"rating.{rating}" for rating in ("good", "ok", "risk")}
-    # museum/i18n.py and museum/sources.py build these.
+    # museum/language/i18n.py and museum/language/sources.py build these.
     | {
         "date.day",
         "date.period",
@@ -433,8 +433,8 @@ def test_no_english_word_is_left_in_french_or_vietnamese(language: str) -> None:
 
 
 def test_the_printable_report_names_things_in_the_readers_language(tmp_path: Path) -> None:
-    from museum.config import load_config
-    from museum.reports import CasePeriod, render_html
+    from museum.description.config import load_config
+    from museum.files.reports import CasePeriod, render_html
     from tests.conftest import SMALL_MUSEUM
 
     text = SMALL_MUSEUM.format(client_id="c", database="patina", spool="spool.sqlite3")

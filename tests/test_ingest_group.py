@@ -11,7 +11,7 @@ from pathlib import Path
 from collector.ingest import InboxItem, Ingest
 from collector.spool import Spool, message_key
 from collector.stats import Stats
-from museum.config import parse_config
+from museum.description.config import parse_config
 
 
 def make_ingest(tmp_path: Path) -> Ingest:

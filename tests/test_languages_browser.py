@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from museum.config import MuseumConfig
-from museum.i18n import Translator
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.language.i18n import Translator
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.test_dashboard import CHROMIUM, SCREENSHOTS, launch_chromium, seed_alerts, seed_readings, serve

@@ -1,4 +1,4 @@
-"""What the pages and notifications take from museum.i18n and museum.sources: names per
+"""What the pages and notifications take from museum.language.i18n and museum.language.sources: names per
 language, an alert's objects and the source of its limit in the reader's language
 (issue #16; the pages themselves are read in Chromium by tests/test_languages_browser.py)."""
 
@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable
 
 from analysis.materials import profile
-from museum.config import MuseumConfig
-from museum.i18n import LocalizedName, Translator
-from museum.sources import source_text
+from museum.description.config import MuseumConfig
+from museum.language.i18n import LocalizedName, Translator
+from museum.language.sources import source_text
 from tests.test_alerts import Mailbox, smtp_server  # noqa: F401  (the fixture)
 from tests.test_languages_browser import MULTILINGUAL_MUSEUM
 
@@ -124,7 +124,7 @@ to = ["lan@museum.test", {{{{ address = "marie@musee.test", language = "fr" }}}}
 def test_a_reader_language_must_be_one_patina_speaks(make_config: Callable[..., MuseumConfig]) -> None:
     import pytest
 
-    from museum.config import ConfigError
+    from museum.description.config import ConfigError
 
     text = MULTILINGUAL_MUSEUM.replace(
         "[[sites]]",

@@ -51,7 +51,7 @@ def test_imports_point_down() -> None:
 def test_the_check_catches_an_upward_import(tmp_path: Path) -> None:
     for package in ALLOWED:
         (tmp_path / package).mkdir()
-    (tmp_path / "analysis" / "bad.py").write_text("def f():\n    from museum.config import x\n")
+    (tmp_path / "analysis" / "bad.py").write_text("def f():\n    from museum.description.config import x\n")
     (tmp_path / "collector" / "side.py").write_text("import dashboard.data\n")
     assert sorted(layer_violations(tmp_path)) == [
         "analysis/bad.py:2 imports museum",
@@ -158,4 +158,58 @@ def test_the_check_catches_a_cycle(tmp_path: Path) -> None:
     assert import_cycles(import_graph(tmp_path)) == [
         ["museum.one", "museum.three", "museum.two"],
         ["patina.a", "patina.b"],
+    ]
+
+
+#: The rooms of museum/, bottom first: a room may import the rooms below it, never above.
+#: Rooms on one floor (storage and broker) do not import each other.
+MUSEUM_FLOORS: list[set[str]] = [
+    {"language"},
+    {"description"},
+    {"storage", "broker"},
+    {"assessment"},
+    {"files"},
+    {"loans"},
+]
+
+
+def museum_room_violations(root: Path) -> list[str]:
+    floor_of = {room: level for level, rooms in enumerate(MUSEUM_FLOORS) for room in rooms}
+    wrong: list[str] = []
+    for name, targets in sorted(import_graph(root).items()):
+        parts = name.split(".")
+        if parts[0] != "museum" or len(parts) < 3:
+            continue
+        room = parts[1]
+        for target in sorted(targets):
+            target_parts = target.split(".")
+            if target_parts[0] != "museum" or len(target_parts) < 2 or target_parts[1] == room:
+                continue
+            other = target_parts[1]
+            if room not in floor_of or other not in floor_of:
+                wrong.append(f"{name} imports {target}: a room not in MUSEUM_FLOORS")
+            elif floor_of[other] >= floor_of[room]:
+                wrong.append(f"{name} imports {target}, a room on its floor or above")
+    return wrong
+
+
+def test_museum_rooms_point_down() -> None:
+    assert museum_room_violations(ROOT) == []
+
+
+def test_every_museum_module_is_in_a_room() -> None:
+    loose = [p.name for p in (ROOT / "museum").glob("*.py") if p.name != "__init__.py"]
+    assert loose == []
+
+
+def test_the_room_check_catches_an_upward_import(tmp_path: Path) -> None:
+    for package in ALLOWED:
+        (tmp_path / package).mkdir()
+    for room in ("storage", "loans"):
+        (tmp_path / "museum" / room).mkdir()
+        (tmp_path / "museum" / room / "__init__.py").write_text("")
+    (tmp_path / "museum" / "loans" / "moves.py").write_text("x = 1\n")
+    (tmp_path / "museum" / "storage" / "store.py").write_text("from museum.loans.moves import x\n")
+    assert museum_room_violations(tmp_path) == [
+        "museum.storage.store imports museum.loans.moves, a room on its floor or above"
     ]

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from museum.loggers import LoggerFileError, read_logger_file, read_logger_files
+from museum.files.loggers import LoggerFileError, read_logger_file, read_logger_files
 from tests.logger_files import (
     known_series,
     write_archive,

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from analysis.metrics import find_gaps
-from museum.loggers import FileReading, LoggerFileError, SensorRecord
-from museum.loggers import read_logger_file as read_file
+from museum.files.loggers import FileReading, LoggerFileError, SensorRecord
+from museum.files.loggers import read_logger_file as read_file
 from tests.logger_files import known_series, write_hanwell, write_hobo, write_plain, write_semicolon
 
 

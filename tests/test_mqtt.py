@@ -1,4 +1,4 @@
-"""museum/mqtt.py: the client reads plain TCP through one buffer (BufferedReceiveSocket)
+"""museum/broker/mqtt.py: the client reads plain TCP through one buffer (BufferedReceiveSocket)
 and loses, repeats or reorders nothing: on kernel sockets, then through a real Mosquitto
 with messages whose packets straddle the buffer's refills, a burst of 20,000 QoS 1
 messages, keepalive pings, a broker restart and TLS."""
@@ -23,8 +23,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.matcher import MQTTMatcher
 
 from collector.ingest import connect_properties
-from museum.config import MqttConfig
-from museum.mqtt import RECEIVE_CHUNK_BYTES, BufferedClient, BufferedReceiveSocket, make_mqtt_client
+from museum.broker.mqtt import RECEIVE_CHUNK_BYTES, BufferedClient, BufferedReceiveSocket, make_mqtt_client
+from museum.description.config import MqttConfig
 from patina.services import MosquittoServer
 from tests.helpers import publish_all, wait_for
 

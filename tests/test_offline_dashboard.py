@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.test_dashboard import CHROMIUM, launch_chromium, seed_readings, serve
 

@@ -19,11 +19,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from museum.config import MuseumConfig, load_config
-from museum.moves import bands_for, history, locations, move_events, record_move
-from museum.passport import PassportError, digest_of, read_passport
-from museum.schema import Reading, climate_line
-from museum.stores import open_store
+from museum.description.config import MuseumConfig, load_config
+from museum.loans.moves import bands_for, history, locations, move_events, record_move
+from museum.loans.passport import PassportError, digest_of, read_passport
+from museum.storage.schema import Reading, climate_line
+from museum.storage.stores import open_store
 from patina.cli import main
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM, service_environment
@@ -516,7 +516,7 @@ def test_a_move_recorded_late_restitches_the_history(museums: Callable[[str], Mu
 
 
 def test_cases_hold_the_objects_the_move_log_puts_in_them(museums: Callable[[str], Museum]) -> None:
-    from museum.moves import with_locations
+    from museum.loans.moves import with_locations
 
     lender = museums(LENDER)
     lender.store.create_database()
@@ -741,7 +741,7 @@ def test_a_loan_leaving_is_recorded_with_its_passport(
     """`passport export --departs`: the object leaves its case at the lender (pages, risk and
     alerts follow the move log), the passport ends with the departure, and the journey comes
     back whole."""
-    from museum.moves import artefacts_in_case, with_locations
+    from museum.loans.moves import artefacts_in_case, with_locations
 
     lender, borrower = museums(LENDER), museums(BORROWER)
     lender.seed("C1", ["s1"], T0, 48, 20.0)

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from collector.service import Collector
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for

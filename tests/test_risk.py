@@ -230,8 +230,8 @@ def test_a_held_level_says_the_air_is_back() -> None:
     from datetime import UTC, datetime, timedelta
 
     from dashboard.data import ObjectStatus, object_reason
-    from museum.config import Artefact, Case
-    from museum.i18n import Translator
+    from museum.description.config import Artefact, Case
+    from museum.language.i18n import Translator
 
     now = datetime(2026, 12, 1, 12, tzinfo=UTC)
     panel = Artefact("P-1", "Fuselage panel", ("iron_steel",))

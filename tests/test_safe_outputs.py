@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from museum.config import ConfigError, MuseumConfig
-from museum.export import ExportError, ExportRequest, export
-from museum.lineprotocol import encode_point
-from museum.schema import AlertEvent, alert_event_line
-from museum.store import InfluxStore
-from museum.stores import open_store
+from museum.description.config import ConfigError, MuseumConfig
+from museum.files.export import ExportError, ExportRequest, export
+from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import AlertEvent, alert_event_line
+from museum.storage.store import InfluxStore
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from tests.helpers import wait_until_drawn
 from tests.test_export import START, seed
@@ -170,7 +170,7 @@ def failing_database() -> Iterator[str]:
 def test_an_export_that_fails_never_truncates_the_file_it_would_replace(
     tmp_path: Path, make_config: Callable[..., MuseumConfig], failing_database: str
 ) -> None:
-    from museum.store import StoreError
+    from museum.storage.store import StoreError
 
     config = make_config()
     target = tmp_path / "out" / "thesis.csv"
@@ -190,7 +190,7 @@ def test_an_export_that_fails_never_truncates_the_file_it_would_replace(
 
 
 def test_a_write_that_fails_half_way_leaves_the_old_file_whole(tmp_path: Path) -> None:
-    from museum.files import OutputError, Staging
+    from museum.files.staging import OutputError, Staging
 
     target = tmp_path / "loan.pdf"
     target.write_bytes(b"the signed report, 617 lines\n" * 617)
@@ -256,7 +256,7 @@ def test_report_and_export_commands_refuse_to_overwrite_without_force(
     "text", [NASTY_NOTE, "plain", "", "%0A literal", "\u241estarts with the mark", "x" * 20_000]
 )
 def test_text_encoding_is_reversible(text: str) -> None:
-    from museum.lineprotocol import decode_text, encode_text
+    from museum.storage.lineprotocol import decode_text, encode_text
 
     encoded = encode_text(text)
     assert "\n" not in encoded and "\r" not in encoded
@@ -365,7 +365,7 @@ def test_formulas_in_text_cells_are_neutralised_and_numbers_stay_numbers(
     ],
 )
 def test_redact_url(url: str, shown: str) -> None:
-    from museum.secrets import redact_url
+    from museum.description.secrets import redact_url
 
     assert redact_url(url) == shown
 
@@ -615,7 +615,7 @@ def test_analyse_turns_any_reader_failure_into_one_line(tmp_path: Path) -> None:
 
 # --- 7. login ---------------------------------------------------------------------------------
 def test_failed_sign_ins_delay_further_tries_per_user_and_per_address() -> None:
-    from museum.users import FREE_FAILURES, LOCK_BASE_S, LoginThrottle
+    from museum.description.users import FREE_FAILURES, LOCK_BASE_S, LoginThrottle
 
     now = [1000.0]
     throttle = LoginThrottle(clock=lambda: now[0])
@@ -638,7 +638,7 @@ def test_failed_sign_ins_delay_further_tries_per_user_and_per_address() -> None:
 
 
 def test_unknown_names_cost_one_scrypt_like_known_ones() -> None:
-    from museum.users import _N, _P, _R, authenticate, dummy_hash, hash_password
+    from museum.description.users import _N, _P, _R, authenticate, dummy_hash, hash_password
 
     assert dummy_hash().split("$")[1:4] == [str(_N), str(_R), str(_P)]  # the same work
     hashes = {"lan": hash_password("gel bạc 2026")}
@@ -655,7 +655,7 @@ def test_case_links_are_url_encoded_and_the_ack_command_is_shell_quoted(
     from urllib.parse import parse_qs, urlsplit
 
     from collector.notify import render, webhook_body
-    from museum.i18n import Translator
+    from museum.language.i18n import Translator
 
     config = make_config()
     case = dataclasses.replace(config.case("C1"), id="Vitrine A&B #2")
@@ -673,7 +673,7 @@ def test_case_links_are_url_encoded_and_the_ack_command_is_shell_quoted(
 def test_encoded_text_is_what_influxdb_keeps(
     make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
 ) -> None:
-    from museum.lineprotocol import TEXT_MARK, decode_text
+    from museum.storage.lineprotocol import TEXT_MARK, decode_text
 
     store = store_for(make_config())
     store.create_database()
@@ -713,9 +713,11 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    import museum.users
+    import museum.description.users
 
-    free_failures = getattr(museum.users, "FREE_FAILURES", 3)  # imported so: the file runs on old code
+    free_failures = getattr(
+        museum.description.users, "FREE_FAILURES", 3
+    )  # imported so: the file runs on old code
     from tests.test_dashboard import CHROMIUM, launch_chromium, museum_with_users, seed_readings, serve
 
     if not Path(CHROMIUM).exists():
@@ -761,7 +763,7 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
         sign_in("gel bạc 2026")  # the right password, at once: refused for a while
         expect(page.get_by_text("Too many failed sign-ins: try again in")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Signed in: lan (conservator)")).to_have_count(0)
-        # Not a wait for the page: the lock lasts museum.users.LOCK_BASE_S (5 s) of real time,
+        # Not a wait for the page: the lock lasts museum.description.users.LOCK_BASE_S (5 s) of real time,
         # and outlasting it is the behaviour under test.
         page.wait_for_timeout(5_500)
         sign_in("gel bạc 2026")

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 
 from collector.service import Collector, case_owner
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer
 from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, stored_count, wait_for

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from collector.service import Collector
-from museum.config import MuseumConfig
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.storage.stores import open_store
 from sensors_sim import scenario as scenarios
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
 from tests.helpers import wait_for

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from collector.service import Collector
-from museum.config import MuseumConfig
-from museum.store import InfluxStore
+from museum.description.config import MuseumConfig
+from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer
 from sensors_sim.publisher import SimulationPlan, Simulator
 from sensors_sim.scenario import Scenario
@@ -199,7 +199,7 @@ def test_the_simulator_and_the_collector_speak_mqtt_3_1_1_with_a_client_certific
     make_config: Callable[..., MuseumConfig],
     store_for: Callable[[MuseumConfig], InfluxStore],
 ) -> None:
-    """Both connect through museum/mqtt.py: the simulator too honours ``protocol`` and the
+    """Both connect through museum/broker/mqtt.py: the simulator too honours ``protocol`` and the
     client certificate, so it can feed a broker that requires both."""
     broker = MosquittoServer(
         tmp_path / "tls-broker",

@@ -22,9 +22,9 @@ import pytest
 from analysis.psychrometrics import rh_at_temperature, saturation_density_g_per_m3
 from collector.adapters import DECODERS
 from collector.service import MessageDecoder
-from museum.config import MuseumConfig
-from museum.formats import DEVICE_FORMATS
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.description.formats import DEVICE_FORMATS
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, MosquittoServer
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
@@ -202,7 +202,7 @@ def test_the_wet_season_scenario_buffers_as_real_cases_do() -> None:
 
 
 def scenarios_base_config() -> MuseumConfig:
-    from museum.config import load_config
+    from museum.description.config import load_config
 
     return load_config(Path(__file__).resolve().parent.parent / "museum.example.toml")
 
@@ -285,7 +285,7 @@ def test_malformed_messages_are_quarantined_with_reasons_and_duplicates_are_not(
 def test_every_adapter_has_an_encoder_and_reads_back_what_it_encoded() -> None:
     assert set(ENCODERS) == set(DECODERS) == set(DEVICE_FORMATS)
     from collector.adapters import Context
-    from museum.config import Source
+    from museum.description.config import Source
 
     stamp = 1_790_000_123.0
     values = {"temperature_c": 23.45, "rh_pct": 56.7, "battery_pct": 81.0}

@@ -22,11 +22,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from museum.config import ConfigError, InfluxConfig, load_config
-from museum.schema import AlertEvent, Reading, alert_event_line, climate_line
-from museum.store import InfluxStore, StoreError, StoreUnavailable
-from museum.store_v2 import Influx2Store, flux_string
-from museum.stores import open_store
+from museum.description.config import ConfigError, InfluxConfig, load_config
+from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
+from museum.storage.store import InfluxStore, StoreError, StoreUnavailable
+from museum.storage.store_v2 import Influx2Store, flux_string
+from museum.storage.stores import open_store
 from patina.services import InfluxServer, free_port
 from tests.conftest import SMALL_MUSEUM
 

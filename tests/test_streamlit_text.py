@@ -27,7 +27,7 @@ CHART_PAGE = textwrap.dedent("""
     import pandas as pd
     import streamlit as st
 
-    from museum.i18n import Translator
+    from museum.language.i18n import Translator
 
     t = Translator("fr")
     svg = {"embedOptions": {"renderer": "svg"}}

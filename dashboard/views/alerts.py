@@ -23,9 +23,9 @@ from dashboard.data import (
     object_statuses,
 )
 from dashboard.links import artefact_link
-from museum.secrets import redact_url
-from museum.store import StoreError
-from museum.users import CAN_ACKNOWLEDGE
+from museum.description.secrets import redact_url
+from museum.description.users import CAN_ACKNOWLEDGE
+from museum.storage.store import StoreError
 
 config = museum_config()
 t = translator()

@@ -17,15 +17,15 @@ from analysis.materials import profile
 from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator, written_config
-from museum.config import MuseumConfig
-from museum.moves import artefact_info, history, history_risk, locations, move_events, timeline
-from museum.passport import PassportError, export_passport
-from museum.reports import alert_summaries
-from museum.secrets import redact_url
-from museum.store import StoreError
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.description.secrets import redact_url
+from museum.files.reports import alert_summaries
+from museum.loans.moves import artefact_info, history, history_risk, locations, move_events, timeline
+from museum.loans.passport import PassportError, export_passport
+from museum.storage.store import StoreError
+from museum.storage.stores import open_store
 
-# museum.moves tells this museum's objects from those that arrived by passport by the
+# museum.loans.moves tells this museum's objects from those that arrived by passport by the
 # config as written; the placed config only adds the arrivals' names.
 config = written_config()
 placed = museum_config()

@@ -28,10 +28,10 @@ from dashboard.data import (
 from dashboard.inputs import period_input
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
-from museum.figures import period_sentences, statistics_rows
-from museum.secrets import redact_url
-from museum.sources import level_source
-from museum.store import StoreError
+from museum.description.secrets import redact_url
+from museum.language.figures import period_sentences, statistics_rows
+from museum.language.sources import level_source
+from museum.storage.store import StoreError
 
 config = museum_config()
 t = translator()
@@ -332,7 +332,7 @@ if (
     and config.path is not None
     and (span <= timedelta(days=1) or st.button(t("case.prepare_download"), icon=":material/download:"))
 ):
-    from museum.export import ExportError
+    from museum.files.export import ExportError
 
     # The formats `patina export` writes for a spreadsheet: CSV with its metadata, or XLSX.
     format_names = {"csv": t("case.download_format_csv"), "xlsx": t("case.download_format_xlsx")}

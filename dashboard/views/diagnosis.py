@@ -17,8 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from museum.config import Case, MuseumConfig
-from museum.diagnose import (
+from museum.assessment.diagnose import (
     DEFAULT_WINDOW,
     Diagnosis,
     crossing_date,
@@ -27,9 +26,10 @@ from museum.diagnose import (
     hourly_climate,
     quality_text,
 )
-from museum.i18n import Translator
-from museum.store import StoreError
-from museum.stores import open_store
+from museum.description.config import Case, MuseumConfig
+from museum.language.i18n import Translator
+from museum.storage.store import StoreError
+from museum.storage.stores import open_store
 
 #: The overview lists cases forecast to pass their limit within this many days.
 LOOK_AFTER_DAYS = 90.0

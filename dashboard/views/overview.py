@@ -24,9 +24,9 @@ from dashboard.data import (
 )
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import cases_to_look_after
-from museum.config import UNASSIGNED_CASE
-from museum.secrets import redact_url
-from museum.store import StoreError
+from museum.description.config import UNASSIGNED_CASE
+from museum.description.secrets import redact_url
+from museum.storage.store import StoreError
 
 config = museum_config()
 t = translator()

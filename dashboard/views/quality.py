@@ -24,8 +24,8 @@ from dashboard.data import (
     sensor_comparison,
     silent_after,
 )
-from museum.secrets import redact_url
-from museum.store import StoreError
+from museum.description.secrets import redact_url
+from museum.storage.store import StoreError
 
 config = museum_config()
 t = translator()

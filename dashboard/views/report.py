@@ -13,9 +13,9 @@ from dashboard.context import museum_config, translator, written_config
 from dashboard.data import artefact_loan_bands, printable_report
 from dashboard.inputs import number_field, period_input
 from dashboard.views.diagnosis import case_performance
-from museum.moves import MoveError
-from museum.secrets import redact_url
-from museum.store import StoreError
+from museum.description.secrets import redact_url
+from museum.loans.moves import MoveError
+from museum.storage.store import StoreError
 
 config = museum_config()
 t = translator()
@@ -63,7 +63,7 @@ if st.toggle(t("print.loan_toggle"), help=t("print.loan_help")):
     rh_default = (45.0, 5.0)
     if source is not None:
         try:
-            # The config as written: museum.moves tells arrivals by passport from its own objects.
+            # The config as written: museum.loans.moves tells arrivals by passport from its own objects.
             loan, suitable = artefact_loan_bands(written_config(), source, start)
         except (MoveError, StoreError) as error:
             st.error(safe_text.line(str(error)))

@@ -1,11 +1,11 @@
 """Reading and writing Patina's data in InfluxDB through the v1 HTTP API (the 2.x / Cloud
-backend, :mod:`museum.store_v2`, keeps this interface; :func:`museum.stores.open_store`
+backend, :mod:`museum.storage.store_v2`, keeps this interface; :func:`museum.storage.stores.open_store`
 picks the one the config names).
 
 The v1 API (``/ping``, ``/write`` with line protocol, ``/query`` with InfluxQL) is what
 InfluxDB 1.x serves natively and 2.x/3.x serve for compatibility, so it is the portable
 default. Every query is built here from fixed text and values quoted by
-:mod:`museum.influxql`.
+:mod:`museum.storage.influxql`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from typing import Any
 import pandas as pd
 import requests
 
-from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.lineprotocol import decode_text
-from museum.schema import (
+from museum.description.secrets import redact_url
+from museum.storage.influxql import quote_identifier, quote_literal, time_literal
+from museum.storage.lineprotocol import decode_text
+from museum.storage.schema import (
     ALERT_EVENTS,
     CLIMATE,
     CLIMATE_HOURLY,
@@ -30,7 +31,6 @@ from museum.schema import (
     AlertEvent,
     alert_event_line,
 )
-from museum.secrets import redact_url
 
 #: How far back the latest readings are looked for first (sensors report every few minutes).
 RECENT = timedelta(hours=2)
@@ -54,7 +54,7 @@ def _hourly_select(into: bool = True) -> str:
 
 def decode_text_columns(data: pd.DataFrame) -> pd.DataFrame:
     """Text fields (notes, users, messages) as they were written: line protocol carries
-    line breaks in an encoded form (museum.lineprotocol.encode_text)."""
+    line breaks in an encoded form (museum.storage.lineprotocol.encode_text)."""
     for column in data.columns:
         if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
             data[column] = data[column].map(decode_text)
@@ -221,7 +221,7 @@ class InfluxStore:
         self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
 
     def write_lines(self, lines: Sequence[str]) -> None:
-        """Write points already encoded by :mod:`museum.lineprotocol`, nanosecond precision."""
+        """Write points already encoded by :mod:`museum.storage.lineprotocol`, nanosecond precision."""
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")

@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.history import historic_band, suitable_band
-from museum.config import MuseumConfig
-from museum.files import OutputError, Staging
-from museum.moves import (
+from museum.description.config import MuseumConfig
+from museum.files.staging import OutputError, Staging
+from museum.loans.moves import (
     AWAY,
     ArtefactInfo,
     Departure,
@@ -52,8 +52,8 @@ from museum.moves import (
     record_move,
     timeline,
 )
-from museum.schema import ARTEFACT_CLIMATE_FIELDS, MOVE_KINDS, artefact_climate_line, move_line
-from museum.store import InfluxStore, StoreError
+from museum.storage.schema import ARTEFACT_CLIMATE_FIELDS, MOVE_KINDS, artefact_climate_line, move_line
+from museum.storage.store import InfluxStore, StoreError
 
 PASSPORT_VERSION = "1.0"
 RESOURCES = ("artefact.json", "moves.csv", "climate.csv", "historic_band.json", "risk.json")
@@ -184,7 +184,7 @@ def export_passport(
 
     With ``departure``, the passport is the one of a loan leaving: the departure is its last
     move, and once the zip is written it is appended to this museum's move log
-    (:func:`museum.moves.record_departure`); nothing is recorded if the zip cannot be."""
+    (:func:`museum.loans.moves.record_departure`); nothing is recorded if the zip cannot be."""
     try:
         info = artefact_info(config, store, artefact_id)
         leaving = None if departure is None else check_departure(config, store, artefact_id, departure)
@@ -576,7 +576,7 @@ def add_transit(
 ) -> int:
     """Add a crate logger's file as the object's transit from ``start`` to ``end``:
     its hourly climate and a transit event. Returns the hours written."""
-    from museum.loggers import LoggerFileError, read_logger_file
+    from museum.files.loggers import LoggerFileError, read_logger_file
 
     if end <= start:
         raise PassportError("--to must come after --from")

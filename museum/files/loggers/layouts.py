@@ -1,6 +1,6 @@
 """Layout recognisers: each looks at a grid of cells and, if it knows the layout, says
 where the data start and what each column holds (a :class:`TableSpec`). The normaliser
-(:mod:`museum.loggers.normalise`) does the rest, the same way for every layout.
+(:mod:`museum.files.loggers.normalise`) does the rest, the same way for every layout.
 
 Adding a logger family is one function here that returns a :class:`TableSpec` (or None),
 listed in :data:`RECOGNISERS` before :func:`header_table`, the generic recogniser that
@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from museum.loggers.source import HEAD_ROWS, Grid, Sheet
+from museum.files.loggers.source import HEAD_ROWS, Grid, Sheet
 
 #: Rows searched for a header.
 HEADER_SEARCH_ROWS = HEAD_ROWS

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from museum.loggers.layouts import Channel, TableSpec
-from museum.loggers.source import LoggerFileError, Sheet
-from museum.schema import RH_RANGE_PCT, TEMPERATURE_RANGE_C
+from museum.files.loggers.layouts import Channel, TableSpec
+from museum.files.loggers.source import LoggerFileError, Sheet
+from museum.storage.schema import RH_RANGE_PCT, TEMPERATURE_RANGE_C
 
 #: Why a row is rejected: code → English text (the report translates the codes).
 REASONS = {

@@ -1,6 +1,6 @@
 """Translations: every text a person reads, in English, French and Vietnamese.
 
-Texts live in gettext ``.po`` catalogues (``museum/locales/<lang>.po``), which translators
+Texts live in gettext ``.po`` catalogues (``museum/language/locales/<lang>.po``), which translators
 edit with their usual tools (Poedit, Weblate). Message ids are stable keys such as
 ``overview.title``; ``en.po`` holds the English text. Placeholders use ``{name}``.
 Numbers, dates and plurals follow each language's rules from the Unicode CLDR (through

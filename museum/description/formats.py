@@ -49,6 +49,6 @@ def require_all(kind: str, registered: Mapping[str, object]) -> None:
     unknown = [name for name in registered if name not in DEVICE_FORMATS]
     if missing or unknown:
         raise RuntimeError(
-            f"{kind}s do not match museum.formats.DEVICE_FORMATS: "
+            f"{kind}s do not match museum.description.formats.DEVICE_FORMATS: "
             f"missing {missing or 'none'}, unknown {unknown or 'none'}"
         )

@@ -1,5 +1,5 @@
 """A period in figures, in words: the statistics rows and the sentences (daily range, time of
-wetness, IPI ratings) that the dashboard's case page, the printed report (museum/reports.py)
+wetness, IPI ratings) that the dashboard's case page, the printed report (museum/files/reports.py)
 and ``patina analyse`` show for the same :func:`analysis.report.climate_report`. The wording
 and the rounding live here once; each caller only lays the result out (a table, HTML, text).
 """
@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from museum.i18n import Translator
+from museum.language.i18n import Translator
 
 #: The quantities of the statistics table, in order: the report's key, its label, its unit.
 STATISTICS = (

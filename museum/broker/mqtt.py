@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.matcher import MQTTMatcher
 
-from museum.config import MqttConfig
+from museum.description.config import MqttConfig
 
 #: A PUBACK without reason code or properties, the same in MQTT 3.1.1 and 5 (MQTT 5.0,
 #: 3.4.2.1: a remaining length of 2 means "Success"): type 4, length 2, packet id.

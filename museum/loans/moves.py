@@ -27,11 +27,11 @@ import pandas as pd
 
 from analysis.history import HistoricBand, SuitableBand, historic_band, loan_bands, suitable_band
 from analysis.metrics import LoanBands
-from museum.config import Artefact, MuseumConfig
-from museum.i18n import LocalizedName
-from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
-from museum.store import DatabaseMissing, InfluxStore, decode_text_columns
+from museum.description.config import Artefact, MuseumConfig
+from museum.language.i18n import LocalizedName
+from museum.storage.influxql import quote_identifier, quote_literal, time_literal
+from museum.storage.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
+from museum.storage.store import DatabaseMissing, InfluxStore, decode_text_columns
 
 #: Columns of an object's hourly history, in order.
 HISTORY_COLUMNS = ["time", "museum", "site", "case_id", "source", *ARTEFACT_CLIMATE_FIELDS, "readings"]

@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import platformdirs
 
 from analysis.materials import MATERIAL_NAMES
-from museum.formats import FORMAT_NAMES
-from museum.i18n import LANGUAGES, LocalizedName, localized_name
-from museum.secrets import redact_url, url_credentials, without_credentials
-from museum.times import zone_named
+from museum.description.formats import FORMAT_NAMES
+from museum.description.secrets import redact_url, url_credentials, without_credentials
+from museum.description.times import zone_named
+from museum.language.i18n import LANGUAGES, LocalizedName, localized_name
 
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
 SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
@@ -243,7 +243,7 @@ class NotifyConfig:
     escalate_to: tuple[str, ...] = ()
     #: (address, language) for recipients who read another language than the museum's.
     email_languages: tuple[tuple[str, str], ...] = ()
-    #: Often holds a token: never printed, logged or stored (see museum.secrets).
+    #: Often holds a token: never printed, logged or stored (see museum.description.secrets).
     webhook_url: str | None = field(default=None, repr=False)
     mqtt_alerts: bool = True
     dashboard_url: str = "http://127.0.0.1:8501"
@@ -377,7 +377,7 @@ class _Reader:
 
 def _name(reader: _Reader, data: Mapping[str, Any], key: str, path: str, default: str, language: str) -> str:
     """A name that may be given per language (``name = { vi = "…", en = "…" }``): a
-    :class:`~museum.i18n.LocalizedName`, which is the name in the museum's language."""
+    :class:`~museum.language.i18n.LocalizedName`, which is the name in the museum's language."""
     if key not in data:
         return LocalizedName(default)
     try:
@@ -678,7 +678,7 @@ def _check_references(r: _Reader, cases: list[Case]) -> None:
 
 
 def _dashboard(r: _Reader, raw: Any) -> DashboardConfig:
-    from museum.users import ROLES
+    from museum.description.users import ROLES
 
     d = r.table(raw, "dashboard", {"anonymous_viewing", "users"})
     anonymous = d.get("anonymous_viewing", True)
@@ -911,7 +911,7 @@ def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None 
 # --- values that parse but cannot work ------------------------------------------------------
 # Kept apart from the parsing above: each check names the key and the value it refuses.
 
-#: Characters an id cannot hold: InfluxDB 1.x cannot carry them in a tag (museum.lineprotocol).
+#: Characters an id cannot hold: InfluxDB 1.x cannot carry them in a tag (museum.storage.lineprotocol).
 _ID_FORBIDDEN = re.compile(r"[\\\x00-\x1f\x7f]")
 _SCRYPT_HASH = re.compile(r"scrypt\$[0-9]+\$[0-9]+\$[0-9]+\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}")
 

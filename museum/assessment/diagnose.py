@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from analysis.diagnostics import Forecast, Tightness, fit_tightness, forecast_limit, moisture_trend
-from museum.config import Case, MuseumConfig
-from museum.i18n import Translator
-from museum.limits import case_limits
-from museum.store import InfluxStore
+from museum.description.config import Case, MuseumConfig
+from museum.description.limits import case_limits
+from museum.language.i18n import Translator
+from museum.storage.store import InfluxStore
 
 #: How far back ``patina diagnose`` looks by default: two weeks (the window the
 #: estimators were validated on, docs/diagnostics.md).

@@ -16,7 +16,7 @@ import re
 
 from analysis.materials import MaterialProfile
 from analysis.risk import COMPONENT_SOURCES
-from museum.i18n import Translator, catalog
+from museum.language.i18n import Translator, catalog
 
 #: What :func:`analysis.materials.profile` writes for a value the museum overrode.
 OVERRIDE_SOURCE = "museum override (config)"

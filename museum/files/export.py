@@ -11,7 +11,7 @@ Resampled rows (``every``) carry mean, min and max of each variable and the numb
 readings per interval; intervals without readings are kept with a count of 0 and empty
 values, so gaps stay gaps.
 
-Files are written as :mod:`museum.files` says: existing ones are refused unless
+Files are written as :mod:`museum.files.staging` says: existing ones are refused unless
 ``force``, everything goes through temporaries renamed at the end, and a failed or
 empty export leaves the folder as it found it. Text cells of CSV and XLSX that a
 spreadsheet would run as a formula (starting with ``=``, ``+``, ``-``, ``@``, tab or
@@ -33,13 +33,13 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from analysis.psychrometrics import dew_point
-from museum.config import MuseumConfig
-from museum.files import OutputError, Staging
-from museum.influxql import quote_identifier, quote_literal, time_literal
-from museum.schema import ALERT_EVENTS, CLIMATE, RISK
-from museum.secrets import redact_url
-from museum.store import InfluxStore, decode_text_columns
-from museum.stores import open_store
+from museum.description.config import MuseumConfig
+from museum.description.secrets import redact_url
+from museum.files.staging import OutputError, Staging
+from museum.storage.influxql import quote_identifier, quote_literal, time_literal
+from museum.storage.schema import ALERT_EVENTS, CLIMATE, RISK
+from museum.storage.store import InfluxStore, decode_text_columns
+from museum.storage.stores import open_store
 
 FORMATS = ("csv", "parquet", "xlsx")
 #: First characters that make a spreadsheet cell a formula (OWASP, "CSV Injection").

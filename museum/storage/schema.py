@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from museum.lineprotocol import encode_point
+from museum.storage.lineprotocol import encode_point
 
 CLIMATE = "climate"
-#: Hourly mean/min/max/count per sensor, written by InfluxDB (museum.store.ensure_downsampling).
+#: Hourly mean/min/max/count per sensor, written by InfluxDB (museum.storage.store.ensure_downsampling).
 CLIMATE_HOURLY = "climate_hourly"
 COLLECTOR_STATS = "collector_stats"
 ALERT_EVENTS = "alert_events"

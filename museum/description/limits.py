@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from analysis.materials import profile
-from museum.config import Case, MuseumConfig
+from museum.description.config import Case, MuseumConfig
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ document a lender asks for.
 
 The figures come from hourly means of each case's sensors (InfluxDB aggregates them), so a
 year costs 8,760 rows per case; hours whose aggregate missed readings come from the raw
-readings (:meth:`museum.store.InfluxStore.hourly_series`). Minimum, maximum and the daily
+readings (:meth:`museum.storage.store.InfluxStore.hourly_series`). Minimum, maximum and the daily
 range are exact, from each hour's minimum and maximum over the raw readings. Every period
 states its coverage: readings present against expected, and the gaps.
 Charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same
@@ -27,11 +27,11 @@ import pandas as pd
 from analysis.metrics import LoanBands, loan_compliance
 from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
-from museum.config import Case, MuseumConfig
-from museum.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
-from museum.figures import period_sentences, statistics_rows
-from museum.i18n import Translator
-from museum.store import InfluxStore
+from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
+from museum.description.config import Case, MuseumConfig
+from museum.language.figures import period_sentences, statistics_rows
+from museum.language.i18n import Translator
+from museum.storage.store import InfluxStore
 
 LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
 
@@ -57,7 +57,7 @@ class CasePeriod:
     #: What the figures rest on (see :func:`coverage`).
     coverage: dict[str, Any] = field(default_factory=dict)
     #: How tight the case is against its room and when it passes its limit, from the last
-    #: two weeks of the period (museum.diagnose); None for a room or a case without one.
+    #: two weeks of the period (museum.assessment.diagnose); None for a room or a case without one.
     diagnosis: Diagnosis | None = None
 
 

@@ -2,11 +2,11 @@
 
 Reading a file is three steps, each in its own module:
 
-1. :mod:`~museum.loggers.source`: bytes → a grid of text cells (encoding, separator,
+1. :mod:`~museum.files.loggers.source`: bytes → a grid of text cells (encoding, separator,
    workbook sheets);
-2. :mod:`~museum.loggers.layouts`: recognisers, one per logger family, say where the data
+2. :mod:`~museum.files.loggers.layouts`: recognisers, one per logger family, say where the data
    start and what each column holds;
-3. :mod:`~museum.loggers.normalise`: one normaliser turns that into readings per sensor,
+3. :mod:`~museum.files.loggers.normalise`: one normaliser turns that into readings per sensor,
    in °C and % RH on a UTC index, deciding decimal marks and date order from the whole
    file and refusing impossible values with a reason.
 
@@ -21,13 +21,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from museum.loggers.layouts import RECOGNISERS, Channel, TableSpec, recognise
-from museum.loggers.normalise import (
+from museum.files.loggers.layouts import RECOGNISERS, Channel, TableSpec, recognise
+from museum.files.loggers.normalise import (
     FileReading,
     SensorRecord,
     normalise,
 )
-from museum.loggers.source import LoggerFileError, read_sheets
+from museum.files.loggers.source import LoggerFileError, read_sheets
 
 __all__ = [
     "RECOGNISERS",
