@@ -237,10 +237,26 @@ def assess(
         raise ValueError("an artefact needs at least one material")
     profiles = [profile(name, (overrides or {}).get(name)) for name in names]
     data = _prepare(readings)
+    index = pd.DatetimeIndex(data.index)
+    durations_h = reading_durations_h(index)
+    shared = _shared_components(data, durations_h, profiles, settings)
+    pairs, matrix, margin_matrix = _component_matrix(data, profiles, shared, settings)
+    timeline = _timeline(index, names, pairs, matrix, margin_matrix, settings)
+    summary = _summary(timeline, data, durations_h, profiles, settings) if summarise else {}
+    return Assessment(timeline=timeline, summary=summary)
+
+
+def _shared_components(
+    data: pd.DataFrame,
+    durations_h: np.ndarray,
+    profiles: list[MaterialProfile],
+    settings: RiskSettings,
+) -> dict[str, np.ndarray]:
+    """The component scores that depend on the air alone, not on a material's limits:
+    computed once per series and shared by every material that uses them."""
     t = data["temperature_c"].to_numpy()
     rh = data["rh_pct"].to_numpy()
     index = pd.DatetimeIndex(data.index)
-    durations_h = reading_durations_h(index)
     margin = np.asarray(dew_point_margin(t, rh))
     window_h = pd.Timedelta(settings.window) / pd.Timedelta(hours=1)
 
@@ -258,11 +274,22 @@ def assess(
             else np.zeros(len(index))
         )
         shared["mould"] = mould_score(hourly_m)
+    return shared
 
+
+def _component_matrix(
+    data: pd.DataFrame,
+    profiles: list[MaterialProfile],
+    shared: Mapping[str, np.ndarray],
+    settings: RiskSettings,
+) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """One row of scores per (material, component) pair, and the same rows with RH moved
+    the hysteresis margin towards danger: a level may fall back only where even this
+    pessimistic score has left it. Returns the pairs and both matrices (rows × readings)."""
+    t = data["temperature_c"].to_numpy()
+    rh = data["rh_pct"].to_numpy()
     pairs: list[tuple[str, str]] = []
     scores: list[np.ndarray] = []
-    # The same scores with RH moved the hysteresis margin towards danger: a level may fall
-    # back only where even this pessimistic score has left it.
     margin_scores: list[np.ndarray] = []
     damper, drier = rh + settings.hysteresis_pct, rh - settings.hysteresis_pct
     for p in profiles:
@@ -278,11 +305,26 @@ def assess(
             pairs.append((p.name, component))
             scores.append(values)
             margin_scores.append(pessimistic)
-    matrix = np.vstack(scores) if len(index) else np.zeros((len(pairs), 0))
+    if not len(data):
+        empty = np.zeros((len(pairs), 0))
+        return pairs, empty, empty
+    return pairs, np.vstack(scores), np.vstack(margin_scores)
+
+
+def _timeline(
+    index: pd.DatetimeIndex,
+    names: list[str],
+    pairs: list[tuple[str, str]],
+    matrix: np.ndarray,
+    margin_matrix: np.ndarray,
+    settings: RiskSettings,
+) -> pd.DataFrame:
+    """Per reading: the highest score, its level held with hysteresis, the driver and
+    material that raised that level, and each component's highest score."""
     best = np.argmax(matrix, axis=0) if len(index) else np.zeros(0, dtype=int)
     score = matrix[best, np.arange(len(index))] if len(index) else np.zeros(0)
     raw_level = score_to_level(score)
-    margin_level = score_to_level(np.vstack(margin_scores).max(axis=0)) if len(index) else raw_level
+    margin_level = score_to_level(margin_matrix.max(axis=0)) if len(index) else raw_level
     level = held_levels(
         raw_level, margin_level, index.as_unit("ns").asi8 / 1e9, pd.Timedelta(settings.calm).total_seconds()
     )
@@ -312,9 +354,7 @@ def assess(
         rows = [i for i, (_, c) in enumerate(pairs) if c == component]
         if rows:
             timeline[component] = np.round(matrix[rows].max(axis=0), 2)
-
-    summary = _summary(timeline, data, durations_h, profiles, settings) if summarise else {}
-    return Assessment(timeline=timeline, summary=summary)
+    return timeline
 
 
 def held_levels(
