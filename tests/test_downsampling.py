@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from museum.description.config import MuseumConfig
+from museum.storage.hourly import HOURLY_QUERY, HOURLY_TARGET
 from museum.storage.schema import Reading, climate_line
-from museum.storage.store import HOURLY_QUERY, HOURLY_TARGET, InfluxStore
+from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
 from tests.conftest import SMALL_MUSEUM, service_environment
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from influxdb_client.client.tasks_api import TasksApi
 
-from museum.storage.store import HOURLY_QUERY
+from museum.storage.hourly import HOURLY_QUERY
 from museum.storage.store_v2 import flux_string, hourly_flux
 
 CHECK = """

@@ -4,8 +4,8 @@ picks the one the config names).
 
 The v1 API (``/ping``, ``/write`` with line protocol, ``/query`` with InfluxQL) is what
 InfluxDB 1.x serves natively and 2.x/3.x serve for compatibility, so it is the portable
-default. Every query is built here from fixed text and values quoted by
-:mod:`museum.storage.influxql`.
+default. Every query is built here (those that set up and read the hourly aggregates in
+:mod:`museum.storage.hourly`) from fixed text and values quoted by :mod:`museum.storage.influxql`.
 """
 
 from __future__ import annotations
@@ -20,12 +20,21 @@ import pandas as pd
 import requests
 
 from museum.description.secrets import redact_url
+from museum.storage.hourly import (
+    HOURLY_TARGET,
+    forever_policy_statement,
+    hourly_query_statement,
+    hourly_select,
+    merge_hourly,
+    raw_policy_statement,
+    stale_hours,
+    stale_spans,
+)
 from museum.storage.influxql import quote_identifier, quote_literal, time_literal
 from museum.storage.lineprotocol import decode_text
 from museum.storage.schema import (
     ALERT_EVENTS,
     CLIMATE,
-    CLIMATE_HOURLY,
     COLLECTOR_STATS,
     RISK,
     AlertEvent,
@@ -34,22 +43,6 @@ from museum.storage.schema import (
 
 #: How far back the latest readings are looked for first (sensors report every few minutes).
 RECENT = timedelta(hours=2)
-#: Where the hourly aggregates live: a retention policy that keeps them for ever.
-HOURLY_POLICY = "patina_forever"
-HOURLY_QUERY = "patina_climate_hourly"
-HOURLY_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(CLIMATE_HOURLY)}"
-
-
-def _hourly_select(into: bool = True) -> str:
-    """The hourly aggregation of ``climate``, as the continuous query, the backfill and the
-    dashboard run it (followed by WHERE and GROUP BY time(1h))."""
-    target = f" INTO {HOURLY_TARGET}" if into else ""
-    return (
-        "SELECT mean(temperature_c) AS temperature_c, mean(rh_pct) AS rh_pct, "
-        "min(temperature_c) AS temperature_c_min, max(temperature_c) AS temperature_c_max, "
-        "min(rh_pct) AS rh_pct_min, max(rh_pct) AS rh_pct_max, count(rh_pct) AS readings"
-        f"{target} FROM {quote_identifier(CLIMATE)}"
-    )
 
 
 def decode_text_columns(data: pd.DataFrame) -> pd.DataFrame:
@@ -59,67 +52,6 @@ def decode_text_columns(data: pd.DataFrame) -> pd.DataFrame:
         if data[column].dtype == object or pd.api.types.is_string_dtype(data[column]):
             data[column] = data[column].map(decode_text)
     return data
-
-
-def shard_duration_s(retention_s: float | None) -> int:
-    """The shard group duration InfluxDB 1.x's documentation recommends for a retention
-    policy ("Schema and data layout", shard group duration recommendations): up to a day
-    6 h, up to 7 days 1 day, up to 3 months 7 days, longer 30 days, infinite 52 weeks.
-    Its own defaults are shorter (7 days for an infinite policy): a history import over
-    decades then makes a shard per week that has a reading, each with its open files."""
-    day = 86_400
-    if retention_s is None or retention_s <= 0:
-        return 52 * 7 * day
-    if retention_s <= day:
-        return 6 * 3600
-    if retention_s <= 7 * day:
-        return day
-    if retention_s <= 92 * day:
-        return 7 * day
-    return 30 * day
-
-
-HOURLY_COLUMNS = [
-    "time",
-    "sensor_id",
-    "temperature_c",
-    "rh_pct",
-    "temperature_c_min",
-    "temperature_c_max",
-    "rh_pct_min",
-    "rh_pct_max",
-]
-#: Runs of stale hours read from the raw readings one query each; beyond that many runs,
-#: one query from the first stale hour to the end.
-STALE_SPANS_PER_QUERY = 12
-
-
-def _stale_hours(stored: pd.DataFrame, counts: pd.DataFrame) -> list[pd.Timestamp]:
-    """Hours whose aggregates cannot be trusted: some sensor has more raw readings in the
-    hour than its aggregate counted (or no aggregate). Hours whose raw readings have
-    expired (count missing) keep their aggregate."""
-    if counts.empty:
-        return []
-    raw = counts.set_index(["time", "sensor_id"])["readings"].astype(float)
-    if stored.empty or "readings" not in stored:
-        return sorted(set(raw.index.get_level_values("time")))
-    aggregated = stored.set_index(["time", "sensor_id"])["readings"].astype(float)
-    counted = aggregated.reindex(raw.index)
-    late = raw.index[(counted.isna() | (raw > counted)).to_numpy()]
-    return sorted(set(late.get_level_values("time")))
-
-
-def _spans(hours: list[pd.Timestamp], limit: int) -> list[tuple[datetime, datetime]]:
-    """Runs of consecutive hours as (start, end) pairs; at most ``limit`` of them."""
-    spans: list[list[pd.Timestamp]] = []
-    for hour in hours:
-        if spans and hour - spans[-1][1] <= pd.Timedelta(hours=1):
-            spans[-1][1] = hour
-        else:
-            spans.append([hour, hour])
-    if len(spans) > limit:
-        spans = [[spans[0][0], spans[-1][1]]]
-    return [(a.to_pydatetime(), (b + pd.Timedelta(hours=1)).to_pydatetime()) for a, b in spans]
 
 
 class StoreError(RuntimeError):
@@ -154,19 +86,6 @@ def refusal(status: int, detail: str) -> StoreError:
     if status == 400:
         return PointsRefused(detail)
     return StoreError(detail)
-
-
-def _duration_s(text: str) -> int:
-    """Seconds in an InfluxQL duration as SHOW RETENTION POLICIES prints it ("8736h0m0s")."""
-    units = {"h": 3600, "m": 60, "s": 1}
-    seconds, number = 0, ""
-    for char in str(text):
-        if char.isdigit():
-            number += char
-        elif char in units and number:
-            seconds += int(number) * units[char]
-            number = ""
-    return seconds
 
 
 class InfluxStore:
@@ -298,44 +217,20 @@ class InfluxStore:
         ``raw_retention``, the default retention policy drops raw readings older than that.
         Idempotent: run at every collector start. Older data: :meth:`backfill_hourly`.
         """
-        database = quote_identifier(self.database)
         policies = {row[0]: row for row in self._rows("SHOW RETENTION POLICIES")}
-        forever_shard = f"SHARD DURATION {shard_duration_s(None)}s"
-        if HOURLY_POLICY not in policies:
-            self.execute(
-                f"CREATE RETENTION POLICY {quote_identifier(HOURLY_POLICY)} ON {database} "
-                f"DURATION INF REPLICATION 1 {forever_shard}"
-            )
-        elif _duration_s(policies[HOURLY_POLICY][2]) != shard_duration_s(None):
-            self.execute(
-                f"ALTER RETENTION POLICY {quote_identifier(HOURLY_POLICY)} ON {database} {forever_shard}"
-            )
+        self._execute_if(forever_policy_statement(self.database, policies))
         queries = {
             row[0]
             for series in self.execute("SHOW CONTINUOUS QUERIES")
             if series.get("name") == self.database
             for row in series.get("values", [])
         }
-        if HOURLY_QUERY not in queries:
-            self.execute(
-                f"CREATE CONTINUOUS QUERY {quote_identifier(HOURLY_QUERY)} ON {database} "
-                f"RESAMPLE EVERY 1h FOR 2d BEGIN {_hourly_select()} GROUP BY time(1h), * END"
-            )
-        # Shard durations as InfluxDB recommends; they apply to shard groups made from now on.
-        default = next((name for name, row in policies.items() if row[-1] is True), "autogen")
-        retention_s = int(raw_retention.total_seconds()) if raw_retention is not None else None
-        shard = f"SHARD DURATION {shard_duration_s(retention_s)}s"
-        if retention_s is not None:
-            self.execute(
-                f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} "
-                f"DURATION {retention_s}s {shard}"
-            )
-        elif (
-            default in policies
-            and _duration_s(policies[default][1]) == 0  # infinite; an admin's own duration is left alone
-            and _duration_s(policies[default][2]) != shard_duration_s(None)
-        ):
-            self.execute(f"ALTER RETENTION POLICY {quote_identifier(default)} ON {database} {shard}")
+        self._execute_if(hourly_query_statement(self.database, queries))
+        self._execute_if(raw_policy_statement(self.database, policies, raw_retention))
+
+    def _execute_if(self, statement: str | None) -> None:
+        if statement is not None:
+            self.execute(statement)
 
     def shard_count(self) -> int:
         """Shards of this database (SHOW SHARDS; needs admin rights)."""
@@ -355,7 +250,7 @@ class InfluxStore:
         while moment < end:
             until = min(end, moment + step)
             self.execute(
-                f"{_hourly_select()} WHERE time >= {time_literal(moment)} "
+                f"{hourly_select()} WHERE time >= {time_literal(moment)} "
                 f"AND time < {time_literal(until)} GROUP BY time(1h), *"
             )
             moment = until
@@ -375,7 +270,6 @@ class InfluxStore:
         aggregated and the current hour come from the raw readings; with ``repair``, the
         late complete hours are aggregated again (:meth:`backfill_hourly`), so the next
         read finds them right. Where raw readings have expired, the aggregate stands."""
-        columns = [*HOURLY_COLUMNS, "readings"]
         where = f"WHERE case_id = {quote_literal(case_id)}"
         # Whole hours: the hour that holds ``start`` counts entirely, from both sources.
         start = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
@@ -399,12 +293,12 @@ class InfluxStore:
             f"AND time >= {time_literal(start)} AND time < {time_literal(end)} "
             "GROUP BY time(1h), sensor_id fill(none)"
         )
-        stale = _stale_hours(stored, counts)
+        stale = stale_hours(stored, counts)
         fresh_parts = []
-        for span_start, span_end in _spans(stale, limit=STALE_SPANS_PER_QUERY):
+        for span_start, span_end in stale_spans(stale):
             fresh_parts.append(
                 self.frame(
-                    f"{_hourly_select(into=False)} {where} AND time >= {time_literal(span_start)} "
+                    f"{hourly_select(into=False)} {where} AND time >= {time_literal(span_start)} "
                     f"AND time < {time_literal(min(span_end, end))} GROUP BY time(1h), sensor_id fill(none)"
                 )
             )
@@ -412,21 +306,7 @@ class InfluxStore:
                 # A read-only user cannot repair: the figures are right all the same, only slower.
                 with contextlib.suppress(StoreError):
                     self.backfill_hourly(span_start, min(span_end, complete_until))
-        fresh = (
-            pd.concat([f for f in fresh_parts if not f.empty], ignore_index=True)
-            if fresh_parts
-            else pd.DataFrame()
-        )
-        if not stored.empty:
-            stored = stored[~stored["time"].isin(pd.DatetimeIndex(stale))]
-            if not fresh.empty:
-                stored = stored[~stored["time"].isin(fresh["time"])]
-        frames = [f.reindex(columns=columns) for f in (stored, fresh) if not f.empty]
-        if not frames:
-            return pd.DataFrame(columns=columns)
-        data = pd.concat(frames, ignore_index=True).sort_values(["time", "sensor_id"], ignore_index=True)
-        data["readings"] = data["readings"].astype(float)
-        return data
+        return merge_hourly(stored, fresh_parts, stale)
 
     def _rows(self, statement: str) -> list[list[Any]]:
         return [row for series in self.execute(statement) for row in series.get("values", [])]

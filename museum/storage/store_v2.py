@@ -11,7 +11,8 @@ Selected with ``[influxdb] api = "v2"`` (url, ``org``, ``bucket``; the token onl
 - queries stay InfluxQL, sent with the token to the 1.x-compatible ``/query`` endpoint that
   2.x and Cloud serve for mapped buckets (docs.influxdata.com, "Query data with InfluxQL"
   and "Database and retention policy mapping"). One query language for both backends keeps
-  every query in :mod:`museum.storage.store`, built from :mod:`museum.storage.influxql`'s quoting.
+  every query in :mod:`museum.storage.store` and :mod:`museum.storage.hourly`, built from
+  :mod:`museum.storage.influxql`'s quoting.
 
 The raw bucket ``<bucket>`` maps to database ``<bucket>``, retention policy ``autogen``;
 hourly aggregates live in the bucket ``<bucket>/patina_forever`` (no expiry), which maps to
@@ -36,10 +37,9 @@ from influxdb_client.rest import ApiException
 from influxdb_client.service.dbr_ps_service import DBRPsService
 
 from museum.description.secrets import redact_url
+from museum.storage.hourly import HOURLY_POLICY, HOURLY_QUERY
 from museum.storage.schema import CLIMATE, CLIMATE_HOURLY
 from museum.storage.store import (
-    HOURLY_POLICY,
-    HOURLY_QUERY,
     AccessDenied,
     DatabaseMissing,
     InfluxStore,
@@ -59,7 +59,7 @@ def flux_string(text: str) -> str:
 
 
 def hourly_flux(source_bucket: str, target_bucket: str, start: str, stop: str | None = None) -> str:
-    """Flux computing what the v1 continuous query computes (``museum.storage.store._hourly_select``):
+    """Flux computing what the v1 continuous query computes (``museum.storage.hourly.hourly_select``):
     per sensor and hour (window start), mean, minimum and maximum of temperature and RH and
     the count of RH readings, into ``climate_hourly`` of ``target_bucket``. ``start`` and
     ``stop`` are Flux time expressions."""
