@@ -26,6 +26,7 @@ import json
 import math
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -202,6 +203,54 @@ def export_passport(
     except OutputError as error:
         raise PassportError(str(error)) from None
     climate = history(config, store, artefact_id, start, end)
+    move_rows = _move_rows(config, store, artefact_id, start, end, leaving)
+    climate_rows = _climate_rows(climate, zone)
+    files = {
+        "artefact.json": _json_bytes(_artefact_json(config, info)),
+        "moves.csv": _csv([f["name"] for f in MOVE_FIELDS], move_rows),
+        "climate.csv": _csv([f["name"] for f in CLIMATE_FIELDS], climate_rows),
+        "historic_band.json": _json_bytes(_band_json(info, climate)),
+        "risk.json": _json_bytes(history_risk(climate, info.materials), default=str),
+    }
+    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    digest = digest_of(hashes)
+    package = _package(config, info, files, hashes, digest, start, end)
+    _write_zip(staging, Path(out), package, files)
+    if leaving is not None:
+        try:
+            store.write_lines([departure_line(artefact_id, *leaving)])
+        except StoreError as error:
+            raise PassportError(
+                f"{out} was written, but the departure was not recorded ({error}); "
+                f"record it with the same command and --force"
+            ) from None
+    return PassportResult(
+        Path(out),
+        digest,
+        len(climate_rows),
+        len(move_rows),
+        None if leaving is None else leaving[1].to_pydatetime(),
+    )
+
+
+def _ns_time(value: Any) -> pd.Timestamp | None:
+    """A time stored as nanoseconds (possibly missing) as a UTC timestamp, or None."""
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(int(value), unit="ns", tz="UTC")
+
+
+def _move_rows(
+    config: MuseumConfig,
+    store: InfluxStore,
+    artefact_id: str,
+    start: datetime,
+    end: datetime,
+    leaving: tuple[Departure, pd.Timestamp] | None,
+) -> list[list[str]]:
+    """The rows of ``moves.csv``: where the object was when the period begins, the moves
+    inside the period, and the departure of a loan leaving."""
+    zone = config.zone
     events = move_events(store, artefact_id)
     places, _ = timeline(config, store, artefact_id, events)
     first = pd.Timestamp(start).tz_convert("UTC")
@@ -216,16 +265,6 @@ def export_passport(
     for row in events.itertuples(index=False):
         if row.time <= first or row.time >= pd.Timestamp(end).tz_convert("UTC"):
             continue
-        until = (
-            pd.Timestamp(int(row.until_ns), unit="ns", tz="UTC")
-            if row.until_ns is not None and not pd.isna(row.until_ns)
-            else None
-        )
-        recorded = (
-            pd.Timestamp(int(row.recorded_ns), unit="ns", tz="UTC")
-            if row.recorded_ns is not None and not pd.isna(row.recorded_ns)
-            else None
-        )
         move_rows.append(
             [
                 _iso(row.time, zone),
@@ -233,10 +272,10 @@ def export_passport(
                 row.site,
                 row.case_id,
                 row.kind,
-                _iso(until, zone),
+                _iso(_ns_time(row.until_ns), zone),
                 row.user,
                 row.note,
-                _iso(recorded, zone),
+                _iso(_ns_time(row.recorded_ns), zone),
             ]
         )
     if leaving is not None:
@@ -254,7 +293,12 @@ def export_passport(
                 _iso(pd.Timestamp(datetime.now(UTC)), zone),
             ]
         )
-    climate_rows = [
+    return move_rows
+
+
+def _climate_rows(climate: pd.DataFrame, zone: ZoneInfo) -> list[list[str]]:
+    """The rows of ``climate.csv``, one per hour and place."""
+    return [
         [
             _iso(r["time"], zone),
             r["museum"],
@@ -266,7 +310,11 @@ def export_passport(
         ]
         for r in climate.to_dict("records")
     ]
-    artefact = {
+
+
+def _artefact_json(config: MuseumConfig, info: ArtefactInfo) -> dict[str, Any]:
+    """``artefact.json``: the object's description and who exported it."""
+    return {
         "id": info.id,
         "inventory_number": info.inventory_number,
         "name": info.name,
@@ -277,22 +325,16 @@ def export_passport(
         "exported_by": config.museum.name,
         "timezone": config.museum.timezone,
     }
-    files = {
-        "artefact.json": json.dumps(artefact, ensure_ascii=False, indent=2).encode("utf-8"),
-        "moves.csv": _csv([f["name"] for f in MOVE_FIELDS], move_rows),
-        "climate.csv": _csv([f["name"] for f in CLIMATE_FIELDS], climate_rows),
-        "historic_band.json": json.dumps(_band_json(info, climate), ensure_ascii=False, indent=2).encode(
-            "utf-8"
-        ),
-        "risk.json": json.dumps(
-            history_risk(climate, info.materials), ensure_ascii=False, indent=2, default=str
-        ).encode("utf-8"),
-    }
-    hashes = {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
-    digest = digest_of(hashes)
-    package = _package(config, info, files, hashes, digest, start, end)
+
+
+def _json_bytes(value: Any, default: Callable[[Any], Any] | None = None) -> bytes:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=default).encode("utf-8")
+
+
+def _write_zip(staging: Staging, out: Path, package: dict[str, Any], files: dict[str, bytes]) -> None:
+    """The zip written through ``staging``: whole at ``out``, or nothing there."""
     try:
-        with zipfile.ZipFile(staging.path(Path(out)), "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(staging.path(out), "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("datapackage.json", json.dumps(package, ensure_ascii=False, indent=2))
             for path, data in files.items():
                 archive.writestr(path, data)
@@ -303,21 +345,6 @@ def export_passport(
         raise PassportError(f"--out: cannot write {out}: {error.strerror or error}") from None
     finally:
         staging.discard()
-    if leaving is not None:
-        try:
-            store.write_lines([departure_line(artefact_id, *leaving)])
-        except StoreError as error:
-            raise PassportError(
-                f"{out} was written, but the departure was not recorded ({error}); "
-                f"record it with the same command and --force"
-            ) from None
-    return PassportResult(
-        Path(out),
-        digest,
-        len(climate_rows),
-        len(move_rows),
-        None if leaving is None else leaving[1].to_pydatetime(),
-    )
 
 
 def _package(
@@ -469,55 +496,14 @@ def import_passport(
     artefact_id = str(artefact.get("id") or "")
     if not artefact_id:
         raise PassportError(f"{path}: the passport names no artefact id")
-    here = config.museum.name
-    known_here = _known_here(config, artefact_id)
     arrival = at or datetime.now(UTC)
     arrival_ns = int(pd.Timestamp(arrival).tz_convert("UTC").value)
     try:
-        lines = []
-        last_ns = 0
-        for move in passport.moves:
-            moment = _ns(move.get("time", ""))
-            if moment is None:
-                continue
-            last_ns = max(last_ns, moment)
-            # This museum's own moves are in its database already.
-            if move.get("museum") == here or (move.get("kind") == "initial" and known_here):
-                continue
-            lines.append(
-                move_line(
-                    moment,
-                    artefact_id=artefact_id,
-                    museum=move["museum"],
-                    site=move.get("site") or "-",
-                    case_id=move.get("case_id") or "-",
-                    kind=_kind(move.get("kind")),
-                    user=move.get("user") or "-",
-                    note=move.get("note") or "-",
-                    recorded_ns=_ns(move.get("recorded_at", "")) or time.time_ns(),
-                    until_ns=_ns(move.get("until", "")),
-                )
-            )
-        hours = 0
-        for row in passport.climate:
-            if row.get("museum") == here and row.get("source") == "case":
-                continue
-            last_ns = max(last_ns, _ns(row["time"]) or 0)
-            lines.append(
-                artefact_climate_line(
-                    _ns(row["time"]) or 0,
-                    artefact_id=artefact_id,
-                    museum=row["museum"],
-                    site=row.get("site") or "-",
-                    case_id=row.get("case_id") or "-",
-                    source=row.get("source") or "case",
-                    values={name: _float(row.get(name)) for name in ARTEFACT_CLIMATE_FIELDS},
-                    readings=int(row.get("readings") or 0),
-                )
-            )
-            hours += 1
+        move_lines, moves_last_ns = _history_moves(config, passport, artefact_id)
+        climate_lines, climate_last_ns = _history_climate(config, passport, artefact_id)
     except (KeyError, ValueError) as error:
         raise PassportError(f"{path}: a row cannot be read ({error})") from None
+    last_ns = max(moves_last_ns, climate_last_ns)
     if arrival_ns <= last_ns:
         raise PassportError(
             f"--at: the arrival must come after the passport's last entry "
@@ -537,7 +523,7 @@ def import_passport(
         if not user.strip() or not note.strip():
             raise MoveError(f"{'--user' if not user.strip() else '--note'} must not be empty")
         store.create_database()
-        store.write_lines(lines)
+        store.write_lines([*move_lines, *climate_lines])
         record_move(
             config,
             store,
@@ -551,7 +537,64 @@ def import_passport(
         )
     except MoveError as error:
         raise PassportError(str(error)) from None
-    return passport, hours
+    return passport, len(climate_lines)
+
+
+def _history_moves(config: MuseumConfig, passport: Passport, artefact_id: str) -> tuple[list[str], int]:
+    """The passport's moves at other museums as move points, and the time of its last
+    move (this museum's own included), in ns."""
+    here = config.museum.name
+    known_here = _known_here(config, artefact_id)
+    lines = []
+    last_ns = 0
+    for move in passport.moves:
+        moment = _ns(move.get("time", ""))
+        if moment is None:
+            continue
+        last_ns = max(last_ns, moment)
+        # This museum's own moves are in its database already.
+        if move.get("museum") == here or (move.get("kind") == "initial" and known_here):
+            continue
+        lines.append(
+            move_line(
+                moment,
+                artefact_id=artefact_id,
+                museum=move["museum"],
+                site=move.get("site") or "-",
+                case_id=move.get("case_id") or "-",
+                kind=_kind(move.get("kind")),
+                user=move.get("user") or "-",
+                note=move.get("note") or "-",
+                recorded_ns=_ns(move.get("recorded_at", "")) or time.time_ns(),
+                until_ns=_ns(move.get("until", "")),
+            )
+        )
+    return lines, last_ns
+
+
+def _history_climate(config: MuseumConfig, passport: Passport, artefact_id: str) -> tuple[list[str], int]:
+    """The passport's hours (but those in this museum's own cases, which its database
+    holds) as the object's climate points, one per hour, and the last hour's time in ns."""
+    here = config.museum.name
+    lines = []
+    last_ns = 0
+    for row in passport.climate:
+        if row.get("museum") == here and row.get("source") == "case":
+            continue
+        last_ns = max(last_ns, _ns(row["time"]) or 0)
+        lines.append(
+            artefact_climate_line(
+                _ns(row["time"]) or 0,
+                artefact_id=artefact_id,
+                museum=row["museum"],
+                site=row.get("site") or "-",
+                case_id=row.get("case_id") or "-",
+                source=row.get("source") or "case",
+                values={name: _float(row.get(name)) for name in ARTEFACT_CLIMATE_FIELDS},
+                readings=int(row.get("readings") or 0),
+            )
+        )
+    return lines, last_ns
 
 
 def _kind(kind: str | None) -> str:
