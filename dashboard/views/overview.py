@@ -155,6 +155,92 @@ def shown(status: CaseStatus) -> bool:
     return True
 
 
+def severity(status: CaseStatus) -> tuple[float, int, str]:
+    """Sort key, worst first; a silent case (its level unknown) right after those needing
+    attention."""
+    level = -1 if status.worst_level is None else status.worst_level
+    return (-(ATTENTION_LEVEL - 0.5 if status.stale else level), -status.open_alerts, status.case.id)
+
+
+def show_headline(statuses: list[CaseStatus], objects: list[ObjectStatus], now: datetime) -> None:
+    """The sentence over the tiles: how the objects are, coloured by the worst of them."""
+    if not statuses:
+        st.info(t("overview.no_cases"))
+    elif objects:
+        sentence, level = headline(objects, t, now, len(statuses), linked=True)
+        if level >= ATTENTION_LEVEL:
+            (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
+        else:
+            st.success(sentence, icon=":material/check_circle:")
+
+
+def tiles(
+    shown_statuses: list[CaseStatus],
+    trends: dict[str, float],
+    worst_object: dict[str, ObjectStatus],
+    now: datetime,
+    show_gallery: bool = False,
+) -> None:
+    """The cases' tiles, four to a row, each with its link to the case page."""
+    # Row by row, so that on a phone, where the columns stack, the order stays worst first.
+    for row_start in range(0, len(shown_statuses), 4):
+        columns = st.columns(4)
+        for column, status in zip(columns, shown_statuses[row_start : row_start + 4], strict=False):
+            with column.container(border=True):
+                # Few elements per tile: with 200 cases, each element costs page time.
+                st.markdown(
+                    tile_markdown(
+                        status,
+                        trends.get(status.case.id),
+                        now,
+                        worst_object.get(status.case.id),
+                        show_gallery,
+                    )
+                )
+                if status.stale:
+                    message = (
+                        t("overview.no_data")
+                        if status.last_reading is None
+                        else t("overview.stale", age=t.age((now - status.last_reading).total_seconds()))
+                    )
+                    st.warning(message, icon=":material/warning:")
+                st.page_link(
+                    "views/case.py",
+                    label=t("overview.open_case", case=safe_text.line(status.case.id)),
+                    query_params={"case": status.case.id},
+                )
+
+
+def show_unassigned(latest: pd.DataFrame) -> None:
+    """Sensors heard from but in no case of the config, as a table."""
+    unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest
+    if unassigned.empty:
+        return
+    st.subheader(t("overview.unassigned"))
+    st.caption(t("overview.unassigned_help"))
+    site_names = {site.id: t.name(site.name) for site in config.sites}
+    # Text cells in the reader's format (a table would write "30.0" and an ISO time).
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("label.sensor"): unassigned["sensor_id"].map(safe_text.line),
+                t("label.site"): unassigned["site"].map(lambda s: safe_text.line(site_names.get(s, s))),
+                t("label.last_reading"): [
+                    t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
+                    for moment in unassigned["time"]
+                ],
+                t("label.with_unit", label=t("label.temperature"), unit="°C"): [
+                    t.number(v) for v in unassigned["temperature_c"]
+                ],
+                t("label.with_unit", label=t("label.rh"), unit="%"): [
+                    t.number(v) for v in unassigned["rh_pct"]
+                ],
+            }
+        ),
+        hide_index=True,
+    )
+
+
 @st.fragment(run_every="30s")
 def overview() -> None:
     try:
@@ -168,96 +254,27 @@ def overview() -> None:
         case_statuses(config.cases, latest, now, silent_after(config)), risk, alerts
     )
     objects = object_statuses(config.cases, risk)
-    worst_object = {}
+    worst_object: dict[str, ObjectStatus] = {}
     for item in objects:  # worst first: the first seen per case is its worst
         worst_object.setdefault(item.case.id, item)
-    if not statuses:
-        st.info(t("overview.no_cases"))
-    elif objects:
-        sentence, level = headline(objects, t, now, len(statuses), linked=True)
-        if level >= ATTENTION_LEVEL:
-            (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
-        else:
-            st.success(sentence, icon=":material/check_circle:")
-
-    def severity(status: CaseStatus) -> tuple[float, int, str]:
-        # Worst first; a silent case (its level unknown) right after those needing attention.
-        level = -1 if status.worst_level is None else status.worst_level
-        return (-(ATTENTION_LEVEL - 0.5 if status.stale else level), -status.open_alerts, status.case.id)
+    show_headline(statuses, objects, now)
 
     total = len(statuses)
     statuses = [s for s in statuses if shown(s)]
     if total and len(statuses) < total:
         st.caption(t("overview.filtered", shown=len(statuses), total=total))
 
-    def tiles(shown_statuses: list[CaseStatus], show_gallery: bool = False) -> None:
-        # Row by row, so that on a phone, where the columns stack, the order stays worst first.
-        for row_start in range(0, len(shown_statuses), 4):
-            columns = st.columns(4)
-            for column, status in zip(columns, shown_statuses[row_start : row_start + 4], strict=False):
-                with column.container(border=True):
-                    # Few elements per tile: with 200 cases, each element costs page time.
-                    st.markdown(
-                        tile_markdown(
-                            status,
-                            trends.get(status.case.id),
-                            now,
-                            worst_object.get(status.case.id),
-                            show_gallery,
-                        )
-                    )
-                    if status.stale:
-                        message = (
-                            t("overview.no_data")
-                            if status.last_reading is None
-                            else t("overview.stale", age=t.age((now - status.last_reading).total_seconds()))
-                        )
-                        st.warning(message, icon=":material/warning:")
-                    st.page_link(
-                        "views/case.py",
-                        label=t("overview.open_case", case=safe_text.line(status.case.id)),
-                        query_params={"case": status.case.id},
-                    )
-
     if worst_first:
-        tiles(sorted(statuses, key=severity), show_gallery=True)
+        tiles(sorted(statuses, key=severity), trends, worst_object, now, show_gallery=True)
     sites = {} if worst_first else {site.id: t.name(site.name) for site in config.sites}
     for site_id, site_name in sites.items():
         if len(sites) > 1:
             st.header(safe_text.line(site_name))
         for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
             st.subheader(safe_text.line(t.name(gallery)))
-            tiles(
-                sorted(
-                    (s for s in statuses if s.case.site == site_id and s.case.gallery == gallery),
-                    key=severity,
-                )
-            )
-    unassigned = latest[latest["case_id"] == UNASSIGNED_CASE] if not latest.empty else latest
-    if not unassigned.empty:
-        st.subheader(t("overview.unassigned"))
-        st.caption(t("overview.unassigned_help"))
-        site_names = {site.id: t.name(site.name) for site in config.sites}
-        # Text cells in the reader's format (a table would write "30.0" and an ISO time).
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    t("label.sensor"): unassigned["sensor_id"].map(safe_text.line),
-                    t("label.site"): unassigned["site"].map(lambda s: safe_text.line(site_names.get(s, s))),
-                    t("label.last_reading"): [
-                        t.moment(moment.tz_convert(config.zone).to_pydatetime(warn=False))
-                        for moment in unassigned["time"]
-                    ],
-                    t("label.with_unit", label=t("label.temperature"), unit="°C"): [
-                        t.number(v) for v in unassigned["temperature_c"]
-                    ],
-                    t("label.with_unit", label=t("label.rh"), unit="%"): [
-                        t.number(v) for v in unassigned["rh_pct"]
-                    ],
-                }
-            ),
-            hide_index=True,
-        )
+            cases = [s for s in statuses if s.case.site == site_id and s.case.gallery == gallery]
+            tiles(sorted(cases, key=severity), trends, worst_object, now)
+    show_unassigned(latest)
 
 
 cases_to_look_after(config, t)  # docs/diagnostics.md
