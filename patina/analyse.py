@@ -6,17 +6,26 @@ temperature/RH pairs) is never merged into one series.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from analysis.report import climate_report
-from museum.files.loggers import FileReading, LoggerFileError, read_logger_files
+import click
+
+from analysis.materials import MATERIAL_NAMES
 from museum.language.figures import period_sentences, statistics_rows
-from museum.language.i18n import Translator
+from museum.language.i18n import LANGUAGES, Translator
+from patina.options import one_line, zone_option
+
+if TYPE_CHECKING:
+    from museum.files.loggers import FileReading
+
+log = logging.getLogger("patina")
 
 
 def display_zone(reading: FileReading, timezone_name: str | None) -> tzinfo:
@@ -42,6 +51,10 @@ def analyse_files(
     """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
     sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
+    # Imported here, not at the top: they load pandas, and every `patina` command loads this module.
+    from analysis.report import climate_report
+    from museum.files.loggers import LoggerFileError, read_logger_files
+
     reading = read_logger_files(paths, timezone_name, sheet)
     names = list(reading.sensors)
     if sensor is not None:
@@ -353,3 +366,63 @@ def _zone_from(text: str) -> tzinfo:
         sign = -1 if body.startswith("-") else 1
         hours, minutes = body[1:].split(":")[:2]
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--material",
+    "materials",
+    multiple=True,
+    type=click.Choice(MATERIAL_NAMES),
+    help="A material to assess (repeat for several).",
+)
+@click.option(
+    "--timezone",
+    "timezone_name",
+    default=None,
+    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
+)
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
+@click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
+def analyse(
+    files: tuple[Path, ...],
+    materials: tuple[str, ...],
+    timezone_name: str | None,
+    sheet: str | None,
+    sensor: str | None,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
+    time of wetness, EN 15757 band and the risk for each material, saying how each file was
+    read. Several FILES are joined on time when each holds one quantity (a building-management
+    system's temperature and RH files)."""
+    from museum.files.loggers import LoggerFileError
+
+    if timezone_name is not None:
+        zone_option(timezone_name)
+    try:
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
+        # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
+        text = (
+            json.dumps(report, ensure_ascii=False, indent=2, default=str)
+            if as_json
+            else render_text(report, Translator(language), timezone_name)
+        )
+    except (LoggerFileError, ValueError) as error:
+        message = one_line(str(error)) or repr(error)
+        named = any(file.name in message for file in files)
+        where = " + ".join(map(str, files))
+        raise click.ClickException(message if named else f"{where}: {message}") from None
+    except Exception as error:  # a file no reader foresaw: one line for the user, never a traceback
+        log.debug("analyse failed", exc_info=True)
+        raise click.ClickException(
+            f"{' + '.join(map(str, files))}: could not be analysed ({type(error).__name__}: "
+            f"{one_line(str(error))}); please report this file to the Patina maintainers"
+        ) from None
+    click.echo(text)
