@@ -6,17 +6,26 @@ temperature/RH pairs) is never merged into one series.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from analysis.report import climate_report
-from museum.files.loggers import FileReading, LoggerFileError, read_logger_files
+import click
+
+from analysis.materials import MATERIAL_NAMES
 from museum.language.figures import period_sentences, statistics_rows
-from museum.language.i18n import Translator
+from museum.language.i18n import LANGUAGES, Translator
+from patina.options import one_line, zone_option
+
+if TYPE_CHECKING:
+    from museum.files.loggers import FileReading
+
+log = logging.getLogger("patina")
 
 
 def display_zone(reading: FileReading, timezone_name: str | None) -> tzinfo:
@@ -42,6 +51,10 @@ def analyse_files(
     """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
     sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
+    # Imported here, not at the top: they load pandas, and every `patina` command loads this module.
+    from analysis.report import climate_report
+    from museum.files.loggers import LoggerFileError, read_logger_files
+
     reading = read_logger_files(paths, timezone_name, sheet)
     names = list(reading.sensors)
     if sensor is not None:
@@ -84,35 +97,37 @@ _ORDERS = {
 
 
 def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
-    n = t.number
+    """How the file was read (``info`` is :meth:`FileReading.assumptions`): a heading, then
+    one assumption a line, indented under it."""
     lines = [
-        t("analyse.read_as"),
-        "  "
-        + t(
-            "analyse.layout",
-            layout=" + ".join(
-                t(f"analyse.layout_name.{_LAYOUT_NAMES[name]}") if name in _LAYOUT_NAMES else name
-                for name in info["layout"].split(" + ")
-            ),
-            encoding=info["encoding"],
-            separator=t("analyse.separator." + _SEPARATORS.get(info["separator"], "none")),
-        ),
+        *_layout_assumptions(info, t),
+        *_date_assumptions(info, t),
+        *_value_assumptions(info, t),
+        *_clock_assumptions(info, t),
     ]
+    return [t("analyse.read_as"), *("  " + line for line in lines)]
+
+
+def _layout_assumptions(info: dict[str, Any], t: Translator) -> list[str]:
+    """The layout, encoding and separator; the files joined, the sheet, the columns and
+    each column's decimal mark."""
+    layout = " + ".join(
+        t(f"analyse.layout_name.{_LAYOUT_NAMES[name]}") if name in _LAYOUT_NAMES else name
+        for name in info["layout"].split(" + ")
+    )
+    separator = t("analyse.separator." + _SEPARATORS.get(info["separator"], "none"))
+    lines = [t("analyse.layout", layout=layout, encoding=info["encoding"], separator=separator)]
     if info.get("files_joined", 1) > 1:
-        lines.append("  " + t("analyse.joined", count=t.number(info["files_joined"], 0)))
+        lines.append(t("analyse.joined", count=t.number(info["files_joined"], 0)))
     if info["encoding"] == "xlsx":
         lines.append(
-            "  "
-            + (
-                t("analyse.sheet", sheet=info["sheet"], others=", ".join(info["other_sheets"]))
-                if info["other_sheets"]
-                else t("analyse.sheet_only", sheet=info["sheet"])
-            )
+            t("analyse.sheet", sheet=info["sheet"], others=", ".join(info["other_sheets"]))
+            if info["other_sheets"]
+            else t("analyse.sheet_only", sheet=info["sheet"])
         )
     columns = info["columns"]
     lines.append(
-        "  "
-        + t(
+        t(
             "analyse.columns",
             time=columns.get("time", "—"),
             temperature=columns.get("temperature", "—"),
@@ -123,65 +138,70 @@ def _assumptions(info: dict[str, Any], t: Translator) -> list[str]:
         f"{header}: {t('analyse.mark.' + {'.': 'point', ',': 'comma'}.get(mark, 'none'))}"
         for header, mark in info["decimal_marks"].items()
     )
-    lines.append("  " + t("analyse.decimal", marks=marks))
+    lines.append(t("analyse.decimal", marks=marks))
+    return lines
+
+
+def _date_assumptions(info: dict[str, Any], t: Translator) -> list[str]:
+    """The date format and order (and the other orders every date also reads in), and the
+    time zone with where it came from."""
     order = _ORDERS.get(info["date_order"])
-    lines.append(
-        "  "
-        + t(
+    lines = [
+        t(
             "analyse.dates",
             format=info["date_format"],
             order=t(f"analyse.order.{order}") if order else info["date_order"],
         )
-    )
+    ]
     if info.get("date_order_alternatives"):
         others = ", ".join(
             t(f"analyse.order.{_ORDERS[o]}") if o in _ORDERS else o for o in info["date_order_alternatives"]
         )
-        lines.append("  " + t("analyse.date_ambiguous", others=others))
+        lines.append(t("analyse.date_ambiguous", others=others))
     lines.append(
-        "  " + t("analyse.zone", zone=info["timezone"], origin=t(f"analyse.origin.{info['timezone_origin']}"))
+        t("analyse.zone", zone=info["timezone"], origin=t(f"analyse.origin.{info['timezone_origin']}"))
     )
-    lines.append(
-        "  "
-        + (
-            t("analyse.units_converted", conversions="; ".join(info["conversions"]))
-            if info["conversions"]
-            else t("analyse.units_as_written")
-        )
-    )
-    lines.append(
-        "  "
-        + t(
+    return lines
+
+
+def _value_assumptions(info: dict[str, Any], t: Translator) -> list[str]:
+    """The units converted, the rows read, left out and rejected, and why."""
+    n = t.number
+    lines = [
+        t("analyse.units_converted", conversions="; ".join(info["conversions"]))
+        if info["conversions"]
+        else t("analyse.units_as_written"),
+        t(
             "analyse.rows",
             read=n(info["rows_read"], 0),
             without=n(info["rows_without_values"], 0),
             rejected=n(info["rejected"], 0),
             duplicated=n(info["duplicated_times"], 0),
-        )
-    )
+        ),
+    ]
     if info["rejected"]:
         reasons = "; ".join(
             f"{t('analyse.reason.' + code)} ({n(count, 0)})"
             for code, count in info["rejected_reasons"].items()
         )
-        lines.append(
-            "  "
-            + t(
-                "analyse.rejected",
-                reasons=reasons,
-                rows=", ".join(str(r) for r in info["first_rejected_rows"]),
-            )
-        )
+        rows = ", ".join(str(r) for r in info["first_rejected_rows"])
+        lines.append(t("analyse.rejected", reasons=reasons, rows=rows))
+    return lines
+
+
+def _clock_assumptions(info: dict[str, Any], t: Translator) -> list[str]:
+    """What the clock changes did to local times: years left on standard time, local times
+    repeated (autumn) or missing (spring)."""
+    lines = []
     if info.get("standard_time_years"):
         years = ", ".join(str(y) for y in info["standard_time_years"])
-        lines.append("  " + t("analyse.standard_years", years=years))
+        lines.append(t("analyse.standard_years", years=years))
     if info["repeated_local_times"] or info["nonexistent_local_times"]:
         lines.append(
-            "  "
-            + t(
+            t(
                 "analyse.local_times",
-                repeated=n(info["repeated_local_times"], 0),
-                nonexistent=n(info["nonexistent_local_times"], 0),
+                repeated=t.number(info["repeated_local_times"], 0),
+                nonexistent=t.number(info["nonexistent_local_times"], 0),
             )
         )
     return lines
@@ -191,37 +211,51 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     """The report for a person, in the translator's language; times in the zone the file
     was read in (:func:`display_zone`), each printed with its zone."""
     if "sensors" in report:
-        names = list(report["sensors"])
-        parts = [t("analyse.sensors", count=t.number(len(names), 0), names=", ".join(names))]
-        for index, name in enumerate(names, start=1):
-            parts += [
-                "",
-                "=" * 72,
-                t("analyse.sensor", sensor=name, index=index, count=len(names)),
-                render_text(report["sensors"][name], t, timezone_name),
-            ]
-        return "\n".join(parts)
+        return _sensors_text(report["sensors"], t, timezone_name)
     info = report["file"]
     zone: tzinfo = ZoneInfo(timezone_name) if timezone_name else _zone_from(info["display_timezone"])
+    when = _moments(t, zone)
+    lines = [t("report.title", file=info["path"])]
+    if len(info["sensors_in_file"]) > 1:
+        others = ", ".join(s for s in info["sensors_in_file"] if s != info["sensor"])
+        lines.append(t("analyse.sensor_of", sensor=info["sensor"], others=others))
+    lines += _assumptions(info, t)
+    lines += ["", *_coverage_lines(report, t, when)]
+    lines += ["", *_climate_lines(report, t)]
+    for material, risk in report["risk"].items():
+        lines += ["", *_risk_lines(material, risk, t, when)]
+    return "\n".join(lines)
+
+
+def _sensors_text(reports: dict[str, dict[str, Any]], t: Translator, timezone_name: str | None) -> str:
+    """The reports of a file's several sensors, one after the other under a rule."""
+    names = list(reports)
+    parts = [t("analyse.sensors", count=t.number(len(names), 0), names=", ".join(names))]
+    for index, name in enumerate(names, start=1):
+        parts += [
+            "",
+            "=" * 72,
+            t("analyse.sensor", sensor=name, index=index, count=len(names)),
+            render_text(reports[name], t, timezone_name),
+        ]
+    return "\n".join(parts)
+
+
+def _moments(t: Translator, zone: tzinfo) -> Callable[[str], str]:
+    """How the text prints an ISO 8601 moment: in ``zone``, followed by the zone's name."""
 
     def when(iso: str) -> str:
         moment = datetime.fromisoformat(iso).astimezone(zone)
         return f"{t.moment(moment, 'medium')} {moment.strftime('%Z') or str(zone)}"
 
+    return when
+
+
+def _coverage_lines(report: dict[str, Any], t: Translator, when: Callable[[str], str]) -> list[str]:
+    """The period, the readings it holds against the logger's interval, and its gaps."""
     n = t.number
-    period, coverage = report["period"], report["coverage"]
-    lines = [t("report.title", file=info["path"])]
-    if len(info["sensors_in_file"]) > 1:
-        lines.append(
-            t(
-                "analyse.sensor_of",
-                sensor=info["sensor"],
-                others=", ".join(s for s in info["sensors_in_file"] if s != info["sensor"]),
-            )
-        )
-    lines += _assumptions(info, t)
-    lines += [
-        "",
+    period, coverage, gaps = report["period"], report["coverage"], report["gaps"]
+    lines = [
         t.plural(
             "report.period", round(period["days"], 1), start=when(period["start"]), end=when(period["end"])
         ),
@@ -232,7 +266,6 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
             pct=n(coverage["coverage_pct"], 1),
         ),
     ]
-    gaps = report["gaps"]
     if gaps["count"]:
         lines.append(
             t(
@@ -245,7 +278,13 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
         )
     else:
         lines.append(t("report.no_gaps"))
-    lines += ["", t("report.statistics")]
+    return lines
+
+
+def _climate_lines(report: dict[str, Any], t: Translator) -> list[str]:
+    """Statistics, daily range, IPI ratings, time of wetness, mould and the EN 15757 band."""
+    n = t.number
+    lines = [t("report.statistics")]
     for row in statistics_rows(report, t, columns=("min", "p5", "mean", "p95", "max")):
         lines.append(f"  {row.label} ({row.unit}): " + " · ".join(n(value, 1) for value in row.values))
     sentences = period_sentences(report, t)
@@ -276,41 +315,44 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
         if band
         else t("report.en15757_short")
     )
-    for material, risk in report["risk"].items():
-        pct = {level: n(value, 1) for level, value in risk["pct_per_level"].items()}
-        worst, current = risk["worst"], risk["current"]
-        lines += ["", t("report.risk", material=t.material(material)), "  " + t("report.levels", **pct)]
-        if worst is None or current is None:
-            continue
-        # Floored, not rounded: a score of 49.6 is still "watch" and must not read "watch (50)".
+    return lines
+
+
+def _risk_lines(material: str, risk: dict[str, Any], t: Translator, when: Callable[[str], str]) -> list[str]:
+    """One material's time at each level, its worst moment, where it ended, and its dose."""
+    n = t.number
+    pct = {level: n(value, 1) for level, value in risk["pct_per_level"].items()}
+    lines = [t("report.risk", material=t.material(material)), "  " + t("report.levels", **pct)]
+    worst, current = risk["worst"], risk["current"]
+    if worst is None or current is None:
+        return lines
+    # Floored, not rounded: a score of 49.6 is still "watch" and must not read "watch (50)".
+    lines.append(
+        "  "
+        + t(
+            "report.worst",
+            level=t(f"level.{worst['level']}"),
+            score=n(math.floor(worst["score"]), 0),
+            time=when(worst["time"]),
+            driver=t(f"driver.{worst['driver']}"),
+        )
+    )
+    if current["level"] == "good":
+        lines.append("  " + t("analyse.current_good", level=t("level.good"), since=when(current["since"])))
+    else:
         lines.append(
             "  "
             + t(
-                "report.worst",
-                level=t(f"level.{worst['level']}"),
-                score=n(math.floor(worst["score"]), 0),
-                time=when(worst["time"]),
-                driver=t(f"driver.{worst['driver']}"),
+                "report.current",
+                level=t(f"level.{current['level']}"),
+                since=when(current["since"]),
+                driver=t(f"driver.{current['driver']}"),
+                source=current["source"],
             )
         )
-        if current["level"] == "good":
-            lines.append(
-                "  " + t("analyse.current_good", level=t("level.good"), since=when(current["since"]))
-            )
-        else:
-            lines.append(
-                "  "
-                + t(
-                    "report.current",
-                    level=t(f"level.{current['level']}"),
-                    since=when(current["since"]),
-                    driver=t(f"driver.{current['driver']}"),
-                    source=current["source"],
-                )
-            )
-        if risk["corrosion_dose"] is not None:
-            lines.append("  " + t("report.dose", dose=n(risk["corrosion_dose"], 0)))
-    return "\n".join(lines)
+    if risk["corrosion_dose"] is not None:
+        lines.append("  " + t("report.dose", dose=n(risk["corrosion_dose"], 0)))
+    return lines
 
 
 def _zone_from(text: str) -> tzinfo:
@@ -324,3 +366,63 @@ def _zone_from(text: str) -> tzinfo:
         sign = -1 if body.startswith("-") else 1
         hours, minutes = body[1:].split(":")[:2]
         return timezone(sign * timedelta(hours=int(hours), minutes=int(minutes)))
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--material",
+    "materials",
+    multiple=True,
+    type=click.Choice(MATERIAL_NAMES),
+    help="A material to assess (repeat for several).",
+)
+@click.option(
+    "--timezone",
+    "timezone_name",
+    default=None,
+    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
+)
+@click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
+@click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
+@click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
+def analyse(
+    files: tuple[Path, ...],
+    materials: tuple[str, ...],
+    timezone_name: str | None,
+    sheet: str | None,
+    sensor: str | None,
+    language: str,
+    as_json: bool,
+) -> None:
+    """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
+    time of wetness, EN 15757 band and the risk for each material, saying how each file was
+    read. Several FILES are joined on time when each holds one quantity (a building-management
+    system's temperature and RH files)."""
+    from museum.files.loggers import LoggerFileError
+
+    if timezone_name is not None:
+        zone_option(timezone_name)
+    try:
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
+        # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
+        text = (
+            json.dumps(report, ensure_ascii=False, indent=2, default=str)
+            if as_json
+            else render_text(report, Translator(language), timezone_name)
+        )
+    except (LoggerFileError, ValueError) as error:
+        message = one_line(str(error)) or repr(error)
+        named = any(file.name in message for file in files)
+        where = " + ".join(map(str, files))
+        raise click.ClickException(message if named else f"{where}: {message}") from None
+    except Exception as error:  # a file no reader foresaw: one line for the user, never a traceback
+        log.debug("analyse failed", exc_info=True)
+        raise click.ClickException(
+            f"{' + '.join(map(str, files))}: could not be analysed ({type(error).__name__}: "
+            f"{one_line(str(error))}); please report this file to the Patina maintainers"
+        ) from None
+    click.echo(text)

@@ -15,21 +15,26 @@ import click
 import platformdirs
 
 from analysis.materials import target_band
-from collector.service import Collector
 from museum.description.config import MuseumConfig, load_config
 from museum.description.secrets import redact_url
-from museum.storage.stores import open_store
 from patina.launch import dashboard_command, wait_for_signal
-from patina.services import InfluxServer, MosquittoServer, free_port, port_open
+from patina.options import Duration, config_option, load
 
 log = logging.getLogger("patina.demo")
 
+# The collector, the store and the servers are imported where they are used: every `patina`
+# command loads this module (patina/cli.py), and they would load pandas and requests.
+
 
 def _port_or_free(port: int) -> int:
+    from patina.services import free_port, port_open
+
     return free_port() if port_open("127.0.0.1", port) else port
 
 
 def _ensure_broker(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> str:
+    from patina.services import MosquittoServer, port_open
+
     if port_open(config.mqtt.host, config.mqtt.port):
         log.info("using the MQTT broker at %s", redact_url(config.mqtt.url))
         return config.mqtt.url
@@ -41,6 +46,9 @@ def _ensure_broker(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> st
 
 
 def _ensure_influx(config: MuseumConfig, data_dir: Path, stack: ExitStack) -> str:
+    from museum.storage.stores import open_store
+    from patina.services import InfluxServer
+
     if open_store(config.influxdb, timeout_s=2).ping():
         log.info("using InfluxDB at %s", redact_url(config.influxdb.url))
         return config.influxdb.url
@@ -161,6 +169,8 @@ def _spawn(stack: ExitStack, argv: list[str], env: dict[str, str]) -> subprocess
 
 
 def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: float) -> None:
+    from collector.service import Collector
+
     data_dir = Path(platformdirs.user_data_dir("patina"))
     data_dir.mkdir(parents=True, exist_ok=True)
     # The demo's own copy of the config, with two accounts to sign in with, and its scenario.
@@ -217,3 +227,19 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
         print("\n".join(message) + "\n", flush=True)
         wait_for_signal()
         log.info("stopping")
+
+
+@click.command()
+@config_option
+@click.option("--port", type=int, default=8501, show_default=True, help="Dashboard port.")
+@click.option(
+    "--backfill",
+    type=Duration(),
+    default="1d",
+    show_default=True,
+    help="Simulated history to publish first, at high speed.",
+)
+def demo(config_path: str, port: int, backfill: float) -> None:
+    """Start everything for a first look: broker and InfluxDB (if none answers), the
+    simulator, the collector and the dashboard. Ctrl-C stops all of it."""
+    run_demo(load(config_path), Path(config_path).resolve(), port, backfill)

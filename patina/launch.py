@@ -1,7 +1,6 @@
 """Starting the long-running parts and waiting for them: the Streamlit command serving the
-dashboard and the wait for a stop signal, shared by `patina dashboard` and `patina demo`
-(kept apart from patina/cli.py so that patina/demo.py need not import the command line
-that imports it)."""
+dashboard and the wait for a stop signal, shared by `patina dashboard` (patina/dashboard.py)
+and `patina demo` (patina/demo.py), command modules that do not import each other."""
 
 from __future__ import annotations
 

@@ -8,8 +8,9 @@ year costs 8,760 rows per case; hours whose aggregate missed readings come from 
 readings (:meth:`museum.storage.store.InfluxStore.hourly_series`). Minimum, maximum and the daily
 range are exact, from each hour's minimum and maximum over the raw readings. Every period
 states its coverage: readings present against expected, and the gaps.
-Charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same
-HTML into PDF, so both say exactly the same thing.
+The page is laid out by Jinja2 templates (museum/files/templates/, one macro per section);
+charts are drawn by Matplotlib as PNG inside the HTML; WeasyPrint turns the same HTML into
+PDF, so both say exactly the same thing.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import base64
 import html
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
 
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from analysis.metrics import LoanBands, loan_compliance
 from analysis.report import climate_report
@@ -235,10 +239,256 @@ def _number(value: Any) -> float | None:
 
 
 # --- rendering -----------------------------------------------------------------------------------
+#
+# The page is laid out by the Jinja2 templates in museum/files/templates/: report.html.j2 is the
+# page, sections.html.j2 holds one macro per section. Each section's macro is fed by one object
+# built below: what the section needs, in the reader's language, numbers already formatted. The
+# templates call the translator (``t``) only for fixed texts: headings and column names.
+# A new section is a dataclass and its builder here, a macro in sections.html.j2, and one line
+# where the page (or a digest built from the same macros) places it.
 
 
-def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands | None) -> str:
-    """Temperature and RH over the period as an inline PNG, with the loan bands shaded."""
+@dataclass(frozen=True)
+class Heading:
+    """The top of the report: its subject, its period in words, the museum, the time zone
+    (named as at the period's end), and when the report was made."""
+
+    subject: str
+    period: str
+    museum: str
+    zone: str
+    generated: str
+
+
+@dataclass(frozen=True)
+class LoanSection:
+    """The share of time each case spent inside a loan agreement's bands (%)."""
+
+    #: Column headers after "Case": the RH band, the temperature band, the 24 h change limit,
+    #: all of them at once ("—" for a band the agreement does not set).
+    bands: list[str]
+    #: One row per case: its id, then its shares in the order of ``bands``.
+    rows: list[list[str]]
+
+
+@dataclass(frozen=True)
+class Performance:
+    """How tight a case is against its room and when it passes its limit: the lines of
+    ``patina diagnose`` (museum.assessment.diagnose.describe)."""
+
+    reference: str
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class ArtefactRow:
+    """One object of a case and the share of the period (%) it spent at each risk level."""
+
+    id: str
+    name: str
+    #: The link its name carries (the dashboard's copy on screen), or None.
+    href: str | None
+    materials: str
+    #: Per level of :data:`analysis.risk.LEVELS`.
+    shares: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """An alert opened in the period: when, which rule, what it measured against its limit,
+    how far it went, and each acknowledgement."""
+
+    opened: str
+    rule: str
+    value: str
+    state: str
+    acknowledgements: list[str]
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """Everything the report says about one case; the parts after ``coverage`` are empty
+    when the period has no figures (``chart`` is then None)."""
+
+    case_id: str
+    name: str
+    gallery: str
+    #: What the figures rest on and the gaps, or None when there is nothing to say.
+    coverage: str | None
+    #: The temperature and RH chart, a PNG as base64.
+    chart: str | None = None
+    #: One row per quantity: its label with its unit, then minimum, mean and maximum.
+    statistics: list[list[str]] = field(default_factory=list)
+    #: The period in sentences: daily range, time of wetness, IPI ratings.
+    sentences: list[str] = field(default_factory=list)
+    performance: Performance | None = None
+    artefacts: list[ArtefactRow] = field(default_factory=list)
+    alerts: list[AlertRow] = field(default_factory=list)
+
+
+#: The loan compliance figures, in the order of :attr:`LoanSection.bands`.
+_COMPLIANCE = ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")
+
+
+def _moments(t: Translator, zone: Any) -> Callable[[datetime], str]:
+    """How the report prints a moment: in the museum's zone, medium length."""
+    return lambda moment: t.moment(moment.astimezone(zone), "medium")
+
+
+def heading_section(
+    periods: list[CasePeriod], config: MuseumConfig, t: Translator, subject: str, generated: datetime
+) -> Heading:
+    """The report's heading; the period is the first case's (every case shares it)."""
+    zone = config.zone
+    when = _moments(t, zone)
+    start, end = periods[0].start, periods[0].end
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.time() == local_end.time() == time(0) and local_end > local_start:
+        # Whole days (the report page's periods): "du 24 au 30 novembre 2026 inclus".
+        period = t.period(local_start.date(), (local_end - timedelta(days=1)).date())
+    else:
+        period = t("print.period", start=when(start), end=when(end))
+    return Heading(
+        subject=subject,
+        period=period,
+        museum=t.name(config.museum.name),
+        zone=t.zone(config.museum.timezone, end),
+        generated=when(generated),
+    )
+
+
+def loan_section(periods: list[CasePeriod], bands: LoanBands | None, t: Translator) -> LoanSection | None:
+    """Each case's compliance with the loan's bands; None without a loan agreement."""
+    if bands is None:
+        return None
+    n = t.number
+    temperature = (
+        t(
+            "print.loan_temperature",
+            target=n(bands.temperature_target_c, 0),
+            tolerance=n(bands.temperature_tolerance_c, 0),
+        )
+        if bands.temperature_target_c is not None
+        else "—"
+    )
+    change = (
+        t("print.loan_change", limit=n(bands.max_rh_change_24h_pct, 0))
+        if bands.max_rh_change_24h_pct is not None
+        else "—"
+    )
+    return LoanSection(
+        bands=[
+            t("print.loan_rh", target=n(bands.rh_target_pct, 0), tolerance=n(bands.rh_tolerance_pct, 0)),
+            temperature,
+            change,
+            t("print.loan_all"),
+        ],
+        rows=[
+            [period.case.id, *(n((period.compliance or {}).get(key), 1) for key in _COMPLIANCE)]
+            for period in periods
+        ],
+    )
+
+
+def coverage_text(cover: dict[str, Any], t: Translator, when: Callable[[datetime], str]) -> str | None:
+    """What a period's figures rest on (:func:`coverage`) and its longest gaps, in words."""
+    if not cover:
+        return None
+    gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
+    gap_text = t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else ""
+    if not cover["readings"]:
+        return gap_text or None
+    rested = t(
+        "case.coverage",
+        readings=t.number(cover["readings"], 0),
+        expected=t.number(cover["expected"], 0),
+        pct=t.number(cover["pct"], 0),
+        hours=cover["hours_with_data"],
+        total=cover["hours"],
+    )
+    return (rested + " " + gap_text).strip()
+
+
+def performance_section(diagnosis: Diagnosis | None, t: Translator) -> Performance | None:
+    """The same lines as `patina diagnose`: what facilities get with the report."""
+    if diagnosis is None or diagnosis.reference is None:
+        return None
+    return Performance(reference=diagnosis.reference.id, lines=describe(diagnosis, t))
+
+
+def artefact_rows(
+    period: CasePeriod, t: Translator, artefact_href: Callable[[str], str] | None = None
+) -> list[ArtefactRow]:
+    """The case's objects, each with its share of the period at each risk level."""
+    rows = []
+    for artefact in period.case.artefacts:
+        shares = period.artefact_levels.get(artefact.id, {})
+        rows.append(
+            ArtefactRow(
+                id=artefact.id,
+                name=t.name(artefact.name),
+                href=None if artefact_href is None else artefact_href(artefact.id),
+                materials=", ".join(t.material(m) for m in artefact.materials),
+                shares={level: t.number(shares.get(level), 1) for level in LEVELS},
+            )
+        )
+    return rows
+
+
+def alert_rows(alerts: pd.DataFrame, t: Translator, zone: Any) -> list[AlertRow]:
+    """The rows of :func:`alert_summaries` for a reader."""
+    rows = []
+    for alert in alerts.itertuples():
+        # Alerts recorded before values were written have no value column at all.
+        value, threshold = getattr(alert, "value", None), getattr(alert, "threshold", None)
+        rows.append(
+            AlertRow(
+                opened=t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone)),
+                rule=t(f"rule.{alert.rule}"),
+                value=alert_value(alert.rule, value, threshold, getattr(alert, "detail", ""), t),
+                state=t(f"state.{alert.state}"),
+                acknowledgements=[
+                    acknowledgement(moment, user, note, t, zone) for moment, user, note in alert.notes
+                ],
+            )
+        )
+    return rows
+
+
+def case_section(
+    period: CasePeriod,
+    config: MuseumConfig,
+    t: Translator,
+    bands: LoanBands | None,
+    artefact_href: Callable[[str], str] | None = None,
+) -> CaseSection:
+    """One case's part of the report; without figures, only its heading and coverage."""
+    case = period.case
+    section = CaseSection(
+        case_id=case.id,
+        name=t.name(case.name),
+        gallery=t.name(case.gallery),
+        coverage=coverage_text(period.coverage, t, _moments(t, config.zone)),
+    )
+    if period.figures is None:
+        return section
+    sentences = period_sentences(period.figures, t)
+    return replace(
+        section,
+        chart=chart_png(period, t, config.museum.timezone, bands),
+        statistics=[
+            [f"{row.label} ({row.unit})", *(t.number(value) for value in row.values)]
+            for row in statistics_rows(period.figures, t, extremes=period.extremes)
+        ],
+        sentences=[sentences.daily_range, sentences.time_of_wetness, sentences.ipi],
+        performance=performance_section(period.diagnosis, t),
+        artefacts=artefact_rows(period, t, artefact_href),
+        alerts=alert_rows(period.alerts, t, config.zone),
+    )
+
+
+def chart_png(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands | None) -> str:
+    """Temperature and RH over the period as a PNG (base64), with the loan bands shaded."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -288,8 +538,7 @@ def chart_image(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands |
     finally:
         plt.close(figure)
     # PNG rather than SVG: WeasyPrint ignores Matplotlib's SVG styles and would fill lines.
-    encoded = base64.b64encode(buffer.getvalue()).decode()
-    return f"<img class='chart' alt='{html.escape(t('print.chart'))}' src='data:image/png;base64,{encoded}'>"
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def alert_value(rule: str, value: float | None, threshold: float | None, detail: str, t: Translator) -> str:
@@ -313,20 +562,32 @@ def acknowledgement(moment: pd.Timestamp, user: str, note: str, t: Translator, z
     return t("print.acknowledged", user=user or "—", moment=when)
 
 
-def _row(cells: list[str], header: bool = False, numbers_from: int | None = None) -> str:
-    """A table row; cells from ``numbers_from`` on hold numbers (right-aligned, never
-    wrapped: their unit is in the column's header)."""
-    tag = "th" if header else "td"
-    return (
-        "<tr>"
-        + "".join(
-            f"<{tag} class='num'>{cell}</{tag}>"
-            if numbers_from is not None and i >= numbers_from
-            else f"<{tag}>{cell}</{tag}>"
-            for i, cell in enumerate(cells)
-        )
-        + "</tr>"
+def _escaped(value: object) -> Markup:
+    """What a template prints, escaped as the reports always were, by :func:`html.escape`
+    (an apostrophe becomes ``&#x27;``, where MarkupSafe would write ``&#39;``). Jinja runs
+    this before its own autoescape, which then leaves the result alone; what a macro made is
+    markup already and passes as it is."""
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("museum.files", "templates"),
+        autoescape=True,
+        finalize=_escaped,
+        undefined=jinja2.StrictUndefined,  # a misspelt name fails, rather than print nothing
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
+    environment.globals.update(levels=LEVELS, level_colours=LEVEL_COLOURS)
+    return environment
+
+
+def render_template(name: str, t: Translator, **sections: Any) -> str:
+    """The page ``name`` of museum/files/templates/, given its sections and the reader's
+    translator (the templates' ``t``)."""
+    return _templates().get_template(name).render(t=t, **sections)
 
 
 def render_html(
@@ -341,208 +602,17 @@ def render_html(
     """The report as one self-contained HTML page (print-ready, A4). ``artefact_href``
     gives each object's name a link (the dashboard's copy on screen links the artefact
     page; a downloaded or printed report has nothing to link to)."""
-    zone = config.zone
-    e = html.escape
-    n = t.number
-    start, end = periods[0].start, periods[0].end
-
-    def when(moment: datetime) -> str:
-        return t.moment(moment.astimezone(zone), "medium")
-
-    museum_name = t.name(config.museum.name)
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_start.time() == local_end.time() == time(0) and local_end > local_start:
-        # Whole days (the report page's periods): "du 24 au 30 novembre 2026 inclus".
-        period_text = t.period(local_start.date(), (local_end - timedelta(days=1)).date())
-    else:
-        period_text = t("print.period", start=when(start), end=when(end))
-    parts = [
-        f"<h1>{e(t('print.title', subject=subject))}</h1>",
-        f"<p class='period'>{e(t('print.period_heading', period=period_text))}</p>",
-        f"<p class='meta'>{e(museum_name)}"
-        f" · {e(t('case.times_in', timezone=t.zone(config.museum.timezone, end)))}<br>"
-        f"{e(t('print.generated', moment=when(generated)))}</p>",
-        f"<p class='note'>{e(t('print.method'))}</p>",
-    ]
-    if bands is not None:
-        parts.append(f"<h2>{e(t('print.loan'))}</h2><table><caption>{e(t('print.loan_unit'))}</caption>")
-        parts.append(
-            _row(
-                [
-                    e(t("label.case")),
-                    e(
-                        t(
-                            "print.loan_rh",
-                            target=n(bands.rh_target_pct, 0),
-                            tolerance=n(bands.rh_tolerance_pct, 0),
-                        )
-                    ),
-                    e(
-                        t(
-                            "print.loan_temperature",
-                            target=n(bands.temperature_target_c, 0),
-                            tolerance=n(bands.temperature_tolerance_c, 0),
-                        )
-                    )
-                    if bands.temperature_target_c is not None
-                    else "—",
-                    e(t("print.loan_change", limit=n(bands.max_rh_change_24h_pct, 0)))
-                    if bands.max_rh_change_24h_pct is not None
-                    else "—",
-                    e(t("print.loan_all")),
-                ],
-                header=True,
-                numbers_from=1,
-            )
-        )
-        for period in periods:
-            c = period.compliance or {}
-            parts.append(
-                _row(
-                    [e(period.case.id)]
-                    + [
-                        n(c.get(key), 1) for key in ("rh_pct", "temperature_pct", "change_24h_pct", "all_pct")
-                    ],
-                    numbers_from=1,
-                )
-            )
-        parts.append("</table>")
-    for period in periods:
-        case = period.case
-        parts.append(
-            f"<section><h2>{e(case.id)} · {e(t.name(case.name))}</h2>"
-            f"<p class='meta'>{e(t.name(case.gallery))}</p>"
-        )
-        cover = period.coverage
-        if cover:
-            gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
-            gap_text = t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else ""
-            if cover["readings"]:
-                rested = t(
-                    "case.coverage",
-                    readings=n(cover["readings"], 0),
-                    expected=n(cover["expected"], 0),
-                    pct=n(cover["pct"], 0),
-                    hours=cover["hours_with_data"],
-                    total=cover["hours"],
-                )
-                parts.append(f"<p class='coverage'>{e((rested + ' ' + gap_text).strip())}</p>")
-            elif gap_text:
-                parts.append(f"<p class='coverage'>{e(gap_text)}</p>")
-        if period.figures is None:
-            parts.append(f"<p>{e(t('case.no_data'))}</p></section>")
-            continue
-        parts.append(chart_image(period, t, config.museum.timezone, bands))
-        parts.append(f"<h3>{e(t('print.statistics'))}</h3>")
-        parts.append("<table>")
-        parts.append(
-            _row(["", e(t("print.min")), e(t("print.mean")), e(t("print.max"))], header=True, numbers_from=1)
-        )
-        for row in statistics_rows(period.figures, t, extremes=period.extremes):
-            parts.append(_row([e(f"{row.label} ({row.unit})"), *(n(v) for v in row.values)], numbers_from=1))
-        parts.append("</table>")
-        sentences = period_sentences(period.figures, t)
-        parts += [
-            f"<p>{e(sentence)}</p>"
-            for sentence in (sentences.daily_range, sentences.time_of_wetness, sentences.ipi)
-        ]
-        diagnosis = period.diagnosis
-        if diagnosis is not None and diagnosis.reference is not None:
-            # The same lines as `patina diagnose`: what facilities get with the report.
-            parts.append(f"<h3>{e(t('print.case_performance'))}</h3>")
-            note = t("print.case_performance_note", reference=diagnosis.reference.id)
-            parts.append(f"<p class='note'>{e(note)}</p>")
-            parts.append("<p>" + "<br>".join(e(line) for line in describe(diagnosis, t)) + "</p>")
-        if case.artefacts:
-            parts.append(f"<h3>{e(t('print.artefact_levels'))}</h3><table>")
-            parts.append(
-                _row(
-                    [e(t("label.inventory_number")), e(t("label.name")), e(t("label.materials"))]
-                    + [e(f"{t(f'level.{level}')} (%)") for level in LEVELS],
-                    header=True,
-                    numbers_from=3,
-                )
-            )
-            for artefact in case.artefacts:
-                shares = period.artefact_levels.get(artefact.id, {})
-                parts.append(
-                    _row(
-                        [
-                            e(artefact.id),
-                            e(t.name(artefact.name))
-                            if artefact_href is None
-                            else f'<a href="{e(artefact_href(artefact.id))}" target="_self">'
-                            f"{e(t.name(artefact.name))}</a>",
-                            e(", ".join(t.material(m) for m in artefact.materials)),
-                        ]
-                        + [
-                            f"<span style='color:{LEVEL_COLOURS[level]}'>{n(shares.get(level), 1)}</span>"
-                            for level in LEVELS
-                        ],
-                        numbers_from=3,
-                    )
-                )
-            parts.append("</table>")
-        parts.append(f"<h3>{e(t('print.alerts'))}</h3>")
-        if period.alerts.empty:
-            parts.append(f"<p>{e(t('print.no_alerts'))}</p>")
-        else:
-            parts.append(
-                "<table>"
-                + _row(
-                    [
-                        e(t("alerts.opened")),
-                        e(t("alerts.rule")),
-                        e(t("print.value")),
-                        e(t("alerts.state")),
-                        e(t("print.acknowledgements")),
-                    ],
-                    header=True,
-                )
-            )
-            for alert in period.alerts.itertuples():
-                # Alerts recorded before values were written have no value column at all.
-                value, threshold = getattr(alert, "value", None), getattr(alert, "threshold", None)
-                parts.append(
-                    _row(
-                        [
-                            e(t.moment(alert.opened.to_pydatetime(warn=False).astimezone(zone))),
-                            e(t(f"rule.{alert.rule}")),
-                            e(alert_value(alert.rule, value, threshold, getattr(alert, "detail", ""), t)),
-                            e(t(f"state.{alert.state}")),
-                            "<br>".join(
-                                e(acknowledgement(moment, user, note, t, zone))
-                                for moment, user, note in alert.notes
-                            )
-                            or "—",
-                        ]
-                    )
-                )
-            parts.append("</table>")
-        parts.append("</section>")
-    style = """
-      @page { size: A4; margin: 16mm 14mm; }
-      body { font-family: "DejaVu Sans", sans-serif; font-size: 9.5pt; color: #222; }
-      h1 { font-size: 16pt; margin-bottom: 2mm; } h2 { font-size: 12.5pt; margin: 6mm 0 1mm; }
-      h3 { font-size: 10.5pt; margin: 3mm 0 1mm; } .meta { color: #555; margin: 0 0 2mm; }
-      .note { font-size: 8pt; color: #555; }
-      table { border-collapse: collapse; margin: 1mm 0 2mm; }
-      th, td { border: 1px solid #ccc; padding: 1mm 2mm; text-align: left; vertical-align: top; }
-      th { background: #f2f2f2; } section { page-break-inside: auto; }
-      th.num, td.num { text-align: right; white-space: nowrap; }
-      caption { caption-side: top; text-align: left; font-size: 8pt; color: #555; }
-      .period { font-size: 11pt; font-weight: bold; margin: 0 0 1mm; }
-      img.chart { width: 100%; height: auto; }
-    """
-    return (
-        f"<!DOCTYPE html><html lang='{t.language}'><head><meta charset='utf-8'>"
-        f"<title>{e(t('print.title', subject=subject))}</title><style>{style}</style></head>"
-        f"<body>{''.join(parts)}</body></html>"
+    return render_template(
+        "report.html.j2",
+        t,
+        heading=heading_section(periods, config, t, subject, generated),
+        loan=loan_section(periods, bands, t),
+        cases=[case_section(period, config, t, bands, artefact_href) for period in periods],
     )
 
 
 def render_pdf(page: str) -> bytes:
-    """The same page as PDF (WeasyPrint)."""
+    """The same page as PDF (WeasyPrint): the HTML report, printed."""
     from weasyprint import HTML
 
     return HTML(string=page).write_pdf()
