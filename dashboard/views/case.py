@@ -29,7 +29,7 @@ from dashboard.inputs import period_input
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
 from museum.description.secrets import redact_url
-from museum.language.figures import period_sentences, statistics_rows
+from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.sources import level_source
 from museum.storage.store import StoreError
 
@@ -258,24 +258,11 @@ if not series.empty:
             for row in statistics_rows(period.figures, t, extremes=period.extremes)
         ]
         st.table(pd.DataFrame(table), hide_index=True)
-        cover = period.coverage
-        if cover:
-            zone = config.zone
-            gaps = ", ".join(
-                f"{t.moment(a.astimezone(zone))} – {t.moment(b.astimezone(zone))}"
-                for a, b in cover["gaps"][:3]
-            )
-            st.caption(
-                t(
-                    "case.coverage",
-                    readings=t.number(cover["readings"], 0),
-                    expected=t.number(cover["expected"], 0),
-                    pct=t.number(cover["pct"], 0),
-                    hours=cover["hours_with_data"],
-                    total=cover["hours"],
-                )
-                + (" " + t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else "")
-            )
+        coverage = coverage_text(
+            period.coverage, t, lambda moment: t.moment(moment.astimezone(config.zone)), max_gaps=3
+        )
+        if coverage:
+            st.caption(coverage)
         sentences = period_sentences(period.figures, t)
         st.markdown(sentences.daily_range)
         st.markdown(sentences.time_of_wetness)

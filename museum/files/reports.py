@@ -33,7 +33,7 @@ from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
 from museum.description.config import Case, MuseumConfig
-from museum.language.figures import period_sentences, statistics_rows
+from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.i18n import Translator
 from museum.storage.store import InfluxStore
 
@@ -388,25 +388,6 @@ def loan_section(periods: list[CasePeriod], bands: LoanBands | None, t: Translat
             for period in periods
         ],
     )
-
-
-def coverage_text(cover: dict[str, Any], t: Translator, when: Callable[[datetime], str]) -> str | None:
-    """What a period's figures rest on (:func:`coverage`) and its longest gaps, in words."""
-    if not cover:
-        return None
-    gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:5])
-    gap_text = t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else ""
-    if not cover["readings"]:
-        return gap_text or None
-    rested = t(
-        "case.coverage",
-        readings=t.number(cover["readings"], 0),
-        expected=t.number(cover["expected"], 0),
-        pct=t.number(cover["pct"], 0),
-        hours=cover["hours_with_data"],
-        total=cover["hours"],
-    )
-    return (rested + " " + gap_text).strip()
 
 
 def performance_section(diagnosis: Diagnosis | None, t: Translator) -> Performance | None:

@@ -6,8 +6,9 @@ and the rounding live here once; each caller only lays the result out (a table, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from museum.language.i18n import Translator
@@ -80,3 +81,25 @@ def period_sentences(figures: Mapping[str, Any], t: Translator) -> PeriodSentenc
         time_of_wetness=t("report.tow", hours=n(wet["hours"], 0), pct=n(wet["pct"])),
         ipi=t("report.ipi", twpi=n(ipi["twpi_years"], 0), **ratings),
     )
+
+
+def coverage_text(
+    cover: Mapping[str, Any], t: Translator, when: Callable[[datetime], str], max_gaps: int = 5
+) -> str | None:
+    """What a period's figures rest on (readings against those expected, hours with data) and
+    its first ``max_gaps`` gaps, in words; ``when`` writes a moment in the reader's zone."""
+    if not cover:
+        return None
+    gaps = ", ".join(f"{when(a)} – {when(b)}" for a, b in cover["gaps"][:max_gaps])
+    gap_text = t("case.gaps", n=len(cover["gaps"]), gaps=gaps) if cover["gaps"] else ""
+    if not cover["readings"]:
+        return gap_text or None
+    rested = t(
+        "case.coverage",
+        readings=t.number(cover["readings"], 0),
+        expected=t.number(cover["expected"], 0),
+        pct=t.number(cover["pct"], 0),
+        hours=cover["hours_with_data"],
+        total=cover["hours"],
+    )
+    return (rested + " " + gap_text).strip()
