@@ -20,6 +20,7 @@ import click
 from analysis.materials import MATERIAL_NAMES
 from museum.language.figures import period_sentences, statistics_rows
 from museum.language.i18n import LANGUAGES, Translator
+from museum.language.loggers import en15757_unavailable, light_lines, reading_lines
 from patina.options import one_line, zone_option
 
 if TYPE_CHECKING:
@@ -52,8 +53,8 @@ def analyse_files(
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
     sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
     # Imported here, not at the top: they load pandas, and every `patina` command loads this module.
-    from analysis.report import climate_report
     from museum.files.loggers import LoggerFileError, read_logger_files
+    from museum.files.loggers.report import sensor_report
 
     reading = read_logger_files(paths, timezone_name, sheet)
     names = list(reading.sensors)
@@ -64,14 +65,7 @@ def analyse_files(
     zone = display_zone(reading, timezone_name)
     reports = {}
     for name in names:
-        readings = reading.sensors[name].readings
-        if readings[["temperature_c", "rh_pct"]].dropna().empty:
-            raise LoggerFileError(
-                f"{reading.path}: sensor {name!r} has no reading with both temperature and RH "
-                "(for a building-management export give the temperature and the RH file together)"
-            )
-        report = climate_report(readings, materials, timezone=zone)
-        report["file"] = reading.assumptions(name)
+        report = sensor_report(reading, name, materials, zone)
         report["file"]["display_timezone"] = str(zone)
         reports[name] = report
     return reports[names[0]] if len(names) == 1 else {"sensors": reports}
@@ -219,11 +213,14 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     if len(info["sensors_in_file"]) > 1:
         others = ", ".join(s for s in info["sensors_in_file"] if s != info["sensor"])
         lines.append(t("analyse.sensor_of", sensor=info["sensor"], others=others))
-    lines += _assumptions(info, t)
-    lines += ["", *_coverage_lines(report, t, when)]
-    lines += ["", *_climate_lines(report, t)]
-    for material, risk in report["risk"].items():
-        lines += ["", *_risk_lines(material, risk, t, when)]
+    lines += _assumptions(info, t) + reading_lines(info, t, when)
+    if "statistics" in report:
+        lines += ["", *_coverage_lines(report, t, when)]
+        lines += ["", *_climate_lines(report, t)]
+        for material, risk in report["risk"].items():
+            lines += ["", *_risk_lines(material, risk, t, when)]
+    if "light" in report:
+        lines += ["", *light_lines(report, t, when)]
     return "\n".join(lines)
 
 
@@ -313,7 +310,7 @@ def _climate_lines(report: dict[str, Any], t: Translator) -> list[str]:
             inside=n(band["share_inside_pct"], 1),
         )
         if band
-        else t("report.en15757_short")
+        else en15757_unavailable(report, t)
     )
     return lines
 
