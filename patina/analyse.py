@@ -48,15 +48,21 @@ def analyse_files(
     timezone_name: str | None = None,
     sheet: str | None = None,
     sensor: str | None = None,
+    museum_timezone: str | None = None,
 ) -> dict[str, Any]:
     """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
-    sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
+    sensors and no ``sensor``: ``{"sensors": {name: report}}``. Times written without an
+    offset are read in ``timezone_name``, else in ``museum_timezone`` (the museum's, as
+    ``patina replay`` reads them), else in UTC; the report says which."""
     # Imported here, not at the top: they load pandas, and every `patina` command loads this module.
     from museum.files.loggers import LoggerFileError, read_logger_files
     from museum.files.loggers.report import sensor_report
 
-    reading = read_logger_files(paths, timezone_name, sheet)
+    reading = read_logger_files(paths, timezone_name or museum_timezone, sheet)
+    if timezone_name is None and museum_timezone and reading.timezone_origin == "option":
+        reading.timezone_origin = "museum"
+    timezone_name = timezone_name or museum_timezone
     names = list(reading.sensors)
     if sensor is not None:
         if sensor not in reading.sensors:

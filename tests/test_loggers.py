@@ -262,3 +262,25 @@ def test_two_files_that_share_no_time_say_so(tmp_path: Path) -> None:
         in result.stderr
     )
     assert "building-management" not in result.stderr
+
+
+def test_analyse_and_replay_read_a_file_in_the_same_zone_and_say_which(tmp_path: Path) -> None:
+    from patina.analyse import analyse_files
+    from sensors_sim.replay import load_replay
+
+    zone = "Asia/Ho_Chi_Minh"
+    data = known_series("2025-01-01", 100, "1h")
+    path = tmp_path / "local.csv"
+    local = data.index.tz_convert(zone).strftime("%Y-%m-%d %H:%M")
+    path.write_text(
+        "Date;Temp;RH\n"
+        + "".join(
+            f"{s};{t};{h}\n" for s, t, h in zip(local, data["temperature_c"], data["rh_pct"], strict=True)
+        )
+    )
+    feed, _ = load_replay(path, "s1", "site", "patina", zone)
+    report = analyse_files([path], [], museum_timezone=zone)
+    assert report["period"]["start"] == feed.readings.index[0].isoformat() == data.index[0].isoformat()
+    assert report["file"]["timezone"] == zone and report["file"]["timezone_origin"] == "museum"
+    # Without the museum's zone the report says UTC was assumed.
+    assert analyse_files([path], [])["file"]["timezone_origin"] == "default"
