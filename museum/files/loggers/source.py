@@ -118,7 +118,10 @@ def _resplit_head(rows: Grid, separator: str) -> None:
             continue
         for other in SEPARATORS:
             if other != separator and other in row[0]:
-                cells = next(csv.reader([row[0]], delimiter=other))
+                try:
+                    cells = next(csv.reader([row[0]], delimiter=other))
+                except (csv.Error, StopIteration):  # a quoted cell holding a line break
+                    continue
                 if len(cells) == width:
                     rows[number] = cells
                     break
