@@ -21,7 +21,7 @@ from analysis.materials import MATERIAL_NAMES
 from museum.language.figures import period_sentences, statistics_rows
 from museum.language.i18n import LANGUAGES, Translator
 from museum.language.loggers import en15757_unavailable, light_lines, reading_lines
-from patina.options import one_line, zone_option
+from patina.options import EXAMPLE_CONFIG, config_option, load, one_line, zone_option
 
 if TYPE_CHECKING:
     from museum.files.loggers import FileReading
@@ -372,6 +372,7 @@ def _zone_from(text: str) -> tzinfo:
 
 
 @click.command()
+@config_option
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -386,13 +387,15 @@ def _zone_from(text: str) -> tzinfo:
     "--timezone",
     "timezone_name",
     default=None,
-    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
+    help="IANA time zone of times written without an offset [default: the museum's, from --config, as "
+    "`patina replay` reads them; UTC without a config; the report says which].",
 )
 @click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
 @click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
 def analyse(
+    config_path: str,
     files: tuple[Path, ...],
     materials: tuple[str, ...],
     timezone_name: str | None,
@@ -402,20 +405,27 @@ def analyse(
     as_json: bool,
 ) -> None:
     """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
-    time of wetness, EN 15757 band and the risk for each material, saying how each file was
-    read. Several FILES are joined on time when each holds one quantity (a building-management
-    system's temperature and RH files)."""
+    time of wetness, EN 15757 band and the risk for each material, and the light dose when a
+    file holds light, saying how each file was read. Several FILES are joined on time when
+    each holds one quantity (a building-management system's temperature and RH files)."""
     from museum.files.loggers import LoggerFileError
 
     if timezone_name is not None:
         zone_option(timezone_name)
+    # The museum's zone, as `patina replay` uses it; no config at all (the example left out of
+    # an installation) leaves UTC, and the report says so.
+    museum_zone = (
+        load(config_path).museum.timezone
+        if config_path != str(EXAMPLE_CONFIG) or EXAMPLE_CONFIG.exists()
+        else None
+    )
     try:
-        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor, museum_zone)
         # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
         text = (
             json.dumps(report, ensure_ascii=False, indent=2, default=str)
             if as_json
-            else render_text(report, Translator(language), timezone_name)
+            else render_text(report, Translator(language), timezone_name or museum_zone)
         )
     except (LoggerFileError, ValueError) as error:
         message = one_line(str(error)) or repr(error)

@@ -14,6 +14,7 @@ import pytest
 from analysis.metrics import find_gaps
 from museum.files.loggers import FileReading, LoggerFileError, SensorRecord
 from museum.files.loggers import read_logger_file as read_file
+from tests.conftest import REPO_DIR
 from tests.logger_files import known_series, write_hanwell, write_hobo, write_plain, write_semicolon
 
 
@@ -284,3 +285,13 @@ def test_analyse_and_replay_read_a_file_in_the_same_zone_and_say_which(tmp_path:
     assert report["file"]["timezone"] == zone and report["file"]["timezone_origin"] == "museum"
     # Without the museum's zone the report says UTC was assumed.
     assert analyse_files([path], [])["file"]["timezone_origin"] == "default"
+    # The command takes the zone of the museum's config, as `patina replay` does.
+    config = tmp_path / "museum.toml"
+    example = (REPO_DIR / "museum.example.toml").read_text()
+    config.write_text(example.replace('timezone = "Asia/Ho_Chi_Minh"', 'timezone = "Europe/Paris"'))
+    result = run_analyse(str(path), "--config", str(config), "--json")
+    report = json.loads(result.stdout)
+    assert report["file"]["timezone"] == "Europe/Paris" and report["file"]["timezone_origin"] == "museum"
+    expected = pd.Timestamp(local[0]).tz_localize("Europe/Paris").tz_convert("UTC").isoformat()
+    assert report["period"]["start"] == expected
+    assert "the museum's zone, from its config" in run_analyse(str(path), "--config", str(config)).stdout
