@@ -34,7 +34,12 @@ import numpy as np
 import pandas as pd
 
 from analysis.materials import profile
-from analysis.metrics import EN15757_MIN_DAYS, EN15757_MIN_HALF_WIDTH_PCT, LoanBands
+from analysis.metrics import (
+    EN15757_MIN_DAYS,
+    EN15757_MIN_HALF_WIDTH_PCT,
+    LoanBands,
+    en15757_window_readings,
+)
 
 #: The year of history the band is taken from (plus the 15 days each side the 30-day
 #: centred moving average needs, as EN 15757's 13 months).
@@ -73,11 +78,13 @@ class HistoricBand:
 
 def historic_band(rh_pct: pd.Series) -> HistoricBand | None:
     """EN 15757 band of the last 13 months of an hourly (UTC-indexed) RH series [1]_;
-    None with less than :data:`MIN_HOURS` hours.
+    None with less than :data:`MIN_HOURS` hours, or readings too sparse for any 30-day
+    moving average.
 
-    Seasonal cycle: 30-day centred moving average (20 days of its hours present, or a third
-    of a shorter history); fluctuations: RH minus that; offsets: their 7th and 93rd percentiles,
-    widened to at least ±10 % RH.
+    Seasonal cycle: 30-day centred moving average (two thirds of its window holding
+    readings at the record's interval, :func:`analysis.metrics.en15757_window_readings`,
+    or a third of a shorter history); fluctuations: RH minus that; offsets: their 7th and
+    93rd percentiles, widened to at least ±10 % RH.
     """
     hourly = rh_pct.astype(float).dropna().sort_index()
     if hourly.empty:
@@ -86,8 +93,11 @@ def historic_band(rh_pct: pd.Series) -> HistoricBand | None:
     hourly = hourly.resample("1h").mean().dropna()
     if len(hourly) < MIN_HOURS:
         return None
-    seasonal = hourly.rolling("30D", center=True, min_periods=min(24 * 20, len(hourly) // 3)).mean()
+    needed = min(en15757_window_readings(pd.DatetimeIndex(hourly.index)), len(hourly) // 3)
+    seasonal = hourly.rolling("30D", center=True, min_periods=needed).mean()
     fluctuation = (hourly - seasonal).dropna()
+    if fluctuation.empty:
+        return None
     p7 = float(np.percentile(fluctuation, 7))
     p93 = float(np.percentile(fluctuation, 93))
     span = hourly.index[-1] - hourly.index[0]

@@ -338,6 +338,33 @@ def mould_index_vtt(
 EN15757_MIN_DAYS = 395
 #: The band is never narrower than ±10 % RH around the seasonal cycle.
 EN15757_MIN_HALF_WIDTH_PCT = 10.0
+#: The 30-day moving average is taken where two thirds of its window hold readings (20 of
+#: 30 days of hourly data)...
+EN15757_WINDOW_COVERAGE = 2 / 3
+#: ... and never from fewer than this many readings (Patina's floor: daily readings are
+#: the sparsest record whose 30-day mean is still a seasonal cycle).
+EN15757_MIN_READINGS_PER_WINDOW = 20
+
+
+class En15757Unavailable(ValueError):
+    """The record cannot give an EN 15757 band; ``reason`` is ``"short"`` (less than 13
+    months) or ``"sparse"`` (too few readings for the 30-day moving average)."""
+
+    def __init__(self, reason: str, message: str, needed: int = 0, found: int = 0) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.needed = needed
+        self.found = found
+
+
+def en15757_window_readings(index: pd.DatetimeIndex) -> int:
+    """Readings a 30-day window must hold for its moving average: two thirds of the
+    window at the record's median interval (hourly means: 480), at least
+    :data:`EN15757_MIN_READINGS_PER_WINDOW`."""
+    step_h = 1.0
+    if len(index) > 1:
+        step_h = max(1.0, float(np.median(np.diff(index.as_unit("ns").asi8))) / 3.6e12)
+    return max(EN15757_MIN_READINGS_PER_WINDOW, math.ceil(EN15757_WINDOW_COVERAGE * 30 * 24 / step_h))
 
 
 @dataclass(frozen=True)
@@ -369,15 +396,28 @@ class En15757Band:
 def en15757_band(rh_pct: pd.Series) -> En15757Band:
     """EN 15757 seasonal band of a time-indexed RH series of at least 13 months [6]_.
 
-    Seasonal cycle: the 30-day centred moving average of hourly RH. Short-term
-    fluctuations: RH minus that average. Band: the 7th to 93rd percentile of the
-    fluctuations, widened to at least ±10 % RH.
+    Seasonal cycle: the 30-day centred moving average of hourly RH, where the window holds
+    :func:`en15757_window_readings` readings. Short-term fluctuations: RH minus that
+    average. Band: the 7th to 93rd percentile of the fluctuations, widened to at least
+    ±10 % RH. Raises :class:`En15757Unavailable` for a record too short or too sparse (a
+    12-hourly or daily logger gives a band; a weekly one does not).
     """
     hourly = rh_pct.resample("1h").mean().dropna()
     if hourly.empty or (hourly.index[-1] - hourly.index[0]) < pd.Timedelta(days=EN15757_MIN_DAYS):
-        raise ValueError("EN 15757 needs at least 13 months of data")
-    seasonal = hourly.rolling("30D", center=True, min_periods=24 * 20).mean()
+        raise En15757Unavailable("short", "EN 15757 needs at least 13 months of data")
+    needed = en15757_window_readings(pd.DatetimeIndex(hourly.index))
+    counts = hourly.rolling("30D", center=True).count()
+    seasonal = hourly.rolling("30D", center=True, min_periods=needed).mean()
     fluctuation = (hourly - seasonal).dropna()
+    if fluctuation.empty:
+        found = int(counts.max())
+        raise En15757Unavailable(
+            "sparse",
+            f"EN 15757's 30-day moving average needs {needed} readings in 30 days; this record has "
+            f"at most {found}",
+            needed,
+            found,
+        )
     p7 = float(np.percentile(fluctuation, 7))
     p93 = float(np.percentile(fluctuation, 93))
     lower = min(p7, -EN15757_MIN_HALF_WIDTH_PCT)

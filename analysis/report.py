@@ -21,9 +21,12 @@ to JSON as it is. Keys:
 ``time_of_wetness``
     ``hours`` and ``pct`` of the period (ISO 9223).
 ``en15757``
-    ``None`` below 13 months, else ``lower_offset_pct``, ``upper_offset_pct`` (the band
-    applied), ``p7_offset_pct``, ``p93_offset_pct`` (the percentiles of the fluctuations
-    before the ±10 % minimum) and ``share_inside_pct``.
+    ``None`` below 13 months or for a record too sparse for the 30-day moving average
+    (``en15757_unavailable`` then says which: ``reason`` ``short`` or ``sparse``, and for
+    ``sparse`` the readings ``needed`` in 30 days and the most ``found``), else
+    ``lower_offset_pct``, ``upper_offset_pct`` (the band applied), ``p7_offset_pct``,
+    ``p93_offset_pct`` (the percentiles of the fluctuations before the ±10 % minimum) and
+    ``share_inside_pct``.
 ``mould``
     ``ipi_rating_end`` (IPI's instantaneous rating of the last reading), ``hours_possible``
     (hours where IPI's table expects germination), ``risk_factor`` (accumulated Σ Δt /
@@ -44,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics import (
+    En15757Unavailable,
     en15757_band,
     find_gaps,
     mould_index_vtt,
@@ -137,8 +141,9 @@ def climate_report(
             "p93_offset_pct": band.p93_offset_pct,
             "share_inside_pct": 100 * band.share_inside,
         }
-    except ValueError:
+    except En15757Unavailable as why:
         report["en15757"] = None
+        report["en15757_unavailable"] = {"reason": why.reason, "needed": why.needed, "found": why.found}
     days = np.asarray(days_to_germination(data["temperature_c"], data["rh_pct"]), dtype=float)
     factor = float(mould_risk_factor(data["temperature_c"], data["rh_pct"]).iloc[-1])
     vtt = mould_index_vtt(data["temperature_c"], data["rh_pct"])

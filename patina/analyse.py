@@ -20,7 +20,8 @@ import click
 from analysis.materials import MATERIAL_NAMES
 from museum.language.figures import period_sentences, statistics_rows
 from museum.language.i18n import LANGUAGES, Translator
-from patina.options import one_line, zone_option
+from museum.language.loggers import en15757_unavailable, light_lines, reading_lines
+from patina.options import EXAMPLE_CONFIG, config_option, load, one_line, zone_option
 
 if TYPE_CHECKING:
     from museum.files.loggers import FileReading
@@ -47,15 +48,21 @@ def analyse_files(
     timezone_name: str | None = None,
     sheet: str | None = None,
     sensor: str | None = None,
+    museum_timezone: str | None = None,
 ) -> dict[str, Any]:
     """The report as plain data: :func:`analysis.report.climate_report` plus ``file`` (what
     was read and every assumption made, see :meth:`FileReading.assumptions`). With several
-    sensors and no ``sensor``: ``{"sensors": {name: report}}``."""
+    sensors and no ``sensor``: ``{"sensors": {name: report}}``. Times written without an
+    offset are read in ``timezone_name``, else in ``museum_timezone`` (the museum's, as
+    ``patina replay`` reads them), else in UTC; the report says which."""
     # Imported here, not at the top: they load pandas, and every `patina` command loads this module.
-    from analysis.report import climate_report
     from museum.files.loggers import LoggerFileError, read_logger_files
+    from museum.files.loggers.report import sensor_report
 
-    reading = read_logger_files(paths, timezone_name, sheet)
+    reading = read_logger_files(paths, timezone_name or museum_timezone, sheet)
+    if timezone_name is None and museum_timezone and reading.timezone_origin == "option":
+        reading.timezone_origin = "museum"
+    timezone_name = timezone_name or museum_timezone
     names = list(reading.sensors)
     if sensor is not None:
         if sensor not in reading.sensors:
@@ -64,14 +71,7 @@ def analyse_files(
     zone = display_zone(reading, timezone_name)
     reports = {}
     for name in names:
-        readings = reading.sensors[name].readings
-        if readings[["temperature_c", "rh_pct"]].dropna().empty:
-            raise LoggerFileError(
-                f"{reading.path}: sensor {name!r} has no reading with both temperature and RH "
-                "(for a building-management export give the temperature and the RH file together)"
-            )
-        report = climate_report(readings, materials, timezone=zone)
-        report["file"] = reading.assumptions(name)
+        report = sensor_report(reading, name, materials, zone)
         report["file"]["display_timezone"] = str(zone)
         reports[name] = report
     return reports[names[0]] if len(names) == 1 else {"sensors": reports}
@@ -219,11 +219,14 @@ def render_text(report: dict[str, Any], t: Translator, timezone_name: str | None
     if len(info["sensors_in_file"]) > 1:
         others = ", ".join(s for s in info["sensors_in_file"] if s != info["sensor"])
         lines.append(t("analyse.sensor_of", sensor=info["sensor"], others=others))
-    lines += _assumptions(info, t)
-    lines += ["", *_coverage_lines(report, t, when)]
-    lines += ["", *_climate_lines(report, t)]
-    for material, risk in report["risk"].items():
-        lines += ["", *_risk_lines(material, risk, t, when)]
+    lines += _assumptions(info, t) + reading_lines(info, t, when)
+    if "statistics" in report:
+        lines += ["", *_coverage_lines(report, t, when)]
+        lines += ["", *_climate_lines(report, t)]
+        for material, risk in report["risk"].items():
+            lines += ["", *_risk_lines(material, risk, t, when)]
+    if "light" in report:
+        lines += ["", *light_lines(report, t, when)]
     return "\n".join(lines)
 
 
@@ -313,7 +316,7 @@ def _climate_lines(report: dict[str, Any], t: Translator) -> list[str]:
             inside=n(band["share_inside_pct"], 1),
         )
         if band
-        else t("report.en15757_short")
+        else en15757_unavailable(report, t)
     )
     return lines
 
@@ -369,6 +372,7 @@ def _zone_from(text: str) -> tzinfo:
 
 
 @click.command()
+@config_option
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -383,13 +387,15 @@ def _zone_from(text: str) -> tzinfo:
     "--timezone",
     "timezone_name",
     default=None,
-    help="IANA time zone of times written without an offset [default: UTC, and the report says so].",
+    help="IANA time zone of times written without an offset [default: the museum's, from --config, as "
+    "`patina replay` reads them; UTC without a config; the report says which].",
 )
 @click.option("--sheet", default=None, help="Workbook sheet to read [default: the first holding readings].")
 @click.option("--sensor", default=None, help="One sensor of a file holding several [default: each alone].")
 @click.option("--language", type=click.Choice(LANGUAGES), default="en", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (keys: docs/loggers.md).")
 def analyse(
+    config_path: str,
     files: tuple[Path, ...],
     materials: tuple[str, ...],
     timezone_name: str | None,
@@ -399,20 +405,27 @@ def analyse(
     as_json: bool,
 ) -> None:
     """Report on logger exports (CSV, text or XLSX): coverage, statistics, IPI ratings, mould,
-    time of wetness, EN 15757 band and the risk for each material, saying how each file was
-    read. Several FILES are joined on time when each holds one quantity (a building-management
-    system's temperature and RH files)."""
+    time of wetness, EN 15757 band and the risk for each material, and the light dose when a
+    file holds light, saying how each file was read. Several FILES are joined on time when
+    each holds one quantity (a building-management system's temperature and RH files)."""
     from museum.files.loggers import LoggerFileError
 
     if timezone_name is not None:
         zone_option(timezone_name)
+    # The museum's zone, as `patina replay` uses it; no config at all (the example left out of
+    # an installation) leaves UTC, and the report says so.
+    museum_zone = (
+        load(config_path).museum.timezone
+        if config_path != str(EXAMPLE_CONFIG) or EXAMPLE_CONFIG.exists()
+        else None
+    )
     try:
-        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor)
+        report = analyse_files(list(files), list(materials), timezone_name, sheet, sensor, museum_zone)
         # Rendering is inside: values a reader let through (1e308) must not end in a traceback.
         text = (
             json.dumps(report, ensure_ascii=False, indent=2, default=str)
             if as_json
-            else render_text(report, Translator(language), timezone_name)
+            else render_text(report, Translator(language), timezone_name or museum_zone)
         )
     except (LoggerFileError, ValueError) as error:
         message = one_line(str(error)) or repr(error)

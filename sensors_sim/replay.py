@@ -76,6 +76,11 @@ def load_replay(
     name = file_sensor if file_sensor is not None else names[0]
     if name not in reading.sensors:
         raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")
+    if not {"temperature", "rh"} & set(reading.sensors[name].quantities):
+        # The device formats carry temperature and RH; light goes out with them later.
+        raise LoggerFileError(
+            f"{path}: sensor {name!r} holds light only: a replay publishes temperature and RH"
+        )
     feed = ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name))
     return feed, reading
 

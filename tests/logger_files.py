@@ -375,3 +375,42 @@ if __name__ == "__main__":
 
     for family, paths in write_samples(Path(sys.argv[1])).items():
         print(f"{family}: {' '.join(str(p) for p in paths)}")
+
+
+# --- layouts of issue 32 -------------------------------------------------------------------------
+
+
+def write_rotronic_hw4(path: Path, data: pd.DataFrame, zone: str) -> Path:
+    """Rotronic HW4 as its software writes it: ``[#I]Device Description`` with the
+    description alone on the next line, ``[#S]Device Information`` with ``key = value``
+    lines, one ``[#n]`` block per channel, ``[#H]`` with the header then an empty row, ``[#D]``;
+    every line padded with commas; day-first dates."""
+    local = data.index.tz_convert(zone)
+    lines = [
+        "[#I]Device Description,,,",
+        "Arch1  ,,,",
+        ",,,",
+        "[#S]Device Information,,,",
+        "Version = V2.2-2,,,",
+        "Serial Number = A00000000,,,",
+        "Log Interval = 12:00:00,,,",
+        ",,,",
+        "[#1],,,",
+        "Humidity = %rh,,,",
+        "High Alarm Threshold = 60,,,",
+        ",,,",
+        "[#2],,,",
+        "Temperature = °C,,,",
+        "High Alarm Threshold = 25,,,",
+        ",,,",
+        "[#H],,,",
+        "Date,Time,Humidity,Temperature",
+        ",,,",
+        "[#D],,,",
+    ]
+    lines += [
+        f"{m.strftime('%d/%m/%Y')},{m.strftime('%H:%M:%S')},{r.rh_pct:g},{r.temperature_c:g}"
+        for m, r in zip(local, data.itertuples(), strict=True)
+    ]
+    path.write_bytes(("\n".join(lines)).encode("utf-8"))
+    return path

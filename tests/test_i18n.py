@@ -67,7 +67,7 @@ DYNAMIC_KEYS |= (
     {f"analyse.order.{key}" for key in _ANALYSE_ORDERS.values()}
     | {f"analyse.separator.{key}" for key in (*_ANALYSE_SEPARATORS.values(), "none")}
     | {f"analyse.reason.{code}" for code in LOGGER_REASONS}
-    | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default")}
+    | {f"analyse.origin.{origin}" for origin in ("file", "header", "option", "default", "museum")}
     | {f"analyse.mark.{mark}" for mark in ("point", "comma", "none")}
     | {f"analyse.layout_name.{key}" for key in _ANALYSE_LAYOUT_NAMES.values()}
 )

@@ -24,9 +24,19 @@ _RH = re.compile(
     r"|^\s*%\s*$",
     re.IGNORECASE,
 )
+_UV = re.compile(r"(?<![a-z])uv(?![a-z])|ultra-?violet|tia cực tím", re.IGNORECASE)
+_ILLUMINANCE = re.compile(
+    r"(?<![a-z])(lux|lx|illuminance|illumination|intensity|light|lumi[eè]re|[ée]clairement|beleuchtung)"
+    r"(?![a-z])|ánh sáng|độ rọi",
+    re.IGNORECASE,
+)
+#: Columns a logger or its software computes from others (a running dose): not readings.
+_CUMULATIVE = re.compile(
+    r"cumul|(?<![a-z])(lxh|lx·h|luxh|dose|total)(?![a-z])|/\s*cm2h|w/cm2h", re.IGNORECASE
+)
 _NOT_CLIMATE = re.compile(
     r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(min|max|count|sp)(?![a-z])"
-    r"|_min|_max|setpoint|abs|g/m|battery",
+    r"|_min|_max|setpoint|abs|g/m|battery|signal|rssi",
     re.IGNORECASE,
 )
 _TIME = re.compile(r"time|date|datum|dato|zeit|heure|(?<![a-z])tid(?![a-z])|thời gian|ngày", re.IGNORECASE)
@@ -39,8 +49,12 @@ _FAHRENHEIT = re.compile(
     r"°\s*f|\(f\)|\[f\]|(?<![a-z])deg\.?\s*f(?![a-z])|fahrenheit|(?<![a-z])f\s*$", re.IGNORECASE
 )
 _KELVIN = re.compile(r"\(k\)|\[k\]|kelvin|(?<![a-z°])k\s*$", re.IGNORECASE)
-#: A cell of a units row: °C, °F, K, %, %RH, or the bare letters.
-_UNIT_CELL = re.compile(r"^\s*[\[(]?\s*(°\s*[CF]|℃|℉|[CFK]|%\s*(RH)?|RH\s*%|%rh)\s*[\])]?\s*$", re.IGNORECASE)
+#: A cell of a units row: °C, °F, K, %, %RH, or the bare letters; lx, lm/ft², mW/cm² ….
+_UNIT_CELL = re.compile(
+    r"^\s*[\[(]?\s*(°\s*[CF]|℃|℉|[CFK]|%\s*(RH)?|RH\s*%|%rh|lx|lux|lum/ft²?|lm/ft2?|[mµμu]W/(cm|m)[2²]"
+    r"|W/m[2²]|[µμu]W/(lm|lumen))\s*[\])]?\s*$",
+    re.IGNORECASE,
+)
 _GMT_OFFSET = re.compile(r"(?:GMT|UTC)\s*([+-])\s*(\d{1,2}):?(\d{2})?", re.IGNORECASE)
 
 
@@ -49,10 +63,17 @@ class Channel:
     """One column of values."""
 
     column: int
-    quantity: str  # "temperature" or "rh"
-    unit: str  # "C", "F", "K" or "%"
+    #: "temperature", "rh", "illuminance" or "uv".
+    quantity: str
+    #: Temperature "C", "F" or "K"; RH "%"; illuminance "lx" or "lm/ft2"; UV "mW/cm2",
+    #: "uW/cm2", "mW/m2", "W/m2", "uW/lm" or "" (not stated).
+    unit: str
     sensor: str  # "" when the file holds one sensor
     header: str
+
+
+#: The quantities of light, beside temperature and RH.
+LIGHT_QUANTITIES = ("illuminance", "uv")
 
 
 @dataclass
@@ -73,17 +94,54 @@ class TableSpec:
     #: The header of the time column(s), as written.
     time_header: str = ""
     notes: list[str] = field(default_factory=list)
+    #: What the recogniser noticed and a person should know, as plain data for the report:
+    #: ``{"code": …, …}`` (docs/loggers.md lists the codes).
+    remarks: list[dict[str, str]] = field(default_factory=list)
 
 
 def quantity(header: str) -> str | None:
-    """``temperature``, ``rh`` or None from a column header."""
-    if not header or _NOT_CLIMATE.search(header):
+    """``temperature``, ``rh``, ``illuminance``, ``uv`` or None from a column header."""
+    if not header or _NOT_CLIMATE.search(header) or _CUMULATIVE.search(header):
         return None
     if _TEMPERATURE.search(header):
         return "temperature"
     if _RH.search(header):
         return "rh"
+    if _UV.search(header):
+        return "uv"
+    if _ILLUMINANCE.search(header):
+        return "illuminance"
     return None
+
+
+def light_unit(kind: str, text: str) -> str:
+    """The unit code of a light column from its header or unit cell (:class:`Channel`)."""
+    compact = text.replace(" ", "").lower().replace("μ", "µ").replace("²", "2")
+    if kind == "illuminance":
+        return (
+            "lm/ft2"
+            if re.search(r"lum/ft|lm/ft|footcandle|foot-candle|(?<![a-z])fc(?![a-z])", compact)
+            else "lx"
+        )
+    for pattern, code in (
+        (r"mw/cm2", "mW/cm2"),
+        (r"[µu]w/cm2", "uW/cm2"),
+        (r"mw/m2", "mW/m2"),
+        (r"(?<![mµu])w/m2", "W/m2"),
+        (r"[µu]w/(lm|lumen)", "uW/lm"),
+    ):
+        if re.search(pattern, compact):
+            return code
+    return ""
+
+
+def unit_of(kind: str, text: str) -> str:
+    """The unit code of a column of ``kind`` from its header (and any unit written with it)."""
+    if kind == "temperature":
+        return temperature_unit(text)
+    if kind == "rh":
+        return "%"
+    return light_unit(kind, text)
 
 
 def temperature_unit(text: str) -> str:
@@ -153,8 +211,7 @@ def _channels_from_header(cells: list[str]) -> list[Channel]:
     for i, cell in enumerate(cells):
         kind = quantity(cell)
         if kind is not None:
-            unit = temperature_unit(cell) if kind == "temperature" else "%"
-            channels.append(Channel(i, kind, unit, "", cell))
+            channels.append(Channel(i, kind, unit_of(kind, cell), "", cell))
     return pair_channels(channels)
 
 
@@ -229,8 +286,7 @@ def header_table(sheet: Sheet) -> TableSpec | None:
         ):
             # A units row under the header (``;°C;%``): it names the units, and is no data.
             for channel in channels:
-                if channel.quantity == "temperature":
-                    channel.unit = temperature_unit(f"{_at(units, channel.column)} {channel.header}")
+                channel.unit = unit_of(channel.quantity, f"{_at(units, channel.column)} {channel.header}")
             start += 1
         return TableSpec(
             _generic_name(sheet, number, cells, preamble),
@@ -270,7 +326,7 @@ def rotronic(sheet: Sheet) -> TableSpec | None:
     for i, cell in enumerate(header):
         kind = quantity(cell)
         if kind and i not in times:
-            unit = temperature_unit(units.get(kind, cell)) if kind == "temperature" else "%"
+            unit = unit_of(kind, units.get(kind, cell))
             channels.append(Channel(i, kind, unit, "", cell))
     name = next(
         (
@@ -281,6 +337,14 @@ def rotronic(sheet: Sheet) -> TableSpec | None:
         ),
         "",
     )
+    # HW4 writes "[#I]Device Description" and the description alone on the next line.
+    described = next(
+        (i for i, row in enumerate(rows[: marks["[#H]"]]) if row and "description" in row[0].lower()), None
+    )
+    if described is not None:
+        following = next((r[0] for r in rows[described + 1 : marks["[#H]"]] if r and r[0]), "")
+        if following and not following.startswith("[#") and "=" not in following:
+            name = following
     return TableSpec(
         "rotronic",
         marks["[#D]"] + 1,
@@ -317,7 +381,7 @@ def tinytag(sheet: Sheet) -> TableSpec | None:
             # The unit may be in a Units row, in the probe's Type (``TGU-4500 °F``) or in the
             # Property itself.
             described = " ".join(_at(rows[labels[key]], i) for key in ("units", "type") if key in labels)
-            unit = temperature_unit(f"{described} {cell}") if kind == "temperature" else "%"
+            unit = unit_of(kind, f"{described} {cell}")
             channels.append(Channel(i, kind, unit, "", cell))
     names = {c.column: names_row[c.column] for c in channels if c.column < len(names_row)}
     return TableSpec(
@@ -330,34 +394,105 @@ def tinytag(sheet: Sheet) -> TableSpec | None:
     )
 
 
+#: Unit cells of T&D exports and what they hold. Software on one machine writes ``°C`` in
+#: Latin-1, on another in UTF-8, and a spreadsheet may have mangled either: the cell is
+#: compared with everything but letters, digits, ``%`` and ``/`` stripped (``Â°C``, ``ºC``
+#: and ``?C`` all read ``C``).
+_TANDD_UNITS = {
+    "c": ("temperature", "C"),
+    "degc": ("temperature", "C"),
+    "f": ("temperature", "F"),
+    "degf": ("temperature", "F"),
+    "k": ("temperature", "K"),
+    "%": ("rh", "%"),
+    "%rh": ("rh", "%"),
+    "rh%": ("rh", "%"),
+    "lx": ("illuminance", "lx"),
+    "lux": ("illuminance", "lx"),
+    "mw/cm2": ("uv", "mW/cm2"),
+    "uw/cm2": ("uv", "uW/cm2"),
+    "mw/m2": ("uv", "mW/m2"),
+    "uw/lm": ("uv", "uW/lm"),
+}
+
+
+def _unit_key(cell: str) -> str:
+    text = cell.replace("℃", "C").replace("℉", "F").replace("â„ƒ", "C").replace("â„‰", "F")
+    text = text.replace("µ", "u").replace("μ", "u").replace("²", "2")
+    return re.sub(r"[^a-z0-9%/]", "", text.lower())
+
+
+def _tandd_time_column(rows: Grid, start: int, candidates: list[int]) -> int | None:
+    """The column of a T&D table holding the times: among ``candidates``, the first whose
+    values are written dates (``2021-11-12 15:51:00``), else the first of serial days."""
+    sample = [r for r in rows[start : start + 50] if any(r)]
+
+    def values(i: int) -> list[str]:
+        return [r[i].strip() for r in sample if i < len(r) and r[i].strip()]
+
+    written = [i for i in candidates if values(i) and all(re.search(r"\d[-/.]\d", v) for v in values(i))]
+    if written:
+        return written[0]
+    serial = [
+        i for i in candidates if values(i) and all(re.fullmatch(r"\d{5}([.,]\d+)?", v) for v in values(i))
+    ]
+    return serial[0] if serial else None
+
+
 def tandd(sheet: Sheet) -> TableSpec | None:
-    """T&D: two header rows (``"Date/Time","Date/Time","No.1"…`` and ``…,"ch1","ch2"``)
-    and a units row, which alone tells temperature from RH."""
+    """T&D (TR-7x, TR-74Ui, RTR-57x): two header rows (``Date/Time``, ``No.1`` … and
+    ``Date/Time``, ``ch1``, ``ch2`` …) and a units row, which alone tells what each channel
+    holds (``lx``, ``mW/cm2``, ``°C``, ``%``). The time column may have no name at all, the
+    one named ``Date/Time`` then holding spreadsheet serial days; cumulative columns
+    (``lxh``, ``W/cm2h``) are the software's running sums, not readings."""
     rows = sheet.rows
     for number, cells in enumerate(rows[: HEADER_SEARCH_ROWS - 2]):
-        lower = [c.lower() for c in cells]
-        if lower.count("date/time") < 2 or number + 2 >= len(rows):
+        if "date/time" not in [c.lower() for c in cells] or number + 3 > len(rows):
             continue
         second, units = rows[number + 1], rows[number + 2]
         if "date/time" not in [c.lower() for c in second]:
             continue
-        time_column = lower.index("date/time")
-        channels = []
-        for i, unit in enumerate(units):
-            text = unit.replace(" ", "").lower()
-            if text in ("°c", "℃", "c", "°f", "℉", "f", "k"):
-                unit_code = "F" if "f" in text or "℉" in text else "K" if text == "k" else "C"
-                channels.append(
-                    Channel(i, "temperature", unit_code, "", f"{_at(cells, i)} {_at(second, i)} ({unit})")
-                )
-            elif text in ("%", "%rh", "rh%"):
-                channels.append(Channel(i, "rh", "%", "", f"{_at(cells, i)} {_at(second, i)} ({unit})"))
+        channels: list[Channel] = []
+        remarks: list[dict[str, str]] = []
+        cumulative: list[str] = []
+        for i in range(max(len(cells), len(second), len(units))):
+            unit, label = _at(units, i), " ".join(x for x in (_at(cells, i), _at(second, i)) if x)
+            if not unit or label.lower().startswith("date/time"):
+                continue
+            if _CUMULATIVE.search(f"{label} {unit}"):
+                cumulative.append(label)
+            elif _unit_key(unit) in _TANDD_UNITS:
+                kind, code = _TANDD_UNITS[_unit_key(unit)]
+                channels.append(Channel(i, kind, code, "", f"{label} ({unit})"))
+            else:
+                remarks.append({"code": "unit_not_recognised", "header": label, "unit": unit})
         if not channels:
             return None
+        used = {c.column for c in channels}
+        named = [i for i, c in enumerate(second) if c.lower() == "date/time"]
+        unnamed = [i for i in range(min(named)) if not _at(cells, i) and not _at(second, i) and i not in used]
+        time_column = _tandd_time_column(rows, number + 3, unnamed + named)
+        if time_column is None:
+            return None
+        if time_column in unnamed and named:
+            remarks.append(
+                {
+                    "code": "unnamed_time_column",
+                    "column": str(time_column + 1),
+                    "serial_column": str(named[0] + 1),
+                }
+            )
+        if cumulative:
+            remarks.append({"code": "cumulative_not_read", "columns": ", ".join(cumulative)})
         names = {c.column: _at(cells, c.column) for c in channels}
         # One logger (No.1) with a temperature and an RH channel is one sensor.
         return TableSpec(
-            "t&d", number + 3, (time_column,), pair_channels(channels, names), time_header=cells[time_column]
+            "t&d",
+            number + 3,
+            (time_column,),
+            pair_channels(channels, names),
+            time_header=_at(second, time_column) or _at(cells, time_column) or f"#{time_column + 1}",
+            remarks=remarks,
         )
     return None
 
@@ -376,3 +511,18 @@ def recognise(sheet: Sheet) -> TableSpec | None:
         if spec is not None:
             return spec
     return None
+
+
+def unrecognised(sheet: Sheet) -> str:
+    """Why no recogniser knows a sheet, naming what its header holds when it has one."""
+    for cells in sheet.rows[:HEADER_SEARCH_ROWS]:
+        times = _time_columns(cells)
+        others = [c for i, c in enumerate(cells) if c and i not in times]
+        if times and others and not any(ch.isdigit() for c in others for ch in c[:1]):
+            return (
+                "no header naming a time and a temperature, RH or light column (the header names "
+                + ", ".join(repr(c) for c in others[:6])
+                + (" …" if len(others) > 6 else "")
+                + ": none of them a quantity Patina reads)"
+            )
+    return "no header naming a time and a temperature, RH or light column"

@@ -1,66 +1,69 @@
 """One normaliser for every layout: from a grid and a :class:`TableSpec` to readings per
-sensor, in °C and % RH on a UTC index, with every decision and every rejected row said.
+sensor, in °C, % RH, lux and mW/m² on a UTC index, with every decision and every rejected
+row said.
 
 Decisions taken from the whole column, never from its first rows:
 
 * decimal mark, per column, from all its values (the separator says nothing about it);
-* date format and order: the format under which the most times parse; among equals, the
-  one under which times increase (day-first and month-first read 12 days a month alike);
-* units: °F and K converted to °C, and said.
+* date format and order (:mod:`museum.files.loggers.times`);
+* units: °F and K converted to °C, lm/ft² to lux, mW/cm² to mW/m², and said;
+* RH a little above 100 % (a sensor's tolerance near saturation) kept as 100 % and
+  counted; rows dated before the rows above them (a logger's clock reset) set aside and
+  said.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
-from museum.files.loggers.layouts import Channel, TableSpec
+from analysis.light import lux_from_lumens_per_square_foot, uv_mw_m2_from_uw_per_lm, uv_uw_per_lm
+from museum.files.loggers.layouts import LIGHT_QUANTITIES, Channel, TableSpec
 from museum.files.loggers.source import LoggerFileError, Sheet
-from museum.storage.schema import RH_RANGE_PCT, TEMPERATURE_RANGE_C
+from museum.files.loggers.times import ParsedTimes, date_order, localise, parse_times
+from museum.storage.schema import TEMPERATURE_RANGE_C
+
+#: RH above 100 % and up to 100 % plus this is a sensor's error near saturation, not an
+#: impossible value: kept as 100 % and counted. ±5 % RH is the error Onset states above
+#: 90 % RH for its HOBO Temp/RH loggers (UX100-023 manual, "below 10% and above 90% ±5%
+#: typical"); Campbell Scientific's HC2S3 manual likewise reads 100–103 % as 100 % and
+#: keeps higher values to show a fault.
+RH_SATURATION_TOLERANCE_PCT = 5.0
+#: Illuminance read, lux: never negative, and at most twice the noon sun (about 100 000 lx).
+ILLUMINANCE_RANGE_LUX = (0.0, 200_000.0)
+#: UV irradiance read, mW/m²: never negative, at most about twice the noon sun's UV.
+UV_RANGE_MW_M2 = (0.0, 100_000.0)
+#: A row dated more than this before a row above it is not a clock change but a reset (a
+#: battery change sets many loggers back to their epoch): set aside. Smaller steps back
+#: are reported and sorted in.
+CLOCK_RESET_MIN = pd.Timedelta(days=1)
 
 #: Why a row is rejected: code → English text (the report translates the codes).
 REASONS = {
     "unreadable_value": "a value that is not a number",
     "unreadable_time": "a time that cannot be read",
     "temperature_out_of_range": "temperature outside {:g}…{:g} °C".format(*TEMPERATURE_RANGE_C),
-    "rh_out_of_range": "RH outside {:g}–{:g} %".format(*RH_RANGE_PCT),
+    "rh_out_of_range": f"RH below 0 % or above {100 + RH_SATURATION_TOLERANCE_PCT:g} %",
+    "illuminance_out_of_range": "illuminance outside {:g}…{:g} lx".format(*ILLUMINANCE_RANGE_LUX),
+    "uv_out_of_range": "UV outside {:g}…{:g} mW/m²".format(*UV_RANGE_MW_M2),
+    "clock_reset": "dated over a day before a row above it (the logger's clock was reset)",
 }
 #: Rejected row numbers kept for the report.
 FIRST_ROWS_SHOWN = 5
+#: The column of each quantity in a sensor's readings.
+COLUMNS = {
+    "temperature": "temperature_c",
+    "rh": "rh_pct",
+    "illuminance": "illuminance_lux",
+    "uv": "uv_mw_m2",
+}
 
 _NUMBER = re.compile(
     r"^\s*([-+−]?)\s*(\d+(?:[.,]\d+)?|[.,]\d+)\s*(°\s*[CFK]|℃|℉|%\s*RH|%rh|%)?\s*$", re.IGNORECASE
-)
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
-_OFFSET = re.compile(r"(?:Z|[+-][0-9][0-9]:?[0-9][0-9])$")
-
-_DATES = [
-    f"{a}{s}{b}{s}{c}"
-    for s in "/-."
-    for a, b, c in (
-        ("%d", "%m", "%Y"),
-        ("%m", "%d", "%Y"),
-        ("%d", "%m", "%y"),
-        ("%m", "%d", "%y"),
-        ("%Y", "%m", "%d"),
-        ("%d", "%b", "%Y"),
-        ("%d", "%b", "%y"),
-    )
-] + ["%d %b %Y", "%d %B %Y", "%b %d %Y", "%Y%m%d"]
-_TIMES = ["%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p", "%H:%M:%S.%f", "%H.%M"]
-#: Every date and time layout tried: date then time, time then date (Hanwell), date alone.
-TIME_FORMATS = (
-    ["ISO8601"]
-    + [f"{d} {t}" for d in _DATES for t in _TIMES]
-    + [f"{t} {d}" for d in _DATES for t in _TIMES]
-    + _DATES
 )
 
 
@@ -69,7 +72,9 @@ class SensorRecord:
     """The readings of one sensor and what was done to get them."""
 
     name: str
-    readings: pd.DataFrame  # UTC index "time"; temperature_c, rh_pct (NaN where absent)
+    #: UTC index "time"; temperature_c, rh_pct (NaN where absent) and, when the sensor
+    #: reads light, illuminance_lux, uv_mw_m2 and uv_uw_per_lm.
+    readings: pd.DataFrame
     columns: dict[str, str]  # quantity -> header of the column read
     rows_read: int = 0
     rows_without_values: int = 0
@@ -81,6 +86,20 @@ class SensorRecord:
     nonexistent_local_times: int = 0
     #: Years in which the logger's clock stayed on standard time (see :func:`localise`).
     standard_time_years: list[int] = field(default_factory=list)
+    #: Readings of RH above 100 % within :data:`RH_SATURATION_TOLERANCE_PCT`, kept as 100 %.
+    rh_saturated: int = 0
+    #: Steps back of the logger's clock: ``row`` (file line), ``before`` and ``after``
+    #: (ISO 8601, UTC), ``rows`` dated before the row above, ``set_aside`` (over a day back).
+    clock_resets: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def quantities(self) -> list[str]:
+        """The quantities this sensor holds readings of: temperature, rh, illuminance, uv."""
+        return [
+            q
+            for q, column in COLUMNS.items()
+            if column in self.readings and self.readings[column].notna().any()
+        ]
 
 
 @dataclass
@@ -105,8 +124,14 @@ class FileReading:
     #: Other date orders under which every date read and times increased as well: the
     #: choice then rests on the shortest span, and the report says so.
     date_order_alternatives: list[str] = field(default_factory=list)
+    #: Other date orders under which every date read but times went back more often
+    #: (``order``, ``backwards_pct``): not chosen, and said.
+    date_orders_set_aside: list[dict[str, Any]] = field(default_factory=list)
     #: Files joined on time into this reading (a BMS's temperature and RH files), else 1.
     files_joined: int = 1
+    #: What the reader noticed that a person should know: ``{"code": …, …}``
+    #: (docs/loggers.md lists the codes).
+    remarks: list[dict[str, str]] = field(default_factory=list)
 
     def assumptions(self, sensor: str) -> dict[str, Any]:
         """Plain data for the report of one sensor: file-wide decisions and the sensor's counts."""
@@ -122,6 +147,7 @@ class FileReading:
             "date_format": self.date_format,
             "date_order": self.date_order,
             "date_order_alternatives": self.date_order_alternatives,
+            "date_orders_set_aside": self.date_orders_set_aside,
             "files_joined": self.files_joined,
             "timezone": self.timezone,
             "timezone_origin": self.timezone_origin,
@@ -129,6 +155,7 @@ class FileReading:
             "sensor": record.name,
             "sensors_in_file": list(self.sensors),
             "columns": record.columns,
+            "quantities": record.quantities,
             "rows_read": record.rows_read,
             "rows_without_values": record.rows_without_values,
             "rejected": record.rejected,
@@ -138,6 +165,10 @@ class FileReading:
             "repeated_local_times": record.repeated_local_times,
             "nonexistent_local_times": record.nonexistent_local_times,
             "standard_time_years": record.standard_time_years,
+            "rh_saturated": record.rh_saturated,
+            "rh_saturation_tolerance_pct": RH_SATURATION_TOLERANCE_PCT,
+            "clock_resets": record.clock_resets,
+            "remarks": self.remarks,
             "notes": self.notes,
         }
 
@@ -181,258 +212,15 @@ def parse_numbers(cells: pd.Series) -> tuple[pd.Series, str, pd.Series, str]:
     return values.astype(float), mark, bad, unit
 
 
-# --- times ---------------------------------------------------------------------------------------
+# --- units ---------------------------------------------------------------------------------------
 
-
-_DIRECTIVES = {
-    "%d": r"\d{1,2}",
-    "%m": r"\d{1,2}",
-    "%Y": r"\d{4}",
-    "%y": r"\d{2}",
-    "%H": r"\d{1,2}",
-    "%I": r"\d{1,2}",
-    "%M": r"\d{2}",
-    "%S": r"\d{2}",
-    "%p": r"[ap]\.?m\.?",
-    "%b": r"[^\W\d_]{3,4}\.?",
-    "%B": r"[^\W\d_]+",
-    "%f": r"\d{1,9}",
+#: Light units converted on reading: code → (symbol, factor to lux or mW/m²).
+_LIGHT_FACTORS = {
+    "lm/ft2": ("lm/ft²", float(lux_from_lumens_per_square_foot(1.0))),
+    "mW/cm2": ("mW/cm²", 10_000.0),
+    "uW/cm2": ("µW/cm²", 10.0),
+    "W/m2": ("W/m²", 1000.0),
 }
-
-
-@cache
-def _shape(fmt: str) -> re.Pattern[str]:
-    """A quick regular expression for a strptime format, to rule formats out before the
-    (slower) exact parse."""
-    pattern = re.sub(r"%[a-zA-Z]|[^%]+", lambda m: _DIRECTIVES.get(m.group(0), re.escape(m.group(0))), fmt)
-    return re.compile(f"^{pattern}$", re.IGNORECASE)
-
-
-def _strptime_ok(fmt: str, values: list[str]) -> bool:
-    if fmt == "ISO8601":
-        return all(_ISO.match(v) for v in values)
-    shape = _shape(fmt)
-    if not all(shape.match(v) for v in values):
-        return False
-    try:
-        for v in values:
-            datetime.strptime(v, fmt)
-    except ValueError:
-        return False
-    return True
-
-
-#: Times written as Excel serial days (days since 1899-12-30, the fraction the time of day).
-EXCEL_SERIAL = "Excel serial day"
-#: Serial days Patina accepts as times: 1954 to 2119.
-EXCEL_SERIAL_RANGE = (20_000.0, 80_000.0)
-
-
-def _excel_serials(values: list[str]) -> bool:
-    try:
-        numbers = [float(v.replace(",", ".")) for v in values]
-    except ValueError:
-        return False
-    low, high = EXCEL_SERIAL_RANGE
-    return bool(numbers) and all(low <= n <= high for n in numbers)
-
-
-def date_order(fmt: str) -> str:
-    if fmt == EXCEL_SERIAL:
-        return "Excel serial day"
-    if fmt == "ISO8601":
-        return "year-month-day (ISO 8601)"
-    positions = sorted(
-        (fmt.find(d), name)
-        for d, name in (
-            ("%d", "day"),
-            ("%m", "month"),
-            ("%b", "month"),
-            ("%B", "month"),
-            ("%Y", "year"),
-            ("%y", "year"),
-        )
-        if d in fmt
-    )
-    return "-".join(name for _, name in positions) or "unknown"
-
-
-_NUMERIC_DIRECTIVES = {
-    "%d": "day",
-    "%m": "month",
-    "%Y": "year",
-    "%y": "year2",
-    "%H": "hour",
-    "%M": "minute",
-    "%S": "second",
-}
-
-
-def _fixed_width(text: pd.Series, fmt: str) -> pd.Series | None:
-    """Times of a numeric, zero-padded format (every value the same length) rewritten as
-    ISO 8601 by slicing, which pandas parses in C: several times faster than strptime on
-    a long archive. None when the format or the values do not allow it."""
-    directives = re.findall(r"%.", fmt)
-    if not directives or any(d not in _NUMERIC_DIRECTIVES for d in directives):
-        return None
-    filled = text[text != ""]
-    lengths = filled.str.len()
-    if filled.empty or lengths.min() != lengths.max():
-        return None
-    pattern = re.sub(
-        r"%[a-zA-Z]|[^%]+",
-        lambda m: (
-            f"(?P<{_NUMERIC_DIRECTIVES[m.group(0)]}>\\d{{{4 if m.group(0) == '%Y' else 2}}})"
-            if m.group(0) in _NUMERIC_DIRECTIVES
-            else re.escape(m.group(0))
-        ),
-        fmt,
-    )
-    match = re.fullmatch(pattern, filled.iloc[0])
-    if match is None:
-        return None
-    part = {name: filled.str.slice(match.start(name), match.end(name)) for name in match.groupdict()}
-    if "year2" in part:
-        # strptime's pivot: 00–68 are 2000–2068, 69–99 are 1969–1999.
-        two = part.pop("year2")
-        part["year"] = ("20" + two).where(two < "69", "19" + two)
-    if not {"year", "month", "day"} <= set(part):
-        return None
-    iso = (
-        part["year"]
-        + "-"
-        + part["month"]
-        + "-"
-        + part["day"]
-        + "T"
-        + part.get("hour", "00")
-        + ":"
-        + part.get("minute", "00")
-        + ":"
-        + part.get("second", "00")
-    )
-    parsed = pd.to_datetime(iso, format="ISO8601", errors="coerce")
-    return parsed.reindex(text.index)
-
-
-def parse_times(texts: pd.Series) -> tuple[pd.Series, str, bool, list[str]]:
-    """Times of a column: values (naive, or UTC when the file writes offsets), the format
-    chosen, whether the file wrote UTC offsets, and the other date orders that read the
-    file equally well (empty when the order is certain).
-
-    The format is the one under which the most times parse; among equals, the one under
-    which the times increase most often; among equals still, the one that spans the least
-    time (five days of 15-minute readings written 05/01 … 05/06 are 1–6 May, not the 5th
-    of six months: both read and increase, only one is a logger's steady interval)."""
-    text = texts.fillna("").astype(str).str.strip()
-    if (text.str.contains("  ", regex=False) | text.str.contains("\t", regex=False)).any():
-        text = text.str.replace(r"\s+", " ", regex=True)
-    filled = text[text != ""]
-    if filled.empty:
-        raise LoggerFileError("no times in the time column")
-    spread = filled.iloc[np.linspace(0, len(filled) - 1, min(len(filled), 60)).astype(int)]
-    sample = list(dict.fromkeys([*filled.head(20), *spread]))
-    candidates = [f for f in TIME_FORMATS if _strptime_ok(f, sample)]
-    if not candidates:
-        # Some values are broken (a note typed into the time column): keep the formats that
-        # read most of the sample, the best first.
-        counts = {f: sum(_strptime_ok(f, [v]) for v in sample) for f in TIME_FORMATS}
-        candidates = sorted(
-            (f for f, n in counts.items() if n >= 0.5 * len(sample)), key=lambda f: -counts[f]
-        )[:8]
-    if not candidates and _excel_serials(sample):
-        candidates = [EXCEL_SERIAL]
-    if not candidates:
-        raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
-    has_offset = bool(filled.str.contains(_OFFSET.pattern, regex=True).any()) and "ISO8601" in candidates
-    scored: list[tuple[tuple[float, float, int], str, pd.Series]] = []
-    for fmt in candidates:
-        if fmt == EXCEL_SERIAL:
-            days = pd.to_numeric(text.str.replace(",", ".", regex=False), errors="coerce")
-            parsed = (pd.Timestamp("1899-12-30") + pd.to_timedelta(days, unit="D")).dt.round("s")
-        elif fmt == "ISO8601":
-            parsed = pd.to_datetime(
-                text.str.replace(" ", "T", n=1), format="ISO8601", errors="coerce", utc=has_offset
-            )
-        else:
-            parsed = _fixed_width(text, fmt)
-            if parsed is None:
-                parsed = pd.to_datetime(text, format=fmt, errors="coerce")
-        share = float(parsed[text != ""].notna().mean())
-        steps = pd.DatetimeIndex(parsed.dropna()).as_unit("ns").asi8
-        increasing = float((np.diff(steps) >= 0).mean()) if len(steps) > 1 else 1.0
-        span = int(steps.max() - steps.min()) if len(steps) else 0
-        scored.append(((round(share, 4), round(increasing, 4), -span), fmt, parsed))
-    scored.sort(key=lambda item: item[0], reverse=True)
-    (share, increasing, _), fmt, parsed = scored[0]
-    if share < 0.5:
-        raise LoggerFileError(f"cannot read the times (for example {filled.iloc[0]!r})")
-    chosen = date_order(fmt).split(" (")[0]
-    alternatives = list(
-        dict.fromkeys(
-            date_order(f).split(" (")[0]
-            for key, f, _ in scored[1:]
-            if key[:2] == (share, increasing) and date_order(f).split(" (")[0] != chosen
-        )
-    )
-    return parsed, fmt, has_offset and fmt == "ISO8601", alternatives
-
-
-def _standard_offset(zone: ZoneInfo, year: int) -> timedelta:
-    """The zone's standard-time offset in a year: the smaller of midwinter's and
-    midsummer's, whichever hemisphere."""
-    offsets = [zone.utcoffset(datetime(year, month, 15)) for month in (1, 7)]
-    return min(o for o in offsets if o is not None)
-
-
-def localise(naive: pd.Series, zone: str) -> tuple[pd.Series, int, int, list[int]]:
-    """Local wall-clock times → UTC, with the counts of repeated and non-existent times and
-    the years in which the clock was kept on standard time.
-
-    A repeated autumn hour is read as summer time the first time a wall-clock time appears
-    and as winter time after. A time in the spring gap cannot have been written by a clock
-    that changed: it is read with the offset in force before the change, never dropped. A
-    year with times in the spring gap and no repeated autumn hour is a logger left on
-    standard time all year (docs/loggers.md: a fixed offset that merely looks local; a file
-    may mix both over the years): all its times are read with the standard offset."""
-    index = pd.DatetimeIndex(naive)
-    valid = ~np.asarray(index.isna())
-    probe = index.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
-    nonexistent_mask = (
-        np.asarray(index.tz_localize(zone, ambiguous=np.ones(len(index), bool), nonexistent="NaT").isna())
-        & valid
-    )
-    ambiguous_mask = np.asarray(probe.isna()) & ~nonexistent_mask & valid
-    first_seen = ~pd.Series(index).where(ambiguous_mask).duplicated(keep="first").to_numpy()
-    is_summer = np.where(ambiguous_mask, first_seen, True)
-    local = index.tz_localize(zone, ambiguous=is_summer, nonexistent=pd.Timedelta(hours=1))
-    utc = pd.Series(local.tz_convert("UTC"), index=naive.index)
-    years = np.asarray(index.year)
-    repeated = ambiguous_mask & ~first_seen
-    standard_years = [int(y) for y in np.unique(years[nonexistent_mask]) if not repeated[years == y].any()]
-    in_standard = np.isin(years, standard_years) & valid
-    if in_standard.any():
-        info = ZoneInfo(zone)
-        offsets = pd.to_timedelta([_standard_offset(info, int(y)) for y in years[in_standard]])
-        fixed = (index[in_standard] - offsets).tz_localize("UTC")
-        utc.iloc[np.flatnonzero(in_standard)] = fixed
-    return (
-        utc,
-        int((ambiguous_mask & ~in_standard).sum()),
-        int((nonexistent_mask & ~in_standard).sum()),
-        standard_years,
-    )
-
-
-# --- the normaliser ------------------------------------------------------------------------------
-
-
-def _convert(values: pd.Series, unit: str) -> pd.Series:
-    if unit == "F":
-        return (values - 32.0) * 5.0 / 9.0
-    if unit == "K":
-        return values - 273.15
-    return values
 
 
 def _unit_from_suffix(suffix: str, fallback: str) -> str:
@@ -443,110 +231,175 @@ def _unit_from_suffix(suffix: str, fallback: str) -> str:
     return fallback
 
 
-def normalise(
-    sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | None, default_name: str = "sensor"
-) -> FileReading:
-    """Readings per sensor from a recognised sheet. ``timezone_name`` (None: not given)
-    applies to times written without an offset."""
+def _convert(values: pd.Series, channel: Channel, suffix: str) -> tuple[pd.Series, str | None]:
+    """Values in Patina's units (°C, %, lx, mW/m²; UV per lumen left in µW/lm) and the
+    conversion made, said as ``header: unit → unit`` (None if none)."""
+    if channel.quantity == "temperature":
+        unit = _unit_from_suffix(suffix, channel.unit)
+        if unit == "F":
+            return (values - 32.0) * 5.0 / 9.0, f"{channel.header}: °F → °C"
+        if unit == "K":
+            return values - 273.15, f"{channel.header}: K → °C"
+        return values, None
+    if channel.unit in _LIGHT_FACTORS:
+        symbol, factor = _LIGHT_FACTORS[channel.unit]
+        target = "lx" if channel.quantity == "illuminance" else "mW/m²"
+        return values * factor, f"{channel.header}: {symbol} → {target}"
+    return values, None
+
+
+@dataclass
+class _Channels:
+    """The channels' values read and converted, per column, and what was decided."""
+
+    values: dict[int, pd.Series] = field(default_factory=dict)
+    unreadable: dict[int, pd.Series] = field(default_factory=dict)
+    marks: dict[str, str] = field(default_factory=dict)
+    conversions: list[str] = field(default_factory=list)
+    remarks: list[dict[str, str]] = field(default_factory=list)
+
+
+def _read_channels(table: pd.DataFrame, channels: list[Channel]) -> _Channels:
+    read = _Channels()
+    for channel in channels:
+        numbers, mark, bad, suffix = parse_numbers(table[channel.column])
+        values, conversion = _convert(numbers, channel, suffix)
+        if conversion:
+            read.conversions.append(conversion)
+        if channel.quantity == "uv" and not channel.unit:
+            # No unit anywhere: museum light and UV loggers report UV per lumen.
+            channel.unit = "uW/lm"
+            read.remarks.append({"code": "uv_unit_assumed", "header": channel.header})
+        read.values[channel.column] = values
+        read.unreadable[channel.column] = bad
+        read.marks[channel.header] = mark
+    return read
+
+
+# --- the table and its sensors ------------------------------------------------------------------
+
+
+def _table(sheet: Sheet, spec: TableSpec) -> pd.DataFrame:
+    """The columns read, as stripped text, indexed by file line (1-based, as a person finds
+    them in a spreadsheet or editor); empty rows and a closing section marker left out."""
     rows = sheet.rows[spec.data_start : spec.data_end]
-    if not rows:
-        raise LoggerFileError("the table has a header but no rows")
     needed = sorted({*spec.time_columns, *(c.column for c in spec.channels), *spec.sensor_columns})
     # Only the columns read are built: a long archive has 100,000 rows.
     table = pd.DataFrame(
         {i: pd.Series([r[i] if i < len(r) else "" for r in rows], dtype="str").str.strip() for i in needed}
     )
-    # File row numbers (1-based) as a person finds them in a spreadsheet or editor.
     table.index = np.arange(spec.data_start + 1, spec.data_start + 1 + len(table))
-    table = table[(table != "").any(axis=1)]
+    table = table[(table != "").any(axis=1)] if len(table) else table
     # Sectioned files (Rotronic) may close with a marker row.
-    table = table[~table[spec.time_columns[0]].astype(str).str.startswith("[#")]
+    table = table[~table[spec.time_columns[0]].astype(str).str.startswith("[#")] if len(table) else table
     if table.empty:
         raise LoggerFileError("the table has a header but no rows")
+    return table
 
-    if len(spec.time_columns) == 2:
-        time_text = table[spec.time_columns[0]].astype(str) + " " + table[spec.time_columns[1]].astype(str)
-    else:
-        time_text = table[spec.time_columns[0]].astype(str)
 
-    marks: dict[str, str] = {}
-    conversions: list[str] = []
-    values: dict[int, pd.Series] = {}
-    unreadable: dict[int, pd.Series] = {}
-    for channel in spec.channels:
-        numbers, mark, bad, suffix = parse_numbers(table[channel.column])
-        unit = _unit_from_suffix(suffix, channel.unit) if channel.quantity == "temperature" else "%"
-        if unit != "C" and channel.quantity == "temperature":
-            conversions.append(
-                f"{channel.header}: °{unit} → °C" if unit == "F" else f"{channel.header}: K → °C"
-            )
-        values[channel.column] = _convert(numbers, unit)
-        unreadable[channel.column] = bad
-        marks[channel.header] = mark
+def _sensor_keys(table: pd.DataFrame, spec: TableSpec) -> tuple[pd.Series, str, list[dict[str, str]]]:
+    """The sensor of each row, from the columns that name one, and the name of a file
+    holding one sensor. A column names the sensor of its rows only if it is filled on most
+    rows and its names recur: a serial number written on the first row alone (Lascar
+    EasyLog) or a running number names no sensor; a value written once is the sensor's name."""
+    identity = table[list(spec.sensor_columns)].astype(str)
+    varying: list[int] = []
+    constant: list[int] = []
+    remarks: list[dict[str, str]] = []
+    for column in identity.columns:
+        values = identity[column]
+        filled = values[values != ""]
+        if filled.empty:
+            continue
+        if len(filled) >= 0.5 * len(values) and (len(values) < 4 or filled.nunique() <= len(values) / 2):
+            (varying if filled.nunique() > 1 else constant).append(column)
+        elif filled.nunique() == 1:
+            constant.append(column)
+            remarks.append({"code": "written_once", "column": str(column + 1), "value": str(filled.iloc[0])})
+    name = " · ".join(str(identity[c][identity[c] != ""].iloc[0]) for c in constant) or spec.name
+    keys = identity[varying].agg(" · ".join, axis=1) if varying else pd.Series("", index=table.index)
+    return keys, name, remarks
 
-    has_time = time_text.str.strip() != ""
-    parsed, time_format, has_offset, other_orders = parse_times(time_text.where(has_time, ""))
 
-    if spec.sensor_columns:
-        identity = table[list(spec.sensor_columns)].astype(str)
-        varying = [c for c in identity.columns if identity[c].nunique() > 1]
-        keys = (
-            identity[varying].agg(" · ".join, axis=1)
-            if varying
-            else pd.Series(" · ".join(identity.iloc[0]) or spec.name, index=table.index)
+def _zone(
+    time_text: pd.Series, times: ParsedTimes, spec: TableSpec, timezone_name: str | None
+) -> tuple[str, str]:
+    """The zone the times are read in and where it comes from."""
+    if times.has_offset:
+        # Name the offsets themselves (language-neutral): "UTC+01:00, UTC+02:00".
+        found = time_text.str.extract(r"((?:Z|[+-][0-9][0-9]:?[0-9][0-9])$)")[0].dropna().unique()[:4]
+        return ", ".join(sorted({"UTC" if o == "Z" else f"UTC{o[:3]}:{o[-2:]}" for o in found})), "file"
+    if spec.utc_offset:
+        return f"UTC{spec.utc_offset}", "header"
+    return (timezone_name, "option") if timezone_name else ("UTC", "default")
+
+
+def _refuse_if_mostly_rejected(
+    rejected: int, with_values: int, reasons: dict[str, int], marks: dict[str, str]
+) -> None:
+    if not with_values or rejected <= 0.5 * with_values:
+        return
+    commonest = max(reasons, key=lambda r: reasons[r])
+    share = f"{100 * rejected / with_values:.0f} % of the rows"
+    if commonest == "clock_reset":
+        raise LoggerFileError(
+            f"{share} are dated over a day before rows above them: the logger's clock was reset early in "
+            "the file; split the file where the dates jump back"
         )
-    else:
-        keys = pd.Series("", index=table.index)
+    read_as = ", ".join(f"{h!r} with decimal mark {m!r}" for h, m in marks.items())
+    raise LoggerFileError(
+        f"{share} hold impossible values (commonest: {REASONS[commonest]}); the decimal mark or the "
+        f"column is probably misread (read {read_as})"
+    )
+
+
+@dataclass(frozen=True)
+class _Clock:
+    """How the times of the file are read (shared by its sensors)."""
+
+    parsed: pd.Series
+    has_offset: bool
+    utc_offset: str | None
+    timezone_name: str | None
+    header: str
+
+
+def normalise(
+    sheet: Sheet, spec: TableSpec, path: str, timezone_name: str | None, default_name: str = "sensor"
+) -> FileReading:
+    """Readings per sensor from a recognised sheet. ``timezone_name`` (None: not given)
+    applies to times written without an offset."""
+    table = _table(sheet, spec)
+    columns = [table[c].astype(str) for c in spec.time_columns]
+    time_text = columns[0] if len(columns) == 1 else columns[0] + " " + columns[1]
+    channels = _read_channels(table, spec.channels)
+    has_time = time_text.str.strip() != ""
+    times = parse_times(time_text.where(has_time, ""))
+    clock = _Clock(times.values, times.has_offset, spec.utc_offset, timezone_name, spec.time_header)
+    keys, file_name, key_remarks = _sensor_keys(table, spec)
     by_sensor: dict[str, list[Channel]] = {}
     for channel in spec.channels:
         by_sensor.setdefault(channel.sensor, []).append(channel)
-
-    zone, origin = timezone_name or "UTC", ("option" if timezone_name else "default")
-    if has_offset:
-        # Name the offsets themselves (language-neutral): "UTC+01:00, UTC+02:00".
-        found = time_text.str.extract(f"({_OFFSET.pattern})")[0].dropna().unique()[:4]
-        zone = ", ".join(sorted({"UTC" if o == "Z" else f"UTC{o[:3]}:{o[-2:]}" for o in found}))
-        origin = "file"
-    elif spec.utc_offset:
-        zone, origin = f"UTC{spec.utc_offset}", "header"
-
     sensors: dict[str, SensorRecord] = {}
-    total_rejected = total_with_values = 0
     reasons_all: dict[str, int] = {}
-    for group_name, channels in by_sensor.items():
-        for key in keys.unique() if spec.sensor_columns else [""]:
-            rows_of = keys == key if spec.sensor_columns else pd.Series(True, index=table.index)
-            name = key or group_name or spec.name or default_name
-            if group_name and key:
-                name = f"{key} · {group_name}"
-            record, rejected, with_values, reasons = _sensor(
-                name,
-                table.index[rows_of.to_numpy()],
-                channels,
-                values,
-                unreadable,
-                parsed,
-                has_time,
-                has_offset,
-                spec.utc_offset,
-                timezone_name,
-                spec.time_header,
+    for group_name, group in by_sensor.items():
+        for key in keys.unique():
+            name = (
+                f"{key} · {group_name}"
+                if key and group_name
+                else key or group_name or file_name or default_name
             )
+            record = _sensor(name, table.index[(keys == key).to_numpy()], group, channels, clock)
             sensors[name] = record
-            total_rejected += rejected
-            total_with_values += with_values
-            for reason, count in reasons.items():
+            for reason, count in record.rejected_reasons.items():
                 reasons_all[reason] = reasons_all.get(reason, 0) + count
-    if total_with_values and total_rejected > 0.5 * total_with_values:
-        commonest = REASONS[max(reasons_all, key=lambda r: reasons_all[r])]
-        read_as = ", ".join(f"{h!r} with decimal mark {m!r}" for h, m in marks.items())
-        raise LoggerFileError(
-            f"{100 * total_rejected / total_with_values:.0f} % of the rows hold impossible values "
-            f"(commonest: {commonest}); the decimal mark or the column is probably misread "
-            f"(read {read_as})"
-        )
+    with_values = sum(r.rows_read - r.rows_without_values for r in sensors.values())
+    _refuse_if_mostly_rejected(
+        sum(r.rejected for r in sensors.values()), with_values, reasons_all, channels.marks
+    )
     if all(r.readings.empty for r in sensors.values()):
         raise LoggerFileError("no readings with a time and a value")
+    zone, origin = _zone(time_text, times, spec, timezone_name)
     return FileReading(
         path=path,
         layout=spec.layout,
@@ -554,87 +407,160 @@ def normalise(
         separator=sheet.separator,
         sheet=sheet.name,
         other_sheets=sheet.others,
-        decimal_marks=marks,
-        date_format=time_format,
-        date_order=date_order(time_format),
+        decimal_marks=channels.marks,
+        date_format=times.format,
+        date_order=date_order(times.format),
         timezone=zone,
         timezone_origin=origin,
-        conversions=conversions,
+        conversions=channels.conversions,
         rows_read=len(table),
         sensors={k: v for k, v in sensors.items() if not v.readings.empty},
         notes=spec.notes,
-        date_order_alternatives=other_orders,
+        date_order_alternatives=times.alternatives,
+        date_orders_set_aside=times.set_aside,
+        remarks=[*spec.remarks, *channels.remarks, *key_remarks],
     )
+
+
+# --- one sensor ---------------------------------------------------------------------------------
+
+
+def _quantity_values(rows: pd.Index, channels: list[Channel], read: _Channels) -> dict[str, pd.Series]:
+    """Each quantity's values on the sensor's rows (NaN where it has no such channel); UV
+    as irradiance (mW/m²) and, where the file gave UV per lumen, as ``uv_per_lm`` too."""
+    found = {c.quantity: c for c in channels}
+    values = {
+        q: read.values[found[q].column].loc[rows] if q in found else pd.Series(np.nan, index=rows)
+        for q in COLUMNS
+    }
+    uv = found.get("uv")
+    if uv is not None and uv.unit == "uW/lm":
+        values["uv_per_lm"] = values["uv"]
+        values["uv"] = pd.Series(uv_mw_m2_from_uw_per_lm(values["uv"], values["illuminance"]), index=rows)
+    return values
+
+
+def _checks(
+    values: dict[str, pd.Series], times: pd.Series, bad_cell: pd.Series, with_values: pd.Series
+) -> list[tuple[str, pd.Series]]:
+    low_t, high_t = TEMPERATURE_RANGE_C
+    rh, lux, uv = values["rh"], values["illuminance"], values["uv"]
+    uv_ratio = values.get("uv_per_lm", pd.Series(np.nan, index=rh.index))
+    return [
+        ("unreadable_value", bad_cell),
+        ("unreadable_time", with_values & times.isna()),
+        ("temperature_out_of_range", (values["temperature"] < low_t) | (values["temperature"] > high_t)),
+        ("rh_out_of_range", (rh < 0) | (rh > 100 + RH_SATURATION_TOLERANCE_PCT)),
+        ("illuminance_out_of_range", (lux < ILLUMINANCE_RANGE_LUX[0]) | (lux > ILLUMINANCE_RANGE_LUX[1])),
+        ("uv_out_of_range", (uv < UV_RANGE_MW_M2[0]) | (uv > UV_RANGE_MW_M2[1]) | (uv_ratio < 0)),
+    ]
 
 
 def _sensor(
-    name: str,
-    rows: pd.Index,
-    channels: list[Channel],
-    values: dict[int, pd.Series],
-    unreadable: dict[int, pd.Series],
-    parsed: pd.Series,
-    has_time: pd.Series,
-    has_offset: bool,
-    utc_offset: str | None,
-    timezone_name: str | None,
-    time_header: str,
-) -> tuple[SensorRecord, int, int, dict[str, int]]:
-    temperature = next(
-        (values[c.column].loc[rows] for c in channels if c.quantity == "temperature"),
-        pd.Series(np.nan, index=rows),
-    )
-    rh = next(
-        (values[c.column].loc[rows] for c in channels if c.quantity == "rh"), pd.Series(np.nan, index=rows)
-    )
+    name: str, rows: pd.Index, channels: list[Channel], read: _Channels, clock: _Clock
+) -> SensorRecord:
+    values = _quantity_values(rows, channels, read)
     bad_cell = pd.Series(False, index=rows)
     for c in channels:
-        bad_cell |= unreadable[c.column].loc[rows]
-    with_values = temperature.notna() | rh.notna() | bad_cell
-    times = parsed.loc[rows]
-    low_t, high_t = TEMPERATURE_RANGE_C
-    low_rh, high_rh = RH_RANGE_PCT
-    checks = [
-        ("unreadable_value", bad_cell),
-        ("unreadable_time", with_values & times.isna()),
-        ("temperature_out_of_range", (temperature < low_t) | (temperature > high_t)),
-        ("rh_out_of_range", (rh < low_rh) | (rh > high_rh)),
-    ]
+        bad_cell |= read.unreadable[c.column].loc[rows]
+    with_values = bad_cell.copy()
+    for quantity in COLUMNS:
+        with_values |= values[quantity].notna()
+    times = clock.parsed.loc[rows]
     rejected = pd.Series(False, index=rows)
     reasons: dict[str, int] = {}
-    for reason, mask in checks:
+    for reason, mask in _checks(values, times, bad_cell, with_values):
         mask = mask & with_values & ~rejected
         if mask.any():
             reasons[reason] = int(mask.sum())
             rejected |= mask
     keep = with_values & ~rejected
+    saturated = keep & (values["rh"] > 100)
     record = SensorRecord(
         name=name,
         readings=pd.DataFrame(),
-        columns={"time": time_header, **{c.quantity: c.header for c in channels}},
+        columns={"time": clock.header, **{c.quantity: c.header for c in channels}},
         rows_read=len(rows),
         rows_without_values=int((~with_values).sum()),
-        rejected=int(rejected.sum()),
-        rejected_reasons=reasons,
-        first_rejected_rows=[int(r) for r in rows[rejected.to_numpy()][:FIRST_ROWS_SHOWN]],
+        rh_saturated=int(saturated.sum()),
     )
-    kept_times = times[keep]
-    if has_offset:
-        utc = kept_times
-    elif utc_offset:
-        utc = kept_times.dt.tz_localize(utc_offset).dt.tz_convert("UTC")
-    else:
-        utc, record.repeated_local_times, record.nonexistent_local_times, record.standard_time_years = (
-            localise(kept_times, timezone_name or "UTC")
-        )
     frame = pd.DataFrame(
-        {"temperature_c": temperature[keep].to_numpy(float), "rh_pct": rh[keep].to_numpy(float)},
-        index=pd.DatetimeIndex(utc, name="time"),
+        {COLUMNS[q]: values[q][keep].to_numpy(float) for q in ("temperature", "rh")},
+        index=rows[keep.to_numpy()],
     )
+    frame.loc[saturated[keep].to_numpy(), "rh_pct"] = 100.0
+    light = {c.quantity for c in channels} & set(LIGHT_QUANTITIES)
+    for quantity in sorted(light):
+        frame[COLUMNS[quantity]] = values[quantity][keep].to_numpy(float)
+    if "uv" in light:
+        given = values.get("uv_per_lm")
+        frame["uv_uw_per_lm"] = (
+            given[keep].to_numpy(float)
+            if given is not None
+            else uv_uw_per_lm(frame["uv_mw_m2"], frame.get("illuminance_lux", np.nan))
+        )
+    frame.index = _utc(times[keep], clock, record)
+    frame, reset_rows = _set_aside_clock_resets(frame, rows[keep.to_numpy()], record)
+    if reset_rows.size:
+        reasons["clock_reset"] = int(reset_rows.size)
+        rejected.loc[reset_rows] = True
+    record.rejected = int(rejected.sum())
+    record.rejected_reasons = reasons
+    record.first_rejected_rows = [int(r) for r in rows[rejected.to_numpy()][:FIRST_ROWS_SHOWN]]
     frame = frame.sort_index(kind="stable")
     duplicated = frame.index.duplicated(keep="first")
     record.duplicated_times = int(duplicated.sum())
     frame = frame[~duplicated]
-    frame.index = frame.index.as_unit("ns")
+    frame.index = pd.DatetimeIndex(frame.index, name="time").as_unit("ns")
     record.readings = frame
-    return record, int(rejected.sum()), int(with_values.sum()), reasons
+    return record
+
+
+def _utc(kept: pd.Series, clock: _Clock, record: SensorRecord) -> pd.DatetimeIndex:
+    """The kept times in UTC, counting the local clock's changes on ``record``."""
+    if clock.has_offset:
+        utc = kept
+    elif clock.utc_offset:
+        utc = kept.dt.tz_localize(clock.utc_offset).dt.tz_convert("UTC")
+    else:
+        utc, record.repeated_local_times, record.nonexistent_local_times, record.standard_time_years = (
+            localise(kept, clock.timezone_name or "UTC")
+        )
+    return pd.DatetimeIndex(utc, name="time")
+
+
+def _set_aside_clock_resets(
+    frame: pd.DataFrame, rows: pd.Index, record: SensorRecord
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Find where the logger's clock stepped back, in file order (or in reverse for a file
+    written newest first). Steps back of more than two readings' interval (and an hour) are
+    recorded on ``record``; rows dated over :data:`CLOCK_RESET_MIN` before a row above them
+    are set aside, their times being wrong; a row repeating a time already read is left to
+    the duplicate count. Returns the frame kept and the file lines set aside."""
+    stamps = frame.index.as_unit("ns").asi8
+    if len(stamps) < 3:
+        return frame, np.zeros(0, dtype=int)
+    steps = np.diff(stamps)
+    order = slice(None, None, -1) if (steps < 0).mean() > 0.5 else slice(None)
+    ordered = stamps[order]
+    behind = np.maximum.accumulate(ordered) - ordered
+    tolerance = max(pd.Timedelta(hours=1).value, 2 * int(np.median(np.abs(steps))))
+    repeated = pd.Series(ordered).duplicated(keep="first").to_numpy()
+    back = (behind > tolerance) & ~repeated
+    reset = (behind > CLOCK_RESET_MIN.value) & ~repeated
+    lines = np.asarray(rows)[order]
+    starts = np.flatnonzero(back & ~np.concatenate([[False], back[:-1]]))
+    for start in starts:
+        end = start + int(np.argmin(back[start:])) if not back[start:].all() else len(back)
+        record.clock_resets.append(
+            {
+                "row": int(lines[start]),
+                "before": pd.Timestamp(int(np.maximum.accumulate(ordered)[start]), tz="UTC").isoformat(),
+                "after": pd.Timestamp(int(ordered[start]), tz="UTC").isoformat(),
+                "rows": int(end - start),
+                "set_aside": bool(reset[start]),
+            }
+        )
+    mask = np.empty_like(reset)
+    mask[order] = reset
+    return frame[~mask], np.asarray(rows)[mask]

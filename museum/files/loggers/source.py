@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,11 +97,34 @@ def text_sheet(name: str, text: str, encoding: str) -> Sheet:
         rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=separator, skipinitialspace=True))
     except csv.Error as error:
         raise LoggerFileError(f"the file cannot be split into columns ({error})") from None
+    _resplit_head(rows, separator)
     # Recognisers read the head of the file cell by cell: strip it here; the normaliser
     # strips the (long) data columns it uses, vectorised.
     for row in rows[:HEAD_ROWS]:
         row[:] = [cell.strip() for cell in row]
     return Sheet(name, rows, encoding, separator)
+
+
+def _resplit_head(rows: Grid, separator: str) -> None:
+    """Split again the head rows that one separator left whole but another splits into as
+    many cells as the table has: a header typed with commas above tab-separated rows with
+    decimal commas (``Date,Time,Temp,RH`` over ``01.02.2024\t10:00\t21,5\t45,2``)."""
+    counts = Counter(len(row) for row in rows if len(row) >= 2)
+    if not counts:
+        return
+    width = counts.most_common(1)[0][0]
+    for number, row in enumerate(rows[:HEAD_ROWS]):
+        if len(row) != 1:
+            continue
+        for other in SEPARATORS:
+            if other != separator and other in row[0]:
+                try:
+                    cells = next(csv.reader([row[0]], delimiter=other))
+                except (csv.Error, StopIteration):  # a quoted cell holding a line break
+                    continue
+                if len(cells) == width:
+                    rows[number] = cells
+                    break
 
 
 def _cell(value: object) -> str:
