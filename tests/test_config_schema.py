@@ -150,9 +150,18 @@ BROKEN = {
         '[[sites]]\nid = "s"\n[[cases]]\nid = "c"\ncolour = "red"\n',
         "cases[0].colour: unknown key",
     ),
-    "out of range": ("[alerts]\nhysteresis_pct = 150\n", "alerts.hysteresis_pct: 150.0 is not between 0 and 100"),
-    "not a whole number": ("[alerts]\nspool_alert_depth = 2.5\n", "alerts.spool_alert_depth: 2.5 is not a whole"),
-    "zero excluded": ("[alerts]\nforecast_days = 0\n", "alerts.forecast_days: 0.0 is not between 0 (excluded)"),
+    "out of range": (
+        "[alerts]\nhysteresis_pct = 150\n",
+        "alerts.hysteresis_pct: 150.0 is not between 0 and 100",
+    ),
+    "not a whole number": (
+        "[alerts]\nspool_alert_depth = 2.5\n",
+        "alerts.spool_alert_depth: 2.5 is not a whole",
+    ),
+    "zero excluded": (
+        "[alerts]\nforecast_days = 0\n",
+        "alerts.forecast_days: 0.0 is not between 0 (excluded)",
+    ),
     "not a choice": ('[mqtt]\nprotocol = "4"\n', "mqtt.protocol: '4' is not one of 5, 3.1.1"),
     "unknown material": (
         '[[sites]]\nid = "s"\n[[cases]]\nid = "c"\n[[cases.artefacts]]\nid = "a"\nmaterials = ["gold"]\n',
@@ -169,7 +178,10 @@ BROKEN = {
         '[mqtt]\nurl = "mqtt://user:pw@broker:1883"\n',
         "mqtt.url: mqtt://user:***@broker:1883 holds credentials",
     ),
-    "wrong scheme": ('[influxdb]\nurl = "ftp://db:8086"\n', "'ftp://db:8086' is not a URL of the form http://"),
+    "wrong scheme": (
+        '[influxdb]\nurl = "ftp://db:8086"\n',
+        "'ftp://db:8086' is not a URL of the form http://",
+    ),
     "control character in an id": ('[[sites]]\nid = "a\\tb"\n', "sites[0].id: 'a\\tb' contains a backslash"),
     "unknown language": ('[museum]\nname = { de = "Museum" }\n', "museum.name: unknown language 'de'"),
     "a date as text": (
@@ -177,14 +189,18 @@ BROKEN = {
         "cases[0].last_reconditioned: expected a date",
     ),
     "a password": (
-        '[[dashboard.users]]\nname = "lan"\npassword = "x"\npassword_hash = "scrypt$1$1$1$c2FsdA==$aGFzaA=="\n',
+        '[[dashboard.users]]\nname = "lan"\npassword = "x"\n'
+        'password_hash = "scrypt$1$1$1$c2FsdA==$aGFzaA=="\n',
         "dashboard.users[0].password: never store a password",
     ),
     "a malformed hash": (
         '[[dashboard.users]]\nname = "lan"\npassword_hash = "plain"\n',
         "dashboard.users[0].password_hash: malformed",
     ),
-    "share group with a slash": ('[collector]\nshare_group = "a/b"\n', "collector.share_group: 'a/b' is not a name"),
+    "share group with a slash": (
+        '[collector]\nshare_group = "a/b"\n',
+        "collector.share_group: 'a/b' is not a name",
+    ),
 }
 
 
