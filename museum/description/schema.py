@@ -575,7 +575,7 @@ class Table(Kind):
             if isinstance(key.kind, Forbidden) and key.name not in value:
                 continue
             values[key.name], origins[key.name] = key.read(value, at)
-            if "[" not in at.path:
+            if isinstance(key.kind, Table | TableList) and "[" not in at.path:
                 at.reading.sections[at.key(key.name).path] = values[key.name]
         for secret in self.secrets:
             values[secret.name] = at.reading.environ.get(secret.env) or None
