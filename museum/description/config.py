@@ -49,6 +49,7 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
+from museum.language.i18n import LANGUAGES
 
 __all__ = [
     "CASE_KINDS",
@@ -154,9 +155,18 @@ def parse_config(
     path: Path | None = None,
 ) -> MuseumConfig:
     """Validate an already-parsed TOML mapping into a :class:`MuseumConfig`."""
-    reading = Reading(origin, os.environ if environ is None else environ, path)
+    environ = os.environ if environ is None else environ
+    reading = Reading(origin, environ, path, language=_museum_language(data))
     config: MuseumConfig = FILE.read(data, Place(reading))
     return config
+
+
+def _museum_language(data: Mapping[str, Any]) -> str:
+    """The language names are read in: the museum's, which its table may give after its
+    name (a wrong one is refused with ``museum.language`` itself)."""
+    museum = data.get("museum") if isinstance(data, Mapping) else None
+    language = museum.get("language") if isinstance(museum, Mapping) else None
+    return language if language in LANGUAGES else str(MUSEUM.default("language"))
 
 
 def load_config(path: str | os.PathLike[str], environ: Mapping[str, str] | None = None) -> MuseumConfig:

@@ -85,7 +85,7 @@ class MuseumInfo:
 
 def _museum(v: Values) -> MuseumInfo:
     return MuseumInfo(
-        name=v.name("name", "Museum", language=v["language"]),
+        name=v.name("name", "Museum"),
         timezone=v["timezone"],
         language=v["language"],
     )

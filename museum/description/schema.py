@@ -15,6 +15,7 @@ kind, so the docs, the schema and the objects show the same default.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -63,33 +64,34 @@ def parse_duration_s(text: str | float | int) -> float:
 
 @dataclass
 class Reading:
-    """One reading of a config: where it comes from (for messages), the environment, the
-    file (relative paths are relative to it) and every section built so far, by key path
-    (``"sites"``, ``"notify.email"``), for the checks across sections."""
+    r"""One reading of a config: where it comes from (for messages), the environment, the
+    file (relative paths are relative to it), the language :class:`Name`\ s are read in,
+    and every section built so far, by key path (``"sites"``, ``"notify.email"``), for the
+    checks across sections."""
 
     origin: str
     environ: Mapping[str, str]
     file: Path | None = None
+    language: str = LANGUAGES[0]
     sections: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def language(self) -> str:
-        """The museum's language, once ``[museum]`` is read (names are given in it)."""
-        museum = self.sections.get("museum")
-        return str(getattr(museum, "language", "en"))
 
-
-@dataclass(frozen=True)
 class Place:
     """A key path in the file (``cases[3].artefacts[0].materials[1]``). ``env`` is the
     variable that may give the value instead: a check of the value names both places
     (``mqtt.url (or PATINA_MQTT_URL)``); a wrong type can only come from the file, whose
     key alone is named, since the environment holds text."""
 
-    reading: Reading
-    path: str = ""
-    env: str | None = None
-    from_env: bool = False
+    # One is made for every value read: a plain class with slots keeps that cheap.
+    __slots__ = ("env", "from_env", "path", "reading")
+
+    def __init__(
+        self, reading: Reading, path: str = "", env: str | None = None, from_env: bool = False
+    ) -> None:
+        self.reading = reading
+        self.path = path
+        self.env = env
+        self.from_env = from_env
 
     def key(self, name: str) -> Place:
         return Place(self.reading, f"{self.path}.{name}" if self.path else name)
@@ -135,6 +137,11 @@ class Kind:
         return text
 
 
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 def _choices(values: Sequence[str]) -> str:
     return ", ".join(f"`{value}`" for value in values)
 
@@ -164,7 +171,7 @@ class Text(Kind):
             if self.noun:
                 raise at.fail(f"unknown {self.noun} {value!r}; known: {', '.join(self.choices)}")
             raise at.fail(f"{value!r} is not one of {', '.join(self.choices)}")
-        if self.pattern and not re.fullmatch(self.pattern, value):
+        if self.pattern and not _compiled(self.pattern).fullmatch(value):
             raise at.fail(self.mismatch.format(value=repr(value)))
         problem = self.check(value) if self.check else None
         if problem:
@@ -328,16 +335,15 @@ _NAME_TEXT = {"type": "string", "pattern": r"\S"}
 
 @dataclass(frozen=True)
 class Name(Kind):
-    """A name, one string or one per language (``{ vi = "…", en = "…" }``). Read as given;
-    :meth:`Values.name` makes it a :class:`~museum.language.i18n.LocalizedName` in the
-    museum's language."""
+    """A name, one string or one per language (``{ vi = "…", en = "…" }``), read as a
+    :class:`~museum.language.i18n.LocalizedName` whose plain value is the name in the
+    reading's language (the museum's)."""
 
-    def read(self, value: Any, at: Place) -> Any:
+    def read(self, value: Any, at: Place) -> LocalizedName:
         try:
-            localized_name(value, LANGUAGES[0])
+            return localized_name(value, at.reading.language)
         except ValueError as error:
             raise at.fail(str(error)) from None
-        return value
 
     def json_schema(self) -> dict[str, Any]:
         per_language = {
@@ -464,17 +470,17 @@ class Key:
 
     def read(self, table: Mapping[str, Any], at: Place) -> tuple[Any, str]:
         """The value and where it came from: ``"env"``, ``"file"`` or ``"default"``."""
-        place = at.key(self.name)
+        path = f"{at.path}.{self.name}" if at.path else self.name
         text = at.reading.environ.get(self.env) if self.env else None
         if text:
-            env_place = Place(at.reading, place.path, self.env, from_env=True)
+            env_place = Place(at.reading, path, self.env, from_env=True)
             return self.kind.read(self.kind.from_env(text), env_place), "env"
         if self.name in table:
-            return self.kind.read(table[self.name], Place(at.reading, place.path, self.env)), "file"
+            return self.kind.read(table[self.name], Place(at.reading, path, self.env)), "file"
         if self.required:
-            raise place.fail("missing")
+            raise Place(at.reading, path).fail("missing")
         raw = self.kind.absent if self.default is None else self.default
-        return (None if raw is None else self.kind.read(raw, place)), "default"
+        return (None if raw is None else self.kind.read(raw, Place(at.reading, path))), "default"
 
 
 @dataclass(frozen=True)
@@ -524,12 +530,10 @@ class Values(Mapping[str, Any]):
         """The values under their attributes' names, for ``SomeConfig(**values.fields())``."""
         return {key.attr or key.name: self._values[key.name] for key in self.table.file_keys()}
 
-    def name(self, key: str, default: str, language: str | None = None) -> LocalizedName:
-        """The :class:`Name` under ``key`` in the museum's language (``default`` if absent)."""
-        raw = self._values.get(key)
-        if raw is None:
-            return LocalizedName(default)
-        return localized_name(raw, language or self.reading.language)
+    def name(self, key: str, default: str) -> LocalizedName:
+        """The :class:`Name` under ``key``, or ``default`` when the file gives none."""
+        name = self._values.get(key)
+        return LocalizedName(default) if name is None else name
 
 
 class Table(Kind):
@@ -550,6 +554,9 @@ class Table(Kind):
         self.build = build
         self.secrets = secrets
         self.doc = doc
+        self._names = frozenset(key.name for key in keys)
+        self._sections = frozenset(key.name for key in keys if isinstance(key.kind, Table | TableList))
+        self._refused = frozenset(key.name for key in keys if isinstance(key.kind, Forbidden))
 
     def file_keys(self) -> list[Key]:
         return [key for key in self.keys if not isinstance(key.kind, Forbidden)]
@@ -563,19 +570,19 @@ class Table(Kind):
         return None if key.default is None else key.kind.read(key.default, Place(Reading("<defaults>", {})))
 
     def read(self, value: Any, at: Place) -> Any:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict | Mapping):
             raise at.wrong_type(f"expected a table, got {type(value).__name__}")
-        unknown = sorted(set(value) - {key.name for key in self.keys})
+        unknown = value.keys() - self._names
         if unknown:
-            allowed = ", ".join(sorted(key.name for key in self.file_keys()))
-            raise at.key(unknown[0]).fail(f"unknown key; expected one of {allowed}")
+            allowed = ", ".join(sorted(self._names - self._refused))
+            raise at.key(min(unknown)).fail(f"unknown key; expected one of {allowed}")
         values: dict[str, Any] = {}
         origins: dict[str, str] = {}
         for key in self.keys:
-            if isinstance(key.kind, Forbidden) and key.name not in value:
+            if key.name in self._refused and key.name not in value:
                 continue
             values[key.name], origins[key.name] = key.read(value, at)
-            if isinstance(key.kind, Table | TableList) and "[" not in at.path:
+            if key.name in self._sections and "[" not in at.path:
                 at.reading.sections[at.key(key.name).path] = values[key.name]
         for secret in self.secrets:
             values[secret.name] = at.reading.environ.get(secret.env) or None
