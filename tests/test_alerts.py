@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from collector.alerts import AlertEngine, AlertEvent, Notification, case_limits
+from collector.alerts import AlertEngine, Notification
 from collector.service import Collector
 from museum.description.config import AlertsConfig, MuseumConfig
+from museum.description.limits import case_limits
+from museum.storage.schema import AlertEvent
 from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer, free_port
 from tests.conftest import SMALL_MUSEUM

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from collector.alerts import AlertEngine, AlertEvent, Notification
+from collector.alerts import AlertEngine, Notification
 from collector.notify import Notifier, render
 from museum.description.config import ConfigError, MuseumConfig, NotifyConfig, load_config, parse_config
 from museum.language.i18n import Translator
+from museum.storage.schema import AlertEvent
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel
 from sensors_sim.model import SimulatedSensor
