@@ -77,7 +77,7 @@ _TYPED_DATE = re.compile(
 _SENT_EVENT = re.compile(r"(?P<kind>opened|repeat|escalated|resolved): (?P<channels>[a-z]+(, [a-z]+)*)")
 _FAILED_EVENT = re.compile(r"(?P<channel>email|webhook|mqtt): (?P<error>.+)", re.DOTALL)
 _CHANNELS = ("email", "webhook", "mqtt")
-#: One object of an alert's detail: "id name (level)" (collector/alerts.py).
+#: One object of an alert's detail: "id name (level)" (collector/alerts/).
 _OBJECT_AT_RISK = re.compile(r"(?P<id>\S+) .+ \((?P<level>good|watch|risk|critical)\)")
 
 
