@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -86,6 +86,8 @@ class Diagnosis:
     end: datetime
     #: Whether the config names an outdoor sensor for the case's site (what to suggest).
     has_outdoor_sensor: bool = False
+    #: Days of the window the forecast's level rests on.
+    window_days: int = DEFAULT_WINDOW.days
 
     @property
     def quality(self) -> str:
@@ -264,7 +266,8 @@ def diagnose_case(
             outdoor = _on_grid(season.outdoor if season is not None else None, grid)
             forecast = _forecast(tightness, time_s, mine, room, outdoor, end, rh_now, limit, season)
     outside = season is not None and season.has_outdoor_sensor
-    return Diagnosis(case, reference, tightness, trend, limit, rh_now, forecast, end, outside)
+    days = _window_days(time_s, end) if len(time_s) else DEFAULT_WINDOW.days
+    return Diagnosis(case, reference, tightness, trend, limit, rh_now, forecast, end, outside, days)
 
 
 def outdoor_for(config: MuseumConfig, case: Case) -> Case | None:
@@ -351,9 +354,37 @@ def as_json(diagnoses: list[Diagnosis]) -> dict[str, list[dict[str, object]]]:
                 if forecast
                 else [None, None],
                 "quality": d.quality,
+                **forecast_json(d),
             }
         )
     return {"cases": rows}
+
+
+def forecast_json(d: Diagnosis) -> dict[str, object]:
+    """The forecast's own fields of ``patina diagnose --json`` (docs/diagnostics.md)."""
+    forecast = d.forecast
+    if forecast is None:
+        return {
+            "days_to_limit_early": None,
+            "date_to_limit": None,
+            "date_to_limit_early": None,
+            "forecast_actionable": None,
+            "forecast_source": None,
+            "forecast_horizon_days": None,
+            "forecast_limited_by": [],
+            "forecast_sharpen": [],
+        }
+    day, early = crossing_day(d, forecast.days), crossing_day(d, forecast.early_days)
+    return {
+        "days_to_limit_early": _finite(forecast.early_days, 1),
+        "date_to_limit": day.isoformat() if day else None,
+        "date_to_limit_early": early.isoformat() if early else None,
+        "forecast_actionable": forecast.actionable,
+        "forecast_source": forecast.source,
+        "forecast_horizon_days": forecast.horizon_days,
+        "forecast_limited_by": list(forecast.limited_by),
+        "forecast_sharpen": list(d.sharpen),
+    }
 
 
 def quality_text(t: Translator, quality: str) -> str:
@@ -376,7 +407,7 @@ def render_text(diagnoses: list[Diagnosis], t: Translator, start: datetime, end:
     lines = [t("diagnose.title", start=t.moment(start, "medium"), end=t.moment(end, "medium"))]
 
     def urgency(d: Diagnosis) -> float:
-        return d.forecast.days if d.forecast is not None else math.inf
+        return d.forecast.early_days if d.forecast is not None else math.inf
 
     for d in sorted(diagnoses, key=urgency):
         lines += [
@@ -427,26 +458,72 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
         lines.append(t("diagnose.no_forecast", limit=n(d.limit_rh_pct, 0)))
     elif forecast.days == 0:
         lines.append(t("diagnose.already", limit=n(d.limit_rh_pct, 0)))
-    elif math.isinf(forecast.days):
-        lines.append(t("diagnose.no_crossing", limit=n(d.limit_rh_pct, 0)))
     else:
-        low, high = forecast.interval_days
-        lines.append(
-            t(
-                "diagnose.crossing",
-                limit=n(d.limit_rh_pct, 0),
-                days=n(forecast.days, 0),
-                low=n(low, 0),
-                high=n(high, 0) if math.isfinite(high) else "∞",
-                date=crossing_date(d, t),
-            )
-        )
+        lines += forecast_lines(d, forecast, t)
     return lines
 
 
-def crossing_date(d: Diagnosis, t: Translator) -> str:
-    """The day the case is forecast to pass its limit, as the language writes dates."""
-    if d.forecast is None or not math.isfinite(d.forecast.days):
-        return "—"
-    when = d.end + timedelta(days=d.forecast.days)
-    return t.date(when.date(), "medium")
+def forecast_lines(d: Diagnosis, forecast: Forecast, t: Translator) -> list[str]:
+    """When the case passes its limit, said as surely as the forecast allows, on what it
+    rests, and what would sharpen it."""
+    n = t.number
+    low, high = forecast.interval_days
+    values = {
+        "limit": n(forecast.limit_rh_pct, 0),
+        "days": n(forecast.days, 0),
+        "date": crossing_date(d, t),
+        "early": crossing_date(d, t, forecast.early_days),
+        "low": n(low, 0),
+        "high": n(high, 0),
+        "horizon": n(forecast.horizon_days, 0),
+    }
+    if math.isinf(low):
+        line = t("diagnose.forecast_beyond", **values)
+    elif forecast.actionable:
+        line = t("diagnose.forecast_sure", **values)
+    elif math.isfinite(high):
+        line = t("diagnose.forecast_uncertain", **values)
+    elif math.isfinite(forecast.early_days):
+        line = t("diagnose.forecast_uncertain_open", **values)
+    else:
+        line = t("diagnose.forecast_unlikely", **values)
+    lines = [line, basis_text(t, forecast.source, d)]
+    wanted = [sharpen_text(t, item) for item in d.sharpen]
+    if wanted:
+        lines.append(t("diagnose.sharpen", items=t("diagnose.list_separator").join(wanted)))
+    return lines
+
+
+def basis_text(t: Translator, source: str, d: Diagnosis) -> str:
+    """On what the forecast of the room's future rests (literal keys for the catalogue check)."""
+    return {
+        "history": t("diagnose.basis_history"),
+        "outdoor": t("diagnose.basis_outdoor"),
+        "persistence": t("diagnose.basis_persistence", days=d.window_days),
+    }[source]
+
+
+def sharpen_text(t: Translator, item: str) -> str:
+    return {
+        "gallery_year": t("diagnose.sharpen_gallery_year"),
+        "outdoor_sensor": t("diagnose.sharpen_outdoor_sensor"),
+        "outdoor_year": t("diagnose.sharpen_outdoor_year"),
+        "sensor_check": t("diagnose.sharpen_sensor_check"),
+        "longer_record": t("diagnose.sharpen_longer_record"),
+    }[item]
+
+
+def crossing_day(d: Diagnosis, days: float) -> date | None:
+    """The day ``days`` after the end of the window, in the museum's calendar as UTC gives it."""
+    if not math.isfinite(days):
+        return None
+    return (d.end + timedelta(days=days)).date()
+
+
+def crossing_date(d: Diagnosis, t: Translator, days: float | None = None) -> str:
+    """The day the case is forecast to pass its limit (or ``days`` after the window's end),
+    as the language writes dates."""
+    if days is None:
+        days = d.forecast.days if d.forecast is not None else math.inf
+    day = crossing_day(d, days)
+    return t.date(day, "medium") if day is not None else "—"
