@@ -15,11 +15,12 @@ the next days j = 0, 1, … after the window is::
     x_j = m_j + δ + z·s_j + e_j                                                  (1)
 
 * m_j, the expected course: the room's own readings of the same weeks a year before
-  (52 weeks, so weekdays and visitors match), smoothed by a centred running mean of
-  ``SMOOTH_DAYS`` days, plus this window's mean departure from it (the *anomaly*, assumed
-  to persist: a dehumidifier added since last year stays); failing that, the same course
-  of the outdoor air a year before passed through the building's response fitted on the
-  window (equation 2); failing both, the window's own mean level (persistence).
+  (52 weeks, so weekdays and visitors match), smoothed by a straight line fitted to the
+  ``SMOOTH_DAYS`` days around each day (a local linear smoother), plus this window's mean
+  departure from it (the *anomaly*, assumed to persist: a dehumidifier added since last
+  year stays); failing that, the same course of the outdoor air a year before passed
+  through the building's response fitted on the window (equation 2); failing both, the
+  window's own mean level (persistence).
   Climatology plus a persisting anomaly is the classical statistical forecast of a
   seasonal variable (Wilks 2011 [1], §9.3).
 * δ ~ N(0, σ_δ²), the uncertainty of the level: the standard error of the anomaly (or of
@@ -68,7 +69,7 @@ readings give the same forecast.
 A forecast is *actionable* when its interval spans at most a factor of three (the lower end
 counted as at least one day), and *uncertain* otherwise. Which of the three sources of
 uncertainty — the room's future, the sensors' calibration, the case's rate — holds it back
-is found by forecasting again without each (``limited_by``).
+is found by forecasting again with each alone (``limited_by``).
 
 References
 ----------
@@ -92,6 +93,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,7 +109,7 @@ HORIZON_DAYS = 180
 PERSISTENCE_HORIZON_DAYS = 60
 #: Last year's same weeks: 52 weeks back, so that weekdays (and visitors) match.
 LAST_YEAR_DAYS = 364
-#: Centred running mean that leaves the season and removes the weather (engineering choice:
+#: Days of the smoother that leaves the season and removes the weather (engineering choice:
 #: weather spells last two to ten days).
 SMOOTH_DAYS = 15
 #: A day's mean needs at least this many of its hourly means.
@@ -210,6 +212,23 @@ def _running_mean(values: np.ndarray, width: int) -> np.ndarray:
         return np.where(counts > 0, sums / np.maximum(counts, 1.0), np.nan)
 
 
+def _course(values: np.ndarray, width: int) -> np.ndarray:
+    """The season under the weather: a straight line fitted to the ``width`` days around
+    each day (a local linear smoother, which stays unbiased at the ends of the series
+    where a running mean would lag a rising season), ignoring missing days."""
+    x = np.asarray(values, float)
+    half = width // 2
+    course = np.full(len(x), np.nan)
+    for day in range(len(x)):
+        around = np.arange(max(day - half, 0), min(day + half + 1, len(x)))
+        seen = around[np.isfinite(x[around])]
+        if len(seen) >= 3:
+            course[day] = np.polyfit(seen - day, x[seen], 1)[1]
+        elif len(seen):
+            course[day] = float(np.mean(x[seen]))
+    return course
+
+
 def _weather(departures: list[np.ndarray]) -> tuple[float, float]:
     """φ and σ of AR(1) departures from one or more daily series (pairs of finite days)."""
     finite = np.concatenate([d[np.isfinite(d)] for d in departures])
@@ -274,7 +293,7 @@ def seasonal_outlook(
     as known (NaN where missing), the first ``len(window_pct)`` days matching the window."""
     x, past = np.asarray(window_pct, float), np.asarray(past_pct, float)
     n = len(x)
-    course = _running_mean(past, SMOOTH_DAYS)
+    course = _course(past, SMOOTH_DAYS)
     anomaly_days = x - course[:n]
     seen = np.isfinite(anomaly_days)
     anomaly = float(np.mean(anomaly_days[seen])) if seen.any() else 0.0
@@ -347,7 +366,7 @@ def outdoor_outlook(
             ),
         ),
     )
-    shifted = _running_mean(course(b_rho + se_rho), SMOOTH_DAYS) - _running_mean(course(b_rho), SMOOTH_DAYS)
+    shifted = _course(course(b_rho + se_rho), SMOOTH_DAYS) - _course(course(b_rho), SMOOTH_DAYS)
     # The anomaly re-anchors any shift over the window: what is left is the course's own.
     moved = np.abs(shifted[n : n + outlook.horizon_days] - np.nanmean(shifted[:n]))
     return dataclasses.replace(outlook, course_sd_pct=np.nan_to_num(moved))
@@ -378,7 +397,7 @@ def _within_range(
     it)."""
     outside = np.zeros(len(rho_past) - n, bool)
     for now, past in ((rho_now, rho_past), (temperature_now, temperature_past)):
-        course = _running_mean(np.asarray(past, float), SMOOTH_DAYS)[n:]
+        course = _course(np.asarray(past, float), SMOOTH_DAYS)[n:]
         sd = float(np.nanstd(now))
         outside |= (course < np.nanmin(now) - sd) | (course > np.nanmax(now) + sd) | ~np.isfinite(course)
     leaves = np.flatnonzero(outside)
@@ -518,6 +537,39 @@ def _spread(crossings: np.ndarray) -> _Spread:
     )
 
 
+def _limits(
+    case: CaseDraws,
+    outlook: Outlook,
+    calibration_pct: float,
+    run: Callable[[CaseDraws, Outlook, float], _Spread],
+) -> tuple[str, ...]:
+    """What holds an uncertain forecast back: each source of uncertainty that alone, the
+    others set aside, would already leave the forecast uncertain; when none does alone, the
+    one whose absence sharpens it most."""
+    calm = dataclasses.replace(
+        outlook,
+        course_sd_pct=0.0 * outlook.course_sd_pct,
+        level_sd_pct=0.0,
+        weather_sd_pct=0.0 * outlook.weather_sd_pct,
+    )
+    sure = dataclasses.replace(case, rate_se=0.0)
+    exact = dataclasses.replace(case, offset_se_pct=0.0)
+    alone = {
+        "season": run(dataclasses.replace(sure, offset_se_pct=0.0), outlook, 0.0),
+        "calibration": run(sure, calm, calibration_pct),
+        "tightness": run(exact, calm, 0.0),
+    }
+    named = tuple(name for name, spread in alone.items() if not spread.actionable)
+    if named:
+        return named
+    without = {
+        "season": run(case, calm, calibration_pct),
+        "calibration": run(exact, outlook, 0.0),
+        "tightness": run(sure, outlook, calibration_pct),
+    }
+    return (max(without, key=lambda name: without[name].close),)
+
+
 def forecast_crossing(
     case: CaseDraws,
     rh_now_pct: float,
@@ -539,29 +591,7 @@ def forecast_crossing(
         return _spread(_crossings(c, rh_now_pct, limit_rh_pct, o, calibration, seed, samples))
 
     found = run(case, outlook, calibration_pct)
-    limited: list[str] = []
-    if not found.actionable:
-        calm = dataclasses.replace(
-            outlook,
-            course_sd_pct=0.0 * outlook.course_sd_pct,
-            level_sd_pct=0.0,
-            weather_sd_pct=0.0 * outlook.weather_sd_pct,
-        )
-        alternatives = {
-            "season": (case, calm, calibration_pct),
-            "calibration": (
-                dataclasses.replace(case, offset_se_pct=0.0),
-                outlook,
-                0.0,
-            ),
-            "tightness": (dataclasses.replace(case, rate_se=0.0), outlook, calibration_pct),
-        }
-        for name, (c, o, calibration) in alternatives.items():
-            without = run(c, o, calibration)
-            # Named when forecasting without it would be actionable, or much sharper.
-            sharper = without.ratio < 0.75 * found.ratio or without.close >= found.close + 0.1
-            if without.actionable or sharper:
-                limited.append(name)
+    limited = _limits(case, outlook, calibration_pct, run) if not found.actionable else ()
     return Forecast(
         limit_rh_pct=limit_rh_pct,
         rh_now_pct=rh_now_pct,
@@ -571,6 +601,6 @@ def forecast_crossing(
         actionable=found.actionable,
         source=outlook.source,
         horizon_days=outlook.horizon_days,
-        limited_by=tuple(limited),
+        limited_by=limited,
         close_share=found.close,
     )
