@@ -594,7 +594,7 @@ def forecast_crossing(
         return _spread(_crossings(c, rh_now_pct, limit_rh_pct, o, calibration, seed, n))
 
     found = run(case, outlook, calibration_pct)
-    limited = ()
+    limited: tuple[str, ...] = ()
     if not found.actionable:
         # What holds it back needs only the broad picture: a quarter of the draws.
         limited = _limits(
