@@ -54,22 +54,28 @@ temperature steady over a day). Day by day, with x constant over a day::
     RH_(j) = x_j + (RH_(j−1) − x_j)·e^(−1/τ)                                     (3)
 
 from RH_(−1) = the case's mean RH over the window's last day. The crossing is the first
-time the daily means pass the limit L, interpolated linearly between days. The
-uncertainties are propagated by drawing ``SAMPLES`` futures (Monte Carlo propagation of
-distributions, JCGM 101:2008 [5]): the case's rate from its estimate and standard error;
-the room's future by (1); the two sensors' calibration, ±1 % RH each (one standard
-deviation: the room sensor shifts x, the case's own sensor shifts the RH now against the
-truth; for an unbuffered case their difference is measured, as the mean difference between
-the case and x once the case has followed the room). The result is the median day (the
-central estimate), the lower quartile (the day by which the crossing has one chance in four:
-act before it, to err early) and the 2.5 and 97.5 % points (the interval). A crossing later
-than the horizon is infinite. The draws come from a generator seeded by the caller: the same
-readings give the same forecast.
+time the daily means pass the limit L, interpolated linearly between days. What is forecast
+is the case's *readings*, which the alerts compare to the limit: the case's own sensor
+error is in every reading, the forecast's and the limit's alike. The uncertainties are
+propagated by drawing ``SAMPLES`` futures (Monte Carlo propagation of distributions, JCGM
+101:2008 [5]): the room's future by (1); the case's rate from its estimate and the fit's
+standard error; and Δ, the difference between the two sensors' calibrations (the case's
+readings settle at x + Δ). For an unbuffered case, which settles at the room's level, Δ is
+measured: the mean difference between its daily means and x over the window's second half.
+For a buffered case Δ is drawn, N(0, 2·(1 % RH)²) (capacitive sensors, one standard
+deviation each), and moves the rate with it: the drift the readings show is k times the
+driving difference the sensors saw (G, in % RH), so a draw of Δ gives k·G/(G + Δ). The
+result is the median day (the central estimate), the lower quartile (one chance in four
+that the crossing comes before it: the day to act by, to err early) and the 2.5 and 97.5 %
+points (the interval). A crossing later than the horizon is infinite. The draws come from
+a generator seeded by the caller: the same readings give the same forecast.
 
 A forecast is *actionable* when its interval spans at most a factor of three (the lower end
-counted as at least one day), and *uncertain* otherwise. Which of the three sources of
-uncertainty — the room's future, the sensors' calibration, the case's rate — holds it back
-is found by forecasting again with each alone (``limited_by``).
+counted as at least one day) and, in ``ACTIONABLE_CLOSE`` of the draws, the crossing falls
+within a third of the central estimate or within ``CLOSE_DAYS`` of it; *uncertain*
+otherwise. Which of the three sources of uncertainty — the room's future (``season``), the
+sensors' calibration, the case's rate (``tightness``) — holds an uncertain one back is found
+by forecasting again with each alone (``limited_by``).
 
 References
 ----------

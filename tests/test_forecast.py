@@ -326,3 +326,41 @@ def test_patina_diagnose_forecasts_from_last_years_weeks(
     text = diagnose("--language", "vi")
     assert "cùng những tuần năm ngoái" in text.stdout, text.stdout
     assert row["forecast_actionable"] is True and row["forecast_sharpen"] == []
+
+
+def test_the_season_is_read_for_the_reference_room_and_an_outdoor_sensor() -> None:
+    """What `patina diagnose` asks the store for: the room 52 weeks before over the window and
+    the horizon; the outdoor sensor of the case's site now and 52 weeks before, once the
+    config declares one (``kind = "outdoor"``, which config.py does not know yet)."""
+    import dataclasses
+    from datetime import timedelta
+
+    import pandas as pd
+
+    from museum.assessment.diagnose import outdoor_for, read_season
+
+    config = forecast_cases.museum("wet", {"near-buffered": 75.0})
+    case = config.case("near-buffered")
+    start = datetime(2026, 7, 13, tzinfo=UTC)
+    end = start + timedelta(days=14)
+    asked: list[tuple[str, datetime, datetime]] = []
+
+    def hourly(case_id: str, first: datetime, last: datetime) -> pd.DataFrame:
+        asked.append((case_id, first, last))
+        return pd.DataFrame(columns=["temperature_c", "rh_pct"], dtype=float)
+
+    season = read_season(config, case, start, end, hourly)
+    year = timedelta(days=LAST_YEAR_DAYS)
+    assert asked == [("open-air", start - year, end - year + timedelta(days=HORIZON_DAYS))]
+    assert outdoor_for(config, case) is None and not season.has_outdoor_sensor
+
+    outside = dataclasses.replace(config.case("conditioned-air"), kind="outdoor", gallery="roof")
+    with_outdoor = dataclasses.replace(
+        config, cases=tuple(outside if c.id == outside.id else c for c in config.cases)
+    )
+    assert outdoor_for(with_outdoor, case) is outside
+    asked.clear()
+    season = read_season(with_outdoor, case, start, end, hourly)
+    assert season.has_outdoor_sensor
+    assert [a[0] for a in asked] == ["open-air", "conditioned-air", "conditioned-air"]
+    assert asked[1][1:] == (start, end) and asked[2][1:] == asked[0][1:]
