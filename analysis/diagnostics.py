@@ -62,15 +62,13 @@ first and the last complete reading).
 
 Forecast
 --------
-With the room staying at its mean x̄ (RH at the case's temperature over the window), the
-case's RH relaxes as RH(t) = x̄ + (RH₀ − x̄)·e^(−t/τ), so it passes a limit L (RH₀ < L < x̄)
-after::
+With the room staying at a constant level x̄ (RH at the case's temperature), the case's RH
+relaxes as RH(t) = x̄ + (RH₀ − x̄)·e^(−t/τ), so it passes a limit L (RH₀ < L < x̄) after::
 
     t_L = τ · ln((x̄ − RH₀) / (x̄ − L))                                          (4)
 
-and never while x̄ ≤ L. The interval takes τ from the rate ± 1.96 standard errors and x̄
-± the spread (one standard deviation, at least 1 % RH for sensor calibration) of the
-room's daily means.
+and never while x̄ ≤ L. Where the limit lies near the room's own level the room's future
+decides the day: :mod:`analysis.forecast` draws that future and propagates it.
 
 References
 ----------
@@ -101,9 +99,7 @@ MIN_DRIVING_G_PER_M3 = 0.3
 MIN_SWING_G_PER_M3 = 0.1
 MIN_STEPS = 48
 MIN_COVERAGE = 0.6
-#: Sensor calibration alone makes the room's level uncertain by about this much: the
-#: calibration error of capacitive T/RH sensors, about ±1 % RH (one standard deviation).
-MIN_EQUILIBRIUM_SPREAD_PCT = 1.0
+#: The calibration error of capacitive T/RH sensors, about ±1 % RH (one standard deviation).
 CALIBRATION_RH_PCT = 1.0
 QUALITIES = ("good", "fair", "poor", "room_steady", "insufficient_data")
 
@@ -113,26 +109,29 @@ class Tightness:
     """A fitted case (see the module docstring for the model and the estimators)."""
 
     buffered: bool
-    #: The fitted rate: N (1/day) for an unbuffered case, k (% RH/day per g/m³) for a
-    #: buffered one; and its standard error.
-    rate: float
-    rate_se: float
-    time_constant_days: float
-    half_time_days: float
-    #: 95 % interval of the half-time (hi is inf when the rate may be zero).
-    half_time_interval_days: tuple[float, float]
-    #: N, air changes a day, for an unbuffered case; None for a buffered one.
-    air_exchange_per_day: float | None
-    #: Mean RH of the room's air at the case's temperature over the window (x̄), and
-    #: the spread of its daily means.
+    #: Mean RH of the room's air at the case's temperature over the window (x̄).
     equilibrium_rh_pct: float
-    equilibrium_spread_pct: float
-    #: RMS one-step error of each model, % RH.
-    rms_buffered_pct: float
-    rms_unbuffered_pct: float
-    quality: str
     steps: int
     coverage: float
+    quality: str = "insufficient_data"
+    #: The fitted rate: N (1/day) for an unbuffered case, k (% RH/day per g/m³) for a
+    #: buffered one; and its standard error.
+    rate: float = math.nan
+    rate_se: float = math.inf
+    #: The rate's standard error from the fit alone (without the sensors' calibration).
+    rate_fit_se: float = math.inf
+    #: A buffered case's mean driving difference over the window in % RH at its
+    #: temperature (x − RH): what the sensors' calibration shifts (NaN if unbuffered).
+    mean_gap_rh_pct: float = math.nan
+    time_constant_days: float = math.nan
+    half_time_days: float = math.nan
+    #: 95 % interval of the half-time (hi is inf when the rate may be zero).
+    half_time_interval_days: tuple[float, float] = (math.nan, math.nan)
+    #: N, air changes a day, for an unbuffered case; None for a buffered one.
+    air_exchange_per_day: float | None = None
+    #: RMS one-step error of each model, % RH.
+    rms_buffered_pct: float = math.nan
+    rms_unbuffered_pct: float = math.nan
 
 
 def thomson_half_time_days(
@@ -168,9 +167,10 @@ def thomson_half_time_days(
     return LN2 * 100.0 * gel_m_g_per_kg_per_pct * silica_gel_kg / (air_exchange_per_day * volume_m3 * rho_s)
 
 
-def _slope_through(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float, np.ndarray]:
+def slope_through(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[float, float, np.ndarray]:
     """Least-squares slope of y on x with one intercept per group; its standard error
-    inflated for lag-1 autocorrelation of the residuals; and the residuals."""
+    inflated for lag-1 autocorrelation of the residuals (Bayley & Hammersley 1946 [3]); and
+    the residuals."""
     xd, yd = x.astype(float).copy(), y.astype(float).copy()
     for g in np.unique(groups):
         mine = groups == g
@@ -192,11 +192,99 @@ def _slope_through(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> tuple[fl
     return slope, math.sqrt(variance / sxx * inflation), residuals
 
 
-def _daily_means(time_s: np.ndarray, values: np.ndarray) -> np.ndarray:
-    days = np.floor((time_s - time_s[0]) / 86_400.0).astype(int)
-    valid = np.isfinite(values)
-    means = [values[valid & (days == d)].mean() for d in np.unique(days[valid])]
-    return np.asarray(means, dtype=float)
+@dataclass(frozen=True)
+class _Grid:
+    """The readings on their grid in the models' quantities: ``valid`` readings, ``ok``
+    steps between two valid readings no longer than the gap limit."""
+
+    valid: np.ndarray
+    ok: np.ndarray
+    rh_case_pct: np.ndarray
+    temperature_case_c: np.ndarray
+    rho_case: np.ndarray
+    rho_saturation: np.ndarray
+    drive: np.ndarray
+    dt_days: np.ndarray
+    coverage: float
+    equilibrium_rh_pct: float
+
+    @property
+    def steps(self) -> int:
+        return int(self.ok.sum())
+
+    def step_drive(self, i: np.ndarray) -> np.ndarray:
+        """D_i = ∫ (ρ_r − ρ_c) dt over each step i (trapezoid), g·day/m³."""
+        return 0.5 * (self.drive[i] + self.drive[i + 1]) * self.dt_days[i]
+
+
+def _grid(time_s: np.ndarray, arrays: list[np.ndarray], max_step_s: float | None) -> _Grid:
+    t = np.asarray(time_s, dtype=float)
+    tc, rhc, tr, rhr = (np.asarray(a, dtype=float) for a in arrays)
+    valid = np.isfinite(tc) & np.isfinite(rhc) & np.isfinite(tr) & np.isfinite(rhr)
+    rho_c, rho_r = np.asarray(absolute_humidity(tc, rhc)), np.asarray(absolute_humidity(tr, rhr))
+    rho_s = np.asarray(saturation_density_g_per_m3(tc))
+    dt = np.diff(t)
+    limit = max_step_s if max_step_s is not None else 1.5 * (float(np.median(dt)) if len(dt) else math.nan)
+    ok = valid[:-1] & valid[1:] & (dt <= limit) if len(dt) else np.zeros(0, bool)
+    # Coverage inside the span the readings cover: a window chosen longer than the data
+    # is not missing data, a hole in the middle is.
+    covered = np.flatnonzero(valid)
+    span_steps = max(int(covered[-1] - covered[0]), 1) if len(covered) else 1
+    equilibrium = 100.0 * rho_r / rho_s
+    return _Grid(
+        valid=valid,
+        ok=ok,
+        rh_case_pct=rhc,
+        temperature_case_c=tc,
+        rho_case=rho_c,
+        rho_saturation=rho_s,
+        drive=rho_r - rho_c,
+        dt_days=dt / 86_400.0,
+        coverage=int(ok.sum()) / span_steps,
+        equilibrium_rh_pct=float(np.mean(equilibrium[valid])) if valid.any() else math.nan,
+    )
+
+
+def _fit_unbuffered(g: _Grid) -> tuple[float, float, float]:
+    """Model 1 step by step: N, its standard error, and the RMS one-step error (% RH)."""
+    i = np.flatnonzero(g.ok)
+    d_step = g.step_drive(i)
+    d_rho = g.rho_case[i + 1] - g.rho_case[i]
+    rate, se, _ = slope_through(d_step, d_rho, np.zeros(len(i), int))
+    offset = float(np.mean(d_rho - rate * d_step)) if math.isfinite(rate) else 0.0
+    predicted = 100.0 * (g.rho_case[i] + rate * d_step + offset) / g.rho_saturation[i + 1]
+    return rate, se, float(np.sqrt(np.mean((predicted - g.rh_case_pct[i + 1]) ** 2)))
+
+
+def _fit_buffered(g: _Grid) -> tuple[float, float, float, float]:
+    """Model 2 cumulatively within each run of contiguous steps: k, its standard error
+    with the sensors' calibration, the RMS one-step error (% RH), and the standard error
+    of the fit alone."""
+    segment = np.concatenate([[0], np.cumsum(~g.ok)])  # a new segment after every gap
+    increments = np.where(g.ok, 0.5 * (g.drive[:-1] + g.drive[1:]) * g.dt_days, 0.0)
+    cumulative = np.concatenate([[0.0], np.cumsum(increments)])
+    rate, se, _ = slope_through(cumulative[g.valid], g.rh_case_pct[g.valid], segment[g.valid])
+    i = np.flatnonzero(g.ok)
+    rms = float(np.sqrt(np.mean((g.rh_case_pct[i] + rate * g.step_drive(i) - g.rh_case_pct[i + 1]) ** 2)))
+    # The two sensors' calibration errors shift the driving difference itself: a
+    # systematic error no amount of data removes, added in quadrature.
+    mean_drive = abs(float(np.mean(g.drive[g.valid])))
+    calibration = math.sqrt(2.0) * CALIBRATION_RH_PCT / _rate_to_tau(g, buffered=True)
+    return rate, math.hypot(se, abs(rate) * calibration / max(mean_drive, 1e-9)), rms, se
+
+
+def _rate_to_tau(g: _Grid, buffered: bool) -> float:
+    """τ = this / rate: 100/ρ_s(T̄) for k (equation 3), 1 for N."""
+    if not buffered:
+        return 1.0
+    return 100.0 / float(saturation_density_g_per_m3(float(np.mean(g.temperature_case_c[g.valid]))))
+
+
+def _quality(rate: float, se: float) -> str:
+    if not (math.isfinite(rate) and rate > 0):
+        return "poor"
+    relative = se / rate
+    return "good" if relative < 0.25 else "fair" if relative < 0.5 else "poor"
 
 
 def fit_tightness(
@@ -230,109 +318,48 @@ def fit_tightness(
     Tightness
         Rates, half-time with interval, the room's equilibrium level and a quality flag.
     """
-    t = np.asarray(time_s, dtype=float)
-    tc, rhc = np.asarray(case_temperature_c, float), np.asarray(case_rh_pct, float)
-    tr, rhr = np.asarray(room_temperature_c, float), np.asarray(room_rh_pct, float)
-    valid = np.isfinite(tc) & np.isfinite(rhc) & np.isfinite(tr) & np.isfinite(rhr)
-    rho_c = np.asarray(absolute_humidity(tc, rhc))
-    rho_r = np.asarray(absolute_humidity(tr, rhr))
-    rho_s = saturation_density_g_per_m3(tc)
-    drive = rho_r - rho_c
-    equilibrium = 100.0 * rho_r / rho_s
-    dt = np.diff(t)
-    step = float(np.median(dt)) if len(dt) else math.nan
-    limit = max_step_s if max_step_s is not None else 1.5 * step
-    ok = valid[:-1] & valid[1:] & (dt <= limit) if len(dt) else np.zeros(0, bool)
-    dt_days = dt / 86_400.0
-    steps = int(ok.sum())
-    # Coverage inside the span the readings cover: a window chosen longer than the data
-    # is not missing data, a hole in the middle is.
-    covered = np.flatnonzero(valid)
-    span_steps = max(int(covered[-1] - covered[0]), 1) if len(covered) else 1
-    coverage = steps / span_steps
-    daily = _daily_means(t, np.where(valid, equilibrium, np.nan))
-    x_bar = float(np.nanmean(equilibrium[valid])) if valid.any() else math.nan
-    spread = max(float(np.std(daily)) if len(daily) > 1 else 0.0, MIN_EQUILIBRIUM_SPREAD_PCT)
-
-    def result(**values: object) -> Tightness:
-        base: dict[str, object] = {
-            "buffered": bool(buffered) if buffered is not None else False,
-            "rate": math.nan,
-            "rate_se": math.inf,
-            "time_constant_days": math.nan,
-            "half_time_days": math.nan,
-            "half_time_interval_days": (math.nan, math.nan),
-            "air_exchange_per_day": None,
-            "equilibrium_rh_pct": x_bar,
-            "equilibrium_spread_pct": spread,
-            "rms_buffered_pct": math.nan,
-            "rms_unbuffered_pct": math.nan,
-            "quality": "insufficient_data",
-            "steps": steps,
-            "coverage": coverage,
-        }
-        base.update(values)
-        return Tightness(**base)  # type: ignore[arg-type]
-
-    if steps < MIN_STEPS or coverage < MIN_COVERAGE:
-        return result()
-
-    # Model 1, step by step.
-    i = np.flatnonzero(ok)
-    d_step = 0.5 * (drive[i] + drive[i + 1]) * dt_days[i]
-    d_rho = rho_c[i + 1] - rho_c[i]
-    n_rate, n_se, _ = _slope_through(d_step, d_rho, np.zeros(len(i), int))
-    offset = float(np.mean(d_rho - n_rate * d_step)) if math.isfinite(n_rate) else 0.0
-    predicted_rho = rho_c[i] + n_rate * d_step + offset
-    rms_unbuffered = float(np.sqrt(np.mean((100.0 * predicted_rho / rho_s[i + 1] - rhc[i + 1]) ** 2)))
-
-    # Model 2, cumulative within each run of contiguous steps.
-    segment = np.concatenate([[0], np.cumsum(~ok)])  # a new segment after every gap
-    increments = np.where(ok, 0.5 * (drive[:-1] + drive[1:]) * dt_days, 0.0)
-    cumulative = np.concatenate([[0.0], np.cumsum(increments)])
-    k_rate, k_se, _ = _slope_through(cumulative[valid], rhc[valid], segment[valid])
-    rms_buffered = float(np.sqrt(np.mean((rhc[i] + k_rate * d_step - rhc[i + 1]) ** 2)))
-
+    g = _grid(time_s, [case_temperature_c, case_rh_pct, room_temperature_c, room_rh_pct], max_step_s)
+    fitted: dict[str, object] = {
+        "buffered": bool(buffered),
+        "equilibrium_rh_pct": g.equilibrium_rh_pct,
+        "steps": g.steps,
+        "coverage": g.coverage,
+    }
+    if g.steps < MIN_STEPS or g.coverage < MIN_COVERAGE:
+        return Tightness(**fitted)  # type: ignore[arg-type]
+    n_rate, n_se, rms_unbuffered = _fit_unbuffered(g)
+    k_rate, k_se, rms_buffered, k_fit_se = _fit_buffered(g)
     if buffered is None:
         # Ties go to the unbuffered model: at a steady temperature the two coincide.
         buffered = rms_buffered < 0.9 * rms_unbuffered
-    mean_t = float(np.mean(tc[valid]))
+    rate, se = (k_rate, k_se) if buffered else (n_rate, n_se)
+    to_tau = _rate_to_tau(g, bool(buffered))
     if buffered:
-        to_tau = 100.0 / float(saturation_density_g_per_m3(mean_t))
-        mean_drive = abs(float(np.mean(drive[valid])))
-        steady = mean_drive < MIN_DRIVING_G_PER_M3
-        # The two sensors' calibration errors shift the driving difference itself: a
-        # systematic error no amount of data removes, added in quadrature.
-        calibration = math.sqrt(2.0) * CALIBRATION_RH_PCT / to_tau
-        rate = k_rate
-        se = math.hypot(k_se, abs(k_rate) * calibration / max(mean_drive, 1e-9))
+        steady = abs(float(np.mean(g.drive[g.valid]))) < MIN_DRIVING_G_PER_M3
     else:
-        rate, se = n_rate, n_se
-        to_tau = 1.0
-        steady = float(np.std(drive[valid])) < MIN_SWING_G_PER_M3
-    common = {
-        "buffered": bool(buffered),
-        "rms_buffered_pct": rms_buffered,
-        "rms_unbuffered_pct": rms_unbuffered,
-    }
-    if steady:
-        return result(quality="room_steady", rate=rate, rate_se=se, **common)
-    if not (math.isfinite(rate) and rate > 0):
-        return result(quality="poor", rate=rate, rate_se=se, **common)
-    tau = to_tau / rate
-    relative = se / rate
-    quality = "good" if relative < 0.25 else "fair" if relative < 0.5 else "poor"
-    low_rate, high_rate = rate - 1.96 * se, rate + 1.96 * se
-    interval = (LN2 * to_tau / high_rate, LN2 * to_tau / low_rate if low_rate > 0 else math.inf)
-    return result(
+        steady = float(np.std(g.drive[g.valid])) < MIN_SWING_G_PER_M3
+    fitted.update(
+        buffered=bool(buffered),
         rate=rate,
         rate_se=se,
-        time_constant_days=tau,
-        half_time_days=LN2 * tau,
-        half_time_interval_days=interval,
+        rate_fit_se=k_fit_se if buffered else n_se,
+        mean_gap_rh_pct=float(np.mean(g.drive[g.valid])) * to_tau if buffered else math.nan,
+        rms_buffered_pct=rms_buffered,
+        rms_unbuffered_pct=rms_unbuffered,
+        quality="room_steady" if steady else _quality(rate, se),
+    )
+    if steady or not (math.isfinite(rate) and rate > 0):
+        return Tightness(**fitted)  # type: ignore[arg-type]
+    low_rate, high_rate = rate - 1.96 * se, rate + 1.96 * se
+    return Tightness(
+        **fitted,  # type: ignore[arg-type]
+        time_constant_days=to_tau / rate,
+        half_time_days=LN2 * to_tau / rate,
+        half_time_interval_days=(
+            LN2 * to_tau / high_rate,
+            LN2 * to_tau / low_rate if low_rate > 0 else math.inf,
+        ),
         air_exchange_per_day=None if buffered else rate,
-        quality=quality,
-        **common,
     )
 
 
@@ -354,7 +381,7 @@ def moisture_trend(time_s: np.ndarray, rh_pct: np.ndarray) -> tuple[float, float
         x, y = (t - t[0]) / 86_400.0, rh
     if len(x) < 3:
         return math.nan, math.nan
-    slope, se, _ = _slope_through(x, y, np.zeros(len(x), int))
+    slope, se, _ = slope_through(x, y, np.zeros(len(x), int))
     return slope, se
 
 
@@ -372,35 +399,4 @@ def days_to_limit(
         return math.inf
     return time_constant_days * math.log(
         (equilibrium_rh_pct - rh_now_pct) / (equilibrium_rh_pct - limit_rh_pct)
-    )
-
-
-@dataclass(frozen=True)
-class Forecast:
-    limit_rh_pct: float
-    rh_now_pct: float
-    #: Days until the limit (inf: not while the room stays as it was), and its interval.
-    days: float
-    interval_days: tuple[float, float]
-
-
-def forecast_limit(tightness: Tightness, rh_now_pct: float, limit_rh_pct: float) -> Forecast | None:
-    """When the case passes ``limit_rh_pct`` (equation 4), with its interval from the
-    uncertainty of the rate and of the room's level; None when the fit gives no time
-    constant (quality room_steady, poor with a non-positive rate, insufficient_data)."""
-    tau = tightness.time_constant_days
-    if not math.isfinite(tau) or not math.isfinite(rh_now_pct):
-        return None
-    lo_hi_tau = [tau * h / tightness.half_time_days for h in tightness.half_time_interval_days]
-    x_bar, spread = tightness.equilibrium_rh_pct, tightness.equilibrium_spread_pct
-    candidates = [
-        days_to_limit(rh_now_pct, x, t, limit_rh_pct)
-        for x in (x_bar - spread, x_bar + spread)
-        for t in lo_hi_tau
-    ]
-    return Forecast(
-        limit_rh_pct=limit_rh_pct,
-        rh_now_pct=rh_now_pct,
-        days=days_to_limit(rh_now_pct, x_bar, tau, limit_rh_pct),
-        interval_days=(min(candidates), max(candidates)),
     )

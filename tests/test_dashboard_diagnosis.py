@@ -155,7 +155,9 @@ def test_case_page_shows_tightness_and_forecast_and_overview_the_cases_to_look_a
     assert "Tightness against the gallery" in texts(app, "subheader")
     page = "\n".join(texts(app, "markdown"))
     assert "Hygrometric half-time" in page and "Buffered" in page
-    assert "Passes its limit of 50 % RH in about" in page
+    # Said as surely as the two weeks allow, on what it rests, and what would sharpen it.
+    assert "Passes its limit of 50 % RH in about" in page or "Uncertain:" in page
+    assert "Forecast as if the gallery stays near its level of the last 14 days" in page
     assert len(app.get("vega_lite_chart")) == 5  # the page's four, and case vs room
 
     leaky = AppTest.from_file(APP, default_timeout=60)
@@ -170,6 +172,20 @@ def test_case_page_shows_tightness_and_forecast_and_overview_the_cases_to_look_a
     table = overview.dataframe[0].value
     assert table["Case"].tolist() == ["A-04 · Rifles, case with conditioned gel"]
     assert table["What to check"].tolist() == ["recondition or replace the silica gel"]
+    assert table["Forecast"].tolist()[0] in ("actionable", "uncertain")
+    assert table["Act by"].tolist()[0] != "—"
+
+    # The same in French and Vietnamese: the act-by day and whether it can be acted on.
+    for language, act_by, kinds in (
+        ("fr", "Agir d'ici le", ("fiable", "incertaine")),
+        ("vi", "Xử lý trước", ("đáng tin cậy", "chưa chắc chắn")),
+    ):
+        other = AppTest.from_file(APP, default_timeout=60).run()
+        other.selectbox(key="language_picker").select(language).run()
+        assert not other.exception
+        table = other.dataframe[0].value
+        assert act_by in table.columns and table.iloc[0][act_by] != "—"
+        assert set(table.iloc[:, 4]) <= set(kinds), table
 
 
 def test_reports_page_gives_the_galleries_case_performance(gallery: MuseumConfig) -> None:

@@ -135,7 +135,11 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
     true_days = float(np.flatnonzero(daily > 50.0)[0]) + 0.5 - scenario.duration_s / 86_400.0
     assert drifting["days_to_limit"] == pytest.approx(true_days, rel=1 / 3)
     low, high = drifting["days_to_limit_interval"]
-    assert low <= drifting["days_to_limit"] <= high
+    assert low <= drifting["days_to_limit_early"] <= drifting["days_to_limit"] <= high
+    # Two weeks of the gallery and no year before: the room's future is the window's level.
+    assert drifting["forecast_source"] == "persistence" and drifting["forecast_horizon_days"] == 60
+    assert isinstance(drifting["forecast_actionable"], bool)
+    assert drifting["date_to_limit_early"] <= drifting["date_to_limit"]
     # The leaky cases follow a gallery that stays below their organic materials' 75 %.
     assert rows["A-01"]["days_to_limit"] is None and rows["A-02"]["days_to_limit"] is None
 
@@ -143,6 +147,7 @@ def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
     text = patina("--language", "fr")
     assert text.returncode == 0, text.stderr
     assert "Demi-vie hygrométrique" in text.stdout and "A-ROOM" in text.stdout
+    assert "Prévision comme si la salle restait proche de son niveau des 14 derniers jours" in text.stdout
     assert text.stdout.index("A-04 ·") < text.stdout.index("A-01 ·")
 
     # The printed report of the gallery carries the same diagnosis for each case, not the room.

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.diagnostics import (
-    days_to_limit,
-    fit_tightness,
-    forecast_limit,
-    moisture_trend,
-    thomson_half_time_days,
+from analysis.diagnostics import days_to_limit, fit_tightness, moisture_trend, thomson_half_time_days
+from analysis.forecast import (
+    case_draws,
+    crossing_days,
+    forecast_crossing,
+    persistence_outlook,
+    room_rh_at_case_pct,
 )
 from museum.assessment.diagnose import as_json, diagnose_case, render_text
 from museum.description.config import ConfigError, load_config
@@ -145,15 +146,21 @@ def test_forecast_from_two_weeks_matches_the_models_own_crossing(seed: int) -> N
     two_weeks = 14 * 24
     result = fit(times, series, 1, hours=two_weeks)
     rh_now = float(series[1]["rh_pct"][two_weeks - 24 : two_weeks].mean())
-    forecast = forecast_limit(result, rh_now, limit)
-    assert forecast is not None
-    daily = series[1]["true_rh_pct"].reshape(-1, 288).mean(axis=1)
-    crossing_day = int(np.flatnonzero(daily > limit)[0])
-    true_days = crossing_day + 0.5 - 14.0
+    # The room's future from the window alone (the gallery is air-conditioned and steady),
+    # as RH at the case's temperature.
+    room, mine = series[0], series[1]
+    x = room_rh_at_case_pct(room["temperature_c"], room["rh_pct"], mine["temperature_c"])[:two_weeks]
+    outlook = persistence_outlook(x.reshape(-1, 24).mean(axis=1))
+    forecast = forecast_crossing(case_draws(result, 0.0, 0.0), rh_now, limit, outlook)
+    # What the case's sensor reads (the alerts' RH): the model's plus its calibration offset.
+    offset = SimulatedSensor(SensorSpec("s1", "case", "site"), seed, WET_SEASON_START_S).offset_rh
+    daily = series[1]["true_rh_pct"].reshape(-1, 288).mean(axis=1) + offset
+    true_days = float(crossing_days(daily[13:14], np.array([1e-9]), daily[None, 14:], limit)[0])
     assert 5.0 < true_days < 40.0
     assert forecast.days == pytest.approx(true_days, rel=1 / 3)
     low, high = forecast.interval_days
-    assert low <= forecast.days <= high
+    assert low <= forecast.early_days <= forecast.days <= high
+    assert low <= true_days <= high
 
 
 def test_a_steady_room_or_missing_data_is_flagged_not_fitted() -> None:
@@ -161,7 +168,7 @@ def test_a_steady_room_or_missing_data_is_flagged_not_fitted() -> None:
     steady = np.full(len(hours), 24.0)
     result = fit_tightness(hours, steady, np.full(len(hours), 50.0), steady, np.full(len(hours), 50.2))
     assert result.quality == "room_steady"
-    assert forecast_limit(result, 50.0, 55.0) is None
+    assert math.isnan(result.time_constant_days)
     gappy = np.full(len(hours), np.nan)
     gappy[:30] = 50.0
     result = fit_tightness(hours, steady, gappy, steady, np.full(len(hours), 60.0))
@@ -203,6 +210,14 @@ def test_a_case_without_data_or_reference_is_said_so(tmp_path: Path) -> None:
         "days_to_limit": None,
         "days_to_limit_interval": [None, None],
         "quality": "no_reference",
+        "days_to_limit_early": None,
+        "date_to_limit": None,
+        "date_to_limit_early": None,
+        "forecast_actionable": None,
+        "forecast_source": None,
+        "forecast_horizon_days": None,
+        "forecast_limited_by": [],
+        "forecast_sharpen": [],
     }
     assert case_limits(config, config.case("C1")).rh_max_pct == 25.0  # archaeological iron's risk limit
     text = render_text([silent, lonely], Translator("vi"), start, end)

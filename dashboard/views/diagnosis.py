@@ -63,6 +63,15 @@ def _hourly(
         store.close()
 
 
+def _days(t: Translator, days: float) -> str:
+    return t.number(days, 0) if math.isfinite(days) else "—"
+
+
+def forecast_kind(t: Translator, actionable: bool) -> str:
+    """Whether a forecast can be acted on, in a word."""
+    return t("diagnose.forecast_kind_sure") if actionable else t("diagnose.forecast_kind_uncertain")
+
+
 def _key(config: MuseumConfig) -> str:
     return f"{config.path}:{config.influxdb.url}:{config.influxdb.database}"
 
@@ -132,15 +141,17 @@ def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
     except StoreError as error:
         st.error(t("overview.database_error", url=config.influxdb.url, error=error))
         return
+    # Err early: a case is listed when its crossing has one chance in four within the
+    # period, uncertain forecasts too (said so), soonest first.
     soon = sorted(
-        (d for d in diagnoses if d.forecast is not None and d.forecast.days <= LOOK_AFTER_DAYS),
-        key=lambda d: d.forecast.days if d.forecast is not None else math.inf,
+        (d for d in diagnoses if d.forecast is not None and d.forecast.early_days <= LOOK_AFTER_DAYS),
+        key=lambda d: d.forecast.early_days if d.forecast is not None else math.inf,
     )
     st.subheader(t("diagnose.look_after"))
     if not soon:
         st.caption(t("diagnose.look_after_none", days=int(LOOK_AFTER_DAYS)))
         return
-    st.caption(t("diagnose.look_after_help", days=DEFAULT_WINDOW.days))
+    st.caption(t("diagnose.look_after_help_season", days=DEFAULT_WINDOW.days))
     n = t.number
     rows = []
     for d in soon:
@@ -149,8 +160,10 @@ def cases_to_look_after(config: MuseumConfig, t: Translator) -> None:
         rows.append(
             {
                 t("diagnose.col_case"): f"{d.case.id} · {t.name(d.case.name)}",
-                t("diagnose.col_days"): n(d.forecast.days, 0),
+                t("diagnose.col_act_by"): crossing_date(d, t, d.forecast.early_days),
                 t("diagnose.col_date"): crossing_date(d, t),
+                t("diagnose.col_days"): _days(t, d.forecast.days),
+                t("diagnose.col_forecast"): forecast_kind(t, d.forecast.actionable),
                 t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
                 t("diagnose.col_now"): t.quantity(d.rh_now_pct, "%"),
                 t("diagnose.col_half_time"): n(fit.half_time_days, 1) if fit is not None else "—",
@@ -194,12 +207,14 @@ def case_performance(
                 else "—",
                 t("diagnose.col_trend"): n(d.trend_rh_pct_per_day, 2),
                 t("diagnose.col_limit"): t.quantity(d.limit_rh_pct, "%", 0),
-                t("diagnose.col_days"): n(forecast.days, 0)
-                if forecast is not None and math.isfinite(forecast.days)
+                t("diagnose.col_days_early"): _days(t, forecast.early_days) if forecast is not None else "—",
+                t("diagnose.col_days"): _days(t, forecast.days) if forecast is not None else "—",
+                t("diagnose.col_forecast"): forecast_kind(t, forecast.actionable)
+                if forecast is not None
                 else "—",
                 t("diagnose.col_quality"): quality_text(t, d.quality),
             }
         )
     st.subheader(t("diagnose.performance"))
-    st.caption(t("diagnose.performance_help"))
+    st.caption(t("diagnose.performance_help_season"))
     st.dataframe(pd.DataFrame(rows), hide_index=True)
