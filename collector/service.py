@@ -171,10 +171,11 @@ class Collector:
             linger_s=linger_s,
             stats_interval_s=stats_interval_s,
         )
-        # The weekly digest: sent by the first instance only, so each reader gets it once.
+        # The weekly digest: sent by the first instance only, so each reader gets it once, and
+        # not by a replay of history on its own clock.
         self.digest = (
             DigestWorker(config, self._stopping, self._fatal, digest_state_path(self.spool.path))
-            if config.digest.enabled and collector.instance_index == 0
+            if config.digest.enabled and collector.instance_index == 0 and not event_time
             else None
         )
         self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)

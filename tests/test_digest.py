@@ -12,6 +12,7 @@ import email.policy
 import logging
 import math
 import re
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -28,7 +29,7 @@ from click.testing import CliRunner
 
 import collector.digest as digest_worker
 from analysis.risk import LEVELS, assess
-from collector.digest import send_digest
+from collector.digest import DigestWorker, digest_state_path, send_digest
 from collector.service import Collector
 from museum.description.config import ConfigError, MuseumConfig, parse_config
 from museum.description.config_digest import DigestConfig
@@ -638,9 +639,13 @@ def test_the_collector_sends_the_digest_retrying_a_mail_server_that_is_away(
     assert collector.digest is not None and not collector.digest.alive()
     warning = next(r.getMessage() for r in caplog.records if "trying again" in r.getMessage())
     assert "ConnectionRefusedError" in warning or "Connection refused" in warning
-    # Both readers had it: a restart now would not send it again, but wait for next week.
+    # Both readers had it, as kept beside the spool: a collector restarted now would not
+    # send it again, but wait for next week.
+    restarted = DigestWorker(
+        config, threading.Event(), lambda *_: None, digest_state_path(collector.spool.path)
+    )
     now = datetime.now(UTC)
-    assert collector.digest.due(now) == config.digest.next_send(now, config.zone)
+    assert restarted.due(now) == config.digest.next_send(now, config.zone)
 
 
 def test_a_digest_that_cannot_be_sent_is_given_up_with_an_error_and_the_collector_runs_on(
@@ -664,6 +669,11 @@ def test_a_digest_that_cannot_be_sent_is_given_up_with_an_error_and_the_collecto
     assert not collector.failed and not collector.digest.alive()
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert len(errors) == 1 and "conservatrice@musee.test" in errors[0].getMessage()
-    # Given up for this run: the worker waits for next week rather than trying again at once.
+    # Given up for this run: the worker waits for next week rather than trying again at once;
+    # nobody had it, so a collector restarted now would try again.
     now = datetime.now(UTC)
     assert collector.digest.due(now) == config.digest.next_send(now, config.zone)
+    restarted = DigestWorker(
+        config, threading.Event(), lambda *_: None, digest_state_path(collector.spool.path)
+    )
+    assert restarted.due(now) == config.digest.previous_send(now, config.zone)
