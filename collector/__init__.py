@@ -11,6 +11,9 @@ Who owns what (docs/collector.md has the full table and how the parts talk):
 - ``alert-evaluator`` (evaluator.py): event clock, AlertEngine, acknowledgement polling and
   restore, with its own store; events and risk points go back into the spool.
 - ``notify-<channel>`` (notify.py): one queue and worker per channel, bounded timeouts.
+- ``digest`` (digest.py): with ``[digest] enabled``, sleeps until the weekly digest's time,
+  then gathers the week with its own store and e-mails it; its failures are retried and
+  logged, never fatal.
 - the main thread (service.py): starts, supervises and stops them; the status file.
 
 Counters live in :class:`collector.stats.Stats`, changed only behind its lock. A worker

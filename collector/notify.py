@@ -27,7 +27,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import requests
 
 from collector.alerts import Notification
-from museum.description.config import MuseumConfig
+from museum.description.config import MuseumConfig, NotifyConfig
 from museum.description.limits import case_limits
 from museum.description.secrets import redact_url
 from museum.language.i18n import Translator
@@ -159,6 +159,23 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
             else {}
         ),
     }
+
+
+def send_email(notify: NotifyConfig, message: EmailMessage) -> None:
+    """One message through ``[notify.email]``'s server (the alerts' and the weekly digest's),
+    each attempt bounded by :data:`CHANNEL_TIMEOUT_S`; raises what the server or the
+    connection raised."""
+    assert notify.smtp_url is not None
+    url = urlsplit(notify.smtp_url)
+    smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
+    with smtp_class(
+        url.hostname or "localhost",
+        url.port or (465 if url.scheme == "smtps" else 25),
+        timeout=CHANNEL_TIMEOUT_S,
+    ) as smtp:
+        if notify.smtp_username:
+            smtp.login(notify.smtp_username, notify.smtp_password or "")
+        smtp.send_message(message)
 
 
 class Notifier:
@@ -297,22 +314,12 @@ class Notifier:
 
     def _email(self, subject: str, body: str, recipients: list[str]) -> None:
         notify = self.config.notify
-        assert notify.smtp_url is not None
-        url = urlsplit(notify.smtp_url)
-        smtp_class = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
         message = EmailMessage()
         message["Subject"] = subject
         message["From"] = notify.email_from
         message["To"] = ", ".join(recipients)
         message.set_content(body)
-        with smtp_class(
-            url.hostname or "localhost",
-            url.port or (465 if url.scheme == "smtps" else 25),
-            timeout=CHANNEL_TIMEOUT_S,
-        ) as smtp:
-            if notify.smtp_username:
-                smtp.login(notify.smtp_username, notify.smtp_password or "")
-            smtp.send_message(message)
+        send_email(notify, message)
 
     def _webhook(self, payload: dict[str, Any]) -> None:
         assert self.config.notify.webhook_url is not None

@@ -29,6 +29,7 @@ import time
 
 from collector.alerts import Notification
 from collector.decoder import MessageDecoder, Outcome
+from collector.digest import DigestWorker, digest_state_path
 from collector.evaluator import Evaluator, EventClock
 from collector.ingest import (
     BROKER_DROPPED_TOPIC,
@@ -170,6 +171,13 @@ class Collector:
             linger_s=linger_s,
             stats_interval_s=stats_interval_s,
         )
+        # The weekly digest: sent by the first instance only, so each reader gets it once, and
+        # not by a replay of history on its own clock.
+        self.digest = (
+            DigestWorker(config, self._stopping, self._fatal, digest_state_path(self.spool.path))
+            if config.digest.enabled and collector.instance_index == 0 and not event_time
+            else None
+        )
         self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
@@ -189,6 +197,8 @@ class Collector:
         self.notifier.start()
         for worker in (self.ingest, self.writer, self.evaluator):
             worker.start()
+        if self.digest is not None:
+            self.digest.start()
         self._monitor_thread.start()
         self.ingest.connect()
 
@@ -241,6 +251,8 @@ class Collector:
                 self._spooled.notify_all()
             for worker in (self.ingest, self.writer, self.evaluator):
                 worker.join(10)
+            if self.digest is not None:
+                self.digest.join(10)
             self._monitor_thread.join(5)
             self.notifier.stop()
             withheld = self.evaluator.withheld_summary()

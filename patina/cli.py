@@ -17,6 +17,7 @@ from patina.collect import collect
 from patina.dashboard import dashboard, hash_password_command
 from patina.demo import demo
 from patina.diagnose import diagnose
+from patina.digest import digest
 from patina.downsample import downsample
 from patina.export import export_command
 from patina.passport import move, passport
@@ -51,6 +52,7 @@ for command in (
     dashboard,
     demo,
     diagnose,
+    digest,
     move,
     passport,
 ):

@@ -72,3 +72,28 @@ def zone_option(name: str, option: str = "--timezone") -> str:
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint=option) from None
     return name
+
+
+def page_out(out: Path, force: bool) -> None:
+    """Check ``--out`` for a printable page (a report, a digest) before the work, not after
+    it: ``.pdf`` or ``.html``, and no file already there unless ``--force``."""
+    from museum.files.staging import OutputError, refuse_existing
+
+    if out.suffix.lower() not in (".pdf", ".html"):
+        raise click.BadParameter("must end in .pdf or .html", param_hint="--out")
+    try:
+        refuse_existing([out], force)
+    except OutputError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def write_page(out: Path, page: str, force: bool) -> None:
+    """A page to ``--out``: printed (WeasyPrint) for ``.pdf``, as it is for ``.html``."""
+    from museum.files.reports import render_pdf
+    from museum.files.staging import OutputError, write_new
+
+    try:
+        write_new(out, render_pdf(page) if out.suffix.lower() == ".pdf" else page.encode("utf-8"), force)
+    except OutputError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(str(out))

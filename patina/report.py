@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import click
 
 from museum.language.i18n import LANGUAGES
-from patina.options import config_option, load, moment_option
+from patina.options import config_option, load, moment_option, page_out, write_page
 
 if TYPE_CHECKING:
     from museum.description.config import MuseumConfig
@@ -79,8 +79,7 @@ def report(
     """A printable climate report (PDF or HTML) for cases or a gallery over a period, with
     the share of time inside a loan agreement's bands."""
     from analysis.metrics import LoanBands
-    from museum.files.reports import case_period, render_html, render_pdf
-    from museum.files.staging import OutputError, refuse_existing, write_new
+    from museum.files.reports import case_period, render_html
     from museum.language.i18n import Translator
     from museum.storage.store import StoreError
     from museum.storage.stores import open_store
@@ -98,12 +97,7 @@ def report(
     for case_id in case_ids:
         if case_id not in known:
             raise click.BadParameter(f"no case {case_id!r}", param_hint="--case")
-    if out.suffix.lower() not in (".pdf", ".html"):
-        raise click.BadParameter("must end in .pdf or .html", param_hint="--out")
-    try:
-        refuse_existing([out], force)  # before the work, not after it
-    except OutputError as error:
-        raise click.ClickException(str(error)) from None
+    page_out(out, force)
 
     first = moment_option(start, "--start", config.museum.timezone)
     last = moment_option(end, "--end", config.museum.timezone)
@@ -134,12 +128,7 @@ def report(
         raise click.ClickException(str(error)) from None
     subject = gallery or ", ".join(f"{c} · {config.case(c).name}" for c in case_ids)
     t = Translator(language or config.museum.language)
-    page = render_html(periods, config, t, subject, bands, datetime.now(first.tzinfo))
-    try:
-        write_new(out, render_pdf(page) if out.suffix.lower() == ".pdf" else page.encode("utf-8"), force)
-    except OutputError as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(str(out))
+    write_page(out, render_html(periods, config, t, subject, bands, datetime.now(first.tzinfo)), force)
 
 
 def _artefact_band(config: MuseumConfig, artefact_id: str, until: datetime) -> tuple[float, float]:

@@ -1,7 +1,7 @@
 """The museum's config file (``museum.toml``), read with :mod:`tomllib` into typed objects.
 
 The file is declared once, section by section (``config_collection``, ``config_connections``,
-``config_alerts``, ``config_dashboard``) in the words of :mod:`museum.description.schema`;
+``config_alerts``, ``config_dashboard``, ``config_digest``) in the words of :mod:`museum.description.schema`;
 :data:`FILE` puts the sections together. The same declaration gives the checks, the
 defaults, ``museum.schema.json`` for editors and the reference in docs/config.md
 (``python -m museum.description.schema_files``).
@@ -48,6 +48,7 @@ from museum.description.config_connections import (
     MqttConfig,
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
+from museum.description.config_digest import DIGEST, DigestConfig
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
 
@@ -65,6 +66,7 @@ __all__ = [
     "ConfigError",
     "DashboardConfig",
     "DashboardUser",
+    "DigestConfig",
     "InfluxConfig",
     "MqttConfig",
     "MuseumConfig",
@@ -93,6 +95,7 @@ class MuseumConfig:
     alerts: AlertsConfig = field(default_factory=AlertsConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -143,6 +146,7 @@ FILE = Table(
     Key("alerts", ALERTS),
     Key("notify", NOTIFY),
     Key("dashboard", DASHBOARD),
+    Key("digest", DIGEST),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )

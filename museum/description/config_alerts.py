@@ -187,7 +187,7 @@ RECIPIENT = TextOrTable(
 )
 
 
-def _recipients(items: tuple[Any, ...]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
+def recipients(items: tuple[Any, ...]) -> tuple[tuple[str, ...], list[tuple[str, str]]]:
     """The addresses, and (address, language) for those given with a language."""
     addresses = tuple(item if isinstance(item, str) else item["address"] for item in items)
     languages = [(item["address"], item["language"]) for item in items if not isinstance(item, str)]
@@ -196,8 +196,8 @@ def _recipients(items: tuple[Any, ...]) -> tuple[tuple[str, ...], list[tuple[str
 
 def _notify(v: Values) -> NotifyConfig:
     email = v["email"]
-    email_to, to_languages = _recipients(email["to"])
-    escalate_to, escalate_languages = _recipients(email["escalate_to"])
+    email_to, to_languages = recipients(email["to"])
+    escalate_to, escalate_languages = recipients(email["escalate_to"])
     return NotifyConfig(
         smtp_url=email["smtp_url"],
         email_from=email["from"],

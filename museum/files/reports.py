@@ -169,10 +169,9 @@ def case_period(
         period.figures = climate_report(hourly)
         # From the hours' exact extremes, not from the hourly means (which flatten the day).
         period.figures["statistics"]["daily_range"] = daily_range(series.set_index("time"))
-        for artefact in case.artefacts:
-            hours = assess(hourly, artefact.materials).summary["hours_per_level"]
+        for artefact_id, hours in artefact_hours(hourly, case).items():
             total = sum(hours.values()) or 1.0
-            period.artefact_levels[artefact.id] = {level: 100 * hours[level] / total for level in LEVELS}
+            period.artefact_levels[artefact_id] = {level: 100 * hours[level] / total for level in LEVELS}
         if bands is not None:
             period.compliance = loan_compliance(hourly["temperature_c"], hourly["rh_pct"], bands)
     events = store.alert_events(within=datetime.now(UTC) - start + timedelta(days=1))
@@ -194,6 +193,16 @@ def case_period(
             end,
         )
     return period
+
+
+def artefact_hours(hourly: pd.DataFrame, case: Case) -> dict[str, dict[str, float]]:
+    """Hours each of the case's objects spent at each risk level (:data:`LEVELS`), from the
+    case's hourly means (:func:`analysis.risk.assess`): the time at each level the case
+    page, the printed report and the weekly digest (museum/files/digest.py) all show."""
+    return {
+        artefact.id: assess(hourly, artefact.materials).summary["hours_per_level"]
+        for artefact in case.artefacts
+    }
 
 
 #: The states an alert goes through, in the order they supersede each other: a later
