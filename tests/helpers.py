@@ -1,17 +1,25 @@
-"""Small helpers the tests share: a real MQTT publisher, waiting for a condition, and waiting
-for Streamlit to finish drawing a page in the browser."""
+"""Small helpers the tests share: a real MQTT publisher, waiting for a condition, waiting
+for Streamlit to finish drawing a page in the browser, and a scenario run end to end."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pandas as pd
 from paho.mqtt.enums import CallbackAPIVersion
 
+from collector.service import Collector
+from museum.description.config import MuseumConfig
 from museum.storage.store import InfluxStore, StoreError
+from museum.storage.stores import open_store
 from patina.services import MosquittoServer
+from sensors_sim import scenario as scenarios
+from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
 
 
 def publish_all(
@@ -68,3 +76,51 @@ def stored_count(store: InfluxStore) -> int:
         return store.count_climate()
     except StoreError:
         return 0
+
+
+@dataclass
+class ScenarioRun:
+    """What a scenario run left: the readings sent, the alert events stored, the collector's
+    counts, and its database (``config``) for the tests that read it afterwards."""
+
+    scenario: scenarios.Scenario
+    config: MuseumConfig
+    sent: int
+    events: pd.DataFrame
+    stored: int
+    quarantined: dict[str, int]
+    feed: ScenarioFeed
+
+
+def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> ScenarioRun:
+    """The scenario published at full speed through the real broker into a collector on
+    event time, until the collector has stored and judged every reading (tests use the
+    ``scenario_run`` fixture, which runs each scenario once per session)."""
+    scenario = scenarios.load(name)
+    config = scenario.museum_config(make_config())
+    assert scenario.start_s is not None and scenario.duration_s is not None
+    assert not scenario.unknown_targets(config)
+    plan = SimulationPlan(
+        scenario.start_s, scenario.interval_s, speed=1e9, duration_s=scenario.duration_s, seed=scenario.seed
+    )
+    collector = Collector(config, event_time=True)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed()
+        simulator = Simulator(config, plan, scenario)
+        sent = simulator.run()
+
+        def settled() -> bool:
+            stats = collector.stats()
+            return stats.messages >= sent and stats.spool_depth == 0 and stats.evaluated >= stats.received
+
+        wait_for(settled, timeout_s=300, interval_s=0.5)
+        time.sleep(1.5)  # the evaluator's last one-second tick, then the writer's last batch
+        wait_for(lambda: collector.stats().spool_depth == 0, timeout_s=30)
+        stats = collector.stats()
+    finally:
+        collector.stop()
+    store = open_store(config.influxdb)
+    days = (time.time() - scenario.start_s) / 86_400 + 1
+    events = store.alert_events(within=timedelta(days=days))
+    return ScenarioRun(scenario, config, sent, events, stats.written, dict(stats.rejected), simulator.feed)
