@@ -286,11 +286,13 @@ def _shared_components(
         rolling = pd.Series(rh, index=index).rolling(settings.window)
         shared["fluctuation"] = fluctuation_score((rolling.max() - rolling.min()).to_numpy(), settings)
         mould = mould_index_vtt(pd.Series(t, index=index), pd.Series(rh, index=index))
-        hourly_m = (
-            mould.reindex(index, method="ffill").fillna(0.0).to_numpy()
-            if len(mould)
-            else np.zeros(len(index))
-        )
+        # Each reading takes the index of the hour it falls in (the latest hour at or before
+        # it; 0 before the first).
+        hourly_m = np.zeros(len(index))
+        if len(mould):
+            hours_ns, times_ns = mould.index.as_unit("ns").asi8, index.as_unit("ns").asi8
+            hour = np.searchsorted(hours_ns, times_ns, side="right") - 1
+            hourly_m = np.where(hour >= 0, mould.to_numpy()[np.maximum(hour, 0)], 0.0)
         shared["mould"] = mould_score(hourly_m)
     return shared
 
