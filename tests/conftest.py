@@ -191,6 +191,16 @@ def store_for() -> Iterator[Callable[[MuseumConfig], InfluxStore]]:
         store.close()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Playwright's ``expect`` waits up to 30 s for what it expects (its default, 5 s, is
+    short for a Streamlit rerun on a loaded machine): a wait, not a speed requirement."""
+    try:
+        from playwright.sync_api import expect
+    except ImportError:
+        return
+    expect.set_options(timeout=30_000)
+
+
 # --- sharing the tests between the workers ----------------------------------------------------
 
 #: Tests that read a scenario's run (the ``scenario_run`` fixture) besides that scenario's own

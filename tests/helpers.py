@@ -3,8 +3,10 @@ for Streamlit to finish drawing a page in the browser, and a scenario run end to
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -49,6 +51,47 @@ def wait_for(condition: Callable[[], object], timeout_s: float = 30.0, interval_
         value = condition()
     assert value, f"condition not met within {timeout_s} s (last value {value!r})"
     return value
+
+
+def wait_while_progressing(
+    condition: Callable[[], object],
+    progress: Callable[[], object],
+    stalled_after_s: float = 120.0,
+    interval_s: float = 0.5,
+) -> None:
+    """Poll until ``condition()`` is truthy, for as long as ``progress()`` (counters of the
+    work being waited for) keeps changing: fail once it has not changed for
+    ``stalled_after_s``. A loaded machine makes the work slower, not wrong; a hang still
+    fails, a couple of minutes after it began."""
+    last, since = progress(), time.monotonic()
+    while not condition():
+        now = progress()
+        if now != last:
+            last, since = now, time.monotonic()
+        assert time.monotonic() - since < stalled_after_s, (
+            f"no progress for {stalled_after_s:.0f} s (still {last!r})"
+        )
+        time.sleep(interval_s)
+
+
+@contextmanager
+def messages_on(broker: MosquittoServer, topic_filter: str) -> Iterator[list[tuple[str, bytes]]]:
+    """What the real broker delivers on ``topic_filter`` while the block runs (subscribed
+    before the block begins)."""
+    received: list[tuple[str, bytes]] = []
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+    client.on_message = lambda client, userdata, message: received.append((message.topic, message.payload))
+    client.on_subscribe = lambda *args: subscribed.set()
+    client.connect("127.0.0.1", broker.port)
+    client.subscribe(topic_filter, qos=1)
+    client.loop_start()
+    try:
+        assert subscribed.wait(30), f"the broker did not acknowledge the subscription to {topic_filter}"
+        yield received
+    finally:
+        client.disconnect()
+        client.loop_stop()
 
 
 #: Streamlit has finished drawing the page: its script run is over (the app's
@@ -114,7 +157,15 @@ def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> Scenari
             stats = collector.stats()
             return stats.messages >= sent and stats.spool_depth == 0 and stats.evaluated >= stats.received
 
-        wait_for(settled, timeout_s=300, interval_s=0.5)
+        def progress() -> tuple[int, int, int, int]:
+            # The evaluator counts a batch when it is done; meanwhile its risk points go
+            # through the spool to InfluxDB.
+            stats = collector.stats()
+            return stats.messages, stats.evaluated, stats.written, stats.spool_depth
+
+        # Judging days of readings takes the evaluator tens of seconds of CPU, on a loaded
+        # machine minutes: the wait lasts as long as the collector keeps working.
+        wait_while_progressing(settled, progress, stalled_after_s=180)
         time.sleep(1.5)  # the evaluator's last one-second tick, then the writer's last batch
         wait_for(lambda: collector.stats().spool_depth == 0, timeout_s=30)
         stats = collector.stats()
