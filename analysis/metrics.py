@@ -291,9 +291,7 @@ def mould_index_vtt(
     Series
         M at the end of each hour.
     """
-    hourly = pd.DataFrame({"t": temperature_c, "rh": rh_pct}).resample("1h").mean().dropna()
-    t = hourly["t"].to_numpy(float)
-    rh = hourly["rh"].to_numpy(float)
+    hours, t, rh = _hourly_means(temperature_c, rh_pct)
     rh_crit = np.asarray(vtt_critical_rh(t), dtype=float)
     favourable = (t > 0.1) & (t < 40.0) & (rh >= rh_crit)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -329,7 +327,30 @@ def mould_index_vtt(
             if m < 0.0:
                 m = 0.0
         index_m[i] = m
-    return pd.Series(index_m, index=hourly.index, name="mould_index")
+    return pd.Series(index_m, index=hours, name="mould_index")
+
+
+def _hourly_means(temperature_c: pd.Series, rh_pct: pd.Series) -> tuple[pd.Index, np.ndarray, np.ndarray]:
+    """The hours that have both values, and their mean temperature and RH."""
+    if (
+        temperature_c.dtype == np.float64
+        and rh_pct.dtype == np.float64
+        and isinstance(temperature_c.index, pd.DatetimeIndex)
+        and temperature_c.index.equals(rh_pct.index)
+    ):
+        # The usual case (the collector's risk assessment runs this each minute of event
+        # time): one float block with positional column labels, pandas' cheapest frame (its
+        # string labels cost more than the means); the same means, from the same resample.
+        both = np.column_stack([temperature_c.to_numpy(), rh_pct.to_numpy()])
+        means = pd.DataFrame(both, index=temperature_c.index).resample("1h").mean()
+        values = means.to_numpy()
+        complete = ~np.isnan(values).any(axis=1)
+        if complete.all():
+            return means.index, values[:, 0], values[:, 1]
+        hourly = means[complete]
+        return hourly.index, hourly[0].to_numpy(float), hourly[1].to_numpy(float)
+    hourly = pd.DataFrame({"t": temperature_c, "rh": rh_pct}).resample("1h").mean().dropna()
+    return hourly.index, hourly["t"].to_numpy(float), hourly["rh"].to_numpy(float)
 
 
 # --- EN 15757 ---------------------------------------------------------------------------------

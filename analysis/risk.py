@@ -58,6 +58,7 @@ find carrying NaCl corrodes fast above 75 %), the object's own history and condi
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,14 +189,34 @@ def mould_score(mould_index: np.ndarray) -> np.ndarray:
     )
 
 
-def _prepare(readings: pd.DataFrame) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _Air:
+    """The readings assessed: rising times, both values present."""
+
+    index: pd.DatetimeIndex
+    temperature_c: np.ndarray
+    rh_pct: np.ndarray
+
+
+def _prepare(readings: pd.DataFrame) -> _Air:
     missing = {"temperature_c", "rh_pct"} - set(readings.columns)
     if missing:
         raise ValueError(f"readings lack {', '.join(sorted(missing))}")
     if not isinstance(readings.index, pd.DatetimeIndex):
         raise ValueError("readings must be indexed by time (a DatetimeIndex)")
+    # The collector assesses every object each minute of event time: the usual series
+    # (float columns, in time order, nothing missing) is taken as it is, and the model works
+    # on arrays, without pandas' column selection, copies and dropna (most of the cost of a
+    # day's assessment).
+    t, rh = readings["temperature_c"], readings["rh_pct"]
+    if t.dtype == np.float64 and rh.dtype == np.float64 and readings.index.is_monotonic_increasing:
+        t_values, rh_values = t.to_numpy(), rh.to_numpy()
+        if not (np.isnan(t_values).any() or np.isnan(rh_values).any()):
+            return _Air(readings.index, t_values, rh_values)
     data = readings[["temperature_c", "rh_pct"]].astype(float).dropna()
-    return data.sort_index() if not data.index.is_monotonic_increasing else data
+    if not data.index.is_monotonic_increasing:
+        data = data.sort_index()
+    return _Air(pd.DatetimeIndex(data.index), data["temperature_c"].to_numpy(), data["rh_pct"].to_numpy())
 
 
 def assess(
@@ -236,27 +257,24 @@ def assess(
     if not names:
         raise ValueError("an artefact needs at least one material")
     profiles = [profile(name, (overrides or {}).get(name)) for name in names]
-    data = _prepare(readings)
-    index = pd.DatetimeIndex(data.index)
-    durations_h = reading_durations_h(index)
-    shared = _shared_components(data, durations_h, profiles, settings)
-    pairs, matrix, margin_matrix = _component_matrix(data, profiles, shared, settings)
-    timeline = _timeline(index, names, pairs, matrix, margin_matrix, settings)
-    summary = _summary(timeline, data, durations_h, profiles, settings) if summarise else {}
+    air = _prepare(readings)
+    durations_h = reading_durations_h(air.index)
+    shared = _shared_components(air, durations_h, profiles, settings)
+    pairs, matrix, margin_matrix = _component_matrix(air, profiles, shared, settings)
+    timeline = _timeline(air.index, names, pairs, matrix, margin_matrix, settings)
+    summary = _summary(timeline, air, durations_h, profiles, settings) if summarise else {}
     return Assessment(timeline=timeline, summary=summary)
 
 
 def _shared_components(
-    data: pd.DataFrame,
+    air: _Air,
     durations_h: np.ndarray,
     profiles: list[MaterialProfile],
     settings: RiskSettings,
 ) -> dict[str, np.ndarray]:
     """The component scores that depend on the air alone, not on a material's limits:
     computed once per series and shared by every material that uses them."""
-    t = data["temperature_c"].to_numpy()
-    rh = data["rh_pct"].to_numpy()
-    index = pd.DatetimeIndex(data.index)
+    t, rh, index = air.temperature_c, air.rh_pct, air.index
     margin = np.asarray(dew_point_margin(t, rh))
     window_h = pd.Timedelta(settings.window) / pd.Timedelta(hours=1)
 
@@ -267,18 +285,20 @@ def _shared_components(
     if any(p.organic for p in profiles):
         rolling = pd.Series(rh, index=index).rolling(settings.window)
         shared["fluctuation"] = fluctuation_score((rolling.max() - rolling.min()).to_numpy(), settings)
-        mould = mould_index_vtt(data["temperature_c"], data["rh_pct"])
-        hourly_m = (
-            mould.reindex(index, method="ffill").fillna(0.0).to_numpy()
-            if len(mould)
-            else np.zeros(len(index))
-        )
+        mould = mould_index_vtt(pd.Series(t, index=index), pd.Series(rh, index=index))
+        # Each reading takes the index of the hour it falls in (the latest hour at or before
+        # it; 0 before the first).
+        hourly_m = np.zeros(len(index))
+        if len(mould):
+            hours_ns, times_ns = mould.index.as_unit("ns").asi8, index.as_unit("ns").asi8
+            hour = np.searchsorted(hours_ns, times_ns, side="right") - 1
+            hourly_m = np.where(hour >= 0, mould.to_numpy()[np.maximum(hour, 0)], 0.0)
         shared["mould"] = mould_score(hourly_m)
     return shared
 
 
 def _component_matrix(
-    data: pd.DataFrame,
+    air: _Air,
     profiles: list[MaterialProfile],
     shared: Mapping[str, np.ndarray],
     settings: RiskSettings,
@@ -286,8 +306,7 @@ def _component_matrix(
     """One row of scores per (material, component) pair, and the same rows with RH moved
     the hysteresis margin towards danger: a level may fall back only where even this
     pessimistic score has left it. Returns the pairs and both matrices (rows × readings)."""
-    t = data["temperature_c"].to_numpy()
-    rh = data["rh_pct"].to_numpy()
+    t, rh = air.temperature_c, air.rh_pct
     pairs: list[tuple[str, str]] = []
     scores: list[np.ndarray] = []
     margin_scores: list[np.ndarray] = []
@@ -305,7 +324,7 @@ def _component_matrix(
             pairs.append((p.name, component))
             scores.append(values)
             margin_scores.append(pessimistic)
-    if not len(data):
+    if not len(t):
         empty = np.zeros((len(pairs), 0))
         return pairs, empty, empty
     return pairs, np.vstack(scores), np.vstack(margin_scores)
@@ -336,25 +355,34 @@ def _timeline(
         reached = np.where(level <= raw_level, driver_at, 0)
         driver_at = np.maximum.accumulate(reached)
     best = best[driver_at]
-    timeline = pd.DataFrame(
-        {
-            "score": np.round(score, 2),
-            "level": pd.Categorical.from_codes(level, LEVELS),
-            "raw_level": pd.Categorical.from_codes(raw_level, LEVELS),
-            "driver": pd.Categorical.from_codes(
-                np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], DRIVERS
-            ),
-            "material": pd.Categorical.from_codes(
-                np.array([names.index(pairs[i][0]) for i in range(len(pairs))])[best], names
-            ),
-        },
-        index=index,
-    )
+    # The categories' dtypes are made once (checking categories costs more than the codes),
+    # and the frame in one construction rather than column by column.
+    columns: dict[str, Any] = {
+        "score": np.round(score, 2),
+        "level": pd.Categorical.from_codes(level, dtype=_LEVEL_DTYPE),
+        "raw_level": pd.Categorical.from_codes(raw_level, dtype=_LEVEL_DTYPE),
+        "driver": pd.Categorical.from_codes(
+            np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], dtype=_DRIVER_DTYPE
+        ),
+        "material": pd.Categorical.from_codes(
+            np.array([names.index(pairs[i][0]) for i in range(len(pairs))])[best],
+            dtype=_material_dtype(tuple(names)),
+        ),
+    }
     for component in DRIVERS:
         rows = [i for i, (_, c) in enumerate(pairs) if c == component]
         if rows:
-            timeline[component] = np.round(matrix[rows].max(axis=0), 2)
-    return timeline
+            columns[component] = np.round(matrix[rows].max(axis=0), 2)
+    return pd.DataFrame(columns, index=index)
+
+
+_LEVEL_DTYPE = pd.CategoricalDtype(LEVELS)
+_DRIVER_DTYPE = pd.CategoricalDtype(DRIVERS)
+
+
+@functools.lru_cache(maxsize=256)
+def _material_dtype(names: tuple[str, ...]) -> pd.CategoricalDtype:
+    return pd.CategoricalDtype(names)
 
 
 def held_levels(
@@ -377,11 +405,14 @@ def held_levels(
     held = np.empty(len(raw_level), dtype=np.int8)
     if not len(raw_level):
         return held
-    current = int(raw_level[0])
+    # Python lists: indexing numpy arrays element by element costs several times more.
+    raws, margins = np.asarray(raw_level).tolist(), np.asarray(margin_level).tolist()
+    times = np.asarray(time_s, dtype=float).tolist()
+    current = int(raws[0])
     # Since when margin_level has stayed at or below each lower level (index = level).
     below_since: list[float | None] = [None] * len(LEVELS)
-    for i in range(len(raw_level)):
-        raw, calm_level, now = int(raw_level[i]), int(max(margin_level[i], raw_level[i])), float(time_s[i])
+    for i in range(len(raws)):
+        raw, calm_level, now = int(raws[i]), int(max(margins[i], raws[i])), times[i]
         if raw >= current:
             current = raw
             below_since = [None] * len(LEVELS)
@@ -420,7 +451,7 @@ def source_of(material: MaterialProfile, driver: str, level: str) -> str:
 
 def _summary(
     timeline: pd.DataFrame,
-    data: pd.DataFrame,
+    air: _Air,
     durations_h: np.ndarray,
     profiles: list[MaterialProfile],
     settings: RiskSettings,
@@ -435,8 +466,7 @@ def _summary(
         "sources": {name: dict(p.sources) for name, p in by_name.items()},
         "conflicts": _conflicts(profiles),
     }
-    t = data["temperature_c"].to_numpy()
-    rh = data["rh_pct"].to_numpy()
+    t, rh = air.temperature_c, air.rh_pct
     summary["corrosion_dose"] = {
         p.name: float(
             np.sum(np.clip(rh - p.rh_safe_pct, 0.0, None) * temperature_factor(t, settings) * durations_h)

@@ -1,17 +1,27 @@
-"""Small helpers the tests share: a real MQTT publisher, waiting for a condition, and waiting
-for Streamlit to finish drawing a page in the browser."""
+"""Small helpers the tests share: a real MQTT publisher, waiting for a condition, waiting
+for Streamlit to finish drawing a page in the browser, and a scenario run end to end."""
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import paho.mqtt.client as mqtt
+import pandas as pd
 from paho.mqtt.enums import CallbackAPIVersion
 
+from collector.service import Collector
+from museum.description.config import MuseumConfig
 from museum.storage.store import InfluxStore, StoreError
+from museum.storage.stores import open_store
 from patina.services import MosquittoServer
+from sensors_sim import scenario as scenarios
+from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
 
 
 def publish_all(
@@ -43,6 +53,47 @@ def wait_for(condition: Callable[[], object], timeout_s: float = 30.0, interval_
     return value
 
 
+def wait_while_progressing(
+    condition: Callable[[], object],
+    progress: Callable[[], object],
+    stalled_after_s: float = 120.0,
+    interval_s: float = 0.5,
+) -> None:
+    """Poll until ``condition()`` is truthy, for as long as ``progress()`` (counters of the
+    work being waited for) keeps changing: fail once it has not changed for
+    ``stalled_after_s``. A loaded machine makes the work slower, not wrong; a hang still
+    fails, a couple of minutes after it began."""
+    last, since = progress(), time.monotonic()
+    while not condition():
+        now = progress()
+        if now != last:
+            last, since = now, time.monotonic()
+        assert time.monotonic() - since < stalled_after_s, (
+            f"no progress for {stalled_after_s:.0f} s (still {last!r})"
+        )
+        time.sleep(interval_s)
+
+
+@contextmanager
+def messages_on(broker: MosquittoServer, topic_filter: str) -> Iterator[list[tuple[str, bytes]]]:
+    """What the real broker delivers on ``topic_filter`` while the block runs (subscribed
+    before the block begins)."""
+    received: list[tuple[str, bytes]] = []
+    subscribed = threading.Event()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
+    client.on_message = lambda client, userdata, message: received.append((message.topic, message.payload))
+    client.on_subscribe = lambda *args: subscribed.set()
+    client.connect("127.0.0.1", broker.port)
+    client.subscribe(topic_filter, qos=1)
+    client.loop_start()
+    try:
+        assert subscribed.wait(30), f"the broker did not acknowledge the subscription to {topic_filter}"
+        yield received
+    finally:
+        client.disconnect()
+        client.loop_stop()
+
+
 #: Streamlit has finished drawing the page: its script run is over (the app's
 #: ``data-test-script-state``), no element is left stale from an earlier run or waiting as a
 #: skeleton, and every visible Vega chart has drawn its marks.
@@ -68,3 +119,59 @@ def stored_count(store: InfluxStore) -> int:
         return store.count_climate()
     except StoreError:
         return 0
+
+
+@dataclass
+class ScenarioRun:
+    """What a scenario run left: the readings sent, the alert events stored, the collector's
+    counts, and its database (``config``) for the tests that read it afterwards."""
+
+    scenario: scenarios.Scenario
+    config: MuseumConfig
+    sent: int
+    events: pd.DataFrame
+    stored: int
+    quarantined: dict[str, int]
+    feed: ScenarioFeed
+
+
+def run_scenario(name: str, make_config: Callable[..., MuseumConfig]) -> ScenarioRun:
+    """The scenario published at full speed through the real broker into a collector on
+    event time, until the collector has stored and judged every reading (tests use the
+    ``scenario_run`` fixture, which runs each scenario once per session)."""
+    scenario = scenarios.load(name)
+    config = scenario.museum_config(make_config())
+    assert scenario.start_s is not None and scenario.duration_s is not None
+    assert not scenario.unknown_targets(config)
+    plan = SimulationPlan(
+        scenario.start_s, scenario.interval_s, speed=1e9, duration_s=scenario.duration_s, seed=scenario.seed
+    )
+    collector = Collector(config, event_time=True)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed()
+        simulator = Simulator(config, plan, scenario)
+        sent = simulator.run()
+
+        def settled() -> bool:
+            stats = collector.stats()
+            return stats.messages >= sent and stats.spool_depth == 0 and stats.evaluated >= stats.received
+
+        def progress() -> tuple[int, int, int, int]:
+            # The evaluator counts a batch when it is done; meanwhile its risk points go
+            # through the spool to InfluxDB.
+            stats = collector.stats()
+            return stats.messages, stats.evaluated, stats.written, stats.spool_depth
+
+        # Judging days of readings takes the evaluator tens of seconds of CPU, on a loaded
+        # machine minutes: the wait lasts as long as the collector keeps working.
+        wait_while_progressing(settled, progress, stalled_after_s=180)
+        time.sleep(1.5)  # the evaluator's last one-second tick, then the writer's last batch
+        wait_for(lambda: collector.stats().spool_depth == 0, timeout_s=30)
+        stats = collector.stats()
+    finally:
+        collector.stop()
+    store = open_store(config.influxdb)
+    days = (time.time() - scenario.start_s) / 86_400 + 1
+    events = store.alert_events(within=timedelta(days=days))
+    return ScenarioRun(scenario, config, sent, events, stats.written, dict(stats.rejected), simulator.feed)

@@ -21,7 +21,7 @@ from museum.description.config import MuseumConfig
 from sensors_sim import scenario as scenarios
 from sensors_sim.building import BuildingModel
 from tests.conftest import REPO_DIR, InfluxServer, MosquittoServer
-from tests.test_scenarios import run_scenario
+from tests.helpers import ScenarioRun
 
 SCENARIO = "wet-season-case-tightness"
 
@@ -61,12 +61,14 @@ def model_run(
 
 
 def test_diagnose_ranks_cases_and_forecasts_the_drifting_case(
-    make_config: Callable[..., MuseumConfig],
+    scenario_run: Callable[[str], ScenarioRun],
     mosquitto: MosquittoServer,
     influxdb: InfluxServer,
     tmp_path: Path,
 ) -> None:
-    run = run_scenario(SCENARIO, make_config)
+    # The session's run of the scenario, the one tests/test_scenarios.py checks the alerts of
+    # (conftest.SCENARIO_READERS sends this test to the worker that runs it).
+    run = scenario_run(SCENARIO)
     scenario, config = run.scenario, run.config
     assert scenario.start_s is not None and scenario.duration_s is not None
     path = cli_config(tmp_path / "museum.toml", scenarios.SCENARIO_DIR / f"{SCENARIO}.toml")

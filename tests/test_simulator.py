@@ -34,7 +34,7 @@ from sensors_sim.model import hashed_normal
 from sensors_sim.outdoor import HANOI, outdoor_conditions
 from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator, daily_climate
 from tests.conftest import SMALL_MUSEUM, service_environment
-from tests.helpers import stored_count, wait_for
+from tests.helpers import messages_on, stored_count, wait_for
 from tests.logger_files import known_series, write_hobo
 
 DAY_START = 1_790_000_000.0  # 2026-09-21, in the past for every test run
@@ -491,11 +491,13 @@ def test_a_stopped_simulator_process_exits_cleanly(
     make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, influxdb: InfluxServer
 ) -> None:
     config = make_config()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "patina", "simulate", "--config", str(config.path)],
-        stderr=subprocess.PIPE,
-        env={**os.environ, **service_environment(mosquitto, influxdb)},
-    )
-    time.sleep(3.0)
+    with messages_on(mosquitto, "patina/#") as received:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "patina", "simulate", "--config", str(config.path)],
+            stderr=subprocess.PIPE,
+            env={**os.environ, **service_environment(mosquitto, influxdb)},
+        )
+        # Stopped while it runs: its first readings have reached the broker.
+        wait_for(lambda: received, timeout_s=120)
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
