@@ -9,7 +9,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from analysis.diagnostics import Forecast, Tightness
+from analysis.diagnostics import Tightness
+from analysis.forecast import Forecast
 from analysis.psychrometrics import dew_point_margin
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.condition import Condition
@@ -212,7 +213,7 @@ def test_artefact_risk_covers_causes_no_case_rule_does() -> None:
     assert ArtefactRisk().evaluate(view(objects=unassessed, objects_assessed=True), 0.0) == []
 
 
-def diagnosis(days: float, quality: str = "good") -> Diagnosis:
+def diagnosis(days: float, quality: str = "good", actionable: bool = True) -> Diagnosis:
     fit = Tightness(
         buffered=True,
         rate=0.1,
@@ -222,7 +223,6 @@ def diagnosis(days: float, quality: str = "good") -> Diagnosis:
         half_time_interval_days=(6.0, 8.0),
         air_exchange_per_day=None,
         equilibrium_rh_pct=70.0,
-        equilibrium_spread_pct=2.0,
         rms_buffered_pct=0.3,
         rms_unbuffered_pct=0.6,
         quality=quality,
@@ -231,7 +231,7 @@ def diagnosis(days: float, quality: str = "good") -> Diagnosis:
     )
     room = replace(CASE, id="R1", kind="room", artefacts=())
     end = datetime(2026, 6, 1, tzinfo=UTC)
-    forecast = Forecast(25.0, 20.0, days, (days / 2, days * 2))
+    forecast = Forecast(25.0, 20.0, days, days * 0.8, (days / 2, days * 2), actionable, "history", 60)
     return Diagnosis(CASE, room, fit, 0.5, 25.0, 20.0, forecast, end)
 
 
@@ -245,6 +245,9 @@ def test_the_forecast_opens_within_its_days_and_says_by_when() -> None:
     [never] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=float("inf"))), 0.0)
     assert (never.clear, never.value, never.due_s) == (True, None, None)
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, quality="poor")), 0.0) == []
+    # An uncertain forecast (interval wider than a factor of three) raises nothing and
+    # resolves nothing: the page says "uncertain" instead.
+    assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, actionable=False)), 0.0) == []
     assert not ForecastRule().repeats
 
 

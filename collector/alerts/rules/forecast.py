@@ -4,7 +4,8 @@ the hourly means of the last two weeks the engine keeps), and a case forecast to
 limit within ``forecast_days`` opens one alert that says by when and what to check (the gel
 of a buffered case, the seals and door otherwise).
 
-Only a fit of good or fair quality opens or resolves it; it resolves once the forecast is
+Only a fit of good or fair quality and an actionable forecast (its 95 % interval within a
+factor of three, :mod:`analysis.forecast`) opens or resolves it; it resolves once the forecast is
 beyond ``FORECAST_MARGIN`` × ``forecast_days`` (or no crossing at all). It neither repeats
 nor escalates: it is notice weeks ahead, and ``rh_high`` takes over if the day comes.
 """
@@ -41,6 +42,8 @@ class ForecastRule:
         fit, predicted = diagnosis.tightness, diagnosis.forecast
         if fit is None or diagnosis.quality not in FORECAST_QUALITIES:
             return []  # an unusable fit neither opens nor resolves
+        if predicted is not None and not predicted.actionable:
+            return []  # uncertain (analysis.forecast): shown on the page, never raised
         days = predicted.days if predicted is not None else math.inf
         finite = math.isfinite(days)
         return [
