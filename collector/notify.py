@@ -111,7 +111,15 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     limit = case_limits(config, case).rh_max_pct if forecast else None
     if forecast and notification.due_s is not None and limit is not None:
         due = datetime.fromtimestamp(notification.due_s, config.zone).date()
-        lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
+        if notification.early_s is not None:
+            # The day to act by, erring early (the forecast's lower quartile), beside the
+            # central estimate: docs/alerts.md.
+            early = datetime.fromtimestamp(min(notification.early_s, notification.due_s), config.zone).date()
+            lines.append(
+                t("forecast_alert.due", limit=t.number(limit, 0), early=t.date(early), date=t.date(due))
+            )
+        else:
+            lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
     lines += [
         t(
             "alert.body.source",
@@ -156,6 +164,12 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
         **(
             {"due": datetime.fromtimestamp(notification.due_s, config.zone).date().isoformat()}
             if notification.due_s is not None
+            else {}
+        ),
+        # ... and the day by which it likely will (one chance in four sooner).
+        **(
+            {"due_early": datetime.fromtimestamp(notification.early_s, config.zone).date().isoformat()}
+            if notification.early_s is not None
             else {}
         ),
     }

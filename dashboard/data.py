@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,8 @@ def incidents(events: pd.DataFrame) -> pd.DataFrame:
         "objects",
         "user",
         "note",
+        "due_s",
+        "early_s",
     ]
     if events.empty:
         return pd.DataFrame(columns=columns)
@@ -93,17 +95,39 @@ def incidents(events: pd.DataFrame) -> pd.DataFrame:
                 "objects": opening.get("message") or "",
                 "user": ack.get("user") if ack is not None else "",
                 "note": ack.get("note") if ack is not None else "",
+                # The forecast rule's dates as it opened (absent from other rules' events).
+                "due_s": opening.get("due_s"),
+                "early_s": opening.get("early_s"),
             }
         )
     return pd.DataFrame(rows, columns=columns).sort_values("opened", ascending=False, ignore_index=True)
 
 
+def forecast_dates(row: dict[str, Any], t: Translator, zone: tzinfo | None) -> str:
+    """A forecast alert's act-by day (the forecast's lower quartile) and central day, as it
+    opened, in the museum's zone ("likely by 12 August 2026, around 15 August 2026"); empty
+    when its events carry none (written before they did)."""
+    due, early = row.get("due_s"), row.get("early_s")
+    if zone is None or due is None or early is None or pd.isna(due) or pd.isna(early):
+        return ""
+
+    def day(seconds: float) -> str:
+        return t.date(datetime.fromtimestamp(float(seconds), zone).date())
+
+    return t("forecast_alert.dates", early=day(min(float(early), float(due))), date=day(float(due)))
+
+
 def incident_title(
-    row: dict[str, Any], t: Translator, now: datetime, names: Mapping[str, str] | None = None
+    row: dict[str, Any],
+    t: Translator,
+    now: datetime,
+    names: Mapping[str, str] | None = None,
+    zone: tzinfo | None = None,
 ) -> str:
     """What an incident is, in one line: severity, case, cause, the measured value against
     its limit, the objects (``names``: artefact id → config name, to name them in the
-    reader's language), and how long it has lasted."""
+    reader's language), a forecast's act-by and central days (in ``zone``), and how long it
+    has lasted."""
     value = None if pd.isna(row.get("value")) else float(row["value"])
     threshold = None if pd.isna(row.get("threshold")) else float(row["threshold"])
     objects = t.objects_at_risk(str(row.get("objects") or ""), names or {})
@@ -118,6 +142,9 @@ def incident_title(
         parts.append(measured)
     if objects and rule in ("rh_high", "rh_low", "condensation"):
         parts.append(t("alerts.objects", objects=objects))
+    dates = forecast_dates(row, t, zone)
+    if rule == "forecast" and dates:
+        parts.append(dates)
     parts.append(t("alerts.lasted", duration=t.duration(lasted)))
     return " — ".join(parts)
 

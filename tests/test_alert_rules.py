@@ -240,10 +240,12 @@ def test_the_forecast_opens_within_its_days_and_says_by_when() -> None:
     [soon] = ForecastRule().evaluate(view(diagnosis=made), 0.0)
     assert (soon.active, soon.value, soon.threshold, soon.detail) == (True, 10.0, 30.0, "buffered")
     assert soon.due_s == (made.end + timedelta(days=10)).timestamp()
+    # ... and by when it likely does: the forecast's lower quartile, the day to act by.
+    assert soon.early_s == (made.end + timedelta(days=8)).timestamp()
     [later] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=FORECAST_MARGIN * 30.0)), 0.0)
     assert (later.active, later.clear) == (False, True)
     [never] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=float("inf"))), 0.0)
-    assert (never.clear, never.value, never.due_s) == (True, None, None)
+    assert (never.clear, never.value, never.due_s, never.early_s) == (True, None, None, None)
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, quality="poor")), 0.0) == []
     # An uncertain forecast (interval wider than a factor of three) raises nothing and
     # resolves nothing: the page says "uncertain" instead.

@@ -68,7 +68,7 @@ elif not can_acknowledge:
 for row in open_rows.to_dict("records"):
     with st.container(border=True):
         colour = "red" if row["severity"] == "critical" else "orange"
-        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now, NAMES))}**]")
+        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now, NAMES, config.zone))}**]")
         opened = row["opened"].tz_convert(config.zone).to_pydatetime(warn=False)
         st.caption(f"{t('alerts.opened_at', time=t.moment(opened))} · {safe_text.line(row['alert_id'])}")
         concerned = incident_objects(row, known_objects)
@@ -103,7 +103,7 @@ if "acknowledged" in st.session_state:
 def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
     data = {
         t("alerts.alert"): [
-            safe_text.line(incident_title(r, t, now, NAMES)) for r in frame.to_dict("records")
+            safe_text.line(incident_title(r, t, now, NAMES, config.zone)) for r in frame.to_dict("records")
         ],
         t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
         t("alerts.opened"): [

@@ -77,6 +77,10 @@ class AlertEvent:
     note: str = ""
     #: The rule and, for sensor rules, the sensor ("sensor_silent:s1"); empty: the rule.
     rule_key: str = ""
+    #: The forecast rule's opening: the day the case is expected to pass its limit and the
+    #: day it likely will by (epoch seconds); None for every other event.
+    due_s: float | None = None
+    early_s: float | None = None
 
     @property
     def time_s(self) -> float:
@@ -123,6 +127,8 @@ def alert_event_line(event: AlertEvent) -> str:
             "threshold": event.threshold,
             "user": event.user,
             "note": event.note,
+            "due_s": event.due_s,
+            "early_s": event.early_s,
         },
         event.time_ns,
     )

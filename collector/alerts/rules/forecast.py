@@ -1,8 +1,9 @@
 """``forecast``: with ``[alerts] forecast_days`` set, every hour (``FORECAST_EVERY_S``) each
 case is diagnosed against its room (:func:`museum.assessment.diagnose.diagnose_case`, from
 the hourly means of the last two weeks the engine keeps), and a case forecast to pass its RH
-limit within ``forecast_days`` opens one alert that says by when and what to check (the gel
-of a buffered case, the seals and door otherwise).
+limit within ``forecast_days`` opens one alert that says by when — the day it likely passes
+by (the forecast's lower quartile: one chance in four sooner) beside the central estimate —
+and what to check (the gel of a buffered case, the seals and door otherwise).
 
 Only a fit of good or fair quality and an actionable forecast (its 95 % interval within a
 factor of three, :mod:`analysis.forecast`) opens or resolves it; it resolves once the forecast is
@@ -45,7 +46,9 @@ class ForecastRule:
         if predicted is not None and not predicted.actionable:
             return []  # uncertain (analysis.forecast): shown on the page, never raised
         days = predicted.days if predicted is not None else math.inf
+        early = predicted.early_days if predicted is not None else math.inf
         finite = math.isfinite(days)
+        end_s = diagnosis.end.timestamp()
         return [
             Condition(
                 self.name,
@@ -57,6 +60,9 @@ class ForecastRule:
                 # What to check: the gel of a buffered case, the seals and door of a leaky one.
                 detail="buffered" if fit.buffered else "unbuffered",
                 # The day the case is expected to pass its limit: what the notification tells.
-                due_s=diagnosis.end.timestamp() + days * 86_400.0 if finite else None,
+                due_s=end_s + days * 86_400.0 if finite else None,
+                # The day by which it likely will (one chance in four sooner): the day to
+                # act by, erring early.
+                early_s=end_s + early * 86_400.0 if math.isfinite(early) else None,
             )
         ]
