@@ -250,6 +250,11 @@ def test_the_forecast_opens_within_its_days_and_says_by_when() -> None:
     # An uncertain forecast (interval wider than a factor of three) raises nothing and
     # resolves nothing: the page says "uncertain" instead.
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, actionable=False)), 0.0) == []
+    # ... unless even its act-by day (lower quartile, here 48 days) lies beyond the margin
+    # (a reconditioned gel): then it resolves an open alert, and still opens none.
+    [far] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=60.0, actionable=False)), 0.0)
+    assert (far.active, far.clear, far.value) == (False, True, 60.0)
+    assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=40.0, actionable=False)), 0.0) == []
     assert not ForecastRule().repeats
 
 

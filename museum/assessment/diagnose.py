@@ -262,6 +262,14 @@ def diagnose_case(
         room = _on_grid(room_hourly, grid)
         gel = case.facts.silica_gel_kg
         tightness = fit_tightness(time_s, *mine, *room, buffered=None if gel is None else gel > 0)
+        if tightness.level_shifts_s and len(seen):
+            # A reconditioned gel (a level shift): the case's RH now and its trend count
+            # from after it, not across it.
+            after = time_s >= tightness.level_shifts_s[-1]
+            last_s = time_s[seen[-1]]
+            recent = after & (time_s > last_s - NOW_WINDOW_H * 3600.0) & (time_s <= last_s)
+            rh_now = float(np.nanmean(rh[recent])) if np.isfinite(rh[recent]).any() else rh_now
+            trend, _ = moisture_trend(time_s[after], rh[after])
         if limit is not None:
             outdoor = _on_grid(season.outdoor if season is not None else None, grid)
             forecast = _forecast(tightness, time_s, mine, room, outdoor, end, rh_now, limit, season)
