@@ -40,12 +40,15 @@ def main() -> None:
     )
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
-    shown = held = 0
+    shown = held = shifts = 0
     started = time.perf_counter()
     for season in seasons:
         for seed in seeds:
             for row in forecast_cases.rows(season, seed):
                 forecast = row.diagnosis.forecast
+                # No gel is reconditioned here: any level shift found would be a false one.
+                fit = row.diagnosis.tightness
+                shifts += len(fit.level_shifts_s) if fit is not None else 0
                 if forecast is None:
                     quality = row.diagnosis.quality
                     print(f"| {season} | {seed} | {row.family} | {row.knowledge} | no forecast ({quality}) |")
@@ -69,7 +72,8 @@ def main() -> None:
                 )
     elapsed = time.perf_counter() - started
     print(
-        f"\nactionable forecasts: {shown}; holding: {held}; wall time {elapsed:.0f} s (simulation included)"
+        f"\nactionable forecasts: {shown}; holding: {held}; level shifts found (none made): {shifts}; "
+        f"wall time {elapsed:.0f} s (simulation included)"
     )
 
 
