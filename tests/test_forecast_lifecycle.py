@@ -10,6 +10,7 @@ the run through the real broker, collector and InfluxDB is the scenario
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -17,15 +18,20 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from analysis import diagnostics
 from analysis.diagnostics import fit_tightness
 from dashboard.data import incident_title, incidents
 from museum.assessment.diagnose import diagnose
+from museum.description.config import MuseumConfig
 from museum.language.i18n import Translator
+from museum.storage.schema import AlertEvent, alert_event_line
+from museum.storage.store import InfluxStore
 from museum.storage.stores import open_store
 from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
 from tests.helpers import ScenarioRun
+from tests.test_dashboard import APP, museum, texts  # noqa: F401  (the fixture)
 
 SCENARIO = "wet-season-gel-reconditioned"
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -118,3 +124,45 @@ def test_the_collector_resolves_it_once_the_gel_is_reconditioned(
     assert after.tightness.rate == pytest.approx(before.tightness.rate, rel=0.1)
     assert after.rh_now_pct < before.rh_now_pct - 5.0
     assert after.forecast is not None and after.forecast.early_days >= 1.25 * 30.0
+
+
+def test_the_alerts_page_shows_the_act_by_and_central_days(
+    museum: MuseumConfig,  # noqa: F811
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
+    """The Alerts page (Streamlit's AppTest on the real InfluxDB): a forecast alert's line
+    says the day it likely passes by and the central day, as its opened event stored them."""
+    now_s = time.time()
+    due_s, early_s = now_s + 20 * 86_400.0, now_s + 17 * 86_400.0
+    store_for(museum).write_lines(
+        [
+            alert_event_line(
+                AlertEvent(
+                    int((now_s - 3600.0) * 1e9),
+                    site="hanoi",
+                    case_id="C1",
+                    alert_id="C1.forecast.A",
+                    rule="forecast",
+                    rule_key="forecast",
+                    severity="warning",
+                    state="opened",
+                    message="buffered",
+                    value=20.0,
+                    threshold=30.0,
+                    due_s=due_s,
+                    early_s=early_s,
+                )
+            )
+        ]
+    )
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.switch_page("views/alerts.py").run()
+    assert not app.exception
+    t = Translator("en")
+
+    def day(seconds: float) -> str:
+        return t.date(datetime.fromtimestamp(seconds, museum.zone).date())
+
+    titles = [m for m in texts(app, "markdown") if "C1 · RH forecast to pass" in m]
+    assert len(titles) == 1
+    assert f"likely by {day(early_s)}, around {day(due_s)}" in titles[0]
