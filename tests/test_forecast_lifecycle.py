@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 from analysis import diagnostics
 from analysis.diagnostics import fit_tightness
 from dashboard.data import incident_title, incidents
-from museum.assessment.diagnose import diagnose
+from museum.assessment.diagnose import as_json, describe, diagnose
 from museum.description.config import MuseumConfig
 from museum.language.i18n import Translator
 from museum.storage.schema import AlertEvent, alert_event_line
@@ -124,6 +124,14 @@ def test_the_collector_resolves_it_once_the_gel_is_reconditioned(
     assert after.tightness.rate == pytest.approx(before.tightness.rate, rel=0.1)
     assert after.rh_now_pct < before.rh_now_pct - 5.0
     assert after.forecast is not None and after.forecast.early_days >= 1.25 * 30.0
+    # ... and says so, to a person and in the JSON.
+    swap_day = Translator("fr").date(datetime.fromtimestamp(SWAP_S, UTC).date(), "medium")
+    assert f"Un saut de l'HR de la vitrine le {swap_day}" in "\n".join(describe(after, Translator("fr")))
+    assert [s[:13] for s in as_json([after])["cases"][0]["level_shifts"]] in (
+        ["2026-07-25T04"],
+        ["2026-07-25T05"],
+        ["2026-07-25T06"],
+    )
 
 
 def test_the_alerts_page_shows_the_act_by_and_central_days(

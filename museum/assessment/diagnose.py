@@ -362,6 +362,10 @@ def as_json(diagnoses: list[Diagnosis]) -> dict[str, list[dict[str, object]]]:
                 if forecast
                 else [None, None],
                 "quality": d.quality,
+                # Steps in a buffered case's RH the fit did not cross (a reconditioned gel).
+                "level_shifts": [
+                    datetime.fromtimestamp(s, UTC).isoformat() for s in (fit.level_shifts_s if fit else ())
+                ],
                 **forecast_json(d),
             }
         )
@@ -457,6 +461,10 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
         )
         if fit.buffered:
             lines.append(t("diagnose.buffered"))
+        if fit.level_shifts_s:
+            # A reconditioned gel (issue 30): said, so the conservator sees the fit knows.
+            when = datetime.fromtimestamp(fit.level_shifts_s[-1], UTC).date()
+            lines.append(t("diagnose.level_shift", date=t.date(when, "medium")))
         elif fit.air_exchange_per_day is not None:
             lines.append(t("diagnose.air_exchange", rate=n(fit.air_exchange_per_day, 2)))
     lines.append(t("diagnose.trend", trend=n(d.trend_rh_pct_per_day, 2), rh=n(d.rh_now_pct, 1)))
