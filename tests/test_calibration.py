@@ -1,0 +1,193 @@
+"""Sensor calibration (issue 28, docs/calibration.md): Greenspan's salts, offsets over time,
+the flag beyond a sensor's accuracy, and, against a real InfluxDB, a check 2.5 % RH high
+correcting the readings after it (case page data, export, report) and not those before,
+its withdrawal, and the log kept in the policy kept for ever."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from analysis.calibration import (
+    CalibrationError,
+    Check,
+    beyond_accuracy,
+    offsets_at,
+    salt_rh_pct,
+)
+from museum.description.config import MuseumConfig
+from museum.storage.calibration import NewCheck, flagged, record_check, records_from, withdraw_check
+from museum.storage.schema import Reading, climate_line
+from museum.storage.store import InfluxStore
+
+# --- Greenspan 1977, Table 2 ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("salt", "temperature_c", "published_pct"),
+    [
+        ("NaCl", 25, 75.29),
+        ("Mg(NO3)2", 25, 52.89),
+        ("MgCl2", 25, 32.78),
+        ("K2SO4", 25, 97.30),
+        ("NaCl", 20, 75.47),
+        ("MgCl2", 20, 33.07),
+        ("LiCl", 25, 11.30),
+        ("KCl", 25, 84.34),
+    ],
+)
+def test_salt_references_are_greenspans_published_values(
+    salt: str, temperature_c: float, published_pct: float
+) -> None:
+    assert salt_rh_pct(salt, temperature_c) == published_pct
+
+
+def test_salt_reference_between_table_temperatures_lies_between_its_neighbours() -> None:
+    at_22 = salt_rh_pct("Mg(NO3)2", 22.5)
+    assert salt_rh_pct("Mg(NO3)2", 25) < at_22 < salt_rh_pct("Mg(NO3)2", 20)
+    assert at_22 == pytest.approx((54.38 + 52.89) / 2, abs=0.01)
+
+
+def test_unknown_salt_and_temperatures_outside_the_table_are_refused() -> None:
+    with pytest.raises(CalibrationError, match="unknown salt 'NaNO3'"):
+        salt_rh_pct("NaNO3", 25)
+    with pytest.raises(CalibrationError, match="outside Greenspan's table"):
+        salt_rh_pct("NaCl", 55)
+
+
+# --- offsets over time ------------------------------------------------------------------------
+DAY_NS = 86_400 * 10**9
+
+
+def test_offset_is_nothing_before_the_first_check_and_the_check_after_it() -> None:
+    check = Check(10 * DAY_NS, reference=75.29, measured=77.79)  # 2.5 % RH high
+    assert check.error == pytest.approx(2.5) and check.offset == pytest.approx(-2.5)
+    offsets = offsets_at([check], np.array([0, 10 * DAY_NS - 1, 10 * DAY_NS, 400 * DAY_NS]))
+    assert offsets.tolist() == pytest.approx([0.0, 0.0, -2.5, -2.5])
+
+
+def test_offset_moves_linearly_between_two_checks_and_holds_after_the_last() -> None:
+    checks = [Check(100 * DAY_NS, 50.0, 52.0), Check(0, 50.0, 51.0)]  # given out of order
+    offsets = offsets_at(checks, np.array([0, 25 * DAY_NS, 50 * DAY_NS, 100 * DAY_NS, 200 * DAY_NS]))
+    assert offsets.tolist() == pytest.approx([-1.0, -1.25, -1.5, -2.0, -2.0])
+
+
+def test_a_check_beyond_the_stated_accuracy_is_flagged() -> None:
+    assert beyond_accuracy(Check(0, 75.29, 77.79), 2.0)
+    assert not beyond_accuracy(Check(0, 75.29, 76.79), 2.0)
+    assert beyond_accuracy(Check(0, 20.0, 20.4), 0.3)
+    assert not beyond_accuracy(Check(0, 20.0, 20.3), 0.3)
+
+
+# --- against InfluxDB ---------------------------------------------------------------------------
+START = datetime(2026, 3, 1, tzinfo=UTC)
+CHECKED = START + timedelta(days=2)  # on the hour: hourly figures split cleanly
+HIGH_BY_PCT = 2.5
+
+
+def seed(store: InfluxStore, days: int = 4) -> None:
+    """s1 (case C1) reads 55.0 % RH and 21.0 °C every 10 minutes; s2 reads 50.0 % RH."""
+    lines = []
+    for minute in range(0, days * 24 * 60, 10):
+        time_ns = int((START + timedelta(minutes=minute)).timestamp()) * 10**9
+        lines.append(climate_line(Reading("s1", time_ns, 21.0, 55.0, 90.0), "hanoi", "C1"))
+        lines.append(climate_line(Reading("s2", time_ns, 21.0, 50.0, 90.0), "hanoi", "C1"))
+    store.create_database()
+    store.write_lines(lines)
+
+
+def high_check(config: MuseumConfig, store: InfluxStore) -> str:
+    """A conservator finds s1 2.5 % RH high over saturated NaCl at 25 °C."""
+    record = record_check(
+        store,
+        NewCheck(
+            "s1",
+            "rh",
+            CHECKED,
+            reference=salt_rh_pct("NaCl", 25),
+            measured=salt_rh_pct("NaCl", 25) + HIGH_BY_PCT,
+            user="lan",
+            note="NaCl box, 24 h\nsecond line",
+            reference_kind="salt NaCl at 25 °C",
+        ),
+        [s for case in config.cases for s in case.sensors],
+    )
+    return record.record_id
+
+
+def test_a_check_corrects_readings_after_it_and_not_before(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    seed(store)
+    record_id = high_check(config, store)
+
+    raw = store.climate_series("C1", START, START + timedelta(days=4))
+    s1 = raw[raw["sensor_id"] == "s1"]
+    before, after = s1[s1["time"] < CHECKED], s1[s1["time"] >= CHECKED]
+    assert not before.empty and not after.empty
+    assert before["rh_pct"].tolist() == pytest.approx([55.0] * len(before))
+    assert after["rh_pct"].tolist() == pytest.approx([55.0 - HIGH_BY_PCT] * len(after))
+    assert s1["rh_pct_raw"].tolist() == pytest.approx([55.0] * len(s1))  # the raw value is kept
+    assert s1["temperature_c"].tolist() == pytest.approx([21.0] * len(s1))  # RH only was checked
+    s2 = raw[raw["sensor_id"] == "s2"]
+    assert s2["rh_pct"].tolist() == pytest.approx([50.0] * len(s2))  # another sensor: untouched
+
+    hourly = store.hourly_series("C1", START, START + timedelta(days=4))
+    h1 = hourly[hourly["sensor_id"] == "s1"]
+    assert set(h1[h1["time"] < CHECKED]["rh_pct"].round(6)) == {55.0}
+    assert set(h1[h1["time"] >= CHECKED]["rh_pct"].round(6)) == {55.0 - HIGH_BY_PCT}
+    assert set(h1[h1["time"] >= CHECKED]["rh_pct_max"].round(6)) == {55.0 - HIGH_BY_PCT}
+
+    # Withdrawn: the readings are as measured again; the log keeps the check, marked.
+    withdraw_check(store, record_id, "minh", "wrong sensor: the box held s2")
+    again = store.climate_series("C1", START, START + timedelta(days=4))
+    assert "rh_pct_raw" not in again and set(again[again["sensor_id"] == "s1"]["rh_pct"]) == {55.0}
+    (record,) = records_from(store.calibration_log())
+    assert record.withdrawn is not None and record.withdrawn_by == "minh"
+    assert record.note == "NaCl box, 24 h\nsecond line"
+    with pytest.raises(CalibrationError, match="already withdrawn"):
+        withdraw_check(store, record_id, "minh", "again")
+
+
+def test_the_log_lives_in_the_policy_kept_for_ever_and_flags_beyond_accuracy(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    seed(store, days=3)
+    high_check(config, store)
+    stored = store.frame('SELECT count("reference") FROM "patina_forever"."sensor_calibrations"')
+    assert int(stored.iloc[0, 1]) == 1
+    assert store.frame('SELECT * FROM "autogen"."sensor_calibrations"').empty
+    records = records_from(store.calibration_log())
+    assert [r.sensor_id for r in flagged(records, config.sensors.accuracy_for)] == ["s1"]
+    # A sensor whose stated accuracy is ±3 % RH is within it.
+    assert flagged(records, lambda sensor: {"rh": 3.0, "temperature": 0.3}) == []
+
+
+def test_checks_that_cannot_be_right_are_refused(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    sensors = ["s1", "s2", "s3"]
+    now = datetime.now(UTC)
+    cases = [
+        (NewCheck("s9", "rh", now, 50, 51, "lan"), "no sensor 's9'"),
+        (NewCheck("s1", "co2", now, 50, 51, "lan"), "unknown quantity"),
+        (NewCheck("s1", "rh", now + timedelta(days=1), 50, 51, "lan"), "in the future"),
+        (NewCheck("s1", "rh", now, 50, 151, "lan"), "not between 0 and 100"),
+        (NewCheck("s1", "rh", now, 50, 51, " "), "who made the check"),
+        (NewCheck("s1", "rh", datetime(2026, 1, 1), 50, 51, "lan"), "UTC offset"),
+    ]
+    for check, message in cases:
+        with pytest.raises(CalibrationError, match=message):
+            record_check(store, check, sensors)
+    assert records_from(store.calibration_log()) == []
+    with pytest.raises(CalibrationError, match="no calibration record"):
+        withdraw_check(store, "feedbeef", "lan", "why")
