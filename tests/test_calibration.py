@@ -5,11 +5,16 @@ its withdrawal, and the log kept in the policy kept for ever."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
+from click.testing import CliRunner
 
 from analysis.calibration import (
     CalibrationError,
@@ -19,9 +24,13 @@ from analysis.calibration import (
     salt_rh_pct,
 )
 from museum.description.config import MuseumConfig
+from museum.files.export import ExportRequest, export
+from museum.files.reports import case_period, case_section, render_html
+from museum.language.i18n import Translator
 from museum.storage.calibration import NewCheck, flagged, record_check, records_from, withdraw_check
 from museum.storage.schema import Reading, climate_line
 from museum.storage.store import InfluxStore
+from patina.cli import main
 
 # --- Greenspan 1977, Table 2 ----------------------------------------------------------------
 
@@ -191,3 +200,130 @@ def test_checks_that_cannot_be_right_are_refused(
     assert records_from(store.calibration_log()) == []
     with pytest.raises(CalibrationError, match="no calibration record"):
         withdraw_check(store, "feedbeef", "lan", "why")
+
+
+# --- where figures are made: export, report, the case page's data -------------------------------
+
+
+def test_export_has_raw_and_corrected_columns_and_names_the_check(
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    seed(store)
+    record_id = high_check(config, store)
+    result = export(
+        config,
+        ExportRequest(START, START + timedelta(days=4), case_ids=["C1"]),
+        tmp_path / "c1.csv",
+        store=store,
+    )
+    data = pd.read_csv(tmp_path / "c1.csv")
+    data["utc"] = pd.to_datetime(data["time"], utc=True)
+    s1 = data[data["sensor_id"] == "s1"]
+    before, after = s1[s1["utc"] < CHECKED], s1[s1["utc"] >= CHECKED]
+    assert set(before["rh_pct"]) == {55.0} and set(after["rh_pct"]) == {55.0 - HIGH_BY_PCT}
+    assert set(s1["rh_pct_raw"]) == {55.0} and set(s1["temperature_c_raw"]) == {21.0}
+    s2 = data[data["sensor_id"] == "s2"]
+    assert set(s2["rh_pct"]) == {50.0} and set(s2["rh_pct_raw"]) == {50.0}
+    (listed,) = result.metadata["calibrations"]
+    assert listed["record_id"] == record_id and listed["error"] == pytest.approx(HIGH_BY_PCT)
+    package = json.loads((tmp_path / "c1.datapackage.json").read_text())
+    assert "rh_pct_raw" in {f["name"] for f in package["resources"][0]["schema"]["fields"]}
+
+    daily = export(
+        config,
+        ExportRequest(
+            START, START + timedelta(days=4), case_ids=["C1"], every=timedelta(days=1), timezone="UTC"
+        ),
+        tmp_path / "daily.csv",
+        store=store,
+    )
+    assert daily.rows > 0
+    days = pd.read_csv(tmp_path / "daily.csv")
+    days = days[days["sensor_id"] == "s1"].reset_index(drop=True)
+    assert days["rh_pct_mean"].tolist() == pytest.approx([55.0, 55.0, 52.5, 52.5])
+    assert days["rh_pct_mean_raw"].tolist() == pytest.approx([55.0] * 4)
+
+
+def test_report_and_case_figures_say_which_correction_was_applied(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    seed(store)
+    before = case_period(store, config.case("C1"), START, CHECKED)
+    assert before.calibrations == [] and before.extremes["rh_pct_max"] == pytest.approx(55.0)
+    record_id = high_check(config, store)
+    # A period ending before the check: nothing applies, nothing is said.
+    assert case_period(store, config.case("C1"), START, CHECKED).calibrations == []
+    after = case_period(store, config.case("C1"), CHECKED, START + timedelta(days=4))
+    assert [r.record_id for r in after.calibrations] == [record_id]
+    assert after.extremes["rh_pct_max"] == pytest.approx(55.0 - HIGH_BY_PCT)  # s2 at 50, s1 corrected
+    for language, words in (
+        ("en", "read +2.50 % RH off"),
+        ("fr", "s'écartait de +2,50 % RH"),
+        ("vi", "lệch +2,50 % RH"),
+    ):
+        t = Translator(language)
+        section = case_section(after, config, t, None)
+        assert (
+            section.calibration is not None
+            and words in section.calibration
+            and record_id in section.calibration
+        )
+        page = render_html([after], config, t, "C1", None, datetime.now(UTC))
+        assert record_id in page and "class='calibration'" in page
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def test_calibrate_command_records_lists_and_withdraws_in_three_languages(
+    tmp_path: Path, make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    seed(store, days=3)
+    assert config.path is not None
+    environ = {"PATINA_INFLUX_URL": config.influxdb.url, "PATINA_MQTT_URL": config.mqtt.url}
+
+    def run(*args: str) -> Any:
+        words = 2 if args[0] == "calibrate" else 1
+        return CliRunner().invoke(
+            main, [*args[:words], "--config", str(config.path), *args[words:]], env=environ
+        )
+
+    recorded = run(
+        "calibrate", "record", "--sensor", "s1", "--salt", "NaCl", "--temperature-c", "25",
+        "--sensor-value", "77.79", "--at", CHECKED.isoformat(), "--user", "lan", "--note", "NaCl box",
+    )  # fmt: skip
+    assert recorded.exit_code == 0, recorded.output
+    assert "reference 75.29" in recorded.output and "error 2.50 % RH" in recorded.output
+    assert "beyond the sensor's stated accuracy (±2.0 % RH)" in recorded.output
+    listed = json.loads(run("calibrate", "list", "--json").output)
+    assert [(r["sensor_id"], r["reference"], r["beyond_accuracy"]) for r in listed] == [("s1", 75.29, True)]
+    record_id = listed[0]["record_id"]
+    assert "écart 2,50 % RH" in run("calibrate", "list", "--language", "fr").output
+    assert "sai số 2,50 % RH" in run("calibrate", "list", "--language", "vi").output
+    corrected = store.climate_series("C1", CHECKED, CHECKED + timedelta(hours=1))
+    assert set(corrected[corrected["sensor_id"] == "s1"]["rh_pct"].round(6)) == {55.0 - HIGH_BY_PCT}
+
+    refused = run(
+        "calibrate",
+        "record",
+        "--sensor",
+        "s1",
+        "--sensor-value",
+        "50",
+        "--at",
+        "2026-03-01T00:00Z",
+        "--user",
+        "x",
+    )
+    assert refused.exit_code != 0 and "--reference or --salt" in refused.output
+    withdrawn = run("calibrate", "withdraw", record_id, "--user", "minh", "--note", "wrong box")
+    assert withdrawn.exit_code == 0 and record_id in withdrawn.output
+    assert "withdrawn" in run("calibrate", "list").output
+    again = store.climate_series("C1", CHECKED, CHECKED + timedelta(hours=1))
+    assert set(again["rh_pct"]) == {50.0, 55.0} and "rh_pct_raw" not in again

@@ -40,10 +40,10 @@ if TYPE_CHECKING:
 CALIBRATIONS_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(SENSOR_CALIBRATIONS)}"
 #: The reading columns each quantity corrects (means, minima and maxima alike).
 CORRECTED_COLUMNS = {
-    "rh": ("rh_pct", "rh_pct_min", "rh_pct_max", "rh_pct_mean"),
-    "temperature": ("temperature_c", "temperature_c_min", "temperature_c_max", "temperature_c_mean"),
+    "rh": ("rh_pct", "rh_pct_mean", "rh_pct_min", "rh_pct_max"),
+    "temperature": ("temperature_c", "temperature_c_mean", "temperature_c_min", "temperature_c_max"),
 }
-#: Where the measured value of a corrected column is kept.
+#: Where the measured value of the first corrected column present (the reading or the mean) is kept.
 RAW_COLUMNS = {"rh": "rh_pct_raw", "temperature": "temperature_c_raw"}
 
 
@@ -139,24 +139,23 @@ class Corrections:
             return 0.0
         return float(offsets_at(checks, np.array([time_ns], dtype="int64"))[0])
 
-    def applied(self, sensor_ids: Iterable[str], start: datetime, end: datetime) -> list[CalibrationRecord]:
-        """The checks that correct some reading of ``sensor_ids`` between ``start`` and
-        ``end``: every check up to ``end`` of a sensor with one before ``end`` (a check
-        before the period still corrects it, a later one bends the line through it)."""
+    def applied(self, sensor_ids: Iterable[str], end: datetime) -> list[CalibrationRecord]:
+        """The checks that correct readings of ``sensor_ids`` taken before ``end``: every
+        check made before ``end`` (one before a period still corrects it; one after a
+        period's start bends the line through it)."""
         wanted = set(sensor_ids)
         until = pd.Timestamp(end)
-        del start  # a check before the period corrects it all the same
         return [r for r in self.records if r.sensor_id in wanted and r.time < until]
 
-    def apply(self, data: pd.DataFrame) -> pd.DataFrame:
+    def apply(self, data: pd.DataFrame, always: bool = False) -> pd.DataFrame:
         """``data`` (columns ``time``, ``sensor_id`` and reading columns) with the readings
         corrected and the measured values kept in ``rh_pct_raw`` / ``temperature_c_raw``;
-        unchanged (no raw column) when no check concerns its sensors."""
+        unchanged (no raw column unless ``always``) when no check concerns its sensors."""
         if data.empty or "sensor_id" not in data or "time" not in data:
             return data
         sensors = set(data["sensor_id"].astype(str))
         concerned = [key for key in self._checks if key[0] in sensors]
-        if not concerned:
+        if not concerned and not always:
             return data
         data = data.copy()
         times = pd.DatetimeIndex(data["time"]).as_unit("ns").asi8
