@@ -6,6 +6,7 @@ its withdrawal, and the log kept in the policy kept for ever."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +31,11 @@ from museum.language.i18n import Translator
 from museum.storage.calibration import NewCheck, flagged, record_check, records_from, withdraw_check
 from museum.storage.schema import Reading, climate_line
 from museum.storage.store import InfluxStore
+from museum.storage.stores import open_store
 from patina.cli import main
+from patina.services import MosquittoServer
+from tests.helpers import publish_all, wait_for
+from tests.test_collector import native, running
 
 # --- Greenspan 1977, Table 2 ----------------------------------------------------------------
 
@@ -327,3 +332,41 @@ def test_calibrate_command_records_lists_and_withdraws_in_three_languages(
     assert "withdrawn" in run("calibrate", "list").output
     again = store.climate_series("C1", CHECKED, CHECKED + timedelta(hours=1))
     assert set(again["rh_pct"]) == {50.0, 55.0} and "rh_pct_raw" not in again
+
+
+# --- the collector judges corrected readings ----------------------------------------------------
+
+
+def judged_rh_alerts(config: MuseumConfig, mosquitto: MosquittoServer, rh_pct: float) -> list[str]:
+    """Two hours of s1 (case C1) at ``rh_pct`` a week ago, replayed on event time through the
+    broker into a collector; the states of the case's rh_high alerts."""
+    start_ns = int((datetime.now(UTC) - timedelta(days=7)).timestamp()) * 10**9
+    messages = [native("s1", start_ns + minute * 60 * 10**9, 21.0, rh_pct) for minute in range(120)]
+    with running(config, event_time=True) as collector:
+        assert publish_all(mosquitto, messages) == len(messages)
+        wait_for(lambda: collector.stats().evaluated >= len(messages) and collector.stats().spool_depth == 0)
+        time.sleep(1.5)  # the evaluator's last tick, then the writer's last batch
+        wait_for(lambda: collector.stats().spool_depth == 0)
+    events = open_store(config.influxdb).alert_events(within=timedelta(days=9))
+    if events.empty:
+        return []
+    return events[(events["case_id"] == "C1") & (events["rule"] == "rh_high")]["state"].tolist()
+
+
+def test_alerts_judge_the_corrected_reading(
+    make_config: Callable[..., MuseumConfig],
+    mosquitto: MosquittoServer,
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
+    # Archaeological iron: RH above 25 % is a risk. s1 reads 27 %; a check a month ago found
+    # it 5 % RH high, so the air is at 22 %: no alert. Without the check, an alert.
+    uncorrected = make_config()
+    assert "opened" in judged_rh_alerts(uncorrected, mosquitto, 27.0)
+    config = make_config()
+    store = store_for(config)
+    month_ago = datetime.now(UTC) - timedelta(days=30)
+    record_check(store, NewCheck("s1", "rh", month_ago, 50.0, 55.0, "lan"), ["s1", "s2", "s3"])
+    assert judged_rh_alerts(config, mosquitto, 27.0) == []
+    # The readings stored stay as measured; the store corrects them as it reads them.
+    stored = store.frame("SELECT rh_pct FROM climate WHERE sensor_id = 's1'")
+    assert set(stored["rh_pct"]) == {27.0}
