@@ -153,7 +153,7 @@ class Corrections:
         unchanged (no raw column unless ``always``) when no check concerns its sensors."""
         if data.empty or "sensor_id" not in data or "time" not in data:
             return data
-        sensors = set(data["sensor_id"].astype(str))
+        sensors = {str(sensor) for sensor in data["sensor_id"].unique()}  # not a Python loop over rows
         concerned = [key for key in self._checks if key[0] in sensors]
         if not concerned and not always:
             return data
