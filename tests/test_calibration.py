@@ -24,7 +24,7 @@ from analysis.calibration import (
     offsets_at,
     salt_rh_pct,
 )
-from museum.description.config import MuseumConfig
+from museum.description.config import ConfigError, MuseumConfig
 from museum.files.export import ExportRequest, export
 from museum.files.reports import case_period, case_section, render_html
 from museum.language.i18n import Translator
@@ -34,6 +34,7 @@ from museum.storage.store import InfluxStore
 from museum.storage.stores import open_store
 from patina.cli import main
 from patina.services import MosquittoServer
+from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for
 from tests.test_collector import native, running
 
@@ -370,3 +371,31 @@ def test_alerts_judge_the_corrected_reading(
     # The readings stored stay as measured; the store corrects them as it reads them.
     stored = store.frame("SELECT rh_pct FROM climate WHERE sensor_id = 's1'")
     assert set(stored["rh_pct"]) == {27.0}
+
+
+# --- the config ----------------------------------------------------------------------------------
+
+
+def test_stated_accuracy_comes_from_the_config_per_sensor(
+    offline_config: Callable[..., MuseumConfig],
+) -> None:
+    default = offline_config()
+    assert default.sensors.accuracy_for("s1") == {"rh": 2.0, "temperature": 0.3}
+    config = offline_config(
+        SMALL_MUSEUM
+        + """
+[sensors]
+rh_accuracy_pct = 2.5
+
+[[sensors.accuracy]]
+sensor = "s3"
+rh_accuracy_pct = 3.5
+temperature_accuracy_c = 0.5
+"""
+    )
+    assert config.sensors.accuracy_for("s1") == {"rh": 2.5, "temperature": 0.3}
+    assert config.sensors.accuracy_for("s3") == {"rh": 3.5, "temperature": 0.5}
+    with pytest.raises(ConfigError, match=r"sensors.accuracy\[0\].sensor: no sensor 's9' in the cases"):
+        offline_config(SMALL_MUSEUM + '\n[[sensors.accuracy]]\nsensor = "s9"\n')
+    with pytest.raises(ConfigError, match=r"sensors.rh_accuracy_pct: 0.0 is not"):
+        offline_config(SMALL_MUSEUM + "\n[sensors]\nrh_accuracy_pct = 0\n")

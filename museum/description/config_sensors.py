@@ -19,10 +19,19 @@ def _sensor_accuracy(v: Values) -> tuple[str, float | None, float | None]:
 def _unique(
     items: list[tuple[str, float | None, float | None]], at: Place
 ) -> tuple[tuple[str, float | None, float | None], ...]:
+    """Each sensor once, and only sensors of the config's cases (a typo would otherwise
+    leave the sensor meant judged by the default without a word)."""
+    known = {sensor for case in at.reading.sections.get("cases", ()) for sensor in case.sensors}
     seen: set[str] = set()
     for index, (sensor, _, _) in enumerate(items):
         if sensor in seen:
             raise at.item(index).key("sensor").fail(f"sensor {sensor!r} is given twice")
+        if sensor not in known:
+            raise (
+                at.item(index)
+                .key("sensor")
+                .fail(f"no sensor {sensor!r} in the cases; known: {', '.join(sorted(known)) or 'none'}")
+            )
         seen.add(sensor)
     return tuple(items)
 
