@@ -30,6 +30,7 @@ from collector.worker import FatalHandler, Worker
 from museum.assessment.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.description.config import MuseumConfig
 from museum.loans.moves import MoveError, with_locations
+from museum.storage.calibration import Corrections, corrections_from
 from museum.storage.schema import AlertEvent, Reading, RiskPoint
 from museum.storage.store import DatabaseMissing, StoreError
 from museum.storage.stores import open_store
@@ -103,6 +104,8 @@ class Evaluator(Worker):
         self._evaluated_at_s = -math.inf
         self._judged_at_s = -math.inf
         self.store = open_store(config.influxdb)
+        #: Calibration checks in force: readings are judged corrected (docs/calibration.md).
+        self.corrections = Corrections(())
         self.alerts = AlertEngine(
             evaluated,
             write_event=write_event,
@@ -149,6 +152,7 @@ class Evaluator(Worker):
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
+        self._follow_calibrations()
         self.restore()
         next_tick = next_ack_poll = time.monotonic()
         try:
@@ -180,6 +184,7 @@ class Evaluator(Worker):
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
                     self._follow_moves()
+                    self._follow_calibrations()
                 if taken:
                     # Counted only once its events are spooled: `settled` then tells the
                     # coordinator's stop that nothing taken is still on its way to the spool.
@@ -201,6 +206,15 @@ class Evaluator(Worker):
                 ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object",
             )
 
+    def _follow_calibrations(self) -> None:
+        """The checks in force, read again every few seconds: a check recorded from the
+        dashboard or `patina calibrate` corrects the next readings judged, without a restart.
+        The readings stored stay as measured; the pages correct them as they read them."""
+        try:
+            self.corrections = corrections_from(self.store.calibration_log())
+        except StoreError:
+            return  # InfluxDB away: the corrections known stay in force
+
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
         for case_id, reading in batch:
             time_s = reading.time_ns / 1e9
@@ -212,14 +226,17 @@ class Evaluator(Worker):
                 self._now_s = time_s
             else:
                 self._now_s = time.time()
+            temperature_c, rh_pct = reading.temperature_c, reading.rh_pct
+            if self.corrections:
+                # The offset at the reading's own time: a replay is judged as it was then.
+                if temperature_c is not None:
+                    temperature_c += self.corrections.offset(
+                        reading.sensor_id, "temperature", reading.time_ns
+                    )
+                if rh_pct is not None:
+                    rh_pct += self.corrections.offset(reading.sensor_id, "rh", reading.time_ns)
             self.alerts.observe(
-                case_id,
-                reading.sensor_id,
-                time_s,
-                reading.temperature_c,
-                reading.rh_pct,
-                reading.battery_pct,
-                self._now_s,
+                case_id, reading.sensor_id, time_s, temperature_c, rh_pct, reading.battery_pct, self._now_s
             )
         if batch:
             self.stats.add(evaluated=len(batch))

@@ -13,6 +13,7 @@ import streamlit as st
 
 from analysis.agreement import ACCURACY_RH_PCT, ACCURACY_TEMPERATURE_C
 from dashboard import safe_text
+from dashboard.calibration import flagged_sensors
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     collector_health,
@@ -324,3 +325,5 @@ else:
         with st.expander(t.plural("quality.stopped_collectors", len(stopped))):
             for record in stopped:
                 collector_block(record)
+
+flagged_sensors(config, t)  # docs/calibration.md

@@ -224,3 +224,34 @@ def artefact_climate_line(
         {**{name: values.get(name) for name in ARTEFACT_CLIMATE_FIELDS}, "readings": int(readings)},
         time_ns,
     )
+
+
+# --- sensor calibrations (issue 28, docs/calibration.md) ---------------------------------------
+
+#: Append-only log of sensor checks against a reference, and of their withdrawals; kept in
+#: the retention policy that keeps for ever (``patina_forever``), like the hourly aggregates.
+SENSOR_CALIBRATIONS = "sensor_calibrations"
+#: Kinds of ``sensor_calibrations`` points: a check, or the withdrawal of an earlier check.
+CALIBRATION_KINDS = ("check", "withdrawal")
+
+
+def calibration_line(
+    time_ns: int,
+    *,
+    sensor_id: str,
+    quantity: str,
+    record_id: str,
+    kind: str,
+    fields: dict[str, float | int | str | None],
+) -> str:
+    """One point of the calibration log. ``record_id`` (a tag) keeps apart two records of
+    one sensor and quantity at the same nanosecond; ``fields`` are the reference, the
+    sensor's value, who, the note and so on (museum.storage.calibration)."""
+    if kind not in CALIBRATION_KINDS:
+        raise ValueError(f"unknown calibration record kind {kind!r}; one of {', '.join(CALIBRATION_KINDS)}")
+    return encode_point(
+        SENSOR_CALIBRATIONS,
+        {"sensor_id": sensor_id, "quantity": quantity, "record_id": record_id},
+        {"kind": kind, **fields},
+        time_ns,
+    )
