@@ -139,12 +139,16 @@ class InfluxStore:
         """Create the database if missing (CREATE DATABASE is idempotent in InfluxDB 1.x)."""
         self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
 
-    def write_lines(self, lines: Sequence[str]) -> None:
-        """Write points already encoded by :mod:`museum.storage.lineprotocol`, nanosecond precision."""
+    def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
+        """Write points already encoded by :mod:`museum.storage.lineprotocol`, nanosecond
+        precision, into the default retention policy or ``policy``."""
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")
-        self._request("POST", "/write", params={"db": self.database, "precision": "ns"}, data=body)
+        params = {"db": self.database, "precision": "ns"}
+        if policy is not None:
+            params["rp"] = policy
+        self._request("POST", "/write", params=params, data=body)
 
     def execute(self, statement: str) -> list[dict[str, Any]]:
         """Run InfluxQL and return the ``series`` of every statement, raising on errors."""
