@@ -13,6 +13,7 @@ import click
 
 from patina.alerts import alerts
 from patina.analyse import analyse
+from patina.backup import backup, restore
 from patina.collect import collect
 from patina.dashboard import dashboard, hash_password_command
 from patina.demo import demo
@@ -55,5 +56,7 @@ for command in (
     digest,
     move,
     passport,
+    backup,
+    restore,
 ):
     main.add_command(command)

@@ -139,9 +139,12 @@ class InfluxStore:
         """Create the database if missing (CREATE DATABASE is idempotent in InfluxDB 1.x)."""
         self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
 
-    def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
-        """Write points already encoded by :mod:`museum.storage.lineprotocol`, nanosecond
-        precision, into the default retention policy or ``policy``."""
+    def write_lines(self, lines: Sequence[str]) -> None:
+        """Write points already encoded by :mod:`museum.storage.lineprotocol`, nanosecond precision."""
+        self.write_lines_to(None, lines)
+
+    def write_lines_to(self, policy: str | None, lines: Sequence[str]) -> None:
+        """Write encoded points into the retention policy ``policy`` (None: the default)."""
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")

@@ -64,7 +64,8 @@ def stored_version(store: InfluxStore) -> tuple[int | None, str]:
 
 def stamp_version(store: InfluxStore, patina_version: str, version: int = SCHEMA_VERSION) -> None:
     """Record ``version`` as the database's schema version (a new point of the history)."""
-    store.write_lines(
+    store.write_lines_to(
+        HOURLY_POLICY,
         [
             encode_point(
                 META,
@@ -73,7 +74,6 @@ def stamp_version(store: InfluxStore, patina_version: str, version: int = SCHEMA
                 time.time_ns(),
             )
         ],
-        policy=HOURLY_POLICY,
     )
 
 
