@@ -9,6 +9,7 @@ import io
 import json
 import shutil
 import tarfile
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
+from collector.service import Collector
 from museum.description.config import ConfigError, MuseumConfig, load_config
 from museum.loans.moves import move_events, record_move
 from museum.storage.backup import (
@@ -30,9 +32,17 @@ from museum.storage.backup import (
 )
 from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.storage.store import InfluxStore
-from museum.storage.versions import SCHEMA_VERSION, SchemaTooNew, ensure_schema_version, stamp_version
+from museum.storage.versions import (
+    SCHEMA_VERSION,
+    SchemaTooNew,
+    ensure_schema_version,
+    patina_version,
+    stamp_version,
+    stored_version,
+)
 from patina.cli import main
-from patina.services import InfluxServer
+from patina.services import InfluxServer, MosquittoServer
+from tests.helpers import publish_all, wait_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "backups"
 NOTE = "Silica gel changed in the case.\nRH back under 40 % by the evening."
@@ -289,3 +299,36 @@ def test_scheduled_backups_are_made_once_a_day_and_rotated(museum: MuseumConfig,
     again = run(museum, "backup", "--scheduled")
     assert "already made" in again.output
     shutil.rmtree(folder)
+
+
+def test_the_collector_stamps_a_new_database_and_stops_at_a_newer_one(
+    make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer
+) -> None:
+    reading = (
+        "patina/hanoi/s1/climate",
+        json.dumps({"ts": START.timestamp(), "temperature_c": 21, "rh_pct": 50}),
+    )
+    config = make_config()
+    store = InfluxStore(config.influxdb.url, config.influxdb.database)
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed(15)
+        publish_all(mosquitto, [(reading[0], reading[1].encode())])
+        wait_for(lambda: collector.stats().written >= 1)
+    finally:
+        collector.stop()
+    assert stored_version(store) == (SCHEMA_VERSION, patina_version())
+
+    stamp_version(store, "9.0", SCHEMA_VERSION + 1)
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed(15)
+        publish_all(mosquitto, [(reading[0], reading[1].replace("50", "51").encode())])
+        failure = collector.run(threading.Event())  # returns when a worker fails for good
+    finally:
+        collector.stop()
+    assert failure is not None and "Upgrade Patina to 9.0 or later" in failure
+    assert store.count_climate() == 1  # the second reading waits in the spool
+    store.close()

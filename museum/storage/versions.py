@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from importlib import metadata
 
 from museum.storage.hourly import HOURLY_POLICY
 from museum.storage.influxql import quote_identifier
@@ -31,6 +32,14 @@ META_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(META)}"
 #: Upgrade steps by the version they upgrade *from*: ``UPGRADES[n]`` turns a database of
 #: version n into version n + 1 (none yet: version 1 is the first).
 UPGRADES: dict[int, Callable[[InfluxStore], None]] = {}
+
+
+def patina_version() -> str:
+    """The installed Patina's version (the package's metadata: museum/ does not import patina/)."""
+    try:
+        return metadata.version("patina")
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 class SchemaTooNew(RuntimeError):
