@@ -30,6 +30,7 @@ from museum.storage.backup import (
     scheduled_name,
     verify_backup,
 )
+from museum.storage.disk import PolicyDisk, disk_use, projection
 from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.storage.store import InfluxStore
 from museum.storage.versions import (
@@ -332,3 +333,23 @@ def test_the_collector_stamps_a_new_database_and_stops_at_a_newer_one(
     assert failure is not None and "Upgrade Patina to 9.0 or later" in failure
     assert store.count_climate() == 1  # the second reading waits in the spool
     store.close()
+
+
+def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumConfig) -> None:
+    store = InfluxStore(museum.influxdb.url, museum.influxdb.database)
+    found = {policy.policy: policy for policy in disk_use(store)}
+    assert set(found) == {"autogen", "patina_forever"}
+    assert found["autogen"].first == START and found["autogen"].retention == timedelta(days=400)
+    assert found["patina_forever"].retention is None and found["patina_forever"].bytes > 0
+    store.close()
+    now = datetime(2027, 1, 1, tzinfo=UTC)
+    year = timedelta(days=365)
+    # Kept for ever, a year of data so far: twice as much in a year.
+    assert PolicyDisk("f", 1000, now - year, None).in_a_year(now) == 2000
+    # Kept 400 days, 100 days so far: grows to 400 days' worth, then stays.
+    assert PolicyDisk("r", 1000, now - timedelta(days=100), timedelta(days=400)).in_a_year(now) == 4000
+    assert PolicyDisk("r", 1000, now - timedelta(days=400), timedelta(days=400)).in_a_year(now) == 1000
+    assert projection([PolicyDisk("f", 1000, now - year, None), PolicyDisk("e", 0, None, None)], now) == (
+        1000,
+        2000,
+    )
