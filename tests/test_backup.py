@@ -353,3 +353,25 @@ def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumCo
         1000,
         2000,
     )
+
+
+def test_an_older_database_is_upgraded_step_by_step(
+    museum: MuseumConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Patina of schema version 2 meets the database of version 1: its upgrade step runs
+    once, and the version history keeps both."""
+    from museum.storage import versions
+
+    ran: list[str] = []
+    monkeypatch.setattr(versions, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(versions.UPGRADES, 1, lambda store: ran.append(store.database))
+    store = InfluxStore(museum.influxdb.url, museum.influxdb.database)
+    assert versions.ensure_schema_version(store, "0.2.0") == [
+        f"database {museum.influxdb.database!r} upgraded from schema version 1 to 2"
+    ]
+    assert ran == [museum.influxdb.database]
+    assert versions.stored_version(store) == (2, "0.2.0")
+    assert versions.ensure_schema_version(store, "0.2.0") == []  # once
+    history = store.frame(f"SELECT schema_version FROM {versions.META_TARGET}")
+    assert list(history["schema_version"]) == [1, 2]
+    store.close()

@@ -71,8 +71,10 @@ def stored_version(store: InfluxStore) -> tuple[int | None, str]:
     return int(row[1]), str(row[2] or "")
 
 
-def stamp_version(store: InfluxStore, patina_version: str, version: int = SCHEMA_VERSION) -> None:
-    """Record ``version`` as the database's schema version (a new point of the history)."""
+def stamp_version(store: InfluxStore, patina_version: str, version: int | None = None) -> None:
+    """Record ``version`` (by default this Patina's) as the database's schema version (a new
+    point of the history)."""
+    version = SCHEMA_VERSION if version is None else version
     store.write_lines_to(
         HOURLY_POLICY,
         [
