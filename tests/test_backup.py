@@ -230,6 +230,7 @@ def test_damaged_newer_and_misdirected_restores_are_refused(
     assert database_counts(InfluxStore(museum.influxdb.url, museum.influxdb.database)) == before
     forced = run(museum, "restore", "--force", str(archive))
     assert forced.exit_code == 0, forced.output
+    assert "replaced (--force): autogen.alert_events: 2 points; autogen.artefact_moves" in forced.output
     assert "every count is the backup's" in forced.output
     empty_store.close()
 

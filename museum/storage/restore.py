@@ -203,7 +203,10 @@ def _restore_files(config: MuseumConfig, path: Path, force: bool) -> list[str]:
 def restore_summary(result: RestoreResult) -> list[str]:
     """What a person reads after a restore."""
     total = sum(points(fields) for ms in result.counts.values() for fields in ms.values())
-    lines = [f"restored database {result.database!r}: {total} points in {result.seconds:.1f} s"]
+    lines = []
+    if not is_empty(result.replaced):
+        lines.append("replaced (--force): " + "; ".join(counts_text(result.replaced)))
+    lines.append(f"restored database {result.database!r}: {total} points in {result.seconds:.1f} s")
     if result.differences:
         lines.append("counts that differ from the backup's manifest:")
         lines += [f"  {line}" for line in result.differences]
