@@ -21,6 +21,7 @@ from dashboard.links import artefact_link
 from museum.description.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.files.reports import CasePeriod, case_period
 from museum.language.i18n import Translator
+from museum.storage.disk import PolicyDisk, disk_use, projection
 from museum.storage.quarantine import QuarantineView, read_quarantine
 from museum.storage.store import InfluxStore, StoreError
 from museum.storage.stores import open_store
@@ -271,6 +272,15 @@ def sensor_comparison(
         for other in case.sensors[1:]
         if first in by_sensor and other in by_sensor
     }
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def disk_projection(influx: InfluxConfig) -> tuple[int, int, list[PolicyDisk]]:
+    """The database's bytes on disk now and in a year, and each retention policy's share
+    (museum.storage.disk; needs an InfluxDB administrator's account)."""
+    policies = disk_use(_store(influx))
+    now_bytes, later_bytes = projection(policies, datetime.now(UTC))
+    return now_bytes, later_bytes, policies
 
 
 @st.cache_data(ttl=30, show_spinner=False)

@@ -14,6 +14,7 @@ import click
 from patina.alerts import alerts
 from patina.analyse import analyse
 from patina.calibrate import calibrate
+from patina.backup import backup, restore
 from patina.collect import collect
 from patina.dashboard import dashboard, hash_password_command
 from patina.demo import demo
@@ -57,5 +58,7 @@ for command in (
     move,
     passport,
     calibrate,
+    backup,
+    restore,
 ):
     main.add_command(command)

@@ -671,6 +671,10 @@ def test_data_quality_page_shows_sensors_quarantine_and_collector_health(
         app, "caption"
     )
     assert [m.value for m in app.metric][:2] == ["1,000", "990"]
+    # The database on disk and its projection (issue 28), policy by policy.
+    disk = app.table[-1].value
+    assert "autogen" in set(disk["Retention policy"]) and "Kept" in disk
+    assert any("MB** on disk now; about" in text for text in texts(app, "markdown"))
 
 
 def test_without_anonymous_viewing_the_museum_asks_for_a_login(

@@ -18,6 +18,7 @@ from dashboard.context import museum_config, translator
 from dashboard.data import (
     collector_health,
     coverage_summary,
+    disk_projection,
     hourly_coverage,
     latest_climate,
     message_counts,
@@ -327,3 +328,30 @@ else:
                 collector_block(record)
 
 flagged_sensors(config, t)  # docs/calibration.md
+
+# --- the database on disk ---------------------------------------------------------------------
+st.subheader(t("disk.title"))
+try:
+    disk_now, disk_later, disk_policies = disk_projection(config.influxdb)
+except StoreError as error:
+    st.info(t("disk.unavailable", error=safe_text.line(str(error))))
+else:
+    st.markdown(t("disk.summary", now=t.number(disk_now / 1e6, 1), later=t.number(disk_later / 1e6, 1)))
+    st.table(
+        pd.DataFrame(
+            [
+                {
+                    t("disk.policy"): safe_text.line(policy.policy),
+                    f"{t('disk.size')} (MB)": t.number(policy.bytes / 1e6, 1),
+                    f"{t('disk.in_a_year')} (MB)": t.number(policy.in_a_year(now) / 1e6, 1),
+                    t("disk.kept"): t.duration(policy.retention.total_seconds())
+                    if policy.retention
+                    else t("disk.forever"),
+                    t("disk.since"): t.moment(policy.first.astimezone(config.zone)) if policy.first else "—",
+                }
+                for policy in disk_policies
+            ]
+        ),
+        hide_index=True,
+    )
+    st.caption(t("disk.note"))

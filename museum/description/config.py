@@ -23,6 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from museum.description.config_alerts import ALERTS, NOTIFY, AlertsConfig, CaseRule, NotifyConfig
+from museum.description.config_backup import (
+    BACKUP,
+    CONFIG_VERSION,
+    CONFIG_VERSION_KEY,
+    BackupConfig,
+    check_config_version,
+)
 from museum.description.config_collection import (
     CASE_KINDS,
     CASES,
@@ -60,6 +67,7 @@ __all__ = [
     "UNASSIGNED_CASE",
     "AlertsConfig",
     "Artefact",
+    "BackupConfig",
     "Case",
     "CaseFacts",
     "CaseRule",
@@ -99,6 +107,9 @@ class MuseumConfig:
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     sensors: SensorsConfig = field(default_factory=SensorsConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    #: The layout version of the file (museum.description.config_backup.CONFIG_VERSION).
+    config_version: int = CONFIG_VERSION
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -133,12 +144,14 @@ class MuseumConfig:
 
 
 def _museum_config(v: Values) -> MuseumConfig:
+    check_config_version(v["config_version"], v.at)
     return MuseumConfig(**v.fields(), path=v.reading.file)
 
 
 #: The whole of ``museum.toml``. Sections are read in this order, and a section's checks
 #: see those read before it (cases see sites; alert rules see cases).
 FILE = Table(
+    CONFIG_VERSION_KEY,
     Key("museum", MUSEUM),
     Key("mqtt", MQTT),
     Key("influxdb", INFLUXDB),
@@ -151,6 +164,7 @@ FILE = Table(
     Key("dashboard", DASHBOARD),
     Key("digest", DIGEST),
     Key("sensors", SENSORS),
+    Key("backup", BACKUP),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )
