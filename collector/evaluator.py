@@ -202,16 +202,27 @@ class Evaluator(Worker):
             )
 
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
+        if self.event_clock is None:
+            # Live readings are judged on the clock: each case once per batch.
+            self._now_s = time.time()
+            self.alerts.observe_batch(
+                (
+                    (case_id, r.sensor_id, r.time_ns / 1e9, r.temperature_c, r.rh_pct, r.battery_pct)
+                    for case_id, r in batch
+                ),
+                self._now_s,
+            )
+            if batch:
+                self.stats.add(evaluated=len(batch))
+            return
+        # Replayed history, on its own clock: reading by reading, the clock moving with them.
         for case_id, reading in batch:
             time_s = reading.time_ns / 1e9
-            if self.event_clock is not None:
-                # The time-driven rules first: the silence this reading ends is seen only
-                # before it is observed (a replay's clock moves with its readings).
-                self._clock_reading(reading.sensor_id, time_s)
-                self._tick_event_clock()
-                self._now_s = time_s
-            else:
-                self._now_s = time.time()
+            # The time-driven rules first: the silence this reading ends is seen only
+            # before it is observed (a replay's clock moves with its readings).
+            self._clock_reading(reading.sensor_id, time_s)
+            self._tick_event_clock()
+            self._now_s = time_s
             self.alerts.observe(
                 case_id,
                 reading.sensor_id,
