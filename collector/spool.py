@@ -361,9 +361,11 @@ class Spool:
         """Points waiting, as (readings of the climate, the collector's own points): what
         the counters ``received`` and ``written`` count is the first (a scan of the lines:
         for a stop, not for every commit)."""
-        total, climate = self._connection().execute(
-            "SELECT COUNT(*), COALESCE(SUM(substr(line, 1, 8) = 'climate,'), 0) FROM readings"
-        ).fetchone()
+        total, climate = (
+            self._connection()
+            .execute("SELECT COUNT(*), COALESCE(SUM(substr(line, 1, 8) = 'climate,'), 0) FROM readings")
+            .fetchone()
+        )
         return int(climate), int(total) - int(climate)
 
     # --- quarantine --------------------------------------------------------------------
