@@ -8,13 +8,14 @@ for ``--minutes``, and prints each one's RSS (mean and peak of the samples) and 
 CPU time over the window, user + system from /proc, as a share of one core),
 with the load average of the machine. Passes or fails nothing.
 
-    .venv/bin/python benchmarks/bench_footprint.py [--config museum.example.toml] [--minutes 10]
+    .venv/bin/python benchmarks/bench_footprint.py [--config museum.example.toml] [--minutes 10] [--viewer]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -47,6 +48,12 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=10.0, help="Seconds between samples.")
     parser.add_argument("--warmup", type=float, default=90.0, help="Seconds for the backfill to settle.")
+    parser.add_argument(
+        "--viewer",
+        action="store_true",
+        help="Open the overview once in headless Chromium before measuring (the dashboard then "
+        "holds its libraries and caches, as after anyone's first look); default: never viewed.",
+    )
     args = parser.parse_args()
     folder = scratch_folder("patina-footprint-")
     broker, influx = MosquittoServer(folder / "mosquitto"), InfluxServer(folder / "influxdb")
@@ -93,10 +100,13 @@ def main() -> None:
             stdout=log,
             stderr=log,
         )
+        dashboard_port = free_port()
         processes["dashboard"] = subprocess.Popen(
-            dashboard_command(free_port()), env=env, stdout=log, stderr=log
+            dashboard_command(dashboard_port), env=env, stdout=log, stderr=log
         )
         time.sleep(args.warmup)
+        if args.viewer:
+            view_once(f"http://127.0.0.1:{dashboard_port}")
         pids = {
             **{name: process.pid for name, process in processes.items()},
             "influxd": influx.process.pid,  # type: ignore[union-attr]
@@ -116,6 +126,32 @@ def main() -> None:
                 process.kill()
         broker.stop()
         influx.stop()
+
+
+#: Streamlit has run the page and drawn it (tests/helpers.py waits the same way).
+DRAWN = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app?.dataset.testScriptState === "notRunning"
+        && !document.querySelector('[data-testid="stSkeleton"], [data-stale="true"]');
+}"""
+
+
+def view_once(url: str) -> None:
+    """One look at the overview in headless Chromium (Playwright, a test dependency), then
+    the browser closed: what stays in the dashboard's memory is what a first look leaves."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or "/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        page = browser.new_page()
+        page.goto(url)
+        page.wait_for_function(DRAWN, timeout=120_000)
+        time.sleep(2)
+        browser.close()
+    print(f"viewed {url} once", flush=True)
 
 
 def measure(pids: dict[str, int], window_s: float, every_s: float) -> None:
