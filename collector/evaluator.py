@@ -41,6 +41,8 @@ log = logging.getLogger("patina.collector")
 SILENT_AFTER_INTERVALS = 2.5
 #: Intervals per sensor its typical interval is the median of.
 INTERVALS_KEPT = 15
+#: Readings taken from the inbox at most at once (several batches merged, behind a burst).
+MERGED_READINGS = 50_000
 
 
 class EventClock:
@@ -157,13 +159,7 @@ class Evaluator(Worker):
         next_tick = next_ack_poll = time.monotonic()
         try:
             while not self.stopping.is_set():
-                try:
-                    batch = self.inbox.get(timeout=0.2)
-                except queue.Empty:
-                    batch = []
-                    taken = False
-                else:
-                    taken = True
+                batch, taken = self._take()
                 self._observe(batch)
                 if self.event_clock is not None:
                     clock_now = self.event_clock.now_s()
@@ -185,12 +181,36 @@ class Evaluator(Worker):
                     self._poll_acknowledgements()
                     self._follow_moves()
                     self._follow_calibrations()
-                if taken:
+                for _ in range(taken):
                     # Counted only once its events are spooled: `settled` then tells the
                     # coordinator's stop that nothing taken is still on its way to the spool.
                     self.inbox.task_done()
         finally:
             self.store.close()
+
+    def _take(self) -> tuple[list[tuple[str, Reading]], int]:
+        """The readings of every batch waiting (up to :data:`MERGED_READINGS`), as one, and
+        how many batches they were. Behind a burst, one evaluation of each case covers all
+        that came in meanwhile: reading by reading, or batch by batch, the evaluator would
+        fall further behind the faster the readings came."""
+        try:
+            batch = self.inbox.get(timeout=0.2)
+        except queue.Empty:
+            return [], 0
+        taken = 1
+        if self.event_clock is None:  # replayed history goes reading by reading anyway
+            merged = batch
+            while len(merged) < MERGED_READINGS:
+                try:
+                    more = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if merged is batch:
+                    merged = list(batch)  # the batch handed over stays as it was
+                merged.extend(more)
+                taken += 1
+            batch = merged
+        return batch, taken
 
     def _follow_moves(self) -> None:
         """Objects are where the move log says (`patina move`, a passport's arrival): the
@@ -216,30 +236,45 @@ class Evaluator(Worker):
             return  # InfluxDB away: the corrections known stay in force
 
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
+        if self.event_clock is None:
+            # Live readings are judged on the clock: each case once per batch.
+            self._now_s = time.time()
+            self.alerts.observe_batch(
+                (
+                    (case_id, r.sensor_id, r.time_ns / 1e9, *self._corrected(r), r.battery_pct)
+                    for case_id, r in batch
+                ),
+                self._now_s,
+            )
+            if batch:
+                self.stats.add(evaluated=len(batch))
+            return
+        # Replayed history, on its own clock: reading by reading, the clock moving with them.
         for case_id, reading in batch:
             time_s = reading.time_ns / 1e9
-            if self.event_clock is not None:
-                # The time-driven rules first: the silence this reading ends is seen only
-                # before it is observed (a replay's clock moves with its readings).
-                self._clock_reading(reading.sensor_id, time_s)
-                self._tick_event_clock()
-                self._now_s = time_s
-            else:
-                self._now_s = time.time()
-            temperature_c, rh_pct = reading.temperature_c, reading.rh_pct
-            if self.corrections:
-                # The offset at the reading's own time: a replay is judged as it was then.
-                if temperature_c is not None:
-                    temperature_c += self.corrections.offset(
-                        reading.sensor_id, "temperature", reading.time_ns
-                    )
-                if rh_pct is not None:
-                    rh_pct += self.corrections.offset(reading.sensor_id, "rh", reading.time_ns)
+            # The time-driven rules first: the silence this reading ends is seen only
+            # before it is observed (a replay's clock moves with its readings).
+            self._clock_reading(reading.sensor_id, time_s)
+            self._tick_event_clock()
+            self._now_s = time_s
+            temperature_c, rh_pct = self._corrected(reading)
             self.alerts.observe(
                 case_id, reading.sensor_id, time_s, temperature_c, rh_pct, reading.battery_pct, self._now_s
             )
         if batch:
             self.stats.add(evaluated=len(batch))
+
+    def _corrected(self, reading: Reading) -> tuple[float | None, float | None]:
+        """The reading's temperature and RH corrected by the calibration checks in force at
+        its own time (a replay is judged as it was then); as measured without checks."""
+        temperature_c, rh_pct = reading.temperature_c, reading.rh_pct
+        if not self.corrections:
+            return temperature_c, rh_pct
+        if temperature_c is not None:
+            temperature_c += self.corrections.offset(reading.sensor_id, "temperature", reading.time_ns)
+        if rh_pct is not None:
+            rh_pct += self.corrections.offset(reading.sensor_id, "rh", reading.time_ns)
+        return temperature_c, rh_pct
 
     def _clock_reading(self, sensor_id: str, time_s: float) -> None:
         """Feed the event clock and learn the sensor's own reading interval."""

@@ -259,10 +259,18 @@ class Collector:
             if withheld:
                 log.info("notifications not sent (event time without --notify): %s", withheld)
             write_status(self._status_path, self.instance, self.stats())
-            left = self.spool.depth()
+            readings_left, own_left = self.spool.depth_by_kind()
             self.spool.close()
-            if left:
-                log.warning("stopped with %d readings in the spool; they are written on the next start", left)
+            if readings_left or own_left:
+                # Readings and the collector's own points (alert events, risk) told apart:
+                # the counters received and written count readings only (issue 31).
+                log.warning(
+                    "stopped with %d points in the spool (%d readings, %d alert events and risk points); "
+                    "they are written on the next start",
+                    readings_left + own_left,
+                    readings_left,
+                    own_left,
+                )
 
     def stats(self) -> CollectorStats:
         return self._stats.snapshot()

@@ -13,8 +13,8 @@ import click
 
 from patina.alerts import alerts
 from patina.analyse import analyse
-from patina.calibrate import calibrate
 from patina.backup import backup, restore
+from patina.calibrate import calibrate
 from patina.collect import collect
 from patina.dashboard import dashboard, hash_password_command
 from patina.demo import demo
