@@ -447,6 +447,7 @@ class Router:
             body = json.dumps(
                 [
                     [case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
+                    + ([r.illuminance_lux, r.uv_mw_m2, r.uv_uw_per_lm] if r.has_light else [])
                     for case_id, r in items
                 ]
             )
@@ -465,9 +466,13 @@ class Router:
                         temperature_c=t,
                         rh_pct=rh,
                         battery_pct=battery,
+                        # Light travels as three more values (issue 32); older rows have six.
+                        illuminance_lux=light[0] if light else None,
+                        uv_mw_m2=light[1] if light else None,
+                        uv_uw_per_lm=light[2] if light else None,
                     ),
                 )
-                for case_id, sensor, time_ns, t, rh, battery in rows
+                for case_id, sensor, time_ns, t, rh, battery, *light in rows
                 if case_id in self.owned_cases
             ]
         except (ValueError, TypeError) as error:

@@ -27,7 +27,7 @@ from museum.description.times import zone_named
 from museum.language.i18n import LANGUAGES
 
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
-SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
+SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "illuminance_lux")
 #: Case id given to readings from sensors the config does not place in any case.
 UNASSIGNED_CASE = "unassigned"
 CASE_KINDS = ("case", "room")
