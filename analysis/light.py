@@ -36,6 +36,9 @@ References
    UV to be kept below 75 µW/lm, the figure museums have used since.
 .. [5] BIPM (2019). *The International System of Units (SI)*, 9th ed.: lux = lm/m²;
    the international foot = 0.3048 m (1959 agreement).
+.. [6] Canadian Conservation Institute (2015). *Ultraviolet Filters*, CCI Notes 2/1, and
+   Michalski [3]_: Thomson's 75 µW/lm reflected the lamps and meters of the 1970s; UV
+   filters and LEDs now reach 10 µW/lm, the limit taken for the responsive categories.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ LIT_THRESHOLD_LUX = 5.0
 GAP_FACTOR = 3.0
 #: Thomson's limit on UV per lumen [4]_, µW/lm.
 UV_LIMIT_UW_PER_LM = 75.0
+#: The stricter limit for light-sensitive objects (CIE 157 medium and high) [6]_, µW/lm.
+UV_LIMIT_SENSITIVE_UW_PER_LM = 10.0
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -400,3 +405,121 @@ def light_summary(
             if category.max_annual_lux_hours is not None
         },
     }
+
+
+# --- an object's year: dose, budget, projection -----------------------------------------------
+
+#: CIE 157's category of each organic material Patina knows, when nothing more is said of the
+#: object [1]_: wood (undyed) is low; leather and textiles are taken as dyed, medium (an
+#: undyed leather is low, silk high: say so per object). Metals are irresponsive.
+MATERIAL_CATEGORY = {"wood": "low", "leather": "medium", "textile": "medium"}
+#: Categories from the least to the most responsive.
+CATEGORY_ORDER = ("irresponsive", "low", "medium", "high")
+#: Categories whose UV limit is :data:`UV_LIMIT_SENSITIVE_UW_PER_LM` [6]_.
+UV_SENSITIVE_CATEGORIES = ("medium", "high")
+#: Hours of display a year behind CIE 157's annual limits: 50 lx × 3000 h = 150 klx·h
+#: (medium), 200 lx × 3000 h = 600 klx·h (low), 50 lx × 300 h = 15 klx·h (high) [1]_.
+CIE157_DISPLAY_HOURS = 3000.0
+
+
+def category_of_materials(materials: Sequence[str]) -> LightCategory:
+    """The most responsive CIE 157 category among an object's materials
+    (:data:`MATERIAL_CATEGORY`; any other material counts as irresponsive) [1]_."""
+    names = [MATERIAL_CATEGORY.get(material, "irresponsive") for material in materials]
+    return CIE157_CATEGORIES[max(names, key=CATEGORY_ORDER.index, default="irresponsive")]
+
+
+def uv_limit_uw_per_lm(category: LightCategory) -> float:
+    """The UV per lumen an object of ``category`` should receive at most: 10 µW/lm for the
+    medium and high categories [6]_, Thomson's 75 µW/lm otherwise [4]_."""
+    return UV_LIMIT_SENSITIVE_UW_PER_LM if category.name in UV_SENSITIVE_CATEGORIES else UV_LIMIT_UW_PER_LM
+
+
+@dataclass(frozen=True)
+class YearDose:
+    """An object's light this year against its annual budget (lx·h; None: no budget)."""
+
+    #: Exposure from the start of the year to ``now``, lx·h.
+    lux_hours: float
+    budget_lux_hours: float | None
+    #: Hours of the year so far, and of them the hours integrated (gaps left out).
+    hours_elapsed: float
+    hours_observed: float
+    #: Hours from ``now`` to the end of the year.
+    hours_remaining: float
+    #: The year at this rate: the dose so far plus the observed rate (lx·h per observed
+    #: hour) over the hours remaining, lx·h.
+    projected_lux_hours: float
+
+    @property
+    def used_pct(self) -> float | None:
+        return None if not self.budget_lux_hours else 100.0 * self.lux_hours / self.budget_lux_hours
+
+    @property
+    def projected_pct(self) -> float | None:
+        return None if not self.budget_lux_hours else 100.0 * self.projected_lux_hours / self.budget_lux_hours
+
+    @property
+    def rate_lux_hours_per_hour(self) -> float:
+        """The mean illuminance over the observed hours, lit or not, lx."""
+        return self.lux_hours / self.hours_observed if self.hours_observed > 0 else 0.0
+
+    @property
+    def hours_to_budget(self) -> float | None:
+        """Hours from ``now`` until the budget is spent at this rate: 0 if it is already,
+        None without a budget or when it is not spent by the end of the year."""
+        if not self.budget_lux_hours:
+            return None
+        left = self.budget_lux_hours - self.lux_hours
+        if left <= 0:
+            return 0.0
+        rate = self.rate_lux_hours_per_hour
+        if rate <= 0 or left / rate > self.hours_remaining:
+            return None
+        return left / rate
+
+    @property
+    def dim_to_pct(self) -> float | None:
+        """The share of today's light (%) that would spend exactly the budget by the end of
+        the year: what the case lights should be dimmed to (0: rotate the object out now),
+        None when the year at this rate stays within the budget."""
+        if not self.budget_lux_hours or self.projected_lux_hours <= self.budget_lux_hours:
+            return None
+        left = max(0.0, self.budget_lux_hours - self.lux_hours)
+        still_to_come = self.projected_lux_hours - self.lux_hours
+        return 100.0 * left / still_to_come if still_to_come > 0 else 0.0
+
+
+def year_dose(
+    times: pd.DatetimeIndex,
+    illuminance_lux: ArrayLike,
+    year_start: pd.Timestamp,
+    year_end: pd.Timestamp,
+    now: pd.Timestamp,
+    budget_lux_hours: float | None,
+    max_gap_h: float | None = None,
+) -> YearDose:
+    r"""An object's exposure from ``year_start`` to ``now`` and the year at this rate,
+
+    .. math:: H_{year} = H_{so\,far} + \frac{H_{so\,far}}{t_{observed}}\,t_{remaining}
+
+    with :math:`H_{so\,far}` the trapezoid of :func:`cumulative_lux_hours` over the readings
+    from ``year_start`` to ``now`` and :math:`t_{observed}` the hours it integrated. Gaps
+    add nothing to the dose and nothing to the hours the rate is taken over: a gap is not
+    taken for darkness. The budget is the object's annual exposure limit (CIE 157 [1]_)."""
+    index = pd.DatetimeIndex(times)
+    lux = _values(illuminance_lux)
+    inside = np.asarray((index >= year_start) & (index <= now))
+    index, lux = index[inside], lux[inside]
+    dose = exposure_lux_hours(index, lux, max_gap_h) if len(index) >= 2 else 0.0
+    observed = steps(index, lux, max_gap_h).hours_observed if len(index) >= 2 else 0.0
+    remaining = max(0.0, (year_end - now) / pd.Timedelta(hours=1))
+    rate = dose / observed if observed > 0 else 0.0
+    return YearDose(
+        lux_hours=dose,
+        budget_lux_hours=budget_lux_hours,
+        hours_elapsed=max(0.0, (now - year_start) / pd.Timedelta(hours=1)),
+        hours_observed=observed,
+        hours_remaining=remaining,
+        projected_lux_hours=dose + rate * remaining,
+    )

@@ -49,6 +49,7 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.config_digest import DIGEST, DigestConfig
+from museum.description.config_light import LIGHT, OPENING_HOURS, LightConfig, OpeningHours
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
 
@@ -96,6 +97,8 @@ class MuseumConfig:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    light: LightConfig = field(default_factory=LightConfig)
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -147,6 +150,8 @@ FILE = Table(
     Key("notify", NOTIFY),
     Key("dashboard", DASHBOARD),
     Key("digest", DIGEST),
+    Key("light", LIGHT),
+    Key("opening_hours", OPENING_HOURS),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )
