@@ -28,6 +28,7 @@ import pandas as pd
 
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.incidents import Incident, Incidents, Notification
+from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, FORECAST_RULES, HEALTH_RULES, READING_RULES, TICK_RULES
 from collector.alerts.rules.base import CaseView, CollectorReport, Rule
@@ -62,6 +63,8 @@ class AlertEngine:
         self.last_seen: dict[str, float] = {s: now_s for s in self.sensor_case}
         self.readings = {case.id: CaseReadings() for case in config.cases}
         self.objects = {case.id: ObjectAssessment() for case in config.cases}
+        #: Each case's light, from its first light reading on (collector/alerts/light.py).
+        self.light: dict[str, LightState] = {}
         self.incidents = Incidents(
             self.cases,
             config.alerts,
@@ -123,13 +126,29 @@ class AlertEngine:
         rh_pct: float | None,
         battery_pct: float | None,
         now_s: float,
+        light: tuple[float | None, float | None, float | None] | None = None,
     ) -> None:
+        """A reading; ``light``: its (illuminance_lux, uv_mw_m2, uv_uw_per_lm), if it has any.
+        A light-only reading is not a climate reading (it would look stuck at nothing)."""
         if case_id not in self.cases:
             return
         self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
         hourly = self.config.alerts.forecast_days is not None
-        if self.readings[case_id].add(sensor_id, time_s, temperature_c, rh_pct, battery_pct, hourly=hourly):
+        changed = False
+        if light is None or temperature_c is not None or rh_pct is not None or battery_pct is not None:
+            changed = self.readings[case_id].add(
+                sensor_id, time_s, temperature_c, rh_pct, battery_pct, hourly=hourly
+            )
+        if light is not None:
+            changed = self.light_state(case_id).add(sensor_id, time_s, *light) or changed
+        if changed:
             self._evaluate_case(case_id, now_s)
+
+    def light_state(self, case_id: str) -> LightState:
+        """The case's light, made at its first light reading (or when seeded from the store)."""
+        if case_id not in self.light:
+            self.light[case_id] = LightState(self.config.zone)
+        return self.light[case_id]
 
     def evaluate(self, now_s: float) -> None:
         """Silence, durations, repeats and escalations; call every second or so."""
@@ -236,6 +255,9 @@ class AlertEngine:
             objects_assessed=objects_assessed,
             diagnosis=diagnosis,
             health=health,
+            light=self.light.get(case_id),
+            light_config=self.config.light,
+            opening_hours=self.config.opening_hours,
         )
 
     def _judge(self, rules: Iterable[Rule], view: CaseView, now_s: float) -> None:
