@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
@@ -27,6 +28,7 @@ from analysis.light import (
     years_to_jnf,
 )
 from museum.description.config import Artefact, Case, MuseumConfig
+from museum.language.i18n import Translator
 from museum.storage.light import Queries, case_light
 
 #: Hourly means: a step longer than this is a gap (the hours of a sensor that was silent).
@@ -151,3 +153,52 @@ def assess_case_light(store: Queries, config: MuseumConfig, case: Case, now: dat
                 max_gap_h=HOURLY_GAP_H,
             )
     return CaseLight(case=case, hourly=hourly, objects=objects, hours_lit_closed=closed_hours)
+
+
+# --- in words -----------------------------------------------------------------------------------
+
+
+def light_sentences(t: Translator, item: ObjectLight, now: datetime, zone: ZoneInfo) -> list[str]:
+    """What a conservator reads of an object's light this year, in ``t``'s language: the budget
+    used and the year at this rate, when it is spent and how far to dim, its UV, the years to
+    a just noticeable fade (keys ``light.*``)."""
+    year = item.year
+    today = now.astimezone(zone).date()
+    category = t(f"light.category.{item.category.name}")
+    if year.budget_lux_hours is None:
+        return [t("light.no_budget", category=category, dose=t.number(year.lux_hours, 0))]
+    lines = [
+        t(
+            "light.used",
+            used=t.number(year.used_pct, 0),
+            budget=t.number(year.budget_lux_hours, 0),
+            category=category,
+            date=t.date(today),
+            projected=t.number(year.projected_pct, 0),
+        )
+    ]
+    if item.budget_spent_at is not None and year.hours_to_budget == 0:
+        lines.append(t("light.spent", date=t.date(item.budget_spent_at.astimezone(zone).date())))
+    elif year.dim_to_pct is not None:
+        spent = item.budget_spent_at
+        lines.append(
+            t(
+                "light.spend_on",
+                date=t.date(spent.astimezone(zone).date()) if spent else "—",
+                dim=t.number(year.dim_to_pct, 0),
+            )
+        )
+    else:
+        lines.append(t("light.within"))
+    if item.uv_uw_per_lm is not None:
+        key = "light.uv_over" if item.uv_over_limit else "light.uv"
+        lines.append(t(key, uv=t.number(item.uv_uw_per_lm, 0), limit=t.number(item.uv_limit_uw_per_lm, 0)))
+    if item.years_to_fade is not None and item.artefact.light.blue_wool is not None:
+        lines.append(
+            t(
+                "light.fade",
+                blue_wool=item.artefact.light.blue_wool,
+                years=t.number(item.years_to_fade, 0 if item.years_to_fade >= 10 else 1),
+            )
+        )
+    return lines
