@@ -5,7 +5,7 @@ Chromium in French and Vietnamese (screenshots for the issue's note)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from museum.assessment.light import assess_case_light
 from museum.description.config import MuseumConfig
+from museum.files.reports import case_period, render_html, render_pdf
+from museum.language.i18n import Translator
 from museum.storage.schema import Reading, reading_lines
 from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
@@ -127,3 +129,27 @@ def test_the_case_pages_light_in_french_and_vietnamese(lit_museum: MuseumConfig)
             wait_until_drawn(page)
             page.screenshot(path=SCREENSHOTS / f"light-case-{language}.png", full_page=True)
         browser.close()
+
+
+def test_the_printed_report_gains_a_light_section(
+    lit_museum: MuseumConfig, store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    store = store_for(lit_museum)
+    # The last seven whole days on the museum's clock: each has its 8 lit hours.
+    end = datetime.now(lit_museum.zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = end - timedelta(days=7)
+    case = lit_museum.case("C7")
+    period = case_period(store, case, start, end, config=lit_museum)
+    assert period.light is not None
+    for language, heading, words in (
+        ("en", "Light", "lx·h of light over the period; lit 56 h, at 55 lx on average while lit."),
+        ("fr", "Lumière", "de son budget annuel de lumière"),
+        ("vi", "Ánh sáng", "ngân sách ánh sáng hằng năm"),
+    ):
+        page = render_html([period], lit_museum, Translator(language), "C7", None, end)
+        assert f"<h3>{heading}</h3>" in page and words in page, language
+    # A week of 8 lit hours a day at 55 lx: 7 × 440 lx·h.
+    assert "3,080 lx·h of light over the period" in render_html(
+        [period], lit_museum, Translator("en"), "C7", None, end
+    )
+    assert render_pdf(page)[:5] == b"%PDF-"
