@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.light import (
+from analysis.light import year_dose
+from analysis.light_limits import (
     CIE157_CATEGORIES,
     CIE157_DISPLAY_HOURS,
     category_of_materials,
     jnf_dose_mlx_h,
     uv_limit_uw_per_lm,
-    year_dose,
 )
 from museum.assessment.light import object_light, year_bounds
 from museum.description.config import MuseumConfig

@@ -19,14 +19,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.light import (
-    LightCategory,
     YearDose,
     cumulative_lux_hours,
     hours_lit_while_closed,
     uv_per_lumen_of_dose,
     year_dose,
-    years_to_jnf,
 )
+from analysis.light_limits import LightCategory, years_to_jnf
 from museum.description.config import Artefact, Case, MuseumConfig
 from museum.language.i18n import Translator
 from museum.storage.light import Queries, case_light

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import time
 
-from analysis.light import (
+from analysis.light_limits import (
     CIE157_CATEGORIES,
     LIT_THRESHOLD_LUX,
     UV_LIMIT_SENSITIVE_UW_PER_LM,

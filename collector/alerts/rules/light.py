@@ -20,12 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from analysis.light import (
-    UV_LIMIT_SENSITIVE_UW_PER_LM,
-    UV_LIMIT_UW_PER_LM,
-    YearDose,
-    closed,
-)
+from analysis.light import YearDose, closed
+from analysis.light_limits import UV_LIMIT_SENSITIVE_UW_PER_LM, UV_LIMIT_UW_PER_LM
 from collector.alerts.condition import Condition
 from collector.alerts.rules.base import CaseView
 from museum.description.config import Artefact
