@@ -28,6 +28,7 @@ SUITE = [
     ("bench_nodered.py", ["--readings", "100000"], ["--readings", "20000", "--trials", "burst"]),
     ("bench_alert_latency.py", ["--trials", "100"], ["--trials", "30"]),
     ("bench_risk.py", [], []),
+    ("bench_light.py", [], ["--repeats", "5"]),
     ("bench_login.py", [], []),
     ("bench_analyse.py", ["--years", "12"], ["--years", "3"]),
     ("bench_export.py", ["--readings", "1000000"], ["--readings", "200000"]),
