@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import pytest
 
 from collector.adapters import DECODERS, Context
@@ -17,7 +19,9 @@ from collector.decoder import MessageDecoder
 from collector.payloads import Rejected, decode_native
 from collector.service import Collector
 from museum.description.config import MuseumConfig, Source
-from museum.storage.light import case_light, light_series
+from museum.storage.influxql import time_literal
+from museum.storage.light import backfill_light_hourly, case_light, light_series
+from museum.storage.light_hourly import LIGHT_HOURLY_QUERY
 from museum.storage.quarantine import read_quarantine
 from museum.storage.schema import Reading, reading_lines
 from museum.storage.store import InfluxStore
@@ -176,3 +180,28 @@ def test_light_arrives_in_influxdb_beside_the_climate_and_bad_light_is_quarantin
     assert hourly["uv_mw_m2"].iloc[:2].tolist() == pytest.approx([1.0, 2.4])
     quarantined = read_quarantine(config.collector.spool_path)
     assert quarantined is not None and quarantined.counts == {"illuminance_out_of_range": 1}
+
+
+def test_the_hourly_light_outlives_the_raw_readings(
+    make_config: Callable[..., MuseumConfig], store_for: Callable[[MuseumConfig], InfluxStore]
+) -> None:
+    config = make_config()
+    store = store_for(config)
+    store.create_database()
+    store.ensure_downsampling()
+    assert LIGHT_HOURLY_QUERY in str(store.execute("SHOW CONTINUOUS QUERIES"))
+    start = datetime(2026, 2, 2, 0, 0, tzinfo=UTC)
+    lines = []
+    for minute in range(0, 6 * 60, 5):  # six hours: 30, 60, … 180 lx, one value an hour
+        reading = Reading("s1", int((start + timedelta(minutes=minute)).timestamp() * 1e9), None, None)
+        lux = 30.0 * (1 + minute // 60)
+        lines += reading_lines(replace(reading, illuminance_lux=lux, uv_mw_m2=lux / 100), "hanoi", "C1")
+    store.write_lines(lines)
+    end = start + timedelta(hours=6)
+    before = case_light(store, "C1", start, end)
+    assert before["illuminance_lux"].tolist() == [30.0, 60.0, 90.0, 120.0, 150.0, 180.0]
+    backfill_light_hourly(store, start, end)
+    store.execute(f"DELETE FROM light WHERE time < {time_literal(start + timedelta(hours=4))}")
+    assert len(light_series(store, "C1", start, end)) == 24  # the raw readings of the last two hours
+    after = case_light(store, "C1", start, end)
+    pd.testing.assert_frame_equal(after, before)
