@@ -382,7 +382,8 @@ class Ingest(Worker):
             self.router.route(decoded.readings)
         self.stats.add(
             messages=len(batch),
-            received=len(lines),
+            # Readings, not points: a reading with light is two points (climate and light).
+            received=len(decoded.readings),
             spool_depth=len(lines),
             quarantine_dropped=dropped,
             redelivered=redelivered,

@@ -70,7 +70,9 @@ AIR_HEAT_CAPACITY_J_PER_M3_K = 1200.0
 #: their own climate rather than from the outdoor air.
 SPIN_UP_S = 4 * 86_400.0
 
-EVENT_KINDS = ("hvac_failure", "dehumidifier_full", "power_cut", "door_open")
+#: ``lights_left_on``: a case's lights on outside opening hours; the building does not feel
+#: it, the light sensors in the case read it (sensors_sim/publisher.py, docs/light.md).
+EVENT_KINDS = ("hvac_failure", "dehumidifier_full", "power_cut", "door_open", "lights_left_on")
 
 
 @dataclass(frozen=True)

@@ -122,12 +122,18 @@ class ScenarioFeed:
         for problem in scenario.unknown_targets(config):
             log.warning("scenario %s: %s, which this museum does not have", scenario.name, problem)
 
-    def lights_on(self, stamps: np.ndarray) -> np.ndarray:
-        """Whether the case lights are on at each time: during the config's
-        ``[opening_hours]``, else from 09:00 to 17:00 every day, on the museum's clock."""
+    def lights_on(self, stamps: np.ndarray, case_id: str) -> np.ndarray:
+        """Whether a case's lights are on at each time: during the config's
+        ``[opening_hours]`` (else from 09:00 to 17:00 every day, on the museum's clock), and
+        while a ``lights_left_on`` event targets the case or its gallery."""
         times = pd.DatetimeIndex(pd.to_datetime(stamps, unit="s", utc=True))
         hours = self.config.opening_hours.as_mapping() if self.config.opening_hours.given else DEFAULT_LIT
-        return ~closed(times, hours, self.config.museum.timezone)
+        lit = ~closed(times, hours, self.config.museum.timezone)
+        gallery = self.config.case(case_id).gallery
+        for event in self.scenario.events:
+            if event.kind == "lights_left_on" and event.target in ("*", case_id, gallery):
+                lit |= (stamps >= event.start_s) & (stamps < event.end_s)
+        return lit
 
     def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
         """Topics and payloads of ``count`` ticks, computed for all of them at once."""
@@ -140,7 +146,7 @@ class ScenarioFeed:
                 stamps, climate.case_temperature_c[:, column], climate.case_rh_pct[:, column]
             )
             if sensor.spec.light_lux is not None:
-                values |= sensor.light(stamps, self.lights_on(stamps))
+                values |= sensor.light(stamps, self.lights_on(stamps, sensor.spec.case_id))
             ticks = self.faults[sensor.sensor_id].apply(stamps, values)
             encode = ENCODERS[sensor.spec.format]
             names = list(ticks.values)
