@@ -83,7 +83,12 @@ def test_a_holster_on_course_to_pass_its_budget_is_told_and_metal_is_not() -> No
     remaining_h = (at("2027-01-01T00:00") - now_s) / 3600
     expected = 100 * (lux_hours + lux_hours / observed_h * remaining_h) / 150_000
     assert condition.value == pytest.approx(expected) and condition.value == pytest.approx(116.8, abs=0.2)
-    assert (condition.active, condition.subject, condition.threshold) == (True, "H-1", 100.0)
+    assert (condition.active, condition.subject, condition.threshold, condition.detail) == (
+        True,
+        "H-1",
+        100.0,
+        "H-1",
+    )
 
 
 def test_a_budget_within_reach_is_quiet_and_a_short_record_is_not_judged() -> None:

@@ -96,7 +96,9 @@ class LightBudget:
                     threshold=100.0,
                     source=OWN_BUDGET_SOURCE if artefact.light.annual_lux_hours else CIE157_SOURCE,
                     subject=artefact.id,
-                    detail=f"{artefact.id} {artefact.name}",
+                    # The inventory number alone: the notification names the case's objects
+                    # in the reader's language.
+                    detail=artefact.id,
                 )
             )
         return conditions
@@ -136,7 +138,7 @@ class UvHigh:
                 threshold=limit,
                 source=UV_SOURCES.get(limit, OWN_BUDGET_SOURCE),
                 min_duration_s=UV_MIN_DURATION_S,
-                detail="; ".join(f"{a.id} {a.name}" for a in artefacts),
+                detail=", ".join(a.id for a in artefacts),
             )
         ]
 
