@@ -11,11 +11,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import paho.mqtt.client as mqtt
 import pandas as pd
 import pytest
 
 from collector.adapters import DECODERS, Context
 from collector.decoder import MessageDecoder
+from collector.ingest import Router
 from collector.payloads import Rejected, decode_native
 from collector.service import Collector
 from museum.description.config import MuseumConfig, Source
@@ -26,6 +28,7 @@ from museum.storage.quarantine import read_quarantine
 from museum.storage.schema import Reading, reading_lines
 from museum.storage.store import InfluxStore
 from patina.services import MosquittoServer
+from tests.conftest import SMALL_MUSEUM
 from tests.helpers import publish_all, wait_for
 
 NOW_NS = int(datetime(2026, 5, 1, 10, 0, 30, tzinfo=UTC).timestamp()) * 10**9
@@ -205,3 +208,33 @@ def test_the_hourly_light_outlives_the_raw_readings(
     assert len(light_series(store, "C1", start, end)) == 24  # the raw readings of the last two hours
     after = case_light(store, "C1", start, end)
     pd.testing.assert_frame_equal(after, before)
+
+
+def test_light_travels_between_collectors_that_share_the_work(
+    offline_config: Callable[..., MuseumConfig],
+) -> None:
+    # Scale-out (docs/scaling.md): a reading of a case another instance owns is forwarded to
+    # it as JSON; its light must arrive with it, and rows of an older collector (six values,
+    # no light) still read.
+    text = SMALL_MUSEUM.replace("[collector]", '[collector]\ninstances = 2\nshare_group = "patina"')
+    config = offline_config(text)
+    sent: list[tuple[str, str]] = []
+    observed: list[tuple[str, Reading]] = []
+    here = Router(
+        config, {"C1"}, observed.extend, lambda topic, body: sent.append((topic, body)), lambda m, q: None
+    )
+    there = Router(config, {"C2"}, observed.extend, lambda topic, body: None, lambda m, q: None)
+    lit = Reading("s3", NOW_NS, 21.0, 50.0, 80.0, illuminance_lux=48.5, uv_uw_per_lm=12.0)
+    here.route([("C2", lit), ("C2", Reading("s3", NOW_NS + 1, 21.0, 50.0))])
+    ((topic, body),) = sent
+    message = mqtt.MQTTMessage(topic=topic.encode())
+    message.payload = body.encode()
+    there.receive(message)
+    old = mqtt.MQTTMessage(topic=topic.encode())
+    old.payload = json.dumps([["C2", "s3", NOW_NS + 2, 21.0, 50.0, 80.0]]).encode()
+    there.receive(old)
+    assert [(r.illuminance_lux, r.uv_uw_per_lm) for _, r in observed] == [
+        (48.5, 12.0),
+        (None, None),
+        (None, None),
+    ]
