@@ -7,18 +7,24 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from collector.adapters import DECODERS, Context
 from collector.payloads import decode_native
+from collector.service import Collector
 from museum.description.config import MuseumConfig, Source, load_config
+from museum.storage.light import light_series
+from museum.storage.store import InfluxStore
 from patina.demo import DEMO_LIGHT_LUX, demo_scenario
-from sensors_sim.publisher import ScenarioFeed, SimulationPlan
+from sensors_sim.publisher import ScenarioFeed, SimulationPlan, Simulator
+from sensors_sim.replay import load_replay, replay_plan
 from sensors_sim.scenario import parse_scenario
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
+from tests.helpers import wait_for
 
 OPEN_WEEKDAYS = """
 [opening_hours]
@@ -89,3 +95,39 @@ def test_the_demo_lights_the_cases_of_light_sensitive_objects() -> None:
     holster = next(a for c in config.cases for a in c.artefacts if a.id == "BTQS-1950-0215")
     assert holster.light.category_for(holster.materials).name == "medium" and holster.light.blue_wool == 4
     assert config.opening_hours.given
+
+
+def test_a_tandd_export_with_lux_and_uv_replays_into_the_store(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+) -> None:
+    """`patina replay` of a real T&D TR-74Ui layout: every row's lux, UV and climate stored."""
+    config = make_config()
+    path = REPO_DIR / "tests" / "fixtures" / "loggers" / "tandd-tr74ui.csv"
+    feed, reading = load_replay(path, "s3", "hanoi", "patina", "Asia/Ho_Chi_Minh")
+    (record,) = reading.sensors.values()
+    file_rows = record.readings
+    collector = Collector(config)
+    collector.start()
+    try:
+        assert collector.wait_until_subscribed()
+        sent = Simulator(config, replay_plan(feed), feed=feed).run()
+        assert sent == len(file_rows)
+        store = store_for(config)
+        start, end = (
+            file_rows.index[0].to_pydatetime(),
+            file_rows.index[-1].to_pydatetime() + timedelta(seconds=1),
+        )
+        wait_for(lambda: len(light_series(store, "C2", start, end)) == sent, timeout_s=60)
+    finally:
+        collector.stop()
+    stored = light_series(store, "C2", start, end).set_index("time")
+    np.testing.assert_array_equal(stored.index.as_unit("ns").asi8, file_rows.index.as_unit("ns").asi8)
+    np.testing.assert_array_equal(
+        stored["illuminance_lux"].to_numpy(), file_rows["illuminance_lux"].to_numpy()
+    )
+    # T&D writes mW/cm²; the store holds mW/m² (× 10 000), the file's values exactly converted.
+    np.testing.assert_array_equal(stored["uv_mw_m2"].to_numpy(), file_rows["uv_mw_m2"].to_numpy())
+    raw = pd.read_csv(path, encoding="latin-1", skiprows=3, header=None)
+    np.testing.assert_allclose(stored["uv_mw_m2"].to_numpy(), raw[3].to_numpy() * 10_000, rtol=1e-12)
+    assert store.count_climate() == sent
