@@ -74,7 +74,16 @@ SPIN_UP_S = 4 * 86_400.0
 #: conditioned to the event's ``rh_pct`` or else the case's ``gel_conditioned_rh_pct`` (a
 #: step down in the case's RH, issue 30);
 #: a swap through the case door is a ``door_open`` event as well.
-EVENT_KINDS = ("hvac_failure", "dehumidifier_full", "power_cut", "door_open", "gel_reconditioned")
+#: ``lights_left_on``: a case's lights on outside opening hours; the building does not feel
+#: it, the light sensors in the case read it (sensors_sim/publisher.py, docs/light.md).
+EVENT_KINDS = (
+    "hvac_failure",
+    "dehumidifier_full",
+    "power_cut",
+    "door_open",
+    "gel_reconditioned",
+    "lights_left_on",
+)
 
 
 @dataclass(frozen=True)

@@ -112,8 +112,9 @@ class Scenario:
         replaced = {"sites": parsed.sites, "cases": parsed.cases}
         if "sources" in self.museum:
             replaced["sources"] = parsed.sources
-        if "alerts" in self.museum:
-            replaced["alerts"] = parsed.alerts
+        for section in ("alerts", "opening_hours", "light"):
+            if section in self.museum:
+                replaced[section] = getattr(parsed, section)
         return dataclasses.replace(base, **replaced)
 
     def room_specs(self, config: MuseumConfig) -> list[RoomSpec]:

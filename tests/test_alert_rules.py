@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from analysis.diagnostics import Tightness
 from analysis.forecast import Forecast
@@ -15,6 +16,7 @@ from analysis.psychrometrics import dew_point_margin
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.condition import Condition
 from collector.alerts.incidents import Incident, Incidents, Notification
+from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, RULES
 from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport
@@ -28,6 +30,7 @@ from collector.alerts.rules.sensors import SensorSilent, SensorStuck
 from collector.alerts.rules.thresholds import RH_HIGH, RH_LOW
 from museum.assessment.diagnose import Diagnosis
 from museum.description.config import AlertsConfig, Artefact, Case
+from museum.description.config_light import OpeningHours
 from museum.description.limits import CaseLimits
 from museum.storage.schema import AlertEvent
 
@@ -71,6 +74,13 @@ def readings_of(*rows: tuple[str, float, float | None, float | None, float | Non
     return readings
 
 
+def lit_case() -> LightState:
+    light = LightState(ZoneInfo("Asia/Ho_Chi_Minh"))
+    light.seed(1970, lux_hours=100_000.0, hours_observed=200.0, until_s=0.0)
+    light.add("s1", 3000.0, 100.0, 5.0, None)
+    return light
+
+
 def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
     assert len(set(RULES)) == len(RULES) == len(ALL_RULES)
     everything = view(
@@ -78,12 +88,18 @@ def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
             ("s1", 0.0, 12.0, 88.0, 10.0), ("s2", 0.0, 12.0, 20.0, 90.0), ("s1", 3600.0, 12.0, 80.0, 9.0)
         ),
         objects=ObjectAssessment(
-            last_level={"DBP-1": "risk", "P-1": "risk"}, last_driver={"DBP-1": "rh_high", "P-1": "mould"}
+            last_level={"DBP-1": "risk", "P-1": "risk", "H-1": "good"},
+            last_driver={"DBP-1": "rh_high", "P-1": "mould", "H-1": "mould"},
         ),
         objects_assessed=True,
         last_seen_s={"s1": 3600.0},
         diagnosis=diagnosis(days=10.0),
         health=CollectorReport(1, 0, None),
+        # The light rules (tests/test_light_alerts.py): a leather object, a week and more of
+        # light so far, a lit reading with UV at 08:50 in Hanoi, before the museum opens.
+        case=replace(CASE, artefacts=(*CASE.artefacts, Artefact("H-1", "Holster", ("leather",)))),
+        light=lit_case(),
+        opening_hours=OpeningHours(((3, ((time(9), time(17)),)),)),
     )
     for rule in ALL_RULES:
         concluded = rule.evaluate(everything, 3600.0)

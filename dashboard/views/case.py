@@ -27,6 +27,7 @@ from dashboard.data import (
     period_summary,
 )
 from dashboard.inputs import period_input
+from dashboard.light import show_case_light
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
 from museum.description.secrets import redact_url
@@ -464,5 +465,6 @@ for material in dict.fromkeys(o.material for o in needing):
         t("case.advice_material", material=t.material(material), advice=t(f"advice.material.{material}"))
     )
 
+show_case_light(t, config, case.id)  # docs/light.md
 case_tightness(config, t, case)  # docs/diagnostics.md
 case_calibrations(config, case, t)  # docs/calibration.md

@@ -56,6 +56,7 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.config_digest import DIGEST, DigestConfig
+from museum.description.config_light import LIGHT, OPENING_HOURS, LightConfig, OpeningHours
 from museum.description.config_sensors import SENSORS, SensorsConfig
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
@@ -110,6 +111,8 @@ class MuseumConfig:
     backup: BackupConfig = field(default_factory=BackupConfig)
     #: The layout version of the file (museum.description.config_backup.CONFIG_VERSION).
     config_version: int = CONFIG_VERSION
+    light: LightConfig = field(default_factory=LightConfig)
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -165,6 +168,8 @@ FILE = Table(
     Key("digest", DIGEST),
     Key("sensors", SENSORS),
     Key("backup", BACKUP),
+    Key("light", LIGHT),
+    Key("opening_hours", OPENING_HOURS),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )

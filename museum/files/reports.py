@@ -28,10 +28,12 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from analysis.light import light_summary
 from analysis.metrics import LoanBands, loan_compliance
 from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
+from museum.assessment.light import HOURLY_GAP_H, CaseLight, assess_case_light, light_sentences
 from museum.description.config import Case, MuseumConfig
 from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.i18n import Translator
@@ -66,6 +68,9 @@ class CasePeriod:
     diagnosis: Diagnosis | None = None
     #: The calibration checks that correct the period's readings (docs/calibration.md).
     calibrations: list[CalibrationRecord] = field(default_factory=list)
+    #: The case's light, its year up to the period's end (museum.assessment.light); None
+    #: when no sensor of it reads light.
+    light: CaseLight | None = None
 
 
 def coverage(
@@ -196,6 +201,9 @@ def case_period(
             window_start,
             end,
         )
+    if config is not None:
+        light = assess_case_light(store, config, case, min(end, datetime.now(UTC)))
+        period.light = light if light.measured else None
     return period
 
 
@@ -319,6 +327,18 @@ class AlertRow:
 
 
 @dataclass(frozen=True)
+class LightSection:
+    """The case's light (docs/light.md): the period's dose in words, then each light-sensitive
+    object's year against its budget."""
+
+    period: str
+    #: (the object's inventory number and name, its sentences).
+    objects: list[tuple[str, list[str]]]
+    #: Hours lit while the museum was closed in the last week, in words (None: not known).
+    night: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseSection:
     """Everything the report says about one case; the parts after ``coverage`` are empty
     when the period has no figures (``chart`` is then None)."""
@@ -339,6 +359,7 @@ class CaseSection:
     performance: Performance | None = None
     artefacts: list[ArtefactRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
+    light: LightSection | None = None
 
 
 #: The loan compliance figures, in the order of :attr:`LoanSection.bands`.
@@ -451,6 +472,36 @@ def alert_rows(alerts: pd.DataFrame, t: Translator, zone: Any) -> list[AlertRow]
     return rows
 
 
+def light_section(period: CasePeriod, config: MuseumConfig, t: Translator) -> LightSection | None:
+    """The light part of a case's report, or None when no sensor of the case reads light."""
+    light = period.light
+    if light is None:
+        return None
+    moment = pd.Timestamp(period.start)
+    within = light.hourly[(light.hourly.index >= moment) & (light.hourly.index < pd.Timestamp(period.end))]
+    try:
+        summary = light_summary(within, config.light.lit_threshold_lux, max_gap_h=HOURLY_GAP_H)
+        mean = summary["lux_mean_when_lit"]
+        text = t(
+            "light.period",
+            dose=t.number(summary["lux_hours"], 0),
+            hours=t.number(summary["hours_lit"], 0),
+            mean="—" if mean is None else t.number(mean, 0),
+        )
+    except ValueError:  # fewer than two hours of light in the period
+        text = t("light.period_none")
+    end = min(period.end, datetime.now(UTC))
+    objects = [
+        (f"{item.artefact.id} {t.name(item.artefact.name)}", light_sentences(t, item, end, config.zone))
+        for item in light.objects
+        if item.year.budget_lux_hours is not None
+    ]
+    night = None
+    if light.hours_lit_closed:
+        night = t("light.night", hours=t.number(light.hours_lit_closed, 1))
+    return LightSection(period=text, objects=objects, night=night)
+
+
 def case_section(
     period: CasePeriod,
     config: MuseumConfig,
@@ -466,6 +517,7 @@ def case_section(
         gallery=t.name(case.gallery),
         coverage=coverage_text(period.coverage, t, _moments(t, config.zone)),
         calibration=calibration_note(period.calibrations, t, config.zone),
+        light=light_section(period, config, t),
     )
     if period.figures is None:
         return section

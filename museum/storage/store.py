@@ -32,6 +32,7 @@ from museum.storage.hourly import (
     stale_spans,
 )
 from museum.storage.influxql import quote_identifier, quote_literal, time_literal
+from museum.storage.light_hourly import light_hourly_query_statement
 from museum.storage.lineprotocol import decode_text
 from museum.storage.schema import (
     ALERT_EVENTS,
@@ -244,6 +245,7 @@ class InfluxStore:
             for row in series.get("values", [])
         }
         self._execute_if(hourly_query_statement(self.database, queries))
+        self._execute_if(light_hourly_query_statement(self.database, queries))  # docs/light.md
         self._execute_if(raw_policy_statement(self.database, policies, raw_retention))
 
     def _execute_if(self, statement: str | None) -> None:

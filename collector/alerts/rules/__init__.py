@@ -13,6 +13,7 @@ from collector.alerts.rules.battery import BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import ForecastRule
 from collector.alerts.rules.health import CollectorHealth
+from collector.alerts.rules.light import LightAtNight, LightBudget, UvHigh
 from collector.alerts.rules.objects import ArtefactRisk
 from collector.alerts.rules.rate import RateOfChange
 from collector.alerts.rules.sensors import SensorSilent, SensorStuck
@@ -29,6 +30,9 @@ READING_RULES: tuple[Rule, ...] = (
     SensorStuck(),
     Condensation(),
     BatteryLow(),
+    LightBudget(),
+    UvHigh(),
+    LightAtNight(),
 )
 #: Judged at every tick only (``AlertEngine.evaluate``), for every case before the others:
 #: what time alone brings, when no message arrives.
