@@ -81,6 +81,19 @@ except StoreError as error:
 last = {} if latest.empty else {row["sensor_id"]: row for row in latest.to_dict("records")}
 per_hour = {} if counts.empty else dict(zip(counts["sensor_id"], counts["readings"], strict=True))
 summary = {row["sensor_id"]: row for row in coverage_summary(coverage).to_dict("records")}
+#: The sensors' table shows this many rows before "show all" (issue 29).
+SENSOR_ROWS = 25
+flat_sensors = [sensor for case in config.cases for sensor in case.sensors]
+
+
+def needs_a_look(sensor: str) -> tuple[int, float]:
+    """Sort key: silent sensors first, then the least coverage over the period."""
+    row = last.get(sensor)
+    silent = row is None or (now - row["time"]).total_seconds() > silent_after(config).total_seconds()
+    coverage = summary.get(sensor, {}).get("pct")
+    return (0 if silent else 1, coverage if coverage is not None and pd.notna(coverage) else -1.0)
+
+
 rows = []
 for case in config.cases:
     for sensor in case.sensors:
@@ -107,6 +120,14 @@ for case in config.cases:
             }
         )
 st.subheader(t("quality.sensors"))
+if len(rows) > SENSOR_ROWS:
+    # Paged, those needing a look first (silent, then the least coverage): a table of 200
+    # rows of text took the browser seconds to draw (benchmarks/bench_dashboard_scale.py).
+    ranked = sorted(range(len(rows)), key=lambda n: needs_a_look(flat_sensors[n]))
+    rows = [rows[n] for n in ranked]
+    if not st.toggle(t("glance.show_all", n=t.number(len(rows), 0)), key="quality_all_sensors"):
+        st.caption(t("glance.sensors_first", shown=t.number(SENSOR_ROWS, 0), total=t.number(len(rows), 0)))
+        rows = rows[:SENSOR_ROWS]
 st.table(pd.DataFrame(rows), hide_index=True)
 
 # --- coverage hour by hour --------------------------------------------------------------------
