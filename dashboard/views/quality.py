@@ -34,6 +34,8 @@ SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 CASE_OF = {sensor: case.id for case in config.cases for sensor in case.sensors}
 #: The heat strip draws this many sensors at most, those with the least coverage first.
 STRIP_SENSORS = 40
+#: Up to this many sensors the strip draws them all; above, only those short of readings.
+STRIP_EVERY_SENSOR_UP_TO = 12
 #: A collector that has not reported for this long is shown as stopped (it reports every 10 s).
 COLLECTOR_SILENT_AFTER = timedelta(minutes=5)
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
@@ -133,12 +135,22 @@ st.table(pd.DataFrame(rows), hide_index=True)
 # --- coverage hour by hour --------------------------------------------------------------------
 st.subheader(t("quality.coverage_title"))
 st.caption(t("quality.coverage_help", timezone=t.zone(config.museum.timezone, now)))
+order: list[str] = []
+shown: list[str] = []
 if coverage.empty:
     st.info(t("overview.no_data"))
 else:
     order = sorted(summary, key=lambda s: (summary[s]["pct"] if summary[s]["pct"] is not None else -1, s))
+    if len(order) > STRIP_EVERY_SENSOR_UP_TO:
+        # A row with every hour covered says nothing, and 40 rows of a week's hours cost the
+        # browser a second (benchmarks/bench_dashboard_scale.py): only the sensors short of
+        # readings are drawn.
+        short = [s for s in order if summary[s]["pct"] is None or summary[s]["pct"] < 100]
+        complete, order = len(order) - len(short), short
+        st.caption(t("glance.strip_complete", n=t.number(complete, 0)))
     shown = order[:STRIP_SENSORS]
     strip = coverage[coverage["sensor_id"].isin(shown)].copy()
+if shown:
     strip["time"] = strip["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
     strip["time_end"] = strip["time"] + pd.Timedelta(hours=1)  # each square spans its hour
     strip["sensor"] = strip["sensor_id"].map(lambda s: f"{CASE_OF.get(s, '')} · {s}")
@@ -167,8 +179,8 @@ else:
         .properties(height=24 * len(shown) + 130)
     )
     st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
-    if len(order) > len(shown):
-        st.caption(t("quality.strip_limited", shown=len(shown), total=len(order)))
+if len(order) > len(shown):
+    st.caption(t("quality.strip_limited", shown=len(shown), total=len(order)))
 
 # --- the sensors of one case compared -------------------------------------------------------------
 st.subheader(t("quality.compare_title"))
