@@ -136,6 +136,9 @@ ACTIONABLE_FLOOR_DAYS = 1.0
 #: central estimate or within ``CLOSE_DAYS`` of it: the forecast is good to a third.
 ACTIONABLE_CLOSE = 0.95
 CLOSE_DAYS = 2.0
+#: An unbuffered case has followed its room this many time constants after a change
+#: (e^−3 ≈ 5 % of the gap left): only then does its offset from the room measure the sensors.
+SETTLED_TIME_CONSTANTS = 3.0
 #: Where the room's future comes from.
 SOURCES = ("history", "outdoor", "persistence")
 #: What may hold a forecast back (``Forecast.limited_by``).
@@ -379,12 +382,24 @@ def outdoor_outlook(
     return dataclasses.replace(outlook, course_sd_pct=np.nan_to_num(moved))
 
 
-def sensor_offset(case_pct: np.ndarray, room_pct: np.ndarray) -> tuple[float, float]:
+def sensor_offset(
+    case_pct: np.ndarray, room_pct: np.ndarray, time_constant_days: float = 0.0
+) -> tuple[float, float]:
     """An unbuffered case's sensor against the room's x: the mean difference of their daily
     means over the window's second half (the case has followed the room by then; what is
-    left is the two sensors' relative calibration), and its standard error."""
+    left is the two sensors' relative calibration), and its standard error.
+
+    Only days at least ``SETTLED_TIME_CONSTANTS`` time constants after the window's start
+    count: before, the case is still on its way to the room's level (e^−3 ≈ 5 % of its first
+    gap left, equation 3), and the difference is the approach, not the sensors. Without two
+    such days the offset is drawn as for a buffered case: 0 ± √2 × ``CALIBRATION_RH_PCT``."""
     difference = np.asarray(case_pct, float) - np.asarray(room_pct, float)
-    half = difference[len(difference) // 2 :]
+    settled = (
+        math.ceil(SETTLED_TIME_CONSTANTS * time_constant_days) if math.isfinite(time_constant_days) else None
+    )
+    if settled is None or settled >= len(difference):
+        return 0.0, math.sqrt(2.0) * CALIBRATION_RH_PCT
+    half = difference[max(len(difference) // 2, settled) :]
     half = half[np.isfinite(half)]
     if len(half) < 2:
         return 0.0, math.sqrt(2.0) * CALIBRATION_RH_PCT

@@ -51,8 +51,9 @@ class Duration(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-def one_line(text: str, limit: int = 300) -> str:
-    """An error message on one line, at most ``limit`` characters."""
+def one_line(text: str, limit: int = 600) -> str:
+    """An error message on one line, at most ``limit`` characters (room for a long path
+    and the whole sentence after it)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

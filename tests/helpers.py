@@ -75,13 +75,21 @@ def wait_while_progressing(
 
 
 @contextmanager
-def messages_on(broker: MosquittoServer, topic_filter: str) -> Iterator[list[tuple[str, bytes]]]:
+def messages_on(
+    broker: MosquittoServer, topic_filter: str, retained: bool = True
+) -> Iterator[list[tuple[str, bytes]]]:
     """What the real broker delivers on ``topic_filter`` while the block runs (subscribed
-    before the block begins)."""
+    before the block begins); without ``retained``, only messages published meanwhile (a
+    shared broker holds other tests' retained messages)."""
     received: list[tuple[str, bytes]] = []
     subscribed = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="", clean_session=True)
-    client.on_message = lambda client, userdata, message: received.append((message.topic, message.payload))
+
+    def on_message(client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        if retained or not message.retain:
+            received.append((message.topic, message.payload))
+
+    client.on_message = on_message
     client.on_subscribe = lambda *args: subscribed.set()
     client.connect("127.0.0.1", broker.port)
     client.subscribe(topic_filter, qos=1)

@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,15 +45,32 @@ def mosquitto_pub_lines(
     process = subprocess.Popen(
         ["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", topic, "-l", *extra], stdin=subprocess.PIPE
     )
-    assert process.stdin is not None
-    process.stdin.write(("\n".join(payloads) + "\n").encode())
-    process.stdin.close()
+    stdin = process.stdin
+    assert stdin is not None
+
+    def feed() -> None:
+        # From a thread: a pipe holds 64 KiB, so a longer burst written here would block
+        # until mosquitto_pub had read most of it, and publishers would run one after another.
+        stdin.write(("\n".join(payloads) + "\n").encode())
+        stdin.close()
+
+    threading.Thread(target=feed, daemon=True).start()
     return process
 
 
 def burst(broker: MosquittoServer, publishers: int, per_publisher: int, first_s: int = BASE_S) -> int:
     """``publishers`` sensors each publish ``per_publisher`` readings, all at once."""
-    processes = [
+    processes = start_burst(broker, publishers, per_publisher, first_s)
+    for process in processes:
+        assert process.wait(120) == 0
+    return publishers * per_publisher
+
+
+def start_burst(
+    broker: MosquittoServer, publishers: int, per_publisher: int, first_s: int = BASE_S
+) -> list[subprocess.Popen[bytes]]:
+    """The publishers of :func:`burst`, left running."""
+    return [
         mosquitto_pub_lines(
             broker,
             f"patina/hanoi/burst-{p}/climate",
@@ -63,9 +81,6 @@ def burst(broker: MosquittoServer, publishers: int, per_publisher: int, first_s:
         )
         for p in range(publishers)
     ]
-    for process in processes:
-        assert process.wait(120) == 0
-    return publishers * per_publisher
 
 
 @contextmanager
@@ -176,10 +191,15 @@ def test_sigkill_of_the_collector_mid_stream_loses_nothing(
         }
         store = store_for(config)
         with collector_process(config, env) as first:
-            published = burst(broker, publishers=5, per_publisher=4000)
+            # Killed while the publishers still publish: a collector faster than five
+            # publishers could otherwise store them all before a kill after the burst.
+            publishers = start_burst(broker, publishers=5, per_publisher=4000)
+            published = 5 * 4000
             wait_for(lambda: stored_count(store) > 1000, timeout_s=60)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
+            for process in publishers:
+                assert process.wait(120) == 0
         killed_at = stored_count(store)
         assert killed_at < published, "the collector finished before it could be killed"
         with collector_process(config, env):

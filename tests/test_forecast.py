@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from analysis.diagnostics import Tightness, days_to_limit
+from analysis.diagnostics import CALIBRATION_RH_PCT, Tightness, days_to_limit
 from analysis.forecast import (
     HORIZON_DAYS,
     LAST_YEAR_DAYS,
@@ -122,6 +122,16 @@ def test_daily_means_and_an_unbuffered_cases_offset() -> None:
     assert np.isnan(daily_means(hours, sparse, 3 * 86_400.0, 3)).all()
     offset, se = sensor_offset(np.full(14, 71.2), np.full(14, 70.0))
     assert offset == pytest.approx(1.2) and se == pytest.approx(0.0)
+    # A case ten days from its room's level (τ = 10 d) has not followed it in two weeks:
+    # its distance is the approach, so the offset is drawn, not measured.
+    approach = 70.0 - 55.0 * np.exp(-np.arange(14) / 10.0)
+    offset, se = sensor_offset(approach, np.full(14, 70.0), time_constant_days=10.0)
+    assert offset == 0.0 and se == pytest.approx(math.sqrt(2.0) * CALIBRATION_RH_PCT)
+    # τ = 3 d: from day 9 on (not the window's second half), the case sits on the room's
+    # level plus its 1.2 % offset.
+    settled = np.concatenate([np.full(9, 40.0), np.full(5, 71.2)])
+    offset, _ = sensor_offset(settled, np.full(14, 70.0), time_constant_days=3.0)
+    assert offset == pytest.approx(1.2)
 
 
 def test_a_buffered_fit_hands_its_calibrated_gap_to_the_draws() -> None:

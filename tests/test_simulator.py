@@ -491,7 +491,7 @@ def test_a_stopped_simulator_process_exits_cleanly(
     make_config: Callable[..., MuseumConfig], mosquitto: MosquittoServer, influxdb: InfluxServer
 ) -> None:
     config = make_config()
-    with messages_on(mosquitto, "patina/#") as received:
+    with messages_on(mosquitto, "patina/#", retained=False) as received:
         process = subprocess.Popen(
             [sys.executable, "-m", "patina", "simulate", "--config", str(config.path)],
             stderr=subprocess.PIPE,

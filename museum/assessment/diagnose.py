@@ -226,6 +226,7 @@ def _forecast(
     offset, offset_se = sensor_offset(
         daily_means(time_s, case[1], end_s, days),
         daily_means(time_s, room_rh_at_case_pct(room[0], room[1], case[0]), end_s, days),
+        tightness.time_constant_days,
     )
     return forecast_crossing(case_draws(tightness, offset, offset_se), rh_now, limit, outlook)
 
