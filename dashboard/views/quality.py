@@ -85,7 +85,6 @@ per_hour = {} if counts.empty else dict(zip(counts["sensor_id"], counts["reading
 summary = {row["sensor_id"]: row for row in coverage_summary(coverage).to_dict("records")}
 #: The sensors' table shows this many rows before "show all" (issue 29).
 SENSOR_ROWS = 25
-flat_sensors = [sensor for case in config.cases for sensor in case.sensors]
 
 
 def needs_a_look(sensor: str) -> tuple[int, float]:
@@ -96,40 +95,43 @@ def needs_a_look(sensor: str) -> tuple[int, float]:
     return (0 if silent else 1, coverage if coverage is not None and pd.notna(coverage) else -1.0)
 
 
-rows = []
-for case in config.cases:
-    for sensor in case.sensors:
-        row = last.get(sensor)
-        age = (now - row["time"]).total_seconds() if row else None
-        cover = summary.get(sensor, {})
-        rows.append(
-            {
-                t("label.sensor"): safe_text.line(sensor),
-                t("alerts.case"): safe_text.line(case.id),
-                t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
-                t("quality.status"): t("quality.silent")
-                if age is None or age > silent_after(config).total_seconds()
-                else t("quality.ok"),
-                f"{t('label.battery')} (%)": t.number(row["battery_pct"], 0)
-                if row and pd.notna(row["battery_pct"])
-                else "—",
-                t("quality.per_hour"): t.number(int(per_hour.get(sensor, 0)), 0),
-                f"{t('quality.coverage')} (%)": t.number(cover.get("pct"), 0),
-                t("quality.gaps"): t.number(cover.get("gaps", 0), 0),
-                t("quality.longest_gap"): t.duration(3600 * cover["longest_gap_h"])
-                if cover.get("longest_gap_h")
-                else "—",
-            }
-        )
+def sensor_row(sensor: str) -> dict[str, str]:
+    """One sensor's line of the table, in the reader's words and numbers."""
+    row = last.get(sensor)
+    age = (now - row["time"]).total_seconds() if row else None
+    cover = summary.get(sensor, {})
+    return {
+        t("label.sensor"): safe_text.line(sensor),
+        t("alerts.case"): safe_text.line(CASE_OF[sensor]),
+        t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
+        t("quality.status"): t("quality.silent")
+        if age is None or age > silent_after(config).total_seconds()
+        else t("quality.ok"),
+        f"{t('label.battery')} (%)": t.number(row["battery_pct"], 0)
+        if row and pd.notna(row["battery_pct"])
+        else "—",
+        t("quality.per_hour"): t.number(int(per_hour.get(sensor, 0)), 0),
+        f"{t('quality.coverage')} (%)": t.number(cover.get("pct"), 0),
+        t("quality.gaps"): t.number(cover.get("gaps", 0), 0),
+        t("quality.longest_gap"): t.duration(3600 * cover["longest_gap_h"])
+        if cover.get("longest_gap_h")
+        else "—",
+    }
+
+
+sensors_shown = list(CASE_OF)
 st.subheader(t("quality.sensors"))
-if len(rows) > SENSOR_ROWS:
+if len(sensors_shown) > SENSOR_ROWS:
     # Paged, those needing a look first (silent, then the least coverage): a table of 200
-    # rows of text took the browser seconds to draw (benchmarks/bench_dashboard_scale.py).
-    ranked = sorted(range(len(rows)), key=lambda n: needs_a_look(flat_sensors[n]))
-    rows = [rows[n] for n in ranked]
-    if not st.toggle(t("glance.show_all", n=t.number(len(rows), 0)), key="quality_all_sensors"):
-        st.caption(t("glance.sensors_first", shown=t.number(SENSOR_ROWS, 0), total=t.number(len(rows), 0)))
-        rows = rows[:SENSOR_ROWS]
+    # rows took the browser a second to draw, and their words and numbers a quarter of a
+    # second to write (benchmarks/bench_dashboard_scale.py); only the rows shown are written.
+    sensors_shown.sort(key=needs_a_look)
+    if not st.toggle(t("glance.show_all", n=t.number(len(sensors_shown), 0)), key="quality_all_sensors"):
+        st.caption(
+            t("glance.sensors_first", shown=t.number(SENSOR_ROWS, 0), total=t.number(len(sensors_shown), 0))
+        )
+        sensors_shown = sensors_shown[:SENSOR_ROWS]
+rows = [sensor_row(sensor) for sensor in sensors_shown]
 st.table(pd.DataFrame(rows), hide_index=True)
 
 # --- coverage hour by hour --------------------------------------------------------------------
