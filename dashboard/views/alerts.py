@@ -22,6 +22,7 @@ from dashboard.data import (
     latest_risk,
     object_statuses,
 )
+from dashboard.glance import pending_alerts, pending_sentence
 from dashboard.links import artefact_link
 from museum.description.secrets import redact_url
 from museum.description.users import CAN_ACKNOWLEDGE
@@ -50,6 +51,13 @@ if objects:
         (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
     else:
         st.success(sentence, icon=":material/check_circle:")
+# What happens next: an object at a bad level whose alert waits for the rule's duration.
+open_cases = set() if table.empty else set(table[table["state"] != "resolved"]["case_id"])
+coming = pending_alerts(config, objects, open_cases)
+if coming:
+    st.subheader(t("glance.pending_title", n=len(coming)))
+    # One element for the list: each element costs page time at 200 cases.
+    st.markdown("\n".join(f"- {safe_text.line(pending_sentence(item, config, t, now))}" for item in coming))
 if table.empty:
     st.info(t("alerts.none"))
     st.stop()

@@ -56,6 +56,7 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.config_digest import DIGEST, DigestConfig
+from museum.description.config_galleries import GALLERIES, Gallery
 from museum.description.config_light import LIGHT, OPENING_HOURS, LightConfig, OpeningHours
 from museum.description.config_sensors import SENSORS, SensorsConfig
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
@@ -77,6 +78,7 @@ __all__ = [
     "DashboardConfig",
     "DashboardUser",
     "DigestConfig",
+    "Gallery",
     "InfluxConfig",
     "MqttConfig",
     "MuseumConfig",
@@ -113,6 +115,8 @@ class MuseumConfig:
     config_version: int = CONFIG_VERSION
     light: LightConfig = field(default_factory=LightConfig)
     opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    #: Floor plans (museum.description.config_galleries).
+    floorplans: tuple[Gallery, ...] = ()
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -170,6 +174,7 @@ FILE = Table(
     Key("backup", BACKUP),
     Key("light", LIGHT),
     Key("opening_hours", OPENING_HOURS),
+    Key("galleries", GALLERIES, attr="floorplans"),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )
