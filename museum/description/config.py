@@ -49,6 +49,7 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.config_digest import DIGEST, DigestConfig
+from museum.description.config_partners import PARTNERS, Partner
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
 
@@ -72,6 +73,7 @@ __all__ = [
     "MuseumConfig",
     "MuseumInfo",
     "NotifyConfig",
+    "Partner",
     "Site",
     "Source",
     "load_config",
@@ -96,6 +98,7 @@ class MuseumConfig:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    partners: tuple[Partner, ...] = ()
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -147,6 +150,7 @@ FILE = Table(
     Key("notify", NOTIFY),
     Key("dashboard", DASHBOARD),
     Key("digest", DIGEST),
+    Key("partners", PARTNERS),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )
