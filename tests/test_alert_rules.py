@@ -17,7 +17,7 @@ from collector.alerts.condition import Condition
 from collector.alerts.incidents import Incident, Incidents, Notification
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, RULES
-from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport
+from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport, PartnerBeats
 from collector.alerts.rules.battery import HYSTERESIS_PCT, BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import FORECAST_MARGIN, ForecastRule
@@ -30,6 +30,7 @@ from museum.assessment.diagnose import Diagnosis
 from museum.description.config import AlertsConfig, Artefact, Case
 from museum.description.limits import CaseLimits
 from museum.storage.schema import AlertEvent
+from tests.test_partner_rule import ARMEE
 
 BAYONET = Artefact("DBP-1", "Excavated bayonet", ("archaeological_iron",))
 SCROLL = Artefact("P-1", "Scroll", ("paper",))
@@ -84,6 +85,7 @@ def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
         last_seen_s={"s1": 3600.0},
         diagnosis=diagnosis(days=10.0),
         health=CollectorReport(1, 0, None),
+        partners=PartnerBeats((ARMEE,), {}, 0.0),
     )
     for rule in ALL_RULES:
         concluded = rule.evaluate(everything, 3600.0)

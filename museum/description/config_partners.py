@@ -50,6 +50,8 @@ class LentObject:
 
     artefact_id: str
     case_id: str
+    #: The sensors of that case as the partner's topics name them; empty: every one it shares.
+    sensors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class Partner:
 
 
 def _lent(v: Values) -> LentObject:
-    return LentObject(artefact_id=v["artefact"], case_id=v["case"])
+    return LentObject(artefact_id=v["artefact"], case_id=v["case"], sensors=tuple(v["sensors"]))
 
 
 def _partner(v: Values) -> Partner:
@@ -118,6 +120,12 @@ def _partners(partners: list[Partner], at: Place) -> tuple[Partner, ...]:
 OBJECT = Table(
     Key("artefact", ID, "This museum's object (an artefact id) on loan at the partner.", default=REQUIRED),
     Key("case", ID, "The case it is in at the partner (the partner's case id).", default=REQUIRED),
+    Key(
+        "sensors",
+        List(ID),
+        "The sensors of that case, as the partner's topics name them.",
+        default_doc="every sensor the partner shares",
+    ),
     build=_lent,
 )
 
