@@ -25,6 +25,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from collector.alerts.rules.base import PartnerBeats
+from collector.ingest import connect_properties
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.broker.mqtt import make_mqtt_client
@@ -36,7 +37,6 @@ log = logging.getLogger("patina.collector")
 
 #: Readings a partner shares, as this museum stores them.
 PARTNER_CLIMATE = "partner_climate"
-HEARTBEAT_EVERY_S = 60.0
 
 
 def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: dict[str, Any]) -> str | None:
@@ -72,21 +72,23 @@ class PartnerLink(Worker):
         *,
         spool_points: Callable[[list[str]], None],
         open_incidents: Callable[[], int],
-        heartbeat_every_s: float = HEARTBEAT_EVERY_S,
+        heartbeat_every_s: float | None = None,
     ) -> None:
         super().__init__(stopping, on_fatal)
         self.config = config
         self.stats = stats
         self.spool_points = spool_points
         self.open_incidents = open_incidents
-        self.heartbeat_every_s = heartbeat_every_s
+        self.heartbeat_every_s = heartbeat_every_s or config.collector.heartbeat_every_s
         self.partners = {p.id: p for p in config.partners}
         self.watching_since_s = time.time()
         self._beats: dict[str, float] = {}
         self._lock = threading.Lock()
         self.last_reading_s: float | None = None
         self.received = 0
-        self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners")
+        # A persistent session: what a partner's bridge delivers while this collector is
+        # away (a restart) waits for it at the broker.
+        self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners", persistent_session=True)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         # A crash (SIGKILL, power) leaves the heartbeat as it was: its time tells the partner.
@@ -101,7 +103,16 @@ class PartnerLink(Worker):
     # --- the session -----------------------------------------------------------------------------
     def run(self) -> None:
         mqtt_config = self.config.mqtt
-        self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
+        if mqtt_config.protocol == "5":
+            self._client.connect_async(
+                mqtt_config.host,
+                mqtt_config.port,
+                keepalive=30,
+                clean_start=False,
+                properties=connect_properties(),
+            )
+        else:
+            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
         self._client.loop_start()
         try:
             while not self.stopping.is_set():

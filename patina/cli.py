@@ -20,6 +20,7 @@ from patina.diagnose import diagnose
 from patina.digest import digest
 from patina.downsample import downsample
 from patina.export import export_command
+from patina.partner import partner
 from patina.passport import move, passport
 from patina.quarantine import quarantine
 from patina.report import report
@@ -55,5 +56,6 @@ for command in (
     digest,
     move,
     passport,
+    partner,
 ):
     main.add_command(command)

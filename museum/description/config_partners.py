@@ -100,7 +100,8 @@ def _partner(v: Values) -> Partner:
         topic_prefix=v["topic_prefix"] or f"partners/{partner_id}",
         our_prefix=v["our_prefix"],
         address=v["address"] or "",
-        bridge_user=v["bridge_user"] or f"bridge-{partner_id}",
+        # The partner's default name for our user: partner-<our id there>, ``our_prefix``'s last word.
+        bridge_user=v["bridge_user"] or f"partner-{v['our_prefix'].rsplit('/', 1)[-1]}",
         partner_user=v["partner_user"] or f"partner-{partner_id}",
         cases=tuple(v["cases"]),
         objects=tuple(v["objects"]),
@@ -146,7 +147,12 @@ PARTNERS = TableList(
             default_doc="partners/<id>",
         ),
         Key("address", ADDRESS, "The partner's broker, host:port, for the bridge.", default_doc="none"),
-        Key("bridge_user", ID, "This museum's user on the partner's broker.", default_doc="bridge-<id>"),
+        Key(
+            "bridge_user",
+            ID,
+            "This museum's user on the partner's broker (the partner's `partner_user` for us).",
+            default_doc="partner-<last word of our_prefix>",
+        ),
         Key("partner_user", ID, "The partner's bridge user on this broker.", default_doc="partner-<id>"),
         Key(
             "cases", List(ID), "This museum's cases the partner may see (a loan's case).", default_doc="none"
