@@ -28,7 +28,7 @@ BRIDGE_PASSWORD = "bridge-secret-for-tests"
 
 LENDER = """
 [museum]
-name = {{ vi = "Bảo tàng Lịch sử Quân sự", fr = "Musée d'histoire militaire", en = "Military History Museum" }}
+name = {{ vi = "Bảo tàng Lịch sử Quân sự", fr = "Musée d'histoire militaire", en = "Military History" }}
 timezone = "Asia/Ho_Chi_Minh"
 language = "vi"
 

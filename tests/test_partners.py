@@ -127,7 +127,8 @@ def hourly(config: Any, measurement: str) -> pd.DataFrame:
     store = open_store(config.influxdb)
     try:
         frame = store.frame(
-            f"SELECT mean(rh_pct), min(rh_pct), max(rh_pct), count(rh_pct) FROM {quote_identifier(measurement)} "
+            "SELECT mean(rh_pct), min(rh_pct), max(rh_pct), count(rh_pct) "
+            f"FROM {quote_identifier(measurement)} "
             f"WHERE case_id = 'K1' AND time > now() - 1d GROUP BY time(1h) fill(none)"
         )
     finally:
@@ -144,7 +145,7 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
         assert lender.wait_until_subscribed(15)
         wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
         start_s = float(int(time.time()) - 600)
-        first = [(f"patina/invalides/k1a/climate", reading(start_s + i, 40 + i % 7)) for i in range(100)]
+        first = [("patina/invalides/k1a/climate", reading(start_s + i, 40 + i % 7)) for i in range(100)]
         # A reading of a case not shared never crosses.
         publish_all(
             partners.borrower_broker, [*first, ("patina/invalides/k2a/climate", reading(start_s, 55.0))]
@@ -154,16 +155,21 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
 
         # The link cut: the lender's broker stopped, the borrower carries on and its bridge queues.
         partners.lender_broker.stop()
-        cut = [(f"patina/invalides/k1a/climate", reading(start_s + 100 + i, 45 + i % 5)) for i in range(200)]
+        cut = [("patina/invalides/k1a/climate", reading(start_s + 100 + i, 45 + i % 5)) for i in range(200)]
         publish_all(partners.borrower_broker, cut)
         wait_for(lambda: count(partners.borrower, CLIMATE) == 301, 30)
         time.sleep(10)
         partners.lender_broker.start()
         back_s = time.monotonic()
-        wait_for(lambda: count(partners.lender, PARTNER_CLIMATE) >= 300, 120)
+        caught_up = wait_for_or_false(lambda: count(partners.lender, PARTNER_CLIMATE) >= 300, 60)
+        assert caught_up, (
+            count(partners.lender, PARTNER_CLIMATE),
+            lender.partners and lender.partners.received,
+        )
         catch_up_s = time.monotonic() - back_s
         print(
-            f"\ncatch-up after a 10 s cut: 200 readings at the lender {catch_up_s:.1f} s after its broker returned"
+            f"\ncatch-up after a 10 s cut: 200 readings at the lender {catch_up_s:.1f} s "
+            "after its broker returned"
         )
         time.sleep(2)
         assert count(partners.lender, PARTNER_CLIMATE) == 300  # each reading once
@@ -185,6 +191,15 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
         wait_for(lambda: "resolved" in alert_states(partners), 60)
     finally:
         lender.stop()
+
+
+def wait_for_or_false(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
 
 
 def alert_states(partners: Partners) -> list[str]:
