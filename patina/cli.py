@@ -22,6 +22,7 @@ from patina.diagnose import diagnose
 from patina.digest import digest
 from patina.downsample import downsample
 from patina.export import export_command
+from patina.partner import partner
 from patina.passport import move, passport
 from patina.quarantine import quarantine
 from patina.report import report
@@ -60,5 +61,6 @@ for command in (
     calibrate,
     backup,
     restore,
+    partner,
 ):
     main.add_command(command)

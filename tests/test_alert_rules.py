@@ -19,7 +19,7 @@ from collector.alerts.incidents import Incident, Incidents, Notification
 from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, RULES
-from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport
+from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport, PartnerBeats
 from collector.alerts.rules.battery import HYSTERESIS_PCT, BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import FORECAST_MARGIN, ForecastRule
@@ -33,6 +33,7 @@ from museum.description.config import AlertsConfig, Artefact, Case
 from museum.description.config_light import OpeningHours
 from museum.description.limits import CaseLimits
 from museum.storage.schema import AlertEvent
+from tests.test_partner_rule import ARMEE
 
 BAYONET = Artefact("DBP-1", "Excavated bayonet", ("archaeological_iron",))
 SCROLL = Artefact("P-1", "Scroll", ("paper",))
@@ -100,6 +101,7 @@ def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
         case=replace(CASE, artefacts=(*CASE.artefacts, Artefact("H-1", "Holster", ("leather",)))),
         light=lit_case(),
         opening_hours=OpeningHours(((3, ((time(9), time(17)),)),)),
+        partners=PartnerBeats((ARMEE,), {}, 0.0),
     )
     for rule in ALL_RULES:
         concluded = rule.evaluate(everything, 3600.0)

@@ -14,6 +14,7 @@ ever arrives again.
 - Every ``FORECAST_EVERY_S``, with ``[alerts] forecast_days`` set: each case diagnosed
   against its room, then the ``FORECAST_RULES``.
 - When the collector reports its own health: the ``HEALTH_RULES``.
+- At every tick, with partner museums watched: the ``PARTNER_RULES`` on the first case.
 """
 
 from __future__ import annotations
@@ -30,8 +31,15 @@ from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.incidents import Incident, Incidents, Notification
 from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
-from collector.alerts.rules import ALL_RULES, FORECAST_RULES, HEALTH_RULES, READING_RULES, TICK_RULES
-from collector.alerts.rules.base import CaseView, CollectorReport, Rule
+from collector.alerts.rules import (
+    ALL_RULES,
+    FORECAST_RULES,
+    HEALTH_RULES,
+    PARTNER_RULES,
+    READING_RULES,
+    TICK_RULES,
+)
+from collector.alerts.rules.base import CaseView, CollectorReport, PartnerBeats, Rule
 from collector.alerts.rules.forecast import FORECAST_EVERY_S, FORECAST_MIN_HOURS
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
 from museum.description.config import Case, MuseumConfig
@@ -86,6 +94,8 @@ class AlertEngine:
         #: Hourly means of a reference room this engine does not evaluate (scale-out: read
         #: from the store by the evaluator); None: such a case is not forecast.
         self.reference_hourly: Callable[[str, datetime, datetime], pd.DataFrame] | None = None
+        #: The partners' heartbeats (collector/partners.py); None: no partner is watched here.
+        self.partner_beats: Callable[[], PartnerBeats] | None = None
 
     # --- state across restarts ------------------------------------------------------------
     def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
@@ -196,6 +206,9 @@ class AlertEngine:
         """Silence, durations, repeats and escalations; call every second or so."""
         for case_id in self.cases:
             self._judge(TICK_RULES, self._view(case_id), now_s)
+        if self.partner_beats is not None and self.cases:
+            first = next(iter(self.cases))
+            self._judge(PARTNER_RULES, self._view(first, partners=self.partner_beats()), now_s)
         for case_id in self.cases:
             self._evaluate_case(case_id, now_s)
         forecast_due = now_s - self._forecast_at_s >= self.forecast_every_s
@@ -284,6 +297,7 @@ class AlertEngine:
         objects_assessed: bool = False,
         diagnosis: Diagnosis | None = None,
         health: CollectorReport | None = None,
+        partners: PartnerBeats | None = None,
     ) -> CaseView:
         return CaseView(
             case=self.cases[case_id],
@@ -300,6 +314,7 @@ class AlertEngine:
             light=self.light.get(case_id),
             light_config=self.config.light,
             opening_hours=self.config.opening_hours,
+            partners=partners,
         )
 
     def _judge(self, rules: Iterable[Rule], view: CaseView, now_s: float) -> None:

@@ -58,6 +58,7 @@ from museum.description.config_dashboard import DASHBOARD, DashboardConfig, Dash
 from museum.description.config_digest import DIGEST, DigestConfig
 from museum.description.config_galleries import GALLERIES, Gallery
 from museum.description.config_light import LIGHT, OPENING_HOURS, LightConfig, OpeningHours
+from museum.description.config_partners import PARTNERS, Partner
 from museum.description.config_sensors import SENSORS, SensorsConfig
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
@@ -84,6 +85,7 @@ __all__ = [
     "MuseumConfig",
     "MuseumInfo",
     "NotifyConfig",
+    "Partner",
     "SensorsConfig",
     "Site",
     "Source",
@@ -117,6 +119,7 @@ class MuseumConfig:
     opening_hours: OpeningHours = field(default_factory=OpeningHours)
     #: Floor plans (museum.description.config_galleries).
     floorplans: tuple[Gallery, ...] = ()
+    partners: tuple[Partner, ...] = ()
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -175,6 +178,7 @@ FILE = Table(
     Key("light", LIGHT),
     Key("opening_hours", OPENING_HOURS),
     Key("galleries", GALLERIES, attr="floorplans"),
+    Key("partners", PARTNERS),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )

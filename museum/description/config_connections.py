@@ -243,6 +243,7 @@ def _collector(v: Values) -> CollectorConfig:
         quarantine_payload_bytes=v["quarantine_payload_bytes"],
         quarantine_max_mb=v["quarantine_max_mb"],
         name=v["name"].strip() if v["name"] else None,
+        heartbeat_every_s=v["heartbeat_every"],
     )
 
 
@@ -292,6 +293,12 @@ COLLECTOR = Table(
         default_doc="the machine's host name",
         env="PATINA_COLLECTOR_NAME",
     ),
+    Key(
+        "heartbeat_every",
+        Duration(),
+        "How often the collector publishes its retained heartbeat (docs/partners.md).",
+        default="60s",
+    ),
     build=_collector,
     doc="The collector service: its spool, its quarantine, and how several share the work.",
 )
@@ -318,3 +325,5 @@ class CollectorConfig:
     #: What people call this collector on the dashboard ("Server in the basement"); by
     #: default the machine's host name (collector.service.collector_name).
     name: str | None = None
+    #: How often the retained heartbeat is published (collector/partners.py, issue 27).
+    heartbeat_every_s: float = COLLECTOR.default("heartbeat_every")
