@@ -47,14 +47,24 @@ def fill(store: InfluxStore, every_min: int) -> int:
     return count
 
 
-def best_ms(action: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """The fastest and the median of ``repeats`` runs, ms."""
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        action()
-        times.append((time.perf_counter() - began) * 1000)
-    return min(times), statistics.median(times)
+def paired_ms(
+    plain: Callable[[], object], corrected: Callable[[], object], repeats: int
+) -> list[list[float]]:
+    """``repeats`` runs of each, alternated in the order ABBA… so that the machine's load and
+    the memory the previous run left fall on both alike: the times of ``plain`` and of
+    ``corrected``, ms."""
+    times: list[list[float]] = [[], []]
+    for repeat in range(repeats):
+        order = [(0, plain), (1, corrected)]
+        for index, action in order if repeat % 2 == 0 else order[::-1]:
+            began = time.perf_counter()
+            action()
+            times[index].append((time.perf_counter() - began) * 1000)
+    return times
+
+
+def shown(times: list[float]) -> str:
+    return f"best {min(times):8.1f} ms, median {statistics.median(times):8.1f} ms"
 
 
 def main() -> None:
@@ -83,20 +93,25 @@ def main() -> None:
             "hourly series": lambda correct: store.hourly_series("C1", START, end, correct=correct),
         }
         for name, read in cases.items():
-            plain = best_ms(lambda read=read: read(False), args.repeats)
-            corrected = best_ms(lambda read=read: read(True), args.repeats)
-            print(
-                f"{name:<14} a year: without correction {plain[0]:8.1f} ms (median {plain[1]:.1f}), "
-                f"with {corrected[0]:8.1f} ms (median {corrected[1]:.1f}): +{corrected[0] - plain[0]:.1f} ms"
+            plain, corrected = paired_ms(
+                lambda read=read: read(False), lambda read=read: read(True), args.repeats
             )
-            figure(f"{name}, a year of one sensor, without correction", plain[0], "ms")
-            figure(f"{name}, a year of one sensor, with correction", corrected[0], "ms")
+            extra = statistics.median(corrected) - statistics.median(plain)
+            print(f"{name:<14} a year, without correction: {shown(plain)}")
+            print(f"{name:<14} a year, with correction:    {shown(corrected)}; medians {extra:+.1f} ms")
+            figure(
+                f"{name}, a year of one sensor, without correction (median)", statistics.median(plain), "ms"
+            )
+            figure(
+                f"{name}, a year of one sensor, with correction (median)", statistics.median(corrected), "ms"
+            )
+        query = paired_ms(store.calibration_log, store.calibration_log, args.repeats)[0]
+        print(f"reading the calibration log (2 checks):          {shown(query)}")
+        figure("reading the calibration log", statistics.median(query), "ms")
         log = store.calibration_log()
-        alone = best_ms(lambda: corrections_from(log).apply(raw), args.repeats)
-        print(
-            f"the correction alone on {len(raw):,} rows in memory: {alone[0]:.1f} ms (median {alone[1]:.1f})"
-        )
-        figure(f"correction of {len(raw):,} readings in memory", alone[0], "ms")
+        alone = paired_ms(lambda: corrections_from(log).apply(raw), lambda: None, args.repeats)[0]
+        print(f"the correction alone on {len(raw):,} rows in memory: {shown(alone)}")
+        figure(f"correction of {len(raw):,} readings in memory (median)", statistics.median(alone), "ms")
         store.close()
     finally:
         influx.stop()

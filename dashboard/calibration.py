@@ -15,7 +15,14 @@ from dashboard.context import current_user
 from museum.description.config import Case, InfluxConfig, MuseumConfig
 from museum.description.users import CAN_ACKNOWLEDGE
 from museum.language.i18n import Translator
-from museum.storage.calibration import CalibrationRecord, NewCheck, flagged, record_check, records_from
+from museum.storage.calibration import (
+    CalibrationRecord,
+    NewCheck,
+    flagged,
+    record_check,
+    records_from,
+    withdraw_check,
+)
 from museum.storage.store import StoreError
 from museum.storage.stores import open_store
 
@@ -68,6 +75,7 @@ def case_calibrations(config: MuseumConfig, case: Case, t: Translator) -> None:
             st.caption(t("calibration.form.not_allowed"))
             return
         check_form(config, case, t, user[0])
+        withdraw_form(config, case, [r for r in records if r.withdrawn is None], t, user[0])
     if "calibrated" in st.session_state:
         st.success(st.session_state.pop("calibrated"))
 
@@ -120,9 +128,41 @@ def check_form(config: MuseumConfig, case: Case, t: Translator, user: str) -> No
     except (CalibrationError, StoreError) as error:
         st.error(safe_text.text(str(error)))
         return
-    calibration_records.clear()
     st.session_state["calibrated"] = t("calibration.recorded", id=record.record_id)
     st.cache_data.clear()  # every figure of the sensor changes from the check on
+    st.rerun()
+
+
+def withdraw_form(
+    config: MuseumConfig, case: Case, active: list[CalibrationRecord], t: Translator, user: str
+) -> None:
+    """Withdraw a check entered by mistake: a record of its own (who, why); nothing is deleted."""
+    if not active:
+        return
+    with st.form(f"withdraw_{case.id}"):
+        st.markdown(f"**{t('calibration.withdraw.title')}**")
+        record_id = st.selectbox(
+            t("calibration.withdraw.which"),
+            [r.record_id for r in active],
+            format_func=lambda rid: next(
+                f"{r.record_id} · {r.sensor_id} · {r.time:%Y-%m-%d}" for r in active if r.record_id == rid
+            ),
+            key="withdraw_record",
+        )
+        why = st.text_area(t("calibration.withdraw.why"), height=68, key="withdraw_note")
+        if not st.form_submit_button(t("calibration.withdraw.submit")):
+            return
+    try:
+        store = open_store(config.influxdb, timeout_s=10)
+        try:
+            record = withdraw_check(store, str(record_id), user, why)
+        finally:
+            store.close()
+    except (CalibrationError, StoreError) as error:
+        st.error(safe_text.text(str(error)))
+        return
+    st.session_state["calibrated"] = t("calibration.withdrawn", id=record.record_id, sensor=record.sensor_id)
+    st.cache_data.clear()  # the sensor's figures are as measured again
     st.rerun()
 
 

@@ -132,3 +132,26 @@ def test_the_form_in_a_real_browser(museum: tuple[MuseumConfig, InfluxStore]) ->
         "Rotronic HP32",
         "lan",
     )
+
+
+def test_a_conservator_withdraws_a_check_on_the_case_page(museum: tuple[MuseumConfig, InfluxStore]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from museum.storage.calibration import NewCheck, record_check
+
+    _, store = museum
+    when = datetime.now(UTC) - timedelta(days=2)
+    record = record_check(store, NewCheck("s1", "rh", when, 55.0, 58.0, "lan"), ["s1", "s2"])
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.session_state["user"] = ("lan", "conservator")
+    app.switch_page("views/case.py").run()
+    assert any("Calibration corrections applied" in i for i in texts(app, "info"))
+    app.selectbox(key="withdraw_record").select(record.record_id)
+    app.text_area(key="withdraw_note").input("the box held s2")
+    next(b for b in app.button if b.label == "Withdraw the check").click().run()
+    assert not app.exception
+    assert any(f"Withdrew check {record.record_id} of s1" in s for s in texts(app, "success"))
+    (stored,) = records_from(store.calibration_log())
+    assert (stored.withdrawn_by, stored.withdrawal_note) == ("lan", "the box held s2")
+    # The page's figures are as measured again, and no longer say a correction applies.
+    assert not any("Calibration corrections applied" in i for i in texts(app, "info"))
