@@ -36,6 +36,9 @@ References
    UV to be kept below 75 µW/lm, the figure museums have used since.
 .. [5] BIPM (2019). *The International System of Units (SI)*, 9th ed.: lux = lm/m²;
    the international foot = 0.3048 m (1959 agreement).
+.. [6] Canadian Conservation Institute (2015). *Ultraviolet Filters*, CCI Notes 2/1, and
+   Michalski [3]_: Thomson's 75 µW/lm reflected the lamps and meters of the 1970s; UV
+   filters and LEDs now reach 10 µW/lm, the limit taken for the responsive categories.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis.light_limits import CIE157_CATEGORIES, LIT_THRESHOLD_LUX, UV_LIMIT_UW_PER_LM
 from analysis.psychrometrics import ArrayLike, _as_result, _values
 
 #: 1 lm/ft² in lux: 1 / 0.3048² [5]_.
@@ -56,15 +60,9 @@ LUX_PER_LUMEN_PER_SQUARE_FOOT = 1.0 / 0.3048**2
 MW_M2_PER_MW_CM2 = 10_000.0
 #: Hours in a (Julian) year, for annual projections.
 HOURS_PER_YEAR = 365.25 * 24
-#: Illuminance above which a place counts as lit, lux. Patina's choice, not a standard's:
-#: above the few lux a dark case reads (sensor offset, exit signs, light through a door)
-#: and far below any display level (50 lx for the most responsive objects [1]_).
-LIT_THRESHOLD_LUX = 5.0
 #: Steps between readings longer than this many median steps are gaps: nothing is known
 #: of the light then, so they are not integrated (as :func:`analysis.metrics.find_gaps`).
 GAP_FACTOR = 3.0
-#: Thomson's limit on UV per lumen [4]_, µW/lm.
-UV_LIMIT_UW_PER_LM = 75.0
 
 
 # --- units ---------------------------------------------------------------------------------
@@ -292,68 +290,6 @@ def hours_lit_while_closed(
     return float(_trapezoid(mask[:-1], mask[1:], steps(times, lux, max_gap_h)).sum())
 
 
-# --- sensitivity and limits ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LightCategory:
-    """A responsivity category of CIE 157 [1]_ with its limits (None: no limit from light)."""
-
-    name: str
-    #: The ISO blue wool classes it covers [3]_ (8 stands for 8 and above).
-    blue_wool: tuple[int, ...]
-    max_illuminance_lux: float | None
-    max_annual_lux_hours: float | None
-
-
-#: CIE 157:2004's categories [1]_: irresponsive (most metals, stone, glass, ceramics), low
-#: (oil paintings, undyed leather and wood, horn, bone), medium (textiles, watercolours,
-#: dyed leather, most natural-history objects), high (silk, fugitive colorants,
-#: newspaper); the blue wool classes that define them [3]_.
-CIE157_CATEGORIES: dict[str, LightCategory] = {
-    "irresponsive": LightCategory("irresponsive", (), None, None),
-    "low": LightCategory("low", (7, 8), 200.0, 600_000.0),
-    "medium": LightCategory("medium", (4, 5, 6), 50.0, 150_000.0),
-    "high": LightCategory("high", (1, 2, 3), 50.0, 15_000.0),
-}
-
-#: Exposure for a just noticeable fade of ISO blue wool 1 and 8 without UV, Mlx·h [2]_.
-JNF_BLUE_WOOL_1_MLX_H = 0.4
-JNF_BLUE_WOOL_8_MLX_H = 900.0
-
-
-def category_of_blue_wool(blue_wool: int) -> LightCategory:
-    """The CIE 157 category of an ISO blue wool class [3]_ (9 and above count as low)."""
-    if blue_wool < 1:
-        raise ValueError(f"ISO blue wool classes run from 1; got {blue_wool}")
-    if blue_wool >= 7:
-        return CIE157_CATEGORIES["low"]
-    return next(c for c in CIE157_CATEGORIES.values() if blue_wool in c.blue_wool)
-
-
-def jnf_dose_mlx_h(blue_wool: int) -> float:
-    r"""Exposure for a just noticeable fade (JNF) of ISO blue wool class 1–8 without UV,
-    Mlx·h. Michalski's end points [2]_, 0.4 Mlx·h for class 1 and 900 Mlx·h for class 8,
-    with the classes between spaced at equal ratios, as the blue wools are made to be [3]_:
-
-    .. math:: H_{JNF}(n) = 0.4\,\left(\frac{900}{0.4}\right)^{(n-1)/7}
-
-    a ratio of 3.01 from one class to the next. UV-rich light (daylight, unfiltered
-    fluorescent) fades sooner [3]_."""
-    if not 1 <= blue_wool <= 8:
-        raise ValueError(f"ISO blue wool classes are 1 to 8; got {blue_wool}")
-    ratio = JNF_BLUE_WOOL_8_MLX_H / JNF_BLUE_WOOL_1_MLX_H
-    return float(JNF_BLUE_WOOL_1_MLX_H * ratio ** ((blue_wool - 1) / 7))
-
-
-def years_to_jnf(blue_wool: int, annual_lux_hours: float) -> float:
-    """Years until a just noticeable fade of a material of ISO blue wool class
-    ``blue_wool`` at ``annual_lux_hours`` a year (:func:`jnf_dose_mlx_h`); inf in the dark."""
-    if annual_lux_hours <= 0:
-        return float("inf")
-    return jnf_dose_mlx_h(blue_wool) * 1e6 / annual_lux_hours
-
-
 # --- a record's light in figures -----------------------------------------------------------------
 
 
@@ -400,3 +336,94 @@ def light_summary(
             if category.max_annual_lux_hours is not None
         },
     }
+
+
+# --- an object's year: dose, budget, projection -----------------------------------------------
+@dataclass(frozen=True)
+class YearDose:
+    """An object's light this year against its annual budget (lx·h; None: no budget)."""
+
+    #: Exposure from the start of the year to ``now``, lx·h.
+    lux_hours: float
+    budget_lux_hours: float | None
+    #: Hours of the year so far, and of them the hours integrated (gaps left out).
+    hours_elapsed: float
+    hours_observed: float
+    #: Hours from ``now`` to the end of the year.
+    hours_remaining: float
+    #: The year at this rate: the dose so far plus the observed rate (lx·h per observed
+    #: hour) over the hours remaining, lx·h.
+    projected_lux_hours: float
+
+    @property
+    def used_pct(self) -> float | None:
+        return None if not self.budget_lux_hours else 100.0 * self.lux_hours / self.budget_lux_hours
+
+    @property
+    def projected_pct(self) -> float | None:
+        return None if not self.budget_lux_hours else 100.0 * self.projected_lux_hours / self.budget_lux_hours
+
+    @property
+    def rate_lux_hours_per_hour(self) -> float:
+        """The mean illuminance over the observed hours, lit or not, lx."""
+        return self.lux_hours / self.hours_observed if self.hours_observed > 0 else 0.0
+
+    @property
+    def hours_to_budget(self) -> float | None:
+        """Hours from ``now`` until the budget is spent at this rate: 0 if it is already,
+        None without a budget or when it is not spent by the end of the year."""
+        if not self.budget_lux_hours:
+            return None
+        left = self.budget_lux_hours - self.lux_hours
+        if left <= 0:
+            return 0.0
+        rate = self.rate_lux_hours_per_hour
+        if rate <= 0 or left / rate > self.hours_remaining:
+            return None
+        return left / rate
+
+    @property
+    def dim_to_pct(self) -> float | None:
+        """The share of today's light (%) that would spend exactly the budget by the end of
+        the year: what the case lights should be dimmed to (0: rotate the object out now),
+        None when the year at this rate stays within the budget."""
+        if not self.budget_lux_hours or self.projected_lux_hours <= self.budget_lux_hours:
+            return None
+        left = max(0.0, self.budget_lux_hours - self.lux_hours)
+        still_to_come = self.projected_lux_hours - self.lux_hours
+        return 100.0 * left / still_to_come if still_to_come > 0 else 0.0
+
+
+def year_dose(
+    times: pd.DatetimeIndex,
+    illuminance_lux: ArrayLike,
+    year_start: pd.Timestamp,
+    year_end: pd.Timestamp,
+    now: pd.Timestamp,
+    budget_lux_hours: float | None,
+    max_gap_h: float | None = None,
+) -> YearDose:
+    r"""An object's exposure from ``year_start`` to ``now`` and the year at this rate,
+
+    .. math:: H_{year} = H_{so\,far} + \frac{H_{so\,far}}{t_{observed}}\,t_{remaining}
+
+    with :math:`H_{so\,far}` the trapezoid of :func:`cumulative_lux_hours` over the readings
+    from ``year_start`` to ``now`` and :math:`t_{observed}` the hours it integrated. Gaps
+    add nothing to the dose and nothing to the hours the rate is taken over: a gap is not
+    taken for darkness. The budget is the object's annual exposure limit (CIE 157 [1]_)."""
+    index = pd.DatetimeIndex(times)
+    lux = _values(illuminance_lux)
+    inside = np.asarray((index >= year_start) & (index <= now))
+    index, lux = index[inside], lux[inside]
+    dose = exposure_lux_hours(index, lux, max_gap_h) if len(index) >= 2 else 0.0
+    observed = steps(index, lux, max_gap_h).hours_observed if len(index) >= 2 else 0.0
+    remaining = max(0.0, (year_end - now) / pd.Timedelta(hours=1))
+    rate = dose / observed if observed > 0 else 0.0
+    return YearDose(
+        lux_hours=dose,
+        budget_lux_hours=budget_lux_hours,
+        hours_elapsed=max(0.0, (now - year_start) / pd.Timedelta(hours=1)),
+        hours_observed=observed,
+        hours_remaining=remaining,
+        projected_lux_hours=dose + rate * remaining,
+    )

@@ -99,17 +99,24 @@ _Z2M_NOT_DEVICES = ("bridge",)
 _Z2M_SUFFIXES = ("availability", "set", "get")
 
 
+#: Zigbee2MQTT's names for illuminance in lux, in order: ``illuminance_lux`` (the lux of
+#: devices that also send a raw ``illuminance``, before Zigbee2MQTT 2.0), then
+#: ``illuminance`` (lux since 2.0).
+_Z2M_LUX = ("illuminance_lux", "illuminance")
+
+
 def zigbee2mqtt(context: Context, topic: str, payload: bytes, received_ns: int) -> Decoded:
     """``zigbee2mqtt/<friendly name, may contain />``: ``{"temperature", "humidity",
-    "battery", "linkquality", …}``. Bridge and availability topics, and devices that
-    report no climate (lights, buttons), are ignored."""
+    "battery", "linkquality", "illuminance_lux"/"illuminance", …}``. Bridge and availability
+    topics, and devices that report neither climate nor light (bulbs, buttons), are ignored."""
     _prefix, _, name = topic.partition("/")
     if not name or name.split("/", 1)[0] in _Z2M_NOT_DEVICES:
         raise Ignored("bridge")
     if name.rsplit("/", 1)[-1] in _Z2M_SUFFIXES:
         raise Ignored("availability")
     body = json_object(payload)
-    if "temperature" not in body and "humidity" not in body:
+    lux_key = next((key for key in _Z2M_LUX if body.get(key) is not None), None)
+    if "temperature" not in body and "humidity" not in body and lux_key is None:
         raise Ignored("not_climate")
     return _one(
         context,
@@ -120,6 +127,7 @@ def zigbee2mqtt(context: Context, topic: str, payload: bytes, received_ns: int) 
             rh_pct=number(body, "humidity"),
             battery_pct=number(body, "battery"),
             ts_source="received",
+            illuminance_lux=None if lux_key is None else number(body, lux_key),
         ),
         received_ns,
     )
@@ -255,6 +263,8 @@ TTN_DEFAULT_FIELDS = {
     "temperature_c": ("TempC_SHT", "temperature", "Temperature", "TempC_DS"),
     "rh_pct": ("Hum_SHT", "humidity", "Humidity"),
     "battery_pct": ("battery_pct", "Bat_pct"),
+    # Elsys ERS (light, lux); a decoder written for Patina (illuminance_lux).
+    "illuminance_lux": ("illuminance_lux", "light"),
 }
 
 
@@ -307,6 +317,7 @@ def ttn_v3(context: Context, topic: str, payload: bytes, received_ns: int) -> De
             rh_pct=pick("rh_pct"),
             battery_pct=pick("battery_pct"),
             rssi_dbm=rssi,
+            illuminance_lux=pick("illuminance_lux"),
         ),
         received_ns,
     )
@@ -352,6 +363,8 @@ def senml(context: Context, topic: str, payload: bytes, received_ns: int) -> Dec
             quantity = "rh_pct"
         elif unit == "%EL" or "batt" in lower:
             quantity = "battery_pct"
+        elif unit == "lx":
+            quantity = "illuminance_lux"
         else:
             continue
         sensor = (base_name or topic.rsplit("/", 1)[-1]).rstrip(":/")
@@ -368,6 +381,7 @@ def senml(context: Context, topic: str, payload: bytes, received_ns: int) -> Dec
                 temperature_c=values.get("temperature_c"),
                 rh_pct=values.get("rh_pct"),
                 battery_pct=values.get("battery_pct"),
+                illuminance_lux=values.get("illuminance_lux"),
             ),
             received_ns,
         )
@@ -382,6 +396,7 @@ _LP_TOKEN = re.compile(r'(?:\\.|"(?:\\.|[^"\\])*"|[^ ])+')
 _LP_TEMPERATURE = ("temperature_c", "temperature", "temp", "t")
 _LP_RH = ("rh_pct", "humidity", "hum", "rh")
 _LP_BATTERY = ("battery_pct", "battery", "batt")
+_LP_LUX = ("illuminance_lux", "illuminance", "lux")
 
 
 def _lp_split(text: str, separator: str) -> list[str]:
@@ -460,6 +475,9 @@ def line_protocol(context: Context, topic: str, payload: bytes, received_ns: int
                     temperature_c=first(_LP_TEMPERATURE),
                     rh_pct=first(_LP_RH),
                     battery_pct=first(_LP_BATTERY),
+                    illuminance_lux=first(_LP_LUX),
+                    uv_mw_m2=first(("uv_mw_m2",)),
+                    uv_uw_per_lm=first(("uv_uw_per_lm",)),
                 ),
                 received_ns,
             )
@@ -474,7 +492,8 @@ def line_protocol(context: Context, topic: str, payload: bytes, received_ns: int
 
 def homeassistant(context: Context, topic: str, payload: bytes, received_ns: int) -> Decoded:
     """``<node>/sensor/<name>/state`` with a bare number; the name says which quantity
-    ("temp…", "humid…"/"…rh", "batt…"). ``<node>/status`` availability is ignored."""
+    ("temp…", "humid…"/"…rh", "batt…", "illuminance…"/"…lux"). ``<node>/status``
+    availability is ignored."""
     levels = topic.split("/")
     if len(levels) != 4 or levels[1] != "sensor" or levels[3] != "state":
         raise Ignored("availability" if levels[-1] == "status" else "not_state")
@@ -485,6 +504,8 @@ def homeassistant(context: Context, topic: str, payload: bytes, received_ns: int
         quantity = "rh_pct"
     elif "batt" in name:
         quantity = "battery_pct"
+    elif "illuminance" in name or name.endswith("lux"):
+        quantity = "illuminance_lux"
     else:
         raise Ignored("not_climate")
     value = _bare_number(payload)

@@ -33,7 +33,14 @@ from collector.payloads import (
 from collector.spool import QuarantineRecord
 from museum.description.config import UNASSIGNED_CASE, MuseumConfig, Source
 from museum.storage.lineprotocol import LineProtocolError, encode_point
-from museum.storage.schema import CLIMATE, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading, climate_line
+from museum.storage.schema import (
+    CLIMATE,
+    LIGHT_FIELDS,
+    RH_RANGE_PCT,
+    TEMPERATURE_RANGE_C,
+    Reading,
+    reading_lines,
+)
 
 log = logging.getLogger("patina.collector")
 
@@ -132,7 +139,7 @@ class MessageDecoder:
                 site = case.site if case else (decoded.site or source.site)
                 case_id = case.id if case else UNASSIGNED_CASE
                 try:
-                    lines.append(climate_line(reading, site, case_id))
+                    lines.extend(reading_lines(reading, site, case_id))
                 except LineProtocolError as error:
                     raise Rejected("invalid_id", str(error)) from None
                 readings.append((case_id, reading))
@@ -231,6 +238,9 @@ class MessageDecoder:
             return None
         if body.__class__ is not dict:
             return None
+        for name in LIGHT_FIELDS:
+            if name in body:  # light: a second point, the general way (docs/light.md)
+                return None
         values: list[float | None] = []
         for name in _NATIVE_FIELDS:
             raw = body.get(name)

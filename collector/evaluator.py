@@ -24,12 +24,16 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from analysis.light import exposure_lux_hours, steps
 from collector.alerts import AlertEngine, Notification
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.assessment.diagnose import DEFAULT_WINDOW, hourly_climate
+from museum.assessment.light import HOURLY_GAP_H, year_bounds
 from museum.description.config import MuseumConfig
 from museum.loans.moves import MoveError, with_locations
+from museum.storage.calibration import Corrections, corrections_from
+from museum.storage.light import case_light
 from museum.storage.schema import AlertEvent, Reading, RiskPoint
 from museum.storage.store import DatabaseMissing, StoreError
 from museum.storage.stores import open_store
@@ -105,6 +109,8 @@ class Evaluator(Worker):
         self._evaluated_at_s = -math.inf
         self._judged_at_s = -math.inf
         self.store = open_store(config.influxdb)
+        #: Calibration checks in force: readings are judged corrected (docs/calibration.md).
+        self.corrections = Corrections(())
         self.alerts = AlertEngine(
             evaluated,
             write_event=write_event,
@@ -151,6 +157,7 @@ class Evaluator(Worker):
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
+        self._follow_calibrations()
         self.restore()
         next_tick = next_ack_poll = time.monotonic()
         try:
@@ -176,6 +183,7 @@ class Evaluator(Worker):
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
                     self._follow_moves()
+                    self._follow_calibrations()
                 for _ in range(taken):
                     # Counted only once its events are spooled: `settled` then tells the
                     # coordinator's stop that nothing taken is still on its way to the spool.
@@ -221,13 +229,22 @@ class Evaluator(Worker):
                 ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object",
             )
 
+    def _follow_calibrations(self) -> None:
+        """The checks in force, read again every few seconds: a check recorded from the
+        dashboard or `patina calibrate` corrects the next readings judged, without a restart.
+        The readings stored stay as measured; the pages correct them as they read them."""
+        try:
+            self.corrections = corrections_from(self.store.calibration_log())
+        except StoreError:
+            return  # InfluxDB away: the corrections known stay in force
+
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
         if self.event_clock is None:
             # Live readings are judged on the clock: each case once per batch.
             self._now_s = time.time()
             self.alerts.observe_batch(
                 (
-                    (case_id, r.sensor_id, r.time_ns / 1e9, r.temperature_c, r.rh_pct, r.battery_pct)
+                    (case_id, r.sensor_id, r.time_ns / 1e9, *self._corrected(r), r.battery_pct, _light(r))
                     for case_id, r in batch
                 ),
                 self._now_s,
@@ -243,17 +260,31 @@ class Evaluator(Worker):
             self._clock_reading(reading.sensor_id, time_s)
             self._tick_event_clock()
             self._now_s = time_s
+            temperature_c, rh_pct = self._corrected(reading)
             self.alerts.observe(
                 case_id,
                 reading.sensor_id,
                 time_s,
-                reading.temperature_c,
-                reading.rh_pct,
+                temperature_c,
+                rh_pct,
                 reading.battery_pct,
                 self._now_s,
+                light=_light(reading),
             )
         if batch:
             self.stats.add(evaluated=len(batch))
+
+    def _corrected(self, reading: Reading) -> tuple[float | None, float | None]:
+        """The reading's temperature and RH corrected by the calibration checks in force at
+        its own time (a replay is judged as it was then); as measured without checks."""
+        temperature_c, rh_pct = reading.temperature_c, reading.rh_pct
+        if not self.corrections:
+            return temperature_c, rh_pct
+        if temperature_c is not None:
+            temperature_c += self.corrections.offset(reading.sensor_id, "temperature", reading.time_ns)
+        if rh_pct is not None:
+            rh_pct += self.corrections.offset(reading.sensor_id, "rh", reading.time_ns)
+        return temperature_c, rh_pct
 
     def _clock_reading(self, sensor_id: str, time_s: float) -> None:
         """Feed the event clock and learn the sensor's own reading interval."""
@@ -334,10 +365,43 @@ class Evaluator(Worker):
                 )
                 return
 
+    def _seed_light(self) -> None:
+        """The light budget rule's year so far from the store (hourly means from 1 January
+        on the museum's clock), so a restart in June does not count the year from June."""
+        if self.event_clock is not None:
+            return
+        now = datetime.now(UTC)
+        for case_id, case in self.alerts.cases.items():
+            if not any(a.light.category_for(a.materials).max_annual_lux_hours for a in case.artefacts):
+                continue
+            start, _ = year_bounds(self.config, now)
+            try:
+                hourly = case_light(self.store, case_id, start.to_pydatetime(), now)
+            except DatabaseMissing:
+                return
+            except StoreError as error:
+                log.warning("cannot read the light of case %s this year (%s)", case_id, error)
+                return
+            if len(hourly) < 2:
+                continue
+            times = pd.DatetimeIndex(hourly.index)
+            lux = hourly["illuminance_lux"].to_numpy(float)
+            record = steps(times, lux, HOURLY_GAP_H)
+            dose = exposure_lux_hours(times, lux, HOURLY_GAP_H)
+            # Live readings add from the end of the last stored hour.
+            until_s = times[-1].timestamp() + 3600.0
+            self.alerts.light_state(case_id).seed(
+                start.tz_convert(self.config.zone).year,
+                dose,
+                record.hours_observed,
+                until_s,
+            )
+
     def restore(self) -> None:
         """Open alerts and the sensors' last readings from InfluxDB, so a restart neither
         reopens nor forgets an alert."""
         self._seed_forecast()
+        self._seed_light()
         try:
             alerts = self.store.alerts(within=timedelta(days=90))
             latest = self.store.latest_climate(expected=[s for c in self.config.cases for s in c.sensors])
@@ -374,3 +438,10 @@ class Evaluator(Worker):
         self.alerts.restore(open_alerts, last_seen)
         if open_alerts:
             log.info("restored %d open alerts", len(open_alerts))
+
+
+def _light(reading: Reading) -> tuple[float | None, float | None, float | None] | None:
+    """What the alert engine takes of a reading's light: (lux, UV mW/m², UV µW/lm), or None."""
+    if not reading.has_light:
+        return None
+    return (reading.illuminance_lux, reading.uv_mw_m2, reading.uv_uw_per_lm)

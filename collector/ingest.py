@@ -394,7 +394,8 @@ class Ingest(Worker):
             self.router.route(decoded.readings)
         self.stats.add(
             messages=len(batch),
-            received=len(lines),
+            # Readings, not points: a reading with light is two points (climate and light).
+            received=len(decoded.readings),
             spool_depth=len(lines),
             quarantine_dropped=dropped,
             redelivered=redelivered,
@@ -459,6 +460,7 @@ class Router:
             body = json.dumps(
                 [
                     [case_id, r.sensor_id, r.time_ns, r.temperature_c, r.rh_pct, r.battery_pct]
+                    + ([r.illuminance_lux, r.uv_mw_m2, r.uv_uw_per_lm] if r.has_light else [])
                     for case_id, r in items
                 ]
             )
@@ -477,9 +479,13 @@ class Router:
                         temperature_c=t,
                         rh_pct=rh,
                         battery_pct=battery,
+                        # Light travels as three more values (issue 32); older rows have six.
+                        illuminance_lux=light[0] if light else None,
+                        uv_mw_m2=light[1] if light else None,
+                        uv_uw_per_lm=light[2] if light else None,
                     ),
                 )
-                for case_id, sensor, time_ns, t, rh, battery in rows
+                for case_id, sensor, time_ns, t, rh, battery, *light in rows
                 if case_id in self.owned_cases
             ]
         except (ValueError, TypeError) as error:

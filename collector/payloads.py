@@ -13,7 +13,15 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from museum.storage.schema import BATTERY_RANGE_PCT, RH_RANGE_PCT, TEMPERATURE_RANGE_C, Reading
+from museum.storage.schema import (
+    BATTERY_RANGE_PCT,
+    ILLUMINANCE_RANGE_LUX,
+    RH_RANGE_PCT,
+    TEMPERATURE_RANGE_C,
+    UV_RANGE_MW_M2,
+    UV_RANGE_UW_PER_LM,
+    Reading,
+)
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 #: Readings stamped before this are a device with an unset clock.
@@ -41,6 +49,8 @@ REJECTION_REASONS = (
     "database_refused",
     "invalid_line_protocol",
     "decoder_error",
+    "illuminance_out_of_range",
+    "uv_out_of_range",
 )
 
 
@@ -115,6 +125,7 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
     if (
         reading.temperature_c is None
         and reading.rh_pct is None
+        and not reading.has_light
         and not (battery_only_ok and reading.battery_pct is not None)
     ):
         raise Rejected("missing_field", "neither temperature nor relative humidity")
@@ -122,6 +133,9 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
         ("temperature_c", reading.temperature_c),
         ("rh_pct", reading.rh_pct),
         ("battery_pct", reading.battery_pct),
+        ("illuminance_lux", reading.illuminance_lux),
+        ("uv_mw_m2", reading.uv_mw_m2),
+        ("uv_uw_per_lm", reading.uv_uw_per_lm),
     ):
         if value is not None and not math.isfinite(value):
             raise Rejected("not_finite", f"{name} is {value!r}")
@@ -138,6 +152,7 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
         raise Rejected(
             "battery_out_of_range", f"battery_pct {reading.battery_pct} is outside {low:g}…{high:g}"
         )
+    _validate_light(reading)
     if reading.time_ns < EARLIEST_NS:
         raise Rejected("timestamp_out_of_range", "time is before 1990: is the device clock set?")
     if reading.time_ns > received_ns + MAX_FUTURE_NS:
@@ -145,6 +160,23 @@ def validate(reading: Reading, received_ns: int, battery_only_ok: bool = False) 
     if not reading.sensor_id.strip():
         raise Rejected("invalid_id", f"sensor id {reading.sensor_id!r} is empty")
     return reading
+
+
+def _validate_light(reading: Reading) -> None:
+    """Light beyond its sensors' range (museum/storage/schema.py) is a fault: a negative
+    illuminance is an offset gone wrong, not darkness."""
+    low, high = ILLUMINANCE_RANGE_LUX
+    if reading.illuminance_lux is not None and not low <= reading.illuminance_lux <= high:
+        raise Rejected(
+            "illuminance_out_of_range",
+            f"illuminance_lux {reading.illuminance_lux:g} is outside {low:g}…{high:g} lx",
+        )
+    for name, value, (low, high), unit in (
+        ("uv_mw_m2", reading.uv_mw_m2, UV_RANGE_MW_M2, "mW/m²"),
+        ("uv_uw_per_lm", reading.uv_uw_per_lm, UV_RANGE_UW_PER_LM, "µW/lm"),
+    ):
+        if value is not None and not low <= value <= high:
+            raise Rejected("uv_out_of_range", f"{name} {value:g} is outside {low:g}…{high:g} {unit}")
 
 
 def json_body(payload: bytes) -> object:
@@ -170,7 +202,8 @@ def json_object(payload: bytes) -> dict[str, object]:
 
 def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
     """Patina's own format: topic ``patina/<site>/<sensor_id>/climate``, JSON body
-    ``{"ts": …, "temperature_c": …, "rh_pct": …, "battery_pct": …}`` (docs/architecture.md)."""
+    ``{"ts": …, "temperature_c": …, "rh_pct": …, "battery_pct": …}`` (docs/architecture.md),
+    with optional light: ``illuminance_lux``, ``uv_mw_m2`` or ``uv_uw_per_lm`` (docs/light.md)."""
     levels = topic.split("/")
     if len(levels) != 4 or levels[3] != "climate" or not levels[1] or not levels[2]:
         raise Rejected("unexpected_topic", f"{topic!r} is not patina/<site>/<sensor_id>/climate")
@@ -183,5 +216,8 @@ def decode_native(topic: str, payload: bytes, received_ns: int) -> Decoded:
         rh_pct=number(body, "rh_pct"),
         battery_pct=number(body, "battery_pct"),
         ts_source="received" if stamp is None else "sensor",
+        illuminance_lux=number(body, "illuminance_lux"),
+        uv_mw_m2=number(body, "uv_mw_m2"),
+        uv_uw_per_lm=number(body, "uv_uw_per_lm"),
     )
     return Decoded(site=levels[1], readings=(validate(reading, received_ns),))

@@ -41,6 +41,7 @@ from collector.ingest import (
     observations_topic,
 )
 from collector.notify import Notifier
+from collector.partners import PartnerLink
 from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
@@ -178,10 +179,28 @@ class Collector:
             if config.digest.enabled and collector.instance_index == 0 and not event_time
             else None
         )
+        self.partners = self._partner_link(event_time)
         self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
         self.alerts = self.evaluator.alerts
+
+    def _partner_link(self, event_time: bool) -> PartnerLink | None:
+        """Heartbeat and partner museums (collector/partners.py): live, on the first instance."""
+        if self.config.collector.instance_index != 0 or event_time:
+            return None
+        link = PartnerLink(
+            self.config,
+            self.client_id,
+            self._stats,
+            self._stopping,
+            self._fatal,
+            spool_points=self._spool_points,
+            open_incidents=lambda: len(self.evaluator.alerts.open_alerts()),
+        )
+        if self.config.partners:
+            self.evaluator.alerts.partner_beats = link.beats
+        return link
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -199,6 +218,8 @@ class Collector:
             worker.start()
         if self.digest is not None:
             self.digest.start()
+        if self.partners is not None:
+            self.partners.start()
         self._monitor_thread.start()
         self.ingest.connect()
 
@@ -253,6 +274,8 @@ class Collector:
                 worker.join(10)
             if self.digest is not None:
                 self.digest.join(10)
+            if self.partners is not None:
+                self.partners.join(10)
             self._monitor_thread.join(5)
             self.notifier.stop()
             withheld = self.evaluator.withheld_summary()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import secrets
@@ -14,6 +15,7 @@ from pathlib import Path
 import click
 import platformdirs
 
+from analysis.light_limits import UV_SENSITIVE_CATEGORIES
 from analysis.materials import target_band
 from museum.description.config import MuseumConfig, load_config
 from museum.description.secrets import redact_url
@@ -120,6 +122,7 @@ def demo_scenario(config: MuseumConfig, now: datetime) -> str:
             "air_exchange_per_day = 0.2",
             "",
         ]
+    lines += light_sensors(config)
     at = (now + INCIDENT_AFTER).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     lines += [
         "[[events]]",
@@ -129,6 +132,33 @@ def demo_scenario(config: MuseumConfig, now: datetime) -> str:
         f'duration = "{int(INCIDENT_FOR.total_seconds() // 60)}m"',
     ]
     return "\n".join(lines) + "\n"
+
+
+#: The demo's case lights on the objects, lux, and their UV, µW/lm: a bright case and a UV
+#: filter that lets too much through, so the light alerts and the light pages have something
+#: to show (docs/light.md).
+DEMO_LIGHT_LUX = 120.0
+DEMO_UV_UW_PER_LM = 30.0
+
+
+def light_sensors(config: MuseumConfig) -> list[str]:
+    """Scenario lines giving the first sensor of each case holding an object of medium or high
+    responsivity (dyed leather, textiles) a light channel, lit during ``[opening_hours]``:
+    a T/RH/lux logger, as museums use."""
+    lines = []
+    for case in config.cases:
+        sensitive = [
+            a for a in case.artefacts if a.light.category_for(a.materials).name in UV_SENSITIVE_CATEGORIES
+        ]
+        if sensitive and case.sensors:
+            lines += [
+                "[[sensors]]",
+                f"id = {json.dumps(case.sensors[0])}",
+                f"light_lux = {DEMO_LIGHT_LUX}",
+                f"uv_uw_per_lm = {DEMO_UV_UW_PER_LM}",
+                "",
+            ]
+    return lines
 
 
 DEMO_ACCOUNTS = (("demo-viewer", "viewer"), ("demo-conservator", "conservator"))
@@ -168,6 +198,19 @@ def _spawn(stack: ExitStack, argv: list[str], env: dict[str, str]) -> subprocess
     return process
 
 
+def _copy_plans(config: MuseumConfig, config_path: Path, data_dir: Path) -> None:
+    """The floor plans beside the demo's copy of the config, where their relative paths
+    (museum.description.config_galleries) lead from it."""
+    import shutil
+
+    folder = config_path.resolve().parent
+    for gallery in config.floorplans:
+        if gallery.plan is not None and gallery.plan.is_relative_to(folder) and gallery.plan.exists():
+            target = data_dir / gallery.plan.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(gallery.plan, target)
+
+
 def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: float) -> None:
     from collector.service import Collector
 
@@ -177,6 +220,7 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
     text, accounts = with_demo_accounts(config_path.read_text(encoding="utf-8"))
     demo_config = data_dir / "demo-museum.toml"
     demo_config.write_text(text, encoding="utf-8")
+    _copy_plans(config, config_path, data_dir)
     scenario = data_dir / "demo-scenario.toml"
     scenario.write_text(demo_scenario(config, datetime.now(UTC)), encoding="utf-8")
     config_path = demo_config

@@ -51,6 +51,7 @@ def zigbee2mqtt(
         "temperature": values.get("temperature_c"),
         "humidity": values.get("rh_pct"),
         "battery": values.get("battery_pct"),
+        "illuminance": values.get("illuminance_lux"),
         "linkquality": 120,
         "voltage": 2900,
     }

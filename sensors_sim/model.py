@@ -62,6 +62,12 @@ class SensorSpec:
     #: Battery at the start of the run, % (None: seeded), and its decline per day.
     battery_start_pct: float | None = None
     battery_pct_per_day: float = 0.1
+    #: Illuminance on the objects while the case lights are on, lux; None: the sensor reads
+    #: no light (docs/light.md). In the dark it reads ``dark_lux`` (exit signs, a door).
+    light_lux: float | None = None
+    dark_lux: float = 0.5
+    #: UV per lumen of the case lights, µW/lm (None: the sensor reads no UV).
+    uv_uw_per_lm: float | None = None
 
 
 class SimulatedSensor:
@@ -96,3 +102,17 @@ class SimulatedSensor:
             "rh_pct": np.round(np.clip(rh, 0.0, 100.0), 1),
             "battery_pct": np.round(np.clip(battery, 0.0, 100.0), 0),
         }
+
+    def light(self, epoch_s: np.ndarray, lit: np.ndarray) -> dict[str, np.ndarray]:
+        """Illuminance (lux, ±2 % noise while lit) and UV per lumen (µW/lm, NaN in the dark,
+        where the ratio means nothing) for the case lights on at ``lit``; nothing if the
+        sensor reads no light."""
+        if self.spec.light_lux is None:
+            return {}
+        seconds = np.floor(np.asarray(epoch_s, dtype=float)).astype(np.int64)
+        noise = 0.02 * hashed_normal(self._noise_seed + 2, seconds)
+        lux = np.where(lit, self.spec.light_lux * (1.0 + noise), self.spec.dark_lux)
+        values = {"illuminance_lux": np.round(np.maximum(lux, 0.0), 1)}
+        if self.spec.uv_uw_per_lm is not None:
+            values["uv_uw_per_lm"] = np.where(lit, self.spec.uv_uw_per_lm, np.nan)
+        return values

@@ -14,12 +14,14 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import time as clock_time
 from typing import Protocol
 
 import numpy as np
 import paho.mqtt.client as mqtt
 import pandas as pd
 
+from analysis.light import closed
 from museum.broker.mqtt import make_mqtt_client
 from museum.description.config import MuseumConfig
 from museum.description.formats import DEVICE_FORMATS
@@ -35,6 +37,8 @@ log = logging.getLogger("patina.simulator")
 MAX_IN_FLIGHT = 20_000
 #: Ticks computed together (vectorised) before they are published one by one.
 CHUNK_TICKS = 240
+#: When simulated case lights are on without ``[opening_hours]``: 09:00–17:00 every day.
+DEFAULT_LIT = {day: ((clock_time(9), clock_time(17)),) for day in range(7)}
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,19 @@ class ScenarioFeed:
         for problem in scenario.unknown_targets(config):
             log.warning("scenario %s: %s, which this museum does not have", scenario.name, problem)
 
+    def lights_on(self, stamps: np.ndarray, case_id: str) -> np.ndarray:
+        """Whether a case's lights are on at each time: during the config's
+        ``[opening_hours]`` (else from 09:00 to 17:00 every day, on the museum's clock), and
+        while a ``lights_left_on`` event targets the case or its gallery."""
+        times = pd.DatetimeIndex(pd.to_datetime(stamps, unit="s", utc=True))
+        hours = self.config.opening_hours.as_mapping() if self.config.opening_hours.given else DEFAULT_LIT
+        lit = ~closed(times, hours, self.config.museum.timezone)
+        gallery = self.config.case(case_id).gallery
+        for event in self.scenario.events:
+            if event.kind == "lights_left_on" and event.target in ("*", case_id, gallery):
+                lit |= (stamps >= event.start_s) & (stamps < event.end_s)
+        return lit
+
     def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
         """Topics and payloads of ``count`` ticks, computed for all of them at once."""
         stamps = np.array([self.plan.tick_time(first_tick + k) for k in range(count)])
@@ -128,6 +145,8 @@ class ScenarioFeed:
             values = sensor.readings(
                 stamps, climate.case_temperature_c[:, column], climate.case_rh_pct[:, column]
             )
+            if sensor.spec.light_lux is not None:
+                values |= sensor.light(stamps, self.lights_on(stamps, sensor.spec.case_id))
             ticks = self.faults[sensor.sensor_id].apply(stamps, values)
             encode = ENCODERS[sensor.spec.format]
             names = list(ticks.values)
@@ -136,7 +155,10 @@ class ScenarioFeed:
                 if not ticks.sent[k]:
                     continue
                 stamp = float(stamps[k] + ticks.stamp_offset_s[k])
-                values = dict(zip(names, row, strict=True))
+                # NaN (no UV ratio in the dark) is a value the device does not send.
+                values = {
+                    name: None if value != value else value for name, value in zip(names, row, strict=True)
+                }
                 if sensor.spec.batch > 1:
                     waiting = self._pending.setdefault(sensor.sensor_id, ([], []))
                     waiting[0].append(stamp)

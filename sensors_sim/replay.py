@@ -22,6 +22,9 @@ from museum.files.loggers import FileReading, LoggerFileError, read_logger_file
 from sensors_sim.formats import ENCODERS
 from sensors_sim.publisher import SimulationPlan
 
+#: What a replay publishes of a file's readings, under the native payload's names.
+REPLAYED = ("temperature_c", "rh_pct", "illuminance_lux", "uv_mw_m2")
+
 
 class ReplayFeed:
     """The messages of one sensor replaying a table of readings (index: UTC times)."""
@@ -40,18 +43,20 @@ class ReplayFeed:
 
     def messages(self, first_tick: int, count: int) -> list[list[tuple[str, bytes]]]:
         rows = self.readings.iloc[first_tick : first_tick + count]
+        # The file's climate and, where it read them, its light (docs/light.md): as the
+        # native payload names them; a column the file lacks is sent as nothing.
+        names = [name for name in REPLAYED if name in rows]
+        columns = [rows[name].to_numpy(float) for name in names]
         ticks = []
-        for stamp, temperature, rh in zip(
-            self.times[first_tick : first_tick + count],
-            rows["temperature_c"].to_numpy(),
-            rows["rh_pct"].to_numpy(),
-            strict=True,
-        ):
+        for k, stamp in enumerate(self.times[first_tick : first_tick + count]):
             # The file's values exactly (floats print their shortest exact form in JSON).
-            values = {
-                "temperature_c": None if np.isnan(temperature) else float(temperature),
-                "rh_pct": None if np.isnan(rh) else float(rh),
-            }
+            values: dict[str, float | None] = {"temperature_c": None, "rh_pct": None}
+            for name, column in zip(names, columns, strict=True):
+                value = column[k]
+                values[name] = None if np.isnan(value) else float(value)
+            if all(value is None for value in values.values()):
+                ticks.append([])  # a row of nothing the payload carries: no message, the tick kept
+                continue
             ticks.append(self.encode(self.sensor_id, self.site, stamp, values, self.zone))
         return ticks
 
@@ -76,10 +81,10 @@ def load_replay(
     name = file_sensor if file_sensor is not None else names[0]
     if name not in reading.sensors:
         raise LoggerFileError(f"{path}: no sensor {name!r}; sensors: {', '.join(names)}")
-    if not {"temperature", "rh"} & set(reading.sensors[name].quantities):
-        # The device formats carry temperature and RH; light goes out with them later.
+    if not {"temperature", "rh"} & set(reading.sensors[name].quantities) and device_format != "patina":
+        # Patina's own payload carries light alone; the device formats carry temperature and RH.
         raise LoggerFileError(
-            f"{path}: sensor {name!r} holds light only: a replay publishes temperature and RH"
+            f"{path}: sensor {name!r} holds light only: replay it in the patina format, which carries light"
         )
     feed = ReplayFeed(reading.sensors[name].readings, sensor_id, site, device_format, ZoneInfo(timezone_name))
     return feed, reading

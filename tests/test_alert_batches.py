@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from collector.alerts import AlertEngine, Notification
+from collector.alerts.engine import BatchReading
 from museum.description.config import AlertsConfig, MuseumConfig
 from museum.storage.schema import AlertEvent, RiskPoint
 
@@ -41,7 +42,7 @@ def make_engine(
     return engine, events, notifications, risk
 
 
-def scenario() -> list[list[tuple[str, str, float, float, float, float]]]:
+def scenario() -> list[list[BatchReading]]:
     """Two hours of a minute's readings from two sensors of C1 and one of C2 (plus one of no
     case), each minute a batch: RH climbs past C1's limit (25 %) and C2's (50 %), stays, and
     comes back."""
@@ -51,10 +52,10 @@ def scenario() -> list[list[tuple[str, str, float, float, float, float]]]:
         rh = 20.0 + 40.0 * min(minute, 60) / 60 if minute < 90 else 20.0
         batches.append(
             [
-                ("C1", "s1", t, 22.0, rh, 90.0),
-                ("C1", "s2", t + 1, 22.0, rh - 1.0, 90.0),
-                ("C2", "s3", t + 2, 22.0, rh, 10.0),
-                ("nowhere", "stray", t + 3, 22.0, rh, 90.0),
+                ("C1", "s1", t, 22.0, rh, 90.0, None),
+                ("C1", "s2", t + 1, 22.0, rh - 1.0, 90.0, None),
+                ("C2", "s3", t + 2, 22.0, rh, 10.0, None),
+                ("nowhere", "stray", t + 3, 22.0, rh, 90.0, None),
             ]
         )
     return batches
@@ -64,10 +65,12 @@ def test_a_batch_evaluates_each_case_it_touched_once(offline_config: Callable[..
     engine, _events, _notifications, _risk = make_engine(offline_config())
     engine.observe_batch(scenario()[0], 0.0)
     assert engine.evaluations == {"C1": 1, "C2": 1}
-    engine.observe_batch([("C1", "s1", 60.0, 22.0, 21.0, 90.0), ("C1", "s2", 61.0, 22.0, 21.0, 90.0)], 61.0)
+    engine.observe_batch(
+        [("C1", "s1", 60.0, 22.0, 21.0, 90.0, None), ("C1", "s2", 61.0, 22.0, 21.0, 90.0, None)], 61.0
+    )
     assert engine.evaluations == {"C1": 2, "C2": 1}
     # A reading older than its sensor's latest changes nothing and evaluates nothing.
-    engine.observe_batch([("C1", "s1", 30.0, 22.0, 40.0, 90.0)], 62.0)
+    engine.observe_batch([("C1", "s1", 30.0, 22.0, 40.0, 90.0, None)], 62.0)
     assert engine.evaluations == {"C1": 2, "C2": 1}
 
 
@@ -79,7 +82,7 @@ def test_batches_open_and_resolve_the_same_alerts_as_readings_one_by_one(
     many, events_many, notified_many, risk_many = make_engine(config)
     for batch in scenario():
         now_s = batch[-1][2]
-        for case_id, sensor, t, temperature_c, rh_pct, battery_pct in batch:
+        for case_id, sensor, t, temperature_c, rh_pct, battery_pct, _light in batch:
             one.observe(case_id, sensor, t, temperature_c, rh_pct, battery_pct, now_s)
         one.evaluate(now_s)
         many.observe_batch(batch, now_s)

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from analysis.diagnostics import Tightness
 from analysis.forecast import Forecast
@@ -15,9 +16,10 @@ from analysis.psychrometrics import dew_point_margin
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.condition import Condition
 from collector.alerts.incidents import Incident, Incidents, Notification
+from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, RULES
-from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport
+from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport, PartnerBeats
 from collector.alerts.rules.battery import HYSTERESIS_PCT, BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import FORECAST_MARGIN, ForecastRule
@@ -28,8 +30,10 @@ from collector.alerts.rules.sensors import SensorSilent, SensorStuck
 from collector.alerts.rules.thresholds import RH_HIGH, RH_LOW
 from museum.assessment.diagnose import Diagnosis
 from museum.description.config import AlertsConfig, Artefact, Case
+from museum.description.config_light import OpeningHours
 from museum.description.limits import CaseLimits
 from museum.storage.schema import AlertEvent
+from tests.test_partner_rule import ARMEE
 
 BAYONET = Artefact("DBP-1", "Excavated bayonet", ("archaeological_iron",))
 SCROLL = Artefact("P-1", "Scroll", ("paper",))
@@ -71,6 +75,13 @@ def readings_of(*rows: tuple[str, float, float | None, float | None, float | Non
     return readings
 
 
+def lit_case() -> LightState:
+    light = LightState(ZoneInfo("Asia/Ho_Chi_Minh"))
+    light.seed(1970, lux_hours=100_000.0, hours_observed=200.0, until_s=0.0)
+    light.add("s1", 3000.0, 100.0, 5.0, None)
+    return light
+
+
 def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
     assert len(set(RULES)) == len(RULES) == len(ALL_RULES)
     everything = view(
@@ -78,12 +89,19 @@ def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
             ("s1", 0.0, 12.0, 88.0, 10.0), ("s2", 0.0, 12.0, 20.0, 90.0), ("s1", 3600.0, 12.0, 80.0, 9.0)
         ),
         objects=ObjectAssessment(
-            last_level={"DBP-1": "risk", "P-1": "risk"}, last_driver={"DBP-1": "rh_high", "P-1": "mould"}
+            last_level={"DBP-1": "risk", "P-1": "risk", "H-1": "good"},
+            last_driver={"DBP-1": "rh_high", "P-1": "mould", "H-1": "mould"},
         ),
         objects_assessed=True,
         last_seen_s={"s1": 3600.0},
         diagnosis=diagnosis(days=10.0),
         health=CollectorReport(1, 0, None),
+        # The light rules (tests/test_light_alerts.py): a leather object, a week and more of
+        # light so far, a lit reading with UV at 08:50 in Hanoi, before the museum opens.
+        case=replace(CASE, artefacts=(*CASE.artefacts, Artefact("H-1", "Holster", ("leather",)))),
+        light=lit_case(),
+        opening_hours=OpeningHours(((3, ((time(9), time(17)),)),)),
+        partners=PartnerBeats((ARMEE,), {}, 0.0),
     )
     for rule in ALL_RULES:
         concluded = rule.evaluate(everything, 3600.0)
@@ -240,14 +258,21 @@ def test_the_forecast_opens_within_its_days_and_says_by_when() -> None:
     [soon] = ForecastRule().evaluate(view(diagnosis=made), 0.0)
     assert (soon.active, soon.value, soon.threshold, soon.detail) == (True, 10.0, 30.0, "buffered")
     assert soon.due_s == (made.end + timedelta(days=10)).timestamp()
+    # ... and by when it likely does: the forecast's lower quartile, the day to act by.
+    assert soon.early_s == (made.end + timedelta(days=8)).timestamp()
     [later] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=FORECAST_MARGIN * 30.0)), 0.0)
     assert (later.active, later.clear) == (False, True)
     [never] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=float("inf"))), 0.0)
-    assert (never.clear, never.value, never.due_s) == (True, None, None)
+    assert (never.clear, never.value, never.due_s, never.early_s) == (True, None, None, None)
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, quality="poor")), 0.0) == []
     # An uncertain forecast (interval wider than a factor of three) raises nothing and
     # resolves nothing: the page says "uncertain" instead.
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, actionable=False)), 0.0) == []
+    # ... unless even its act-by day (lower quartile, here 48 days) lies beyond the margin
+    # (a reconditioned gel): then it resolves an open alert, and still opens none.
+    [far] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=60.0, actionable=False)), 0.0)
+    assert (far.active, far.clear, far.value) == (False, True, 60.0)
+    assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=40.0, actionable=False)), 0.0) == []
     assert not ForecastRule().repeats
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from museum.description.config import MuseumConfig
 from museum.storage.hourly import HOURLY_QUERY, HOURLY_TARGET
+from museum.storage.light_hourly import LIGHT_HOURLY_QUERY
 from museum.storage.schema import Reading, climate_line
 from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer
@@ -54,7 +55,7 @@ def test_hourly_aggregates_are_set_up_once_backfilled_and_read_back(
         if series["name"] == config.influxdb.database
         for row in series.get("values", [])
     ]
-    assert queries == [HOURLY_QUERY]
+    assert queries == [HOURLY_QUERY, LIGHT_HOURLY_QUERY]  # each once: climate, and light (docs/light.md)
     policies = {row[0]: row for row in store._rows("SHOW RETENTION POLICIES")}
     assert policies["autogen"][1] == "9600h0m0s" and policies["patina_forever"][1] == "0s"
 

@@ -9,16 +9,13 @@ import pandas as pd
 import pytest
 
 from analysis.light import (
-    CIE157_CATEGORIES,
     HOURS_PER_YEAR,
     annual_exposure,
-    category_of_blue_wool,
     closed,
     cumulative_lux_hours,
     exposure_lux_hours,
     hours_lit,
     hours_lit_while_closed,
-    jnf_dose_mlx_h,
     light_summary,
     lux_from_lumens_per_square_foot,
     mean_lux_when_lit,
@@ -27,8 +24,8 @@ from analysis.light import (
     uv_mw_m2_from_uw_per_lm,
     uv_per_lumen_of_dose,
     uv_uw_per_lm,
-    years_to_jnf,
 )
+from analysis.light_limits import CIE157_CATEGORIES, category_of_blue_wool, jnf_dose_mlx_h, years_to_jnf
 
 
 def hourly(values: list[float] | np.ndarray, start: str = "2025-01-06") -> pd.DatetimeIndex:

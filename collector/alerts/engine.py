@@ -14,6 +14,7 @@ ever arrives again.
 - Every ``FORECAST_EVERY_S``, with ``[alerts] forecast_days`` set: each case diagnosed
   against its room, then the ``FORECAST_RULES``.
 - When the collector reports its own health: the ``HEALTH_RULES``.
+- At every tick, with partner museums watched: the ``PARTNER_RULES`` on the first case.
 """
 
 from __future__ import annotations
@@ -28,14 +29,28 @@ import pandas as pd
 
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.incidents import Incident, Incidents, Notification
+from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
-from collector.alerts.rules import ALL_RULES, FORECAST_RULES, HEALTH_RULES, READING_RULES, TICK_RULES
-from collector.alerts.rules.base import CaseView, CollectorReport, Rule
+from collector.alerts.rules import (
+    ALL_RULES,
+    FORECAST_RULES,
+    HEALTH_RULES,
+    PARTNER_RULES,
+    READING_RULES,
+    TICK_RULES,
+)
+from collector.alerts.rules.base import CaseView, CollectorReport, PartnerBeats, Rule
 from collector.alerts.rules.forecast import FORECAST_EVERY_S, FORECAST_MIN_HOURS
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
 from museum.description.config import Case, MuseumConfig
 from museum.description.limits import case_limits
 from museum.storage.schema import AlertEvent, RiskPoint
+
+#: A reading's light: (illuminance_lux, uv_mw_m2, uv_uw_per_lm).
+Light = tuple[float | None, float | None, float | None]
+#: A reading handed over in a batch: (case, sensor, time_s, temperature_c, rh_pct,
+#: battery_pct, light or None).
+BatchReading = tuple[str, str, float, float | None, float | None, float | None, Light | None]
 
 
 class AlertEngine:
@@ -62,6 +77,8 @@ class AlertEngine:
         self.last_seen: dict[str, float] = {s: now_s for s in self.sensor_case}
         self.readings = {case.id: CaseReadings() for case in config.cases}
         self.objects = {case.id: ObjectAssessment() for case in config.cases}
+        #: Each case's light, from its first light reading on (collector/alerts/light.py).
+        self.light: dict[str, LightState] = {}
         self.incidents = Incidents(
             self.cases,
             config.alerts,
@@ -77,6 +94,8 @@ class AlertEngine:
         #: Hourly means of a reference room this engine does not evaluate (scale-out: read
         #: from the store by the evaluator); None: such a case is not forecast.
         self.reference_hourly: Callable[[str, datetime, datetime], pd.DataFrame] | None = None
+        #: The partners' heartbeats (collector/partners.py); None: no partner is watched here.
+        self.partner_beats: Callable[[], PartnerBeats] | None = None
 
     # --- state across restarts ------------------------------------------------------------
     def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
@@ -123,22 +142,18 @@ class AlertEngine:
         rh_pct: float | None,
         battery_pct: float | None,
         now_s: float,
+        light: Light | None = None,
     ) -> None:
-        if case_id not in self.cases:
-            return
-        self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
-        hourly = self.config.alerts.forecast_days is not None
-        if self.readings[case_id].add(sensor_id, time_s, temperature_c, rh_pct, battery_pct, hourly=hourly):
+        """A reading; ``light``: its (illuminance_lux, uv_mw_m2, uv_uw_per_lm), if it has any."""
+        if case_id in self.cases and self._add(
+            case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light
+        ):
             self._evaluate_case(case_id, now_s)
 
-    def observe_batch(
-        self,
-        readings: Iterable[tuple[str, str, float, float | None, float | None, float | None]],
-        now_s: float,
-    ) -> None:
-        """Readings received together, as (case, sensor, time, temperature, RH, battery),
-        all judged at ``now_s``: each case they changed is evaluated once, after all of
-        them. The rules read each sensor's latest reading and the case's history, which
+    def observe_batch(self, readings: Iterable[BatchReading], now_s: float) -> None:
+        """Readings received together, as (case, sensor, time, temperature, RH, battery,
+        light), all judged at ``now_s``: each case they changed is evaluated once, after all
+        of them. The rules read each sensor's latest reading and the case's history, which
         hold every reading of the batch either way; what a case is evaluated on differs
         from reading-by-reading evaluation only when one sensor reports twice in a batch
         (a backlog): its earlier value then opens no alert by itself, as a condition that
@@ -146,23 +161,54 @@ class AlertEngine:
         far more than a reading (the objects' risk is reassessed on a change of RH band):
         per reading, a burst spent a third of the collector's CPU here (issue 31)."""
         changed: dict[str, None] = {}
-        hourly = self.config.alerts.forecast_days is not None
-        last_seen = self.last_seen
-        for case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct in readings:
-            if case_id not in self.cases:
-                continue
-            last_seen[sensor_id] = max(last_seen.get(sensor_id, 0.0), time_s)
-            if self.readings[case_id].add(
-                sensor_id, time_s, temperature_c, rh_pct, battery_pct, hourly=hourly
+        for case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light in readings:
+            if case_id in self.cases and self._add(
+                case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light
             ):
                 changed[case_id] = None
         for case_id in changed:
             self._evaluate_case(case_id, now_s)
 
+    def _add(
+        self,
+        case_id: str,
+        sensor_id: str,
+        time_s: float,
+        temperature_c: float | None,
+        rh_pct: float | None,
+        battery_pct: float | None,
+        light: Light | None,
+    ) -> bool:
+        """Keep a reading; whether it changed what the case's rules see. A light-only
+        reading is not a climate reading (it would look stuck at nothing)."""
+        self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
+        changed = False
+        if light is None or temperature_c is not None or rh_pct is not None or battery_pct is not None:
+            changed = self.readings[case_id].add(
+                sensor_id,
+                time_s,
+                temperature_c,
+                rh_pct,
+                battery_pct,
+                hourly=self.config.alerts.forecast_days is not None,
+            )
+        if light is not None:
+            changed = self.light_state(case_id).add(sensor_id, time_s, *light) or changed
+        return changed
+
+    def light_state(self, case_id: str) -> LightState:
+        """The case's light, made at its first light reading (or when seeded from the store)."""
+        if case_id not in self.light:
+            self.light[case_id] = LightState(self.config.zone)
+        return self.light[case_id]
+
     def evaluate(self, now_s: float) -> None:
         """Silence, durations, repeats and escalations; call every second or so."""
         for case_id in self.cases:
             self._judge(TICK_RULES, self._view(case_id), now_s)
+        if self.partner_beats is not None and self.cases:
+            first = next(iter(self.cases))
+            self._judge(PARTNER_RULES, self._view(first, partners=self.partner_beats()), now_s)
         for case_id in self.cases:
             self._evaluate_case(case_id, now_s)
         forecast_due = now_s - self._forecast_at_s >= self.forecast_every_s
@@ -251,6 +297,7 @@ class AlertEngine:
         objects_assessed: bool = False,
         diagnosis: Diagnosis | None = None,
         health: CollectorReport | None = None,
+        partners: PartnerBeats | None = None,
     ) -> CaseView:
         return CaseView(
             case=self.cases[case_id],
@@ -264,6 +311,10 @@ class AlertEngine:
             objects_assessed=objects_assessed,
             diagnosis=diagnosis,
             health=health,
+            light=self.light.get(case_id),
+            light_config=self.config.light,
+            opening_hours=self.config.opening_hours,
+            partners=partners,
         )
 
     def _judge(self, rules: Iterable[Rule], view: CaseView, now_s: float) -> None:

@@ -17,6 +17,7 @@ from analysis.materials import profile
 from analysis.risk import LEVELS
 from dashboard import safe_text
 from dashboard.context import museum_config, translator, written_config
+from dashboard.light import show_artefact_light
 from museum.description.config import MuseumConfig
 from museum.description.secrets import redact_url
 from museum.files.reports import alert_summaries
@@ -268,6 +269,10 @@ else:
         col.metric(t(f"level.{level}"), t("artefact.hours", n=t.number(per_level.get(level, 0.0), 0)))
     for metal, dose in risk["corrosion_dose"].items():
         st.caption(t("artefact.dose", material=t.material(metal), dose=t.number(dose, 0)))
+
+# --- light this year, in its case (docs/light.md) -----------------------------------------------
+here = place.kind != "departure" and place.museum == config.museum.name
+show_artefact_light(t, placed, place.case_id if here else None, artefact_id)
 
 # --- alerts of the cases it was in, while it was there -----------------------------------------
 st.subheader(t("artefact.alerts"))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from analysis.materials import MATERIAL_NAMES
+from museum.description.config_light import ARTEFACT_LIGHT_KEYS, ArtefactLight, artefact_light
 from museum.description.formats import FORMAT_NAMES
 from museum.description.schema import (
     REQUIRED,
@@ -27,7 +28,7 @@ from museum.description.times import zone_named
 from museum.language.i18n import LANGUAGES
 
 #: Fields a source may map from a device's own names (ttn-v3 decoded payloads).
-SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct")
+SOURCE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "illuminance_lux")
 #: Case id given to readings from sensors the config does not place in any case.
 UNASSIGNED_CASE = "unassigned"
 CASE_KINDS = ("case", "room")
@@ -238,11 +239,17 @@ class Artefact:
     name: str
     materials: tuple[str, ...]
     description: str = ""
+    #: Its light sensitivity as its record gives it (docs/light.md).
+    light: ArtefactLight = field(default_factory=ArtefactLight)
 
 
 def _artefact(v: Values) -> Artefact:
     return Artefact(
-        id=v["id"], name=v.name("name", v["id"]), materials=v["materials"], description=v["description"]
+        id=v["id"],
+        name=v.name("name", v["id"]),
+        materials=v["materials"],
+        description=v["description"],
+        light=artefact_light(v),
     )
 
 
@@ -259,6 +266,7 @@ ARTEFACT = Table(
         default=REQUIRED,
     ),
     Key("description", Text(blank=True), "A description, for the object's page.", default=""),
+    *ARTEFACT_LIGHT_KEYS,
     build=_artefact,
 )
 

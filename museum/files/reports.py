@@ -28,13 +28,16 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
+from analysis.light import light_summary
 from analysis.metrics import LoanBands, loan_compliance
 from analysis.report import climate_report
 from analysis.risk import LEVELS, assess
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, describe, diagnose_case, hourly_climate
+from museum.assessment.light import HOURLY_GAP_H, CaseLight, assess_case_light, light_sentences
 from museum.description.config import Case, MuseumConfig
 from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.i18n import Translator
+from museum.storage.calibration import CalibrationRecord, corrections_from
 from museum.storage.store import InfluxStore
 
 LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
@@ -63,6 +66,11 @@ class CasePeriod:
     #: How tight the case is against its room and when it passes its limit, from the last
     #: two weeks of the period (museum.assessment.diagnose); None for a room or a case without one.
     diagnosis: Diagnosis | None = None
+    #: The calibration checks that correct the period's readings (docs/calibration.md).
+    calibrations: list[CalibrationRecord] = field(default_factory=list)
+    #: The case's light, its year up to the period's end (museum.assessment.light); None
+    #: when no sensor of it reads light.
+    light: CaseLight | None = None
 
 
 def coverage(
@@ -164,6 +172,7 @@ def case_period(
         extremes=extremes,
         figures=None,
         coverage=coverage(series, case.sensors, start, end),
+        calibrations=corrections_from(store.calibration_log()).applied(case.sensors, end),
     )
     if len(hourly) >= 2:
         period.figures = climate_report(hourly)
@@ -192,6 +201,9 @@ def case_period(
             window_start,
             end,
         )
+    if config is not None:
+        light = assess_case_light(store, config, case, min(end, datetime.now(UTC)))
+        period.light = light if light.measured else None
     return period
 
 
@@ -315,6 +327,18 @@ class AlertRow:
 
 
 @dataclass(frozen=True)
+class LightSection:
+    """The case's light (docs/light.md): the period's dose in words, then each light-sensitive
+    object's year against its budget."""
+
+    period: str
+    #: (the object's inventory number and name, its sentences).
+    objects: list[tuple[str, list[str]]]
+    #: Hours lit while the museum was closed in the last week, in words (None: not known).
+    night: str | None = None
+
+
+@dataclass(frozen=True)
 class CaseSection:
     """Everything the report says about one case; the parts after ``coverage`` are empty
     when the period has no figures (``chart`` is then None)."""
@@ -324,6 +348,8 @@ class CaseSection:
     gallery: str
     #: What the figures rest on and the gaps, or None when there is nothing to say.
     coverage: str | None
+    #: The calibration corrections applied to the readings, or None without any.
+    calibration: str | None = None
     #: The temperature and RH chart, a PNG as base64.
     chart: str | None = None
     #: One row per quantity: its label with its unit, then minimum, mean and maximum.
@@ -333,6 +359,7 @@ class CaseSection:
     performance: Performance | None = None
     artefacts: list[ArtefactRow] = field(default_factory=list)
     alerts: list[AlertRow] = field(default_factory=list)
+    light: LightSection | None = None
 
 
 #: The loan compliance figures, in the order of :attr:`LoanSection.bands`.
@@ -445,6 +472,36 @@ def alert_rows(alerts: pd.DataFrame, t: Translator, zone: Any) -> list[AlertRow]
     return rows
 
 
+def light_section(period: CasePeriod, config: MuseumConfig, t: Translator) -> LightSection | None:
+    """The light part of a case's report, or None when no sensor of the case reads light."""
+    light = period.light
+    if light is None:
+        return None
+    moment = pd.Timestamp(period.start)
+    within = light.hourly[(light.hourly.index >= moment) & (light.hourly.index < pd.Timestamp(period.end))]
+    try:
+        summary = light_summary(within, config.light.lit_threshold_lux, max_gap_h=HOURLY_GAP_H)
+        mean = summary["lux_mean_when_lit"]
+        text = t(
+            "light.period",
+            dose=t.number(summary["lux_hours"], 0),
+            hours=t.number(summary["hours_lit"], 0),
+            mean="—" if mean is None else t.number(mean, 0),
+        )
+    except ValueError:  # fewer than two hours of light in the period
+        text = t("light.period_none")
+    end = min(period.end, datetime.now(UTC))
+    objects = [
+        (f"{item.artefact.id} {t.name(item.artefact.name)}", light_sentences(t, item, end, config.zone))
+        for item in light.objects
+        if item.year.budget_lux_hours is not None
+    ]
+    night = None
+    if light.hours_lit_closed:
+        night = t("light.night", hours=t.number(light.hours_lit_closed, 1))
+    return LightSection(period=text, objects=objects, night=night)
+
+
 def case_section(
     period: CasePeriod,
     config: MuseumConfig,
@@ -459,6 +516,8 @@ def case_section(
         name=t.name(case.name),
         gallery=t.name(case.gallery),
         coverage=coverage_text(period.coverage, t, _moments(t, config.zone)),
+        calibration=calibration_note(period.calibrations, t, config.zone),
+        light=light_section(period, config, t),
     )
     if period.figures is None:
         return section
@@ -475,6 +534,26 @@ def case_section(
         artefacts=artefact_rows(period, t, artefact_href),
         alerts=alert_rows(period.alerts, t, config.zone),
     )
+
+
+def calibration_note(records: list[CalibrationRecord], t: Translator, zone: Any) -> str | None:
+    """Which calibration corrections a case's figures carry, in one sentence (None: none)."""
+    if not records:
+        return None
+    items = [
+        t(
+            "calibration.applied_item",
+            sensor=r.sensor_id,
+            quantity=t(f"calibration.quantity.{r.quantity}"),
+            error=("+" if r.error > 0 else "") + t.number(r.error, 2),
+            unit=r.unit,
+            date=t.date(r.time.tz_convert(zone).date(), "medium"),
+            source=r.reference_kind,
+            id=r.record_id,
+        )
+        for r in records
+    ]
+    return t("calibration.applied", items="; ".join(items))
 
 
 def chart_png(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands | None) -> str:

@@ -16,11 +16,23 @@ RISK = "risk"
 ALERT_STATES = ("opened", "notified", "escalated", "notify_failed", "acknowledged", "resolved")
 CLIMATE_TAGS = ("site", "case_id", "sensor_id")
 CLIMATE_FIELDS = ("temperature_c", "rh_pct", "battery_pct", "rssi_dbm")
+#: Light and ultraviolet on a case's objects (issue 32, docs/light.md): a measurement of its
+#: own beside ``climate``, with the same tags, so that the climate queries, the hourly
+#: aggregates and the rules that read T and RH never meet a light-only point.
+LIGHT = "light"
+LIGHT_FIELDS = ("illuminance_lux", "uv_mw_m2", "uv_uw_per_lm")
 #: Plausible air, the range of the sensors Patina expects: a reading outside it is refused,
 #: by the collector (quarantine) and by the logger-file import (rejected rows) alike.
 TEMPERATURE_RANGE_C = (-40.0, 85.0)
 RH_RANGE_PCT = (0.0, 100.0)
 BATTERY_RANGE_PCT = (0.0, 100.0)
+#: Plausible light, the ranges of the sensors in use: full sunlight is about 100 000 lx and
+#: the common lux sensors end at 65 535 lx (BH1750) or about 120 000 lx (VEML7700); T&D's
+#: TR-74Ui reads UV up to 30 mW/cm² (300 000 mW/m²); daylight brings some 400–1600 µW/lm
+#: and no museum source ten times that. A negative reading is a fault, not darkness.
+ILLUMINANCE_RANGE_LUX = (0.0, 200_000.0)
+UV_RANGE_MW_M2 = (0.0, 300_000.0)
+UV_RANGE_UW_PER_LM = (0.0, 10_000.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +52,19 @@ class Reading:
     battery_pct: float | None = None
     ts_source: str = "sensor"
     rssi_dbm: float | None = None
+    #: Light (docs/light.md), stored as a ``light`` point beside the ``climate`` one.
+    illuminance_lux: float | None = None
+    uv_mw_m2: float | None = None
+    uv_uw_per_lm: float | None = None
+
+    @property
+    def has_climate(self) -> bool:
+        """Whether it carries anything of the ``climate`` point (a light sensor may not)."""
+        return self.temperature_c is not None or self.rh_pct is not None or self.battery_pct is not None
+
+    @property
+    def has_light(self) -> bool:
+        return self.illuminance_lux is not None or self.uv_mw_m2 is not None or self.uv_uw_per_lm is not None
 
 
 def climate_line(reading: Reading, site: str, case_id: str) -> str:
@@ -56,6 +81,30 @@ def climate_line(reading: Reading, site: str, case_id: str) -> str:
         },
         reading.time_ns,
     )
+
+
+def light_line(reading: Reading, site: str, case_id: str) -> str:
+    """The ``light`` point of a reading, as one line of line protocol."""
+    return encode_point(
+        LIGHT,
+        {"site": site, "case_id": case_id, "sensor_id": reading.sensor_id},
+        {
+            "illuminance_lux": reading.illuminance_lux,
+            "uv_mw_m2": reading.uv_mw_m2,
+            "uv_uw_per_lm": reading.uv_uw_per_lm,
+            "ts_source": reading.ts_source,
+        },
+        reading.time_ns,
+    )
+
+
+def reading_lines(reading: Reading, site: str, case_id: str) -> list[str]:
+    """The points of a reading: ``climate`` if it carries climate (or nothing else: a
+    battery-only or empty reading keeps its old form), ``light`` if it carries light."""
+    lines = [climate_line(reading, site, case_id)] if reading.has_climate or not reading.has_light else []
+    if reading.has_light:
+        lines.append(light_line(reading, site, case_id))
+    return lines
 
 
 @dataclass(frozen=True)
@@ -77,6 +126,10 @@ class AlertEvent:
     note: str = ""
     #: The rule and, for sensor rules, the sensor ("sensor_silent:s1"); empty: the rule.
     rule_key: str = ""
+    #: The forecast rule's opening: the day the case is expected to pass its limit and the
+    #: day it likely will by (epoch seconds); None for every other event.
+    due_s: float | None = None
+    early_s: float | None = None
 
     @property
     def time_s(self) -> float:
@@ -123,6 +176,8 @@ def alert_event_line(event: AlertEvent) -> str:
             "threshold": event.threshold,
             "user": event.user,
             "note": event.note,
+            "due_s": event.due_s,
+            "early_s": event.early_s,
         },
         event.time_ns,
     )
@@ -216,5 +271,36 @@ def artefact_climate_line(
         ARTEFACT_CLIMATE,
         {"artefact_id": artefact_id, "museum": museum, "site": site, "case_id": case_id, "source": source},
         {**{name: values.get(name) for name in ARTEFACT_CLIMATE_FIELDS}, "readings": int(readings)},
+        time_ns,
+    )
+
+
+# --- sensor calibrations (issue 28, docs/calibration.md) ---------------------------------------
+
+#: Append-only log of sensor checks against a reference, and of their withdrawals; kept in
+#: the retention policy that keeps for ever (``patina_forever``), like the hourly aggregates.
+SENSOR_CALIBRATIONS = "sensor_calibrations"
+#: Kinds of ``sensor_calibrations`` points: a check, or the withdrawal of an earlier check.
+CALIBRATION_KINDS = ("check", "withdrawal")
+
+
+def calibration_line(
+    time_ns: int,
+    *,
+    sensor_id: str,
+    quantity: str,
+    record_id: str,
+    kind: str,
+    fields: dict[str, float | int | str | None],
+) -> str:
+    """One point of the calibration log. ``record_id`` (a tag) keeps apart two records of
+    one sensor and quantity at the same nanosecond; ``fields`` are the reference, the
+    sensor's value, who, the note and so on (museum.storage.calibration)."""
+    if kind not in CALIBRATION_KINDS:
+        raise ValueError(f"unknown calibration record kind {kind!r}; one of {', '.join(CALIBRATION_KINDS)}")
+    return encode_point(
+        SENSOR_CALIBRATIONS,
+        {"sensor_id": sensor_id, "quantity": quantity, "record_id": record_id},
+        {"kind": kind, **fields},
         time_ns,
     )

@@ -13,7 +13,9 @@ from collector.alerts.rules.battery import BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import ForecastRule
 from collector.alerts.rules.health import CollectorHealth
+from collector.alerts.rules.light import LightAtNight, LightBudget, UvHigh
 from collector.alerts.rules.objects import ArtefactRisk
+from collector.alerts.rules.partners import PartnerSilent
 from collector.alerts.rules.rate import RateOfChange
 from collector.alerts.rules.sensors import SensorSilent, SensorStuck
 from collector.alerts.rules.thresholds import RH_HIGH, RH_LOW
@@ -29,6 +31,9 @@ READING_RULES: tuple[Rule, ...] = (
     SensorStuck(),
     Condensation(),
     BatteryLow(),
+    LightBudget(),
+    UvHigh(),
+    LightAtNight(),
 )
 #: Judged at every tick only (``AlertEngine.evaluate``), for every case before the others:
 #: what time alone brings, when no message arrives.
@@ -38,6 +43,9 @@ FORECAST_RULES: tuple[Rule, ...] = (ForecastRule(),)
 #: Judged when the collector reports its own health, on the first case of each site.
 HEALTH_RULES: tuple[Rule, ...] = (CollectorHealth(),)
 
-ALL_RULES: tuple[Rule, ...] = READING_RULES + TICK_RULES + FORECAST_RULES + HEALTH_RULES
+#: Judged at every tick on the museum's first case, when partner museums are watched.
+PARTNER_RULES: tuple[Rule, ...] = (PartnerSilent(),)
+
+ALL_RULES: tuple[Rule, ...] = READING_RULES + TICK_RULES + FORECAST_RULES + HEALTH_RULES + PARTNER_RULES
 #: Every rule's name.
 RULES: tuple[str, ...] = tuple(rule.name for rule in ALL_RULES)

@@ -11,15 +11,17 @@ decides what a condition means for an alert, and the time comes as an argument.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.condition import Condition
 from collector.alerts.incidents import Incident
+from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from museum.assessment.diagnose import Diagnosis
-from museum.description.config import AlertsConfig, Case
+from museum.description.config import AlertsConfig, Case, Partner
+from museum.description.config_light import LightConfig, OpeningHours
 from museum.description.limits import CaseLimits
 
 #: Rate-of-change and artefact-risk alerts resolve only after their cause has stayed away
@@ -37,6 +39,17 @@ class CollectorReport:
     spool_depth: int
     #: What keeps readings from InfluxDB (``writer_blocked:access_denied``, ``spool_full``…).
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerBeats:
+    """The partner museums watched and when each last gave a heartbeat (issue 27)."""
+
+    partners: tuple[Partner, ...]
+    #: Per partner id, the time its latest heartbeat was written (epoch s).
+    last_beat_s: Mapping[str, float]
+    #: When this collector began to watch: a partner never heard counts as silent from then.
+    watching_since_s: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,13 @@ class CaseView:
     diagnosis: Diagnosis | None = None
     #: The collector-health rule's input.
     health: CollectorReport | None = None
+    #: The light rules' inputs (collector/alerts/rules/light.py): the case's light, if any
+    #: sensor of it reads light, the museum's light limits and opening hours.
+    light: LightState | None = None
+    light_config: LightConfig = field(default_factory=LightConfig)
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    #: The partner-silence rule's input.
+    partners: PartnerBeats | None = None
 
 
 class Rule(Protocol):
