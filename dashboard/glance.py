@@ -88,7 +88,7 @@ def needs(
                 level=LEVELS[item.level],
                 case=item.case,
                 artefact=item.artefact,
-                value=t.quantity(item.rh_pct, "% RH", 0),
+                value=t.quantity(item.rh_pct, "%", 0),
                 limit=t.quantity(item.limit_pct, "%", 0),
                 since=item.since,
                 todo=t(f"advice.driver.{item.driver}") if item.driver in DRIVERS else "",
