@@ -106,12 +106,20 @@ table = pd.concat(frames, ignore_index=True)
 table["time"] = table["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
 label, unit = t(QUANTITIES[quantity][0]), QUANTITIES[quantity][1]
 tick = "hour" if range_key == "24h" else "day"
+# One tick a day over a week (a count of ticks gave each day twice), fewer over longer.
+TICKS = {"24h": 8, "7d": {"interval": "day", "step": 1}, "30d": {"interval": "day", "step": 5}}
 axis_title = t("label.with_unit", label=label, unit=unit)
 chart = (
     alt.Chart(table)
     .mark_line(interpolate="monotone")
     .encode(
-        x=alt.X("time:T", title=None, axis=alt.Axis(format=t.chart_time_format(tick), labelOverlap=True)),
+        x=alt.X(
+            "time:T",
+            title=None,
+            axis=alt.Axis(
+                format=t.chart_time_format(tick), tickCount=TICKS.get(range_key, 8), labelOverlap=True
+            ),
+        ),
         y=alt.Y(f"{quantity}:Q", title=axis_title, scale=alt.Scale(zero=False)),
         # Distinct hues in the order chosen: the theme's palette gave two cases two blues.
         color=alt.Color(
