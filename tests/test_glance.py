@@ -231,3 +231,29 @@ def test_the_floor_plan_draws_a_case_at_risk_in_its_colour_and_opens_it(served: 
             marker.click()
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
         browser.close()
+
+
+def test_cases_without_a_place_are_listed_beside_the_plan(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Gallery 2 has an entry but no plan: its case, silent, is listed with its level.
+    (tmp_path / "plan-1.svg").write_text(PLAN_SVG)
+    config = make_config(SMALL_MUSEUM + GALLERIES + '\n[[galleries]]\nid = "G2"\ngallery = "Gallery 2"\n')
+    seed_readings(config, store_for(config))
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params["gallery"] = "G2"
+    app.switch_page("views/floorplan.py").run()
+    assert not app.exception, app.exception
+    assert "Not on the plan" in texts(app, "subheader")
+    assert any(w.startswith("The plan — cannot be read") for w in texts(app, "warning"))
+    page = html_of(app)
+    assert '<li data-case="C2" data-level="unknown">' in page and 'href="case?case=C2&amp;lang=en"' in page
+    assert 'class="patina-marker"' not in page
