@@ -88,7 +88,7 @@ def needs(
                 level=LEVELS[item.level],
                 case=item.case,
                 artefact=item.artefact,
-                value=t.quantity(item.rh_pct, "% RH", 0),
+                value=t.quantity(item.rh_pct, "%", 0),
                 limit=t.quantity(item.limit_pct, "%", 0),
                 since=item.since,
                 todo=t(f"advice.driver.{item.driver}") if item.driver in DRIVERS else "",
@@ -108,6 +108,12 @@ TABLE_STYLE = (
     ".patina-needs td{border-bottom:1px solid #e5e5e5;padding:4px 8px;vertical-align:top}"
     ".patina-level{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;white-space:nowrap}"
     ".patina-todo{color:#555;font-size:0.85rem}"
+    # On a phone each row becomes a block of its cells, one under the other: seven columns
+    # would be wider than the screen.
+    "@media (max-width: 640px){.patina-needs tr:first-child{display:none}"
+    ".patina-needs tr{display:block;border-bottom:1px solid #ccc;padding:4px 0}"
+    ".patina-needs td{display:block;border:none;padding:2px 4px}"
+    ".patina-needs td[data-label]::before{content:attr(data-label) ': ';color:#777}}"
     "</style>"
 )
 
@@ -126,6 +132,8 @@ def needs_table(rows: list[Need], t: Translator, now: datetime, zone: object) ->
         f"<th>{e(t(f'glance.col_{name}'))}</th>"
         for name in ("level", "case", "object", "value", "limit", "since", "todo")
     )
+    # On a phone the cells stand one under the other, named (see TABLE_STYLE).
+    labels = {name: e(t(f"glance.col_{name}")) for name in ("value", "limit", "since")}
     body = []
     for row in rows:
         case = f'<a href="{e(case_url(row.case.id, t.language))}">{e(row.case.id)}</a>'
@@ -144,7 +152,9 @@ def needs_table(rows: list[Need], t: Translator, now: datetime, zone: object) ->
             since = "—"
         body.append(
             f'<tr data-case="{e(row.case.id)}"><td>{badge(row.level, t)}</td><td>{case}</td><td>{what}</td>'
-            f"<td>{e(row.value)}</td><td>{e(row.limit)}</td><td>{since}</td>"
+            f'<td data-label="{labels["value"]}">{e(row.value)}</td>'
+            f'<td data-label="{labels["limit"]}">{e(row.limit)}</td>'
+            f'<td data-label="{labels["since"]}">{since}</td>'
             f'<td class="patina-todo">{e(row.todo)}</td></tr>'
         )
     return f'{TABLE_STYLE}<table class="patina-needs"><tr>{head}</tr>{"".join(body)}</table>'

@@ -127,7 +127,7 @@ def test_the_overview_lists_what_needs_the_reader_first_worst_first(glance_museu
     # Worst first: C1's bayonet at risk (30 % against 25 %), then C2, whose sensor is silent.
     assert page.index('data-case="C1"') < page.index('data-case="C2"')
     assert '<a href="case?case=C1&amp;lang=en">C1</a>' in page
-    assert "30 % RH" in page and "25 %" in page and "at risk" in page
+    assert 'data-label="RH">30 %</td><td data-label="Limit">25 %</td>' in page and "at risk" in page
     assert "check first the silica gel" in page  # what to do, for RH above the limit
     assert "A sensor of the case is silent" in page
 
@@ -231,3 +231,29 @@ def test_the_floor_plan_draws_a_case_at_risk_in_its_colour_and_opens_it(served: 
             marker.click()
             expect(page.get_by_role("heading", name=heading)).to_be_visible(timeout=30_000)
         browser.close()
+
+
+def test_cases_without_a_place_are_listed_beside_the_plan(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # Gallery 2 has an entry but no plan: its case, silent, is listed with its level.
+    (tmp_path / "plan-1.svg").write_text(PLAN_SVG)
+    config = make_config(SMALL_MUSEUM + GALLERIES + '\n[[galleries]]\nid = "G2"\ngallery = "Gallery 2"\n')
+    seed_readings(config, store_for(config))
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.query_params["gallery"] = "G2"
+    app.switch_page("views/floorplan.py").run()
+    assert not app.exception, app.exception
+    assert "Not on the plan" in texts(app, "subheader")
+    assert any(w.startswith("The plan — cannot be read") for w in texts(app, "warning"))
+    page = html_of(app)
+    assert '<li data-case="C2" data-level="unknown">' in page and 'href="case?case=C2&amp;lang=en"' in page
+    assert 'class="patina-marker"' not in page

@@ -164,6 +164,8 @@ PAGES = {
     "artefact": "artefact",
     "quality": "quality",
     "report": "report",
+    "floorplan": "floorplan",
+    "compare": "compare",
 }
 #: True once Streamlit has drawn the page: the script's run is over (the state Streamlit
 #: itself exposes for its browser tests), and no element is still a placeholder (a

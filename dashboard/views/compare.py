@@ -43,19 +43,20 @@ chosen = st.multiselect(
     format_func=lambda cid: f"{cid} · {t.name(config.case(cid).name)}",
     max_selections=8,
 )
-options = st.columns([2, 2, 3])
-with_room = options[0].toggle(t("compare.with_room"), value=len(chosen) == 1, key="compare_room")
-with_outdoor = options[0].toggle(
+toggles = st.columns(2)
+with_room = toggles[0].toggle(t("compare.with_room"), value=len(chosen) == 1, key="compare_room")
+with_outdoor = toggles[1].toggle(
     t("compare.with_outdoor"), value=bool(OUTDOOR) and len(chosen) == 1, disabled=not OUTDOOR
 )
+options = st.columns(2)
 quantity = (
-    options[1].segmented_control(
+    options[0].segmented_control(
         t("compare.quantity"), list(QUANTITIES), default="rh_pct", format_func=lambda q: t(QUANTITIES[q][0])
     )
     or "rh_pct"
 )
 range_key = (
-    options[2].segmented_control(
+    options[1].segmented_control(
         t("case.range"), [*RANGES, "custom"], default="7d", format_func=lambda key: t(f"case.range_{key}")
     )
     or "7d"
@@ -104,25 +105,39 @@ if not frames:
 table = pd.concat(frames, ignore_index=True)
 table["time"] = table["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
 label, unit = t(QUANTITIES[quantity][0]), QUANTITIES[quantity][1]
+tick = "hour" if range_key == "24h" else "day"
+# One tick a day over a week (a count of ticks gave each day twice), fewer over longer.
+TICKS = {"24h": 8, "7d": {"interval": "day", "step": 1}, "30d": {"interval": "day", "step": 5}}
 axis_title = t("label.with_unit", label=label, unit=unit)
 chart = (
     alt.Chart(table)
     .mark_line(interpolate="monotone")
     .encode(
-        x=alt.X("time:T", title=t("label.time")),
+        x=alt.X(
+            "time:T",
+            title=None,
+            axis=alt.Axis(
+                format=t.chart_time_format(tick), tickCount=TICKS.get(range_key, 8), labelOverlap=True
+            ),
+        ),
         y=alt.Y(f"{quantity}:Q", title=axis_title, scale=alt.Scale(zero=False)),
+        # Distinct hues in the order chosen: the theme's palette gave two cases two blues.
         color=alt.Color(
-            "series:N", title=t("compare.series"), legend=alt.Legend(orient="bottom", labelLimit=400)
+            "series:N",
+            title=t("compare.series"),
+            sort=list(series.values()),
+            scale=alt.Scale(scheme="tableau10"),
+            legend=alt.Legend(orient="bottom", labelLimit=400),
         ),
         tooltip=[
             alt.Tooltip("series:N", title=t("compare.series")),
-            alt.Tooltip("time:T", title=t("label.time"), format="%Y-%m-%d %H:%M"),
-            alt.Tooltip(f"{quantity}:Q", title=axis_title, format=".1f"),
+            alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
+            alt.Tooltip(f"{quantity}:Q", title=axis_title, format=t.axis_format(1)),
         ],
     )
     .properties(height=420)
 )
-st.altair_chart(chart, use_container_width=True)
+st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
 summary = table.groupby("series", sort=False)[quantity].agg(["mean", "min", "max"])
 st.table(
     pd.DataFrame(
