@@ -53,6 +53,22 @@ predicts the case's next RH better (root-mean-square one-step error in % RH): a 
 case keeps its RH while its lights warm it, an unbuffered one keeps its absolute humidity.
 The caller may impose the answer when the case's silica gel is known.
 
+Level shifts (a buffered case only): reconditioning or swapping the gel, or moving or
+recalibrating the case's sensor, shifts the case's RH by a step that no air exchange made.
+Fitting (2) across it would take the step for the case's exchange (a step down reads as a
+gel that suddenly dries, k near zero or negative). A level shift of a series is a single
+outlier in its one-step innovations (Tsay 1988 [4], the level-shift model); here the
+innovations are the buffered model's one-step residuals e_i = ΔRH_c,i − k·D_i, summed over
+``STEP_SPAN`` steps so that a step spread over the hourly means around it is seen whole, and
+standardised by a robust scale, 1.4826 × their median absolute deviation (Hampel 1974 [5]),
+which the steps themselves do not inflate. Windows beyond ``STEP_SIGMAS`` robust standard
+deviations and ``MIN_STEP_RH_PCT`` are cut from the fit (the cumulative fit restarts after
+them, with its own intercept, as after a gap: the gel's mass and the case's leak, hence k,
+are the same on both sides). A run of cut steps whose residuals add up to at least
+``MIN_STEP_RH_PCT`` is a level shift (a spike that comes back within the run is not):
+``level_shifts_s`` gives the time of the first reading after each, from which the case's
+RH "now" counts.
+
 Quality (``quality``): ``good`` (relative standard error of the rate under 25 %),
 ``fair`` (under 50 %), ``poor`` (larger, or a rate that is not positive),
 ``room_steady`` (the room and case differ too little to tell: driving difference under
@@ -79,10 +95,15 @@ References
 .. [3] Bayley, G. V. & Hammersley, J. M. (1946). The "effective" number of independent
    observations in an autocorrelated time series. *Supplement to the Journal of the Royal
    Statistical Society* 8(2), 184–197.
+.. [4] Tsay, R. S. (1988). Outliers, level shifts, and variance changes in time series.
+   *Journal of Forecasting* 7(1), 1–20.
+.. [5] Hampel, F. R. (1974). The influence curve and its role in robust estimation.
+   *Journal of the American Statistical Association* 69(346), 383–393.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -102,6 +123,19 @@ MIN_COVERAGE = 0.6
 #: The calibration error of capacitive T/RH sensors, about ±1 % RH (one standard deviation).
 CALIBRATION_RH_PCT = 1.0
 QUALITIES = ("good", "fair", "poor", "room_steady", "insufficient_data")
+#: Level shifts: residuals summed over this many steps (three hours on an hourly grid: a
+#: step of the case's RH spreads over the hourly means around it) ...
+STEP_SPAN = 3
+#: ... beyond this many robust standard deviations (Tsay 1988 [4] tests at 3 to 3.5 for
+#: Gaussian innovations; hourly residuals of a case under an air-conditioner's daily cycle
+#: have heavier tails: engineering choice, no shift found in any case of
+#: tests/forecast_cases.py) ...
+STEP_SIGMAS = 5.0
+#: ... and at least this large, % RH: one sensor's calibration uncertainty, below which a
+#: shift moves no forecast more than the calibration already does.
+MIN_STEP_RH_PCT = 1.0
+#: The robust scale of normal residuals: 1.4826 × their median absolute deviation.
+MAD_TO_SD = 1.4826
 
 
 @dataclass(frozen=True)
@@ -132,6 +166,9 @@ class Tightness:
     #: RMS one-step error of each model, % RH.
     rms_buffered_pct: float = math.nan
     rms_unbuffered_pct: float = math.nan
+    #: A buffered case's level shifts (a reconditioned gel): the time of the first reading
+    #: after each, s; the fit does not cross them.
+    level_shifts_s: tuple[float, ...] = ()
 
 
 def thomson_half_time_days(
@@ -273,6 +310,34 @@ def _fit_buffered(g: _Grid) -> tuple[float, float, float, float]:
     return rate, math.hypot(se, abs(rate) * calibration / max(mean_drive, 1e-9)), rms, se
 
 
+def level_shifts(g: _Grid, rate: float) -> tuple[np.ndarray, list[int]]:
+    """The steps to cut from the buffered fit, and the first reading after each level shift
+    (see the module's Level shifts), given the fit's rate k."""
+    i = np.flatnonzero(g.ok)
+    cut = np.zeros(len(g.ok), bool)
+    if len(i) <= STEP_SPAN or not math.isfinite(rate):
+        return cut, []
+    residual = np.full(len(g.ok), np.nan)
+    residual[i] = g.rh_case_pct[i + 1] - g.rh_case_pct[i] - rate * g.step_drive(i)
+    # Windows of STEP_SPAN consecutive usable steps (a window over a gap is no window).
+    windows = np.lib.stride_tricks.sliding_window_view(residual, STEP_SPAN).sum(axis=1)
+    seen = np.isfinite(windows)
+    centre = float(np.median(windows[seen]))
+    scale = MAD_TO_SD * float(np.median(np.abs(windows[seen] - centre)))
+    with np.errstate(invalid="ignore"):
+        flagged = seen & (np.abs(windows - centre) > max(STEP_SIGMAS * scale, MIN_STEP_RH_PCT))
+    for start in np.flatnonzero(flagged):
+        cut[start : start + STEP_SPAN] = True
+    cut &= g.ok
+    shifts = []
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], cut.astype(int), [0]])))
+    for first, end in zip(runs[::2], runs[1::2], strict=True):
+        # A spike that comes back within the run adds up to little: not a level shift.
+        if abs(float(np.nansum(residual[first:end]))) >= MIN_STEP_RH_PCT:
+            shifts.append(int(end))
+    return cut, shifts
+
+
 def _rate_to_tau(g: _Grid, buffered: bool) -> float:
     """τ = this / rate: 100/ρ_s(T̄) for k (equation 3), 1 for N."""
     if not buffered:
@@ -332,6 +397,14 @@ def fit_tightness(
     if buffered is None:
         # Ties go to the unbuffered model: at a steady temperature the two coincide.
         buffered = rms_buffered < 0.9 * rms_unbuffered
+    shifts: list[int] = []
+    if buffered:
+        cut, shifts = level_shifts(g, k_rate)
+        if cut.any():
+            # Not across a reconditioned gel: the cumulative fit restarts after each cut.
+            g = dataclasses.replace(g, ok=g.ok & ~cut)
+            k_rate, k_se, rms_buffered, k_fit_se = _fit_buffered(g)
+    fitted["level_shifts_s"] = tuple(float(time_s[j]) for j in shifts)
     rate, se = (k_rate, k_se) if buffered else (n_rate, n_se)
     to_tau = _rate_to_tau(g, bool(buffered))
     if buffered:

@@ -1,5 +1,6 @@
 """Forecasts against the truth: every family of tests/forecast_cases.py (cases near and
-far from their gallery's level, buffered and not, wet and dry season, two seeds), each
+far from their gallery's level, buffered and not, a gel reconditioned within the window,
+wet and dry season, two seeds), each
 forecast from two weeks of its sensors alone, with last year's weeks of the gallery, and
 with an outdoor sensor; the building model run on for half a year is the truth. Prints one
 row per forecast: central estimate, act-by day (lower quartile), 95 % interval, truth,
@@ -41,11 +42,19 @@ def main() -> None:
     print(header)
     print("|" + "---|" * (header.count("|") - 1))
     shown = held = 0
+    #: Level shifts found in the forecasts of cases whose gel is reconditioned, and elsewhere.
+    shifts = {True: 0, False: 0}
+    forecasts = {True: 0, False: 0}
     started = time.perf_counter()
     for season in seasons:
         for seed in seeds:
             for row in forecast_cases.rows(season, seed):
                 forecast = row.diagnosis.forecast
+                # Only the reconditioned family has a step: a level shift elsewhere is false.
+                fit = row.diagnosis.tightness
+                made = "reconditioned" in row.family
+                shifts[made] += len(fit.level_shifts_s) if fit is not None else 0
+                forecasts[made] += 1
                 if forecast is None:
                     quality = row.diagnosis.quality
                     print(f"| {season} | {seed} | {row.family} | {row.knowledge} | no forecast ({quality}) |")
@@ -69,7 +78,9 @@ def main() -> None:
                 )
     elapsed = time.perf_counter() - started
     print(
-        f"\nactionable forecasts: {shown}; holding: {held}; wall time {elapsed:.0f} s (simulation included)"
+        f"\nactionable forecasts: {shown}; holding: {held}; level shifts found: {shifts[True]} in "
+        f"{forecasts[True]} forecasts of a reconditioned case, {shifts[False]} in the {forecasts[False]} "
+        f"others; wall time {elapsed:.0f} s (simulation included)"
     )
 
 

@@ -13,6 +13,7 @@ of CPU and 16,700–18,900 readings/s; MQTT 3.1.1: 21–26 µs and 22,900–26,7
 
     .venv/bin/python benchmarks/bench_ingest.py [--readings 100000] [--protocol 5|3.1.1] [--instances 1]
                                                 [--profile profile.txt] [--broker-inflight 20]
+                                                [--config benchmarks/museum_realistic.toml]
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def main() -> None:
     )
     parser.add_argument("--profile", type=Path, help="Sample the collector with py-spy into this file.")
     parser.add_argument(
+        "--config",
+        type=Path,
+        help="A museum's config (benchmarks/museum_realistic.toml) instead of the bench's own.",
+    )
+    parser.add_argument(
         "--broker-inflight",
         type=int,
         help="The broker's max_inflight_messages (deploy/mosquitto.conf: 1000; Mosquitto's default: 20). "
@@ -68,7 +74,7 @@ def main() -> None:
     influx = InfluxServer(folder / "influxdb")
     broker.start()
     influx.start()
-    collector = PatinaPeer(folder, broker, influx, "bench", args.protocol, args.instances)
+    collector = PatinaPeer(folder, broker, influx, "bench", args.protocol, args.instances, args.config)
     collector.start()
     bodies = burst_bodies(args.readings, args.publishers, args.batch)
     total = args.readings // args.publishers * args.publishers
@@ -111,6 +117,7 @@ def main() -> None:
     label = f"MQTT {args.protocol}" + (f", {args.instances} collectors" if args.instances > 1 else "")
     label += f", broker max_inflight_messages {args.broker_inflight}" if args.broker_inflight else ""
     label += f", {args.batch} readings per message" if args.batch > 1 else ""
+    label += f", config {args.config.name}" if args.config else ""
     figure(f"ingest end to end, {label}, {total:,} QoS 1", stored / stored_s, "readings/s")
     figure("ingest: readings lost", total - stored, "readings")
     figure("ingest: collector CPU per reading stored", cpu_s / max(stored, 1) * 1e6, "µs")

@@ -12,12 +12,21 @@ Three trials for each, each on a fresh private Mosquitto (deploy/mosquitto.conf)
 
 Passes or fails nothing; prints what it saw.
 
+With ``--config PATH`` (a museum's own config, e.g. benchmarks/museum_realistic.toml: Patina
+runs with it, Node-RED with its one flow) the burst alone is run ``--rounds`` times for each
+system, alternating (Patina, Node-RED, Patina, …) on one broker and one InfluxDB, each round
+into a fresh database with a fresh MQTT client id (and the round's persistent session ended
+after it, so that it queues nothing of the next round); every round is printed with the
+load average, then each system's best.
+
     .venv/bin/python benchmarks/bench_nodered.py [--readings 100000] [--publishers 10]
+    .venv/bin/python benchmarks/bench_nodered.py --config benchmarks/museum_realistic.toml [--rounds 2]
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import threading
@@ -33,6 +42,7 @@ from peers import (
     burst_bodies,
     count_points,
     cpu_seconds,
+    forget_session,
     install_node_red,
     scratch_folder,
     start_burst,
@@ -120,14 +130,68 @@ def _kill_and_restart(peer: Peer) -> None:
     peer.start()
 
 
+def rounds(
+    peers: dict[str, Callable[[Path, MosquittoServer, InfluxServer, str], Peer]],
+    bodies: list[bytes],
+    count: int,
+) -> dict[str, list[dict[str, float]]]:
+    """The burst ``count`` times for each system, alternating, on one broker and InfluxDB;
+    each round writes into a database of its own through a client id of its own."""
+    folder = scratch_folder("patina-peer-rounds-")
+    broker, influx = MosquittoServer(folder / "mosquitto"), InfluxServer(folder / "influxdb")
+    broker.start()
+    influx.start()
+    total = sum(body.count(b"\n") for body in bodies)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in peers}
+    try:
+        for number in range(1, count + 1):
+            for name, make_peer in peers.items():
+                database = f"bench_{name.lower().replace('-', '').replace(' ', '')}_{number}"
+                load = os.getloadavg()[0]
+                peer = make_peer(folder, broker, influx, database)
+                peer.start()
+                cpu_before = {pid: cpu_seconds(pid) for pid in peer.pids()}
+                began = time.perf_counter()
+                for process in start_burst(broker.port, bodies):
+                    process.wait()
+                stored, stored_s = wait_stored(
+                    functools.partial(count_points, influx.url, database), total, SETTLE_S, began
+                )
+                cpu_s = sum(cpu_seconds(pid) - cpu_before[pid] for pid in peer.pids())
+                rss_mb = peer.peak_rss_mb()
+                peer.stop()
+                for client_id in peer.client_ids():
+                    forget_session(broker.port, client_id)
+                rate = stored / stored_s if stored_s else 0.0
+                results[name].append({"rate": rate, "lost": total - stored, "rss_mb": rss_mb})
+                print(
+                    f"round {number} {name:9} stored {stored:,} of {total:,} ({total - stored:,} lost) "
+                    f"in {stored_s:6.2f} s: {rate:8,.0f} readings/s; CPU {cpu_s:.1f} s "
+                    f"({cpu_s / max(stored, 1) * 1e6:.1f} µs per reading); peak RSS {rss_mb:.0f} MB; "
+                    f"load average before {load:.2f}",
+                    flush=True,
+                )
+    finally:
+        broker.stop()
+        influx.stop()
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--readings", type=int, default=100_000)
     parser.add_argument("--publishers", type=int, default=10)
     parser.add_argument("--trials", default="burst,influx-restart,peer-kill")
+    parser.add_argument(
+        "--config", type=Path, help="Patina runs with this museum config; rounds of the burst."
+    )
+    parser.add_argument("--rounds", type=int, default=2, help="With --config: rounds of each system.")
     args = parser.parse_args()
     install = install_node_red(scratch_folder("patina-node-red-"))
     bodies = burst_bodies(args.readings, args.publishers)
+    if args.config:
+        museum_rounds(install, args.config, bodies, args)
+        return
     peers: dict[str, Callable[[Path, MosquittoServer, InfluxServer], Peer]] = {
         "Patina": lambda folder, broker, influx: PatinaPeer(folder, broker, influx, "bench"),
         "Patina x2": lambda folder, broker, influx: PatinaPeer(folder, broker, influx, "bench", instances=2),
@@ -154,6 +218,35 @@ def main() -> None:
     if ("Patina", "burst") in results and ("Node-RED", "burst") in results:
         ratio = results["Patina", "burst"]["rate"] / max(results["Node-RED", "burst"]["rate"], 1e-9)
         figure("Patina / Node-RED throughput", ratio, "ratio")
+
+
+def museum_rounds(install: Path, config: Path, bodies: list[bytes], args: argparse.Namespace) -> None:
+    peers: dict[str, Callable[[Path, MosquittoServer, InfluxServer, str], Peer]] = {
+        "Patina": lambda folder, broker, influx, database: PatinaPeer(
+            folder, broker, influx, database, museum_config=config
+        ),
+        "Node-RED": lambda folder, broker, influx, database: NodeRedPeer(
+            install, folder, broker, influx, database
+        ),
+    }
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores; broker, database, publishers and "
+        f"both systems on the same machine; Patina with {config}; {args.readings:,} QoS 1 readings "
+        f"from {args.publishers} mosquitto_pub processes; {args.rounds} rounds each, alternating",
+        flush=True,
+    )
+    results = rounds(peers, bodies, args.rounds)
+    for name, runs in results.items():
+        best = max(runs, key=lambda run: run["rate"])
+        every = " / ".join(f"{run['rate']:,.0f}" for run in runs)
+        print(
+            f"{name}: best {best['rate']:,.0f} readings/s (rounds {every}); "
+            f"lost {', '.join(str(int(run['lost'])) for run in runs)}"
+        )
+        figure(f"{name}: burst with {config.name}, best of {len(runs)}", best["rate"], "readings/s")
+        figure(f"{name}: readings lost, all rounds", sum(run["lost"] for run in runs), "readings")
+    ratio = max(r["rate"] for r in results["Patina"]) / max(max(r["rate"] for r in results["Node-RED"]), 1e-9)
+    figure(f"Patina / Node-RED throughput with {config.name}, best rounds", ratio, "ratio")
 
 
 if __name__ == "__main__":

@@ -130,6 +130,7 @@ class Peer(Protocol):
     name: str
 
     def pids(self) -> list[int]: ...
+    def client_ids(self) -> list[str]: ...
     def peak_rss_mb(self) -> float: ...
     def start(self) -> None: ...
     def stop(self) -> None: ...
@@ -174,21 +175,38 @@ id = "lab"
         database: str,
         protocol: str = "5",
         instances: int = 1,
+        museum_config: Path | None = None,
     ) -> None:
+        """``museum_config``: a museum's own config file (benchmarks/museum_realistic.toml)
+        instead of the benchmark's two sources; the broker, database, client id and spool
+        are then set through the environment, as a deployment sets them."""
         self.name = "Patina" if instances == 1 else f"Patina x{instances}"
         self.folder, self.database, self.instances = folder, database, instances
         sharing = f'share_group = "bench"\ninstances = {instances}' if instances > 1 else ""
         self.config = folder / f"{database}.toml"
-        self.config.write_text(
-            self.CONFIG.format(
-                mqtt=broker.url,
-                influx=influx.url,
-                database=database,
-                protocol=protocol,
-                folder=folder,
-                sharing=sharing,
+        self.environment: dict[str, str] = {}
+        if museum_config is None:
+            self.config.write_text(
+                self.CONFIG.format(
+                    mqtt=broker.url,
+                    influx=influx.url,
+                    database=database,
+                    protocol=protocol,
+                    folder=folder,
+                    sharing=sharing,
+                )
             )
-        )
+        else:
+            # The museum's file as it is, with the sharing of the work added for instances > 1.
+            text = museum_config.read_text()
+            self.config.write_text(text + (f"\n[collector]\n{sharing}\n" if sharing else ""))
+            self.environment = {
+                "PATINA_MQTT_URL": broker.url,
+                "PATINA_INFLUX_URL": influx.url,
+                "PATINA_INFLUX_DB": database,
+                "PATINA_MQTT_CLIENT_ID": f"bench-{database}",
+                "PATINA_SPOOL_PATH": str(folder / f"{database}.spool.sqlite3"),
+            }
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -198,7 +216,7 @@ id = "lab"
     def start(self) -> None:
         self.processes = []
         for index in range(self.instances):
-            environment = dict(os.environ)
+            environment = dict(os.environ, **self.environment)
             if self.instances > 1:
                 environment.update(
                     PATINA_INSTANCE_INDEX=str(index),
@@ -220,6 +238,11 @@ id = "lab"
 
     def pids(self) -> list[int]:
         return [p.pid for p in self.processes]
+
+    def client_ids(self) -> list[str]:
+        if self.instances == 1:
+            return [f"bench-{self.database}"]
+        return [f"bench-{self.database}-{index}" for index in range(self.instances)]
 
     def peak_rss_mb(self) -> float:
         return max((peak_rss_mb(p.pid) for p in self.processes), default=float("nan"))
@@ -299,6 +322,7 @@ class NodeRedPeer:
         self.install = install
         self.user_dir = folder / f"node-red-{database}"
         self.user_dir.mkdir(parents=True, exist_ok=True)
+        self.client_id = f"nodered-{database}"
         influx_port = influx.url.rsplit(":", 1)[1]
         flows = [
             {"id": "tab", "type": "tab", "label": "bench"},
@@ -307,7 +331,7 @@ class NodeRedPeer:
                 "type": "mqtt-broker",
                 "broker": "127.0.0.1",
                 "port": str(broker.port),
-                "clientid": f"nodered-{database}",
+                "clientid": self.client_id,
                 "autoConnect": True,
                 "usetls": False,
                 "protocolVersion": "5",
@@ -391,6 +415,9 @@ class NodeRedPeer:
     def pids(self) -> list[int]:
         return [self.process.pid] if self.process else []
 
+    def client_ids(self) -> list[str]:
+        return [self.client_id]
+
     def peak_rss_mb(self) -> float:
         return peak_rss_mb(self.process.pid) if self.process else float("nan")
 
@@ -403,6 +430,18 @@ class NodeRedPeer:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+
+
+def forget_session(broker_port: int, client_id: str) -> None:
+    """End the persistent session a client left at the broker (MQTT 5 clean start, no
+    expiry): kept, it would queue every later burst for a client that never returns, and
+    the broker would do that work during the next system's round."""
+    subprocess.run(
+        ["mosquitto_sub", "-p", str(broker_port), "-V", "5", "-i", client_id, "-t", "patina/_forget", "-E"],
+        check=True,
+        timeout=30,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _drain(stream: object) -> None:

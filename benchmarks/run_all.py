@@ -2,7 +2,7 @@
 own output as it goes, and ends with one table of every figure and the machine it ran on.
 Never part of the tests' pass/fail.
 
-    .venv/bin/python benchmarks/run_all.py            # the issues' sizes (about 25 min; needs npm)
+    .venv/bin/python benchmarks/run_all.py            # the issues' sizes (about 40 min; needs npm)
     .venv/bin/python benchmarks/run_all.py --quick    # smaller sizes, a few minutes
 """
 
@@ -26,6 +26,12 @@ SUITE = [
         ["--readings", "20000", "--batch", "100"],
     ),
     ("bench_nodered.py", ["--readings", "100000"], ["--readings", "20000", "--trials", "burst"]),
+    (
+        "bench_nodered.py",
+        ["--readings", "100000", "--config", str(HERE / "museum_realistic.toml")],
+        ["--readings", "20000", "--config", str(HERE / "museum_realistic.toml"), "--rounds", "1"],
+    ),
+    ("bench_footprint.py", ["--minutes", "10"], ["--minutes", "1", "--warmup", "45"]),
     ("bench_alert_latency.py", ["--trials", "100"], ["--trials", "30"]),
     ("bench_risk.py", [], []),
     ("bench_light.py", [], ["--repeats", "5"]),

@@ -32,6 +32,7 @@ from museum.assessment.diagnose import DEFAULT_WINDOW, hourly_climate
 from museum.assessment.light import HOURLY_GAP_H, year_bounds
 from museum.description.config import MuseumConfig
 from museum.loans.moves import MoveError, with_locations
+from museum.storage.calibration import Corrections, corrections_from
 from museum.storage.light import case_light
 from museum.storage.schema import AlertEvent, Reading, RiskPoint
 from museum.storage.store import DatabaseMissing, StoreError
@@ -43,6 +44,8 @@ log = logging.getLogger("patina.collector")
 SILENT_AFTER_INTERVALS = 2.5
 #: Intervals per sensor its typical interval is the median of.
 INTERVALS_KEPT = 15
+#: Readings taken from the inbox at most at once (several batches merged, behind a burst).
+MERGED_READINGS = 50_000
 
 
 class EventClock:
@@ -106,6 +109,8 @@ class Evaluator(Worker):
         self._evaluated_at_s = -math.inf
         self._judged_at_s = -math.inf
         self.store = open_store(config.influxdb)
+        #: Calibration checks in force: readings are judged corrected (docs/calibration.md).
+        self.corrections = Corrections(())
         self.alerts = AlertEngine(
             evaluated,
             write_event=write_event,
@@ -152,17 +157,12 @@ class Evaluator(Worker):
 
     # --- the loop ----------------------------------------------------------------------------
     def run(self) -> None:
+        self._follow_calibrations()
         self.restore()
         next_tick = next_ack_poll = time.monotonic()
         try:
             while not self.stopping.is_set():
-                try:
-                    batch = self.inbox.get(timeout=0.2)
-                except queue.Empty:
-                    batch = []
-                    taken = False
-                else:
-                    taken = True
+                batch, taken = self._take()
                 self._observe(batch)
                 if self.event_clock is not None:
                     clock_now = self.event_clock.now_s()
@@ -183,12 +183,37 @@ class Evaluator(Worker):
                     next_ack_poll = time.monotonic() + 5.0
                     self._poll_acknowledgements()
                     self._follow_moves()
-                if taken:
+                    self._follow_calibrations()
+                for _ in range(taken):
                     # Counted only once its events are spooled: `settled` then tells the
                     # coordinator's stop that nothing taken is still on its way to the spool.
                     self.inbox.task_done()
         finally:
             self.store.close()
+
+    def _take(self) -> tuple[list[tuple[str, Reading]], int]:
+        """The readings of every batch waiting (up to :data:`MERGED_READINGS`), as one, and
+        how many batches they were. Behind a burst, one evaluation of each case covers all
+        that came in meanwhile: reading by reading, or batch by batch, the evaluator would
+        fall further behind the faster the readings came."""
+        try:
+            batch = self.inbox.get(timeout=0.2)
+        except queue.Empty:
+            return [], 0
+        taken = 1
+        if self.event_clock is None:  # replayed history goes reading by reading anyway
+            merged = batch
+            while len(merged) < MERGED_READINGS:
+                try:
+                    more = self.inbox.get_nowait()
+                except queue.Empty:
+                    break
+                if merged is batch:
+                    merged = list(batch)  # the batch handed over stays as it was
+                merged.extend(more)
+                taken += 1
+            batch = merged
+        return batch, taken
 
     def _follow_moves(self) -> None:
         """Objects are where the move log says (`patina move`, a passport's arrival): the
@@ -204,31 +229,62 @@ class Evaluator(Worker):
                 ", ".join(a.id for a in self.alerts.cases[case_id].artefacts) or "no object",
             )
 
+    def _follow_calibrations(self) -> None:
+        """The checks in force, read again every few seconds: a check recorded from the
+        dashboard or `patina calibrate` corrects the next readings judged, without a restart.
+        The readings stored stay as measured; the pages correct them as they read them."""
+        try:
+            self.corrections = corrections_from(self.store.calibration_log())
+        except StoreError:
+            return  # InfluxDB away: the corrections known stay in force
+
     def _observe(self, batch: list[tuple[str, Reading]]) -> None:
+        if self.event_clock is None:
+            # Live readings are judged on the clock: each case once per batch.
+            self._now_s = time.time()
+            self.alerts.observe_batch(
+                (
+                    (case_id, r.sensor_id, r.time_ns / 1e9, *self._corrected(r), r.battery_pct, _light(r))
+                    for case_id, r in batch
+                ),
+                self._now_s,
+            )
+            if batch:
+                self.stats.add(evaluated=len(batch))
+            return
+        # Replayed history, on its own clock: reading by reading, the clock moving with them.
         for case_id, reading in batch:
             time_s = reading.time_ns / 1e9
-            if self.event_clock is not None:
-                # The time-driven rules first: the silence this reading ends is seen only
-                # before it is observed (a replay's clock moves with its readings).
-                self._clock_reading(reading.sensor_id, time_s)
-                self._tick_event_clock()
-                self._now_s = time_s
-            else:
-                self._now_s = time.time()
+            # The time-driven rules first: the silence this reading ends is seen only
+            # before it is observed (a replay's clock moves with its readings).
+            self._clock_reading(reading.sensor_id, time_s)
+            self._tick_event_clock()
+            self._now_s = time_s
+            temperature_c, rh_pct = self._corrected(reading)
             self.alerts.observe(
                 case_id,
                 reading.sensor_id,
                 time_s,
-                reading.temperature_c,
-                reading.rh_pct,
+                temperature_c,
+                rh_pct,
                 reading.battery_pct,
                 self._now_s,
-                light=(reading.illuminance_lux, reading.uv_mw_m2, reading.uv_uw_per_lm)
-                if reading.has_light
-                else None,
+                light=_light(reading),
             )
         if batch:
             self.stats.add(evaluated=len(batch))
+
+    def _corrected(self, reading: Reading) -> tuple[float | None, float | None]:
+        """The reading's temperature and RH corrected by the calibration checks in force at
+        its own time (a replay is judged as it was then); as measured without checks."""
+        temperature_c, rh_pct = reading.temperature_c, reading.rh_pct
+        if not self.corrections:
+            return temperature_c, rh_pct
+        if temperature_c is not None:
+            temperature_c += self.corrections.offset(reading.sensor_id, "temperature", reading.time_ns)
+        if rh_pct is not None:
+            rh_pct += self.corrections.offset(reading.sensor_id, "rh", reading.time_ns)
+        return temperature_c, rh_pct
 
     def _clock_reading(self, sensor_id: str, time_s: float) -> None:
         """Feed the event clock and learn the sensor's own reading interval."""
@@ -382,3 +438,10 @@ class Evaluator(Worker):
         self.alerts.restore(open_alerts, last_seen)
         if open_alerts:
             log.info("restored %d open alerts", len(open_alerts))
+
+
+def _light(reading: Reading) -> tuple[float | None, float | None, float | None] | None:
+    """What the alert engine takes of a reading's light: (lux, UV mW/m², UV µW/lm), or None."""
+    if not reading.has_light:
+        return None
+    return (reading.illuminance_lux, reading.uv_mw_m2, reading.uv_uw_per_lm)

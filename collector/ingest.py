@@ -118,6 +118,7 @@ class Ingest(Worker):
         self._client.on_disconnect = self._guard(self._on_disconnect)
         self._client.on_subscribe = self._guard(self._on_subscribe)
         self._client.on_message = self._guard(self._on_message)
+        self._client.on_publish_raw = self._guard(self._on_publish)
         self._backoff = Backoff(f"committing to the spool {spool.path}", max_s=5.0)
         #: Held by whoever commits (the committer, or paho's thread for a full group), so
         #: groups are committed and acknowledged in order, once.
@@ -218,24 +219,35 @@ class Ingest(Worker):
             log.warning("disconnected from broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        topic = message.topic  # a property that decodes the bytes each time
-        if topic.startswith("$SYS/"):
-            self._broker_stat(message)
-            return
-        if self._own_topic and topic == self._own_topic:
-            self.router.receive(message)
-            return
-        retain = message.retain
-        # The receive time and the backlog mark belong to the moment of receipt; the rest
-        # (decoding, redelivery check) waits for the group's commit.
+        """A message through paho's own path (QoS 2, MQTT 5 properties, a packet cut by a
+        refill of the buffer); the others come to :meth:`_on_publish`."""
         # paho hands over bytes (its typing also allows a bytearray).
-        item = (
+        self._on_publish(
             message.mid,
             message.qos,
-            topic,
+            message.topic,
             cast(bytes, message.payload),
-            retain,
+            message.retain,
             message.dup,
+        )
+
+    def _on_publish(self, mid: int, qos: int, topic: str, payload: bytes, retain: bool, dup: bool) -> None:
+        """A message, as its parts (``BufferedClient.on_publish_raw``: no message object)."""
+        if topic.startswith("$SYS/"):
+            self._broker_stat(payload)
+            return
+        if self._own_topic and topic == self._own_topic:
+            self.router.receive(topic, payload, mid, qos)
+            return
+        # The receive time and the backlog mark belong to the moment of receipt; the rest
+        # (decoding, redelivery check) waits for the group's commit.
+        item = (
+            mid,
+            qos,
+            topic,
+            payload,
+            retain,
+            dup,
             time.time_ns(),
             False if retain else self._in_backlog(),
         )
@@ -257,9 +269,9 @@ class Ingest(Worker):
         self._last_message_s = now
         return self._backlog
 
-    def _broker_stat(self, message: mqtt.MQTTMessage) -> None:
+    def _broker_stat(self, payload: bytes) -> None:
         try:
-            dropped = int(message.payload)
+            dropped = int(payload)
         except ValueError:
             return
         if dropped and dropped != self.stats.snapshot().broker_dropped:
@@ -454,10 +466,10 @@ class Router:
             )
             self.publish(observations_topic(shared.share_group, owner), body)
 
-    def receive(self, message: mqtt.MQTTMessage) -> None:
+    def receive(self, topic: str, payload: bytes, mid: int, qos: int) -> None:
         """Readings another instance sent for the cases this one owns."""
         try:
-            rows = json.loads(message.payload)
+            rows = json.loads(payload)
             items = [
                 (
                     str(case_id),
@@ -477,9 +489,9 @@ class Router:
                 if case_id in self.owned_cases
             ]
         except (ValueError, TypeError) as error:
-            log.error("malformed observations from another collector on %s: %s", message.topic, error)
+            log.error("malformed observations from another collector on %s: %s", topic, error)
             items = []
         if items:
             self.observe(items)
-        if message.qos > 0:
-            self.ack(message.mid, message.qos)
+        if qos > 0:
+            self.ack(mid, qos)

@@ -89,6 +89,8 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     detail = notification.detail
     if notification.rule == "collector_health" and detail in HEALTH_PROBLEMS:
         detail = t(f"health.{detail.replace(':', '.')}")
+    elif notification.rule == "partner_silent":
+        detail = partner_silence(config, t, detail)
     elif notification.rule != "forecast":
         # The objects at risk ("DBP-1 Excavated bayonet (risk)") named and rated in the reader's language.
         detail = t.objects_at_risk(detail, {a.id: a.name for a in case.artefacts})
@@ -111,7 +113,15 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
     limit = case_limits(config, case).rh_max_pct if forecast else None
     if forecast and notification.due_s is not None and limit is not None:
         due = datetime.fromtimestamp(notification.due_s, config.zone).date()
-        lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
+        if notification.early_s is not None:
+            # The day to act by, erring early (the forecast's lower quartile), beside the
+            # central estimate: docs/alerts.md.
+            early = datetime.fromtimestamp(min(notification.early_s, notification.due_s), config.zone).date()
+            lines.append(
+                t("forecast_alert.due", limit=t.number(limit, 0), early=t.date(early), date=t.date(due))
+            )
+        else:
+            lines.append(t("alert.body.due", limit=t.number(limit, 0), date=t.date(due)))
     lines += [
         t(
             "alert.body.source",
@@ -128,6 +138,16 @@ def render(notification: Notification, config: MuseumConfig, t: Translator) -> t
         t("alert.body.ack", alert_id=shlex.quote(notification.alert_id)),
     ]
     return subject, "\n".join(lines)
+
+
+def partner_silence(config: MuseumConfig, t: Translator, detail: str) -> str:
+    """``<partner id>@<last heartbeat, epoch s>`` as the partner's name, in the reader's
+    language, and the moment it was last heard."""
+    partner_id, _, last_s = detail.partition("@")
+    partner = next((p for p in config.partners if p.id == partner_id), None)
+    name = partner.name.get(t.language) if partner is not None else partner_id
+    since = datetime.fromtimestamp(float(last_s or 0), config.zone)
+    return t("partner.silent_since", partner=name, since=t.moment(since, "medium"))
 
 
 def webhook_body(notification: Notification, config: MuseumConfig, subject: str, body: str) -> dict[str, Any]:
@@ -156,6 +176,12 @@ def webhook_body(notification: Notification, config: MuseumConfig, subject: str,
         **(
             {"due": datetime.fromtimestamp(notification.due_s, config.zone).date().isoformat()}
             if notification.due_s is not None
+            else {}
+        ),
+        # ... and the day by which it likely will (one chance in four sooner).
+        **(
+            {"due_early": datetime.fromtimestamp(notification.early_s, config.zone).date().isoformat()}
+            if notification.early_s is not None
             else {}
         ),
     }

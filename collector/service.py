@@ -41,6 +41,7 @@ from collector.ingest import (
     observations_topic,
 )
 from collector.notify import Notifier
+from collector.partners import PartnerLink
 from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
@@ -178,10 +179,28 @@ class Collector:
             if config.digest.enabled and collector.instance_index == 0 and not event_time
             else None
         )
+        self.partners = self._partner_link(event_time)
         self._monitor_thread = threading.Thread(target=self._monitor, name="collector-monitor", daemon=True)
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
         self.alerts = self.evaluator.alerts
+
+    def _partner_link(self, event_time: bool) -> PartnerLink | None:
+        """Heartbeat and partner museums (collector/partners.py): live, on the first instance."""
+        if self.config.collector.instance_index != 0 or event_time:
+            return None
+        link = PartnerLink(
+            self.config,
+            self.client_id,
+            self._stats,
+            self._stopping,
+            self._fatal,
+            spool_points=self._spool_points,
+            open_incidents=lambda: len(self.evaluator.alerts.open_alerts()),
+        )
+        if self.config.partners:
+            self.evaluator.alerts.partner_beats = link.beats
+        return link
 
     # --- lifecycle ---------------------------------------------------------------------------
     def start(self) -> None:
@@ -199,6 +218,8 @@ class Collector:
             worker.start()
         if self.digest is not None:
             self.digest.start()
+        if self.partners is not None:
+            self.partners.start()
         self._monitor_thread.start()
         self.ingest.connect()
 
@@ -253,16 +274,26 @@ class Collector:
                 worker.join(10)
             if self.digest is not None:
                 self.digest.join(10)
+            if self.partners is not None:
+                self.partners.join(10)
             self._monitor_thread.join(5)
             self.notifier.stop()
             withheld = self.evaluator.withheld_summary()
             if withheld:
                 log.info("notifications not sent (event time without --notify): %s", withheld)
             write_status(self._status_path, self.instance, self.stats())
-            left = self.spool.depth()
+            readings_left, own_left = self.spool.depth_by_kind()
             self.spool.close()
-            if left:
-                log.warning("stopped with %d readings in the spool; they are written on the next start", left)
+            if readings_left or own_left:
+                # Readings and the collector's own points (alert events, risk) told apart:
+                # the counters received and written count readings only (issue 31).
+                log.warning(
+                    "stopped with %d points in the spool (%d readings, %d alert events and risk points); "
+                    "they are written on the next start",
+                    readings_left + own_left,
+                    readings_left,
+                    own_left,
+                )
 
     def stats(self) -> CollectorStats:
         return self._stats.snapshot()

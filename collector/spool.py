@@ -353,8 +353,20 @@ class Spool:
         )
 
     def depth(self) -> int:
-        """Readings waiting for InfluxDB."""
+        """Points waiting for InfluxDB: readings, and the alert events and risk points the
+        collector makes itself, which take the same way."""
         return int(self._connection().execute("SELECT COUNT(*) FROM readings").fetchone()[0])
+
+    def depth_by_kind(self) -> tuple[int, int]:
+        """Points waiting, as (readings of the climate, the collector's own points): what
+        the counters ``received`` and ``written`` count is the first (a scan of the lines:
+        for a stop, not for every commit)."""
+        total, climate = (
+            self._connection()
+            .execute("SELECT COUNT(*), COALESCE(SUM(substr(line, 1, 8) = 'climate,'), 0) FROM readings")
+            .fetchone()
+        )
+        return int(climate), int(total) - int(climate)
 
     # --- quarantine --------------------------------------------------------------------
     def shorten(self, record: QuarantineRecord) -> QuarantineRecord:

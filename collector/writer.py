@@ -35,6 +35,7 @@ from museum.storage.store import (
     StoreUnavailable,
 )
 from museum.storage.stores import open_store
+from museum.storage.versions import ensure_schema_version, patina_version
 
 log = logging.getLogger("patina.collector")
 
@@ -137,7 +138,21 @@ class Writer(Worker):
             log.error(
                 "cannot set up hourly aggregates and retention (%s); readings are stored raw only", error
             )
+        self._check_schema()
         self._ready = True
+
+    def _check_schema(self) -> None:
+        """Stamp or upgrade the database's schema version; a database a newer Patina wrote
+        stops the collector (SchemaTooNew is fatal) before it writes a reading into it."""
+        if self.config.influxdb.api != "v1":
+            return
+        try:
+            for done in ensure_schema_version(self.store, patina_version()):
+                log.info("%s", done)
+        except (StoreUnavailable, DatabaseMissing):
+            raise
+        except StoreError as error:
+            log.error("cannot read or record the database's schema version (%s)", error)
 
     def _blocked(self, reason: str, error: StoreError | sqlite3.Error) -> None:
         self.stats.set(

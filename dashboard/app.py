@@ -33,6 +33,13 @@ page = st.navigation(
             default=True,
         ),
         st.Page("views/case.py", title=t("nav.case"), icon=":material/show_chart:", url_path="case"),
+        st.Page("views/floorplan.py", title=t("nav.floorplan"), icon=":material/map:", url_path="floorplan"),
+        st.Page(
+            "views/compare.py",
+            title=t("nav.compare"),
+            icon=":material/stacked_line_chart:",
+            url_path="compare",
+        ),
         st.Page("views/alerts.py", title=t("nav.alerts"), icon=":material/notifications:", url_path="alerts"),
         st.Page("views/quality.py", title=t("nav.quality"), icon=":material/sensors:", url_path="quality"),
         st.Page("views/report.py", title=t("nav.report"), icon=":material/print:", url_path="report"),

@@ -13,6 +13,8 @@ import click
 
 from patina.alerts import alerts
 from patina.analyse import analyse
+from patina.backup import backup, restore
+from patina.calibrate import calibrate
 from patina.collect import collect
 from patina.dashboard import dashboard, hash_password_command
 from patina.demo import demo
@@ -20,6 +22,7 @@ from patina.diagnose import diagnose
 from patina.digest import digest
 from patina.downsample import downsample
 from patina.export import export_command
+from patina.partner import partner
 from patina.passport import move, passport
 from patina.quarantine import quarantine
 from patina.report import report
@@ -55,5 +58,9 @@ for command in (
     digest,
     move,
     passport,
+    calibrate,
+    backup,
+    restore,
+    partner,
 ):
     main.add_command(command)

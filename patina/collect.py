@@ -60,12 +60,13 @@ def collect(config_path: str, event_time: bool, notify: bool | None) -> None:
         collector.stop()
         stats = collector.stats()
         log.info(
-            "received %d, written %d, rejected %d %s, redelivered %d",
+            "received %d, written %d, rejected %d %s, redelivered %d, in the spool %d",
             stats.received,
             stats.written,
             stats.rejected_total,
             dict(stats.rejected),
             stats.redelivered,
+            stats.spool_depth,
         )
     if failure:
         log.critical("the collector stopped because %s", failure)

@@ -198,6 +198,19 @@ def _spawn(stack: ExitStack, argv: list[str], env: dict[str, str]) -> subprocess
     return process
 
 
+def _copy_plans(config: MuseumConfig, config_path: Path, data_dir: Path) -> None:
+    """The floor plans beside the demo's copy of the config, where their relative paths
+    (museum.description.config_galleries) lead from it."""
+    import shutil
+
+    folder = config_path.resolve().parent
+    for gallery in config.floorplans:
+        if gallery.plan is not None and gallery.plan.is_relative_to(folder) and gallery.plan.exists():
+            target = data_dir / gallery.plan.relative_to(folder)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(gallery.plan, target)
+
+
 def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: float) -> None:
     from collector.service import Collector
 
@@ -207,6 +220,7 @@ def run_demo(config: MuseumConfig, config_path: Path, port: int, backfill_s: flo
     text, accounts = with_demo_accounts(config_path.read_text(encoding="utf-8"))
     demo_config = data_dir / "demo-museum.toml"
     demo_config.write_text(text, encoding="utf-8")
+    _copy_plans(config, config_path, data_dir)
     scenario = data_dir / "demo-scenario.toml"
     scenario.write_text(demo_scenario(config, datetime.now(UTC)), encoding="utf-8")
     config_path = demo_config

@@ -70,9 +70,20 @@ AIR_HEAT_CAPACITY_J_PER_M3_K = 1200.0
 #: their own climate rather than from the outdoor air.
 SPIN_UP_S = 4 * 86_400.0
 
+#: ``gel_reconditioned``: a case's gel swapped, through its gel compartment, for gel
+#: conditioned to the event's ``rh_pct`` or else the case's ``gel_conditioned_rh_pct`` (a
+#: step down in the case's RH, issue 30);
+#: a swap through the case door is a ``door_open`` event as well.
 #: ``lights_left_on``: a case's lights on outside opening hours; the building does not feel
 #: it, the light sensors in the case read it (sensors_sim/publisher.py, docs/light.md).
-EVENT_KINDS = ("hvac_failure", "dehumidifier_full", "power_cut", "door_open", "lights_left_on")
+EVENT_KINDS = (
+    "hvac_failure",
+    "dehumidifier_full",
+    "power_cut",
+    "door_open",
+    "gel_reconditioned",
+    "lights_left_on",
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,8 @@ class Event:
     start_s: float
     end_s: float
     target: str = "*"
+    #: ``gel_reconditioned``: the fresh gel's RH, %; None: the case's ``gel_conditioned_rh_pct``.
+    rh_pct: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in EVENT_KINDS:
@@ -290,6 +303,20 @@ class BuildingModel:
             mask |= active[:, None] & hit[None, :]
         return mask
 
+    def _reconditioned_rh(self, times: np.ndarray, case_ids: list[str], galleries: list[str]) -> np.ndarray:
+        """The fresh gel's RH while a ``gel_reconditioned`` event lasts, NaN otherwise."""
+        fresh = np.full((len(times), len(case_ids)), np.nan)
+        for event in (e for e in self.events if e.kind == "gel_reconditioned"):
+            active = (times >= event.start_s) & (times < event.end_s)
+            hit = np.array([event.target in ("*", c, g) for c, g in zip(case_ids, galleries, strict=True)])
+            rh = (
+                self._case["gel_conditioned_rh_pct"]
+                if event.rh_pct is None
+                else np.full(len(case_ids), event.rh_pct)
+            )
+            fresh = np.where(active[:, None] & hit[None, :], rh[None, :], fresh)
+        return fresh
+
     def _inputs(self, times: np.ndarray) -> dict[str, np.ndarray]:
         offsets = utc_offsets_h(self.zone, times)
         local_s = times + offsets * 3600.0
@@ -313,6 +340,7 @@ class BuildingModel:
         case_galleries = [c.gallery for c in self.cases]
         lights = (visitors[:, self._case_room] > 0) & ~power_cut[:, self._case_room]
         door = self._event_mask("door_open", times, case_ids, case_galleries)
+        reconditioned = self._reconditioned_rh(times, case_ids, case_galleries)
         return {
             "out_t": out_t,
             "out_rho": out_rho,
@@ -321,6 +349,7 @@ class BuildingModel:
             "visitors": visitors,
             "lights": lights,
             "door": door,
+            "reconditioned": reconditioned,
             "opened": opened,
         }
 
@@ -380,6 +409,8 @@ class BuildingModel:
         from_gel_g = gel * (gel_rho - 0.5 * (s.case_rho + new_rho)) * c["volume_m3"] * dt_h
         capacity = np.maximum(c["silica_gel_kg"] * c["gel_moisture_g_per_kg_per_pct"], 1e-9)
         s.gel_rh = np.clip(s.gel_rh - from_gel_g / capacity, 0.0, 100.0)
+        # Fresh gel, conditioned to the case's set point, while it is being swapped.
+        s.gel_rh = np.where(np.isfinite(now["reconditioned"]), now["reconditioned"], s.gel_rh)
         s.case_rho = np.minimum(new_rho, saturation)
         s.outdoor_t, s.outdoor_rho = np.array([out_t]), np.array([out_rho])
 

@@ -16,10 +16,11 @@ A scenario file has these tables (all optional but ``[scenario]``):
 ``[[sensors]]`` (with ``id``)
     :class:`~sensors_sim.model.SensorSpec` fields: format, offsets, battery.
 ``[[events]]``
-    ``kind`` (hvac_failure, dehumidifier_full, power_cut, door_open), ``target`` (gallery,
-    case or ``*``), ``at`` (a date-time, or a duration after the start such as ``"3d20h"``
-    written ``"92h"``) and ``duration``; or, instead of ``at``, ``per_day`` for events at
-    seeded random times.
+    ``kind`` (hvac_failure, dehumidifier_full, power_cut, door_open, gel_reconditioned),
+    ``target`` (gallery, case or ``*``), ``at`` (a date-time, or a duration after the start
+    such as ``"3d20h"`` written ``"92h"``) and ``duration``; or, instead of ``at``,
+    ``per_day`` for events at seeded random times. ``gel_reconditioned`` may give the fresh
+    gel's ``rh_pct`` (default: the case's ``gel_conditioned_rh_pct``).
 ``[[faults]]``
     :class:`~sensors_sim.faults.SensorFault`: ``kind``, ``sensor``, ``at`` and ``duration``
     (both optional: from the start, for ever) and the fault's own numbers.

@@ -209,6 +209,9 @@ SCENARIO_READERS = {
     "tests/test_diagnose_command.py::test_diagnose_ranks_cases_and_forecasts_the_drifting_case": (
         "wet-season-case-tightness"
     ),
+    "tests/test_forecast_lifecycle.py::test_the_collector_resolves_it_once_the_gel_is_reconditioned": (
+        "wet-season-gel-reconditioned"
+    ),
 }
 _SCENARIO_TEST = re.compile(
     r"tests/test_scenarios\.py::test_each_scenario_raises_exactly_its_expected_alerts\[(?P<name>.+)\]"

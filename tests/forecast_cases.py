@@ -14,7 +14,10 @@ dry season (two weeks from 1 December, before the drizzle of February and March)
 * ``near, unbuffered``: 2 air changes a day, nothing to buffer it, in the open gallery, its
   limit 2 % above the gallery's level;
 * ``far, unbuffered``: 0.5 air change a day in the conditioned or dehumidified gallery,
-  its limit 10 % above the gallery's level.
+  its limit 10 % above the gallery's level;
+* ``far, buffered, reconditioned``: the first family's case, its gel swapped for gel at
+  35 % at 10:00 on the window's eleventh day (issue 30: the fit must not cross the step,
+  and the forecast counts from after it).
 
 Each case is forecast from the two weeks of its sensors' hourly means (seeded calibration
 offsets and noise, as the simulator's sensors report them) three times: from the window
@@ -38,7 +41,7 @@ import pandas as pd
 from analysis.forecast import HORIZON_DAYS, LAST_YEAR_DAYS, crossing_days, room_rh_at_case_pct
 from museum.assessment.diagnose import Diagnosis, SeasonRecord, diagnose_case
 from museum.description.config import MuseumConfig, parse_config
-from sensors_sim.building import BuildingModel, CaseSpec, RoomSpec
+from sensors_sim.building import BuildingModel, CaseSpec, Event, RoomSpec
 from sensors_sim.model import SensorSpec, SimulatedSensor
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -63,6 +66,13 @@ class Family:
     #: The limit, % RH: absolute, or relative to the gallery's level over the window.
     limit_rh_pct: float
     relative: bool
+    #: Hours after the window's start at which the case's gel is reconditioned to
+    #: ``RECONDITIONED_RH_PCT`` (None: never).
+    reconditioned_h: float | None = None
+
+
+#: The fresh gel's RH of the ``far, buffered, reconditioned`` family, %.
+RECONDITIONED_RH_PCT = 35.0
 
 
 def families(season: str) -> list[Family]:
@@ -104,6 +114,35 @@ def families(season: str) -> list[Family]:
             10.0,
             relative=True,
         ),
+        Family(
+            "far, buffered, reconditioned",
+            CaseSpec(
+                "reconditioned-buffered",
+                steady,
+                air_exchange_per_day=0.5,
+                silica_gel_kg=1.5,
+                gel_conditioned_rh_pct=40.0,
+            ),
+            50.0,
+            relative=False,
+            reconditioned_h=10 * 24.0 + 10.0,
+        ),
+    ]
+
+
+def reconditionings(season: str) -> list[Event]:
+    """The gel swaps of the season's families (20 minutes each)."""
+    start_s = SEASONS[season]
+    return [
+        Event(
+            "gel_reconditioned",
+            start_s + f.reconditioned_h * 3600.0,
+            start_s + f.reconditioned_h * 3600.0 + 1200.0,
+            f.case.case_id,
+            rh_pct=RECONDITIONED_RH_PCT,
+        )
+        for f in families(season)
+        if f.reconditioned_h is not None
     ]
 
 
@@ -175,9 +214,9 @@ def simulate(season: str, seed: int, horizon_days: int = HORIZON_DAYS) -> Run:
     rooms = [CaseSpec(f"{g.gallery}-air", g.gallery, **ROOM_AIR) for g in GALLERIES]  # type: ignore[arg-type]
     cases = [f.case for f in families(season)]
     span = np.arange(0.0, (WINDOW_DAYS + horizon_days) * 86_400.0, SAMPLE_S)
-    now = BuildingModel(GALLERIES, [*rooms, *cases], start_s=start_s, zone=ZONE, seed=seed).sample(
-        start_s + span
-    )
+    now = BuildingModel(
+        GALLERIES, [*rooms, *cases], start_s=start_s, zone=ZONE, seed=seed, events=reconditionings(season)
+    ).sample(start_s + span)
     then_s = start_s - LAST_YEAR_DAYS * 86_400.0
     then = BuildingModel(GALLERIES, rooms, start_s=then_s, zone=ZONE, seed=seed).sample(then_s + span)
     in_window = span < WINDOW_DAYS * 86_400.0

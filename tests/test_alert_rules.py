@@ -19,7 +19,7 @@ from collector.alerts.incidents import Incident, Incidents, Notification
 from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from collector.alerts.rules import ALL_RULES, RULES
-from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport
+from collector.alerts.rules.base import CALM_S, CaseView, CollectorReport, PartnerBeats
 from collector.alerts.rules.battery import HYSTERESIS_PCT, BatteryLow
 from collector.alerts.rules.condensation import Condensation
 from collector.alerts.rules.forecast import FORECAST_MARGIN, ForecastRule
@@ -33,6 +33,7 @@ from museum.description.config import AlertsConfig, Artefact, Case
 from museum.description.config_light import OpeningHours
 from museum.description.limits import CaseLimits
 from museum.storage.schema import AlertEvent
+from tests.test_partner_rule import ARMEE
 
 BAYONET = Artefact("DBP-1", "Excavated bayonet", ("archaeological_iron",))
 SCROLL = Artefact("P-1", "Scroll", ("paper",))
@@ -100,6 +101,7 @@ def test_every_rule_has_a_name_of_its_own_and_concludes_under_it() -> None:
         case=replace(CASE, artefacts=(*CASE.artefacts, Artefact("H-1", "Holster", ("leather",)))),
         light=lit_case(),
         opening_hours=OpeningHours(((3, ((time(9), time(17)),)),)),
+        partners=PartnerBeats((ARMEE,), {}, 0.0),
     )
     for rule in ALL_RULES:
         concluded = rule.evaluate(everything, 3600.0)
@@ -256,14 +258,21 @@ def test_the_forecast_opens_within_its_days_and_says_by_when() -> None:
     [soon] = ForecastRule().evaluate(view(diagnosis=made), 0.0)
     assert (soon.active, soon.value, soon.threshold, soon.detail) == (True, 10.0, 30.0, "buffered")
     assert soon.due_s == (made.end + timedelta(days=10)).timestamp()
+    # ... and by when it likely does: the forecast's lower quartile, the day to act by.
+    assert soon.early_s == (made.end + timedelta(days=8)).timestamp()
     [later] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=FORECAST_MARGIN * 30.0)), 0.0)
     assert (later.active, later.clear) == (False, True)
     [never] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=float("inf"))), 0.0)
-    assert (never.clear, never.value, never.due_s) == (True, None, None)
+    assert (never.clear, never.value, never.due_s, never.early_s) == (True, None, None, None)
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, quality="poor")), 0.0) == []
     # An uncertain forecast (interval wider than a factor of three) raises nothing and
     # resolves nothing: the page says "uncertain" instead.
     assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=10.0, actionable=False)), 0.0) == []
+    # ... unless even its act-by day (lower quartile, here 48 days) lies beyond the margin
+    # (a reconditioned gel): then it resolves an open alert, and still opens none.
+    [far] = ForecastRule().evaluate(view(diagnosis=diagnosis(days=60.0, actionable=False)), 0.0)
+    assert (far.active, far.clear, far.value) == (False, True, 60.0)
+    assert ForecastRule().evaluate(view(diagnosis=diagnosis(days=40.0, actionable=False)), 0.0) == []
     assert not ForecastRule().repeats
 
 

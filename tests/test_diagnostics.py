@@ -210,6 +210,7 @@ def test_a_case_without_data_or_reference_is_said_so(tmp_path: Path) -> None:
         "days_to_limit": None,
         "days_to_limit_interval": [None, None],
         "quality": "no_reference",
+        "level_shifts": [],
         "days_to_limit_early": None,
         "date_to_limit": None,
         "date_to_limit_early": None,

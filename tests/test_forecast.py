@@ -209,6 +209,19 @@ def test_what_the_families_show(all_rows: list[forecast_cases.Row]) -> None:
     assert any(
         r.diagnosis.forecast and r.diagnosis.forecast.actionable for r in pick("near, buffered", "history")
     )
+    # Issue 30: the gel reconditioned on the eleventh day: the fit finds that one step and
+    # no other case has any; the RH now counts from after it (the fresh gel at 35 %), and
+    # last year's weeks make its forecast actionable (holding, above).
+    for row in all_rows:
+        fit = row.diagnosis.tightness
+        assert fit is not None
+        assert len(fit.level_shifts_s) == (row.family == "far, buffered, reconditioned"), row
+    swapped = [r for r in all_rows if r.family == "far, buffered, reconditioned"]
+    assert all(r.diagnosis.rh_now_pct < forecast_cases.RECONDITIONED_RH_PCT + 2.0 for r in swapped)
+    assert all(
+        r.diagnosis.forecast and r.diagnosis.forecast.actionable
+        for r in pick("far, buffered, reconditioned", "history")
+    )
 
 
 # --- patina diagnose, with last year's weeks in InfluxDB --------------------------------------

@@ -161,7 +161,11 @@ def test_the_forecast_email_names_the_case_the_day_and_the_gel(
     due = datetime.fromtimestamp(notification.due_s, config.zone).date()
     day = Translator("fr").date(due)  # "15 août 2026": the French date, not an ISO one
     assert day in body and "août 2026" in body
-    assert f"Dépassement de 50 % HR prévu vers le {day}" in body
+    # The day to act by (the forecast's lower quartile) beside the central day, both French.
+    assert notification.early_s is not None and notification.early_s <= notification.due_s
+    early = Translator("fr").date(datetime.fromtimestamp(notification.early_s, config.zone).date())
+    assert f"Dépassement de 50 % HR probable d'ici le {early}" in body
+    assert f"vers le {day} selon l'estimation centrale : agir d'ici le {early}." in body
     assert "A-04" in body and "le gel de silice : le reconditionner" in body
 
 
@@ -171,16 +175,20 @@ def test_a_leaky_case_is_told_to_check_its_seals_in_each_language(
     config, _, notifications = wet_season
     due_s = datetime(2026, 8, 1, 12, tzinfo=UTC).timestamp()
     notification = dataclasses.replace(
-        next(n for n in notifications if n.rule == "forecast"), detail="unbuffered", due_s=due_s
+        next(n for n in notifications if n.rule == "forecast"), detail="unbuffered", due_s=due_s, early_s=None
     )
     expected = {
-        "en": ("the seals and the door", "1 August 2026"),
-        "fr": ("les joints et la porte", "1er août 2026"),
-        "vi": ("gioăng và cửa tủ", "01/08/2026"),
+        "en": ("the seals and the door", "1 August 2026", "by 27 July 2026"),
+        "fr": ("les joints et la porte", "1er août 2026", "d'ici le 27 juillet 2026"),
+        "vi": ("gioăng và cửa tủ", "01/08/2026", "trước ngày 27/07/2026"),
     }
-    for language, (advice, day) in expected.items():
+    early_s = datetime(2026, 7, 27, 12, tzinfo=UTC).timestamp()
+    for language, (advice, day, early) in expected.items():
         _, body = render(notification, config, Translator(language))
         assert advice in body and day in body
+        # Likely by: the forecast's lower quartile beside the central day.
+        _, body = render(dataclasses.replace(notification, early_s=early_s), config, Translator(language))
+        assert advice in body and day in body and early in body
     assert Translator("en").date(date(2026, 8, 1)) == "1 August 2026"
 
 
@@ -235,3 +243,40 @@ def test_forecast_days_absent_is_off(tmp_path: Path) -> None:
     assert load_config(path, environ={}).alerts.forecast_days is None
     path.write_text(text + "\n[alerts]\nforecast_days = 14\n", encoding="utf-8")
     assert load_config(path, environ={}).alerts.forecast_days == 14.0
+
+
+def test_the_alerts_page_title_says_likely_by_and_around_in_each_language() -> None:
+    """The Alerts page's line for a forecast alert: the act-by day and the central day as the
+    alert opened (its ``opened`` event carries both), in the museum's zone."""
+    from dashboard.data import incident_title, incidents
+
+    zone = scenario_museum("en")[1].zone
+    opened = pd.Timestamp("2026-07-17T03:00:00Z")
+    events = pd.DataFrame(
+        [
+            {
+                "time": opened,
+                "case_id": "A-04",
+                "alert_id": "A-04.forecast.1",
+                "rule": "forecast",
+                "severity": "warning",
+                "state": "opened",
+                "message": "buffered",
+                "value": 25.0,
+                "threshold": 30.0,
+                # 22:00 UTC is the next morning in Hà Nội: the days are the museum's.
+                "due_s": datetime(2026, 8, 11, 22, tzinfo=UTC).timestamp(),
+                "early_s": datetime(2026, 8, 7, 22, tzinfo=UTC).timestamp(),
+            }
+        ]
+    )
+    row = incidents(events).to_dict("records")[0]
+    expected = {
+        "en": "likely by 8 August 2026, around 12 August 2026",
+        "fr": "probable d'ici le 8 août 2026, vers le 12 août 2026",
+        "vi": "có khả năng trước ngày 08/08/2026, khoảng ngày 12/08/2026",
+    }
+    for language, dates in expected.items():
+        assert dates in incident_title(row, Translator(language), opened.to_pydatetime(), {}, zone)
+    # Without the zone (or without the dates, events written before them) nothing is made up.
+    assert "2026" not in incident_title(row, Translator("en"), opened.to_pydatetime(), {})

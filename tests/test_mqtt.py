@@ -90,6 +90,63 @@ def test_everything_but_recv_is_the_sockets_own() -> None:
     peer.close()
 
 
+def publish_packet(
+    topic: bytes, payload: bytes, qos: int, mid: int = 0, properties: bytes | None = b"", flags: int = 0
+) -> bytes:
+    """A PUBLISH as a broker sends it (MQTT 5.0, 3.3; ``properties=None``: MQTT 3.1.1)."""
+    body = len(topic).to_bytes(2, "big") + topic + (mid.to_bytes(2, "big") if qos else b"")
+    if properties is not None:
+        body += bytes([len(properties)]) + properties
+    body += payload
+    length, remaining = b"", len(body)
+    while True:
+        byte, remaining = remaining & 0x7F, remaining >> 7
+        length += bytes([byte | (0x80 if remaining else 0)])
+        if not remaining:
+            break
+    return bytes([0x30 | qos << 1 | flags]) + length + body
+
+
+def test_whole_publishes_at_qos_0_and_1_are_taken_and_anything_else_left_for_paho() -> None:
+    """take_publish parses what it may and leaves the buffer exactly as it was otherwise."""
+    sender, receiver = socket.socketpair()
+    wrapper = BufferedReceiveSocket(receiver)
+    big = bytes(range(256)) * 3  # a remaining length of two bytes
+    packets = [
+        publish_packet(b"a/b", b"one", 1, mid=513),
+        publish_packet(b"a/c", big, 0, flags=0x01),  # retained
+        publish_packet(b"a/d", b"two", 1, mid=7, flags=0x08),  # dup
+        publish_packet(b"a/e", b"qos2", 2, mid=9),
+        publish_packet(b"a/f", b"expiry", 1, mid=10, properties=b"\x02\x00\x00\x00\x3c"),
+        publish_packet(b"a/\xff", b"bad topic", 1, mid=11),
+        publish_packet(b"", b"alias", 0),
+        b"\xd0\x00",  # PINGRESP
+        publish_packet(b"a/g", b"cut", 1, mid=12)[:-1],
+    ]
+    sender.sendall(b"\xd0\x00" + b"".join(packets))
+    time.sleep(0.1)
+    assert wrapper.recv(2) == b"\xd0\x00"  # as paho reads a PINGRESP: the rest is held now
+    assert wrapper.take_publish(True) == (513, 1, "a/b", b"one", False, False)
+    assert wrapper.take_publish(True) == (0, 0, "a/c", big, True, False)
+    assert wrapper.take_publish(True) == (7, 1, "a/d", b"two", False, True)
+    for left in packets[3:8]:
+        held = wrapper.pending()
+        assert wrapper.take_publish(True) is None and wrapper.pending() == held
+        assert wrapper.recv(len(left)) == left  # what paho reads instead
+    assert wrapper.take_publish(True) is None  # not all of it received yet
+    assert wrapper.recv(100) == packets[-1]  # paho reads the start, then waits for the rest
+    sender.sendall(b"t")
+    assert wrapper.recv(100) == b"t"
+    # MQTT 3.1.1: no properties' length.
+    sender.sendall(b"\xd0\x00" + publish_packet(b"x/y", b"3.1.1", 1, mid=3, properties=None))
+    time.sleep(0.1)
+    assert wrapper.recv(2) == b"\xd0\x00"
+    assert wrapper.take_publish(False) == (3, 1, "x/y", b"3.1.1", False, False)
+    assert wrapper.pending() == 0 and wrapper.take_publish(False) is None
+    sender.close()
+    wrapper.close()
+
+
 def test_paho_still_has_what_the_wrapper_relies_on() -> None:
     """paho-mqtt is pinned to 2.2 (pyproject.toml). If a new version renames the socket
     factory, the wrapper is silently unused; if its loop stops asking ``pending()``, held
@@ -111,6 +168,11 @@ def test_paho_still_has_what_the_wrapper_relies_on() -> None:
         "qos",
         "info",
     ]
+    # BufferedClient._take_publishes: only between packets, as paho's read notes them, and
+    # the time of the last bytes received for the keepalive.
+    assert '"command": 0' in inspect.getsource(mqtt.Client._packet_read)
+    assert "self._last_bytes_received = time_func()" in inspect.getsource(mqtt.Client._packet_read)
+    assert "self._in_callback_mutex" in inspect.getsource(mqtt.Client._handle_on_message)
     # Errors from recv are turned into paho's codes by _sock_recv, whatever socket it is.
     assert "self._sock.recv(bufsize)" in inspect.getsource(mqtt.Client._sock_recv)
 
@@ -130,7 +192,10 @@ class Receiver:
         config: MqttConfig | None = None,
         gate: threading.Event | None = None,
         acknowledge: bool = True,
+        raw: bool = False,
     ) -> None:
+        """``raw``: take messages through ``on_publish_raw`` (the collector's way), those
+        it cannot take through ``on_message``; ``raw_count`` counts the first."""
         self.messages: list[tuple[str, bytes]] = []
         self.mids: list[int] = []
         self.acknowledge = acknowledge
@@ -147,6 +212,9 @@ class Receiver:
         self.client.on_subscribe = lambda *args: self.subscribed.set()
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.raw_count = 0
+        if raw:
+            self.client.on_publish_raw = self._on_publish_raw
         if config.protocol == "5":  # a session kept 5 min after a disconnection, as 3.1.1's
             self.client.connect(
                 config.host,
@@ -177,6 +245,19 @@ class Receiver:
         if self.acknowledge:
             client.ack(message.mid, message.qos)
 
+    def _on_publish_raw(
+        self, mid: int, qos: int, topic: str, payload: bytes, retain: bool, dup: bool
+    ) -> None:
+        assert type(payload) is bytes and qos in (0, 1)
+        with self.lock:
+            self.messages.append((topic, payload))
+            self.mids.append(mid)
+            self.raw_count += 1
+        if self.gate is not None:
+            assert self.gate.wait(30)
+        if self.acknowledge:
+            self.client.ack(mid, qos)
+
     def flush_acknowledgements(self) -> None:
         """The broker answers packets in order: once it acknowledged a message published
         after them, it has processed every acknowledgement sent so far."""
@@ -201,6 +282,8 @@ def receiving(url: str, protocol: str, client_id: str, topic: str, **options: ob
 
 
 PROTOCOLS = pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+#: Through paho's own path for each message, or through the short one (on_publish_raw).
+PATHS = pytest.mark.parametrize("raw", [False, True], ids=["paho", "raw"])
 
 
 @PROTOCOLS
@@ -212,9 +295,10 @@ def test_the_factorys_client_reads_plain_tcp_through_the_buffer(
         assert isinstance(receiver.client.socket(), BufferedReceiveSocket)
 
 
+@PATHS
 @PROTOCOLS
 def test_messages_straddling_every_refill_arrive_whole_and_in_order(
-    mosquitto: MosquittoServer, protocol: str
+    mosquitto: MosquittoServer, protocol: str, raw: bool
 ) -> None:
     """Sizes around MQTT's remaining-length steps (127/128, 16,383/16,384 bytes) and the
     buffer's 64 KiB, up to 200 KB, mixed with tiny ones so that packet boundaries, length
@@ -241,44 +325,55 @@ def test_messages_straddling_every_refill_arrive_whole_and_in_order(
     rng = random.Random(2)
     sizes = steps + [rng.choice([1, 7, 60, 300, 5_000, 70_000, 140_000]) for _ in range(300)] + steps
     payloads = [rng.randbytes(size) for size in sizes]
-    topic = f"test/mqtt/sizes/{protocol}"
-    with receiving(mosquitto.url, protocol, f"sizes-{protocol}", topic) as receiver:
+    topic = f"test/mqtt/sizes/{protocol}/{raw}"
+    with receiving(mosquitto.url, protocol, f"sizes-{protocol}-{raw}", topic, raw=raw) as receiver:
         publish_all(mosquitto, [(topic, payload) for payload in payloads])
         wait_for(lambda: receiver.count() >= len(payloads), timeout_s=60)
         time.sleep(0.5)  # a duplicate would come right behind
         assert receiver.messages == [(topic, payload) for payload in payloads]
 
 
+@PATHS
 @PROTOCOLS
 def test_a_burst_of_twenty_thousand_qos1_messages_arrives_once_in_order(
-    mosquitto: MosquittoServer, protocol: str
+    mosquitto: MosquittoServer, protocol: str, raw: bool
 ) -> None:
     """Hundreds of small packets per refill, four topics interleaved."""
-    topics = [f"test/mqtt/burst/{protocol}/{n}" for n in range(4)]
+    topics = [f"test/mqtt/burst/{protocol}/{raw}/{n}" for n in range(4)]
     sequence = [(topics[k % 4], str(k // 4).encode()) for k in range(20_000)]
     with receiving(
-        mosquitto.url, protocol, f"burst-{protocol}", f"test/mqtt/burst/{protocol}/+", keepalive_s=60
+        mosquitto.url,
+        protocol,
+        f"burst-{protocol}-{raw}",
+        f"test/mqtt/burst/{protocol}/{raw}/+",
+        keepalive_s=60,
+        raw=raw,
     ) as receiver:
         publish_all(mosquitto, sequence)
         wait_for(lambda: receiver.count() >= len(sequence), timeout_s=60)
         time.sleep(0.5)
         messages = list(receiver.messages)
+        # Nearly all through the short path; paho's for a packet cut by a refill.
+        assert receiver.raw_count > (19_000 if raw else -1) and (raw or receiver.raw_count == 0)
     assert len(messages) == 20_000
     for topic in topics:
         assert [int(payload) for t, payload in messages if t == topic] == list(range(5_000))
 
 
+@PATHS
 @PROTOCOLS
 def test_messages_held_in_the_buffer_are_read_without_waiting_for_more_bytes(
-    mosquitto: MosquittoServer, protocol: str
+    mosquitto: MosquittoServer, protocol: str, raw: bool
 ) -> None:
     """paho's thread is held on the first message while 200 more reach the kernel; once
     released, one refill takes them all in and the broker sends nothing more. If paho's
     loop did not honour pending(), it would wait in select for bytes that never come:
     the next ones would be its PINGRESP, after the 60 s keepalive."""
-    topic = f"test/mqtt/held/{protocol}"
+    topic = f"test/mqtt/held/{protocol}/{raw}"
     gate = threading.Event()
-    with receiving(mosquitto.url, protocol, f"held-{protocol}", topic, keepalive_s=60, gate=gate) as receiver:
+    with receiving(
+        mosquitto.url, protocol, f"held-{protocol}-{raw}", topic, keepalive_s=60, gate=gate, raw=raw
+    ) as receiver:
         publish_all(mosquitto, [(topic, b"%d" % k) for k in range(201)])
         wait_for(lambda: receiver.count() >= 1)
         time.sleep(0.5)  # the broker has sent the rest: they wait in the socket
@@ -288,20 +383,21 @@ def test_messages_held_in_the_buffer_are_read_without_waiting_for_more_bytes(
         assert [payload for _, payload in receiver.messages] == [b"%d" % k for k in range(201)]
 
 
+@PATHS
 @PROTOCOLS
 def test_acknowledgements_in_one_write_settle_exactly_the_messages_named(
-    mosquitto: MosquittoServer, protocol: str
+    mosquitto: MosquittoServer, protocol: str, raw: bool
 ) -> None:
     """Half of 1,000 messages acknowledged by ack_qos1, then a disconnection: the broker
     sends back, on the resumed session, the other half and nothing else."""
-    topic, client_id = f"test/mqtt/ack/{protocol}", f"ack-{protocol}"
+    topic, client_id = f"test/mqtt/ack/{protocol}/{raw}", f"ack-{protocol}-{raw}"
     payloads = [b"%d" % k for k in range(1000)]
-    with receiving(mosquitto.url, protocol, client_id, topic, acknowledge=False) as first:
+    with receiving(mosquitto.url, protocol, client_id, topic, acknowledge=False, raw=raw) as first:
         publish_all(mosquitto, [(topic, payload) for payload in payloads])
         wait_for(lambda: first.count() == 1000)
         first.client.ack_qos1(first.mids[::2])
         first.flush_acknowledgements()
-    with receiving(mosquitto.url, protocol, client_id, topic) as second:
+    with receiving(mosquitto.url, protocol, client_id, topic, raw=raw) as second:
         wait_for(lambda: second.count() >= 500)
         time.sleep(0.5)
         assert [payload for _, payload in second.messages] == payloads[1::2]

@@ -285,7 +285,8 @@ def test_a_payload_cannot_write_outside_its_measurement(
         wait_for(lambda: collector.stats().rejected == {"invalid_id": 1})
     finally:
         collector.stop()
-    assert store.execute("SHOW MEASUREMENTS")[0]["values"] == [["climate"]]
+    # climate, and the schema version the collector records (patina_meta, docs/backup.md).
+    assert store.execute("SHOW MEASUREMENTS")[0]["values"] == [["climate"], ["patina_meta"]]
     data = store.frame("SELECT * FROM climate")
     assert sorted(data["sensor_id"]) == sorted(hostile)
     assert set(data["rh_pct"]) == {45.0} and set(data["temperature_c"]) == {21.0}

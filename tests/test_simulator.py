@@ -501,3 +501,25 @@ def test_a_stopped_simulator_process_exits_cleanly(
         wait_for(lambda: received, timeout_s=120)
     process.send_signal(signal.SIGTERM)
     assert process.wait(30) == 0
+
+
+def test_reconditioning_the_gel_steps_the_case_back_to_its_set_point() -> None:
+    """``gel_reconditioned`` (issue 30): the gel swapped for gel at the case's conditioned
+    RH, through its gel compartment; hours later the case is back near that RH, a step
+    down from where its filling gel had let it drift."""
+    room = RoomSpec("G", open_air_changes_per_h=0.6)
+    case = CaseSpec("C", "G", air_exchange_per_day=0.5, silica_gel_kg=1.5, gel_conditioned_rh_pct=40.0)
+    swap = JULY + 12 * 86_400.0
+    times = np.array([swap - 3600.0, swap + 20 * 60.0 + 3 * 3600.0, swap + 3 * 86_400.0])
+    found = {}
+    swapped = [Event("gel_reconditioned", swap, swap + 20 * 60.0, "C")]
+    for label, events in (("calm", []), ("swapped", swapped)):
+        model = BuildingModel([room], [case], start_s=JULY, zone=ZONE, seed=6, events=events)
+        found[label] = model.sample(times).case_rh_pct[:, 0]
+    before, after, later = found["swapped"]
+    assert found["calm"][0] == pytest.approx(before)
+    assert before > 42.0  # twelve days of a filling gel since it was conditioned at 40 %
+    assert after == pytest.approx(40.0, abs=1.0)
+    assert found["calm"][1] - after > 2.0
+    # And it fills again from there, at the rate it did before.
+    assert after < later < found["calm"][2]

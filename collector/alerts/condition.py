@@ -37,6 +37,10 @@ class Condition:
     #: The forecast rule: when the case is expected to pass its limit (epoch seconds); None
     #: keeps what the incident had.
     due_s: float | None = None
+    #: The forecast rule: the day by which the case is likely to pass its limit (the
+    #: forecast's lower quartile, analysis.forecast: one chance in four sooner); None keeps
+    #: what the incident had.
+    early_s: float | None = None
 
     @property
     def key(self) -> str:

@@ -14,6 +14,7 @@ ever arrives again.
 - Every ``FORECAST_EVERY_S``, with ``[alerts] forecast_days`` set: each case diagnosed
   against its room, then the ``FORECAST_RULES``.
 - When the collector reports its own health: the ``HEALTH_RULES``.
+- At every tick, with partner museums watched: the ``PARTNER_RULES`` on the first case.
 """
 
 from __future__ import annotations
@@ -30,13 +31,26 @@ from collector.alerts.assessment import ObjectAssessment
 from collector.alerts.incidents import Incident, Incidents, Notification
 from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
-from collector.alerts.rules import ALL_RULES, FORECAST_RULES, HEALTH_RULES, READING_RULES, TICK_RULES
-from collector.alerts.rules.base import CaseView, CollectorReport, Rule
+from collector.alerts.rules import (
+    ALL_RULES,
+    FORECAST_RULES,
+    HEALTH_RULES,
+    PARTNER_RULES,
+    READING_RULES,
+    TICK_RULES,
+)
+from collector.alerts.rules.base import CaseView, CollectorReport, PartnerBeats, Rule
 from collector.alerts.rules.forecast import FORECAST_EVERY_S, FORECAST_MIN_HOURS
 from museum.assessment.diagnose import DEFAULT_WINDOW, Diagnosis, diagnose_case
 from museum.description.config import Case, MuseumConfig
 from museum.description.limits import case_limits
 from museum.storage.schema import AlertEvent, RiskPoint
+
+#: A reading's light: (illuminance_lux, uv_mw_m2, uv_uw_per_lm).
+Light = tuple[float | None, float | None, float | None]
+#: A reading handed over in a batch: (case, sensor, time_s, temperature_c, rh_pct,
+#: battery_pct, light or None).
+BatchReading = tuple[str, str, float, float | None, float | None, float | None, Light | None]
 
 
 class AlertEngine:
@@ -80,6 +94,8 @@ class AlertEngine:
         #: Hourly means of a reference room this engine does not evaluate (scale-out: read
         #: from the store by the evaluator); None: such a case is not forecast.
         self.reference_hourly: Callable[[str, datetime, datetime], pd.DataFrame] | None = None
+        #: The partners' heartbeats (collector/partners.py); None: no partner is watched here.
+        self.partner_beats: Callable[[], PartnerBeats] | None = None
 
     # --- state across restarts ------------------------------------------------------------
     def restore(self, open_alerts: list[dict[str, Any]], last_seen: dict[str, float]) -> None:
@@ -126,23 +142,59 @@ class AlertEngine:
         rh_pct: float | None,
         battery_pct: float | None,
         now_s: float,
-        light: tuple[float | None, float | None, float | None] | None = None,
+        light: Light | None = None,
     ) -> None:
-        """A reading; ``light``: its (illuminance_lux, uv_mw_m2, uv_uw_per_lm), if it has any.
-        A light-only reading is not a climate reading (it would look stuck at nothing)."""
-        if case_id not in self.cases:
-            return
+        """A reading; ``light``: its (illuminance_lux, uv_mw_m2, uv_uw_per_lm), if it has any."""
+        if case_id in self.cases and self._add(
+            case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light
+        ):
+            self._evaluate_case(case_id, now_s)
+
+    def observe_batch(self, readings: Iterable[BatchReading], now_s: float) -> None:
+        """Readings received together, as (case, sensor, time, temperature, RH, battery,
+        light), all judged at ``now_s``: each case they changed is evaluated once, after all
+        of them. The rules read each sensor's latest reading and the case's history, which
+        hold every reading of the batch either way; what a case is evaluated on differs
+        from reading-by-reading evaluation only when one sensor reports twice in a batch
+        (a backlog): its earlier value then opens no alert by itself, as a condition that
+        is gone at the same moment opens none with ``min_duration``. An evaluation costs
+        far more than a reading (the objects' risk is reassessed on a change of RH band):
+        per reading, a burst spent a third of the collector's CPU here (issue 31)."""
+        changed: dict[str, None] = {}
+        for case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light in readings:
+            if case_id in self.cases and self._add(
+                case_id, sensor_id, time_s, temperature_c, rh_pct, battery_pct, light
+            ):
+                changed[case_id] = None
+        for case_id in changed:
+            self._evaluate_case(case_id, now_s)
+
+    def _add(
+        self,
+        case_id: str,
+        sensor_id: str,
+        time_s: float,
+        temperature_c: float | None,
+        rh_pct: float | None,
+        battery_pct: float | None,
+        light: Light | None,
+    ) -> bool:
+        """Keep a reading; whether it changed what the case's rules see. A light-only
+        reading is not a climate reading (it would look stuck at nothing)."""
         self.last_seen[sensor_id] = max(self.last_seen.get(sensor_id, 0.0), time_s)
-        hourly = self.config.alerts.forecast_days is not None
         changed = False
         if light is None or temperature_c is not None or rh_pct is not None or battery_pct is not None:
             changed = self.readings[case_id].add(
-                sensor_id, time_s, temperature_c, rh_pct, battery_pct, hourly=hourly
+                sensor_id,
+                time_s,
+                temperature_c,
+                rh_pct,
+                battery_pct,
+                hourly=self.config.alerts.forecast_days is not None,
             )
         if light is not None:
             changed = self.light_state(case_id).add(sensor_id, time_s, *light) or changed
-        if changed:
-            self._evaluate_case(case_id, now_s)
+        return changed
 
     def light_state(self, case_id: str) -> LightState:
         """The case's light, made at its first light reading (or when seeded from the store)."""
@@ -154,6 +206,9 @@ class AlertEngine:
         """Silence, durations, repeats and escalations; call every second or so."""
         for case_id in self.cases:
             self._judge(TICK_RULES, self._view(case_id), now_s)
+        if self.partner_beats is not None and self.cases:
+            first = next(iter(self.cases))
+            self._judge(PARTNER_RULES, self._view(first, partners=self.partner_beats()), now_s)
         for case_id in self.cases:
             self._evaluate_case(case_id, now_s)
         forecast_due = now_s - self._forecast_at_s >= self.forecast_every_s
@@ -242,6 +297,7 @@ class AlertEngine:
         objects_assessed: bool = False,
         diagnosis: Diagnosis | None = None,
         health: CollectorReport | None = None,
+        partners: PartnerBeats | None = None,
     ) -> CaseView:
         return CaseView(
             case=self.cases[case_id],
@@ -258,6 +314,7 @@ class AlertEngine:
             light=self.light.get(case_id),
             light_config=self.config.light,
             opening_hours=self.config.opening_hours,
+            partners=partners,
         )
 
     def _judge(self, rules: Iterable[Rule], view: CaseView, now_s: float) -> None:

@@ -46,8 +46,10 @@ class Notification:
     escalate: bool = False
     #: The material whose limit it is, when there is one.
     material: str = ""
-    #: The forecast rule: when the case is expected to pass its RH limit (epoch seconds).
+    #: The forecast rule: when the case is expected to pass its RH limit (epoch seconds),
+    #: and the day by which it likely will (the forecast's lower quartile).
     due_s: float | None = None
+    early_s: float | None = None
 
 
 @dataclass
@@ -70,8 +72,9 @@ class Incident:
     material: str = ""
     #: Since when the clearing condition has held (for rules that must stay calm to resolve).
     calm_since: float | None = None
-    #: The forecast rule: when the case is expected to pass its limit.
+    #: The forecast rule: when the case is expected to pass its limit, and likely by.
     due_s: float | None = None
+    early_s: float | None = None
 
     @property
     def rule(self) -> str:
@@ -132,6 +135,8 @@ class Incidents:
         incident = self.by_key.setdefault((case_id, condition.key), Incident(key=condition.key))
         if condition.due_s is not None:
             incident.due_s = condition.due_s
+        if condition.early_s is not None:
+            incident.early_s = condition.early_s
         incident.value, incident.threshold = condition.value, condition.threshold
         incident.source, incident.material = condition.source, condition.material
         incident.detail = condition.detail or incident.detail
@@ -206,6 +211,9 @@ class Incidents:
                 value=incident.value,
                 threshold=incident.threshold,
                 rule_key=incident.key,
+                # The forecast's dates as the alert opened, for the Alerts page.
+                due_s=incident.due_s if state == "opened" else None,
+                early_s=incident.early_s if state == "opened" else None,
             )
         )
 
@@ -228,4 +236,5 @@ class Incidents:
             escalate=escalate,
             material=incident.material,
             due_s=incident.due_s,
+            early_s=incident.early_s,
         )

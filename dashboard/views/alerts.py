@@ -22,6 +22,7 @@ from dashboard.data import (
     latest_risk,
     object_statuses,
 )
+from dashboard.glance import pending_alerts, pending_sentence
 from dashboard.links import artefact_link
 from museum.description.secrets import redact_url
 from museum.description.users import CAN_ACKNOWLEDGE
@@ -50,6 +51,13 @@ if objects:
         (st.error if level == 3 else st.warning)(sentence, icon=":material/warning:")
     else:
         st.success(sentence, icon=":material/check_circle:")
+# What happens next: an object at a bad level whose alert waits for the rule's duration.
+open_cases = set() if table.empty else set(table[table["state"] != "resolved"]["case_id"])
+coming = pending_alerts(config, objects, open_cases)
+if coming:
+    st.subheader(t("glance.pending_title", n=len(coming)))
+    # One element for the list: each element costs page time at 200 cases.
+    st.markdown("\n".join(f"- {safe_text.line(pending_sentence(item, config, t, now))}" for item in coming))
 if table.empty:
     st.info(t("alerts.none"))
     st.stop()
@@ -68,7 +76,7 @@ elif not can_acknowledge:
 for row in open_rows.to_dict("records"):
     with st.container(border=True):
         colour = "red" if row["severity"] == "critical" else "orange"
-        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now, NAMES))}**]")
+        st.markdown(f":{colour}[**{safe_text.line(incident_title(row, t, now, NAMES, config.zone))}**]")
         opened = row["opened"].tz_convert(config.zone).to_pydatetime(warn=False)
         st.caption(f"{t('alerts.opened_at', time=t.moment(opened))} · {safe_text.line(row['alert_id'])}")
         concerned = incident_objects(row, known_objects)
@@ -103,7 +111,7 @@ if "acknowledged" in st.session_state:
 def shown(frame: pd.DataFrame, with_note: bool = False) -> pd.DataFrame:
     data = {
         t("alerts.alert"): [
-            safe_text.line(incident_title(r, t, now, NAMES)) for r in frame.to_dict("records")
+            safe_text.line(incident_title(r, t, now, NAMES, config.zone)) for r in frame.to_dict("records")
         ],
         t("alerts.state"): [t(f"state.{s}") for s in frame["state"]],
         t("alerts.opened"): [

@@ -11,6 +11,7 @@ import streamlit as st
 from analysis.materials import profile, target_band
 from analysis.risk import LEVELS
 from dashboard import safe_text
+from dashboard.calibration import case_calibrations
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     ATTENTION_LEVEL,
@@ -30,6 +31,7 @@ from dashboard.light import show_case_light
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import case_tightness
 from museum.description.secrets import redact_url
+from museum.files.reports import calibration_note
 from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.sources import level_source
 from museum.storage.store import StoreError
@@ -264,6 +266,9 @@ if not series.empty:
         )
         if coverage:
             st.caption(coverage)
+        calibrated = calibration_note(period.calibrations, t, config.zone)
+        if calibrated:
+            st.info(calibrated)
         sentences = period_sentences(period.figures, t)
         st.markdown(sentences.daily_range)
         st.markdown(sentences.time_of_wetness)
@@ -462,3 +467,4 @@ for material in dict.fromkeys(o.material for o in needing):
 
 show_case_light(t, config, case.id)  # docs/light.md
 case_tightness(config, t, case)  # docs/diagnostics.md
+case_calibrations(config, case, t)  # docs/calibration.md

@@ -22,6 +22,7 @@ from dashboard.data import (
     silent_after,
     with_risk_and_alerts,
 )
+from dashboard.glance import FIRST_ROWS, needs, needs_table
 from dashboard.links import artefact_link
 from dashboard.views.diagnosis import cases_to_look_after
 from museum.description.config import UNASSIGNED_CASE
@@ -241,6 +242,40 @@ def show_unassigned(latest: pd.DataFrame) -> None:
     )
 
 
+#: Up to this many cases every gallery shows its tiles; above, the galleries are closed and
+#: open one at a time, under the list of what needs the reader first (issue 29).
+TILES_OPEN_UP_TO = 24
+AT_SCALE = len(config.cases) > TILES_OPEN_UP_TO
+
+
+def gallery_label(gallery: str, cases: list[CaseStatus]) -> str:
+    """A closed gallery's line: its name, its cases, how many need attention or are silent."""
+    attention = sum(1 for s in cases if not s.stale and (s.worst_level or 0) >= ATTENTION_LEVEL)
+    silent = sum(1 for s in cases if s.stale)
+    return safe_text.line(
+        t(
+            "glance.gallery_label",
+            gallery=t.name(gallery),
+            cases=t.number(len(cases), 0),
+            attention=t.number(attention, 0),
+            silent=t.number(silent, 0),
+        )
+    )
+
+
+def needs_first(statuses: list[CaseStatus], objects: list[ObjectStatus], now: datetime) -> None:
+    """The list of what needs the reader first: one table, worst first, paged."""
+    rows = needs(statuses, objects, t, now)
+    st.subheader(t("glance.needs_title"))
+    if not rows:
+        st.caption(t("glance.needs_none"))
+        return
+    show_all = len(rows) <= FIRST_ROWS or st.toggle(
+        t("glance.show_all", n=t.number(len(rows), 0)), key="needs_show_all"
+    )
+    st.html(needs_table(rows if show_all else rows[:FIRST_ROWS], t, now, config.zone))
+
+
 @st.fragment(run_every="30s")
 def overview() -> None:
     try:
@@ -264,16 +299,34 @@ def overview() -> None:
     if total and len(statuses) < total:
         st.caption(t("overview.filtered", shown=len(statuses), total=total))
 
+    shown_ids = {s.case.id for s in statuses}
+    needs_first(statuses, [o for o in objects if o.case.id in shown_ids], now)
     if worst_first:
-        tiles(sorted(statuses, key=severity), trends, worst_object, now, show_gallery=True)
+        ranked = sorted(statuses, key=severity)
+        # At scale a phone gets the worst tiles only: the list above holds every case in need.
+        tiles(ranked if not AT_SCALE else ranked[:TILES_OPEN_UP_TO], trends, worst_object, now, True)
     sites = {} if worst_first else {site.id: t.name(site.name) for site in config.sites}
     for site_id, site_name in sites.items():
         if len(sites) > 1:
             st.header(safe_text.line(site_name))
-        for gallery in dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id):
-            st.subheader(safe_text.line(t.name(gallery)))
+        for number, gallery in enumerate(
+            dict.fromkeys(s.case.gallery for s in statuses if s.case.site == site_id)
+        ):
             cases = [s for s in statuses if s.case.site == site_id and s.case.gallery == gallery]
-            tiles(sorted(cases, key=severity), trends, worst_object, now)
+            if not AT_SCALE:
+                st.subheader(safe_text.line(t.name(gallery)))
+                tiles(sorted(cases, key=severity), trends, worst_object, now)
+                continue
+            # Lazy: a closed gallery draws nothing, so 200 cases cost a line per gallery.
+            box = st.expander(
+                gallery_label(gallery, cases),
+                expanded=gallery in chosen_galleries,
+                key=f"gallery_{site_id}_{number}",
+                on_change="rerun",
+            )
+            if box.open:
+                with box:
+                    tiles(sorted(cases, key=severity), trends, worst_object, now)
     show_unassigned(latest)
 
 

@@ -13,10 +13,12 @@ import streamlit as st
 
 from analysis.agreement import ACCURACY_RH_PCT, ACCURACY_TEMPERATURE_C
 from dashboard import safe_text
+from dashboard.calibration import flagged_sensors
 from dashboard.context import museum_config, translator
 from dashboard.data import (
     collector_health,
     coverage_summary,
+    disk_projection,
     hourly_coverage,
     latest_climate,
     message_counts,
@@ -34,6 +36,8 @@ SENSORS = tuple(sensor for case in config.cases for sensor in case.sensors)
 CASE_OF = {sensor: case.id for case in config.cases for sensor in case.sensors}
 #: The heat strip draws this many sensors at most, those with the least coverage first.
 STRIP_SENSORS = 40
+#: Up to this many sensors the strip draws them all; above, only those short of readings.
+STRIP_EVERY_SENSOR_UP_TO = 12
 #: A collector that has not reported for this long is shown as stopped (it reports every 10 s).
 COLLECTOR_SILENT_AFTER = timedelta(minutes=5)
 RANGES = {"24h": timedelta(hours=24), "7d": timedelta(days=7)}
@@ -81,43 +85,76 @@ except StoreError as error:
 last = {} if latest.empty else {row["sensor_id"]: row for row in latest.to_dict("records")}
 per_hour = {} if counts.empty else dict(zip(counts["sensor_id"], counts["readings"], strict=True))
 summary = {row["sensor_id"]: row for row in coverage_summary(coverage).to_dict("records")}
-rows = []
-for case in config.cases:
-    for sensor in case.sensors:
-        row = last.get(sensor)
-        age = (now - row["time"]).total_seconds() if row else None
-        cover = summary.get(sensor, {})
-        rows.append(
-            {
-                t("label.sensor"): safe_text.line(sensor),
-                t("alerts.case"): safe_text.line(case.id),
-                t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
-                t("quality.status"): t("quality.silent")
-                if age is None or age > silent_after(config).total_seconds()
-                else t("quality.ok"),
-                f"{t('label.battery')} (%)": t.number(row["battery_pct"], 0)
-                if row and pd.notna(row["battery_pct"])
-                else "—",
-                t("quality.per_hour"): t.number(int(per_hour.get(sensor, 0)), 0),
-                f"{t('quality.coverage')} (%)": t.number(cover.get("pct"), 0),
-                t("quality.gaps"): t.number(cover.get("gaps", 0), 0),
-                t("quality.longest_gap"): t.duration(3600 * cover["longest_gap_h"])
-                if cover.get("longest_gap_h")
-                else "—",
-            }
-        )
+#: The sensors' table shows this many rows before "show all" (issue 29).
+SENSOR_ROWS = 25
+
+
+def needs_a_look(sensor: str) -> tuple[int, float]:
+    """Sort key: silent sensors first, then the least coverage over the period."""
+    row = last.get(sensor)
+    silent = row is None or (now - row["time"]).total_seconds() > silent_after(config).total_seconds()
+    coverage = summary.get(sensor, {}).get("pct")
+    return (0 if silent else 1, coverage if coverage is not None and pd.notna(coverage) else -1.0)
+
+
+def sensor_row(sensor: str) -> dict[str, str]:
+    """One sensor's line of the table, in the reader's words and numbers."""
+    row = last.get(sensor)
+    age = (now - row["time"]).total_seconds() if row else None
+    cover = summary.get(sensor, {})
+    return {
+        t("label.sensor"): safe_text.line(sensor),
+        t("alerts.case"): safe_text.line(CASE_OF[sensor]),
+        t("label.last_reading"): t.age(age) if age is not None else t("overview.no_data"),
+        t("quality.status"): t("quality.silent")
+        if age is None or age > silent_after(config).total_seconds()
+        else t("quality.ok"),
+        f"{t('label.battery')} (%)": t.number(row["battery_pct"], 0)
+        if row and pd.notna(row["battery_pct"])
+        else "—",
+        t("quality.per_hour"): t.number(int(per_hour.get(sensor, 0)), 0),
+        f"{t('quality.coverage')} (%)": t.number(cover.get("pct"), 0),
+        t("quality.gaps"): t.number(cover.get("gaps", 0), 0),
+        t("quality.longest_gap"): t.duration(3600 * cover["longest_gap_h"])
+        if cover.get("longest_gap_h")
+        else "—",
+    }
+
+
+sensors_shown = list(CASE_OF)
 st.subheader(t("quality.sensors"))
+if len(sensors_shown) > SENSOR_ROWS:
+    # Paged, those needing a look first (silent, then the least coverage): a table of 200
+    # rows took the browser a second to draw, and their words and numbers a quarter of a
+    # second to write (benchmarks/bench_dashboard_scale.py); only the rows shown are written.
+    sensors_shown.sort(key=needs_a_look)
+    if not st.toggle(t("glance.show_all", n=t.number(len(sensors_shown), 0)), key="quality_all_sensors"):
+        st.caption(
+            t("glance.sensors_first", shown=t.number(SENSOR_ROWS, 0), total=t.number(len(sensors_shown), 0))
+        )
+        sensors_shown = sensors_shown[:SENSOR_ROWS]
+rows = [sensor_row(sensor) for sensor in sensors_shown]
 st.table(pd.DataFrame(rows), hide_index=True)
 
 # --- coverage hour by hour --------------------------------------------------------------------
 st.subheader(t("quality.coverage_title"))
 st.caption(t("quality.coverage_help", timezone=t.zone(config.museum.timezone, now)))
+order: list[str] = []
+shown: list[str] = []
 if coverage.empty:
     st.info(t("overview.no_data"))
 else:
     order = sorted(summary, key=lambda s: (summary[s]["pct"] if summary[s]["pct"] is not None else -1, s))
+    if len(order) > STRIP_EVERY_SENSOR_UP_TO:
+        # A row with every hour covered says nothing, and 40 rows of a week's hours cost the
+        # browser a second (benchmarks/bench_dashboard_scale.py): only the sensors short of
+        # readings are drawn.
+        short = [s for s in order if summary[s]["pct"] is None or summary[s]["pct"] < 100]
+        complete, order = len(order) - len(short), short
+        st.caption(t("glance.strip_complete", n=t.number(complete, 0)))
     shown = order[:STRIP_SENSORS]
     strip = coverage[coverage["sensor_id"].isin(shown)].copy()
+if shown:
     strip["time"] = strip["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
     strip["time_end"] = strip["time"] + pd.Timedelta(hours=1)  # each square spans its hour
     strip["sensor"] = strip["sensor_id"].map(lambda s: f"{CASE_OF.get(s, '')} · {s}")
@@ -146,8 +183,8 @@ else:
         .properties(height=24 * len(shown) + 130)
     )
     st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
-    if len(order) > len(shown):
-        st.caption(t("quality.strip_limited", shown=len(shown), total=len(order)))
+if len(order) > len(shown):
+    st.caption(t("quality.strip_limited", shown=len(shown), total=len(order)))
 
 # --- the sensors of one case compared -------------------------------------------------------------
 st.subheader(t("quality.compare_title"))
@@ -324,3 +361,32 @@ else:
         with st.expander(t.plural("quality.stopped_collectors", len(stopped))):
             for record in stopped:
                 collector_block(record)
+
+flagged_sensors(config, t)  # docs/calibration.md
+
+# --- the database on disk ---------------------------------------------------------------------
+st.subheader(t("disk.title"))
+try:
+    disk_now, disk_later, disk_policies = disk_projection(config.influxdb)
+except StoreError as error:
+    st.info(t("disk.unavailable", error=safe_text.line(str(error))))
+else:
+    st.markdown(t("disk.summary", now=t.number(disk_now / 1e6, 1), later=t.number(disk_later / 1e6, 1)))
+    st.table(
+        pd.DataFrame(
+            [
+                {
+                    t("disk.policy"): safe_text.line(policy.policy),
+                    f"{t('disk.size')} (MB)": t.number(policy.bytes / 1e6, 1),
+                    f"{t('disk.in_a_year')} (MB)": t.number(policy.in_a_year(now) / 1e6, 1),
+                    t("disk.kept"): t.duration(policy.retention.total_seconds())
+                    if policy.retention
+                    else t("disk.forever"),
+                    t("disk.since"): t.moment(policy.first.astimezone(config.zone)) if policy.first else "—",
+                }
+                for policy in disk_policies
+            ]
+        ),
+        hide_index=True,
+    )
+    st.caption(t("disk.note"))

@@ -263,6 +263,14 @@ def diagnose_case(
         room = _on_grid(room_hourly, grid)
         gel = case.facts.silica_gel_kg
         tightness = fit_tightness(time_s, *mine, *room, buffered=None if gel is None else gel > 0)
+        if tightness.level_shifts_s and len(seen):
+            # A reconditioned gel (a level shift): the case's RH now and its trend count
+            # from after it, not across it.
+            after = time_s >= tightness.level_shifts_s[-1]
+            last_s = time_s[seen[-1]]
+            recent = after & (time_s > last_s - NOW_WINDOW_H * 3600.0) & (time_s <= last_s)
+            rh_now = float(np.nanmean(rh[recent])) if np.isfinite(rh[recent]).any() else rh_now
+            trend, _ = moisture_trend(time_s[after], rh[after])
         if limit is not None:
             outdoor = _on_grid(season.outdoor if season is not None else None, grid)
             forecast = _forecast(tightness, time_s, mine, room, outdoor, end, rh_now, limit, season)
@@ -355,6 +363,10 @@ def as_json(diagnoses: list[Diagnosis]) -> dict[str, list[dict[str, object]]]:
                 if forecast
                 else [None, None],
                 "quality": d.quality,
+                # Steps in a buffered case's RH the fit did not cross (a reconditioned gel).
+                "level_shifts": [
+                    datetime.fromtimestamp(s, UTC).isoformat() for s in (fit.level_shifts_s if fit else ())
+                ],
                 **forecast_json(d),
             }
         )
@@ -450,6 +462,10 @@ def describe(d: Diagnosis, t: Translator) -> list[str]:
         )
         if fit.buffered:
             lines.append(t("diagnose.buffered"))
+        if fit.level_shifts_s:
+            # A reconditioned gel (issue 30): said, so the conservator sees the fit knows.
+            when = datetime.fromtimestamp(fit.level_shifts_s[-1], UTC).date()
+            lines.append(t("diagnose.level_shift", date=t.date(when, "medium")))
         elif fit.air_exchange_per_day is not None:
             lines.append(t("diagnose.air_exchange", rate=n(fit.air_exchange_per_day, 2)))
     lines.append(t("diagnose.trend", trend=n(d.trend_rh_pct_per_day, 2), rh=n(d.rh_now_pct, 1)))

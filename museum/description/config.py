@@ -23,6 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from museum.description.config_alerts import ALERTS, NOTIFY, AlertsConfig, CaseRule, NotifyConfig
+from museum.description.config_backup import (
+    BACKUP,
+    CONFIG_VERSION,
+    CONFIG_VERSION_KEY,
+    BackupConfig,
+    check_config_version,
+)
 from museum.description.config_collection import (
     CASE_KINDS,
     CASES,
@@ -49,7 +56,10 @@ from museum.description.config_connections import (
 )
 from museum.description.config_dashboard import DASHBOARD, DashboardConfig, DashboardUser
 from museum.description.config_digest import DIGEST, DigestConfig
+from museum.description.config_galleries import GALLERIES, Gallery
 from museum.description.config_light import LIGHT, OPENING_HOURS, LightConfig, OpeningHours
+from museum.description.config_partners import PARTNERS, Partner
+from museum.description.config_sensors import SENSORS, SensorsConfig
 from museum.description.schema import ConfigError, Key, Place, Reading, Table, Values, parse_duration_s
 from museum.language.i18n import LANGUAGES
 
@@ -60,6 +70,7 @@ __all__ = [
     "UNASSIGNED_CASE",
     "AlertsConfig",
     "Artefact",
+    "BackupConfig",
     "Case",
     "CaseFacts",
     "CaseRule",
@@ -68,11 +79,14 @@ __all__ = [
     "DashboardConfig",
     "DashboardUser",
     "DigestConfig",
+    "Gallery",
     "InfluxConfig",
     "MqttConfig",
     "MuseumConfig",
     "MuseumInfo",
     "NotifyConfig",
+    "Partner",
+    "SensorsConfig",
     "Site",
     "Source",
     "load_config",
@@ -97,8 +111,15 @@ class MuseumConfig:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     dashboard: DashboardConfig = field(default_factory=DashboardConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    sensors: SensorsConfig = field(default_factory=SensorsConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
+    #: The layout version of the file (museum.description.config_backup.CONFIG_VERSION).
+    config_version: int = CONFIG_VERSION
     light: LightConfig = field(default_factory=LightConfig)
     opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    #: Floor plans (museum.description.config_galleries).
+    floorplans: tuple[Gallery, ...] = ()
+    partners: tuple[Partner, ...] = ()
     path: Path | None = None
 
     def case(self, case_id: str) -> Case:
@@ -133,12 +154,14 @@ class MuseumConfig:
 
 
 def _museum_config(v: Values) -> MuseumConfig:
+    check_config_version(v["config_version"], v.at)
     return MuseumConfig(**v.fields(), path=v.reading.file)
 
 
 #: The whole of ``museum.toml``. Sections are read in this order, and a section's checks
 #: see those read before it (cases see sites; alert rules see cases).
 FILE = Table(
+    CONFIG_VERSION_KEY,
     Key("museum", MUSEUM),
     Key("mqtt", MQTT),
     Key("influxdb", INFLUXDB),
@@ -150,8 +173,12 @@ FILE = Table(
     Key("notify", NOTIFY),
     Key("dashboard", DASHBOARD),
     Key("digest", DIGEST),
+    Key("sensors", SENSORS),
+    Key("backup", BACKUP),
     Key("light", LIGHT),
     Key("opening_hours", OPENING_HOURS),
+    Key("galleries", GALLERIES, attr="floorplans"),
+    Key("partners", PARTNERS),
     build=_museum_config,
     doc="A museum for Patina: its cases, sensors and objects, its services and its alerts (docs/config.md).",
 )

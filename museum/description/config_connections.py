@@ -141,6 +141,7 @@ def _influxdb(v: Values) -> InfluxConfig:
         username=v["username"],
         password=v["password"],
         raw_retention_s=v["raw_retention"] or None,
+        backup_address=v["backup_address"] or f"{urlsplit(v['url']).hostname or '127.0.0.1'}:8088",
         api=api,
         org=org,
         token=token,
@@ -183,6 +184,13 @@ INFLUXDB = Table(
         default_doc="`database`",
         env="PATINA_INFLUX_BUCKET",
     ),
+    Key(
+        "backup_address",
+        Text(),
+        "InfluxDB 1.x's backup service, `host:port`, for `patina backup` and `restore` (docs/backup.md).",
+        default_doc="the URL's host, port 8088",
+        env="PATINA_INFLUX_BACKUP_ADDRESS",
+    ),
     Key("token", Forbidden("never store a token in the file: set PATINA_INFLUX_TOKEN")),
     secrets=(
         Secret("PATINA_INFLUX_USERNAME", "username", "The InfluxDB user (1.x API)."),
@@ -202,6 +210,8 @@ class InfluxConfig:
     password: str | None = field(default=None, repr=False)
     #: How long raw readings are kept (None: for ever). Hourly aggregates are kept for ever.
     raw_retention_s: float | None = None
+    #: InfluxDB 1.x's backup service (``influxd backup -host``), ``host:port``.
+    backup_address: str = "127.0.0.1:8088"
     #: "v1" (InfluxDB 1.x HTTP API; also Enterprise, 3.x) or "v2" (2.x and Cloud through
     #: influxdb-client; ``database`` is then the bucket).
     api: str = INFLUXDB.default("api")
@@ -233,6 +243,7 @@ def _collector(v: Values) -> CollectorConfig:
         quarantine_payload_bytes=v["quarantine_payload_bytes"],
         quarantine_max_mb=v["quarantine_max_mb"],
         name=v["name"].strip() if v["name"] else None,
+        heartbeat_every_s=v["heartbeat_every"],
     )
 
 
@@ -282,6 +293,12 @@ COLLECTOR = Table(
         default_doc="the machine's host name",
         env="PATINA_COLLECTOR_NAME",
     ),
+    Key(
+        "heartbeat_every",
+        Duration(),
+        "How often the collector publishes its retained heartbeat (docs/partners.md).",
+        default="60s",
+    ),
     build=_collector,
     doc="The collector service: its spool, its quarantine, and how several share the work.",
 )
@@ -308,3 +325,5 @@ class CollectorConfig:
     #: What people call this collector on the dashboard ("Server in the basement"); by
     #: default the machine's host name (collector.service.collector_name).
     name: str | None = None
+    #: How often the retained heartbeat is published (collector/partners.py, issue 27).
+    heartbeat_every_s: float = COLLECTOR.default("heartbeat_every")

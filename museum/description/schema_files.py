@@ -99,6 +99,11 @@ def _sections(table: Table, path: str, array: bool, doc: str) -> Iterator[list[s
 def reference_markdown() -> str:
     """Every key of ``museum.toml``: its kind of value, default, environment variable and meaning."""
     blocks: list[str] = []
+    top = [key for key in FILE.keys if not isinstance(key.kind, Table | TableList)]
+    if top:
+        # Keys before the first table (config_version): the file's own.
+        lines = ["### Top level", "", "| key | value | default | meaning |", "| --- | --- | --- | --- |"]
+        blocks.append("\n".join([*lines, *(_row(key) for key in top), ""]))
     for key in FILE.keys:
         kind = key.kind
         if isinstance(kind, Table):

@@ -36,6 +36,7 @@ from analysis.psychrometrics import dew_point
 from museum.description.config import MuseumConfig
 from museum.description.secrets import redact_url
 from museum.files.staging import OutputError, Staging
+from museum.storage.calibration import Corrections, corrections_from
 from museum.storage.influxql import quote_identifier, quote_literal, time_literal
 from museum.storage.schema import ALERT_EVENTS, CLIMATE, RISK
 from museum.storage.store import InfluxStore, decode_text_columns
@@ -71,8 +72,18 @@ FIELDS_RAW: list[dict[str, str]] = [
     {"name": "site", "type": "string", "description": "Site id (museum config)"},
     {"name": "case_id", "type": "string", "description": "Display case id"},
     {"name": "sensor_id", "type": "string", "description": "Sensor id"},
-    {"name": "temperature_c", "type": "number", "unit": "°C", "description": "Air temperature"},
-    {"name": "rh_pct", "type": "number", "unit": "%", "description": "Relative humidity"},
+    {
+        "name": "temperature_c",
+        "type": "number",
+        "unit": "°C",
+        "description": "Air temperature, corrected by the calibration checks in metadata `calibrations`",
+    },
+    {
+        "name": "rh_pct",
+        "type": "number",
+        "unit": "%",
+        "description": "Relative humidity, corrected by the calibration checks in metadata `calibrations`",
+    },
     {
         "name": "dew_point_c",
         "type": "number",
@@ -80,6 +91,18 @@ FIELDS_RAW: list[dict[str, str]] = [
         "description": "Dew point, Magnus form (Alduchov & Eskridge 1996), computed by Patina",
     },
     {"name": "battery_pct", "type": "number", "unit": "%", "description": "Sensor battery"},
+    {
+        "name": "temperature_c_raw",
+        "type": "number",
+        "unit": "°C",
+        "description": "Air temperature as the sensor measured it, before calibration corrections",
+    },
+    {
+        "name": "rh_pct_raw",
+        "type": "number",
+        "unit": "%",
+        "description": "Relative humidity as the sensor measured it, before calibration corrections",
+    },
 ]
 
 
@@ -98,6 +121,8 @@ def _resampled_fields() -> list[dict[str, str]]:
                     "description": f"{spec['description']}: {stat} over the interval",
                 }
             )
+        raw = next(f for f in FIELDS_RAW if f["name"] == f"{base}_raw")
+        fields.append({**raw, "name": f"{base}_mean_raw", "description": f"{raw['description']}: mean"})
     dew = next(f for f in FIELDS_RAW if f["name"] == "dew_point_c")
     fields.append(
         {
@@ -193,11 +218,12 @@ def climate_query(
     )
 
 
-def _raw_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataFrame:
+def _raw_chunk(store: InfluxStore, query: str, zone: ZoneInfo, corrections: Corrections) -> pd.DataFrame:
     data = store.frame(query)
     if data.empty:
         return data
     data = data.sort_values(["time", "site", "case_id", "sensor_id"], kind="stable", ignore_index=True)
+    data = corrections.apply(data, always=True)
     # Two decimals: the sensors' own resolution is 0.1 °C / 0.1 % RH, and sixteen digits of a
     # computed dew point would claim a precision no reading has.
     data["dew_point_c"] = dew_point(data["temperature_c"].astype(float), data["rh_pct"].astype(float)).round(
@@ -207,11 +233,16 @@ def _raw_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataFrame:
     return data[[f["name"] for f in FIELDS_RAW]]
 
 
-def _resampled_chunk(store: InfluxStore, query: str, zone: ZoneInfo) -> pd.DataFrame:
+def _resampled_chunk(
+    store: InfluxStore, query: str, zone: ZoneInfo, corrections: Corrections
+) -> pd.DataFrame:
     data = store.frame(query)
     if data.empty:
         return data
     data = data.sort_values(["time", "site", "case_id", "sensor_id"], kind="stable", ignore_index=True)
+    data = corrections.apply(data, always=True).rename(
+        columns={"temperature_c_raw": "temperature_c_mean_raw", "rh_pct_raw": "rh_pct_mean_raw"}
+    )
     data["readings"] = data["readings"].fillna(0).astype("int64")
     data["dew_point_c_mean"] = dew_point(
         data["temperature_c_mean"].astype(float), data["rh_pct_mean"].astype(float)
@@ -281,6 +312,30 @@ def metadata(
     }
 
 
+def calibrations_metadata(
+    config: MuseumConfig, case_ids: list[str], end: datetime, corrections: Corrections
+) -> list[dict[str, Any]]:
+    """The calibration checks that correct the exported readings (docs/calibration.md)."""
+    sensors = [s for c in case_ids for s in config.case(c).sensors]
+    return [
+        {
+            "record_id": r.record_id,
+            "sensor_id": r.sensor_id,
+            "quantity": r.quantity,
+            "checked_at": r.time.isoformat(),
+            "reference": r.reference,
+            "sensor_value": r.measured,
+            "error": round(r.error, 6),
+            "unit": r.unit,
+            "reference_kind": r.reference_kind,
+            "user": r.user,
+            "rule": "offset = reference - sensor value; none before a sensor's first check, "
+            "linear between two checks, the last check's after it",
+        }
+        for r in corrections.applied(sensors, end)
+    ]
+
+
 def output_paths(out: Path, fmt: str, include: Sequence[str]) -> list[Path]:
     """Every file an export to ``out`` writes: the data, its extras and (CSV) its package."""
     out = Path(out)
@@ -332,13 +387,16 @@ def export(
         chunk = every * max(1, round(chunk / every))
     fields = FIELDS_RAW if every is None else _resampled_fields()
     queries = [climate_query(case_ids, request.start, request.end, every, zone_name)]
+    corrections = corrections_from(store.calibration_log())
     meta = metadata(config, request, case_ids, zone_name, queries, fields)
+    meta["calibrations"] = calibrations_metadata(config, case_ids, request.end, corrections)
     try:
         writer = _writer(request.format, out, fields, meta, staging)
         rows = 0
         for done, (start, end) in enumerate(_chunks(request.start, request.end, chunk), start=1):
             query = climate_query(case_ids, start, end, every, zone_name)
-            frame = _raw_chunk(store, query, zone) if every is None else _resampled_chunk(store, query, zone)
+            chunk_of = _raw_chunk if every is None else _resampled_chunk
+            frame = chunk_of(store, query, zone, corrections)
             if not frame.empty:
                 writer.write(frame)
                 rows += len(frame)

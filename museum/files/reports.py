@@ -37,6 +37,7 @@ from museum.assessment.light import HOURLY_GAP_H, CaseLight, assess_case_light, 
 from museum.description.config import Case, MuseumConfig
 from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.i18n import Translator
+from museum.storage.calibration import CalibrationRecord, corrections_from
 from museum.storage.store import InfluxStore
 
 LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
@@ -65,6 +66,8 @@ class CasePeriod:
     #: How tight the case is against its room and when it passes its limit, from the last
     #: two weeks of the period (museum.assessment.diagnose); None for a room or a case without one.
     diagnosis: Diagnosis | None = None
+    #: The calibration checks that correct the period's readings (docs/calibration.md).
+    calibrations: list[CalibrationRecord] = field(default_factory=list)
     #: The case's light, its year up to the period's end (museum.assessment.light); None
     #: when no sensor of it reads light.
     light: CaseLight | None = None
@@ -169,6 +172,7 @@ def case_period(
         extremes=extremes,
         figures=None,
         coverage=coverage(series, case.sensors, start, end),
+        calibrations=corrections_from(store.calibration_log()).applied(case.sensors, end),
     )
     if len(hourly) >= 2:
         period.figures = climate_report(hourly)
@@ -344,6 +348,8 @@ class CaseSection:
     gallery: str
     #: What the figures rest on and the gaps, or None when there is nothing to say.
     coverage: str | None
+    #: The calibration corrections applied to the readings, or None without any.
+    calibration: str | None = None
     #: The temperature and RH chart, a PNG as base64.
     chart: str | None = None
     #: One row per quantity: its label with its unit, then minimum, mean and maximum.
@@ -510,6 +516,7 @@ def case_section(
         name=t.name(case.name),
         gallery=t.name(case.gallery),
         coverage=coverage_text(period.coverage, t, _moments(t, config.zone)),
+        calibration=calibration_note(period.calibrations, t, config.zone),
         light=light_section(period, config, t),
     )
     if period.figures is None:
@@ -527,6 +534,26 @@ def case_section(
         artefacts=artefact_rows(period, t, artefact_href),
         alerts=alert_rows(period.alerts, t, config.zone),
     )
+
+
+def calibration_note(records: list[CalibrationRecord], t: Translator, zone: Any) -> str | None:
+    """Which calibration corrections a case's figures carry, in one sentence (None: none)."""
+    if not records:
+        return None
+    items = [
+        t(
+            "calibration.applied_item",
+            sensor=r.sensor_id,
+            quantity=t(f"calibration.quantity.{r.quantity}"),
+            error=("+" if r.error > 0 else "") + t.number(r.error, 2),
+            unit=r.unit,
+            date=t.date(r.time.tz_convert(zone).date(), "medium"),
+            source=r.reference_kind,
+            id=r.record_id,
+        )
+        for r in records
+    ]
+    return t("calibration.applied", items="; ".join(items))
 
 
 def chart_png(period: CasePeriod, t: Translator, zone: Any, bands: LoanBands | None) -> str:

@@ -53,6 +53,7 @@ from museum.loans.moves import (
     record_move,
     timeline,
 )
+from museum.loans.passport_checks import PassportCheckError, check_climate, read_member
 from museum.storage.schema import ARTEFACT_CLIMATE_FIELDS, MOVE_KINDS, artefact_climate_line, move_line
 from museum.storage.store import InfluxStore, StoreError
 
@@ -423,12 +424,15 @@ def read_passport(path: Path) -> Passport:
             names = set(archive.namelist())
             if "datapackage.json" not in names:
                 raise PassportError(f"{path}: not a Patina passport (no datapackage.json)")
-            package = json.loads(archive.read("datapackage.json"))
+            # Every member capped before and while it is read (passport_checks.read_member).
+            package = json.loads(read_member(archive, "datapackage.json"))
             contents = {
-                r["path"]: archive.read(r["path"])
+                r["path"]: read_member(archive, r["path"])
                 for r in package.get("resources", [])
                 if r.get("path") in names
             }
+    except PassportCheckError as error:
+        raise PassportError(f"{path}: {error}") from None
     except (OSError, zipfile.BadZipFile, json.JSONDecodeError, KeyError, TypeError) as error:
         raise PassportError(f"{path}: cannot be read as a passport ({error})") from None
     meta = package.get("patina") or {}
@@ -453,6 +457,11 @@ def read_passport(path: Path) -> Passport:
     digest = digest_of(hashes)
     if (meta.get("digest") or {}).get("value") != digest:
         raise PassportError(f"{path}: the package digest does not match its resources")
+    try:
+        # The digests say the file was not changed, not that its values are possible.
+        check_climate(contents["climate.csv"])
+    except PassportCheckError as error:
+        raise PassportError(f"{path}: refused, nothing written: {error}") from None
 
     def rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(io.StringIO(contents[name].decode("utf-8"))))

@@ -126,6 +126,10 @@ class AlertEvent:
     note: str = ""
     #: The rule and, for sensor rules, the sensor ("sensor_silent:s1"); empty: the rule.
     rule_key: str = ""
+    #: The forecast rule's opening: the day the case is expected to pass its limit and the
+    #: day it likely will by (epoch seconds); None for every other event.
+    due_s: float | None = None
+    early_s: float | None = None
 
     @property
     def time_s(self) -> float:
@@ -172,6 +176,8 @@ def alert_event_line(event: AlertEvent) -> str:
             "threshold": event.threshold,
             "user": event.user,
             "note": event.note,
+            "due_s": event.due_s,
+            "early_s": event.early_s,
         },
         event.time_ns,
     )
@@ -265,5 +271,36 @@ def artefact_climate_line(
         ARTEFACT_CLIMATE,
         {"artefact_id": artefact_id, "museum": museum, "site": site, "case_id": case_id, "source": source},
         {**{name: values.get(name) for name in ARTEFACT_CLIMATE_FIELDS}, "readings": int(readings)},
+        time_ns,
+    )
+
+
+# --- sensor calibrations (issue 28, docs/calibration.md) ---------------------------------------
+
+#: Append-only log of sensor checks against a reference, and of their withdrawals; kept in
+#: the retention policy that keeps for ever (``patina_forever``), like the hourly aggregates.
+SENSOR_CALIBRATIONS = "sensor_calibrations"
+#: Kinds of ``sensor_calibrations`` points: a check, or the withdrawal of an earlier check.
+CALIBRATION_KINDS = ("check", "withdrawal")
+
+
+def calibration_line(
+    time_ns: int,
+    *,
+    sensor_id: str,
+    quantity: str,
+    record_id: str,
+    kind: str,
+    fields: dict[str, float | int | str | None],
+) -> str:
+    """One point of the calibration log. ``record_id`` (a tag) keeps apart two records of
+    one sensor and quantity at the same nanosecond; ``fields`` are the reference, the
+    sensor's value, who, the note and so on (museum.storage.calibration)."""
+    if kind not in CALIBRATION_KINDS:
+        raise ValueError(f"unknown calibration record kind {kind!r}; one of {', '.join(CALIBRATION_KINDS)}")
+    return encode_point(
+        SENSOR_CALIBRATIONS,
+        {"sensor_id": sensor_id, "quantity": quantity, "record_id": record_id},
+        {"kind": kind, **fields},
         time_ns,
     )

@@ -132,13 +132,14 @@ class Influx2Store(InfluxStore):
     def ping(self) -> bool:
         return bool(self._client.ping())
 
-    def write_lines(self, lines: Sequence[str]) -> None:
+    def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
         if not lines:
             return
         self._call(
             "the write",
             self._writer.write,
-            bucket=self.bucket,
+            # A retention policy of the database is a bucket of its own ("<bucket>/<policy>").
+            bucket=f"{self.bucket}/{policy}" if policy else self.bucket,
             org=self.org,
             record=list(lines),
             write_precision=WritePrecision.NS,
@@ -192,6 +193,10 @@ class Influx2Store(InfluxStore):
         """Create the bucket (no expiry) and its mapping for InfluxQL, if missing."""
         bucket = self._ensure_bucket(self.bucket)
         self._ensure_mapping(bucket, "autogen", default=True)
+
+    def ensure_forever(self) -> None:
+        """The bucket kept for ever (``<bucket>/patina_forever``) and its mapping."""
+        self._ensure_mapping(self._ensure_bucket(self.hourly_bucket), HOURLY_POLICY, default=False)
 
     def ensure_downsampling(self, raw_retention: timedelta | None = None) -> None:
         """The 2.x form of :meth:`InfluxStore.ensure_downsampling`: the hourly bucket (kept

@@ -15,6 +15,7 @@ from collector.alerts.rules.forecast import ForecastRule
 from collector.alerts.rules.health import CollectorHealth
 from collector.alerts.rules.light import LightAtNight, LightBudget, UvHigh
 from collector.alerts.rules.objects import ArtefactRisk
+from collector.alerts.rules.partners import PartnerSilent
 from collector.alerts.rules.rate import RateOfChange
 from collector.alerts.rules.sensors import SensorSilent, SensorStuck
 from collector.alerts.rules.thresholds import RH_HIGH, RH_LOW
@@ -42,6 +43,9 @@ FORECAST_RULES: tuple[Rule, ...] = (ForecastRule(),)
 #: Judged when the collector reports its own health, on the first case of each site.
 HEALTH_RULES: tuple[Rule, ...] = (CollectorHealth(),)
 
-ALL_RULES: tuple[Rule, ...] = READING_RULES + TICK_RULES + FORECAST_RULES + HEALTH_RULES
+#: Judged at every tick on the museum's first case, when partner museums are watched.
+PARTNER_RULES: tuple[Rule, ...] = (PartnerSilent(),)
+
+ALL_RULES: tuple[Rule, ...] = READING_RULES + TICK_RULES + FORECAST_RULES + HEALTH_RULES + PARTNER_RULES
 #: Every rule's name.
 RULES: tuple[str, ...] = tuple(rule.name for rule in ALL_RULES)

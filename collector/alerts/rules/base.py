@@ -20,7 +20,7 @@ from collector.alerts.incidents import Incident
 from collector.alerts.light import LightState
 from collector.alerts.readings import CaseReadings
 from museum.assessment.diagnose import Diagnosis
-from museum.description.config import AlertsConfig, Case
+from museum.description.config import AlertsConfig, Case, Partner
 from museum.description.config_light import LightConfig, OpeningHours
 from museum.description.limits import CaseLimits
 
@@ -39,6 +39,17 @@ class CollectorReport:
     spool_depth: int
     #: What keeps readings from InfluxDB (``writer_blocked:access_denied``, ``spool_full``…).
     problem: str | None = None
+
+
+@dataclass(frozen=True)
+class PartnerBeats:
+    """The partner museums watched and when each last gave a heartbeat (issue 27)."""
+
+    partners: tuple[Partner, ...]
+    #: Per partner id, the time its latest heartbeat was written (epoch s).
+    last_beat_s: Mapping[str, float]
+    #: When this collector began to watch: a partner never heard counts as silent from then.
+    watching_since_s: float
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,8 @@ class CaseView:
     light: LightState | None = None
     light_config: LightConfig = field(default_factory=LightConfig)
     opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    #: The partner-silence rule's input.
+    partners: PartnerBeats | None = None
 
 
 class Rule(Protocol):

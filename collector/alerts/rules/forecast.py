@@ -1,12 +1,17 @@
 """``forecast``: with ``[alerts] forecast_days`` set, every hour (``FORECAST_EVERY_S``) each
 case is diagnosed against its room (:func:`museum.assessment.diagnose.diagnose_case`, from
 the hourly means of the last two weeks the engine keeps), and a case forecast to pass its RH
-limit within ``forecast_days`` opens one alert that says by when and what to check (the gel
-of a buffered case, the seals and door otherwise).
+limit within ``forecast_days`` opens one alert that says by when — the day it likely passes
+by (the forecast's lower quartile: one chance in four sooner) beside the central estimate —
+and what to check (the gel of a buffered case, the seals and door otherwise).
 
 Only a fit of good or fair quality and an actionable forecast (its 95 % interval within a
-factor of three, :mod:`analysis.forecast`) opens or resolves it; it resolves once the forecast is
-beyond ``FORECAST_MARGIN`` × ``forecast_days`` (or no crossing at all). It neither repeats
+factor of three, :mod:`analysis.forecast`) opens it; it resolves once the forecast is beyond
+``FORECAST_MARGIN`` × ``forecast_days`` (or no crossing at all), from an actionable forecast,
+or from an uncertain one whose act-by day (lower quartile) is itself beyond that: after the
+gel is reconditioned the case's forecast moves out and often widens (the fit does not cross
+the step, :mod:`analysis.diagnostics`). While open, each actionable forecast re-estimates
+the days and dates it reports. It neither repeats
 nor escalates: it is notice weeks ahead, and ``rh_high`` takes over if the day comes.
 """
 
@@ -42,21 +47,31 @@ class ForecastRule:
         fit, predicted = diagnosis.tightness, diagnosis.forecast
         if fit is None or diagnosis.quality not in FORECAST_QUALITIES:
             return []  # an unusable fit neither opens nor resolves
-        if predicted is not None and not predicted.actionable:
-            return []  # uncertain (analysis.forecast): shown on the page, never raised
         days = predicted.days if predicted is not None else math.inf
+        early = predicted.early_days if predicted is not None else math.inf
+        beyond = FORECAST_MARGIN * forecast_days
+        if predicted is not None and not predicted.actionable and early < beyond:
+            return []  # uncertain (analysis.forecast): shown on the page, never raised
+        # An uncertain forecast whose act-by day itself lies beyond the margin (a
+        # reconditioned gel, say: three chances in four of not passing within it) resolves
+        # an open alert; only an actionable one opens one.
+        sure = predicted is None or predicted.actionable
         finite = math.isfinite(days)
+        end_s = diagnosis.end.timestamp()
         return [
             Condition(
                 self.name,
-                active=bool(days < forecast_days),
-                clear=bool(days >= FORECAST_MARGIN * forecast_days),
+                active=bool(sure and days < forecast_days),
+                clear=bool(days >= beyond),
                 value=float(days) if finite else None,
                 threshold=forecast_days,
                 source="alerts.forecast_days",
                 # What to check: the gel of a buffered case, the seals and door of a leaky one.
                 detail="buffered" if fit.buffered else "unbuffered",
                 # The day the case is expected to pass its limit: what the notification tells.
-                due_s=diagnosis.end.timestamp() + days * 86_400.0 if finite else None,
+                due_s=end_s + days * 86_400.0 if finite else None,
+                # The day by which it likely will (one chance in four sooner): the day to
+                # act by, erring early.
+                early_s=end_s + early * 86_400.0 if math.isfinite(early) else None,
             )
         ]

@@ -1,0 +1,184 @@
+"""The collector's side of partner museums (issue 27, docs/partners.md).
+
+- Every collector publishes a retained heartbeat on ``patina/heartbeat`` each minute: its
+  health, its last reading's time, its spool depth and its open incidents. A bridge
+  forwards it to each partner, whose collector watches it (``partner_silent``).
+- With ``[[partners]]``, it subscribes to each partner's heartbeat and to the readings the
+  partner shares, under the partner's prefix, and stores those as ``partner_climate``
+  points tagged with the partner (through the spool, like its own readings): a lender
+  keeps its own copy of the air its object lives in at the borrower.
+
+It has its own MQTT session, so partners' traffic never waits behind the museum's own
+readings, and a partner's malformed message is logged and dropped, never fatal.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from collector.alerts.rules.base import PartnerBeats
+from collector.ingest import connect_properties
+from collector.stats import Stats
+from collector.worker import FatalHandler, Worker
+from museum.broker.mqtt import make_mqtt_client
+from museum.description.config import MuseumConfig, Partner
+from museum.description.config_partners import HEARTBEAT_TOPIC
+from museum.storage.lineprotocol import encode_point
+
+log = logging.getLogger("patina.collector")
+
+#: Readings a partner shares, as this museum stores them.
+PARTNER_CLIMATE = "partner_climate"
+
+
+def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: dict[str, Any]) -> str | None:
+    """The ``partner_climate`` point of one shared reading (a ``patina`` payload), or None
+    when it carries no time or no value. ``museum`` is the partner's name; ``case_id`` the
+    case at the partner."""
+    stamp = body.get("ts")
+    if not isinstance(stamp, int | float) or not math.isfinite(stamp):
+        return None
+    fields = {
+        name: float(body[name])
+        for name in ("temperature_c", "rh_pct")
+        if isinstance(body.get(name), int | float) and math.isfinite(body[name])
+    }
+    if not fields:
+        return None
+    tags = {"partner": partner.id, "museum": str(partner.name), "case_id": case_id, "sensor_id": sensor_id}
+    return encode_point(PARTNER_CLIMATE, tags, dict(fields), round(stamp * 1e9))
+
+
+class PartnerLink(Worker):
+    """Publishes this collector's heartbeat; receives the partners' heartbeats and readings."""
+
+    name = "partner-link"
+
+    def __init__(
+        self,
+        config: MuseumConfig,
+        client_id: str,
+        stats: Stats,
+        stopping: threading.Event,
+        on_fatal: FatalHandler,
+        *,
+        spool_points: Callable[[list[str]], None],
+        open_incidents: Callable[[], int],
+        heartbeat_every_s: float | None = None,
+    ) -> None:
+        super().__init__(stopping, on_fatal)
+        self.config = config
+        self.stats = stats
+        self.spool_points = spool_points
+        self.open_incidents = open_incidents
+        self.heartbeat_every_s = heartbeat_every_s or config.collector.heartbeat_every_s
+        self.partners = {p.id: p for p in config.partners}
+        self.watching_since_s = time.time()
+        self._beats: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.last_reading_s: float | None = None
+        self.received = 0
+        # A persistent session: what a partner's bridge delivers while this collector is
+        # away (a restart) waits for it at the broker.
+        self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners", persistent_session=True)
+        self._client.on_connect = self._on_connect
+        self._client.on_message = self._on_message
+        # A crash (SIGKILL, power) leaves the heartbeat as it was: its time tells the partner.
+        self._client.will_set(HEARTBEAT_TOPIC, self._heartbeat_body(health="gone"), qos=1, retain=True)
+
+    # --- what the alert engine reads ----------------------------------------------------------
+    def beats(self) -> PartnerBeats:
+        with self._lock:
+            last = dict(self._beats)
+        return PartnerBeats(tuple(self.partners.values()), last, self.watching_since_s)
+
+    # --- the session -----------------------------------------------------------------------------
+    def run(self) -> None:
+        mqtt_config = self.config.mqtt
+        if mqtt_config.protocol == "5":
+            self._client.connect_async(
+                mqtt_config.host,
+                mqtt_config.port,
+                keepalive=30,
+                clean_start=False,
+                properties=connect_properties(),
+            )
+        else:
+            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
+        self._client.loop_start()
+        try:
+            while not self.stopping.is_set():
+                self._client.publish(HEARTBEAT_TOPIC, self._heartbeat_body(), qos=1, retain=True)
+                self.stopping.wait(self.heartbeat_every_s)
+        finally:
+            self._client.disconnect()
+            self._client.loop_stop()
+
+    def _heartbeat_body(self, health: str | None = None) -> bytes:
+        snapshot = self.stats.snapshot()
+        try:
+            incidents = self.open_incidents()
+        except RuntimeError:  # the engine's book changed while counted: next minute's is exact
+            incidents = -1
+        body = {
+            "museum": str(self.config.museum.name),
+            "time_s": time.time(),
+            "health": health or snapshot.problem or "ok",
+            "last_reading_s": self.last_reading_s,
+            "spool_depth": snapshot.spool_depth,
+            "open_incidents": incidents,
+        }
+        return json.dumps(body).encode()
+
+    def _on_connect(
+        self, client: mqtt.Client, userdata: object, flags: Any, reason: Any, props: Any = None
+    ) -> None:
+        topics = [(HEARTBEAT_TOPIC, 1)]
+        for partner in self.partners.values():
+            topics += [(partner.heartbeat_topic, 1), (partner.readings_topic, 1)]
+        client.subscribe(topics)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        try:
+            self._receive(message.topic, bytes(message.payload))
+        except Exception as error:  # a partner's bad message is dropped, never fatal
+            log.warning("partner message on %s dropped: %r", message.topic, error)
+
+    def _receive(self, topic: str, payload: bytes) -> None:
+        if topic == HEARTBEAT_TOPIC:
+            return  # our own heartbeat, subscribed so the session proves the broker carries it
+        for partner in self.partners.values():
+            prefix = f"{partner.topic_prefix}/"
+            if not topic.startswith(prefix):
+                continue
+            rest = topic[len(prefix) :]
+            body = json.loads(payload)
+            if rest == HEARTBEAT_TOPIC:
+                beat_s = float(body["time_s"])
+                with self._lock:
+                    self._beats[partner.id] = max(self._beats.get(partner.id, 0.0), beat_s)
+                return
+            self._reading(partner, rest.split("/"), body)
+            return
+
+    def _reading(self, partner: Partner, words: list[str], body: dict[str, Any]) -> None:
+        # patina/<site>/<sensor>/climate at the partner
+        sensor_id = words[2]
+        case_id = next(
+            (o.case_id for o in partner.objects if not o.sensors or sensor_id in o.sensors),
+            "",
+        )
+        if not case_id:
+            return  # not a sensor of a case holding one of our objects
+        line = partner_climate_line(partner, case_id, sensor_id, body)
+        if line is not None:
+            self.spool_points([line])
+            self.received += 1

@@ -1,0 +1,145 @@
+"""Calibration on the dashboard (docs/calibration.md): a case's checks and the form a
+conservator records one with (case page), and the sensors whose last check is beyond their
+stated accuracy (data-quality page). The log is :mod:`museum.storage.calibration`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+import streamlit as st
+
+from analysis.calibration import GREENSPAN_1977_PCT, CalibrationError, salt_rh_pct
+from dashboard import safe_text
+from dashboard.context import current_user
+from museum.description.config import Case, InfluxConfig, MuseumConfig
+from museum.description.users import CAN_ACKNOWLEDGE
+from museum.language.i18n import Translator
+from museum.storage.calibration import CalibrationRecord, NewCheck, flagged, record_check, records_from
+from museum.storage.store import StoreError
+from museum.storage.stores import open_store
+
+#: Who may record a check: those who may acknowledge an alert (conservators, admins).
+CAN_CALIBRATE = CAN_ACKNOWLEDGE
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def calibration_records(influx: InfluxConfig) -> list[CalibrationRecord]:
+    """Every check recorded, oldest first, withdrawn ones marked."""
+    store = open_store(influx, timeout_s=10)
+    try:
+        return records_from(store.calibration_log())
+    finally:
+        store.close()
+
+
+def records_table(records: list[CalibrationRecord], t: Translator, zone: object) -> pd.DataFrame:
+    """The checks as a table for a person (the note and a withdrawal in words)."""
+    rows = []
+    for r in records:
+        rows.append(
+            {
+                t("calibration.form.sensor"): r.sensor_id,
+                t("calibration.form.quantity"): t(f"calibration.quantity.{r.quantity}"),
+                t("calibration.form.day"): t.moment(r.time.tz_convert(zone).to_pydatetime(warn=False)),
+                t("calibration.form.reference"): f"{t.number(r.reference, 2)} {r.unit}",
+                t("calibration.form.measured"): f"{t.number(r.measured, 2)} {r.unit}",
+                t("calibration.form.note"): " / ".join([r.reference_kind, r.user, *r.note.splitlines()]),
+                "id": r.record_id + (" ✗" if r.withdrawn is not None else ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def case_calibrations(config: MuseumConfig, case: Case, t: Translator) -> None:
+    """The case page's part: its sensors' checks, and the form for conservators."""
+    try:
+        records = [r for r in calibration_records(config.influxdb) if r.sensor_id in case.sensors]
+    except StoreError as error:
+        st.error(safe_text.text(str(error)))
+        return
+    with st.expander(t("calibration.checks"), expanded=bool(records)):
+        if records:
+            st.dataframe(records_table(records, t, config.zone), hide_index=True)
+        else:
+            st.caption(t("calibration.none"))
+        user = current_user()
+        if user is None or user[1] not in CAN_CALIBRATE:
+            st.caption(t("calibration.form.not_allowed"))
+            return
+        check_form(config, case, t, user[0])
+    if "calibrated" in st.session_state:
+        st.success(st.session_state.pop("calibrated"))
+
+
+def check_form(config: MuseumConfig, case: Case, t: Translator, user: str) -> None:
+    """The form recording one check of one of the case's sensors."""
+    instrument = t("calibration.form.instrument")
+    with st.form(f"calibrate_{case.id}"):
+        st.markdown(f"**{t('calibration.form.title')}**")
+        sensor_id = st.selectbox(t("calibration.form.sensor"), list(case.sensors), key="calibration_sensor")
+        quantity = st.selectbox(
+            t("calibration.form.quantity"),
+            ["rh", "temperature"],
+            format_func=lambda q: t(f"calibration.quantity.{q}"),
+            key="calibration_quantity",
+        )
+        now = datetime.now(config.zone)
+        day = st.date_input(t("calibration.form.day"), value=now.date(), key="calibration_day")
+        moment = st.time_input(t("calibration.form.time"), value=now.time().replace(second=0, microsecond=0))
+        source = st.selectbox(
+            t("calibration.form.salt"), [instrument, *GREENSPAN_1977_PCT], key="calibration_source"
+        )
+        salt_temperature_c = st.number_input(
+            t("calibration.form.salt_temperature"), value=25.0, step=0.5, key="calibration_salt_t"
+        )
+        reference = st.number_input(
+            t("calibration.form.reference"), value=0.0, step=0.1, key="calibration_ref"
+        )
+        measured = st.number_input(
+            t("calibration.form.measured"), value=0.0, step=0.1, key="calibration_measured"
+        )
+        note = st.text_area(t("calibration.form.note"), height=68, key="calibration_note")
+        if not st.form_submit_button(t("calibration.form.submit")):
+            return
+    at = datetime.combine(day, moment, tzinfo=config.zone)
+    try:
+        if source != instrument:
+            reference = salt_rh_pct(str(source), float(salt_temperature_c))
+            kind = f"salt {source} at {salt_temperature_c:g} °C (Greenspan 1977)"
+        else:
+            kind = "reference instrument"
+        check = NewCheck(
+            str(sensor_id), str(quantity), at, float(reference), float(measured), user, note, kind
+        )
+        store = open_store(config.influxdb, timeout_s=10)
+        try:
+            record = record_check(store, check, [s for c in config.cases for s in c.sensors])
+        finally:
+            store.close()
+    except (CalibrationError, StoreError) as error:
+        st.error(safe_text.text(str(error)))
+        return
+    calibration_records.clear()
+    st.session_state["calibrated"] = t("calibration.recorded", id=record.record_id)
+    st.cache_data.clear()  # every figure of the sensor changes from the check on
+    st.rerun()
+
+
+def flagged_sensors(config: MuseumConfig, t: Translator) -> None:
+    """The data-quality page's part: sensors whose last check is beyond their stated accuracy."""
+    st.subheader(t("calibration.flagged_title"))
+    try:
+        beyond = flagged(calibration_records(config.influxdb), config.sensors.accuracy_for)
+    except StoreError as error:
+        st.error(safe_text.text(str(error)))
+        return
+    if not beyond:
+        st.caption(t("calibration.flagged_none"))
+        return
+    table = records_table(beyond, t, config.zone)
+    table[t("calibration.flag")] = [
+        f"±{t.number(config.sensors.accuracy_for(r.sensor_id)[r.quantity], 1)} {r.unit}" for r in beyond
+    ]
+    st.warning(t("calibration.flagged_title"), icon=":material/warning:")
+    st.dataframe(table, hide_index=True)

@@ -1,0 +1,82 @@
+"""How much disk the database takes, policy by policy, and what it will take in a year
+(the data-quality page; docs/backup.md, "Disk").
+
+InfluxDB 1.x reports each shard's bytes on disk (``SHOW STATS FOR 'shard'``, ``diskBytes``:
+its TSM files and write-ahead log) and each policy's retention (``SHOW RETENTION
+POLICIES``); both need an administrator's account. The projection assumes the data keep
+coming at the rate they came so far: a policy kept for ever grows by what it took per year
+of its data; a policy with a retention grows until it holds that much time, then stays
+(as much expires each day as arrives).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from museum.storage.hourly import _duration_s
+from museum.storage.influxql import quote_identifier
+from museum.storage.store import InfluxStore
+
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True)
+class PolicyDisk:
+    """A retention policy's bytes on disk, since when it holds data, and how long it keeps them."""
+
+    policy: str
+    bytes: int
+    first: datetime | None
+    #: None: kept for ever.
+    retention: timedelta | None
+
+    def in_a_year(self, now: datetime) -> int:
+        """Its bytes a year from ``now`` at the rate of the data so far."""
+        if self.first is None or self.bytes == 0:
+            return self.bytes
+        held = max(now - self.first, timedelta(days=1))
+        later = held + YEAR
+        if self.retention is not None:
+            later = min(later, max(self.retention, held))
+        return round(self.bytes * (later / held))
+
+
+def disk_use(store: InfluxStore) -> list[PolicyDisk]:
+    """Every retention policy of the database with its bytes on disk (admin rights needed)."""
+    bytes_by_policy: dict[str, int] = {}
+    for series in store.execute("SHOW STATS FOR 'shard'"):
+        tags = series.get("tags") or {}
+        if tags.get("database") != store.database:
+            continue
+        column = series["columns"].index("diskBytes")
+        policy = str(tags.get("retentionPolicy"))
+        bytes_by_policy[policy] = bytes_by_policy.get(policy, 0) + sum(
+            int(row[column]) for row in series["values"]
+        )
+    found = []
+    for series in store.execute("SHOW RETENTION POLICIES"):
+        for row in series.get("values", []):
+            name, duration = str(row[0]), _duration_s(row[1])
+            found.append(
+                PolicyDisk(
+                    name,
+                    bytes_by_policy.get(name, 0),
+                    _first_point(store, name),
+                    timedelta(seconds=duration) if duration else None,
+                )
+            )
+    return found
+
+
+def _first_point(store: InfluxStore, policy: str) -> datetime | None:
+    """The time of the oldest point of any measurement of ``policy`` (a measurement's first
+    point is read from its first block: cheap however long the history)."""
+    source = f"{quote_identifier(store.database)}.{quote_identifier(policy)}./.*/"
+    times = [series["values"][0][0] for series in store.execute(f"SELECT * FROM {source} LIMIT 1")]
+    return datetime.fromtimestamp(min(times) / 1e9, UTC) if times else None
+
+
+def projection(policies: list[PolicyDisk], now: datetime) -> tuple[int, int]:
+    """Bytes on disk now and a year from ``now``."""
+    return sum(p.bytes for p in policies), sum(p.in_a_year(now) for p in policies)

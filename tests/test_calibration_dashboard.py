@@ -1,0 +1,134 @@
+"""Calibration on the dashboard (issue 28, docs/calibration.md), against a real InfluxDB:
+a conservator records a salt check on the case page, which then says the correction is
+applied; a viewer gets no form; the data-quality page flags the sensor beyond its accuracy.
+Streamlit's AppTest drives the pages; a real Chromium fills the form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from museum.description.config import MuseumConfig
+from museum.storage.calibration import records_from
+from museum.storage.store import InfluxStore
+from patina.services import InfluxServer
+from tests.helpers import wait_until_drawn
+from tests.test_dashboard import APP, SCREENSHOTS, launch_chromium, museum_with_users, seed_readings, serve
+
+
+@pytest.fixture
+def museum(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[MuseumConfig, InfluxStore]:
+    config = make_config(museum_with_users())
+    store = store_for(config)
+    seed_readings(config, store)  # s1 at 58 % RH, s2 at 60 % over the last day
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    return config, store
+
+
+def texts(app: AppTest, kind: str) -> list[str]:
+    return [str(element.value) for element in getattr(app, kind)]
+
+
+def test_a_conservator_records_a_salt_check_on_the_case_page(
+    museum: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    _, store = museum
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/case.py").run()
+    assert not app.exception
+    assert "Only a conservator or an administrator records calibration checks." in texts(app, "caption")
+    app.session_state["user"] = ("visitor", "viewer")
+    app.run()
+    assert not [b for b in app.button if b.label == "Record the check"]
+
+    app.session_state["user"] = ("lan", "conservator")
+    app.run()
+    app.selectbox(key="calibration_sensor").select("s1")
+    app.selectbox(key="calibration_source").select("NaCl")
+    app.number_input(key="calibration_salt_t").set_value(25.0)
+    app.number_input(key="calibration_measured").set_value(77.79)
+    app.text_area(key="calibration_note").input("NaCl box, 24 h")
+    next(b for b in app.button if b.label == "Record the check").click().run()
+    assert not app.exception
+    (record,) = records_from(store.calibration_log())
+    assert (record.sensor_id, record.quantity, record.reference, record.measured, record.user) == (
+        "s1",
+        "rh",
+        75.29,
+        77.79,
+        "lan",
+    )
+    assert any(f"Recorded calibration check {record.record_id}" in s for s in texts(app, "success"))
+
+    # 77.79 against 75.29 is 2.50 % RH high: beyond the default ±2 % RH, flagged.
+    quality = AppTest.from_file(APP, default_timeout=60)
+    quality.switch_page("views/quality.py").run()
+    assert not quality.exception
+    assert "Sensors beyond their stated accuracy at their last check" in texts(quality, "subheader")
+    flagged = quality.dataframe[-1].value
+    assert list(flagged["Sensor"]) == ["s1"] and list(flagged["beyond stated accuracy"]) == ["±2.0 % RH"]
+
+
+def test_the_case_page_says_which_correction_applies_and_draws_corrected_figures(
+    museum: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from museum.storage.calibration import NewCheck, record_check
+
+    _, store = museum
+    day_ago = datetime.now(UTC) - timedelta(days=2)
+    record = record_check(
+        store, NewCheck("s1", "rh", day_ago, 55.0, 58.0, "lan", "", "Rotronic HP32"), ["s1", "s2"]
+    )
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.switch_page("views/case.py").run()
+    assert not app.exception
+    (note,) = [i for i in texts(app, "info") if "Calibration corrections applied" in i]
+    assert "s1 RH read +3.00 % RH off" in note and record.record_id in note and "Rotronic HP32" in note
+    # s1 measured 58 % and s2 60 %: corrected, the case's highest RH is s2's 60 %, lowest s1's 55 %.
+    stats = app.table[0].value
+    rh_row = stats[stats[""].str.startswith("Relative humidity")].iloc[0]
+    assert rh_row["Minimum"] == "55.0 %" and rh_row["Maximum"] == "60.0 %"
+
+
+def test_the_form_in_a_real_browser(museum: tuple[MuseumConfig, InfluxStore]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    config, store = museum
+    assert config.path is not None
+    with serve(config.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(f"{url}/case?case=C1")
+        page.locator('input[aria-label="Name"]').fill("lan")
+        page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+        page.get_by_text("Calibration checks of this case's sensors").click()
+        page.locator('input[aria-label="Reference value (instrument)"]').fill("55")
+        page.locator('input[aria-label="What the sensor read"]').fill("58")
+        page.locator('textarea[aria-label="Note (how, which instrument)"]').fill("Rotronic HP32")
+        page.get_by_role("button", name="Record the check").click()
+        expect(page.get_by_text("Recorded calibration check")).to_be_visible(timeout=30_000)
+        wait_until_drawn(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "calibration-recorded.png", full_page=True)
+        browser.close()
+    (record,) = records_from(store.calibration_log())
+    assert (record.reference, record.measured, record.note, record.user) == (
+        55.0,
+        58.0,
+        "Rotronic HP32",
+        "lan",
+    )

@@ -1,0 +1,215 @@
+"""A loan watched live by its lender (issue 27, docs/partners.md), with real services: two
+Mosquittos bridged by the stanza `patina partner bridge-config` wrote (TLS off: both on
+127.0.0.1), one influxd holding the two museums' databases, two collectors (the borrower's
+in a process of its own, so it can be SIGKILLed), a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import email.header
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from aiosmtpd.controller import Controller
+
+from collector.partners import PARTNER_CLIMATE
+from collector.service import Collector
+from museum.storage.influxql import quote_identifier
+from museum.storage.schema import ALERT_EVENTS, CLIMATE
+from museum.storage.store import DatabaseMissing
+from museum.storage.stores import open_store
+from patina.services import InfluxServer, free_port
+from tests.helpers import publish_all, wait_for
+from tests.partner_museums import BRIDGE_PASSWORD, Partners, reading, start_partners
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def subjects(self) -> list[str]:
+        return [
+            str(email.header.make_header(email.header.decode_header(m["Subject"]))) for m in self.messages
+        ]
+
+    def bodies(self) -> list[str]:
+        texts = []
+        for message in self.messages:
+            for part in message.walk():
+                if part.get_content_type() == "text/plain":
+                    texts.append(part.get_payload(decode=True).decode(part.get_content_charset() or "utf-8"))
+        return texts
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield box, port
+    controller.stop()
+
+
+@pytest.fixture
+def partners(
+    tmp_path: Path, influxdb: InfluxServer, unique_name: Callable[[str], str], mailbox: tuple[Mailbox, int]
+) -> Iterator[Partners]:
+    made = start_partners(
+        tmp_path / "museums", influxdb, unique_name("p"), smtp_port=mailbox[1], silent="20s", beat="5s"
+    )
+    yield made
+    made.stop()
+
+
+def count(config: Any, measurement: str, where: str = "") -> int:
+    store = open_store(config.influxdb)
+    try:
+        frame = store.frame(f"SELECT count(rh_pct) FROM {quote_identifier(measurement)}{where}")
+    except DatabaseMissing:
+        return 0
+    finally:
+        store.close()
+    return 0 if frame.empty else int(frame.iloc[0]["count"])
+
+
+def run(*command: str, timeout_s: float = 4.0) -> subprocess.CompletedProcess[str]:
+    try:
+        return subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired as expired:
+        out = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
+        return subprocess.CompletedProcess(command, -1, out, "")
+
+
+def test_the_partners_bridge_user_reads_nothing_and_writes_only_under_its_prefix(partners: Partners) -> None:
+    port = str(partners.lender_broker.port)
+    as_partner = ["-p", port, "-u", "partner-armee", "-P", BRIDGE_PASSWORD, "-V", "mqttv5"]
+    # Something to read: a retained message of the lender's own, readable anonymously.
+    publish = ["mosquitto_pub", "-p", port, "-q", "1", "-r"]
+    run(*publish, "-t", "patina/hanoi/s1/climate", "-m", "lender's own")
+    anonymous = run("mosquitto_sub", "-p", port, "-t", "patina/#", "-C", "1", "-W", "3")
+    assert anonymous.stdout.strip() == "lender's own"
+    # The partner's user reads nothing: not the lender's topics, not even its own prefix.
+    for topic in ("patina/#", "#", "partners/armee/#"):
+        refused = run("mosquitto_sub", *as_partner, "-t", topic, "-C", "1", "-W", "3")
+        assert refused.stdout == "", topic
+    # It may not write outside its prefix (MQTT 5 says why) …
+    denied = run("mosquitto_pub", *as_partner, "-q", "1", "-t", "patina/hanoi/s1/climate", "-m", "forged")
+    assert "Not authorized" in denied.stderr
+    still = run("mosquitto_sub", "-p", port, "-t", "patina/hanoi/s1/climate", "-C", "1", "-W", "3")
+    assert still.stdout.strip() == "lender's own"
+    # … but writes its heartbeat there.
+    allowed = run(
+        "mosquitto_pub", *as_partner, "-q", "1", "-r", "-t", "partners/armee/patina/heartbeat", "-m", "hb"
+    )
+    assert allowed.stderr == ""
+    heard = run("mosquitto_sub", "-p", port, "-t", "partners/armee/patina/heartbeat", "-C", "1", "-W", "3")
+    assert heard.stdout.strip() == "hb"
+    # The stanza carries out only the shared case's sensor and the heartbeat, TLS on by default.
+    stanza = (partners.folder / "borrower" / "bridge-hanoi.conf").read_text()
+    topics = [line for line in stanza.splitlines() if line.startswith("topic ")]
+    assert topics == [
+        'topic patina/invalides/k1a/climate out 1 "" partners/armee/',
+        'topic patina/heartbeat out 1 "" partners/armee/',
+    ]
+    assert "cleansession false" in stanza and "max_queued_messages" in stanza
+
+
+def hourly(config: Any, measurement: str) -> pd.DataFrame:
+    store = open_store(config.influxdb)
+    try:
+        frame = store.frame(
+            "SELECT mean(rh_pct), min(rh_pct), max(rh_pct), count(rh_pct) "
+            f"FROM {quote_identifier(measurement)} "
+            f"WHERE case_id = 'K1' AND time > now() - 1d GROUP BY time(1h) fill(none)"
+        )
+    finally:
+        store.close()
+    return frame.reset_index(drop=True)
+
+
+def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailbox, int]) -> None:
+    box = mailbox[0]
+    lender = Collector(partners.lender)
+    lender.start()
+    partners.start_borrower_collector()
+    try:
+        assert lender.wait_until_subscribed(15)
+        wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
+        start_s = float(int(time.time()) - 600)
+        first = [("patina/invalides/k1a/climate", reading(start_s + i, 40 + i % 7)) for i in range(100)]
+        # A reading of a case not shared never crosses.
+        publish_all(
+            partners.borrower_broker, [*first, ("patina/invalides/k2a/climate", reading(start_s, 55.0))]
+        )
+        wait_for(lambda: count(partners.lender, PARTNER_CLIMATE) == 100, 30)
+        wait_for(lambda: count(partners.borrower, CLIMATE) == 101, 30)
+
+        # The link cut: the lender's broker stopped, the borrower carries on and its bridge queues.
+        partners.lender_broker.stop()
+        cut = [("patina/invalides/k1a/climate", reading(start_s + 100 + i, 45 + i % 5)) for i in range(200)]
+        publish_all(partners.borrower_broker, cut)
+        wait_for(lambda: count(partners.borrower, CLIMATE) == 301, 30)
+        time.sleep(10)
+        partners.lender_broker.start()
+        back_s = time.monotonic()
+        caught_up = wait_for_or_false(lambda: count(partners.lender, PARTNER_CLIMATE) >= 300, 60)
+        assert caught_up, (
+            count(partners.lender, PARTNER_CLIMATE),
+            lender.partners and lender.partners.received,
+        )
+        catch_up_s = time.monotonic() - back_s
+        print(
+            f"\ncatch-up after a 10 s cut: 200 readings at the lender {catch_up_s:.1f} s "
+            "after its broker returned"
+        )
+        time.sleep(2)
+        assert count(partners.lender, PARTNER_CLIMATE) == 300  # each reading once
+        # Hour by hour, the lender's copy equals the borrower's own figures for the case.
+        pd.testing.assert_frame_equal(
+            hourly(partners.lender, PARTNER_CLIMATE), hourly(partners.borrower, CLIMATE)
+        )
+
+        # The borrower's collector killed: the lender's alert opens, e-mailed in Vietnamese.
+        partners.kill_borrower_collector()
+        killed_s = time.monotonic()
+        wait_for(lambda: any("Bảo tàng Quân đội Pháp" in body for body in box.bodies()), 120)
+        alert_s = time.monotonic() - killed_s
+        print(f"partner_silent e-mailed {alert_s:.1f} s after the SIGKILL (limit 20 s, heartbeat every 5 s)")
+        assert alert_s < 20 + 60
+        body = next(b for b in box.bodies() if "Bảo tàng Quân đội Pháp" in b)
+        assert "tín hiệu cuối" in body and "không có tín hiệu" in body
+        partners.start_borrower_collector()
+        wait_for(lambda: "resolved" in alert_states(partners), 60)
+    finally:
+        lender.stop()
+
+
+def wait_for_or_false(condition: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def alert_states(partners: Partners) -> list[str]:
+    store = open_store(partners.lender.influxdb)
+    try:
+        frame = store.frame(
+            f"SELECT state FROM {quote_identifier(ALERT_EVENTS)} WHERE rule = 'partner_silent'"
+        )
+    except DatabaseMissing:
+        return []
+    finally:
+        store.close()
+    return [] if frame.empty else list(frame["state"])
