@@ -502,12 +502,17 @@ def printable_report(
     """A report's HTML and PDF (see museum.files.reports), and the HTML shown on the page, whose
     object names link to their artefact pages."""
     from dashboard.links import artefact_url
+    from museum.assessment.light import assess_case_light
     from museum.files.reports import render_html, render_pdf
     from museum.language.i18n import Translator
 
     periods = [
         period_summary(config.influxdb, config.case(case_id), start, end, bands) for case_id in case_ids
     ]
+    # Each case's light, its year up to the period's end, as `patina report` gives it (docs/light.md).
+    for period in periods:
+        light = assess_case_light(_store(config.influxdb), config, period.case, min(end, datetime.now(UTC)))
+        period.light = light if light.measured else None
     t, generated = Translator(language), datetime.now(start.tzinfo)
     page = render_html(periods, config, t, subject, bands, generated)
     on_screen = render_html(

@@ -36,7 +36,7 @@ def this_hour() -> datetime:
     return datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
 
 
-def _cumulative_chart(t: Translator, config: MuseumConfig, light: CaseLight) -> alt.Chart | None:
+def _cumulative_chart(t: Translator, config: MuseumConfig, light: CaseLight) -> alt.TopLevelMixin | None:
     """The dose so far this year, day by day, with each budget of the case's objects."""
     daily = light.hourly["illuminance_lux"].astype(float)
     if daily.empty:
@@ -57,6 +57,25 @@ def _cumulative_chart(t: Translator, config: MuseumConfig, light: CaseLight) -> 
             ],
         )
     )
+    if light.objects:
+        # Where the year leads at this rate: the same line for every object of the case.
+        year = light.objects[0].year
+        end_day = (frame["day"].iloc[-1] + pd.Timedelta(hours=year.hours_remaining)).normalize()
+        ahead = pd.DataFrame(
+            {
+                "day": [frame["day"].iloc[-1], end_day],
+                "dose": [frame["dose"].iloc[-1], year.projected_lux_hours],
+            }
+        )
+        projected_title = t("light.projected_pct")
+        line = line + alt.Chart(ahead).mark_line(strokeDash=[2, 3], color="gray").encode(
+            x="day:T",
+            y="dose:Q",
+            tooltip=[
+                alt.Tooltip("day:T", title=projected_title, format=t.chart_time_format("day")),
+                alt.Tooltip("dose:Q", title=dose_title, format=t.axis_format(0)),
+            ],
+        )
     budgets = pd.DataFrame(
         [
             {

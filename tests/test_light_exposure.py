@@ -5,7 +5,7 @@ against its limit; tested against the figures the limits are built from."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 import numpy as np
 import pandas as pd
@@ -20,7 +20,7 @@ from analysis.light_limits import (
     uv_limit_uw_per_lm,
 )
 from museum.assessment.light import object_light, year_bounds
-from museum.description.config import MuseumConfig
+from museum.description.config import ConfigError, MuseumConfig, parse_config
 
 YEAR_START = pd.Timestamp("2026-01-01", tz="UTC")
 YEAR_END = pd.Timestamp("2027-01-01", tz="UTC")
@@ -164,3 +164,40 @@ def test_each_object_of_a_case_against_its_own_budget(offline_config: Callable[.
     # 80 lx for 8 h a day: 640 lx·h a day, the same dose for each object of the case.
     assert holster.year.lux_hours == pytest.approx(640 * 151, rel=0.01)
     assert holster.year.projected_lux_hours == pytest.approx(640 * 365, rel=0.01)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        ("09:00-17:00", ((time(9), time(17)),)),
+        ("09:00-12:00, 14:00-18:00", ((time(9), time(12)), (time(14), time(18)))),
+        ("18:00-24:00", ((time(18), time(0)),)),  # to midnight
+        ("closed", ()),
+    ],
+)
+def test_opening_hours_as_a_museum_writes_them(text: str, spans: tuple[tuple[time, time], ...]) -> None:
+    config = parse_config({"opening_hours": {"tuesday": text}}, environ={})
+    assert config.opening_hours.as_mapping() == {1: spans}
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("17:00-09:00", "closes before it opens"),
+        ("9:00-17:00", "is not opening hours"),
+        ("09:00-24:30", "is not opening hours"),
+    ],
+)
+def test_opening_hours_that_cannot_be_read_are_refused(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        parse_config({"opening_hours": {"monday": text}}, environ={})
+
+
+def test_an_objects_light_keys_are_checked() -> None:
+    case = {"id": "C1", "artefacts": [{"id": "A", "materials": ["leather"], "blue_wool": 9}]}
+    with pytest.raises(ConfigError, match="blue_wool"):
+        parse_config({"sites": [{"id": "s"}], "cases": [case]}, environ={})
+    case["artefacts"][0].pop("blue_wool")
+    case["artefacts"][0]["light_sensitivity"] = "extreme"
+    with pytest.raises(ConfigError, match="light_sensitivity"):
+        parse_config({"sites": [{"id": "s"}], "cases": [case]}, environ={})

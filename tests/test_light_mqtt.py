@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import paho.mqtt.client as mqtt
 import pandas as pd
 import pytest
 
@@ -227,12 +226,9 @@ def test_light_travels_between_collectors_that_share_the_work(
     lit = Reading("s3", NOW_NS, 21.0, 50.0, 80.0, illuminance_lux=48.5, uv_uw_per_lm=12.0)
     here.route([("C2", lit), ("C2", Reading("s3", NOW_NS + 1, 21.0, 50.0))])
     ((topic, body),) = sent
-    message = mqtt.MQTTMessage(topic=topic.encode())
-    message.payload = body.encode()
-    there.receive(message)
-    old = mqtt.MQTTMessage(topic=topic.encode())
-    old.payload = json.dumps([["C2", "s3", NOW_NS + 2, 21.0, 50.0, 80.0]]).encode()
-    there.receive(old)
+    there.receive(topic, body.encode(), 1, 0)
+    older = json.dumps([["C2", "s3", NOW_NS + 2, 21.0, 50.0, 80.0]]).encode()
+    there.receive(topic, older, 2, 0)
     assert [(r.illuminance_lux, r.uv_uw_per_lm) for _, r in observed] == [
         (48.5, 12.0),
         (None, None),

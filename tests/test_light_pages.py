@@ -153,3 +153,15 @@ def test_the_printed_report_gains_a_light_section(
         [period], lit_museum, Translator("en"), "C7", None, end
     )
     assert render_pdf(page)[:5] == b"%PDF-"
+
+
+def test_the_dashboards_printable_report_has_the_light_section_too(lit_museum: MuseumConfig) -> None:
+    from dashboard.data import printable_report
+
+    end = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    page, pdf, on_screen = printable_report(
+        lit_museum, ("C7",), end - timedelta(days=2), end, None, "fr", "C7"
+    )
+    for html in (page, on_screen):
+        assert "<h3>Lumière</h3>" in html and "de son budget annuel de lumière" in html
+    assert pdf[:5] == b"%PDF-"
