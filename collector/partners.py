@@ -91,6 +91,9 @@ class PartnerLink(Worker):
         self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners", persistent_session=True)
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        #: Set once the broker acknowledged the subscriptions (tests wait for it).
+        self.subscribed = threading.Event()
+        self._client.on_subscribe = lambda *args: self.subscribed.set()
         # A crash (SIGKILL, power) leaves the heartbeat as it was: its time tells the partner.
         self._client.will_set(HEARTBEAT_TOPIC, self._heartbeat_body(health="gone"), qos=1, retain=True)
 

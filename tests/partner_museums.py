@@ -234,12 +234,32 @@ def start_partners(
     # Only the bridge's stanza in the include folder (the ACL file is the lender's business).
     (folder / "borrower" / "acl-hanoi").rename(folder / "borrower-acl-hanoi")
     borrower_broker.start()
+    wait_for_bridge(borrower_broker)
     lender, borrower = load_config(lender_path, environ={}), load_config(borrower_path, environ={})
     for config in (lender, borrower):
         open_store(config.influxdb).create_database()
     return Partners(
         folder, influx, lender_broker, borrower_broker, lender, borrower, lender_path, borrower_path
     )
+
+
+def wait_for_bridge(borrower_broker: MosquittoServer, timeout_s: float = 30.0) -> None:
+    """Until the bridge says it is connected: its retained local notification is "1"."""
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    state: list[bytes] = []
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
+    client.on_message = lambda c, u, m: state.append(bytes(m.payload))
+    client.on_connect = lambda c, u, f, r, p=None: c.subscribe("patina/bridge/hanoi/state", qos=1)
+    client.connect("127.0.0.1", borrower_broker.port)
+    client.loop_start()
+    deadline = time.monotonic() + timeout_s
+    while (not state or state[-1] != b"1") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    client.disconnect()
+    client.loop_stop()
+    assert state and state[-1] == b"1", f"the bridge did not connect: {state}"
 
 
 def reading(sensor_ts_s: float, rh_pct: float, temperature_c: float = 20.0) -> bytes:
