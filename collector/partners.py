@@ -14,6 +14,7 @@ readings, and a partner's malformed message is logged and dropped, never fatal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -25,7 +26,6 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from collector.alerts.rules.base import PartnerBeats
-from collector.ingest import connect_properties
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.broker.mqtt import make_mqtt_client
@@ -87,8 +87,15 @@ class PartnerLink(Worker):
         self.last_reading_s: float | None = None
         self.received = 0
         # A persistent session: what a partner's bridge delivers while this collector is
-        # away (a restart) waits for it at the broker.
-        self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners", persistent_session=True)
+        # away (a restart, the broker restarting) waits for it at the broker. MQTT 3.1.1:
+        # Mosquitto 2.0.11 restored from persistence lost what a bridge delivered to an MQTT 5
+        # session before its client came back (seen in tests/test_partners.py, 2 runs of 4);
+        # a 3.1.1 session lasts until persistent_client_expiration (deploy: 14 days).
+        self._client = make_mqtt_client(
+            dataclasses.replace(config.mqtt, protocol="3.1.1"),
+            f"{client_id}-partners",
+            persistent_session=True,
+        )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
         #: Set once the broker acknowledged the subscriptions (tests wait for it).
@@ -106,16 +113,7 @@ class PartnerLink(Worker):
     # --- the session -----------------------------------------------------------------------------
     def run(self) -> None:
         mqtt_config = self.config.mqtt
-        if mqtt_config.protocol == "5":
-            self._client.connect_async(
-                mqtt_config.host,
-                mqtt_config.port,
-                keepalive=30,
-                clean_start=False,
-                properties=connect_properties(),
-            )
-        else:
-            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
+        self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
         self._client.loop_start()
         try:
             while not self.stopping.is_set():
