@@ -29,9 +29,11 @@ from collector.alerts.rules.base import PartnerBeats
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.broker.mqtt import make_mqtt_client
-from museum.description.config import MuseumConfig, Partner
+from museum.description.config import Artefact, Case, MuseumConfig, Partner
 from museum.description.config_partners import HEARTBEAT_TOPIC
+from museum.language.i18n import LocalizedName
 from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import Reading
 
 log = logging.getLogger("patina.collector")
 
@@ -57,6 +59,33 @@ def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: d
     return encode_point(PARTNER_CLIMATE, tags, dict(fields), round(stamp * 1e9))
 
 
+def _value(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def loan_case_id(partner_id: str, case_id: str) -> str:
+    """The id this museum's alerts give a case at a partner: ``K1@armee``."""
+    return f"{case_id}@{partner_id}"
+
+
+def loan_cases(config: MuseumConfig) -> tuple[Case, ...]:
+    """One case per partner case holding objects of ours, holding them, so the alert engine
+    judges the partner's readings against this museum's own limits for their materials and
+    tells this museum's staff, in their language. No sensor is listed: the partner's own
+    sensors' silence is the partner's business; its monitoring's is ``partner_silent``."""
+    objects = {a.id: a for c in config.cases for a in c.artefacts}
+    held: dict[tuple[str, str], list[Artefact]] = {}
+    names: dict[str, LocalizedName] = {p.id: p.name for p in config.partners}
+    for partner in config.partners:
+        for lent in partner.objects:
+            if lent.artefact_id in objects:
+                held.setdefault((partner.id, lent.case_id), []).append(objects[lent.artefact_id])
+    return tuple(
+        Case(loan_case_id(partner_id, case_id), partner_id, case_id, names[partner_id], (), tuple(artefacts))
+        for (partner_id, case_id), artefacts in held.items()
+    )
+
+
 class PartnerLink(Worker):
     """Publishes this collector's heartbeat; receives the partners' heartbeats and readings."""
 
@@ -72,6 +101,7 @@ class PartnerLink(Worker):
         *,
         spool_points: Callable[[list[str]], None],
         open_incidents: Callable[[], int],
+        observe: Callable[[list[tuple[str, Reading]]], None] | None = None,
         heartbeat_every_s: float | None = None,
     ) -> None:
         super().__init__(stopping, on_fatal)
@@ -79,6 +109,7 @@ class PartnerLink(Worker):
         self.stats = stats
         self.spool_points = spool_points
         self.open_incidents = open_incidents
+        self.observe = observe
         self.heartbeat_every_s = heartbeat_every_s or config.collector.heartbeat_every_s
         self.partners = {p.id: p for p in config.partners}
         self.watching_since_s = time.time()
@@ -87,10 +118,10 @@ class PartnerLink(Worker):
         self.last_reading_s: float | None = None
         self.received = 0
         # A persistent session: what a partner's bridge delivers while this collector is
-        # away (a restart, the broker restarting) waits for it at the broker. MQTT 3.1.1:
-        # Mosquitto 2.0.11 restored from persistence lost what a bridge delivered to an MQTT 5
-        # session before its client came back (seen in tests/test_partners.py, 2 runs of 4);
-        # a 3.1.1 session lasts until persistent_client_expiration (deploy: 14 days).
+        # away (a restart, the broker restarting) waits for it at the broker. MQTT 3.1.1: the
+        # session lasts until the broker's persistent_client_expiration (deploy: 14 days),
+        # with no session-expiry property to keep in step. Log in when the broker has an
+        # acl_file (docs/partners.md: a restored anonymous session lost bridged readings).
         self._client = make_mqtt_client(
             dataclasses.replace(config.mqtt, protocol="3.1.1"),
             f"{client_id}-partners",
@@ -180,6 +211,16 @@ class PartnerLink(Worker):
         if not case_id:
             return  # not a sensor of a case holding one of our objects
         line = partner_climate_line(partner, case_id, sensor_id, body)
-        if line is not None:
-            self.spool_points([line])
-            self.received += 1
+        if line is None:
+            return
+        self.spool_points([line])
+        self.received += 1
+        if self.observe is not None:
+            # The alert engine judges the lent object's case with this museum's limits.
+            reading = Reading(
+                f"{partner.id}:{sensor_id}",
+                round(float(body["ts"]) * 1e9),
+                _value(body.get("temperature_c")),
+                _value(body.get("rh_pct")),
+            )
+            self.observe([(loan_case_id(partner.id, case_id), reading)])

@@ -41,7 +41,7 @@ from collector.ingest import (
     observations_topic,
 )
 from collector.notify import Notifier
-from collector.partners import PartnerLink
+from collector.partners import PartnerLink, loan_cases
 from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
@@ -124,8 +124,10 @@ class Collector:
         self.owned_cases = {
             c.id for c in config.cases if case_owner(c.id, collector.instances) == collector.instance_index
         }
+        # The first instance, live, also judges the cases at partners holding our objects.
+        loans = loan_cases(config) if collector.instance_index == 0 and not event_time else ()
         evaluated = dataclasses.replace(
-            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases)
+            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases) + loans
         )
         self.notifier = Notifier(
             config,
@@ -197,6 +199,7 @@ class Collector:
             self._fatal,
             spool_points=self._spool_points,
             open_incidents=lambda: len(self.evaluator.alerts.open_alerts()),
+            observe=self.evaluator.inbox.put,
         )
         if self.config.partners:
             self.evaluator.alerts.partner_beats = link.beats

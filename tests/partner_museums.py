@@ -63,6 +63,9 @@ id = "DBP-1"
 name = {{ vi = "Lưỡi lê khai quật", fr = "Baïonnette de fouille", en = "Excavated bayonet" }}
 materials = ["archaeological_iron"]
 
+[alerts]
+min_duration = "0s"
+
 [notify.email]
 smtp_url = "smtp://127.0.0.1:{smtp_port}"
 from = "patina@hanoi.test"
