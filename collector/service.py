@@ -124,11 +124,7 @@ class Collector:
         self.owned_cases = {
             c.id for c in config.cases if case_owner(c.id, collector.instances) == collector.instance_index
         }
-        # The first instance, live, also judges the cases at partners holding our objects.
-        loans = loan_cases(config) if collector.instance_index == 0 and not event_time else ()
-        evaluated = dataclasses.replace(
-            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases) + loans
-        )
+        evaluated = self._evaluated(event_time)
         self.notifier = Notifier(
             config,
             publish_mqtt=self._publish_retained,
@@ -186,6 +182,14 @@ class Collector:
         self.decoder = self.ingest.decoder
         self.event_clock = self.evaluator.event_clock
         self.alerts = self.evaluator.alerts
+
+    def _evaluated(self, event_time: bool) -> MuseumConfig:
+        """The cases this instance judges: those it owns and, the first instance live, the
+        cases at partners holding this museum's objects (collector/partners.py)."""
+        config = self.config
+        loans = loan_cases(config) if config.collector.instance_index == 0 and not event_time else ()
+        owned = tuple(c for c in config.cases if c.id in self.owned_cases)
+        return dataclasses.replace(config, cases=(*owned, *loans))
 
     def _partner_link(self, event_time: bool) -> PartnerLink | None:
         """Heartbeat and partner museums (collector/partners.py): live, on the first instance."""
