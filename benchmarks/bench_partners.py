@@ -69,6 +69,7 @@ def main() -> None:
     publisher.connect("127.0.0.1", partners.borrower_broker.port)
     publisher.loop_start()
     assert lender.wait_until_subscribed(15)
+    assert lender.partners is not None and lender.partners.subscribed.wait(15)
     time.sleep(2)
     stop = threading.Event()
     store = open_store(partners.lender.influxdb)

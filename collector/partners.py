@@ -14,6 +14,7 @@ readings, and a partner's malformed message is logged and dropped, never fatal.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -25,13 +26,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from collector.alerts.rules.base import PartnerBeats
-from collector.ingest import connect_properties
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.broker.mqtt import make_mqtt_client
-from museum.description.config import MuseumConfig, Partner
+from museum.description.config import Artefact, Case, MuseumConfig, Partner
 from museum.description.config_partners import HEARTBEAT_TOPIC
+from museum.language.i18n import LocalizedName
 from museum.storage.lineprotocol import encode_point
+from museum.storage.schema import Reading
 
 log = logging.getLogger("patina.collector")
 
@@ -57,6 +59,33 @@ def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: d
     return encode_point(PARTNER_CLIMATE, tags, dict(fields), round(stamp * 1e9))
 
 
+def _value(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+
+
+def loan_case_id(partner_id: str, case_id: str) -> str:
+    """The id this museum's alerts give a case at a partner: ``K1@armee``."""
+    return f"{case_id}@{partner_id}"
+
+
+def loan_cases(config: MuseumConfig) -> tuple[Case, ...]:
+    """One case per partner case holding objects of ours, holding them, so the alert engine
+    judges the partner's readings against this museum's own limits for their materials and
+    tells this museum's staff, in their language. No sensor is listed: the partner's own
+    sensors' silence is the partner's business; its monitoring's is ``partner_silent``."""
+    objects = {a.id: a for c in config.cases for a in c.artefacts}
+    held: dict[tuple[str, str], list[Artefact]] = {}
+    names: dict[str, LocalizedName] = {p.id: p.name for p in config.partners}
+    for partner in config.partners:
+        for lent in partner.objects:
+            if lent.artefact_id in objects:
+                held.setdefault((partner.id, lent.case_id), []).append(objects[lent.artefact_id])
+    return tuple(
+        Case(loan_case_id(partner_id, case_id), partner_id, case_id, names[partner_id], (), tuple(artefacts))
+        for (partner_id, case_id), artefacts in held.items()
+    )
+
+
 class PartnerLink(Worker):
     """Publishes this collector's heartbeat; receives the partners' heartbeats and readings."""
 
@@ -72,6 +101,7 @@ class PartnerLink(Worker):
         *,
         spool_points: Callable[[list[str]], None],
         open_incidents: Callable[[], int],
+        observe: Callable[[list[tuple[str, Reading]]], None] | None = None,
         heartbeat_every_s: float | None = None,
     ) -> None:
         super().__init__(stopping, on_fatal)
@@ -79,6 +109,7 @@ class PartnerLink(Worker):
         self.stats = stats
         self.spool_points = spool_points
         self.open_incidents = open_incidents
+        self.observe = observe
         self.heartbeat_every_s = heartbeat_every_s or config.collector.heartbeat_every_s
         self.partners = {p.id: p for p in config.partners}
         self.watching_since_s = time.time()
@@ -87,10 +118,20 @@ class PartnerLink(Worker):
         self.last_reading_s: float | None = None
         self.received = 0
         # A persistent session: what a partner's bridge delivers while this collector is
-        # away (a restart) waits for it at the broker.
-        self._client = make_mqtt_client(config.mqtt, f"{client_id}-partners", persistent_session=True)
+        # away (a restart, the broker restarting) waits for it at the broker. MQTT 3.1.1: the
+        # session lasts until the broker's persistent_client_expiration (deploy: 14 days),
+        # with no session-expiry property to keep in step. Log in when the broker has an
+        # acl_file (docs/partners.md: a restored anonymous session lost bridged readings).
+        self._client = make_mqtt_client(
+            dataclasses.replace(config.mqtt, protocol="3.1.1"),
+            f"{client_id}-partners",
+            persistent_session=True,
+        )
         self._client.on_connect = self._on_connect
         self._client.on_message = self._on_message
+        #: Set once the broker acknowledged the subscriptions (tests wait for it).
+        self.subscribed = threading.Event()
+        self._client.on_subscribe = lambda *args: self.subscribed.set()
         # A crash (SIGKILL, power) leaves the heartbeat as it was: its time tells the partner.
         self._client.will_set(HEARTBEAT_TOPIC, self._heartbeat_body(health="gone"), qos=1, retain=True)
 
@@ -103,16 +144,7 @@ class PartnerLink(Worker):
     # --- the session -----------------------------------------------------------------------------
     def run(self) -> None:
         mqtt_config = self.config.mqtt
-        if mqtt_config.protocol == "5":
-            self._client.connect_async(
-                mqtt_config.host,
-                mqtt_config.port,
-                keepalive=30,
-                clean_start=False,
-                properties=connect_properties(),
-            )
-        else:
-            self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
+        self._client.connect_async(mqtt_config.host, mqtt_config.port, keepalive=30)
         self._client.loop_start()
         try:
             while not self.stopping.is_set():
@@ -179,6 +211,16 @@ class PartnerLink(Worker):
         if not case_id:
             return  # not a sensor of a case holding one of our objects
         line = partner_climate_line(partner, case_id, sensor_id, body)
-        if line is not None:
-            self.spool_points([line])
-            self.received += 1
+        if line is None:
+            return
+        self.spool_points([line])
+        self.received += 1
+        if self.observe is not None:
+            # The alert engine judges the lent object's case with this museum's limits.
+            reading = Reading(
+                f"{partner.id}:{sensor_id}",
+                round(float(body["ts"]) * 1e9),
+                _value(body.get("temperature_c")),
+                _value(body.get("rh_pct")),
+            )
+            self.observe([(loan_case_id(partner.id, case_id), reading)])

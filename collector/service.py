@@ -41,7 +41,7 @@ from collector.ingest import (
     observations_topic,
 )
 from collector.notify import Notifier
-from collector.partners import PartnerLink
+from collector.partners import PartnerLink, loan_cases
 from collector.spool import Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
@@ -124,9 +124,7 @@ class Collector:
         self.owned_cases = {
             c.id for c in config.cases if case_owner(c.id, collector.instances) == collector.instance_index
         }
-        evaluated = dataclasses.replace(
-            config, cases=tuple(c for c in config.cases if c.id in self.owned_cases)
-        )
+        evaluated = self._evaluated(event_time)
         self.notifier = Notifier(
             config,
             publish_mqtt=self._publish_retained,
@@ -185,6 +183,14 @@ class Collector:
         self.event_clock = self.evaluator.event_clock
         self.alerts = self.evaluator.alerts
 
+    def _evaluated(self, event_time: bool) -> MuseumConfig:
+        """The cases this instance judges: those it owns and, the first instance live, the
+        cases at partners holding this museum's objects (collector/partners.py)."""
+        config = self.config
+        loans = loan_cases(config) if config.collector.instance_index == 0 and not event_time else ()
+        owned = tuple(c for c in config.cases if c.id in self.owned_cases)
+        return dataclasses.replace(config, cases=(*owned, *loans))
+
     def _partner_link(self, event_time: bool) -> PartnerLink | None:
         """Heartbeat and partner museums (collector/partners.py): live, on the first instance."""
         if self.config.collector.instance_index != 0 or event_time:
@@ -197,6 +203,7 @@ class Collector:
             self._fatal,
             spool_points=self._spool_points,
             open_incidents=lambda: len(self.evaluator.alerts.open_alerts()),
+            observe=self.evaluator.inbox.put,
         )
         if self.config.partners:
             self.evaluator.alerts.partner_beats = link.beats

@@ -46,6 +46,7 @@ page = st.navigation(
         st.Page(
             "views/artefact.py", title=t("nav.artefact"), icon=":material/inventory_2:", url_path="artefact"
         ),
+        st.Page("views/loans.py", title=t("nav.loans"), icon=":material/flight_takeoff:", url_path="loans"),
     ]
 )
 page.run()

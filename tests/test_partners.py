@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email
 import email.header
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,16 +17,20 @@ from typing import Any
 import pandas as pd
 import pytest
 from aiosmtpd.controller import Controller
+from playwright.sync_api import expect
 
 from collector.partners import PARTNER_CLIMATE
 from collector.service import Collector
-from museum.storage.influxql import quote_identifier
+from museum.language.i18n import Translator
+from museum.storage.influxql import quote_identifier, quote_literal
 from museum.storage.schema import ALERT_EVENTS, CLIMATE
 from museum.storage.store import DatabaseMissing
 from museum.storage.stores import open_store
 from patina.services import InfluxServer, free_port
 from tests.helpers import publish_all, wait_for
 from tests.partner_museums import BRIDGE_PASSWORD, Partners, reading, start_partners
+from tests.test_dashboard import CHROMIUM, launch_chromium, serve
+from tests.test_languages_browser import PAGE_DRAWN
 
 
 class Mailbox:
@@ -143,6 +148,7 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
     partners.start_borrower_collector()
     try:
         assert lender.wait_until_subscribed(15)
+        assert lender.partners is not None and lender.partners.subscribed.wait(15)
         wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
         start_s = float(int(time.time()) - 600)
         first = [("patina/invalides/k1a/climate", reading(start_s + i, 40 + i % 7)) for i in range(100)]
@@ -152,6 +158,11 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
         )
         wait_for(lambda: count(partners.lender, PARTNER_CLIMATE) == 100, 30)
         wait_for(lambda: count(partners.borrower, CLIMATE) == 101, 30)
+
+        # The lender judges its object at the borrower with its own limit (archaeological iron:
+        # 25 % RH) and tells its staff in Vietnamese.
+        wait_for(lambda: "opened" in alert_states(partners, "rh_high", "K1@armee"), 30)
+        wait_for(lambda: any("DBP-1" in b and "K1@armee" in b for b in box.bodies()), 30)
 
         # The link cut: the lender's broker stopped, the borrower carries on and its bridge queues.
         partners.lender_broker.stop()
@@ -181,14 +192,14 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
         # The borrower's collector killed: the lender's alert opens, e-mailed in Vietnamese.
         partners.kill_borrower_collector()
         killed_s = time.monotonic()
-        wait_for(lambda: any("Bảo tàng Quân đội Pháp" in body for body in box.bodies()), 120)
+        wait_for(lambda: any("tín hiệu cuối" in body for body in box.bodies()), 120)
         alert_s = time.monotonic() - killed_s
         print(f"partner_silent e-mailed {alert_s:.1f} s after the SIGKILL (limit 20 s, heartbeat every 5 s)")
         assert alert_s < 20 + 60
-        body = next(b for b in box.bodies() if "Bảo tàng Quân đội Pháp" in b)
-        assert "tín hiệu cuối" in body and "không có tín hiệu" in body
+        body = next(b for b in box.bodies() if "tín hiệu cuối" in b)
+        assert "Bảo tàng Quân đội Pháp" in body and "không có tín hiệu" in body
         partners.start_borrower_collector()
-        wait_for(lambda: "resolved" in alert_states(partners), 60)
+        wait_for(lambda: "resolved" in alert_states(partners, "partner_silent"), 60)
     finally:
         lender.stop()
 
@@ -202,14 +213,55 @@ def wait_for_or_false(condition: Callable[[], bool], timeout_s: float) -> bool:
     return condition()
 
 
-def alert_states(partners: Partners) -> list[str]:
+def alert_states(partners: Partners, rule: str, case_id: str | None = None) -> list[str]:
     store = open_store(partners.lender.influxdb)
+    where = f"rule = {quote_literal(rule)}"
+    if case_id is not None:
+        where += f" AND case_id = {quote_literal(case_id)}"
     try:
-        frame = store.frame(
-            f"SELECT state FROM {quote_identifier(ALERT_EVENTS)} WHERE rule = 'partner_silent'"
-        )
+        frame = store.frame(f"SELECT state FROM {quote_identifier(ALERT_EVENTS)} WHERE {where}")
     except DatabaseMissing:
         return []
     finally:
         store.close()
     return [] if frame.empty else list(frame["state"])
+
+
+SCREENS = Path(os.environ.get("PATINA_PARTNER_SCREENS", "/work/screens-i27"))
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_the_lenders_page_shows_its_object_on_loan_at_the_borrower(partners: Partners) -> None:
+    from playwright.sync_api import sync_playwright
+
+    lender = Collector(partners.lender)
+    lender.start()
+    try:
+        assert lender.wait_until_subscribed(15)
+        assert lender.partners is not None and lender.partners.subscribed.wait(15)
+        now_s = float(int(time.time()))
+        shared = [
+            ("patina/invalides/k1a/climate", reading(now_s - 3600 + 60 * i, 48 + i % 6)) for i in range(60)
+        ]
+        publish_all(partners.borrower_broker, shared)
+        wait_for(lambda: count(partners.lender, PARTNER_CLIMATE) == 60, 30)
+    finally:
+        lender.stop()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    names = {"vi": "Bảo tàng Quân đội Pháp", "fr": "Musée de l'Armée", "en": "Army Museum, Paris"}
+    with serve(partners.lender_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        for language in ("vi", "fr", "en"):
+            t = Translator(language)
+            page.goto(f"{url}/loans?lang={language}")
+            page.wait_for_function(PAGE_DRAWN, timeout=60_000)
+            heading = t("partner.on_loan_at", partner=names[language], case="K1")
+            expect(page.get_by_text(heading)).to_be_visible(timeout=60_000)
+            expect(
+                page.get_by_text(t("partner.own_limit", limit=t.number(25.0, 0)).split(":")[0])
+            ).to_be_visible()
+            page.wait_for_timeout(1500)  # the chart's drawing
+            page.screenshot(path=SCREENS / f"lender-loans-{language}.png", full_page=True)
+        browser.close()

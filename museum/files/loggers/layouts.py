@@ -36,7 +36,9 @@ _CUMULATIVE = re.compile(
 )
 _NOT_CLIMATE = re.compile(
     r"dew|dewpt|taupunkt|ros[eé]e|alarm|limit|(?<![a-z])(min|max|count|sp)(?![a-z])"
-    r"|_min|_max|setpoint|abs|g/m|battery|signal|rssi",
+    # ``_raw``: Patina's export beside its corrected columns, as measured before a
+    # calibration correction (docs/calibration.md); the corrected ones are analysed.
+    r"|_min|_max|_raw(?![a-z])|setpoint|abs|g/m|battery|signal|rssi",
     re.IGNORECASE,
 )
 _TIME = re.compile(r"time|date|datum|dato|zeit|heure|(?<![a-z])tid(?![a-z])|thời gian|ngày", re.IGNORECASE)
