@@ -8,6 +8,9 @@
   points tagged with the partner (through the spool, like its own readings): a lender
   keeps its own copy of the air its object lives in at the borrower.
 
+- Back-fill (collector/backfill.py): a lender asks for the gap after a partner's silence
+  and at its start; a borrower answers the requests of the partners it shares cases with.
+
 It has its own MQTT session, so partners' traffic never waits behind the museum's own
 readings, and a partner's malformed message is logged and dropped, never fatal.
 """
@@ -26,6 +29,9 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from collector.alerts.rules.base import PartnerBeats
+from collector.backfill import PARTNER_CLIMATE, Backfill
+from collector.payloads import Rejected, parse_timestamp_ns
+from collector.spool import QuarantineRecord
 from collector.stats import Stats
 from collector.worker import FatalHandler, Worker
 from museum.broker.mqtt import make_mqtt_client
@@ -34,19 +40,21 @@ from museum.description.config_partners import HEARTBEAT_TOPIC
 from museum.language.i18n import LocalizedName
 from museum.storage.lineprotocol import encode_point
 from museum.storage.schema import Reading
+from museum.storage.store import InfluxStore
 
 log = logging.getLogger("patina.collector")
 
-#: Readings a partner shares, as this museum stores them.
-PARTNER_CLIMATE = "partner_climate"
+__all__ = ["PARTNER_CLIMATE", "PartnerLink", "loan_case_id", "loan_cases", "partner_climate_line"]
 
 
 def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: dict[str, Any]) -> str | None:
     """The ``partner_climate`` point of one shared reading (a ``patina`` payload), or None
     when it carries no time or no value. ``museum`` is the partner's name; ``case_id`` the
-    case at the partner."""
-    stamp = body.get("ts")
-    if not isinstance(stamp, int | float) or not math.isfinite(stamp):
+    case at the partner. The time is kept to the microsecond, as the partner's collector
+    keeps it: a back-filled reading is then the very point the live one was."""
+    try:
+        time_ns = parse_timestamp_ns(body.get("ts"))
+    except Rejected:
         return None
     fields = {
         name: float(body[name])
@@ -56,7 +64,7 @@ def partner_climate_line(partner: Partner, case_id: str, sensor_id: str, body: d
     if not fields:
         return None
     tags = {"partner": partner.id, "museum": str(partner.name), "case_id": case_id, "sensor_id": sensor_id}
-    return encode_point(PARTNER_CLIMATE, tags, dict(fields), round(stamp * 1e9))
+    return encode_point(PARTNER_CLIMATE, tags, dict(fields), time_ns)
 
 
 def _value(value: Any) -> float | None:
@@ -103,6 +111,8 @@ class PartnerLink(Worker):
         open_incidents: Callable[[], int],
         observe: Callable[[list[tuple[str, Reading]]], None] | None = None,
         heartbeat_every_s: float | None = None,
+        open_store: Callable[[], InfluxStore] | None = None,
+        quarantine: Callable[[QuarantineRecord], None] | None = None,
     ) -> None:
         super().__init__(stopping, on_fatal)
         self.config = config
@@ -132,6 +142,13 @@ class PartnerLink(Worker):
         #: Set once the broker acknowledged the subscriptions (tests wait for it).
         self.subscribed = threading.Event()
         self._client.on_subscribe = lambda *args: self.subscribed.set()
+        #: Back-fill of gaps (collector/backfill.py); None without a database to read.
+        self.backfill = (
+            Backfill(config, open_store, self._publish_qos1, quarantine, stopping) if open_store else None
+        )
+        #: Per partner, its last heartbeat's time before a silence not yet asked about.
+        self._gaps: dict[str, float] = {}
+        self._asked_at_start = False
         # A crash (SIGKILL, power) leaves the heartbeat as it was: its time tells the partner.
         self._client.will_set(HEARTBEAT_TOPIC, self._heartbeat_body(health="gone"), qos=1, retain=True)
 
@@ -153,6 +170,9 @@ class PartnerLink(Worker):
         finally:
             self._client.disconnect()
             self._client.loop_stop()
+
+    def _publish_qos1(self, topic: str, payload: bytes) -> mqtt.MQTTMessageInfo:
+        return self._client.publish(topic, payload, qos=1)
 
     def _heartbeat_body(self, health: str | None = None) -> bytes:
         snapshot = self.stats.snapshot()
@@ -176,7 +196,16 @@ class PartnerLink(Worker):
         topics = [(HEARTBEAT_TOPIC, 1)]
         for partner in self.partners.values():
             topics += [(partner.heartbeat_topic, 1), (partner.readings_topic, 1)]
+            if partner.cases and self.backfill is not None:
+                topics.append((partner.backfill_inbox, 1))
         client.subscribe(topics)
+        if self.backfill is not None and not self._asked_at_start:
+            # What arrived while this collector was away waits in its session, unless the
+            # bridge could not hold it: ask each partner holding objects of ours for it.
+            self._asked_at_start = True
+            for partner in self.partners.values():
+                if partner.objects:
+                    self.backfill.ask(partner, None)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         try:
@@ -188,18 +217,36 @@ class PartnerLink(Worker):
         if topic == HEARTBEAT_TOPIC:
             return  # our own heartbeat, subscribed so the session proves the broker carries it
         for partner in self.partners.values():
+            if topic == partner.backfill_inbox:
+                if self.backfill is not None and partner.cases:
+                    self.backfill.answer(partner, topic, payload)
+                return
             prefix = f"{partner.topic_prefix}/"
             if not topic.startswith(prefix):
                 continue
             rest = topic[len(prefix) :]
             body = json.loads(payload)
             if rest == HEARTBEAT_TOPIC:
-                beat_s = float(body["time_s"])
-                with self._lock:
-                    self._beats[partner.id] = max(self._beats.get(partner.id, 0.0), beat_s)
+                self._beat(partner, float(body["time_s"]))
                 return
             self._reading(partner, rest.split("/"), body)
             return
+
+    def _beat(self, partner: Partner, beat_s: float) -> None:
+        """Keep the partner's latest heartbeat. Two consecutive ones further apart than its
+        ``silent_after`` mean the beats between, and the readings with them, were lost (a
+        queue that could not hold them; beats the queue held arrive in order, a few seconds
+        apart): once a fresh one arrives, the gap is asked for."""
+        with self._lock:
+            previous_s = self._beats.get(partner.id)
+            self._beats[partner.id] = max(previous_s or 0.0, beat_s)
+        if self.backfill is None or not partner.objects:
+            return
+        if previous_s is not None and beat_s - previous_s > partner.silent_after_s:
+            self._gaps.setdefault(partner.id, previous_s)
+        if partner.id in self._gaps and time.time() - beat_s <= partner.silent_after_s:
+            log.info("partner %s heard again after a silence: asking for the gap", partner.id)
+            self.backfill.ask(partner, self._gaps.pop(partner.id))
 
     def _reading(self, partner: Partner, words: list[str], body: dict[str, Any]) -> None:
         # patina/<site>/<sensor>/climate at the partner

@@ -51,6 +51,8 @@ REJECTION_REASONS = (
     "decoder_error",
     "illuminance_out_of_range",
     "uv_out_of_range",
+    # A partner's back-fill request the borrower does not answer (collector/backfill.py).
+    "backfill_refused",
 )
 
 

@@ -42,13 +42,14 @@ from collector.ingest import (
 )
 from collector.notify import Notifier
 from collector.partners import PartnerLink, loan_cases
-from collector.spool import Spool
+from collector.spool import QuarantineRecord, Spool
 from collector.stats import CollectorStats, Stats, status_path, write_status
 from collector.writer import Writer
 from museum.broker.mqtt import make_mqtt_client
 from museum.description.config import MuseumConfig
 from museum.description.secrets import redact_url
 from museum.storage.schema import AlertEvent, RiskPoint, alert_event_line, risk_line
+from museum.storage.stores import open_store
 
 __all__ = [
     "BROKER_DROPPED_TOPIC",
@@ -204,6 +205,8 @@ class Collector:
             spool_points=self._spool_points,
             open_incidents=lambda: len(self.evaluator.alerts.open_alerts()),
             observe=self.evaluator.inbox.put,
+            open_store=lambda: open_store(self.config.influxdb),
+            quarantine=self._quarantine_one,
         )
         if self.config.partners:
             self.evaluator.alerts.partner_beats = link.beats
@@ -312,6 +315,10 @@ class Collector:
         self._stats.add(spool_depth=len(lines))
         with self._spooled:
             self._spooled.notify()
+
+    def _quarantine_one(self, record: QuarantineRecord) -> None:
+        """A partner's refused back-fill request, kept where refused messages are."""
+        self.spool.commit([], [record])
 
     def _write_event(self, event: AlertEvent) -> None:
         """Alert events go through the spool like readings: an InfluxDB outage loses none."""

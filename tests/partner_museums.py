@@ -1,9 +1,9 @@
 """Two partner museums on one machine, for tests/test_partners.py and
 benchmarks/bench_partners.py: the lender (Hanoi, Vietnamese staff) and the borrower (Paris),
 each with its own Mosquitto, its own database (one influxd holds both) and its own
-collector; the borrower's broker bridged to the lender's by the stanza
-`patina partner bridge-config` writes (TLS off: both brokers are on 127.0.0.1), the lender's
-broker holding the ACL it writes for the borrower's bridge user."""
+collector; each broker bridged to the other's by the stanza `patina partner bridge-config`
+writes (TLS off: both brokers are on 127.0.0.1), so each museum watches the other's
+heartbeat, and each broker holding the ACL Patina writes for the other's bridge user."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ BRIDGE_PASSWORD = "bridge-secret-for-tests"
 LENDER_PASSWORD = "lender-secret-for-tests"
 #: The lender's collector's account on its own broker, from the environment as ever.
 LENDER_ENVIRON = {"PATINA_MQTT_USERNAME": "lender-collector", "PATINA_MQTT_PASSWORD": LENDER_PASSWORD}
+BORROWER_PASSWORD = "borrower-secret-for-tests"
+BORROWER_ENVIRON = {"PATINA_MQTT_USERNAME": "borrower-collector", "PATINA_MQTT_PASSWORD": BORROWER_PASSWORD}
 
 LENDER = """
 [museum]
@@ -148,7 +150,7 @@ class Partners:
             [sys.executable, "-m", "patina", "collect", "--config", str(self.borrower_path)],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **BORROWER_ENVIRON, "PYTHONUNBUFFERED": "1"},
         )
 
     def kill_borrower_collector(self) -> None:
@@ -237,21 +239,45 @@ def start_partners(
     lender_broker = MosquittoServer(
         folder / "lender-broker",
         port=lender_port,
-        settings={"password_file": str(folder / "lender-passwd"), "acl_file": str(acl)},
+        settings={
+            "password_file": str(folder / "lender-passwd"),
+            "acl_file": str(acl),
+            # The lender's bridge to the borrower: the lender's heartbeat reaches it.
+            "include_dir": str(folder / "lender"),
+        },
     )
+    # The borrower's broker, the same way: its collector logs in, the lender's bridge user
+    # is held to the lines Patina wrote.
+    borrower_acl = folder / "borrower-acl"
+    borrower_acl.write_text(
+        "topic readwrite #\n\nuser borrower-collector\ntopic readwrite #\n\n"
+        + (folder / "borrower" / "acl-hanoi").read_text()
+    )
+    write_password_file(
+        folder / "borrower-passwd",
+        [("partner-hanoi", BRIDGE_PASSWORD), ("borrower-collector", BORROWER_PASSWORD)],
+    )
+    # Only the bridges' stanzas in the include folders (mosquitto reads every *.conf there).
+    (folder / "borrower" / "acl-hanoi").rename(folder / "borrower-acl-hanoi")
+    (folder / "lender" / "acl-armee").rename(folder / "lender-acl-armee")
     (folder / "lender-broker").mkdir(exist_ok=True)
     lender_broker.start()
     (folder / "borrower-broker").mkdir(exist_ok=True)
     borrower_broker = MosquittoServer(
-        folder / "borrower-broker", port=borrower_port, settings={"include_dir": str(folder / "borrower")}
+        folder / "borrower-broker",
+        port=borrower_port,
+        settings={
+            "include_dir": str(folder / "borrower"),
+            "password_file": str(folder / "borrower-passwd"),
+            "acl_file": str(borrower_acl),
+        },
     )
-    # Only the bridge's stanza in the include folder (the ACL file is the lender's business).
-    (folder / "borrower" / "acl-hanoi").rename(folder / "borrower-acl-hanoi")
     borrower_broker.start()
-    wait_for_bridge(borrower_broker)
+    wait_for_bridge(borrower_broker, "hanoi")
+    wait_for_bridge(lender_broker, "armee")
     lender, borrower = (
         load_config(lender_path, environ=LENDER_ENVIRON),
-        load_config(borrower_path, environ={}),
+        load_config(borrower_path, environ=BORROWER_ENVIRON),
     )
     for config in (lender, borrower):
         open_store(config.influxdb).create_database()
@@ -260,7 +286,7 @@ def start_partners(
     )
 
 
-def wait_for_bridge(borrower_broker: MosquittoServer, timeout_s: float = 30.0) -> None:
+def wait_for_bridge(broker: MosquittoServer, partner: str = "hanoi", timeout_s: float = 30.0) -> None:
     """Until the bridge says it is connected: its retained local notification is "1"."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
@@ -268,8 +294,8 @@ def wait_for_bridge(borrower_broker: MosquittoServer, timeout_s: float = 30.0) -
     state: list[bytes] = []
     client = mqtt.Client(CallbackAPIVersion.VERSION2)
     client.on_message = lambda c, u, m: state.append(bytes(m.payload))
-    client.on_connect = lambda c, u, f, r, p=None: c.subscribe("patina/bridge/hanoi/state", qos=1)
-    client.connect("127.0.0.1", borrower_broker.port)
+    client.on_connect = lambda c, u, f, r, p=None: c.subscribe(f"patina/bridge/{partner}/state", qos=1)
+    client.connect("127.0.0.1", broker.port)
     client.loop_start()
     deadline = time.monotonic() + timeout_s
     while (not state or state[-1] != b"1") and time.monotonic() < deadline:

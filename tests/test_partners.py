@@ -100,7 +100,7 @@ def test_the_partners_bridge_user_reads_nothing_and_writes_only_under_its_prefix
     # Something to read: a retained message of the lender's own, readable anonymously.
     publish = ["mosquitto_pub", "-p", port, "-q", "1", "-r"]
     run(*publish, "-t", "patina/hanoi/s1/climate", "-m", "lender's own")
-    anonymous = run("mosquitto_sub", "-p", port, "-t", "patina/#", "-C", "1", "-W", "3")
+    anonymous = run("mosquitto_sub", "-p", port, "-t", "patina/hanoi/#", "-C", "1", "-W", "3")
     assert anonymous.stdout.strip() == "lender's own"
     # The partner's user reads nothing: not the lender's topics, not even its own prefix.
     for topic in ("patina/#", "#", "partners/armee/#"):
@@ -118,12 +118,29 @@ def test_the_partners_bridge_user_reads_nothing_and_writes_only_under_its_prefix
     assert allowed.stderr == ""
     heard = run("mosquitto_sub", "-p", port, "-t", "partners/armee/patina/heartbeat", "-C", "1", "-W", "3")
     assert heard.stdout.strip() == "hb"
+    # The one topic it reads: the lender's back-fill requests to it (its bridge takes them
+    # in); it may not write one, nor read anything else under its prefix.
+    request = "partners/armee/patina/backfill/request"
+    forged = run("mosquitto_pub", *as_partner, "-q", "1", "-t", request, "-m", "forged request")
+    assert "Not authorized" in forged.stderr
+    listening = subprocess.Popen(
+        ["stdbuf", "-oL", "mosquitto_sub", "-d", *as_partner, "-t", "partners/armee/#", "-C", "1", "-W", "10"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert listening.stdout is not None
+    while "SUBACK" not in listening.stdout.readline():  # -d: its subscription acknowledged
+        pass
+    run(*publish[:-1], "-t", request, "-m", "lender's request")
+    out, _ = listening.communicate(timeout=15)
+    assert "lender's request" in out.splitlines()
     # The stanza carries out only the shared case's sensor and the heartbeat, TLS on by default.
     stanza = (partners.folder / "borrower" / "bridge-hanoi.conf").read_text()
     topics = [line for line in stanza.splitlines() if line.startswith("topic ")]
     assert topics == [
         'topic patina/invalides/k1a/climate out 1 "" partners/armee/',
         'topic patina/heartbeat out 1 "" partners/armee/',
+        "topic request in 1 patina/backfill/hanoi/ partners/armee/patina/backfill/",
     ]
     assert "cleansession false" in stanza and "max_queued_messages" in stanza
 

@@ -3,10 +3,13 @@
 
 Each museum runs one bridge per partner, from its own broker to the partner's, carrying
 ``out`` only the topics it shares: the sensors of the cases ``[[partners]] cases`` names and
-its heartbeat, each under the prefix the partner gave it (``our_prefix``). Nothing comes
-``in`` over a bridge: what the partner shares arrives by the partner's own bridge, as the
-partner's bridge user, whose ACL on this broker lets it write under its prefix only (its
-heartbeat, and the readings of the cases holding this museum's objects) and read nothing.
+its heartbeat, each under the prefix the partner gave it (``our_prefix``). One topic comes
+``in``, when this museum shares cases: the partner's back-fill requests (its lender asking
+for a gap the queue could not hold, collector/backfill.py), as ``patina/backfill/<id>/request``.
+What the partner shares arrives by the partner's own bridge, as the partner's bridge user,
+whose ACL on this broker lets it write under its prefix only (its heartbeat, and the
+readings of the cases holding this museum's objects) and read only the back-fill requests
+this museum sends it.
 
 The bridge's session is persistent (``cleansession false``) and its messages QoS 1, so
 while the link is down the local broker queues them for the bridge, up to
@@ -20,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from museum.description.config import MuseumConfig, Partner
-from museum.description.config_partners import HEARTBEAT_TOPIC
+from museum.description.config_partners import BACKFILL_REQUEST, HEARTBEAT_TOPIC
 
 #: What deploy/mosquitto.conf sets; the bound the generated stanza states.
 DEFAULT_QUEUE_MESSAGES = 1_000_000
@@ -57,7 +60,8 @@ def bridge_stanza(
     lines = [
         f"# Patina bridge to {partner.name} (patina partner bridge-config --partner {partner.id}).",
         f"# Carries out only: the shared cases ({', '.join(partner.cases) or 'none'}) and the heartbeat,",
-        f"# under {partner.our_prefix}/ on the partner's broker. Nothing comes in.",
+        f"# under {partner.our_prefix}/ on the partner's broker."
+        + (" In: only the partner's back-fill requests." if partner.cases else " Nothing comes in."),
         "#",
         "# Queue bound while the link is down: max_queued_messages, a global option of",
         f"# mosquitto.conf (per client, this bridge included): {queue_messages} QoS 1 messages;",
@@ -84,13 +88,21 @@ def bridge_stanza(
     else:
         lines.append("# TLS OFF (--no-tls): only on a private network or for tests.")
     lines += [f'topic {topic} out 1 "" {partner.our_prefix}/' for topic in shared_topics(config, partner)]
+    if partner.cases:
+        # The partner's requests for a gap of what we share: our collector answers them from
+        # our database (collector/backfill.py). Mosquitto maps a topic by its prefixes: the
+        # request's last word stays, the rest becomes our inbox for that partner.
+        inbox = partner.backfill_inbox.rsplit("/", 1)[0]
+        remote = f"{partner.our_prefix}/{BACKFILL_REQUEST}".rsplit("/", 1)[0]
+        lines.append(f"topic request in 1 {inbox}/ {remote}/")
     return "\n".join(lines) + "\n"
 
 
 def partner_acl(partner: Partner) -> str:
     """The lines of this broker's acl_file for the partner's bridge user: it writes its
     heartbeat and, when it holds objects of this museum, the readings it shares, all under
-    its prefix; it reads nothing."""
+    its prefix; it reads only the back-fill requests this museum sends it (when it holds
+    objects of ours), nothing else."""
     lines = [
         f"# {partner.name}'s bridge user (patina partner bridge-config --partner {partner.id}).",
         "# An acl_file applies to every client: keep the lines of this museum's own clients.",
@@ -99,6 +111,7 @@ def partner_acl(partner: Partner) -> str:
     ]
     if partner.objects:
         lines.append(f"topic write {partner.readings_topic}")
+        lines.append(f"topic read {partner.backfill_topic}")
     return "\n".join(lines) + "\n"
 
 

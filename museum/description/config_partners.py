@@ -31,6 +31,10 @@ from museum.language.i18n import LocalizedName
 HEARTBEAT_TOPIC = "patina/heartbeat"
 #: The readings a partner shares arrive under its prefix with their own topic after it.
 PARTNER_READINGS = "patina/+/+/climate"
+#: A lender asks a borrower for the readings of a gap on this topic, under the prefix the
+#: borrower has on the lender's broker; the borrower's bridge brings it ``in`` as
+#: ``patina/backfill/<lender's id>/request`` (collector/backfill.py, docs/partners.md).
+BACKFILL_REQUEST = "patina/backfill/request"
 
 PREFIX = Text(
     pattern=r"[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*",
@@ -82,6 +86,19 @@ class Partner:
     def readings_topic(self) -> str:
         """The filter the partner's shared readings arrive on here."""
         return f"{self.topic_prefix}/{PARTNER_READINGS}"
+
+    @property
+    def backfill_topic(self) -> str:
+        """Where this museum's back-fill requests to the partner wait on this broker; the
+        partner's bridge takes them in."""
+        return f"{self.topic_prefix}/{BACKFILL_REQUEST}"
+
+    @property
+    def backfill_inbox(self) -> str:
+        """Where the partner's back-fill requests arrive on this broker (this museum's bridge
+        brings them in). Apart from :attr:`backfill_topic`, so two museums lending each
+        other objects never take their own request for the partner's."""
+        return f"patina/backfill/{self.id}/request"
 
 
 def _lent(v: Values) -> LentObject:
