@@ -123,8 +123,9 @@ def test_the_partners_bridge_user_reads_nothing_and_writes_only_under_its_prefix
     request = "partners/armee/patina/backfill/request"
     forged = run("mosquitto_pub", *as_partner, "-q", "1", "-t", request, "-m", "forged request")
     assert "Not authorized" in forged.stderr
+    listen = ["mosquitto_sub", "-d", *as_partner, "-t", "partners/armee/#", "-C", "1", "-W", "10"]
     listening = subprocess.Popen(
-        ["stdbuf", "-oL", "mosquitto_sub", "-d", *as_partner, "-t", "partners/armee/#", "-C", "1", "-W", "10"],
+        ["stdbuf", "-oL", *listen],
         stdout=subprocess.PIPE,
         text=True,
     )
