@@ -11,7 +11,20 @@ its publish time. Printed:
 - into the lender's database: publish → first seen by polling the lender's InfluxDB every
   0.1 s (per reading, to the poll's resolution).
 
+With ``--cut-min N`` (the borrower's collector then runs too, in a process of its own), two
+real cuts of N minutes follow, the lender's broker stopped while the borrower's sensor
+publishes ``--cut-rate`` readings a second, then started again:
+
+- the queue path (the deployed ``max_queued_messages``): readings during the cut, how many
+  reached the lender, how many twice, seconds from the broker's return until all were there;
+- a tiny queue (``--tiny-queue``, the borrower's broker restarted with it before the cut):
+  how many the queue held, when the lender asked for the gap (collector/backfill.py), how
+  many the back-fill brought and seconds until all were there;
+- the back-fill's throughput: a request for ``--backfill-readings`` readings published at
+  the lender's broker, seconds until the last of them is delivered there.
+
     .venv/bin/python benchmarks/bench_partners.py [--readings 1000] [--rate 50]
+    nice -n 10 .venv/bin/python benchmarks/bench_partners.py --cut-min 10
 """
 
 from __future__ import annotations
@@ -35,7 +48,7 @@ from collector.service import Collector
 from museum.storage.influxql import quote_identifier
 from museum.storage.stores import open_store
 from patina.services import InfluxServer
-from tests.partner_museums import start_partners
+from tests.partner_museums import LENDER_PASSWORD, Partners, start_partners, wait_for_bridge
 
 
 def percentiles(label: str, values_s: list[float]) -> None:
@@ -50,13 +63,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--readings", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=50.0, help="readings per second")
+    parser.add_argument("--cut-min", type=float, default=0.0, help="minutes of each real cut (0: none)")
+    parser.add_argument("--cut-rate", type=float, default=1.0, help="readings per second during a cut")
+    parser.add_argument("--tiny-queue", type=int, default=10, help="max_queued_messages of the 2nd cut")
+    parser.add_argument("--backfill-readings", type=int, default=500)
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-partners-"))
     influx = InfluxServer(folder / "influx")
     influx.start()
-    partners = start_partners(folder / "museums", influx, "bench")
+    # With cuts: the partner silent after 1 min, heartbeats every 10 s, so that a cut's
+    # lost heartbeats show as a silence (docs/partners.md).
+    partners = start_partners(folder / "museums", influx, "bench", silent="60s", beat="10s")
     lender = Collector(partners.lender)
     lender.start()
+    if args.cut_min > 0:
+        partners.start_borrower_collector()
     arrived: dict[int, float] = {}
     seen_in_db: dict[int, float] = {}
     sent: dict[int, float] = {}
@@ -113,10 +134,116 @@ def main() -> None:
     print(f"at the lender's broker: {len(arrived)}; in the lender's database: {len(seen_in_db)}")
     publisher.loop_stop()
     watcher.loop_stop()
+    if args.cut_min > 0:
+        cut(partners, lender, args.cut_min, args.cut_rate, "queue path (max_queued_messages 1000000)")
+        restart_with_queue(partners, args.tiny_queue)
+        tiny = f"tiny queue (max_queued_messages {args.tiny_queue})"
+        cut(partners, lender, args.cut_min, args.cut_rate, tiny)
+        backfill_throughput(partners, args.backfill_readings)
     lender.stop()
     store.close()
     partners.stop()
     influx.stop()
+
+
+def lender_times_ns(partners: Partners, from_ns: int, to_ns: int) -> list[int]:
+    store = open_store(partners.lender.influxdb)
+    try:
+        frame = store.frame(
+            f"SELECT rh_pct FROM {quote_identifier(PARTNER_CLIMATE)} "
+            f"WHERE time >= {from_ns} AND time <= {to_ns}"
+        )
+    finally:
+        store.close()
+    return [] if frame.empty else [stamp.value for stamp in frame["time"]]
+
+
+def cut(partners: Partners, lender: Collector, minutes: float, rate: float, label: str) -> None:
+    """The lender's broker stopped for ``minutes`` while the borrower's sensor publishes."""
+    assert lender.partners is not None and lender.partners.backfill is not None
+    asked_before = lender.partners.backfill.requested
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-cut-{time.time_ns()}")
+    publisher.connect("127.0.0.1", partners.borrower_broker.port)
+    publisher.loop_start()
+    partners.lender_broker.stop()
+    sent_ns: list[int] = []
+    end = time.monotonic() + minutes * 60
+    while time.monotonic() < end:
+        stamp_s = round(time.time(), 6)
+        body = {"ts": stamp_s, "temperature_c": 20.0, "rh_pct": 45.0 + len(sent_ns) % 10}
+        publisher.publish("patina/invalides/k1a/climate", json.dumps(body), qos=1)
+        sent_ns.append(round(stamp_s * 1e6) * 1000)
+        time.sleep(1.0 / rate)
+    publisher.disconnect()
+    publisher.loop_stop()
+    partners.lender_broker.start()
+    back = time.monotonic()
+    wanted, asked_s, first_plateau = set(sent_ns), None, None
+    here: set[int] = set()
+    deadline = back + max(600.0, minutes * 60)
+    while time.monotonic() < deadline:
+        times = lender_times_ns(partners, sent_ns[0], sent_ns[-1])
+        here = set(times) & wanted
+        if asked_s is None and lender.partners.backfill.requested > asked_before:
+            asked_s, first_plateau = time.monotonic() - back, len(here)
+        if len(here) == len(wanted):
+            break
+        time.sleep(0.5)
+    took_s = time.monotonic() - back
+    twice = len(times) - len(here)
+    print(f"\n{label}: a {minutes:g} min cut (the lender's broker stopped)")
+    print(f"  readings during the cut: {len(sent_ns)}; at the lender: {len(here)}; twice: {twice}")
+    if len(here) == len(wanted):
+        print(f"  all at the lender {took_s:.1f} s after its broker returned")
+    else:
+        print(f"  {len(wanted) - len(here)} missing {took_s:.0f} s after its broker returned")
+    if asked_s is not None:
+        print(
+            f"  back-fill asked {asked_s:.1f} s after the broker returned "
+            f"(then {first_plateau} of {len(sent_ns)} at the lender)"
+        )
+    else:
+        print("  no back-fill asked (the queue held the heartbeats: no silence)")
+
+
+def restart_with_queue(partners: Partners, queue_messages: int) -> None:
+    """The borrower's broker with a tiny bridge queue: it drops the newest beyond it."""
+    partners.borrower_broker.stop()
+    partners.borrower_broker.settings["max_queued_messages"] = str(queue_messages)
+    partners.borrower_broker.start()
+    wait_for_bridge(partners.borrower_broker, "hanoi")
+    time.sleep(15)  # the borrower's collector reconnected and beat again (every 10 s)
+
+
+def backfill_throughput(partners: Partners, count: int) -> None:
+    """A request for the ``count`` oldest readings of the cuts, as the lender sends it; the
+    seconds until the last answer is delivered at the lender's broker."""
+    store = open_store(partners.borrower.influxdb)
+    try:
+        frame = store.frame(f"SELECT rh_pct FROM climate WHERE case_id = 'K1' ORDER BY time LIMIT {count}")
+    finally:
+        store.close()
+    first_s, last_s = frame["time"].iloc[0].value / 1e9, frame["time"].iloc[-1].value / 1e9
+    got: list[float] = []
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-backfill-watcher")
+    watcher.username_pw_set("lender-collector", LENDER_PASSWORD)
+    watcher.on_message = lambda c, u, m: got.append(time.monotonic())
+    subscribed = threading.Event()
+    watcher.on_subscribe = lambda *a: subscribed.set()
+    watcher.on_connect = lambda c, u, f, r, p=None: c.subscribe("partners/armee/patina/+/+/climate", qos=1)
+    watcher.connect("127.0.0.1", partners.lender_broker.port)
+    watcher.loop_start()
+    subscribed.wait(10)
+    body = {"request_id": "bench", "cases": ["K1"], "sensors": [], "from_s": first_s, "to_s": last_s}
+    asked = time.monotonic()
+    watcher.publish("partners/armee/patina/backfill/request", json.dumps(body), qos=1)
+    deadline = asked + 300
+    while len(got) < len(frame) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    watcher.loop_stop()
+    took = (got[-1] - asked) if got else float("nan")
+    print(f"\nback-fill throughput: {len(frame)} readings asked, {len(got)} delivered at the lender's broker")
+    print(f"  {took:.1f} s from the request to the last ({len(got) / took:.0f} readings/s)")
 
 
 if __name__ == "__main__":
