@@ -86,7 +86,7 @@ def show(partner: Partner, artefact_id: str, case_id: str) -> None:
         .mark_line()
         .encode(
             x=alt.X("time:T", title=None, axis=alt.Axis(format="%d/%m %H:%M")),
-            y=alt.Y("rh_pct:Q", title="% RH"),
+            y=alt.Y("rh_pct:Q", title=t("case.chart_rh"), axis=alt.Axis(format=t.axis_format(0))),
             color=alt.Color("sensor_id:N", title=None),
         )
     )
