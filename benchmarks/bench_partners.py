@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--cut-rate", type=float, default=1.0, help="readings per second during a cut")
     parser.add_argument("--tiny-queue", type=int, default=10, help="max_queued_messages of the 2nd cut")
     parser.add_argument("--backfill-readings", type=int, default=500)
+    parser.add_argument("--backfill-only", action="store_true", help="no cut: the throughput alone")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-partners-"))
     influx = InfluxServer(folder / "influx")
@@ -76,8 +77,11 @@ def main() -> None:
     partners = start_partners(folder / "museums", influx, "bench", silent="60s", beat="10s")
     lender = Collector(partners.lender)
     lender.start()
-    if args.cut_min > 0:
+    if args.cut_min > 0 or args.backfill_only:
         partners.start_borrower_collector()
+        log = partners.folder / "borrower-collector.log"
+        while "subscribed to" not in log.read_text(errors="replace"):
+            time.sleep(0.2)  # its readings stored from the first: the back-fill reads them
     arrived: dict[int, float] = {}
     seen_in_db: dict[int, float] = {}
     sent: dict[int, float] = {}
@@ -139,6 +143,7 @@ def main() -> None:
         restart_with_queue(partners, args.tiny_queue)
         tiny = f"tiny queue (max_queued_messages {args.tiny_queue})"
         cut(partners, lender, args.cut_min, args.cut_rate, tiny)
+    if args.cut_min > 0 or args.backfill_only:
         backfill_throughput(partners, args.backfill_readings)
     lender.stop()
     store.close()
@@ -223,7 +228,8 @@ def backfill_throughput(partners: Partners, count: int) -> None:
         frame = store.frame(f"SELECT rh_pct FROM climate WHERE case_id = 'K1' ORDER BY time LIMIT {count}")
     finally:
         store.close()
-    first_s, last_s = frame["time"].iloc[0].value / 1e9, frame["time"].iloc[-1].value / 1e9
+    # A millisecond either side: a time in float seconds is not exact to the nanosecond.
+    first_s, last_s = frame["time"].iloc[0].value / 1e9 - 1e-3, frame["time"].iloc[-1].value / 1e9 + 1e-3
     got: list[float] = []
     watcher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-backfill-watcher")
     watcher.username_pw_set("lender-collector", LENDER_PASSWORD)
@@ -239,6 +245,8 @@ def backfill_throughput(partners: Partners, count: int) -> None:
     watcher.publish("partners/armee/patina/backfill/request", json.dumps(body), qos=1)
     deadline = asked + 300
     while len(got) < len(frame) and time.monotonic() < deadline:
+        if got and time.monotonic() - got[-1] > 30:
+            break  # nothing more for 30 s: what came is the answer
         time.sleep(0.2)
     watcher.loop_stop()
     took = (got[-1] - asked) if got else float("nan")
