@@ -15,7 +15,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from collector.backfill import REFUSED
+from collector.backfill import REFUSED, BackfillRequest, gap_readings
 from collector.partners import PARTNER_CLIMATE
 from collector.service import Collector
 from collector.spool import Spool
@@ -169,3 +169,36 @@ def wait_for_request_path(partners: Partners) -> None:
     finally:
         probe.disconnect()
         probe.loop_stop()
+
+
+def test_an_answer_holds_at_most_the_cap_oldest_first(
+    tmp_path: Path, influxdb: InfluxServer, unique_name: Callable[[str], str]
+) -> None:
+    """The cap, with the real database (100,000 in service; 5 here): the oldest readings of
+    the window, and the answer says there were more."""
+    from museum.description.config import load_config
+    from museum.storage.schema import Reading, climate_line
+    from tests.partner_museums import BORROWER
+
+    values = {"lender_port": 1, "borrower_port": 2, "influx_url": influxdb.url, "tag": unique_name("c")}
+    path = tmp_path / "borrower.toml"
+    path.write_text(BORROWER.format(**values, folder=tmp_path, silent="10m", beat="60s"))
+    config = load_config(path, environ={})
+    store = open_store(config.influxdb)
+    store.create_database()
+    start_s = int(time.time()) - 600
+    readings = [Reading("k1a", (start_s + i) * 10**9, 20.0, 40.0 + i) for i in range(8)]
+    store.write_lines(
+        [climate_line(r, "invalides", "K1") for r in readings]
+        + [climate_line(Reading("k2a", start_s * 10**9, 21.0, 60.0), "invalides", "K2")]
+    )
+    request = BackfillRequest("cap", ("K1",), (), start_s - 1, start_s + 60)
+    try:
+        answer, capped = gap_readings(store, config, request, cap=5)
+        whole, more = gap_readings(store, config, request, cap=8)
+    finally:
+        store.close()
+    assert capped and not more and len(whole) == 8
+    assert [json.loads(body)["rh_pct"] for _, body in answer] == [40.0, 41.0, 42.0, 43.0, 44.0]
+    assert {topic for topic, _ in whole} == {K1}
+    assert json.loads(answer[0][1]) == {"ts": float(start_s), "temperature_c": 20.0, "rh_pct": 40.0}
