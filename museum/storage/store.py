@@ -22,6 +22,7 @@ import requests
 from museum.description.secrets import redact_url
 from museum.storage.calibration import calibrations_query, corrections_from
 from museum.storage.hourly import (
+    HOURLY_POLICY,
     HOURLY_TARGET,
     forever_policy_statement,
     hourly_query_statement,
@@ -34,6 +35,7 @@ from museum.storage.hourly import (
 from museum.storage.influxql import quote_identifier, quote_literal, time_literal
 from museum.storage.light_hourly import light_hourly_query_statement
 from museum.storage.lineprotocol import decode_text
+from museum.storage.logs import LOGS_FOREVER_SINCE, META_TARGET, by_policy, copy_statement, log_sources
 from museum.storage.schema import (
     ALERT_EVENTS,
     CLIMATE,
@@ -105,6 +107,7 @@ class InfluxStore:
         self.database = database
         self.timeout_s = timeout_s
         self._session = requests.Session()
+        self._logs_migrated = False
         if username:
             self._session.auth = (username, password or "")
 
@@ -142,12 +145,63 @@ class InfluxStore:
         self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
 
     def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
-        """Write points encoded by :mod:`museum.storage.lineprotocol` (ns) into ``policy`` or the default."""
-        if not lines:
-            return
+        """Write points encoded by :mod:`museum.storage.lineprotocol` (ns) into ``policy``;
+        without one, the logs kept for ever into ``patina_forever`` and the rest into the
+        default policy (museum.storage.logs). The policy kept for ever is made if missing
+        (a command may record a move before any collector has set the database up)."""
+        groups = {policy: list(lines)} if policy else by_policy(lines)
+        for target, group in groups.items():
+            if not group:
+                continue
+            try:
+                self._write_policy(group, target)
+            except StoreError as error:
+                # 1.x: "retention policy not found"; 2.x: the policy's bucket not found.
+                if target != HOURLY_POLICY or "not found" not in str(error):
+                    raise
+                self.ensure_forever()
+                self._write_policy(group, target)
+
+    def _write_policy(self, lines: Sequence[str], policy: str | None) -> None:
+        """Write the lines into ``policy`` (None: the default), as they are."""
         body = "\n".join(lines).encode("utf-8")
         params = {"db": self.database, "precision": "ns", **({"rp": policy} if policy else {})}
         self._request("POST", "/write", params=params, data=body)
+
+    # --- the logs kept for ever (museum.storage.logs) ------------------------------------
+    def logs_migrated(self) -> bool:
+        """Whether the database's logs are all in ``patina_forever`` (schema version 2 or
+        later). Only a yes is remembered: an upgrade while this store is open turns a no
+        into a yes, never the other way."""
+        if not self._logs_migrated:
+            try:
+                rows = self._rows(f"SELECT last(schema_version) FROM {META_TARGET}")
+            except StoreError:
+                return False
+            self._logs_migrated = bool(rows) and int(rows[0][1]) >= LOGS_FOREVER_SINCE
+        return self._logs_migrated
+
+    def log_frame(self, measurement: str, condition: str = "") -> pd.DataFrame:
+        """``SELECT *`` of a log kept for ever (``condition``: `` WHERE …``): its points in
+        ``patina_forever`` and, in a database not yet upgraded, in the default policy, a
+        point found in both once. Columns as :meth:`frame`, in no particular row order."""
+        frames = []
+        for source in log_sources(measurement, self.logs_migrated()):
+            try:
+                frames.append(self.frame(f"SELECT * FROM {source}{condition}"))
+            except StoreError as error:
+                if isinstance(error, DatabaseMissing) or "retention policy not found" not in str(error):
+                    raise
+        frames = [f for f in frames if not f.empty]
+        if len(frames) <= 1:
+            return frames[0] if frames else pd.DataFrame()
+        return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+
+    def copy_to_forever(self, measurement: str) -> int | None:
+        """Copy every point of ``measurement`` from the default policy into ``patina_forever``
+        (the upgrade to schema version 2); the number of points written."""
+        series = self.execute(copy_statement(measurement))
+        return int(series[0]["values"][0][1]) if series else 0
 
     def ensure_forever(self) -> None:
         """The database and its policy kept for ever, for logs outliving raw readings."""
@@ -390,7 +444,7 @@ class InfluxStore:
         where = f"WHERE time > now() - {int(within.total_seconds())}s"
         if alert_id is not None:
             where += f" AND alert_id = {quote_literal(alert_id)}"
-        data = self.frame(f"SELECT * FROM {quote_identifier(ALERT_EVENTS)} {where}")
+        data = self.log_frame(ALERT_EVENTS, f" {where}")
         if data.empty:
             return data
         return decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
