@@ -133,6 +133,8 @@ class Influx2Store(InfluxStore):
         return bool(self._client.ping())
 
     def _write_policy(self, lines: Sequence[str], policy: str | None) -> None:
+        if not lines:
+            return
         self._call(
             "the write",
             self._writer.write,
