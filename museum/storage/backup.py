@@ -35,7 +35,7 @@ from typing import Any
 from museum.description.config import MuseumConfig
 from museum.storage.influxql import quote_identifier, time_literal
 from museum.storage.store import DatabaseMissing, InfluxStore, StoreError
-from museum.storage.versions import SCHEMA_VERSION, stored_version
+from museum.storage.versions import stored_version
 
 #: The layout of the archive itself (not of the database: that is the schema version).
 ARCHIVE_FORMAT = 1
@@ -252,7 +252,8 @@ def create_backup(config: MuseumConfig, out: Path, patina_version: str) -> Backu
         manifest = {
             "format": ARCHIVE_FORMAT,
             "patina_version": patina_version,
-            "schema_version": version or SCHEMA_VERSION,
+            # A database without a recorded version has version 1's layout (museum.storage.versions).
+            "schema_version": version or 1,
             "database_written_by": written_by,
             "config_version": config.config_version,
             "database": influx.database,
