@@ -16,11 +16,14 @@ from museum.description.config import Case, InfluxConfig, MuseumConfig
 from museum.description.users import CAN_ACKNOWLEDGE
 from museum.language.i18n import Translator
 from museum.storage.calibration import (
+    INSTRUMENT_KIND,
     CalibrationRecord,
     NewCheck,
     flagged,
     record_check,
     records_from,
+    reference_kind_text,
+    salt_kind,
     withdraw_check,
 )
 from museum.storage.store import StoreError
@@ -51,7 +54,9 @@ def records_table(records: list[CalibrationRecord], t: Translator, zone: object)
                 t("calibration.form.day"): t.moment(r.time.tz_convert(zone).to_pydatetime(warn=False)),
                 t("calibration.form.reference"): f"{t.number(r.reference, 2)} {r.unit}",
                 t("calibration.form.measured"): f"{t.number(r.measured, 2)} {r.unit}",
-                t("calibration.form.note"): " / ".join([r.reference_kind, r.user, *r.note.splitlines()]),
+                t("calibration.form.note"): " / ".join(
+                    [reference_kind_text(r.reference_kind, t), r.user, *r.note.splitlines()]
+                ),
                 "id": r.record_id + (" ✗" if r.withdrawn is not None else ""),
             }
         )
@@ -114,9 +119,9 @@ def check_form(config: MuseumConfig, case: Case, t: Translator, user: str) -> No
     try:
         if source != instrument:
             reference = salt_rh_pct(str(source), float(salt_temperature_c))
-            kind = f"salt {source} at {salt_temperature_c:g} °C (Greenspan 1977)"
+            kind = salt_kind(str(source), float(salt_temperature_c))
         else:
-            kind = "reference instrument"
+            kind = INSTRUMENT_KIND
         check = NewCheck(
             str(sensor_id), str(quantity), at, float(reference), float(measured), user, note, kind
         )

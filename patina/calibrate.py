@@ -36,6 +36,8 @@ def _translator(config: MuseumConfig, language: str | None) -> Translator:
 
 def record_text(record: CalibrationRecord, t: Translator, zone: Any) -> str:
     """One check on one line, for a person, in the translator's language."""
+    from museum.storage.calibration import reference_kind_text
+
     note = f" — {' / '.join(record.note.splitlines())}" if record.note else ""
     state = ""
     if record.withdrawn is not None:
@@ -57,7 +59,7 @@ def record_text(record: CalibrationRecord, t: Translator, zone: Any) -> str:
             error=t.number(record.error, 2),
             unit=record.unit,
             user=record.user,
-            source=record.reference_kind,
+            source=reference_kind_text(record.reference_kind, t),
         )
         + f"{note}{state}"
     )
@@ -119,7 +121,7 @@ def calibrate_record(
 ) -> None:
     """Record a check: from its time on, the sensor's readings are corrected."""
     from analysis.calibration import CalibrationError, beyond_accuracy, salt_rh_pct
-    from museum.storage.calibration import NewCheck, record_check
+    from museum.storage.calibration import INSTRUMENT_KIND, NewCheck, record_check, salt_kind
     from museum.storage.store import StoreError
     from museum.storage.stores import open_store
 
@@ -127,13 +129,13 @@ def calibrate_record(
     t = _translator(config, language)
     if (reference is None) == (salt is None):
         raise click.UsageError("give either --reference or --salt with --temperature-c")
-    source = "reference instrument"
+    source = INSTRUMENT_KIND
     try:
         if salt is not None:
             if temperature_c is None or quantity != "rh":
                 raise click.UsageError("--salt is an RH reference and needs --temperature-c")
             reference = salt_rh_pct(salt, temperature_c)
-            source = f"salt {salt} at {temperature_c:g} °C (Greenspan 1977)"
+            source = salt_kind(salt, temperature_c)
         assert reference is not None
         at = moment_option(at_text, "--at", config.museum.timezone)
         sensors = [s for case in config.cases for s in case.sensors]

@@ -399,3 +399,36 @@ temperature_accuracy_c = 0.5
         offline_config(SMALL_MUSEUM + '\n[[sensors.accuracy]]\nsensor = "s9"\n')
     with pytest.raises(ConfigError, match=r"sensors.rh_accuracy_pct: 0.0 is not"):
         offline_config(SMALL_MUSEUM + "\n[sensors]\nrh_accuracy_pct = 0\n")
+
+
+def test_a_checks_reference_is_shown_in_the_readers_language() -> None:
+    """The log keeps the reference in English (the words Patina records); pages, reports
+    and the CLI show it translated, and a reference written in someone's own words as is."""
+    from museum.language.i18n import Translator
+    from museum.storage.calibration import INSTRUMENT_KIND, reference_kind_text, salt_kind
+
+    shown = {
+        language: (
+            reference_kind_text(salt_kind("NaCl", 25.0), Translator(language)),
+            reference_kind_text(salt_kind("MgCl2", 22.5), Translator(language)),
+            reference_kind_text(INSTRUMENT_KIND, Translator(language)),
+            reference_kind_text("Rotronic HP32", Translator(language)),
+        )
+        for language in ("en", "fr", "vi")
+    }
+    assert shown["en"] == (
+        "salt NaCl at 25 °C (Greenspan 1977)",
+        "salt MgCl2 at 22.5 °C (Greenspan 1977)",
+        "reference instrument",
+        "Rotronic HP32",
+    )
+    assert shown["fr"][:3] == (
+        "sel NaCl à 25 °C (Greenspan 1977)",
+        "sel MgCl2 à 22,5 °C (Greenspan 1977)",
+        "instrument de référence",
+    )
+    assert shown["vi"][:3] == (
+        "muối NaCl ở 25 °C (Greenspan 1977)",
+        "muối MgCl2 ở 22,5 °C (Greenspan 1977)",
+        "thiết bị chuẩn",
+    )

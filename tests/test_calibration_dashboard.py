@@ -155,3 +155,64 @@ def test_a_conservator_withdraws_a_check_on_the_case_page(museum: tuple[MuseumCo
     assert (stored.withdrawn_by, stored.withdrawal_note) == ("lan", "the box held s2")
     # The page's figures are as measured again, and no longer say a correction applies.
     assert not any("Calibration corrections applied" in i for i in texts(app, "info"))
+
+
+#: The form's words in the two other languages (museum/language/locales), as the browser shows them.
+FORM_WORDS = {
+    "vi": ("Tiếng Việt", "Các lần kiểm tra hiệu chuẩn cảm biến của tủ này", "Ghi lần kiểm tra"),
+    "fr": (
+        "Français",
+        "Vérifications d'étalonnage des capteurs de cette vitrine",
+        "Enregistrer la vérification",
+    ),
+}
+
+
+def test_the_form_in_vietnamese_and_french(museum: tuple[MuseumConfig, InfluxStore]) -> None:
+    """The case page's calibration part, a check recorded, for a conservator in vi and fr:
+    screenshots (``PATINA_SCREENSHOT_DIR``) for a person to read, and no English left in it."""
+    from datetime import UTC, datetime, timedelta
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from museum.storage.calibration import NewCheck, record_check
+
+    config, store = museum
+    assert config.path is not None
+    when = datetime.now(UTC) - timedelta(days=2)
+    record_check(
+        store,
+        NewCheck(
+            "s1", "rh", when, 75.29, 77.79, "lan", "NaCl box, 24 h", "salt NaCl at 25 °C (Greenspan 1977)"
+        ),
+        ["s1", "s2"],
+    )
+    with serve(config.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1600})
+        page.goto(f"{url}/case?case=C1")
+        page.locator('input[aria-label="Name"]').fill("lan")
+        page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        for language, (name, checks, submit) in FORM_WORDS.items():
+            page.get_by_role("combobox").first.click()
+            page.get_by_role("option", name=name).click()
+            expander = page.get_by_text(checks)
+            expect(expander).to_be_visible(timeout=30_000)
+            form = page.locator('[data-testid="stForm"]').first
+            if not form.is_visible():
+                expander.click()
+            expect(page.get_by_role("button", name=submit)).to_be_visible(timeout=30_000)
+            wait_until_drawn(page)
+            form.scroll_into_view_if_needed()
+            page.screenshot(path=SCREENSHOTS / f"calibration-form-{language}.png", full_page=True)
+            for english in (
+                "Record the check",
+                "Reference value",
+                "What the sensor read",
+                "reference instrument",
+            ):
+                expect(page.get_by_text(english)).to_have_count(0)
+        browser.close()

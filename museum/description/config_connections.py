@@ -166,7 +166,8 @@ INFLUXDB = Table(
     Key(
         "raw_retention",
         Duration(),
-        "How long raw readings are kept (`400d`); hourly aggregates are kept for ever (docs/deploy.md).",
+        "How long raw readings and risk points are kept (`400d`); hourly aggregates and the alert, "
+        "move and calibration logs are kept for ever (docs/backup.md).",
         default_doc="for ever",
     ),
     Key(

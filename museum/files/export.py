@@ -254,10 +254,13 @@ def _resampled_chunk(
 def _extra_frame(
     store: InfluxStore, measurement: str, case_ids: list[str], start: datetime, end: datetime, zone: ZoneInfo
 ) -> pd.DataFrame:
-    data = store.frame(
-        f"SELECT * FROM {quote_identifier(measurement)} WHERE {_case_filter(case_ids)} "
-        f"AND time >= {time_literal(start)} AND time < {time_literal(end)}"
+    condition = (
+        f" WHERE {_case_filter(case_ids)} AND time >= {time_literal(start)} AND time < {time_literal(end)}"
     )
+    if measurement == ALERT_EVENTS:  # a log kept for ever (museum.storage.logs)
+        data = store.log_frame(measurement, condition)
+    else:
+        data = store.frame(f"SELECT * FROM {quote_identifier(measurement)}{condition}")
     if not data.empty:
         data = decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
         data["time"] = data["time"].dt.tz_convert(zone)

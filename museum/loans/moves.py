@@ -29,7 +29,7 @@ from analysis.history import HistoricBand, SuitableBand, historic_band, loan_ban
 from analysis.metrics import LoanBands
 from museum.description.config import Artefact, MuseumConfig
 from museum.language.i18n import LocalizedName
-from museum.storage.influxql import quote_identifier, quote_literal, time_literal
+from museum.storage.influxql import quote_literal, time_literal
 from museum.storage.schema import ARTEFACT_CLIMATE, ARTEFACT_CLIMATE_FIELDS, ARTEFACT_MOVES, move_line
 from museum.storage.store import DatabaseMissing, InfluxStore, decode_text_columns
 
@@ -77,7 +77,7 @@ def move_events(store: InfluxStore, artefact_id: str | None = None) -> pd.DataFr
     """The move log, oldest first (all objects, or one)."""
     where = "" if artefact_id is None else f" WHERE artefact_id = {quote_literal(artefact_id)}"
     try:
-        data = store.frame(f"SELECT * FROM {quote_identifier(ARTEFACT_MOVES)}{where}")
+        data = store.log_frame(ARTEFACT_MOVES, where)
     except DatabaseMissing:
         return pd.DataFrame(columns=["artefact_id", *MOVE_COLUMNS])
     if data.empty:
@@ -390,15 +390,16 @@ def recorded_hours(
 ) -> pd.DataFrame:
     """The hours recorded for the object (passport history, transits)."""
     try:
-        data = store.frame(
-            f"SELECT * FROM {quote_identifier(ARTEFACT_CLIMATE)} WHERE artefact_id = "
-            f"{quote_literal(artefact_id)} AND time >= {time_literal(start.to_pydatetime())} "
-            f"AND time < {time_literal(end.to_pydatetime())}"
+        data = store.log_frame(
+            ARTEFACT_CLIMATE,
+            f" WHERE artefact_id = {quote_literal(artefact_id)} AND time >= "
+            f"{time_literal(start.to_pydatetime())} AND time < {time_literal(end.to_pydatetime())}",
         )
     except DatabaseMissing:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
     if data.empty:
         return pd.DataFrame(columns=HISTORY_COLUMNS)
+    data = data.sort_values("time", kind="stable", ignore_index=True)
     data["readings"] = data["readings"].fillna(0).astype("int64")
     return data.reindex(columns=HISTORY_COLUMNS)
 

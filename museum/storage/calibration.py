@@ -17,6 +17,7 @@ the measured values in ``temperature_c_raw`` and ``rh_pct_raw``. The store's rea
 from __future__ import annotations
 
 import math
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -34,8 +35,12 @@ from museum.storage.lineprotocol import decode_text
 from museum.storage.schema import SENSOR_CALIBRATIONS, calibration_line
 
 if TYPE_CHECKING:
+    from museum.language.i18n import Translator
     from museum.storage.store import InfluxStore
 
+#: How Patina words a check's reference when it records one (patina calibrate, the case
+#: page's form): kept in English in the log, translated when shown (reference_kind_text).
+INSTRUMENT_KIND = "reference instrument"
 #: Where the log lives, as a query names it.
 CALIBRATIONS_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(SENSOR_CALIBRATIONS)}"
 #: The reading columns each quantity corrects (means, minima and maxima alike).
@@ -193,7 +198,7 @@ class NewCheck:
     measured: float
     user: str
     note: str = ""
-    reference_kind: str = "reference instrument"
+    reference_kind: str = INSTRUMENT_KIND
 
 
 def validated(check: NewCheck, known_sensors: Iterable[str]) -> NewCheck:
@@ -222,7 +227,7 @@ def validated(check: NewCheck, known_sensors: Iterable[str]) -> NewCheck:
         float(check.measured),
         check.user.strip(),
         check.note.strip(),
-        check.reference_kind.strip() or "reference instrument",
+        check.reference_kind.strip() or INSTRUMENT_KIND,
     )
 
 
@@ -304,3 +309,25 @@ def flagged(
         if beyond_accuracy(record.check, limit):
             out.append(record)
     return out
+
+
+_SALT_KIND = re.compile(r"salt (?P<salt>\S+) at (?P<temperature>-?[0-9.]+) °C \(Greenspan 1977\)")
+
+
+def salt_kind(salt: str, temperature_c: float) -> str:
+    """The recorded reference of a check against a saturated salt."""
+    return f"salt {salt} at {temperature_c:g} °C (Greenspan 1977)"
+
+
+def reference_kind_text(kind: str, t: Translator) -> str:
+    """A check's reference in the reader's language: the reference instrument, or a
+    saturated salt at its temperature; a reference someone wrote in their own words stays
+    as written."""
+    if kind == INSTRUMENT_KIND:
+        return t("calibration.form.instrument")
+    salt = _SALT_KIND.fullmatch(kind)
+    if salt is None:
+        return kind
+    temperature_c = float(salt["temperature"])
+    digits = 0 if temperature_c.is_integer() else 1
+    return t("calibration.kind.salt", salt=salt["salt"], temperature=t.number(temperature_c, digits))

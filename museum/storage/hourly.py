@@ -55,12 +55,14 @@ def shard_duration_s(retention_s: float | None) -> int:
     policy ("Schema and data layout", shard group duration recommendations): up to a day
     6 h, up to 7 days 1 day, up to 3 months 7 days, longer 30 days, infinite 52 weeks.
     Its own defaults are shorter (7 days for an infinite policy): a history import over
-    decades then makes a shard per week that has a reading, each with its open files."""
+    decades then makes a shard per week that has a reading, each with its open files.
+    A retention shorter than 6 h gets shards as long as itself: InfluxDB refuses a shard
+    longer than its policy's duration."""
     day = 86_400
     if retention_s is None or retention_s <= 0:
         return 52 * 7 * day
     if retention_s <= day:
-        return 6 * 3600
+        return int(min(6 * 3600, max(3600, retention_s)))
     if retention_s <= 7 * day:
         return day
     if retention_s <= 92 * day:

@@ -22,6 +22,7 @@ import requests
 from museum.description.secrets import redact_url
 from museum.storage.calibration import calibrations_query, corrections_from
 from museum.storage.hourly import (
+    HOURLY_POLICY,
     HOURLY_TARGET,
     forever_policy_statement,
     hourly_query_statement,
@@ -34,6 +35,7 @@ from museum.storage.hourly import (
 from museum.storage.influxql import quote_identifier, quote_literal, time_literal
 from museum.storage.light_hourly import light_hourly_query_statement
 from museum.storage.lineprotocol import decode_text
+from museum.storage.logs import LOGS_FOREVER_SINCE, META_TARGET, by_policy, copy_statement, log_sources
 from museum.storage.schema import (
     ALERT_EVENTS,
     CLIMATE,
@@ -90,8 +92,9 @@ def refusal(status: int, detail: str) -> StoreError:
     return StoreError(detail)
 
 
-class InfluxStore:
-    """A client of one InfluxDB database over the v1 HTTP API."""
+class InfluxConnection:
+    """A client of one InfluxDB database over the v1 HTTP API: the transport, the writes
+    (each point into its retention policy) and the policy kept for ever."""
 
     def __init__(
         self,
@@ -142,27 +145,36 @@ class InfluxStore:
         self.execute(f"CREATE DATABASE {quote_identifier(self.database)}")
 
     def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
-        """Write points encoded by :mod:`museum.storage.lineprotocol` (ns) into ``policy`` or the default."""
+        """Write points (museum.storage.lineprotocol, ns) into ``policy``; without one, each
+        into its measurement's (museum.storage.logs). ``patina_forever`` is made if missing:
+        a command may record a move before any collector has set the database up."""
+        for target, group in ({policy: list(lines)} if policy else by_policy(lines)).items():
+            try:
+                self._write_policy(group, target)
+            except StoreError as error:  # 1.x: "retention policy not found"; 2.x: no bucket
+                if target != HOURLY_POLICY or "not found" not in str(error):
+                    raise
+                self.ensure_forever()
+                self._write_policy(group, target)
+
+    def _write_policy(self, lines: Sequence[str], policy: str | None) -> None:
         if not lines:
             return
         body = "\n".join(lines).encode("utf-8")
         params = {"db": self.database, "precision": "ns", **({"rp": policy} if policy else {})}
         self._request("POST", "/write", params=params, data=body)
 
+    def copy_to_forever(self, measurement: str) -> int | None:
+        """Copy every point of ``measurement`` from the default policy into ``patina_forever``
+        (the upgrade to schema version 2); the number of points written."""
+        series = self.execute(copy_statement(measurement))
+        return int(series[0]["values"][0][1]) if series else 0
+
     def ensure_forever(self) -> None:
         """The database and its policy kept for ever, for logs outliving raw readings."""
         self.create_database()
         policies = {row[0]: row for row in self._rows("SHOW RETENTION POLICIES")}
         self._execute_if(forever_policy_statement(self.database, policies))
-
-    def calibration_log(self) -> pd.DataFrame:
-        """Every calibration check and withdrawal (museum.storage.calibration); empty before the first."""
-        try:
-            return self.frame(calibrations_query())
-        except StoreError as error:  # no database, or no policy kept for ever, yet
-            if isinstance(error, DatabaseMissing) or "retention policy not found" in str(error):
-                return pd.DataFrame()
-            raise
 
     def execute(self, statement: str) -> list[dict[str, Any]]:
         """Run InfluxQL and return the ``series`` of every statement, raising on errors."""
@@ -189,6 +201,113 @@ class InfluxStore:
         if "time" in data:
             data["time"] = pd.to_datetime(data["time"], unit="ns", utc=True)
         return data
+
+    def _execute_if(self, statement: str | None) -> None:
+        if statement is not None:
+            self.execute(statement)
+
+    def _rows(self, statement: str) -> list[list[Any]]:
+        return [row for series in self.execute(statement) for row in series.get("values", [])]
+
+
+class InfluxStore(InfluxConnection):
+    """A client of one InfluxDB database over the v1 HTTP API: what Patina reads."""
+
+    def calibration_log(self) -> pd.DataFrame:
+        """Every calibration check and withdrawal (museum.storage.calibration); empty before the first."""
+        try:
+            return self.frame(calibrations_query())
+        except StoreError as error:  # no database, or no policy kept for ever, yet
+            if isinstance(error, DatabaseMissing) or "retention policy not found" in str(error):
+                return pd.DataFrame()
+            raise
+
+    # --- the logs kept for ever (museum.storage.logs) ---------------------------------
+    #: Set once the database is known to hold its logs in patina_forever only.
+    _logs_migrated: bool = False
+
+    def logs_migrated(self) -> bool:
+        """Whether the database's logs are all in ``patina_forever`` (schema version 2 or
+        later). Only a yes is remembered: an upgrade while this store is open turns a no
+        into a yes, never the other way."""
+        if not self._logs_migrated:
+            try:
+                rows = self._rows(f"SELECT last(schema_version) FROM {META_TARGET}")
+            except StoreError:
+                return False
+            self._logs_migrated = bool(rows) and int(rows[0][1]) >= LOGS_FOREVER_SINCE
+        return self._logs_migrated
+
+    def log_frame(self, measurement: str, condition: str = "") -> pd.DataFrame:
+        """``SELECT *`` of a log kept for ever (``condition``: `` WHERE …``): its points in
+        ``patina_forever`` and, in a database not yet upgraded, in the default policy, a
+        point found in both once. Columns as :meth:`frame`, in no particular row order."""
+        frames = []
+        sources = log_sources(measurement, self.logs_migrated())
+        for source in sources:
+            try:
+                frames.append(self.frame(f"SELECT * FROM {source}{condition}"))
+            except StoreError as error:
+                # A missing patina_forever is a database no collector has set up yet; a
+                # server without retention policies (InfluxDB 3) still has the default one.
+                if isinstance(error, (DatabaseMissing, AccessDenied, StoreUnavailable)):
+                    raise
+                if "retention policy not found" not in str(error) and source == sources[-1]:
+                    raise
+        frames = [f for f in frames if not f.empty]
+        if len(frames) <= 1:
+            return frames[0] if frames else pd.DataFrame()
+        return pd.concat(frames, ignore_index=True).drop_duplicates(ignore_index=True)
+
+    def alert_events(
+        self, alert_id: str | None = None, within: timedelta = timedelta(days=365)
+    ) -> pd.DataFrame:
+        """The alert log, oldest first: time, site, case_id, alert_id, rule, severity, state,
+        rule_key, message, value, threshold, user, note."""
+        where = f"WHERE time > now() - {int(within.total_seconds())}s"
+        if alert_id is not None:
+            where += f" AND alert_id = {quote_literal(alert_id)}"
+        data = self.log_frame(ALERT_EVENTS, f" {where}")
+        if data.empty:
+            return data
+        return decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
+
+    def alerts(self, within: timedelta = timedelta(days=365)) -> pd.DataFrame:
+        """One row per alert: its latest event (its state), with ``opened`` (the time of its
+        first event). Open alerts are those whose state is not ``resolved``."""
+        events = self.alert_events(within=within)
+        if events.empty:
+            return events
+        opened = events.groupby("alert_id")["time"].min().rename("opened")
+        latest = events.groupby("alert_id").tail(1).set_index("alert_id")
+        return latest.join(opened).reset_index().sort_values("opened", ascending=False, ignore_index=True)
+
+    def acknowledge_alert(self, alert_id: str, user: str, note: str) -> None:
+        """Append an ``acknowledged`` event (who, when, why) to an open alert's log."""
+        events = self.alert_events(alert_id)
+        if events.empty:
+            raise StoreError(f"no alert {alert_id!r}")
+        last = events.iloc[-1]
+        if last["state"] == "resolved":
+            raise StoreError(f"alert {alert_id!r} is already resolved")
+        self.write_lines(
+            [
+                alert_event_line(
+                    AlertEvent(
+                        time.time_ns(),
+                        site=last["site"],
+                        case_id=last["case_id"],
+                        alert_id=alert_id,
+                        rule=last["rule"],
+                        rule_key=last.get("rule_key") or last["rule"],
+                        severity=last["severity"],
+                        state="acknowledged",
+                        user=user,
+                        note=note,
+                    )
+                )
+            ]
+        )
 
     # --- climate ---------------------------------------------------------------------
     def latest_climate(
@@ -242,10 +361,6 @@ class InfluxStore:
         self._execute_if(hourly_query_statement(self.database, queries))
         self._execute_if(light_hourly_query_statement(self.database, queries))  # docs/light.md
         self._execute_if(raw_policy_statement(self.database, policies, raw_retention))
-
-    def _execute_if(self, statement: str | None) -> None:
-        if statement is not None:
-            self.execute(statement)
 
     def shard_count(self) -> int:
         """Shards of this database (SHOW SHARDS; needs admin rights)."""
@@ -325,9 +440,6 @@ class InfluxStore:
         merged = merge_hourly(stored, fresh_parts, stale)
         return corrections_from(self.calibration_log()).apply(merged) if correct else merged
 
-    def _rows(self, statement: str) -> list[list[Any]]:
-        return [row for series in self.execute(statement) for row in series.get("values", [])]
-
     def climate_series(
         self,
         case_id: str,
@@ -381,56 +493,6 @@ class InfluxStore:
             "GROUP BY instance ORDER BY time DESC LIMIT 1"
         )
         return data.drop(columns=[c for c in data.columns if c.startswith("instance_")], errors="ignore")
-
-    def alert_events(
-        self, alert_id: str | None = None, within: timedelta = timedelta(days=365)
-    ) -> pd.DataFrame:
-        """The alert log, oldest first: time, site, case_id, alert_id, rule, severity, state,
-        rule_key, message, value, threshold, user, note."""
-        where = f"WHERE time > now() - {int(within.total_seconds())}s"
-        if alert_id is not None:
-            where += f" AND alert_id = {quote_literal(alert_id)}"
-        data = self.frame(f"SELECT * FROM {quote_identifier(ALERT_EVENTS)} {where}")
-        if data.empty:
-            return data
-        return decode_text_columns(data.sort_values("time", kind="stable", ignore_index=True))
-
-    def alerts(self, within: timedelta = timedelta(days=365)) -> pd.DataFrame:
-        """One row per alert: its latest event (its state), with ``opened`` (the time of its
-        first event). Open alerts are those whose state is not ``resolved``."""
-        events = self.alert_events(within=within)
-        if events.empty:
-            return events
-        opened = events.groupby("alert_id")["time"].min().rename("opened")
-        latest = events.groupby("alert_id").tail(1).set_index("alert_id")
-        return latest.join(opened).reset_index().sort_values("opened", ascending=False, ignore_index=True)
-
-    def acknowledge_alert(self, alert_id: str, user: str, note: str) -> None:
-        """Append an ``acknowledged`` event (who, when, why) to an open alert's log."""
-        events = self.alert_events(alert_id)
-        if events.empty:
-            raise StoreError(f"no alert {alert_id!r}")
-        last = events.iloc[-1]
-        if last["state"] == "resolved":
-            raise StoreError(f"alert {alert_id!r} is already resolved")
-        self.write_lines(
-            [
-                alert_event_line(
-                    AlertEvent(
-                        time.time_ns(),
-                        site=last["site"],
-                        case_id=last["case_id"],
-                        alert_id=alert_id,
-                        rule=last["rule"],
-                        rule_key=last.get("rule_key") or last["rule"],
-                        severity=last["severity"],
-                        state="acknowledged",
-                        user=user,
-                        note=note,
-                    )
-                )
-            ]
-        )
 
     def message_counts(self, within: timedelta = timedelta(hours=1)) -> pd.DataFrame:
         """Readings per sensor over the last ``within``: sensor_id, readings."""

@@ -132,7 +132,7 @@ class Influx2Store(InfluxStore):
     def ping(self) -> bool:
         return bool(self._client.ping())
 
-    def write_lines(self, lines: Sequence[str], policy: str | None = None) -> None:
+    def _write_policy(self, lines: Sequence[str], policy: str | None) -> None:
         if not lines:
             return
         self._call(
@@ -222,6 +222,22 @@ class Influx2Store(InfluxStore):
                 BucketRetentionRules(type="expire", every_seconds=int(raw_retention.total_seconds()))
             ]
             self._call("the retention change", self._client.buckets_api().update_bucket, raw)
+
+    def copy_to_forever(self, measurement: str) -> int | None:
+        """The 2.x form of :meth:`InfluxStore.copy_to_forever` (its InfluxQL is read-only):
+        Flux reads the measurement from the raw bucket and writes it into the one kept for
+        ever, tags as tags. ``to()`` does not say how many points it wrote: None."""
+        flux = f"""
+from(bucket: {flux_string(self.bucket)})
+    |> range(start: 0)
+    |> filter(fn: (r) => r._measurement == {flux_string(measurement)})
+    |> drop(columns: ["_start", "_stop"])
+    |> to(bucket: {flux_string(self.hourly_bucket)})
+"""
+        self._call(
+            "the copy into the bucket kept for ever", self._client.query_api().query, flux, org=self.org
+        )
+        return None
 
     def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
         moment = start

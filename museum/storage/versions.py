@@ -19,19 +19,33 @@ from collections.abc import Callable
 from importlib import metadata
 
 from museum.storage.hourly import HOURLY_POLICY
-from museum.storage.influxql import quote_identifier
 from museum.storage.lineprotocol import encode_point
+from museum.storage.logs import LOGS_FOREVER_SINCE, META, META_TARGET, MOVED_TO_FOREVER
 from museum.storage.store import InfluxStore, StoreError
 
 #: The layout of the database this code writes and reads. Version 1: the measurements and
-#: policies of docs/architecture.md ("What is stored").
-SCHEMA_VERSION = 1
-META = "patina_meta"
-META_TARGET = f"{quote_identifier(HOURLY_POLICY)}.{quote_identifier(META)}"
+#: policies of docs/architecture.md ("What is stored"). Version 2: the alert log, the move
+#: log and passport histories in ``patina_forever`` (museum.storage.logs), out of reach of
+#: the raw retention.
+SCHEMA_VERSION = LOGS_FOREVER_SINCE
+
+
+def logs_into_forever(store: InfluxStore) -> list[str]:
+    """Version 1 to 2: copy the logs version 1 wrote into the default policy into
+    ``patina_forever``; what was copied, one line per log that had points."""
+    done = []
+    for measurement in MOVED_TO_FOREVER:
+        copied = store.copy_to_forever(measurement)
+        if copied is None:
+            done.append(f"{measurement}: copied into {HOURLY_POLICY}")
+        elif copied:
+            done.append(f"{measurement}: {copied:,} points copied into {HOURLY_POLICY}")
+    return done
+
 
 #: Upgrade steps by the version they upgrade *from*: ``UPGRADES[n]`` turns a database of
-#: version n into version n + 1 (none yet: version 1 is the first).
-UPGRADES: dict[int, Callable[[InfluxStore], None]] = {}
+#: version n into version n + 1 and returns what it did, one line each.
+UPGRADES: dict[int, Callable[[InfluxStore], list[str]]] = {1: logs_into_forever}
 
 
 def patina_version() -> str:
@@ -97,10 +111,15 @@ def ensure_schema_version(store: InfluxStore, patina_version: str) -> list[str]:
     if found is not None and found > SCHEMA_VERSION:
         raise SchemaTooNew(too_new_message(found, written_by, f"database {store.database!r}"))
     done: list[str] = []
-    version = SCHEMA_VERSION if found is None else found
+    # A database without a version is new or older than versions: version 1's layout.
+    version = 1 if found is None else found
     while version < SCHEMA_VERSION:
-        UPGRADES[version](store)
-        done.append(f"database {store.database!r} upgraded from schema version {version} to {version + 1}")
+        details = UPGRADES[version](store) or []
+        if found is not None or details:
+            done.append(
+                f"database {store.database!r} upgraded from schema version {version} to {version + 1}"
+            )
+        done += [f"  {line}" for line in details]
         version += 1
     if found != SCHEMA_VERSION:
         stamp_version(store, patina_version)
