@@ -37,7 +37,8 @@ from museum.files.digest import week_bounds
 from museum.files.reports import render_pdf
 from museum.language.i18n import Translator
 from museum.storage.influxql import time_literal
-from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
+from museum.storage.logs import log_sources
+from museum.storage.schema import ALERT_EVENTS, AlertEvent, Reading, alert_event_line, climate_line
 from museum.storage.store import InfluxStore
 from patina.cli import main
 from patina.services import free_port
@@ -418,7 +419,7 @@ def levels_from_readings(
 
 def incidents_from_log(store: InfluxStore, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The alerts open at some moment of the week, from the alert log as stored."""
-    log = store.frame("SELECT * FROM alert_events")
+    log = store.frame(f"SELECT * FROM {log_sources(ALERT_EVENTS, migrated=True)[0]}")
     found = []
     for alert_id, events in log.groupby("alert_id"):
         events = events[events["time"] < pd.Timestamp(end)]

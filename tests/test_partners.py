@@ -23,6 +23,7 @@ from collector.partners import PARTNER_CLIMATE
 from collector.service import Collector
 from museum.language.i18n import Translator
 from museum.storage.influxql import quote_identifier, quote_literal
+from museum.storage.logs import log_sources
 from museum.storage.schema import ALERT_EVENTS, CLIMATE
 from museum.storage.store import DatabaseMissing
 from museum.storage.stores import open_store
@@ -237,7 +238,7 @@ def alert_states(partners: Partners, rule: str, case_id: str | None = None) -> l
     if case_id is not None:
         where += f" AND case_id = {quote_literal(case_id)}"
     try:
-        frame = store.frame(f"SELECT state FROM {quote_identifier(ALERT_EVENTS)} WHERE {where}")
+        frame = store.frame(f"SELECT state FROM {log_sources(ALERT_EVENTS, migrated=True)[0]} WHERE {where}")
     except DatabaseMissing:
         return []
     finally:
