@@ -22,6 +22,7 @@ from museum.description.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.files.reports import CasePeriod, case_period
 from museum.language.i18n import Translator
 from museum.storage.disk import PolicyDisk, disk_use, projection
+from museum.storage.positions import Placing, read_placings
 from museum.storage.quarantine import QuarantineView, read_quarantine
 from museum.storage.store import InfluxStore, StoreError
 from museum.storage.stores import open_store
@@ -38,6 +39,12 @@ def _store(influx: InfluxConfig) -> InfluxStore:
 def latest_risk(influx: InfluxConfig) -> pd.DataFrame:
     """The last assessed risk of every artefact (written by the collector)."""
     return _store(influx).latest_risk()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def case_placings(influx: InfluxConfig) -> dict[str, Placing]:
+    """Where the admins last placed each case on its plan (museum.storage.positions)."""
+    return read_placings(_store(influx))
 
 
 @st.cache_data(ttl=10, show_spinner=False)
