@@ -3,8 +3,9 @@ derived from them. Pages never build queries themselves."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -33,6 +34,32 @@ MAX_POINTS_PER_SENSOR = 720
 
 def _store(influx: InfluxConfig) -> InfluxStore:
     return open_store(influx, timeout_s=10)
+
+
+def at_once(calls: Sequence[Callable[[], Any]], warm: Sequence[Callable[[], Any]] = ()) -> list[Any]:
+    """The results of ``calls``, run side by side (InfluxDB answers several queries at once;
+    a page's first load waited for each in turn: docs/dashboard-at-scale.md), the first error
+    raised. ``warm`` run alongside only to fill their caches for the page's later sections,
+    which report their own errors (their errors here are dropped)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    context = get_script_run_ctx()
+
+    def attach() -> None:
+        # Streamlit's caches and messages belong to the page's session: each worker joins it.
+        add_script_run_ctx(ctx=context)
+
+    def quietly(call: Callable[[], Any]) -> None:
+        with contextlib.suppress(StoreError):
+            call()
+
+    with ThreadPoolExecutor(max_workers=len(calls) + len(warm), initializer=attach) as pool:
+        futures = [pool.submit(call) for call in calls]
+        for call in warm:
+            pool.submit(quietly, call)
+        return [future.result() for future in futures]
 
 
 @st.cache_data(ttl=10, show_spinner=False)
