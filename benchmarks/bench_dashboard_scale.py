@@ -7,6 +7,7 @@ quality and the alerts pages; then each page's first load in a real headless Chr
     .venv/bin/python benchmarks/bench_dashboard_scale.py [--days 30] [--keep DIR]
         [--profile] [--no-browser] [--screens DIR]
     .venv/bin/python benchmarks/bench_dashboard_scale.py --existing-config museum.toml [--browser-only]
+        [--screens DIR]
 
 The readings go to a private InfluxDB in bulk (line protocol, 50,000 lines a request) and
 their hourly aggregates are computed as ``patina downsample`` does. Each case holds one
@@ -364,7 +365,7 @@ def take_screens(browser: Any, url: str, folder: Path, drawn: Callable[[Any], No
     page.close()
 
 
-def existing_first_loads(config_path: Path) -> None:
+def existing_first_loads(config_path: Path, screens: Path | None = None) -> None:
     """First loads in Chromium against a museum already loaded (``--existing-config``), e.g.
     the 200 cases × one year of benchmarks/bench_dashboard.py: only reads, nothing written.
     Each page twice in a new tab: first with the server's caches cold for it, then warm (a
@@ -401,6 +402,8 @@ def existing_first_loads(config_path: Path) -> None:
             print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
             figure(f"dashboard, existing museum: {name}, first load in Chromium, cold", cold, "s")
             figure(f"dashboard, existing museum: {name}, first load in Chromium, warm", warm, "s")
+        if screens is not None:
+            take_screens(browser, url, screens, wait_until_drawn)
         browser.close()
 
 
@@ -427,7 +430,7 @@ def main() -> None:
             for name, page in PAGES.items():
                 cold, warm = warm_seconds(args.existing_config, page, runs=1)
                 print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
-        existing_first_loads(args.existing_config)
+        existing_first_loads(args.existing_config, args.screens)
         return
     directory = args.keep or Path(tempfile.mkdtemp(prefix="patina-bench-scale-"))
     directory.mkdir(parents=True, exist_ok=True)
