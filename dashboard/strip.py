@@ -59,6 +59,37 @@ def ticks_html(hours: list[pd.Timestamp], zone: tzinfo, t: Translator, daily: bo
     return f'<div class="patina-ticks">{"".join(marks)}</div>'
 
 
+def runs(hourly: pd.DataFrame) -> list[pd.DataFrame]:
+    """A sensor's hours cut into runs of the same coverage: a week of complete hours is one
+    square wide of 168, not 168 squares (a year's museum of 200 silent sensors drew 40 × 168
+    squares with a tooltip each, most of a megabyte of HTML)."""
+    if hourly.empty:
+        return []
+    pct = hourly["pct"].to_numpy()
+    starts = [0, *(n for n in range(1, len(pct)) if pct[n] != pct[n - 1])]
+    return [hourly.iloc[a:b] for a, b in zip(starts, [*starts[1:], len(pct)], strict=True)]
+
+
+def run_cell(run: pd.DataFrame, name: str, names: dict[str, str], t: Translator, zone: tzinfo) -> str:
+    """One square spanning a run of hours; its tooltip gives the hour's readings against the
+    expected, or for a run its first and last hour and its coverage."""
+    first = run.iloc[0]
+    moment = t.moment(first["time"].tz_convert(zone).to_pydatetime())
+    if len(run) == 1:
+        expected = (
+            t.number(first["expected"], 0) if pd.notna(first["expected"]) and first["expected"] else "—"
+        )
+        detail = (
+            f"{moment} · {name} · {names['readings']}: {t.number(first['readings'], 0)} · "
+            f"{names['expected']}: {expected}"
+        )
+    else:
+        last = t.moment(run.iloc[-1]["time"].tz_convert(zone).to_pydatetime())
+        detail = f"{moment} – {last} · {name} · {names['coverage']}: {t.number(first['pct'], 0)}"
+    style = f"background:{coverage_colour(first['pct'])};grid-column:span {len(run)}"
+    return f'<i style="{style}" title="{html.escape(detail)}"></i>'
+
+
 def coverage_strip_html(
     coverage: pd.DataFrame,
     shown: list[str],
@@ -82,14 +113,8 @@ def coverage_strip_html(
     rows = []
     for sensor in shown:
         name = label(sensor)
-        cells = []
-        for hour in by_sensor[sensor].itertuples(index=False) if sensor in by_sensor else ():
-            expected = t.number(hour.expected, 0) if pd.notna(hour.expected) and hour.expected else "—"
-            title = (
-                f"{t.moment(hour.time.tz_convert(zone).to_pydatetime())} · {name} · "
-                f"{names['readings']}: {t.number(hour.readings, 0)} · {names['expected']}: {expected}"
-            )
-            cells.append(f'<i style="background:{coverage_colour(hour.pct)}" title="{e(title)}"></i>')
+        hourly = by_sensor[sensor] if sensor in by_sensor else coverage.iloc[:0]
+        cells = [run_cell(run, name, names, t, zone) for run in runs(hourly)]
         rows.append(
             f'<div class="patina-strip-row" data-sensor="{e(sensor)}">'
             f'<span title="{e(name)}">{e(name)}</span>'
