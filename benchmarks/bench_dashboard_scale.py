@@ -6,6 +6,8 @@ quality and the alerts pages; then each page's first load in a real headless Chr
 
     .venv/bin/python benchmarks/bench_dashboard_scale.py [--days 30] [--keep DIR]
         [--profile] [--no-browser] [--screens DIR]
+    .venv/bin/python benchmarks/bench_dashboard_scale.py --existing-config museum.toml [--browser-only]
+        [--screens DIR]
 
 The readings go to a private InfluxDB in bulk (line protocol, 50,000 lines a request) and
 their hourly aggregates are computed as ``patina downsample`` does. Each case holds one
@@ -363,6 +365,48 @@ def take_screens(browser: Any, url: str, folder: Path, drawn: Callable[[Any], No
     page.close()
 
 
+def existing_first_loads(config_path: Path, screens: Path | None = None) -> None:
+    """First loads in Chromium against a museum already loaded (``--existing-config``), e.g.
+    the 200 cases × one year of benchmarks/bench_dashboard.py: only reads, nothing written.
+    Each page twice in a new tab: first with the server's caches cold for it, then warm (a
+    second reader opening the same page)."""
+    sys.path.insert(0, str(REPO))
+    from playwright.sync_api import sync_playwright
+
+    from museum.description.config import load_config
+    from tests.helpers import wait_until_drawn
+    from tests.test_dashboard import launch_chromium, serve
+
+    config = load_config(config_path)
+    case = config.cases[0].id
+    pages = {
+        "overview": "",
+        "case, 24 h": f"case?case={case}",
+        "case, 30 days": f"case?case={case}&range=30d",
+        "data quality": "quality",
+        "alerts": "alerts",
+    }
+    if [g for g in config.floorplans if not g.outdoor]:
+        pages["floor plan"] = "floorplan"
+    print(
+        f"{config_path}: {len(config.cases)} cases, {config.influxdb.url} database {config.influxdb.database}"
+    )
+    with serve(config_path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        load_seconds(browser, f"{url}/report", wait_until_drawn)  # the server's imports, once
+        print("in Chromium (a new tab, request → drawn; cold: the server's caches cold for the page):")
+        print(f"  {'page':14} {'cold':>8} {'warm':>8}")
+        for name, path in pages.items():
+            cold = load_seconds(browser, f"{url}/{path}", wait_until_drawn)
+            warm = load_seconds(browser, f"{url}/{path}", wait_until_drawn)
+            print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
+            figure(f"dashboard, existing museum: {name}, first load in Chromium, cold", cold, "s")
+            figure(f"dashboard, existing museum: {name}, first load in Chromium, warm", warm, "s")
+        if screens is not None:
+            take_screens(browser, url, screens, wait_until_drawn)
+        browser.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--days", type=float, default=30.0)
@@ -370,7 +414,24 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--screens", type=Path, default=None)
+    parser.add_argument(
+        "--existing-config",
+        type=Path,
+        default=None,
+        help="measure first loads in Chromium against this museum's database (read only); builds nothing",
+    )
+    parser.add_argument(
+        "--browser-only", action="store_true", help="with --existing-config: no AppTest figures"
+    )
     args = parser.parse_args()
+    if args.existing_config is not None:
+        if not args.browser_only:
+            print("server side (AppTest), cold and warm:")
+            for name, page in PAGES.items():
+                cold, warm = warm_seconds(args.existing_config, page, runs=1)
+                print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
+        existing_first_loads(args.existing_config, args.screens)
+        return
     directory = args.keep or Path(tempfile.mkdtemp(prefix="patina-bench-scale-"))
     directory.mkdir(parents=True, exist_ok=True)
     server = InfluxServer(directory / "influxdb")

@@ -3,8 +3,9 @@ derived from them. Pages never build queries themselves."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -22,6 +23,7 @@ from museum.description.config import Artefact, Case, InfluxConfig, MuseumConfig
 from museum.files.reports import CasePeriod, case_period
 from museum.language.i18n import Translator
 from museum.storage.disk import PolicyDisk, disk_use, projection
+from museum.storage.positions import Placing, read_placings
 from museum.storage.quarantine import QuarantineView, read_quarantine
 from museum.storage.store import InfluxStore, StoreError
 from museum.storage.stores import open_store
@@ -34,10 +36,42 @@ def _store(influx: InfluxConfig) -> InfluxStore:
     return open_store(influx, timeout_s=10)
 
 
+def at_once(calls: Sequence[Callable[[], Any]], warm: Sequence[Callable[[], Any]] = ()) -> list[Any]:
+    """The results of ``calls``, run side by side (InfluxDB answers several queries at once;
+    a page's first load waited for each in turn: docs/dashboard-at-scale.md), the first error
+    raised. ``warm`` run alongside only to fill their caches for the page's later sections,
+    which report their own errors (their errors here are dropped)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit.runtime.scriptrunner import add_script_run_ctx, get_script_run_ctx
+
+    context = get_script_run_ctx()
+
+    def attach() -> None:
+        # Streamlit's caches and messages belong to the page's session: each worker joins it.
+        add_script_run_ctx(ctx=context)
+
+    def quietly(call: Callable[[], Any]) -> None:
+        with contextlib.suppress(StoreError):
+            call()
+
+    with ThreadPoolExecutor(max_workers=len(calls) + len(warm), initializer=attach) as pool:
+        futures = [pool.submit(call) for call in calls]
+        for call in warm:
+            pool.submit(quietly, call)
+        return [future.result() for future in futures]
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def latest_risk(influx: InfluxConfig) -> pd.DataFrame:
     """The last assessed risk of every artefact (written by the collector)."""
     return _store(influx).latest_risk()
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def case_placings(influx: InfluxConfig) -> dict[str, Placing]:
+    """Where the admins last placed each case on its plan (museum.storage.positions)."""
+    return read_placings(_store(influx))
 
 
 @st.cache_data(ttl=10, show_spinner=False)

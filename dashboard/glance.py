@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import mimetypes
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,6 +109,9 @@ TABLE_STYLE = (
     ".patina-needs td{border-bottom:1px solid #e5e5e5;padding:4px 8px;vertical-align:top}"
     ".patina-level{display:inline-block;color:#fff;border-radius:4px;padding:0 6px;white-space:nowrap}"
     ".patina-todo{color:#555;font-size:0.85rem}"
+    # Values, limits and moments on one line each ("30 %" split over two lines in French at
+    # 200 cases: docs/dashboard-at-scale.md, screenshots).
+    ".patina-needs th,.patina-needs td[data-label],.patina-needs small.patina-gallery{white-space:nowrap}"
     # On a phone each row becomes a block of its cells, one under the other: seven columns
     # would be wider than the screen.
     "@media (max-width: 640px){.patina-needs tr:first-child{display:none}"
@@ -124,6 +128,12 @@ def badge(level: str, t: Translator) -> str:
     return f'<span class="patina-level" style="background:{colour}">{html.escape(text)}</span>'
 
 
+def with_units_kept(text: str) -> str:
+    """A number and its unit kept on one line ("64 min", "15 %"): a no-break space after
+    each digit followed by a space."""
+    return re.sub(r"(?<=\d) ", "\u00a0", text)
+
+
 def needs_table(rows: list[Need], t: Translator, now: datetime, zone: object) -> str:
     """The list as one HTML table: level, case (a link to its page), object (a link to its
     page), value, limit, since when, and what to do."""
@@ -137,12 +147,13 @@ def needs_table(rows: list[Need], t: Translator, now: datetime, zone: object) ->
     body = []
     for row in rows:
         case = f'<a href="{e(case_url(row.case.id, t.language))}">{e(row.case.id)}</a>'
-        case += f"<br><small>{e(t.name(row.case.gallery))}</small>"
+        case += f'<br><small class="patina-gallery">{e(t.name(row.case.gallery))}</small>'
         if row.artefact is not None:
             url = artefact_url(row.artefact.id, t.language)
-            what = f'<a href="{e(url)}">{e(t.name(row.artefact.name))}</a><br><small>{e(row.reason)}</small>'
+            reason = f"<small>{e(with_units_kept(row.reason))}</small>"
+            what = f'<a href="{e(url)}">{e(t.name(row.artefact.name))}</a><br>{reason}'
         else:
-            what = e(row.reason)
+            what = e(with_units_kept(row.reason))
         if row.since is not None:
             local = row.since.astimezone(zone)  # type: ignore[arg-type]
             since = (

@@ -281,8 +281,12 @@ def test_the_data_quality_page_shows_gaps_disagreement_quarantine_and_collectors
     assert sensors.loc["s3", "Gaps"] == "1" and sensors.loc["s3", "Longest gap"] in ("2 h", "3 h", "4 h")
     assert sensors.loc["s1", "Gaps"] == "0" and sensors.loc["s1", "Coverage (%)"] == "100"
     assert sensors.loc["s3", "Battery (%)"] == "70"
-    # The heat strip and the two difference charts.
-    assert len(app.get("vega_lite_chart")) == 3
+    # The heat strip (one HTML block: s3's three silent hours in red) and the two difference charts.
+    strip = "\n".join(
+        str(element.proto.body) for element in app.get("html") if "patina-strip" in element.proto.body
+    )
+    assert '<i style="background:rgb(215,48,39);grid-column:span ' in strip and 'data-sensor="s3"' in strip
+    assert len(app.get("vega_lite_chart")) == 2
     compared = app.table[1].value
     row = compared.iloc[0]
     assert row["Case"] == "C1" and row["Sensors"] == "s1 / s2"

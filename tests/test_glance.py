@@ -8,6 +8,7 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -257,3 +258,140 @@ def test_cases_without_a_place_are_listed_beside_the_plan(
     page = html_of(app)
     assert '<li data-case="C2" data-level="unknown">' in page and 'href="case?case=C2&amp;lang=en"' in page
     assert 'class="patina-marker"' not in page
+
+
+# --- placing cases with the mouse (admin) ------------------------------------------------------
+
+
+def museum_with_admin() -> str:
+    from museum.description.users import hash_password
+    from tests.test_dashboard import museum_with_users
+
+    password_hash = hash_password("sơ đồ 29")
+    admin = f'\n[[dashboard.users]]\nname = "mai"\nrole = "admin"\npassword_hash = "{password_hash}"\n'
+    return museum_with_users() + admin + GALLERIES
+
+
+@pytest.fixture
+def placing_museum(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    influxdb: InfluxServer,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> tuple[MuseumConfig, InfluxStore]:
+    (tmp_path / "plan-1.svg").write_text(PLAN_SVG)
+    config = make_config(museum_with_admin())
+    store = store_for(config)
+    seed_readings(config, store)
+    assert config.path is not None
+    monkeypatch.setenv("PATINA_CONFIG", str(config.path))
+    monkeypatch.setenv("PATINA_INFLUX_URL", influxdb.url)
+    monkeypatch.setenv("PATINA_INFLUX_DB", config.influxdb.database)
+    return config, store
+
+
+def test_a_placed_case_wins_over_the_config_and_its_toml_lines_load(
+    placing_museum: tuple[MuseumConfig, InfluxStore], offline_config: Callable[..., MuseumConfig]
+) -> None:
+    from museum.storage.positions import place_case, read_placings, toml_lines, with_placings
+
+    config, store = placing_museum
+    assert read_placings(store) == {}  # no policy kept for ever yet: nothing placed
+    place_case(store, "G1", "C1", 0.5, 0.5, "mai")
+    place_case(store, "G1", "C1", 0.62, 0.74, "mai")  # the last placing stands
+    placed = read_placings(store)
+    assert (placed["C1"].x, placed["C1"].y, placed["C1"].user) == (0.62, 0.74, "mai")
+    (gallery,) = config.floorplans
+    moved = with_placings(gallery, {"C1"}, placed)
+    assert moved.position("C1") == type(gallery.positions[0])("C1", 0.62, 0.74)
+    assert with_placings(gallery, set(), placed).position("C1") == gallery.positions[0]  # moved away
+    lines = toml_lines(moved, config.path.parent if config.path else None)
+    assert 'plan = "plan-1.svg"' in lines and '{ case = "C1", x = 0.620, y = 0.740 }' in lines
+    # (The test config is a format template: its braces doubled.)
+    reloaded = offline_config(SMALL_MUSEUM + "\n" + lines.replace("{", "{{").replace("}", "}}") + "\n")
+    assert reloaded.floorplans[0].position("C1") == moved.position("C1")
+    # The page gives the admin these lines, and a conservator no placing control.
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.session_state["user"] = ("mai", "admin")
+    app.switch_page("views/floorplan.py").run()
+    assert not app.exception, app.exception
+    assert "Place cases on the plan" in texts(app, "subheader")
+    assert any('{ case = "C1", x = 0.620, y = 0.740 }' in code.value for code in app.code)
+    app = AppTest.from_file(APP, default_timeout=30)
+    app.session_state["user"] = ("lan", "conservator")
+    app.switch_page("views/floorplan.py").run()
+    assert "Place cases on the plan" not in texts(app, "subheader") and not app.code
+
+
+def marker_centre(page: Any) -> tuple[float, float]:
+    """Where C1's marker stands on the drawn plan, as fractions of the image."""
+    plan = page.locator(".patina-plan img").bounding_box()
+    box = page.locator("a.patina-marker[data-case='C1']").bounding_box()
+    assert plan is not None and box is not None
+    return (
+        (box["x"] + box["width"] / 2 - plan["x"]) / plan["width"],
+        (box["y"] + box["height"] / 2 - plan["y"]) / plan["height"],
+    )
+
+
+def sign_in(page: Any, name: str, password: str, role: str) -> None:
+    from playwright.sync_api import expect
+
+    page.locator('input[aria-label="Name"]').fill(name)
+    page.locator('input[aria-label="Password"]').fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in: {name} ({role})")).to_be_visible(timeout=30_000)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
+def test_an_admin_places_a_case_with_the_mouse_and_a_conservator_cannot(
+    placing_museum: tuple[MuseumConfig, InfluxStore],
+) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from museum.storage.positions import read_placings
+
+    config, store = placing_museum
+    assert config.path is not None
+    with serve(config.path) as url, sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/floorplan?lang=en")
+        expect(page.locator("a.patina-marker[data-case='C1']")).to_be_visible(timeout=30_000)
+        x, y = marker_centre(page)
+        assert abs(x - 0.25) < 0.01 and abs(y - 0.4) < 0.01, (x, y)  # where the config puts it
+        sign_in(page, "mai", "sơ đồ 29", "administrator")
+        expect(page.get_by_role("heading", name="Place cases on the plan")).to_be_visible(timeout=30_000)
+        canvas = page.locator("[data-testid='stVegaLiteChart'] canvas").first
+        expect(canvas).to_be_visible(timeout=30_000)
+        wait_until_drawn(page)
+        box = canvas.bounding_box()
+        assert box is not None
+        # The admin chooses C1 (the first case) and clicks 60 % across and 70 % down the plan.
+        canvas.click(position={"x": box["width"] * 0.6, "y": box["height"] * 0.7})
+        expect(
+            page.get_by_text("C1 placed at 0.60 from the left, 0.70 from the top of the plan.")
+        ).to_be_visible(timeout=30_000)
+        wait_until_drawn(page)
+        x, y = marker_centre(page)
+        assert abs(x - 0.6) < 0.015 and abs(y - 0.7) < 0.015, (x, y)
+        page.screenshot(path=SCREENSHOTS / "floorplan-placed-en.png", full_page=True)
+        # Stored with who placed it, it survives a reload (a new session, signed out).
+        page.reload()
+        expect(page.locator("a.patina-marker[data-case='C1']")).to_be_visible(timeout=30_000)
+        wait_until_drawn(page)
+        x, y = marker_centre(page)
+        assert abs(x - 0.6) < 0.015 and abs(y - 0.7) < 0.015, (x, y)
+        expect(page.get_by_role("heading", name="Place cases on the plan")).to_have_count(0)
+        # A conservator sees the plan, not the placing control.
+        sign_in(page, "lan", "gel bạc 2026", "conservator")
+        wait_until_drawn(page)
+        expect(page.locator("a.patina-marker[data-case='C1']")).to_be_visible()
+        expect(page.get_by_role("heading", name="Place cases on the plan")).to_have_count(0)
+        expect(page.locator("[data-testid='stVegaLiteChart']")).to_have_count(0)
+        browser.close()
+    placed = read_placings(store)["C1"]
+    assert (placed.gallery_id, placed.user) == ("G1", "mai")
+    assert abs(placed.x - 0.6) < 0.011 and abs(placed.y - 0.7) < 0.011

@@ -64,9 +64,14 @@ case = config.case(case_id)
 st.title(t("case.title", case=safe_text.line(case.id), name=safe_text.line(t.name(case.name))))
 zone_name = t.zone(config.museum.timezone)
 st.caption(f"{safe_text.line(t.name(case.gallery))} · {t('case.times_in', timezone=zone_name)}")
+# A link may name the period (`case?case=G1-01&range=30d`), as it names the case.
+asked_range = st.query_params.get("range")
 range_key = (
     st.segmented_control(
-        t("case.range"), [*RANGES, "custom"], default="24h", format_func=lambda key: t(f"case.range_{key}")
+        t("case.range"),
+        [*RANGES, "custom"],
+        default=asked_range if asked_range in RANGES else "24h",
+        format_func=lambda key: t(f"case.range_{key}"),
     )
     or "24h"
 )

@@ -9,10 +9,12 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from dashboard import safe_text
-from dashboard.context import museum_config, translator
-from dashboard.data import case_statuses, overview_inputs, silent_after, with_risk_and_alerts
+from dashboard.context import current_user, museum_config, translator
+from dashboard.data import case_placings, case_statuses, overview_inputs, silent_after, with_risk_and_alerts
 from dashboard.glance import case_list_html, legend_html, plan_data_uri, plan_html
+from dashboard.placing import PLACING_ROLES, placing_controls
 from museum.description.secrets import redact_url
+from museum.storage.positions import with_placings
 from museum.storage.store import StoreError
 
 config = museum_config()
@@ -39,11 +41,14 @@ st.query_params["gallery"] = gallery.id
 
 try:
     inputs = overview_inputs(config.influxdb, SENSORS)
+    placings = case_placings(config.influxdb)
 except StoreError as error:
     st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
 now = datetime.now(UTC)
 cases = tuple(case for case in config.cases if case.gallery == gallery.gallery)
+# Where an admin placed a case with the mouse wins over the config (museum.storage.positions).
+gallery = with_placings(gallery, {case.id for case in cases}, placings)
 statuses = {
     status.case.id: status
     for status in with_risk_and_alerts(
@@ -71,3 +76,7 @@ with side:
     if unplaced:
         st.html(case_list_html(unplaced, statuses, t))
 st.caption(t("floorplan.help"))
+
+user = current_user()
+if user is not None and user[1] in PLACING_ROLES:
+    placing_controls(config, gallery, cases, statuses, image, t, user[0])

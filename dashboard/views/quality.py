@@ -13,9 +13,10 @@ import streamlit as st
 
 from analysis.agreement import ACCURACY_RH_PCT, ACCURACY_TEMPERATURE_C
 from dashboard import safe_text
-from dashboard.calibration import flagged_sensors
+from dashboard.calibration import calibration_records, flagged_sensors
 from dashboard.context import museum_config, translator
 from dashboard.data import (
+    at_once,
     collector_health,
     coverage_summary,
     disk_projection,
@@ -26,6 +27,7 @@ from dashboard.data import (
     sensor_comparison,
     silent_after,
 )
+from dashboard.strip import coverage_strip_html
 from museum.description.secrets import redact_url
 from museum.storage.store import StoreError
 
@@ -73,10 +75,17 @@ end = now.replace(minute=0, second=0, microsecond=0)
 start = end - RANGES[range_key]
 
 try:
-    latest = latest_climate(config.influxdb, SENSORS)
-    counts = message_counts(config.influxdb)
-    health = collector_health(config.influxdb)
-    coverage = hourly_coverage(config.influxdb, SENSORS, start, end)
+    # Side by side, with the queries of the sections below (calibration, disk): one after
+    # the other they made most of a first load at 200 cases (docs/dashboard-at-scale.md).
+    latest, counts, health, coverage = at_once(
+        [
+            lambda: latest_climate(config.influxdb, SENSORS),
+            lambda: message_counts(config.influxdb),
+            lambda: collector_health(config.influxdb),
+            lambda: hourly_coverage(config.influxdb, SENSORS, start, end),
+        ],
+        warm=[lambda: calibration_records(config.influxdb), lambda: disk_projection(config.influxdb)],
+    )
 except StoreError as error:
     st.error(t("overview.database_error", url=redact_url(config.influxdb.url), error=error))
     st.stop()
@@ -155,34 +164,13 @@ else:
     shown = order[:STRIP_SENSORS]
     strip = coverage[coverage["sensor_id"].isin(shown)].copy()
 if shown:
-    strip["time"] = strip["time"].dt.tz_convert(config.zone).dt.tz_localize(None)
-    strip["time_end"] = strip["time"] + pd.Timedelta(hours=1)  # each square spans its hour
-    strip["sensor"] = strip["sensor_id"].map(lambda s: f"{CASE_OF.get(s, '')} · {s}")
-    strip["expected"] = strip["expected"].fillna(0)
-    chart = (
-        alt.Chart(strip)
-        .mark_rect()
-        .encode(
-            x=alt.X("time:T", title=None, axis=time_axis),
-            x2="time_end:T",
-            y=alt.Y("sensor:N", title=None, sort=[f"{CASE_OF.get(s, '')} · {s}" for s in shown]),
-            color=alt.Color(
-                "pct:Q",
-                title=t("quality.coverage_legend"),
-                scale=alt.Scale(domain=[0, 100], scheme="redyellowgreen"),
-                legend=alt.Legend(format=t.axis_format(0), orient="bottom"),
-            ),
-            tooltip=[
-                alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
-                alt.Tooltip("sensor:N", title=t("label.sensor")),
-                alt.Tooltip("readings:Q", title=t("quality.readings"), format=t.axis_format(0)),
-                alt.Tooltip("expected:Q", title=t("quality.expected"), format=t.axis_format(0)),
-            ],
+    # One HTML block, not a chart: the page's only chart made a new tab load the browser's
+    # whole chart library (dashboard/strip.py).
+    st.html(
+        coverage_strip_html(
+            strip, shown, lambda s: f"{CASE_OF.get(s, '')} · {s}", t, config.zone, daily=range_key == "7d"
         )
-        # The height holds the axis and the legend too (the chart is fitted to its frame).
-        .properties(height=24 * len(shown) + 130)
     )
-    st.altair_chart(chart.configure(locale=t.chart_locale()), width="stretch")
 if len(order) > len(shown):
     st.caption(t("quality.strip_limited", shown=len(shown), total=len(order)))
 

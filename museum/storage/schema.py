@@ -304,3 +304,23 @@ def calibration_line(
         {"kind": kind, **fields},
         time_ns,
     )
+
+
+# --- case positions on the floor plans (issue 29, docs/dashboard-at-scale.md) ----------------
+
+#: Where an admin placed a case on its gallery's plan with the mouse, with who; kept for ever
+#: (``patina_forever``): the last point of a case overrides the config's ``[[galleries]]``.
+CASE_POSITIONS = "case_positions"
+
+
+def case_position_line(time_ns: int, *, gallery_id: str, case_id: str, x: float, y: float, user: str) -> str:
+    """One placing of a case: ``x`` and ``y`` are fractions of the plan's image from its
+    top-left corner (as in ``[[galleries]]``)."""
+    if not (0 <= x <= 1 and 0 <= y <= 1):
+        raise ValueError(f"position ({x}, {y}) is outside the plan (0 to 1)")
+    return encode_point(
+        CASE_POSITIONS,
+        {"gallery_id": gallery_id, "case_id": case_id},
+        {"x": x, "y": y, "user": user},
+        time_ns,
+    )
