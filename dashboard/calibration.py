@@ -24,6 +24,7 @@ from museum.storage.calibration import (
     records_from,
     reference_kind_text,
     salt_kind,
+    unit_text,
     withdraw_check,
 )
 from museum.storage.store import StoreError
@@ -44,19 +45,19 @@ def calibration_records(influx: InfluxConfig) -> list[CalibrationRecord]:
 
 
 def records_table(records: list[CalibrationRecord], t: Translator, zone: object) -> pd.DataFrame:
-    """The checks as a table for a person (the note and a withdrawal in words)."""
+    """The checks as a table for a person: what was checked when, against what, by whom."""
     rows = []
     for r in records:
         rows.append(
             {
                 t("calibration.form.sensor"): r.sensor_id,
                 t("calibration.form.quantity"): t(f"calibration.quantity.{r.quantity}"),
-                t("calibration.form.day"): t.moment(r.time.tz_convert(zone).to_pydatetime(warn=False)),
-                t("calibration.form.reference"): f"{t.number(r.reference, 2)} {r.unit}",
-                t("calibration.form.measured"): f"{t.number(r.measured, 2)} {r.unit}",
-                t("calibration.form.note"): " / ".join(
-                    [reference_kind_text(r.reference_kind, t), r.user, *r.note.splitlines()]
-                ),
+                t("calibration.table.time"): t.moment(r.time.tz_convert(zone).to_pydatetime(warn=False)),
+                t("calibration.table.reference"): f"{t.number(r.reference, 2)} {unit_text(r.quantity, t)}",
+                t("calibration.form.measured"): f"{t.number(r.measured, 2)} {unit_text(r.quantity, t)}",
+                t("calibration.table.against"): reference_kind_text(r.reference_kind, t),
+                t("calibration.table.by"): r.user,
+                t("calibration.table.note"): " / ".join(r.note.splitlines()),
                 "id": r.record_id + (" ✗" if r.withdrawn is not None else ""),
             }
         )
@@ -95,19 +96,26 @@ def check_form(config: MuseumConfig, case: Case, t: Translator, user: str) -> No
             t("calibration.form.quantity"),
             ["rh", "temperature"],
             format_func=lambda q: t(f"calibration.quantity.{q}"),
-            key="calibration_quantity",
+            # A key of its own per language: with one key, the browser kept showing the
+            # names of the language the form was first drawn in.
+            key=f"calibration_quantity_{t.language}",
         )
         now = datetime.now(config.zone)
-        day = st.date_input(t("calibration.form.day"), value=now.date(), key="calibration_day")
+        day = st.date_input(
+            t("calibration.form.day"),
+            value=now.date(),
+            key="calibration_day",
+            format="YYYY-MM-DD" if t.language == "en" else "DD/MM/YYYY",
+        )
         moment = st.time_input(t("calibration.form.time"), value=now.time().replace(second=0, microsecond=0))
         source = st.selectbox(
             t("calibration.form.salt"), [instrument, *GREENSPAN_1977_PCT], key="calibration_source"
         )
         salt_temperature_c = st.number_input(
-            t("calibration.form.salt_temperature"), value=25.0, step=0.5, key="calibration_salt_t"
+            t("calibration.form.salt_temperature_with"), value=25.0, step=0.5, key="calibration_salt_t"
         )
         reference = st.number_input(
-            t("calibration.form.reference"), value=0.0, step=0.1, key="calibration_ref"
+            t("calibration.form.reference_with"), value=0.0, step=0.1, key="calibration_ref"
         )
         measured = st.number_input(
             t("calibration.form.measured"), value=0.0, step=0.1, key="calibration_measured"
@@ -184,7 +192,8 @@ def flagged_sensors(config: MuseumConfig, t: Translator) -> None:
         return
     table = records_table(beyond, t, config.zone)
     table[t("calibration.flag")] = [
-        f"±{t.number(config.sensors.accuracy_for(r.sensor_id)[r.quantity], 1)} {r.unit}" for r in beyond
+        f"±{t.number(config.sensors.accuracy_for(r.sensor_id)[r.quantity], 1)} {unit_text(r.quantity, t)}"
+        for r in beyond
     ]
     st.warning(t("calibration.flagged_title"), icon=":material/warning:")
     st.dataframe(table, hide_index=True)

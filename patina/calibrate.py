@@ -36,7 +36,7 @@ def _translator(config: MuseumConfig, language: str | None) -> Translator:
 
 def record_text(record: CalibrationRecord, t: Translator, zone: Any) -> str:
     """One check on one line, for a person, in the translator's language."""
-    from museum.storage.calibration import reference_kind_text
+    from museum.storage.calibration import reference_kind_text, unit_text
 
     note = f" — {' / '.join(record.note.splitlines())}" if record.note else ""
     state = ""
@@ -57,7 +57,7 @@ def record_text(record: CalibrationRecord, t: Translator, zone: Any) -> str:
             reference=t.number(record.reference, 2),
             measured=t.number(record.measured, 2),
             error=t.number(record.error, 2),
-            unit=record.unit,
+            unit=unit_text(record.quantity, t),
             user=record.user,
             source=reference_kind_text(record.reference_kind, t),
         )
@@ -121,7 +121,7 @@ def calibrate_record(
 ) -> None:
     """Record a check: from its time on, the sensor's readings are corrected."""
     from analysis.calibration import CalibrationError, beyond_accuracy, salt_rh_pct
-    from museum.storage.calibration import INSTRUMENT_KIND, NewCheck, record_check, salt_kind
+    from museum.storage.calibration import INSTRUMENT_KIND, NewCheck, record_check, salt_kind, unit_text
     from museum.storage.store import StoreError
     from museum.storage.stores import open_store
 
@@ -147,7 +147,7 @@ def calibrate_record(
     click.echo(record_text(record, t, config.zone))
     accuracy = config.sensors.accuracy_for(sensor_id)[quantity]
     key = "calibration.beyond" if beyond_accuracy(record.check, accuracy) else "calibration.within"
-    click.echo(t(key, accuracy=t.number(accuracy, 1), unit=record.unit))
+    click.echo(t(key, accuracy=t.number(accuracy, 1), unit=unit_text(record.quantity, t)))
 
 
 @calibrate.command("list")

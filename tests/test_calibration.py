@@ -268,8 +268,8 @@ def test_report_and_case_figures_say_which_correction_was_applied(
     assert after.extremes["rh_pct_max"] == pytest.approx(55.0 - HIGH_BY_PCT)  # s2 at 50, s1 corrected
     for language, words in (
         ("en", "read +2.50 % RH off"),
-        ("fr", "s'écartait de +2,50 % RH"),
-        ("vi", "lệch +2,50 % RH"),
+        ("fr", "s'écartait de +2,50 % HR"),
+        ("vi", "lệch +2,50 % độ ẩm"),
     ):
         t = Translator(language)
         section = case_section(after, config, t, None)
@@ -310,8 +310,9 @@ def test_calibrate_command_records_lists_and_withdraws_in_three_languages(
     listed = json.loads(run("calibrate", "list", "--json").output)
     assert [(r["sensor_id"], r["reference"], r["beyond_accuracy"]) for r in listed] == [("s1", 75.29, True)]
     record_id = listed[0]["record_id"]
-    assert "écart 2,50 % RH" in run("calibrate", "list", "--language", "fr").output
-    assert "sai số 2,50 % RH" in run("calibrate", "list", "--language", "vi").output
+    in_french = run("calibrate", "list", "--language", "fr").output
+    assert "écart 2,50 % HR (sel NaCl à 25 °C (Greenspan 1977))" in in_french
+    assert "sai số 2,50 % độ ẩm (muối NaCl ở 25 °C" in run("calibrate", "list", "--language", "vi").output
     corrected = store.climate_series("C1", CHECKED, CHECKED + timedelta(hours=1))
     assert set(corrected[corrected["sensor_id"] == "s1"]["rh_pct"].round(6)) == {55.0 - HIGH_BY_PCT}
 

@@ -116,7 +116,7 @@ def test_the_form_in_a_real_browser(museum: tuple[MuseumConfig, InfluxStore]) ->
         page.get_by_role("button", name="Sign in").click()
         expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
         page.get_by_text("Calibration checks of this case's sensors").click()
-        page.locator('input[aria-label="Reference value (instrument)"]').fill("55")
+        page.locator('input[aria-label="Reference value (with an instrument)"]').fill("55")
         page.locator('input[aria-label="What the sensor read"]').fill("58")
         page.locator('textarea[aria-label="Note (how, which instrument)"]').fill("Rotronic HP32")
         page.get_by_role("button", name="Record the check").click()

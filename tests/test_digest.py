@@ -37,8 +37,7 @@ from museum.files.digest import week_bounds
 from museum.files.reports import render_pdf
 from museum.language.i18n import Translator
 from museum.storage.influxql import time_literal
-from museum.storage.logs import log_sources
-from museum.storage.schema import ALERT_EVENTS, AlertEvent, Reading, alert_event_line, climate_line
+from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.storage.store import InfluxStore
 from patina.cli import main
 from patina.services import free_port
@@ -419,7 +418,7 @@ def levels_from_readings(
 
 def incidents_from_log(store: InfluxStore, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """The alerts open at some moment of the week, from the alert log as stored."""
-    log = store.frame(f"SELECT * FROM {log_sources(ALERT_EVENTS, migrated=True)[0]}")
+    log = store.log_frame("alert_events")  # a log kept for ever (museum.storage.logs)
     found = []
     for alert_id, events in log.groupby("alert_id"):
         events = events[events["time"] < pd.Timestamp(end)]

@@ -37,7 +37,7 @@ from museum.assessment.light import HOURLY_GAP_H, CaseLight, assess_case_light, 
 from museum.description.config import Case, MuseumConfig
 from museum.language.figures import coverage_text, period_sentences, statistics_rows
 from museum.language.i18n import Translator
-from museum.storage.calibration import CalibrationRecord, corrections_from, reference_kind_text
+from museum.storage.calibration import CalibrationRecord, corrections_from, reference_kind_text, unit_text
 from museum.storage.store import InfluxStore
 
 LEVEL_COLOURS = {"good": "#2e7d32", "watch": "#1565c0", "risk": "#ef6c00", "critical": "#c62828"}
@@ -546,7 +546,7 @@ def calibration_note(records: list[CalibrationRecord], t: Translator, zone: Any)
             sensor=r.sensor_id,
             quantity=t(f"calibration.quantity.{r.quantity}"),
             error=("+" if r.error > 0 else "") + t.number(r.error, 2),
-            unit=r.unit,
+            unit=unit_text(r.quantity, t),
             date=t.date(r.time.tz_convert(zone).date(), "medium"),
             source=reference_kind_text(r.reference_kind, t),
             id=r.record_id,

@@ -331,3 +331,8 @@ def reference_kind_text(kind: str, t: Translator) -> str:
     temperature_c = float(salt["temperature"])
     digits = 0 if temperature_c.is_integer() else 1
     return t("calibration.kind.salt", salt=salt["salt"], temperature=t.number(temperature_c, digits))
+
+
+def unit_text(quantity: str, t: Translator) -> str:
+    """The unit of a quantity checked, as the reader's language writes it ("% HR" in French)."""
+    return t("calibration.unit.rh") if quantity == "rh" else QUANTITIES[quantity]
