@@ -222,20 +222,37 @@ SPLIT_MODULES = {"tests/test_scenarios.py"}
 #: The modules that take longest (wall time, measured), longest first: they start first, so
 #: that the workers end together on short tests instead of one waiting for the other.
 LONG_FIRST = (
+    # One unit of several minutes (its module fixture runs every forecast family): started
+    # last, it kept one worker busy for minutes after the other had finished.
+    "tests/test_forecast.py",
     "tests/test_scenarios.py",
-    "tests/test_diagnose_command.py",
-    "tests/test_deployment.py",
     "tests/test_forecast_alert.py",
     "tests/test_safe_outputs.py",
-    "tests/test_languages_browser.py",
     "tests/test_dashboard.py",
-    "tests/test_faults.py",
+    "tests/test_deployment.py",
+    "tests/test_diagnose_command.py",
+    "tests/test_logger_layouts.py",
+    "tests/test_languages_browser.py",
     "tests/test_diagnostics.py",
     "tests/test_artefact_page.py",
+    "tests/test_partners.py",
+    "tests/test_light_pages.py",
+    "tests/test_faults.py",
+    "tests/test_calibration_dashboard.py",
+    "tests/test_adapters.py",
+    "tests/test_loggers.py",
+    "tests/test_alerts.py",
+    "tests/test_dashboard_diagnosis.py",
     "tests/test_mqtt.py",
     "tests/test_demo.py",
-    "tests/test_logger_layouts.py",
-    "tests/test_dashboard_diagnosis.py",
+)
+#: Within tests/test_scenarios.py, the scenarios that take longest (measured), longest first.
+LONG_SCENARIOS_FIRST = (
+    "wet-season-case-tightness",
+    "wet-season-hvac-failure",
+    "silent-sensor",
+    "monsoon-incidents",
+    "wet-season-gel-reconditioned",
 )
 
 
@@ -256,7 +273,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Longest modules first (:data:`LONG_FIRST`); and no test reads a scenario's run unseen
     by :data:`SCENARIO_READERS` (under xdist it would run the scenario a second time)."""
     rank = {module: i for i, module in enumerate(LONG_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+    scenario_rank = {name: i for i, name in enumerate(LONG_SCENARIOS_FIRST)}
+
+    def order(item: pytest.Item) -> tuple[int, int]:
+        match = _SCENARIO_TEST.fullmatch(item.nodeid)
+        scenario = scenario_rank.get(match["name"], len(scenario_rank)) if match else 0
+        return rank.get(item.nodeid.split("::", 1)[0], len(rank)), scenario
+
+    items.sort(key=order)
     for item in items:
         uses_run = "scenario_run" in getattr(item, "fixturenames", ())
         if uses_run and not work_unit(item.nodeid).startswith("scenario "):
