@@ -158,7 +158,11 @@ def saturation_density_g_per_m3(temperature_c: ArrayLike) -> np.ndarray:
     temperature_c : float, array or Series
         Air temperature, °C.
     """
-    return np.asarray(absolute_humidity(np.asarray(_values(temperature_c), dtype=float), 100.0))
+    # The same operations as absolute_humidity(T, 100) (RH/100 = 1 multiplies exactly), without
+    # its wrappers: the simulator calls this twice per five-minute step of every run.
+    t_k = _values(temperature_c) + 273.15
+    ln_p = _C8 / t_k + _C9 + _C10 * t_k + _C11 * t_k**2 + _C12 * t_k**3 + _C13 * np.log(t_k)
+    return np.asarray(np.exp(ln_p) / (R_WATER_VAPOUR_J_PER_KG_K * t_k) * 1000.0)
 
 
 def mixing_ratio(

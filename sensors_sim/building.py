@@ -391,8 +391,10 @@ class BuildingModel:
         )
         target = sources / rate
         buffered_rate = rate / r["moisture_buffer_factor"]
-        s.room_rho = np.clip(
-            target + (s.room_rho - target) * np.exp(-buffered_rate * dt_h), 0.5, room_saturation
+        # np.minimum/np.maximum rather than np.clip: the same values, a third of the overhead
+        # on these small arrays, once per five-minute step.
+        s.room_rho = np.minimum(
+            np.maximum(target + (s.room_rho - target) * np.exp(-buffered_rate * dt_h), 0.5), room_saturation
         )
         # Case temperature.
         room = self._case_room
@@ -408,7 +410,7 @@ class BuildingModel:
         new_rho = target + (s.case_rho - target) * np.exp(-rate * dt_h)
         from_gel_g = gel * (gel_rho - 0.5 * (s.case_rho + new_rho)) * c["volume_m3"] * dt_h
         capacity = np.maximum(c["silica_gel_kg"] * c["gel_moisture_g_per_kg_per_pct"], 1e-9)
-        s.gel_rh = np.clip(s.gel_rh - from_gel_g / capacity, 0.0, 100.0)
+        s.gel_rh = np.minimum(np.maximum(s.gel_rh - from_gel_g / capacity, 0.0), 100.0)
         # Fresh gel, conditioned to the case's set point, while it is being swapped.
         s.gel_rh = np.where(np.isfinite(now["reconditioned"]), now["reconditioned"], s.gel_rh)
         s.case_rho = np.minimum(new_rho, saturation)
