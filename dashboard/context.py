@@ -89,7 +89,7 @@ def language_picker() -> None:
 @st.cache_resource
 def login_throttle() -> LoginThrottle:
     """One record of failed sign-ins for every session of this dashboard process."""
-    return LoginThrottle()
+    return LoginThrottle(lock_s=museum_config().dashboard.sign_in_lock_s)
 
 
 def current_user() -> tuple[str, str] | None:

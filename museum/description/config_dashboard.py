@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from museum.description.schema import REQUIRED, Boolean, Forbidden, Key, Place, Table, TableList, Text, Values
-from museum.description.users import ROLES
+from museum.description.schema import (
+    REQUIRED,
+    Boolean,
+    Duration,
+    Forbidden,
+    Key,
+    Place,
+    Table,
+    TableList,
+    Text,
+    Values,
+)
+from museum.description.users import FREE_FAILURES, LOCK_MAX_S, ROLES
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,14 @@ DASHBOARD = Table(
         default=True,
     ),
     Key("users", TableList(USER, build=_users), "One account each: a name, a role and a password's hash."),
+    Key(
+        "sign_in_lock",
+        Duration(),
+        f"How long sign-in is refused, for that name and that address, after {FREE_FAILURES} failed "
+        f"tries in a row; each further failure doubles it, up to {LOCK_MAX_S / 60:.0f} min.",
+        default="5s",
+        attr="sign_in_lock_s",
+    ),
     build=_dashboard,
     doc="Who may sign in to the dashboard, and whether one must.",
 )
@@ -74,6 +93,7 @@ DASHBOARD = Table(
 class DashboardConfig:
     anonymous_viewing: bool = DASHBOARD.default("anonymous_viewing")
     users: tuple[DashboardUser, ...] = ()
+    sign_in_lock_s: float = DASHBOARD.default("sign_in_lock")
 
     def user(self, name: str) -> DashboardUser | None:
         return next((u for u in self.users if u.name == name), None)

@@ -7,7 +7,8 @@ Signing in (:func:`authenticate`) costs one scrypt whether the name exists or no
 unknown name is checked against a hash of a random password), so the time of an answer
 does not tell which names exist. :class:`LoginThrottle` slows guessing: after
 ``FREE_FAILURES`` failed sign-ins in a row for a name, or from an address, further tries
-for it wait ``LOCK_BASE_S`` seconds, doubling with each failure up to ``LOCK_MAX_S``
+for it wait ``lock_s`` seconds (``[dashboard] sign_in_lock``, default ``LOCK_BASE_S``),
+doubling with each failure up to ``LOCK_MAX_S``
 (OWASP Authentication Cheat Sheet, "Protect against automated attacks").
 """
 
@@ -90,8 +91,9 @@ class LoginThrottle:
     """Failed sign-ins per user name and per client address, shared by every session of
     a dashboard process. ``clock`` is the time source (seconds)."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, lock_s: float = LOCK_BASE_S) -> None:
         self._clock = clock
+        self._lock_s = lock_s
         self._records: dict[tuple[str, str], _Record] = {}
         self._lock = threading.Lock()
 
@@ -112,7 +114,7 @@ class LoginThrottle:
                 record = self._records.setdefault(key, _Record())
                 record.failures += 1
                 if record.failures >= FREE_FAILURES:
-                    delay_s = LOCK_BASE_S * 2 ** (record.failures - FREE_FAILURES)
+                    delay_s = self._lock_s * 2 ** (record.failures - FREE_FAILURES)
                     record.locked_until_s = now + min(delay_s, LOCK_MAX_S)
 
     def succeeded(self, name: str, address: str) -> None:
