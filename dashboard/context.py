@@ -112,13 +112,14 @@ def login_box() -> None:
         return
     if not config.dashboard.users:
         return
-    with st.sidebar.form("login"):
+    # Cleared on submit: a password does not stay in the page after its try.
+    with st.sidebar.form("login", clear_on_submit=True):
         name = st.text_input(t("login.name"), key="login_name")
         password = st.text_input(t("login.password"), type="password", key="login_password")
         if st.form_submit_button(t("login.sign_in")):
             address = st.context.ip_address or "unknown"
             throttle = login_throttle()
-            wait_s = throttle.wait_s(name, address)
+            wait_s = throttle.attempt(name, address)  # counted as failed until it succeeds
             if wait_s > 0:
                 st.error(t("login.wait", seconds=math.ceil(wait_s)))
                 return
@@ -130,5 +131,9 @@ def login_box() -> None:
                 st.session_state["user"] = (account.name, account.role)
                 st.rerun()
             else:
-                throttle.failed(name, address)
-                st.error(t("login.failed"))
+                # Each answer says how many tries are left, so a typing user knows a pause is
+                # coming, and so each try's answer differs from the last one's.
+                left = throttle.tries_left(name, address)
+                pause_s = math.ceil(throttle.wait_s(name, address))
+                then = t("login.tries_left", count=left) if left else t("login.wait", seconds=pause_s)
+                st.error(f"{t('login.failed')} {then}")

@@ -103,19 +103,40 @@ class LoginThrottle:
         with self._lock:
             return max([0.0, *(r.locked_until_s - now for r in self._matching(name, address))])
 
-    def failed(self, name: str, address: str) -> None:
+    def attempt(self, name: str, address: str) -> float:
+        """Check and count a sign-in in one step: the seconds to wait if ``name`` or
+        ``address`` is locked (the try is refused, not counted), else 0.0 and the try counts
+        as a failure until :meth:`succeeded` clears it. Counting before the password is
+        checked (scrypt takes a while) closes the race in which tries sent side by side all
+        pass the check before any failure is recorded."""
         now = self._clock()
         with self._lock:
-            if len(self._records) > 100_000:  # names an attacker makes up: forget the old ones
-                self._records = {
-                    k: r for k, r in self._records.items() if r.locked_until_s > now - LOCK_MAX_S
-                }
-            for key in (("user", name), ("address", address)):
-                record = self._records.setdefault(key, _Record())
-                record.failures += 1
-                if record.failures >= FREE_FAILURES:
-                    delay_s = self._lock_s * 2 ** (record.failures - FREE_FAILURES)
-                    record.locked_until_s = now + min(delay_s, LOCK_MAX_S)
+            wait_s = max([0.0, *(r.locked_until_s - now for r in self._matching(name, address))])
+            if wait_s == 0.0:
+                self._count_failure(name, address, now)
+            return wait_s
+
+    def tries_left(self, name: str, address: str) -> int:
+        """Failed sign-ins still allowed, for ``name`` from ``address``, before a lock."""
+        with self._lock:
+            failures = max([0, *(r.failures for r in self._matching(name, address))])
+            return max(FREE_FAILURES - failures, 0)
+
+    def failed(self, name: str, address: str) -> None:
+        """Count one failed sign-in."""
+        now = self._clock()
+        with self._lock:
+            self._count_failure(name, address, now)
+
+    def _count_failure(self, name: str, address: str, now: float) -> None:
+        if len(self._records) > 100_000:  # names an attacker makes up: forget the old ones
+            self._records = {k: r for k, r in self._records.items() if r.locked_until_s > now - LOCK_MAX_S}
+        for key in (("user", name), ("address", address)):
+            record = self._records.setdefault(key, _Record())
+            record.failures += 1
+            if record.failures >= FREE_FAILURES:
+                delay_s = self._lock_s * 2 ** (record.failures - FREE_FAILURES)
+                record.locked_until_s = now + min(delay_s, LOCK_MAX_S)
 
     def succeeded(self, name: str, address: str) -> None:
         with self._lock:
