@@ -309,7 +309,8 @@ class _Physics:
         swaps = swapping.any(axis=1).tolist()
         room_t, room_rho, dehumidifying = s.room_t, s.room_rho, s.dehumidifying
         case_t, case_rho, gel_rh = s.case_t, s.case_rho, s.gel_rh
-        minimum, maximum, where, saturation_of = np.minimum, np.maximum, np.where, saturation_density_g_per_m3
+        minimum, maximum, where, concatenate = np.minimum, np.maximum, np.where, np.concatenate
+        saturation_of, rooms = saturation_density_g_per_m3, len(room_t)
         setpoint, rate_on, rate_off = self.setpoint_c, self.t_rate_on, self.t_rate_off
         decay_on, decay_off, cooling_on = self.t_decay_on, self.t_decay_off, self.cooling_k_per_h
         dh_on, dh_off, dh_rate, coil_rho = (
@@ -338,8 +339,14 @@ class _Physics:
             cooling = hvac & (room_t > setpoint)
             target = (b["t_drive"][k] + where(cooling, cooling_on, 0.0)) / where(cooling, rate_on, rate_off)
             room_t = target + (room_t - target) * where(cooling, decay_on, decay_off)
+            # Case temperature (it follows the gallery's, whatever the moisture does).
+            target_t = room_t[case_room] + b["lights_k"][k]
+            case_t = target_t + (case_t - target_t) * case_decay
+            # Saturation of the galleries and the cases in one call (numpy's exp and log give
+            # each element the same value whatever array it is in).
+            both_saturation = saturation_of(concatenate((room_t, case_t)))
+            room_saturation, saturation = both_saturation[:rooms], both_saturation[rooms:]
             # Gallery moisture.
-            room_saturation = saturation_of(room_t)
             room_rh = 100.0 * room_rho / room_saturation
             dehumidifying = b["dehumidifier_ok"][k] & (
                 (room_rh > dh_on) | (dehumidifying & (room_rh > dh_off))
@@ -349,11 +356,7 @@ class _Physics:
             target = sources / where(drying, b["exchange_drying"][k], b["exchange"][k])
             decay = where(drying, b["rho_decay_drying"][k], b["rho_decay"][k])
             room_rho = minimum(maximum(target + (room_rho - target) * decay, 0.5), room_saturation)
-            # Case temperature.
-            target_t = room_t[case_room] + b["lights_k"][k]
-            case_t = target_t + (case_t - target_t) * case_decay
             # Case moisture, and the gel that buffers it.
-            saturation = saturation_of(case_t)
             gel_rho = gel_rh / 100.0 * saturation
             target = (b["case_exchange"][k] * room_rho[case_room] + gel * gel_rho) / b["case_rate"][k]
             new_rho = target + (case_rho - target) * b["case_rho_decay"][k]
