@@ -42,13 +42,13 @@ def main() -> None:
         model = BuildingModel(
             fc.GALLERIES, cases, start_s=start_s, zone=fc.ZONE, seed=1, events=fc.reconditionings("wet")
         )
-        began = time.perf_counter()
+        began = time.process_time()  # CPU time: the machine may be shared
         model.sample(times_s)
-        best_s = min(best_s, time.perf_counter() - began)
+        best_s = min(best_s, time.process_time() - began)
     steps = (args.days * 86_400.0 + 4 * 86_400.0) / STEP_S  # with the spin-up
     print(
         f"{len(fc.GALLERIES)} galleries, {len(cases)} cases, {args.days:g} days sampled every "
-        f"{fc.SAMPLE_S:g} s: best of {args.repeat} {best_s:.2f} s, "
+        f"{fc.SAMPLE_S:g} s: best of {args.repeat} {best_s:.2f} s of CPU, "
         f"{best_s / steps * 1e6:.1f} µs per five-minute step, "
         f"{best_s / (steps * STEP_S / 86_400.0) * 1e3:.1f} ms per simulated day"
     )
