@@ -7,6 +7,9 @@ the same results.
 
     .venv/bin/python benchmarks/building_outputs.py save before.npz
     .venv/bin/python benchmarks/building_outputs.py compare before.npz
+    .venv/bin/python benchmarks/building_outputs.py compare-together before.npz
+
+``compare-together`` runs the forecast cases' eight buildings in one run (sample_together).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ sys.path.insert(0, str(REPO))
 from analysis.forecast import HORIZON_DAYS, LAST_YEAR_DAYS  # noqa: E402
 from museum.description.config import parse_config  # noqa: E402
 from sensors_sim import scenario as scenarios  # noqa: E402
-from sensors_sim.building import BuildingModel, ClimateSample  # noqa: E402
+from sensors_sim.building import BuildingModel, ClimateSample, sample_together  # noqa: E402
 from tests import forecast_cases as fc  # noqa: E402
 
 FIELDS = (
@@ -45,24 +48,30 @@ def _join(parts: list[ClimateSample]) -> ClimateSample:
     return ClimateSample(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("epoch_s", *FIELDS)))
 
 
-def forecast_outputs(out: dict[str, np.ndarray]) -> None:
+def forecast_outputs(out: dict[str, np.ndarray], together: bool = False) -> None:
+    """The forecast cases' buildings, one by one or all in one run (sample_together)."""
     span = np.arange(0.0, (fc.WINDOW_DAYS + HORIZON_DAYS) * 86_400.0, fc.SAMPLE_S)
+    models, times, labels = [], [], []
     for season, start_s in fc.SEASONS.items():
         rooms = [fc.CaseSpec(f"{g.gallery}-air", g.gallery, **fc.ROOM_AIR) for g in fc.GALLERIES]  # type: ignore[arg-type]
         cases = [f.case for f in fc.families(season)]
+        then_s = start_s - LAST_YEAR_DAYS * 86_400.0
         for seed in fc.SEEDS:
-            now = BuildingModel(
-                fc.GALLERIES,
-                [*rooms, *cases],
-                start_s=start_s,
-                zone=fc.ZONE,
-                seed=seed,
-                events=fc.reconditionings(season),
+            events = fc.reconditionings(season)
+            models.append(
+                BuildingModel(
+                    fc.GALLERIES, [*rooms, *cases], start_s=start_s, zone=fc.ZONE, seed=seed, events=events
+                )
             )
-            _put(out, f"forecast-{season}-{seed}-now", now.sample(start_s + span))
-            then_s = start_s - LAST_YEAR_DAYS * 86_400.0
-            then = BuildingModel(fc.GALLERIES, rooms, start_s=then_s, zone=fc.ZONE, seed=seed)
-            _put(out, f"forecast-{season}-{seed}-then", then.sample(then_s + span))
+            models.append(BuildingModel(fc.GALLERIES, rooms, start_s=then_s, zone=fc.ZONE, seed=seed))
+            times += [start_s + span, then_s + span]
+            labels += [f"forecast-{season}-{seed}-now", f"forecast-{season}-{seed}-then"]
+    if together:
+        samples = sample_together(models, times)
+    else:
+        samples = [model.sample(t) for model, t in zip(models, times, strict=True)]
+    for label, climate in zip(labels, samples, strict=True):
+        _put(out, label, climate)
 
 
 def scenario_outputs(out: dict[str, np.ndarray]) -> None:
@@ -107,7 +116,7 @@ def main() -> None:
     out: dict[str, np.ndarray] = {}
     began = time.perf_counter()
     scenario_outputs(out)
-    forecast_outputs(out)
+    forecast_outputs(out, together=action == "compare-together")
     values = sum(a.size for a in out.values())
     print(f"{len(out)} arrays, {values:,} values in {time.perf_counter() - began:.1f} s")
     if action == "save":

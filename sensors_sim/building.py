@@ -270,7 +270,10 @@ class _Physics:
         """The terms that depend on the inputs only, one row per step."""
         room, case = self.room, self.case
         opened, hvac, door = inputs["opened"], inputs["hvac"], inputs["door"]
-        out_t, out_rho = inputs["out_t"][:, None], inputs["out_rho"][:, None]
+        # One outdoor climate for the building, or one per gallery (buildings run together).
+        out_t, out_rho = inputs["out_t"], inputs["out_rho"]
+        if out_t.ndim == 1:
+            out_t, out_rho = out_t[:, None], out_rho[:, None]
         visitors = inputs["visitors"]
         gains_k_per_h = visitors * VISITOR_SENSIBLE_W * 3600.0 / self.heat_capacity
         exchange = np.where(opened, room["open_air_changes_per_h"], room["air_changes_per_h"])
@@ -299,8 +302,6 @@ class _Physics:
         }
         for name in names:
             history[name][0] = getattr(s, name)
-        history["outdoor_t"] = np.concatenate([s.outdoor_t[None, :], inputs["out_t"][:steps, None]])
-        history["outdoor_rho"] = np.concatenate([s.outdoor_rho[None, :], inputs["out_rho"][:steps, None]])
         if not steps:
             return history
         b = self._block(inputs)
@@ -525,12 +526,30 @@ class BuildingModel:
         if len(epoch_s) == 0:
             empty = np.zeros((0, len(self.cases)))
             return ClimateSample(epoch_s, empty, empty, empty, empty, np.zeros(0), np.zeros(0))
+        grid, inputs = self._prepare(epoch_s)
+        return self._finish(epoch_s, grid, inputs, self._physics.run(self._state, inputs, len(grid) - 1))
+
+    def _prepare(self, epoch_s: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The step grid up to the last of ``epoch_s`` and the inputs of its steps."""
         if epoch_s[0] < self.time_s - 1e-6 or np.any(np.diff(epoch_s) < 0):
             raise ValueError("sample times must ascend from the last time sampled")
         steps = max(0, math.ceil((epoch_s[-1] - self.time_s) / STEP_S - 1e-9))
         grid = self.time_s + STEP_S * np.arange(steps + 1)
         inputs = self._inputs(grid[1:]) if steps else {"out_t": np.zeros(0), "out_rho": np.zeros(0)}
-        history = self._physics.run(self._state, inputs, steps)
+        return grid, inputs
+
+    def _finish(
+        self,
+        epoch_s: np.ndarray,
+        grid: np.ndarray,
+        inputs: dict[str, np.ndarray],
+        history: dict[str, np.ndarray],
+    ) -> ClimateSample:
+        """The samples at ``epoch_s``, interpolated in the states ``history`` on ``grid``."""
+        steps = len(grid) - 1
+        s = self._state
+        history["outdoor_t"] = np.concatenate([s.outdoor_t[None, :], inputs["out_t"][:steps, None]])
+        history["outdoor_rho"] = np.concatenate([s.outdoor_rho[None, :], inputs["out_rho"][:steps, None]])
         # Keep the last grid point that is not after the last sample, so later calls can
         # interpolate from it.
         keep = int(np.searchsorted(grid, epoch_s[-1], side="right")) - 1
@@ -557,3 +576,54 @@ class BuildingModel:
                 100.0 * series("outdoor_rho")[:, 0] / saturation_density_g_per_m3(out_t[:, 0]), 100.0
             ),
         )
+
+
+#: Inputs with a column per gallery, and per case (:meth:`BuildingModel._inputs`).
+_ROOM_INPUTS = ("hvac", "dehumidifier_ok", "visitors", "opened")
+_CASE_INPUTS = ("lights", "door", "reconditioned")
+
+
+def sample_together(models: Sequence[BuildingModel], epoch_s: Sequence[np.ndarray]) -> list[ClimateSample]:
+    """``[m.sample(t) for m, t in zip(models, epoch_s)]``, the same to the last bit, faster.
+
+    Buildings that step as many times (spans of the same length) are stepped as one, their
+    galleries and cases side by side, each gallery with its own building's outdoor air and
+    hours: numpy's overhead per call, which is most of a step's cost on a few galleries, is
+    paid once for all of them. Others are sampled one by one."""
+    times = [np.asarray(t, dtype=float) for t in epoch_s]
+    if len(models) < 2 or any(len(t) == 0 for t in times):
+        return [m.sample(t) for m, t in zip(models, times, strict=True)]
+    prepared = [m._prepare(t) for m, t in zip(models, times, strict=True)]
+    steps = len(prepared[0][0]) - 1
+    if not steps or any(len(grid) - 1 != steps for grid, _ in prepared):
+        return [
+            m._finish(t, g, i, m._physics.run(m._state, i, len(g) - 1))
+            for m, t, (g, i) in zip(models, times, prepared, strict=True)
+        ]
+    rooms = [len(m.rooms) for m in models]
+    cases = [len(m.cases) for m in models]
+    room_at, case_at = np.cumsum([0, *rooms]), np.cumsum([0, *cases])
+    physics = _Physics(
+        {name: np.concatenate([m._room[name] for m in models]) for name in models[0]._room},
+        {name: np.concatenate([m._case[name] for m in models]) for name in models[0]._case},
+        np.concatenate([m._case_room + room_at[k] for k, m in enumerate(models)]),
+        STEP_S / 3600.0,
+    )
+    inputs = {
+        name: np.concatenate([i[name] for _, i in prepared], axis=1) for name in _ROOM_INPUTS + _CASE_INPUTS
+    }
+    for name in ("out_t", "out_rho"):
+        inputs[name] = np.concatenate(
+            [np.repeat(i[name][:, None], n, axis=1) for (_, i), n in zip(prepared, rooms, strict=True)],
+            axis=1,
+        )
+    fields = {"room_t": 0, "room_rho": 0, "dehumidifying": 0, "case_t": 1, "case_rho": 1, "gel_rh": 1}
+    joined = {name: np.concatenate([getattr(m._state, name) for m in models]) for name in fields}
+    history = physics.run(_State(**joined), inputs, steps)
+    samples = []
+    for k, (model, t, (grid, own)) in enumerate(zip(models, times, prepared, strict=True)):
+        # Each building's own columns: its galleries' (0) or its cases' (1).
+        at = (slice(room_at[k], room_at[k + 1]), slice(case_at[k], case_at[k + 1]))
+        own_history = {name: history[name][:, at[kind]] for name, kind in fields.items()}
+        samples.append(model._finish(t, grid, own, own_history))
+    return samples
