@@ -20,7 +20,7 @@ from figures import figure  # benchmarks/figures.py: the script's own folder is 
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sensors_sim.building import STEP_S, BuildingModel
+from sensors_sim.building import STEP_S, BuildingModel, sample_together
 from tests import forecast_cases as fc
 
 
@@ -53,6 +53,47 @@ def main() -> None:
         f"{best_s / (steps * STEP_S / 86_400.0) * 1e3:.1f} ms per simulated day"
     )
     figure("building model: µs per five-minute step (forecast cases)", best_s / steps * 1e6, "µs")
+    one_by_one_s, together_s = eight_buildings(args.days)
+    print(
+        f"the forecast cases' eight buildings (two seasons, two seeds, the window and a year before), "
+        f"{args.days:g} days each: one by one {one_by_one_s:.2f} s of CPU, "
+        f"together (sample_together) {together_s:.2f} s of CPU"
+    )
+    figure("building model: eight buildings one by one", one_by_one_s, "s")
+    figure("building model: eight buildings together", together_s, "s")
+
+
+def eight_buildings(days: float) -> tuple[float, float]:
+    """CPU time of the forecast cases' eight buildings sampled one by one, and together."""
+
+    def models() -> tuple[list[BuildingModel], list[np.ndarray]]:
+        found, times = [], []
+        span = np.arange(0.0, days * 86_400.0, fc.SAMPLE_S)
+        for season, start_s in fc.SEASONS.items():
+            cases = [*fc._rooms(), *(f.case for f in fc.families(season))]
+            for seed in fc.SEEDS:
+                events = fc.reconditionings(season)
+                found.append(
+                    BuildingModel(
+                        fc.GALLERIES, cases, start_s=start_s, zone=fc.ZONE, seed=seed, events=events
+                    )
+                )
+                then_s = start_s - 364 * 86_400.0
+                found.append(
+                    BuildingModel(fc.GALLERIES, fc._rooms(), start_s=then_s, zone=fc.ZONE, seed=seed)
+                )
+                times += [start_s + span, then_s + span]
+        return found, times
+
+    built, times = models()
+    began = time.process_time()
+    for model, t in zip(built, times, strict=True):
+        model.sample(t)
+    one_by_one_s = time.process_time() - began
+    built, times = models()
+    began = time.process_time()
+    sample_together(built, times)
+    return one_by_one_s, time.process_time() - began
 
 
 if __name__ == "__main__":

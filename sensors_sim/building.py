@@ -60,6 +60,8 @@ from analysis.psychrometrics import saturation_density_g_per_m3
 from sensors_sim.outdoor import HANOI, OutdoorClimate, outdoor_conditions
 
 STEP_S = 300.0
+#: Steps whose input-only terms are computed at once (:meth:`_Physics.run`).
+BLOCK_STEPS = 2016
 #: Sensible heat and moisture of one visitor (ASHRAE 2017 Fundamentals ch. 18, Table 1).
 VISITOR_SENSIBLE_W = 75.0
 VISITOR_MOISTURE_G_PER_H = 100.0
@@ -304,7 +306,6 @@ class _Physics:
             history[name][0] = getattr(s, name)
         if not steps:
             return history
-        b = self._block(inputs)
         reconditioned = inputs["reconditioned"]
         swapping = np.isfinite(reconditioned)
         swaps = swapping.any(axis=1).tolist()
@@ -334,40 +335,48 @@ class _Physics:
         )
         h_room_t, h_room_rho, h_dh = history["room_t"], history["room_rho"], history["dehumidifying"]
         h_case_t, h_case_rho, h_gel_rh = history["case_t"], history["case_rho"], history["gel_rh"]
-        for k in range(steps):
-            hvac = b["hvac"][k]
-            # Gallery temperature.
-            cooling = hvac & (room_t > setpoint)
-            target = (b["t_drive"][k] + where(cooling, cooling_on, 0.0)) / where(cooling, rate_on, rate_off)
-            room_t = target + (room_t - target) * where(cooling, decay_on, decay_off)
-            # Case temperature (it follows the gallery's, whatever the moisture does).
-            target_t = room_t[case_room] + b["lights_k"][k]
-            case_t = target_t + (case_t - target_t) * case_decay
-            # Saturation of the galleries and the cases in one call (numpy's exp and log give
-            # each element the same value whatever array it is in).
-            both_saturation = saturation_of(concatenate((room_t, case_t)))
-            room_saturation, saturation = both_saturation[:rooms], both_saturation[rooms:]
-            # Gallery moisture.
-            room_rh = 100.0 * room_rho / room_saturation
-            dehumidifying = b["dehumidifier_ok"][k] & (
-                (room_rh > dh_on) | (dehumidifying & (room_rh > dh_off))
-            )
-            drying = hvac & (room_t > drying_above) & (room_rho > coil_rho)
-            sources = b["rho_sources"][k] - where(dehumidifying, dh_rate, 0.0) + where(drying, coil_rate, 0.0)
-            target = sources / where(drying, b["exchange_drying"][k], b["exchange"][k])
-            decay = where(drying, b["rho_decay_drying"][k], b["rho_decay"][k])
-            room_rho = minimum(maximum(target + (room_rho - target) * decay, 0.5), room_saturation)
-            # Case moisture, and the gel that buffers it.
-            gel_rho = gel_rh / 100.0 * saturation
-            target = (b["case_exchange"][k] * room_rho[case_room] + gel * gel_rho) / b["case_rate"][k]
-            new_rho = target + (case_rho - target) * b["case_rho_decay"][k]
-            from_gel_g = gel * (gel_rho - 0.5 * (case_rho + new_rho)) * case_volume_m3 * dt_h
-            gel_rh = minimum(maximum(gel_rh - from_gel_g / capacity, 0.0), 100.0)
-            if swaps[k]:  # fresh gel, conditioned to the case's set point, while it is being swapped
-                gel_rh = where(swapping[k], reconditioned[k], gel_rh)
-            case_rho = minimum(new_rho, saturation)
-            h_room_t[k + 1], h_room_rho[k + 1], h_dh[k + 1] = room_t, room_rho, dehumidifying
-            h_case_t[k + 1], h_case_rho[k + 1], h_gel_rh[k + 1] = case_t, case_rho, gel_rh
+        # The input-only terms a block of steps at a time: a year of them for many buildings
+        # at once would take hundreds of megabytes.
+        for first in range(0, steps, BLOCK_STEPS):
+            b = self._block({name: values[first : first + BLOCK_STEPS] for name, values in inputs.items()})
+            for row, k in enumerate(range(first, min(first + BLOCK_STEPS, steps))):
+                hvac = b["hvac"][row]
+                # Gallery temperature.
+                cooling = hvac & (room_t > setpoint)
+                target = (b["t_drive"][row] + where(cooling, cooling_on, 0.0)) / where(
+                    cooling, rate_on, rate_off
+                )
+                room_t = target + (room_t - target) * where(cooling, decay_on, decay_off)
+                # Case temperature (it follows the gallery's, whatever the moisture does).
+                target_t = room_t[case_room] + b["lights_k"][row]
+                case_t = target_t + (case_t - target_t) * case_decay
+                # Saturation of the galleries and the cases in one call (numpy's exp and log give
+                # each element the same value whatever array it is in).
+                both_saturation = saturation_of(concatenate((room_t, case_t)))
+                room_saturation, saturation = both_saturation[:rooms], both_saturation[rooms:]
+                # Gallery moisture.
+                room_rh = 100.0 * room_rho / room_saturation
+                dehumidifying = b["dehumidifier_ok"][row] & (
+                    (room_rh > dh_on) | (dehumidifying & (room_rh > dh_off))
+                )
+                drying = hvac & (room_t > drying_above) & (room_rho > coil_rho)
+                sources = (
+                    b["rho_sources"][row] - where(dehumidifying, dh_rate, 0.0) + where(drying, coil_rate, 0.0)
+                )
+                target = sources / where(drying, b["exchange_drying"][row], b["exchange"][row])
+                decay = where(drying, b["rho_decay_drying"][row], b["rho_decay"][row])
+                room_rho = minimum(maximum(target + (room_rho - target) * decay, 0.5), room_saturation)
+                # Case moisture, and the gel that buffers it.
+                gel_rho = gel_rh / 100.0 * saturation
+                target = (b["case_exchange"][row] * room_rho[case_room] + gel * gel_rho) / b["case_rate"][row]
+                new_rho = target + (case_rho - target) * b["case_rho_decay"][row]
+                from_gel_g = gel * (gel_rho - 0.5 * (case_rho + new_rho)) * case_volume_m3 * dt_h
+                gel_rh = minimum(maximum(gel_rh - from_gel_g / capacity, 0.0), 100.0)
+                if swaps[k]:  # fresh gel, conditioned to the case's set point, while it is being swapped
+                    gel_rh = where(swapping[k], reconditioned[k], gel_rh)
+                case_rho = minimum(new_rho, saturation)
+                h_room_t[k + 1], h_room_rho[k + 1], h_dh[k + 1] = room_t, room_rho, dehumidifying
+                h_case_t[k + 1], h_case_rho[k + 1], h_gel_rh[k + 1] = case_t, case_rho, gel_rh
         return history
 
 
