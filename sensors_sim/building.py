@@ -202,9 +202,6 @@ class _State:
     outdoor_t: np.ndarray = field(default_factory=lambda: np.zeros(1))
     outdoor_rho: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
-    def copy(self) -> _State:
-        return _State(*(np.array(getattr(self, name), copy=True) for name in self.__dataclass_fields__))
-
 
 class _Physics:
     """The balances of :class:`BuildingModel` stepped over a block of steps.
@@ -383,7 +380,7 @@ class _Physics:
 class BuildingModel:
     """Steps the building forward in time and samples the cases' climate.
 
-    Call :meth:`sample` with ascending times; the model steps on a fixed 60-s grid from
+    Call :meth:`sample` with ascending times; the model steps on a fixed five-minute grid (STEP_S) from
     ``start_s − SPIN_UP_S`` and interpolates between grid points, so results do not depend
     on how the times are split into calls.
     """
