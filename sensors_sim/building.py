@@ -52,7 +52,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -61,6 +60,8 @@ from analysis.psychrometrics import saturation_density_g_per_m3
 from sensors_sim.outdoor import HANOI, OutdoorClimate, outdoor_conditions
 
 STEP_S = 300.0
+#: Steps whose input-only terms are computed at once (:meth:`_Physics.run`).
+BLOCK_STEPS = 2016
 #: Sensible heat and moisture of one visitor (ASHRAE 2017 Fundamentals ch. 18, Table 1).
 VISITOR_SENSIBLE_W = 75.0
 VISITOR_MOISTURE_G_PER_H = 100.0
@@ -201,14 +202,185 @@ class _State:
     outdoor_t: np.ndarray = field(default_factory=lambda: np.zeros(1))
     outdoor_rho: np.ndarray = field(default_factory=lambda: np.zeros(1))
 
-    def copy(self) -> _State:
-        return _State(*(np.array(getattr(self, name), copy=True) for name in self.__dataclass_fields__))
+
+class _Physics:
+    """The balances of :class:`BuildingModel` stepped over a block of steps.
+
+    Everything that does not change from one step to the next is computed once: the
+    per-gallery and per-case constants here, the terms that depend on the inputs only
+    (outdoor air, visitors, doors) for the whole block in :meth:`run`. A linear update's
+    decay over a step, exp(−rate·dt), takes one of a few values, its rate set by switches
+    (cooling, drying, open doors), so it is looked up rather than recomputed. Every value is
+    computed by the same floating-point operations, in the same order, as a step that
+    computes it all afresh would: the results are the same to the last bit, at a fraction
+    of numpy's per-call overhead on arrays of a few elements.
+    """
+
+    def __init__(
+        self, room: dict[str, np.ndarray], case: dict[str, np.ndarray], case_room: np.ndarray, dt_h: float
+    ) -> None:
+        self.dt_h, self.case_room = dt_h, case_room
+        self.room, self.case = room, case
+        # Gallery temperature: its rate and decay with the cooling off and on.
+        self.heat_capacity = room["volume_m3"] * AIR_HEAT_CAPACITY_J_PER_M3_K * room["thermal_mass_factor"]
+        self.t_rate_off = 1.0 / room["envelope_time_constant_h"]
+        self.t_rate_on = self.t_rate_off + 1.0 / room["hvac_time_constant_h"]
+        self.t_decay_off = np.exp(-self.t_rate_off * dt_h)
+        self.t_decay_on = np.exp(-self.t_rate_on * dt_h)
+        self.cooling_k_per_h = room["hvac_setpoint_c"] / room["hvac_time_constant_h"]
+        self.setpoint_c = room["hvac_setpoint_c"]
+        # Gallery moisture: thresholds, what the dehumidifier and the coil take, and the decay
+        # for each state of the doors (open hours) and of the coil.
+        self.coil_rho = saturation_density_g_per_m3(room["coil_dew_point_c"])
+        self.drying_above_c = room["hvac_setpoint_c"] - 1.0
+        self.has_dehumidifier = room["dehumidifier_l_per_day"] > 0
+        self.dh_on_rh_pct = room["dehumidifier_setpoint_rh_pct"] + 2.0
+        self.dh_off_rh_pct = room["dehumidifier_setpoint_rh_pct"] - 2.0
+        self.dh_g_per_m3_h = room["dehumidifier_l_per_day"] * 1000.0 / 24.0 / room["volume_m3"]
+        self.coil_g_per_m3_h = room["coil_drying_per_h"] * self.coil_rho
+        self.rho_decay = {
+            (opened, drying): np.exp(
+                -(
+                    (exchange + room["coil_drying_per_h"] if drying else exchange)
+                    / room["moisture_buffer_factor"]
+                )
+                * dt_h
+            )
+            for opened, exchange in (
+                (False, room["air_changes_per_h"]),
+                (True, room["open_air_changes_per_h"]),
+            )
+            for drying in (False, True)
+        }
+        # Cases.
+        self.case_decay = np.exp(-dt_h / case["thermal_time_constant_h"])
+        self.gel_per_h = (case["silica_gel_kg"] > 0) / case["gel_time_constant_h"]
+        self.closed_exchange_per_h = case["air_exchange_per_day"] / 24.0
+        self.case_rho_decay = {
+            door: np.exp(-(exchange + self.gel_per_h) * dt_h)
+            for door, exchange in (
+                (False, self.closed_exchange_per_h),
+                (True, case["door_open_air_changes_per_h"]),
+            )
+        }
+        self.gel_capacity = np.maximum(case["silica_gel_kg"] * case["gel_moisture_g_per_kg_per_pct"], 1e-9)
+
+    def _block(self, inputs: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The terms that depend on the inputs only, one row per step."""
+        room, case = self.room, self.case
+        opened, hvac, door = inputs["opened"], inputs["hvac"], inputs["door"]
+        # One outdoor climate for the building, or one per gallery (buildings run together).
+        out_t, out_rho = inputs["out_t"], inputs["out_rho"]
+        if out_t.ndim == 1:
+            out_t, out_rho = out_t[:, None], out_rho[:, None]
+        visitors = inputs["visitors"]
+        gains_k_per_h = visitors * VISITOR_SENSIBLE_W * 3600.0 / self.heat_capacity
+        exchange = np.where(opened, room["open_air_changes_per_h"], room["air_changes_per_h"])
+        case_exchange = np.where(door, case["door_open_air_changes_per_h"], self.closed_exchange_per_h)
+        return {
+            "hvac": hvac,
+            "t_drive": out_t / room["envelope_time_constant_h"] + gains_k_per_h,
+            "dehumidifier_ok": inputs["dehumidifier_ok"] & self.has_dehumidifier,
+            "exchange": exchange,
+            "exchange_drying": exchange + room["coil_drying_per_h"],
+            "rho_sources": exchange * out_rho + visitors * VISITOR_MOISTURE_G_PER_H / room["volume_m3"],
+            "rho_decay": np.where(opened, self.rho_decay[True, False], self.rho_decay[False, False]),
+            "rho_decay_drying": np.where(opened, self.rho_decay[True, True], self.rho_decay[False, True]),
+            "lights_k": inputs["lights"] * case["lights_heat_k"],
+            "case_exchange": case_exchange,
+            "case_rate": case_exchange + self.gel_per_h,
+            "case_rho_decay": np.where(door, self.case_rho_decay[True], self.case_rho_decay[False]),
+        }
+
+    def run(self, s: _State, inputs: dict[str, np.ndarray], steps: int) -> dict[str, np.ndarray]:
+        """Step ``s`` ``steps`` times with ``inputs`` (:meth:`BuildingModel._inputs`); the
+        state before each step and after the last, one row each."""
+        names = ("room_t", "room_rho", "dehumidifying", "case_t", "case_rho", "gel_rh")
+        history = {
+            name: np.empty((steps + 1, len(getattr(s, name))), getattr(s, name).dtype) for name in names
+        }
+        for name in names:
+            history[name][0] = getattr(s, name)
+        if not steps:
+            return history
+        reconditioned = inputs["reconditioned"]
+        swapping = np.isfinite(reconditioned)
+        swaps = swapping.any(axis=1).tolist()
+        room_t, room_rho, dehumidifying = s.room_t, s.room_rho, s.dehumidifying
+        case_t, case_rho, gel_rh = s.case_t, s.case_rho, s.gel_rh
+        minimum, maximum, where, concatenate = np.minimum, np.maximum, np.where, np.concatenate
+        saturation_of, rooms = saturation_density_g_per_m3, len(room_t)
+        setpoint, rate_on, rate_off = self.setpoint_c, self.t_rate_on, self.t_rate_off
+        decay_on, decay_off, cooling_on = self.t_decay_on, self.t_decay_off, self.cooling_k_per_h
+        dh_on, dh_off, dh_rate, coil_rho = (
+            self.dh_on_rh_pct,
+            self.dh_off_rh_pct,
+            self.dh_g_per_m3_h,
+            self.coil_rho,
+        )
+        drying_above, coil_rate, case_room, case_decay = (
+            self.drying_above_c,
+            self.coil_g_per_m3_h,
+            self.case_room,
+            self.case_decay,
+        )
+        gel, case_volume_m3, capacity, dt_h = (
+            self.gel_per_h,
+            self.case["volume_m3"],
+            self.gel_capacity,
+            self.dt_h,
+        )
+        h_room_t, h_room_rho, h_dh = history["room_t"], history["room_rho"], history["dehumidifying"]
+        h_case_t, h_case_rho, h_gel_rh = history["case_t"], history["case_rho"], history["gel_rh"]
+        # The input-only terms a block of steps at a time: a year of them for many buildings
+        # at once would take hundreds of megabytes.
+        for first in range(0, steps, BLOCK_STEPS):
+            b = self._block({name: values[first : first + BLOCK_STEPS] for name, values in inputs.items()})
+            for row, k in enumerate(range(first, min(first + BLOCK_STEPS, steps))):
+                hvac = b["hvac"][row]
+                # Gallery temperature.
+                cooling = hvac & (room_t > setpoint)
+                target = (b["t_drive"][row] + where(cooling, cooling_on, 0.0)) / where(
+                    cooling, rate_on, rate_off
+                )
+                room_t = target + (room_t - target) * where(cooling, decay_on, decay_off)
+                # Case temperature (it follows the gallery's, whatever the moisture does).
+                target_t = room_t[case_room] + b["lights_k"][row]
+                case_t = target_t + (case_t - target_t) * case_decay
+                # Saturation of the galleries and the cases in one call (numpy's exp and log give
+                # each element the same value whatever array it is in).
+                both_saturation = saturation_of(concatenate((room_t, case_t)))
+                room_saturation, saturation = both_saturation[:rooms], both_saturation[rooms:]
+                # Gallery moisture.
+                room_rh = 100.0 * room_rho / room_saturation
+                dehumidifying = b["dehumidifier_ok"][row] & (
+                    (room_rh > dh_on) | (dehumidifying & (room_rh > dh_off))
+                )
+                drying = hvac & (room_t > drying_above) & (room_rho > coil_rho)
+                sources = (
+                    b["rho_sources"][row] - where(dehumidifying, dh_rate, 0.0) + where(drying, coil_rate, 0.0)
+                )
+                target = sources / where(drying, b["exchange_drying"][row], b["exchange"][row])
+                decay = where(drying, b["rho_decay_drying"][row], b["rho_decay"][row])
+                room_rho = minimum(maximum(target + (room_rho - target) * decay, 0.5), room_saturation)
+                # Case moisture, and the gel that buffers it.
+                gel_rho = gel_rh / 100.0 * saturation
+                target = (b["case_exchange"][row] * room_rho[case_room] + gel * gel_rho) / b["case_rate"][row]
+                new_rho = target + (case_rho - target) * b["case_rho_decay"][row]
+                from_gel_g = gel * (gel_rho - 0.5 * (case_rho + new_rho)) * case_volume_m3 * dt_h
+                gel_rh = minimum(maximum(gel_rh - from_gel_g / capacity, 0.0), 100.0)
+                if swaps[k]:  # fresh gel, conditioned to the case's set point, while it is being swapped
+                    gel_rh = where(swapping[k], reconditioned[k], gel_rh)
+                case_rho = minimum(new_rho, saturation)
+                h_room_t[k + 1], h_room_rho[k + 1], h_dh[k + 1] = room_t, room_rho, dehumidifying
+                h_case_t[k + 1], h_case_rho[k + 1], h_gel_rh[k + 1] = case_t, case_rho, gel_rh
+        return history
 
 
 class BuildingModel:
     """Steps the building forward in time and samples the cases' climate.
 
-    Call :meth:`sample` with ascending times; the model steps on a fixed 60-s grid from
+    Call :meth:`sample` with ascending times; the model steps on a fixed five-minute grid (STEP_S) from
     ``start_s − SPIN_UP_S`` and interpolates between grid points, so results do not depend
     on how the times are split into calls.
     """
@@ -267,7 +439,7 @@ class BuildingModel:
                 "door_open_air_changes_per_h",
             )
         }
-        self._coil_rho = saturation_density_g_per_m3(self._room["coil_dew_point_c"])
+        self._physics = _Physics(self._room, self._case, self._case_room, STEP_S / 3600.0)
         self.time_s = float(start_s) - SPIN_UP_S
         out_t, out_rho = outdoor_conditions(
             outdoor, np.array([self.time_s]), utc_offsets_h(zone, np.array([self.time_s])), seed
@@ -353,69 +525,6 @@ class BuildingModel:
             "opened": opened,
         }
 
-    # --- one step -----------------------------------------------------------------------------
-    def _step(self, s: _State, dt_h: float, now: dict[str, Any]) -> None:
-        """Advance ``s`` by ``dt_h`` hours with the inputs ``now`` (one row of :meth:`_inputs`)."""
-        out_t, out_rho, hvac = float(now["out_t"]), float(now["out_rho"]), now["hvac"]
-        visitors, lights, door = now["visitors"], now["lights"], now["door"]
-        r, c = self._room, self._case
-        # Gallery temperature.
-        heat_capacity = r["volume_m3"] * AIR_HEAT_CAPACITY_J_PER_M3_K * r["thermal_mass_factor"]
-        gains_k_per_h = visitors * VISITOR_SENSIBLE_W * 3600.0 / heat_capacity
-        cooling = hvac & (s.room_t > r["hvac_setpoint_c"])
-        rate = 1.0 / r["envelope_time_constant_h"] + cooling / r["hvac_time_constant_h"]
-        target = (
-            out_t / r["envelope_time_constant_h"]
-            + gains_k_per_h
-            + cooling * r["hvac_setpoint_c"] / r["hvac_time_constant_h"]
-        ) / rate
-        s.room_t = target + (s.room_t - target) * np.exp(-rate * dt_h)
-        # Gallery moisture.
-        room_saturation = saturation_density_g_per_m3(s.room_t)
-        room_rh = 100.0 * s.room_rho / room_saturation
-        setpoint = r["dehumidifier_setpoint_rh_pct"]
-        s.dehumidifying = (
-            now["dehumidifier_ok"]
-            & (r["dehumidifier_l_per_day"] > 0)
-            & ((room_rh > setpoint + 2.0) | (s.dehumidifying & (room_rh > setpoint - 2.0)))
-        )
-        coil_rho = self._coil_rho
-        drying = hvac & (s.room_t > r["hvac_setpoint_c"] - 1.0) & (s.room_rho > coil_rho)
-        exchange = np.where(now["opened"], r["open_air_changes_per_h"], r["air_changes_per_h"])
-        rate = exchange + drying * r["coil_drying_per_h"]
-        sources = (
-            exchange * out_rho
-            + visitors * VISITOR_MOISTURE_G_PER_H / r["volume_m3"]
-            - s.dehumidifying * r["dehumidifier_l_per_day"] * 1000.0 / 24.0 / r["volume_m3"]
-            + drying * r["coil_drying_per_h"] * coil_rho
-        )
-        target = sources / rate
-        buffered_rate = rate / r["moisture_buffer_factor"]
-        # np.minimum/np.maximum rather than np.clip: the same values, a third of the overhead
-        # on these small arrays, once per five-minute step.
-        s.room_rho = np.minimum(
-            np.maximum(target + (s.room_rho - target) * np.exp(-buffered_rate * dt_h), 0.5), room_saturation
-        )
-        # Case temperature.
-        room = self._case_room
-        target_t = s.room_t[room] + lights * c["lights_heat_k"]
-        s.case_t = target_t + (s.case_t - target_t) * np.exp(-dt_h / c["thermal_time_constant_h"])
-        # Case moisture, and the gel that buffers it.
-        saturation = saturation_density_g_per_m3(s.case_t)
-        exchange = np.where(door, c["door_open_air_changes_per_h"], c["air_exchange_per_day"] / 24.0)
-        gel = (c["silica_gel_kg"] > 0) / c["gel_time_constant_h"]
-        gel_rho = s.gel_rh / 100.0 * saturation
-        rate = exchange + gel
-        target = (exchange * s.room_rho[room] + gel * gel_rho) / rate
-        new_rho = target + (s.case_rho - target) * np.exp(-rate * dt_h)
-        from_gel_g = gel * (gel_rho - 0.5 * (s.case_rho + new_rho)) * c["volume_m3"] * dt_h
-        capacity = np.maximum(c["silica_gel_kg"] * c["gel_moisture_g_per_kg_per_pct"], 1e-9)
-        s.gel_rh = np.minimum(np.maximum(s.gel_rh - from_gel_g / capacity, 0.0), 100.0)
-        # Fresh gel, conditioned to the case's set point, while it is being swapped.
-        s.gel_rh = np.where(np.isfinite(now["reconditioned"]), now["reconditioned"], s.gel_rh)
-        s.case_rho = np.minimum(new_rho, saturation)
-        s.outdoor_t, s.outdoor_rho = np.array([out_t]), np.array([out_rho])
-
     # --- sampling --------------------------------------------------------------------------------
     def sample(self, epoch_s: np.ndarray) -> ClimateSample:
         """The climate at ascending times not before the last time sampled."""
@@ -423,26 +532,41 @@ class BuildingModel:
         if len(epoch_s) == 0:
             empty = np.zeros((0, len(self.cases)))
             return ClimateSample(epoch_s, empty, empty, empty, empty, np.zeros(0), np.zeros(0))
+        grid, inputs = self._prepare(epoch_s)
+        return self._finish(epoch_s, grid, inputs, self._physics.run(self._state, inputs, len(grid) - 1))
+
+    def _prepare(self, epoch_s: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The step grid up to the last of ``epoch_s`` and the inputs of its steps."""
         if epoch_s[0] < self.time_s - 1e-6 or np.any(np.diff(epoch_s) < 0):
             raise ValueError("sample times must ascend from the last time sampled")
         steps = max(0, math.ceil((epoch_s[-1] - self.time_s) / STEP_S - 1e-9))
         grid = self.time_s + STEP_S * np.arange(steps + 1)
-        inputs = self._inputs(grid[1:]) if steps else {}
-        history = [self._state.copy()]
-        state = self._state
-        for k in range(steps):
-            self._step(state, STEP_S / 3600.0, {name: values[k] for name, values in inputs.items()})
-            history.append(state.copy())
+        inputs = self._inputs(grid[1:]) if steps else {"out_t": np.zeros(0), "out_rho": np.zeros(0)}
+        return grid, inputs
+
+    def _finish(
+        self,
+        epoch_s: np.ndarray,
+        grid: np.ndarray,
+        inputs: dict[str, np.ndarray],
+        history: dict[str, np.ndarray],
+    ) -> ClimateSample:
+        """The samples at ``epoch_s``, interpolated in the states ``history`` on ``grid``."""
+        steps = len(grid) - 1
+        s = self._state
+        history["outdoor_t"] = np.concatenate([s.outdoor_t[None, :], inputs["out_t"][:steps, None]])
+        history["outdoor_rho"] = np.concatenate([s.outdoor_rho[None, :], inputs["out_rho"][:steps, None]])
         # Keep the last grid point that is not after the last sample, so later calls can
         # interpolate from it.
         keep = int(np.searchsorted(grid, epoch_s[-1], side="right")) - 1
-        self._state, self.time_s = history[keep].copy(), float(grid[keep])
+        self._state = _State(*(history[name][keep].copy() for name in _State.__dataclass_fields__))
+        self.time_s = float(grid[keep])
         position = np.clip((epoch_s - grid[0]) / STEP_S, 0.0, steps)
         low = np.minimum(np.floor(position).astype(int), max(steps - 1, 0))
         weight = (position - low)[:, None]
 
         def series(name: str) -> np.ndarray:
-            stacked = np.stack([getattr(h, name) for h in history])
+            stacked = history[name]
             upper = stacked[np.minimum(low + 1, steps)]
             return stacked[low] * (1 - weight) + upper * weight
 
@@ -458,3 +582,54 @@ class BuildingModel:
                 100.0 * series("outdoor_rho")[:, 0] / saturation_density_g_per_m3(out_t[:, 0]), 100.0
             ),
         )
+
+
+#: Inputs with a column per gallery, and per case (:meth:`BuildingModel._inputs`).
+_ROOM_INPUTS = ("hvac", "dehumidifier_ok", "visitors", "opened")
+_CASE_INPUTS = ("lights", "door", "reconditioned")
+
+
+def sample_together(models: Sequence[BuildingModel], epoch_s: Sequence[np.ndarray]) -> list[ClimateSample]:
+    """``[m.sample(t) for m, t in zip(models, epoch_s)]``, the same to the last bit, faster.
+
+    Buildings that step as many times (spans of the same length) are stepped as one, their
+    galleries and cases side by side, each gallery with its own building's outdoor air and
+    hours: numpy's overhead per call, which is most of a step's cost on a few galleries, is
+    paid once for all of them. Others are sampled one by one."""
+    times = [np.asarray(t, dtype=float) for t in epoch_s]
+    if len(models) < 2 or any(len(t) == 0 for t in times):
+        return [m.sample(t) for m, t in zip(models, times, strict=True)]
+    prepared = [m._prepare(t) for m, t in zip(models, times, strict=True)]
+    steps = len(prepared[0][0]) - 1
+    if not steps or any(len(grid) - 1 != steps for grid, _ in prepared):
+        return [
+            m._finish(t, g, i, m._physics.run(m._state, i, len(g) - 1))
+            for m, t, (g, i) in zip(models, times, prepared, strict=True)
+        ]
+    rooms = [len(m.rooms) for m in models]
+    cases = [len(m.cases) for m in models]
+    room_at, case_at = np.cumsum([0, *rooms]), np.cumsum([0, *cases])
+    physics = _Physics(
+        {name: np.concatenate([m._room[name] for m in models]) for name in models[0]._room},
+        {name: np.concatenate([m._case[name] for m in models]) for name in models[0]._case},
+        np.concatenate([m._case_room + room_at[k] for k, m in enumerate(models)]),
+        STEP_S / 3600.0,
+    )
+    inputs = {
+        name: np.concatenate([i[name] for _, i in prepared], axis=1) for name in _ROOM_INPUTS + _CASE_INPUTS
+    }
+    for name in ("out_t", "out_rho"):
+        inputs[name] = np.concatenate(
+            [np.repeat(i[name][:, None], n, axis=1) for (_, i), n in zip(prepared, rooms, strict=True)],
+            axis=1,
+        )
+    fields = {"room_t": 0, "room_rho": 0, "dehumidifying": 0, "case_t": 1, "case_rho": 1, "gel_rh": 1}
+    joined = {name: np.concatenate([getattr(m._state, name) for m in models]) for name in fields}
+    history = physics.run(_State(**joined), inputs, steps)
+    samples = []
+    for k, (model, t, (grid, own)) in enumerate(zip(models, times, prepared, strict=True)):
+        # Each building's own columns: its galleries' (0) or its cases' (1).
+        at = (slice(room_at[k], room_at[k + 1]), slice(case_at[k], case_at[k + 1]))
+        own_history = {name: history[name][:, at[kind]] for name, kind in fields.items()}
+        samples.append(model._finish(t, grid, own, own_history))
+    return samples
