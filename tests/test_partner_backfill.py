@@ -59,16 +59,20 @@ def test_a_gap_the_bridge_lost_is_back_filled_from_the_borrowers_database(partne
     try:
         assert lender.partners is not None and lender.partners.subscribed.wait(15)
         wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
+        # The borrower's heartbeat can reach the lender before its collector has subscribed to
+        # the readings: published before that, they never reach the borrower's database.
+        wait_for(lambda: "subscribed to patina/" in borrower_log(partners), 30)
         start_s = float(int(time.time()) - 900)
         publish_all(partners.borrower_broker, [(K1, reading(start_s + i, 40 + i % 7)) for i in range(50)])
         wait_for(lambda: len(times_ns(partners.lender, PARTNER_CLIMATE)) == 50, 30)
+        wait_for(lambda: len(times_ns(partners.borrower, CLIMATE)) == 50, 30)
 
         # The cut: the lender's broker stopped; the borrower's collector stores every reading.
         partners.lender_broker.stop()
         cut_s = time.time()
         gap = [(K1, reading(start_s + 50 + i, 45 + i % 5)) for i in range(200)]
         publish_all(partners.borrower_broker, gap)
-        wait_for(lambda: len(times_ns(partners.borrower, CLIMATE)) == 250, 30)
+        wait_for(lambda: len(times_ns(partners.borrower, CLIMATE)) == 250, 60)
         # The borrower's broker restarted without persistence: its bridge's queue (the 200
         # readings, the heartbeats) is gone. Past the partner's silent_after (20 s), so the
         # lender sees two heartbeats further apart than that.
