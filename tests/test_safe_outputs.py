@@ -771,8 +771,15 @@ def test_in_the_browser_text_stays_text_notes_keep_their_lines_and_guessing_is_s
         expect(page.get_by_role("heading", name="Display cases")).to_be_visible(timeout=30_000)
         expect(page.get_by_text("**Bold** ![c](").first).to_be_visible(timeout=30_000)
         expect(page.get_by_text("Gallery ![g](").first).to_be_visible()
+        wait_until_drawn(page)
         page.goto(f"{url}/case?case=C1")
         expect(page.get_by_role("heading", name="Case C1: **Bold** ![c](")).to_be_visible(timeout=30_000)
+        # The whole page, not only its heading: the gallery's name is also in a caption further down
+        # (once drawn as Markdown, caught only when the test happened to stay long enough).
+        expect(page.get_by_text('add a case with kind = "room" in Gallery ![g](', exact=False)).to_be_visible(
+            timeout=30_000
+        )
+        wait_until_drawn(page)
 
         page.goto(f"{url}/alerts")
         expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)

@@ -17,6 +17,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import safe_text
 from museum.assessment.diagnose import (
     DEFAULT_WINDOW,
     Diagnosis,
@@ -83,7 +84,7 @@ def case_tightness(config: MuseumConfig, t: Translator, case: Case) -> None:
         return
     st.subheader(t("diagnose.section"))
     if reference is None:
-        st.caption(t("diagnose.no_reference_hint", gallery=t.name(case.gallery)))
+        st.caption(t("diagnose.no_reference_hint", gallery=safe_text.line(t.name(case.gallery))))
         return
     start, end = _window()
     try:

@@ -33,7 +33,7 @@ chosen = st.segmented_control(
     t("floorplan.gallery"),
     ids,
     default=requested if requested in ids else ids[0],
-    format_func=lambda gid: t.name(next(g.gallery for g in plans if g.id == gid)),
+    format_func=lambda gid: safe_text.line(t.name(next(g.gallery for g in plans if g.id == gid))),
     key="floorplan_gallery",
 )
 gallery = next(g for g in plans if g.id == (chosen or ids[0]))
