@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from museum.storage.influxql import quote_identifier
+from museum.storage.influxql import quote_identifier, quote_literal, time_literal
 from museum.storage.schema import CLIMATE, CLIMATE_HOURLY
 
 #: Where the hourly aggregates live: a retention policy that keeps them for ever.
@@ -190,3 +191,85 @@ def merge_hourly(
     data = pd.concat(frames, ignore_index=True).sort_values(["time", "sensor_id"], ignore_index=True)
     data["readings"] = data["readings"].astype(float)
     return data
+
+
+# --- readings per hour from the aggregates (the data-quality page's coverage) ---------------
+#: The last whole hours always counted from the raw readings: the continuous query aggregates
+#: an hour when the next begins, and readings still arriving then are counted an hour later.
+RAW_COUNT_HOURS = 2
+#: Series keys of the readings per hour: a sensor in the case it reported from.
+READING_KEYS = ["sensor_id", "case_id"]
+
+
+def untrusted_sensors(stored: pd.DataFrame, totals: pd.DataFrame) -> list[str]:
+    """Sensors whose stored hours cannot stand for the raw count: for some case, the
+    aggregates' ``readings`` summed over the hours differ from the raw readings counted over
+    the same hours (``totals``: one row per sensor and case). Raw readings are only ever
+    added, so each hour's raw count is at least its aggregate's: equal sums mean every hour
+    is equal, a larger raw sum means an hour aggregated before all its readings arrived (or
+    never aggregated), a smaller one raw readings expired or deleted."""
+    raw = (
+        totals.groupby(READING_KEYS)["readings"].sum().astype("int64")
+        if not totals.empty
+        else pd.Series(dtype="int64")
+    )
+    kept = (
+        stored.groupby(READING_KEYS)["readings"].sum().astype("int64")
+        if not stored.empty
+        else pd.Series(dtype="int64")
+    )
+    keys = raw.index.union(kept.index)
+    differ = raw.reindex(keys, fill_value=0) != kept.reindex(keys, fill_value=0)
+    return sorted({sensor for sensor, _ in keys[differ.to_numpy()]})
+
+
+def readings_grid(
+    parts: Sequence[pd.DataFrame], present: Sequence[tuple[str, str]], start: datetime, end: datetime
+) -> pd.DataFrame:
+    """Readings per hour of every series in ``present`` (sensor, case), every hour from
+    ``start`` up to ``end`` (0 where no part has the hour), as InfluxDB's count with
+    ``fill(0)`` gives them: time, sensor_id, case_id, readings (int64), sorted by sensor and
+    hour. ``parts`` hold hour rows of those series (time, sensor_id, case_id, readings), no
+    hour in two parts."""
+    columns = ["time", *READING_KEYS, "readings"]
+    hours = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="1h", inclusive="left").as_unit("ns")
+    if not present or hours.empty:
+        return pd.DataFrame(columns=columns)
+    rows = [p.reindex(columns=columns) for p in parts if not p.empty]
+    counted = (
+        pd.concat(rows, ignore_index=True).groupby([*READING_KEYS, "time"])["readings"].sum()
+        if rows
+        else pd.Series(dtype="int64")
+    )
+    keys = sorted(present)
+    grid = pd.MultiIndex.from_arrays(
+        [
+            np.repeat([sensor for sensor, _ in keys], len(hours)),
+            np.repeat([case for _, case in keys], len(hours)),
+            np.tile(hours, len(keys)),
+        ],
+        names=[*READING_KEYS, "time"],
+    )
+    data = counted.reindex(grid, fill_value=0).rename("readings").reset_index()
+    data["readings"] = data["readings"].astype("int64")
+    return data.reindex(columns=columns)
+
+
+def raw_count_statement(start: datetime, end: datetime, per_hour: bool, sensors: Sequence[str] = ()) -> str:
+    """Raw RH readings counted per sensor and case, per hour (``fill(0)``: every hour of a
+    series with a reading in the span) or over the whole span, of ``sensors`` or of all."""
+    which = " OR ".join(f"sensor_id = {quote_literal(sensor)}" for sensor in sensors)
+    group = "GROUP BY time(1h), sensor_id, case_id fill(0)" if per_hour else "GROUP BY sensor_id, case_id"
+    return (
+        f"SELECT count(rh_pct) AS readings FROM {quote_identifier(CLIMATE)} "
+        f"WHERE time >= {time_literal(start)} AND time < {time_literal(end)}"
+        f"{f' AND ({which})' if which else ''} {group}"
+    )
+
+
+def stored_readings_statement(start: datetime, end: datetime) -> str:
+    """The hourly aggregates' ``readings`` per sensor and case between whole hours."""
+    return (
+        f"SELECT readings FROM {HOURLY_TARGET} WHERE time >= {time_literal(start)} "
+        f"AND time < {time_literal(end)} GROUP BY sensor_id, case_id"
+    )
