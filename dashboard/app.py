@@ -8,6 +8,7 @@ import streamlit as st
 
 from dashboard import safe_text
 from dashboard.context import current_user, language_picker, login_box, museum_config, translator
+from dashboard.data import coverage_warmer
 
 # Shipped with the app: a ":material/…:" page icon is fetched from a font CDN, which an
 # offline museum network cannot reach.
@@ -49,4 +50,6 @@ page = st.navigation(
         st.Page("views/loans.py", title=t("nav.loans"), icon=":material/flight_takeoff:", url_path="loans"),
     ]
 )
+# A large museum's data-quality coverage, computed ahead by the server (docs/dashboard-at-scale.md).
+coverage_warmer(config.influxdb, tuple(sensor for case in config.cases for sensor in case.sensors))
 page.run()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
+import pytest
 
 from museum.description.config import MuseumConfig
 from museum.storage.schema import Reading, climate_line
@@ -69,3 +70,23 @@ def test_readings_per_hour_from_the_aggregates_equal_the_raw_count_late_readings
     # The stored aggregate still says 60: the figure came from the raw readings.
     stored = store._stored_readings(late_hour, late_hour + timedelta(hours=1)).set_index("sensor_id")
     assert int(stored.loc["s2", "readings"]) == 60
+
+
+def test_a_large_museums_coverage_is_kept_computed_by_the_server(
+    make_config: Callable[..., MuseumConfig],
+    store_for: Callable[[MuseumConfig], InfluxStore],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dashboard import data
+
+    config = make_config()
+    write_days(store_for(config), 1)
+    assert data.coverage_warmer(config.influxdb, ("s1", "s2", "s3")) is None  # a small museum: no thread
+    monkeypatch.setattr(data, "WARM_COVERAGE_FROM_SENSORS", 2)
+    warmer = data.coverage_warmer(config.influxdb, ("s1", "s2"))
+    assert warmer is not None and warmer.daemon and warmer.is_alive()
+    assert data.coverage_warmer(config.influxdb, ("s1", "s2")) is warmer  # once per server and museum
+    # What it keeps is what the page reads: the week up to the last whole hour.
+    start, end = data.coverage_period(datetime.now(UTC), data.WARM_COVERAGE_SPAN)
+    coverage = data.hourly_coverage(config.influxdb, ("s1", "s2"), start, end)
+    assert set(coverage["sensor_id"]) == {"s1", "s2"} and coverage["readings"].sum() > 0

@@ -18,6 +18,7 @@ from dashboard.context import museum_config, translator
 from dashboard.data import (
     at_once,
     collector_health,
+    coverage_period,
     coverage_summary,
     disk_projection,
     hourly_coverage,
@@ -71,8 +72,8 @@ now = datetime.now(UTC)
 tick_format, tick_count = TICKS[range_key]
 time_axis = alt.Axis(format=t.chart_time_format(tick_format), tickCount=tick_count, labelOverlap=True)
 # Whole hours of the clock, up to the last complete one: the hour under way is not a gap.
-end = now.replace(minute=0, second=0, microsecond=0)
-start = end - RANGES[range_key]
+# The same period as the server's warmer computes for a week (dashboard.data.coverage_warmer).
+start, end = coverage_period(now, RANGES[range_key])
 
 try:
     # Side by side, with the queries of the sections below (calibration, disk): one after
