@@ -4,6 +4,7 @@ real headless Chromium for what a conservator sees."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import shutil
 import subprocess
@@ -205,7 +206,14 @@ def test_case_page_draws_the_case_and_its_artefacts(museum: MuseumConfig) -> Non
     app.switch_page("views/case.py").run()
     assert not app.exception
     assert texts(app, "title") == ["Case C2: Rifles"]
-    assert len(app.get("vega_lite_chart")) == 4  # temperature, RH, dew point, the climate cloud
+    # Temperature with dew point, and RH; the climate cloud on request (a chart fewer to draw).
+    specs = [json.loads(chart.proto.spec) for chart in app.get("vega_lite_chart")]
+    assert [
+        spec["layer"][0]["encoding"]["y"]["title"] if "layer" in spec else spec["encoding"]["y"]["title"]
+        for spec in specs
+    ] == ["Temperature and dew point (°C)", "Relative humidity (%)"]
+    app.toggle(key="case_scatter").set_value(True).run()
+    assert len(app.get("vega_lite_chart")) == 3
     artefacts = app.table[-1].value
     assert artefacts.iloc[0].tolist()[:4] == [
         "R-1",

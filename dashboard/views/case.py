@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -146,13 +147,32 @@ else:
         if not notes.empty
         else pd.DataFrame()
     )
-    for column, title in (
-        ("temperature_c", t("case.chart_temperature")),
-        ("rh_pct", t("case.chart_rh")),
-        ("dew_point_c", t("case.chart_dew_point")),
+    # Temperature and dew point share one chart (both °C: the gap between the lines is the
+    # margin to condensation), RH has its own: each chart drawn costs a new tab about 0.15 s
+    # of the browser's time (docs/dashboard-at-scale.md).
+    degrees = local.melt(
+        id_vars=["time", "sensor_id"],
+        value_vars=["temperature_c", "dew_point_c"],
+        var_name="quantity",
+        value_name="value_c",
+    ).assign(
+        quantity=lambda frame: frame["quantity"].map(
+            {"temperature_c": t("label.temperature"), "dew_point_c": t("label.dew_point")}
+        )
+    )
+    for data, column, title in (
+        (degrees, "value_c", t("case.chart_temperature_dew_point")),
+        (local, "rh_pct", t("case.chart_rh")),
     ):
+        encoding: dict[str, Any] = {}
+        if column == "value_c":
+            encoding["strokeDash"] = alt.StrokeDash(
+                "quantity:N",
+                title="",
+                sort=[t("label.temperature"), t("label.dew_point")],
+            )
         chart = (
-            alt.Chart(local)
+            alt.Chart(data)
             # Empty rows (with_gaps) break the line: a gap is drawn as a gap.
             .mark_line(invalid="break-paths-show-domains")
             .encode(
@@ -162,8 +182,10 @@ else:
                 tooltip=[
                     alt.Tooltip("time:T", title=t("label.time"), format=t.chart_time_format()),
                     alt.Tooltip("sensor_id:N", title=t("label.sensor")),
+                    *([alt.Tooltip("quantity:N", title="")] if column == "value_c" else []),
                     alt.Tooltip(f"{column}:Q", title=title, format=t.axis_format(1)),
                 ],
+                **encoding,
             )
             .properties(height=220)
         )
@@ -242,9 +264,11 @@ if not series.empty:
             + points
         )
     st.subheader(t("case.scatter"))
-    st.caption(t("case.scatter_help"))
-    cloud = scatter.resolve_scale(color="independent").properties(height=320)
-    st.altair_chart(cloud.configure(locale=t.chart_locale()), width="stretch")
+    # On request: a chart fewer for every first load of the page (docs/dashboard-at-scale.md).
+    if st.toggle(t("case.show_scatter"), key="case_scatter"):
+        st.caption(t("case.scatter_help"))
+        cloud = scatter.resolve_scale(color="independent").properties(height=320)
+        st.altair_chart(cloud.configure(locale=t.chart_locale()), width="stretch")
 
     st.subheader(t("case.period_statistics"))
     try:
