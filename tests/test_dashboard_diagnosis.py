@@ -158,7 +158,7 @@ def test_case_page_shows_tightness_and_forecast_and_overview_the_cases_to_look_a
     # Said as surely as the two weeks allow, on what it rests, and what would sharpen it.
     assert "Passes its limit of 50 % RH in about" in page or "Uncertain:" in page
     assert "Forecast as if the gallery stays near its level of the last 14 days" in page
-    assert len(app.get("vega_lite_chart")) == 3  # the page's two, and case vs room
+    assert len(app.get("vega_lite_chart")) == 4  # the page's three, and case vs room
 
     leaky = AppTest.from_file(APP, default_timeout=60)
     leaky.query_params["case"] = "A-01"

@@ -147,9 +147,8 @@ else:
         if not notes.empty
         else pd.DataFrame()
     )
-    # Temperature and dew point share one chart (both °C: the gap between the lines is the
-    # margin to condensation), RH has its own: each chart drawn costs a new tab about 0.15 s
-    # of the browser's time (docs/dashboard-at-scale.md).
+    # Temperature and dew point share one chart: both °C, the gap between the lines is the
+    # margin to condensation (the condensation rule's, docs/risk-model.md).
     degrees = local.melt(
         id_vars=["time", "sensor_id"],
         value_vars=["temperature_c", "dew_point_c"],
@@ -264,11 +263,9 @@ if not series.empty:
             + points
         )
     st.subheader(t("case.scatter"))
-    # On request: a chart fewer for every first load of the page (docs/dashboard-at-scale.md).
-    if st.toggle(t("case.show_scatter"), key="case_scatter"):
-        st.caption(t("case.scatter_help"))
-        cloud = scatter.resolve_scale(color="independent").properties(height=320)
-        st.altair_chart(cloud.configure(locale=t.chart_locale()), width="stretch")
+    st.caption(t("case.scatter_help"))
+    cloud = scatter.resolve_scale(color="independent").properties(height=320)
+    st.altair_chart(cloud.configure(locale=t.chart_locale()), width="stretch")
 
     st.subheader(t("case.period_statistics"))
     try:
