@@ -635,9 +635,15 @@ def test_points_refused_as_points_are_quarantined_and_replay_puts_them_back(
     )
     with running(config) as collector:
         publish_all(mosquitto, readings(10))  # September 2026: older than an hour
-        wait_for(lambda: collector.stats().rejected.get("database_refused") == 10, timeout_s=60)
+        # The ten readings, and the risk point the collector made of them for the case's object
+        # (at the readings' time, so refused too): the test once waited for ten only, and on a
+        # loaded machine the risk point came before the retention policy changed back.
+        wait_for(lambda: collector.stats().rejected.get("database_refused") == 11, timeout_s=60)
+        refused = sorted(bytes(record.payload).split(b",", 1)[0] for record in collector.spool.quarantined())
+        assert refused == [b"climate"] * 10 + [b"risk"]
         assert collector.stats().writer_blocked is None
         store.execute(f'ALTER RETENTION POLICY "autogen" ON "{config.influxdb.database}" DURATION INF')
         released, held = replay_quarantine(config)
         wait_for(lambda: stored_count(store) == 10, timeout_s=60)
-    assert (released, held) == (10, 0)
+        wait_for(lambda: store.execute("SELECT count(score) FROM risk"), timeout_s=60)
+    assert (released, held) == (11, 0)
