@@ -153,6 +153,11 @@ class Partners:
             env={**os.environ, **BORROWER_ENVIRON, "PYTHONUNBUFFERED": "1"},
         )
 
+    def borrower_log(self) -> str:
+        """What the borrower's collector has logged so far."""
+        path = self.folder / "borrower-collector.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
     def kill_borrower_collector(self) -> None:
         assert self.borrower_process is not None
         self.borrower_process.send_signal(signal.SIGKILL)

@@ -48,10 +48,6 @@ def times_ns(config: Any, measurement: str, where: str = "") -> list[int]:
     return [] if frame.empty else [stamp.value for stamp in frame["time"]]
 
 
-def borrower_log(partners: Partners) -> str:
-    return (partners.folder / "borrower-collector.log").read_text(errors="replace")
-
-
 def test_a_gap_the_bridge_lost_is_back_filled_from_the_borrowers_database(partners: Partners) -> None:
     lender = Collector(partners.lender)
     lender.start()
@@ -61,7 +57,7 @@ def test_a_gap_the_bridge_lost_is_back_filled_from_the_borrowers_database(partne
         wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
         # The borrower's heartbeat can reach the lender before its collector has subscribed to
         # the readings: published before that, they never reach the borrower's database.
-        wait_for(lambda: "subscribed to patina/" in borrower_log(partners), 30)
+        wait_for(lambda: "subscribed to patina/" in partners.borrower_log(), 30)
         start_s = float(int(time.time()) - 900)
         publish_all(partners.borrower_broker, [(K1, reading(start_s + i, 40 + i % 7)) for i in range(50)])
         wait_for(lambda: len(times_ns(partners.lender, PARTNER_CLIMATE)) == 50, 30)
@@ -83,7 +79,7 @@ def test_a_gap_the_bridge_lost_is_back_filled_from_the_borrowers_database(partne
         # The lender asks, the borrower answers from its database: all 250, none twice.
         wait_for(lambda: len(times_ns(partners.lender, PARTNER_CLIMATE)) >= 250, 90)
         assert lender.partners.backfill is not None and lender.partners.backfill.requested >= 1
-        wait_for(lambda: "back-fill for hanoi" in borrower_log(partners), 30)
+        wait_for(lambda: "back-fill for hanoi" in partners.borrower_log(), 30)
         lender_times = times_ns(partners.lender, PARTNER_CLIMATE)
         assert lender_times == times_ns(partners.borrower, CLIMATE, " WHERE case_id = 'K1'")
         assert len(lender_times) == len(set(lender_times)) == 250
@@ -100,7 +96,7 @@ def restart_without_persistence(broker: MosquittoServer) -> None:
 def test_a_request_for_what_the_borrower_does_not_share_gets_nothing(partners: Partners) -> None:
     partners.start_borrower_collector()
     start_s = float(int(time.time()) - 600)
-    wait_for(lambda: "subscribed to" in borrower_log(partners), 30)
+    wait_for(lambda: "subscribed to" in partners.borrower_log(), 30)
     publish_all(partners.borrower_broker, [(K1, reading(start_s, 50.0)), (K2, reading(start_s, 60.0))])
     wait_for(lambda: len(times_ns(partners.borrower, CLIMATE)) == 2, 30)
     seen: list[tuple[str, bytes]] = []
@@ -132,7 +128,7 @@ def test_a_request_for_what_the_borrower_does_not_share_gets_nothing(partners: P
         watcher.loop_stop()
     assert [topic for topic, _ in seen] == [K1]
     assert json.loads(seen[0][1]) == {"ts": start_s, "temperature_c": 20.0, "rh_pct": 50.0}
-    text = borrower_log(partners)
+    text = partners.borrower_log()
     refusals = [line for line in text.splitlines() if "back-fill request from hanoi" in line]
     assert len([line for line in refusals if "refused" in line and "not JSON" not in line]) == 4
     assert "case 'K2' is not shared with hanoi (shared: K1)" in text
@@ -167,7 +163,7 @@ def wait_for_request_path(partners: Partners) -> None:
 
         def answered() -> bool:
             probe.publish("patina/backfill/hanoi/request", b"probe", qos=1).wait_for_publish(5)
-            return "refused" in borrower_log(partners)
+            return "refused" in partners.borrower_log()
 
         wait_for(answered, 30, interval_s=0.5)
     finally:

@@ -169,6 +169,10 @@ def test_a_loan_watched_over_the_bridge(partners: Partners, mailbox: tuple[Mailb
         assert lender.wait_until_subscribed(15)
         assert lender.partners is not None and lender.partners.subscribed.wait(15)
         wait_for(lambda: lender.partners is not None and "armee" in lender.partners.beats().last_beat_s, 30)
+        # The borrower's heartbeat can reach the lender before its collector has subscribed to
+        # the readings: published before that, they never reach the borrower's database (seen
+        # once on a loaded machine: the lender had its 100, the borrower not its 101).
+        wait_for(lambda: "subscribed to patina/" in partners.borrower_log(), 30)
         start_s = float(int(time.time()) - 600)
         first = [("patina/invalides/k1a/climate", reading(start_s + i, 40 + i % 7)) for i in range(100)]
         # A reading of a case not shared never crosses.
