@@ -3,7 +3,7 @@ are shared between pytest-xdist's workers.
 
 The services run from deploy/'s configs on free loopback ports in temporary directories,
 never the machine's own services, so tests can stop, restart and break them. Under xdist
-(pyproject's ``addopts``: ``-n 2``) each worker is a session of its own, with its own
+(pyproject's ``addopts``: ``-n 3``) each worker is a session of its own, with its own
 services.
 """
 
