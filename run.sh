@@ -51,7 +51,9 @@ if [ -f "$stamp" ]; then installed=$(cat "$stamp"); fi
 # What `test` installs covers what `demo` needs.
 if [ "$installed" != "$wanted" ] && ! { [ "$target" = "." ] && [ "$installed" = ".[test] ${wanted#* }" ]; }; then
   echo "Installing Patina into .venv (log: .venv/install.log)"
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } \
+  # --no-compile: byte-compiling every installed file (SciPy, pandas, Streamlit…) takes half
+  # of the install's time; Python compiles what is imported, when it is first imported.
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install --no-compile -e "$target"; } \
       > .venv/install.log 2>&1; then
     tail -30 .venv/install.log >&2
     echo "pip failed; the whole log is in .venv/install.log" >&2

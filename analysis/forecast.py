@@ -103,7 +103,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter
 
 from analysis.diagnostics import CALIBRATION_RH_PCT, Tightness, slope_through
 from analysis.psychrometrics import absolute_humidity, saturation_density_g_per_m3
@@ -460,6 +459,10 @@ def _draw_targets(outlook: Outlook, rng: np.random.Generator, samples: int) -> n
     shocks = (
         rng.normal(0.0, 1.0, (samples, days)) * (outlook.weather_sd_pct * math.sqrt(1.0 - phi**2))[None, :]
     )
+    # Imported here: SciPy's signal package takes 0.6 s to import, which every process that
+    # imports this module (the collector, the dashboard) would pay without forecasting.
+    from scipy.signal import lfilter
+
     start = np.full((samples, 1), phi * outlook.last_departure_pct)
     weather, _ = lfilter([1.0], [1.0, -phi], shocks, axis=1, zi=start)
     return np.clip(outlook.expected_pct[None, :] + level[:, None] + course + weather, 0.0, 100.0)
@@ -603,9 +606,14 @@ def forecast_crossing(
     calibration_pct: float = CALIBRATION_RH_PCT,
     seed: int = 0,
     samples: int = SAMPLES,
+    explain: bool = True,
 ) -> Forecast:
     """When the case passes ``limit_rh_pct`` (the module's crossing), with its lower
-    quartile, 95 % interval, whether it is actionable and, if not, what holds it back."""
+    quartile, 95 % interval, whether it is actionable and, if not, what holds it back.
+
+    ``explain=False`` leaves ``limited_by`` empty: finding what holds an uncertain forecast
+    back draws six more sets of futures, and the alert engine, which forecasts every case
+    each hour, only needs whether the forecast is actionable."""
     if rh_now_pct >= limit_rh_pct:
         return Forecast(
             limit_rh_pct, rh_now_pct, 0.0, 0.0, (0.0, 0.0), True, outlook.source, outlook.horizon_days
@@ -616,7 +624,7 @@ def forecast_crossing(
 
     found = run(case, outlook, calibration_pct)
     limited: tuple[str, ...] = ()
-    if not found.actionable:
+    if explain and not found.actionable:
         # What holds it back needs only the broad picture: a quarter of the draws.
         limited = _limits(
             case, outlook, calibration_pct, lambda c, o, k: run(c, o, k, max(samples // 4, 100))

@@ -330,16 +330,16 @@ def _component_matrix(
     return pairs, np.vstack(scores), np.vstack(margin_scores)
 
 
-def _timeline(
+def _timeline_columns(
     index: pd.DatetimeIndex,
-    names: list[str],
     pairs: list[tuple[str, str]],
     matrix: np.ndarray,
     margin_matrix: np.ndarray,
     settings: RiskSettings,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     """Per reading: the highest score, its level held with hysteresis, the driver and
-    material that raised that level, and each component's highest score."""
+    material that raised that level (as indices into ``LEVELS``, ``DRIVERS`` and the
+    pairs' materials), and each component's highest score."""
     best = np.argmax(matrix, axis=0) if len(index) else np.zeros(0, dtype=int)
     score = matrix[best, np.arange(len(index))] if len(index) else np.zeros(0)
     raw_level = score_to_level(score)
@@ -355,25 +355,89 @@ def _timeline(
         reached = np.where(level <= raw_level, driver_at, 0)
         driver_at = np.maximum.accumulate(reached)
     best = best[driver_at]
-    # The categories' dtypes are made once (checking categories costs more than the codes),
-    # and the frame in one construction rather than column by column.
-    columns: dict[str, Any] = {
+    materials = list(dict.fromkeys(name for name, _ in pairs))
+    columns = {
         "score": np.round(score, 2),
-        "level": pd.Categorical.from_codes(level, dtype=_LEVEL_DTYPE),
-        "raw_level": pd.Categorical.from_codes(raw_level, dtype=_LEVEL_DTYPE),
-        "driver": pd.Categorical.from_codes(
-            np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best], dtype=_DRIVER_DTYPE
-        ),
-        "material": pd.Categorical.from_codes(
-            np.array([names.index(pairs[i][0]) for i in range(len(pairs))])[best],
-            dtype=_material_dtype(tuple(names)),
-        ),
+        "level": level,
+        "raw_level": raw_level,
+        "driver": np.array([DRIVERS.index(pairs[i][1]) for i in range(len(pairs))])[best],
+        "material": np.array([materials.index(pairs[i][0]) for i in range(len(pairs))])[best],
     }
     for component in DRIVERS:
         rows = [i for i, (_, c) in enumerate(pairs) if c == component]
         if rows:
             columns[component] = np.round(matrix[rows].max(axis=0), 2)
+    return columns
+
+
+def _timeline(
+    index: pd.DatetimeIndex,
+    names: list[str],
+    pairs: list[tuple[str, str]],
+    matrix: np.ndarray,
+    margin_matrix: np.ndarray,
+    settings: RiskSettings,
+) -> pd.DataFrame:
+    """The timeline's frame (:class:`Assessment`) of :func:`_timeline_columns`."""
+    columns: dict[str, Any] = _timeline_columns(index, pairs, matrix, margin_matrix, settings)
+    # The categories' dtypes are made once (checking categories costs more than the codes),
+    # and the frame in one construction rather than column by column.
+    columns["level"] = pd.Categorical.from_codes(columns["level"], dtype=_LEVEL_DTYPE)
+    columns["raw_level"] = pd.Categorical.from_codes(columns["raw_level"], dtype=_LEVEL_DTYPE)
+    columns["driver"] = pd.Categorical.from_codes(columns["driver"], dtype=_DRIVER_DTYPE)
+    columns["material"] = pd.Categorical.from_codes(columns["material"], dtype=_material_dtype(tuple(names)))
     return pd.DataFrame(columns, index=index)
+
+
+@dataclass(frozen=True)
+class LatestRisk:
+    """An artefact's risk at the last reading of a series: the last row of
+    :func:`assess`'s timeline, and since when its level has held."""
+
+    score: float
+    level: str
+    driver: str
+    material: str
+    #: Each component's score (the timeline's component columns, in ``DRIVERS`` order).
+    components: dict[str, float]
+    since: pd.Timestamp
+
+
+def latest_risk(
+    index: pd.DatetimeIndex,
+    temperature_c: np.ndarray,
+    rh_pct: np.ndarray,
+    materials: Iterable[str],
+    settings: RiskSettings = RiskSettings(),
+) -> LatestRisk | None:
+    """The last row of ``assess(readings, materials).timeline`` for readings given as arrays
+    (°C and % at the times of ``index``), without building the timeline's frame: the
+    collector assesses each object every minute of event time over a day of readings, and
+    the frame and its rows cost more than the model. None for no readings."""
+    names = list(dict.fromkeys(materials))
+    if not names:
+        raise ValueError("an artefact needs at least one material")
+    profiles = [profile(name) for name in names]
+    t, rh = np.asarray(temperature_c, dtype=float), np.asarray(rh_pct, dtype=float)
+    if index.is_monotonic_increasing and not (np.isnan(t).any() or np.isnan(rh).any()):
+        air = _Air(index, t, rh)
+    else:
+        air = _prepare(pd.DataFrame({"temperature_c": t, "rh_pct": rh}, index=index))
+    if not len(air.index):
+        return None
+    shared = _shared_components(air, reading_durations_h(air.index), profiles, settings)
+    pairs, matrix, margin_matrix = _component_matrix(air, profiles, shared, settings)
+    columns = _timeline_columns(air.index, pairs, matrix, margin_matrix, settings)
+    levels = columns["level"]
+    switches = np.flatnonzero(levels != levels[-1])
+    return LatestRisk(
+        score=float(columns["score"][-1]),
+        level=LEVELS[int(levels[-1])],
+        driver=DRIVERS[int(columns["driver"][-1])],
+        material=names[int(columns["material"][-1])],
+        components={c: float(columns[c][-1]) for c in DRIVERS if c in columns},
+        since=air.index[switches[-1] + 1] if len(switches) else air.index[0],
+    )
 
 
 _LEVEL_DTYPE = pd.CategoricalDtype(LEVELS)

@@ -7,6 +7,7 @@ of their own, so they never touch a system service.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -23,8 +24,34 @@ class ServiceError(RuntimeError):
     """A service could not be started; the message says which and why."""
 
 
+#: Where the kernel picks the local ports of outgoing connections (Linux's default range).
+_EPHEMERAL_PORTS = (32768, 60999)
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return _EPHEMERAL_PORTS
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    """A TCP port on 127.0.0.1 that nothing listens on right now, below the range the
+    kernel gives outgoing connections: a server restarted on its port (a database killed
+    and started again) must find it free, and a client retrying a dead port in that range
+    can be handed the port itself as its own (a TCP self-connect), or another process's
+    connection can, and the restart then fails with "address already in use"."""
+    low, _ = _ephemeral_ports()
+    candidates = list(range(10_000, low)) if low > 11_000 else []
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from analysis.materials import MATERIAL_NAMES, METALS, PROFILES, profile
-from analysis.risk import LEVELS, assess, rh_high_score
+from analysis.risk import DRIVERS, LEVELS, assess, latest_risk, rh_high_score
 
 
 def constant(temperature_c: float, rh_pct: float, hours: int = 48, freq: str = "10min") -> pd.DataFrame:
@@ -247,3 +247,44 @@ def test_a_held_level_says_the_air_is_back() -> None:
     assert reason(45.0).startswith("45 % RH, back within its limit of 60 % (Iron and steel)")
     assert "revenue dans sa limite de 60 %" in reason(45.0, "fr")
     assert "đã trở lại trong giới hạn 60 %" in reason(45.0, "vi")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    materials=st.lists(st.sampled_from(MATERIAL_NAMES), min_size=1, max_size=3, unique=True),
+    steps=st.lists(
+        st.tuples(st.integers(min_value=60, max_value=7200), temperatures, humidities),
+        min_size=1,
+        max_size=80,
+    ),
+)
+def test_the_latest_risk_is_the_last_row_of_the_timeline(
+    materials: list[str], steps: list[tuple[int, float, float]]
+) -> None:
+    """The collector's live assessment (arrays in, the last reading's risk out) says what the
+    whole timeline says at its last reading, since when included."""
+    times_s = 1_790_000_000 + np.cumsum([step for step, _, _ in steps])
+    index = pd.to_datetime(times_s, unit="s", utc=True)
+    temperature_c = np.array([t for _, t, _ in steps])
+    rh_pct = np.array([rh for _, _, rh in steps])
+    timeline = assess(
+        pd.DataFrame({"temperature_c": temperature_c, "rh_pct": rh_pct}, index=index),
+        materials,
+        summarise=False,
+    ).timeline
+    latest = latest_risk(index, temperature_c, rh_pct, materials)
+    assert latest is not None
+    row = timeline.iloc[-1]
+    assert (latest.score, latest.level, latest.driver, latest.material) == (
+        row["score"],
+        row["level"],
+        row["driver"],
+        row["material"],
+    )
+    assert latest.components == {c: row[c] for c in DRIVERS if c in timeline.columns}
+    codes = timeline["level"].cat.codes.to_numpy()
+    since = timeline.index[codes != codes[-1]]
+    assert latest.since == (
+        timeline.index[timeline.index > since[-1]][0] if len(since) else timeline.index[0]
+    )
+    assert latest_risk(index[:0], temperature_c[:0], rh_pct[:0], materials) is None

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.materials import MaterialProfile, profile
-from analysis.risk import LEVELS, assess
+from analysis.risk import LEVELS, LatestRisk, latest_risk
 from collector.alerts.readings import CaseReadings
 from museum.description.config import Artefact, Case
 from museum.storage.schema import RiskPoint
@@ -32,8 +32,6 @@ RISK_EVERY_S = 60.0
 RISK_GOOD_EVERY_S = 900.0
 #: The object-level drivers that a case rule already reports: their incident is that rule's.
 CASE_RULE_OF_DRIVER = {"rh_high": "rh_high", "too_dry": "rh_low", "condensation": "condensation"}
-#: Timeline columns that are not component scores.
-_NOT_COMPONENTS = ("score", "level", "raw_level", "driver", "material")
 
 
 def worst_sensor_series(
@@ -47,17 +45,29 @@ def worst_sensor_series(
     them does. A sensor's value counts for ``fresh_for_s`` after its reading (as
     ``sensor_silent_after`` does for the rules).
     """
+    index, temperature_c, rh_pct = worst_sensor_arrays(history, fresh_for_s)
+    return pd.DataFrame({"temperature_c": temperature_c, "rh_pct": rh_pct}, index=index)
+
+
+def worst_sensor_arrays(
+    history: Iterable[tuple[float, float, float, str]], fresh_for_s: float
+) -> tuple[pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """:func:`worst_sensor_series` as its times, temperatures (°C) and RH (%)."""
     entries = list(history)
     times = np.array([e[0] for e in entries], dtype=float)
-    sensors = np.array([e[3] for e in entries], dtype=object)
+    sensors = [e[3] for e in entries]
     values = {
         "temperature_c": np.array([e[1] for e in entries], dtype=float),
         "rh_pct": np.array([e[2] for e in entries], dtype=float),
     }
     moments = np.unique(times)
     worst = {name: np.full(len(moments), -np.inf) for name in values}
-    for sensor in set(sensors.tolist()):
-        mine = np.flatnonzero(sensors == sensor)
+    names = set(sensors)
+    for sensor in names:
+        if len(names) == 1:
+            mine = np.arange(len(entries))
+        else:
+            mine = np.flatnonzero(np.array(sensors, dtype=object) == sensor)
         mine = mine[np.argsort(times[mine], kind="stable")]
         # The sensor's latest reading at or before each moment, if it is fresh enough.
         latest = np.searchsorted(times[mine], moments, side="right") - 1
@@ -66,8 +76,9 @@ def worst_sensor_series(
         for name, series in values.items():
             candidate = np.where(fresh, series[mine][np.maximum(latest, 0)], -np.inf)
             worst[name] = np.maximum(worst[name], candidate)
-    frame = pd.DataFrame(worst, index=pd.to_datetime(moments, unit="s", utc=True))
-    return frame[np.isfinite(frame).all(axis=1)]
+    kept = np.isfinite(worst["temperature_c"]) & np.isfinite(worst["rh_pct"])
+    index = pd.to_datetime(moments[kept], unit="s", utc=True)
+    return index, worst["temperature_c"][kept], worst["rh_pct"][kept]
 
 
 def level_limit(material: MaterialProfile, driver: str, level: str) -> float | None:
@@ -109,25 +120,50 @@ class ObjectAssessment:
     #: Per artefact: the RH band of the latest reading, to assess at once when it changes.
     last_band: dict[str, str] = field(default_factory=dict)
 
+    #: Per artefact: what its last assessment was made of (:meth:`_made_of`) and its point.
+    _assessed: dict[str, tuple[tuple[object, ...], RiskPoint]] = field(default_factory=dict)
+
     def assess(self, case: Case, readings: CaseReadings, fresh_for_s: float, now_s: float) -> list[RiskPoint]:
-        """Assess the objects of ``case`` that are due; their risk points (none: none was)."""
+        """Assess the objects of ``case`` that are due; their risk points (none: none was).
+
+        An assessment depends on the case's history only (not on the clock): an object due
+        again before a new reading gets its last point again, without the cost of assessing
+        the same day twice (the replays' clock ticks every simulated minute)."""
         if not readings.history or not case.artefacts:
             return []
         todo = self._due(case, readings, fresh_for_s, now_s)
         if not todo:
             return []
-        frame = worst_sensor_series(readings.history, fresh_for_s)
-        if frame.empty:
-            return []
+        air: tuple[pd.DatetimeIndex, np.ndarray, np.ndarray] | None = None
         # Objects of the same materials in a case share one assessment.
-        timelines: dict[tuple[str, ...], pd.DataFrame] = {}
+        latest: dict[tuple[str, ...], LatestRisk | None] = {}
         points = []
         for artefact in todo:
+            made_of = self._made_of(case, artefact, readings, fresh_for_s)
+            known = self._assessed.get(artefact.id)
+            if known is not None and known[0] == made_of:
+                self.last_risk_s[artefact.id] = now_s
+                points.append(known[1])
+                continue
+            if air is None:
+                air = worst_sensor_arrays(readings.history, fresh_for_s)
             materials = tuple(artefact.materials)
-            if materials not in timelines:
-                timelines[materials] = assess(frame, materials, summarise=False).timeline
-            points.append(self._record(case, artefact, timelines[materials], frame, now_s))
+            if materials not in latest:
+                latest[materials] = latest_risk(*air, materials)
+            risk = latest[materials]
+            if risk is None:
+                return points
+            point = self._record(case, artefact, risk, air, now_s)
+            self._assessed[artefact.id] = (made_of, point)
+            points.append(point)
         return points
+
+    @staticmethod
+    def _made_of(
+        case: Case, artefact: Artefact, readings: CaseReadings, fresh_for_s: float
+    ) -> tuple[object, ...]:
+        """Everything an object's assessment depends on: equal, the same point."""
+        return (readings.history_version, fresh_for_s, case.id, case.site, tuple(artefact.materials))
 
     def all_assessed(self, case: Case) -> bool:
         return all(artefact.id in self.last_level for artefact in case.artefacts)
@@ -170,36 +206,36 @@ class ObjectAssessment:
         return list({a.id: a for a in due + changed}.values())
 
     def _record(
-        self, case: Case, artefact: Artefact, timeline: pd.DataFrame, frame: pd.DataFrame, now_s: float
+        self,
+        case: Case,
+        artefact: Artefact,
+        risk: LatestRisk,
+        air: tuple[pd.DatetimeIndex, np.ndarray, np.ndarray],
+        now_s: float,
     ) -> RiskPoint:
         """Keep an object's new level and make its risk point."""
-        row = timeline.iloc[-1]
-        level, driver, material = str(row["level"]), str(row["driver"]), str(row["material"])
-        codes = timeline["level"].cat.codes.to_numpy()
-        switches = np.flatnonzero(codes != codes[-1])
-        since = timeline.index[switches[-1] + 1] if len(switches) else timeline.index[0]
         self.last_risk_s[artefact.id] = now_s
-        self.last_level[artefact.id] = level
-        self.last_driver[artefact.id] = driver
-        self.last_score[artefact.id] = float(row["score"])
-        latest = frame.iloc[-1]
-        limit = level_limit(profile(material), driver, level)
+        self.last_level[artefact.id] = risk.level
+        self.last_driver[artefact.id] = risk.driver
+        self.last_score[artefact.id] = risk.score
+        index, temperature_c, rh_pct = air
+        limit = level_limit(profile(risk.material), risk.driver, risk.level)
         return RiskPoint(
-            time_ns=int(frame.index[-1].timestamp() * 1e9),
+            time_ns=int(index[-1].timestamp() * 1e9),
             site=case.site,
             case_id=case.id,
             artefact_id=artefact.id,
-            material=material,
-            score=float(row["score"]),
-            level=LEVELS.index(level),
-            driver=driver,
+            material=risk.material,
+            score=risk.score,
+            level=LEVELS.index(risk.level),
+            driver=risk.driver,
             components={
-                **{f"component_{c}": float(row[c]) for c in row.index if c not in _NOT_COMPONENTS},
+                **{f"component_{c}": score for c, score in risk.components.items()},
                 # What the pages say beside the level: since when, and the air against the
                 # limit of the material that drives it.
-                "since_s": since.timestamp(),
-                "rh_pct": float(latest["rh_pct"]),
-                "temperature_c": float(latest["temperature_c"]),
+                "since_s": risk.since.timestamp(),
+                "rh_pct": float(rh_pct[-1]),
+                "temperature_c": float(temperature_c[-1]),
                 **({"limit_pct": limit} if limit is not None else {}),
             },
         )

@@ -278,7 +278,8 @@ class AlertEngine:
         mine = self.hourly_means(case.id)
         if len(mine) < FORECAST_MIN_HOURS or len(room) < FORECAST_MIN_HOURS:
             return None
-        return diagnose_case(self.museum, case, mine, room, start, end)
+        # The forecast rule reads whether a forecast is actionable, not what holds it back.
+        return diagnose_case(self.museum, case, mine, room, start, end, explain=False)
 
     # --- judging -------------------------------------------------------------------------------
     def _evaluate_case(self, case_id: str, now_s: float) -> None:

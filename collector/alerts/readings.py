@@ -6,6 +6,7 @@ has repeated itself, and hourly sums for the forecast. Rules read it; only
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -16,6 +17,8 @@ import pandas as pd
 RISK_WINDOW_S = 24 * 3600
 #: The span of RH the rate of change looks back over.
 RATE_WINDOW_S = 3600.0
+#: Versions of histories, unique across cases: equal versions, equal histories.
+_HISTORY_VERSIONS = itertools.count()
 
 
 class Latest(NamedTuple):
@@ -41,6 +44,8 @@ class CaseReadings:
     hourly: dict[tuple[float, str], list[float]] = field(default_factory=dict)
     #: Hourly means read from the store at start (the weeks before this process ran).
     seeded: pd.DataFrame | None = None
+    #: Changes whenever ``history`` does: what was assessed on a version holds for it.
+    history_version: int = field(default_factory=lambda: next(_HISTORY_VERSIONS))
 
     def add(
         self,
@@ -71,6 +76,7 @@ class CaseReadings:
             self.history.append((time_s, temperature_c, rh_pct, sensor_id))
             while self.history and self.history[0][0] < time_s - RISK_WINDOW_S:
                 self.history.popleft()
+            self.history_version = next(_HISTORY_VERSIONS)
             if hourly:
                 sums = self.hourly.setdefault((time_s - time_s % 3600.0, sensor_id), [0.0, 0.0, 0.0])
                 sums[0] += temperature_c

@@ -218,6 +218,7 @@ def _forecast(
     rh_now: float,
     limit: float,
     season: SeasonRecord | None,
+    explain: bool,
 ) -> Forecast | None:
     if not math.isfinite(tightness.time_constant_days) or not math.isfinite(rh_now):
         return None
@@ -228,7 +229,9 @@ def _forecast(
         daily_means(time_s, room_rh_at_case_pct(room[0], room[1], case[0]), end_s, days),
         tightness.time_constant_days,
     )
-    return forecast_crossing(case_draws(tightness, offset, offset_se), rh_now, limit, outlook)
+    return forecast_crossing(
+        case_draws(tightness, offset, offset_se), rh_now, limit, outlook, explain=explain
+    )
 
 
 def diagnose_case(
@@ -239,9 +242,13 @@ def diagnose_case(
     start: datetime,
     end: datetime,
     season: SeasonRecord | None = None,
+    explain: bool = True,
 ) -> Diagnosis:
     """One case's diagnosis from hourly means of the case and of its reference room, and
-    of what the store holds of the room's season (``season``; None: the window alone)."""
+    of what the store holds of the room's season (``season``; None: the window alone).
+    ``explain=False``: an uncertain forecast does not say what holds it back (nor, then,
+    :attr:`Diagnosis.sharpen` what would sharpen it; see
+    :func:`analysis.forecast.forecast_crossing`)."""
     first = pd.Timestamp(start).tz_convert("UTC").floor("h")
     grid = pd.date_range(first, pd.Timestamp(end).tz_convert("UTC"), freq="h", inclusive="left")
     time_s = _seconds(grid)
@@ -273,7 +280,7 @@ def diagnose_case(
             trend, _ = moisture_trend(time_s[after], rh[after])
         if limit is not None:
             outdoor = _on_grid(season.outdoor if season is not None else None, grid)
-            forecast = _forecast(tightness, time_s, mine, room, outdoor, end, rh_now, limit, season)
+            forecast = _forecast(tightness, time_s, mine, room, outdoor, end, rh_now, limit, season, explain)
     outside = season is not None and season.has_outdoor_sensor
     days = _window_days(time_s, end) if len(time_s) else DEFAULT_WINDOW.days
     return Diagnosis(case, reference, tightness, trend, limit, rh_now, forecast, end, outside, days)
