@@ -51,9 +51,7 @@ if [ -f "$stamp" ]; then installed=$(cat "$stamp"); fi
 # What `test` installs covers what `demo` needs.
 if [ "$installed" != "$wanted" ] && ! { [ "$target" = "." ] && [ "$installed" = ".[test] ${wanted#* }" ]; }; then
   echo "Installing Patina into .venv (log: .venv/install.log)"
-  # --no-compile: byte-compiling every installed file (SciPy, pandas, Streamlit…) takes half
-  # of the install's time; Python compiles what is imported, when it is first imported.
-  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install --no-compile -e "$target"; } \
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } \
       > .venv/install.log 2>&1; then
     tail -30 .venv/install.log >&2
     echo "pip failed; the whole log is in .venv/install.log" >&2
@@ -61,6 +59,12 @@ if [ "$installed" != "$wanted" ] && ! { [ "$target" = "." ] && [ "$installed" = 
   fi
   echo "$wanted" > "$stamp"
 fi
+
+# Where PYTHONDONTWRITEBYTECODE is set (containers, CI machines), Python keeps nothing it
+# compiles, and every process (the collector, each page server, each command) compiles
+# Patina's modules again: they are compiled here once. A module edited since is compiled
+# again in memory, as if this had not run.
+.venv/bin/python -m compileall -q -j 0 analysis collector dashboard museum patina sensors_sim >/dev/null
 
 if [ "$action" = demo ]; then
   exec .venv/bin/patina demo "$@"
