@@ -34,6 +34,7 @@ SUITE = [
     ("bench_footprint.py", ["--minutes", "10"], ["--minutes", "1", "--warmup", "45"]),
     ("bench_alert_latency.py", ["--trials", "100"], ["--trials", "30"]),
     ("bench_risk.py", [], []),
+    ("bench_engine_replay.py", [], ["condensation-night"]),
     ("bench_light.py", [], ["--repeats", "5"]),
     ("bench_login.py", [], []),
     ("bench_analyse.py", ["--years", "12"], ["--years", "3"]),
