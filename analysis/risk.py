@@ -204,19 +204,44 @@ def _prepare(readings: pd.DataFrame) -> _Air:
         raise ValueError(f"readings lack {', '.join(sorted(missing))}")
     if not isinstance(readings.index, pd.DatetimeIndex):
         raise ValueError("readings must be indexed by time (a DatetimeIndex)")
-    # The collector assesses every object each minute of event time: the usual series
-    # (float columns, in time order, nothing missing) is taken as it is, and the model works
-    # on arrays, without pandas' column selection, copies and dropna (most of the cost of a
-    # day's assessment).
     t, rh = readings["temperature_c"], readings["rh_pct"]
-    if t.dtype == np.float64 and rh.dtype == np.float64 and readings.index.is_monotonic_increasing:
-        t_values, rh_values = t.to_numpy(), rh.to_numpy()
-        if not (np.isnan(t_values).any() or np.isnan(rh_values).any()):
-            return _Air(readings.index, t_values, rh_values)
+    if t.dtype == np.float64 and rh.dtype == np.float64:
+        air = _clean_air(readings.index, t.to_numpy(), rh.to_numpy())
+        if air is not None:
+            return air
     data = readings[["temperature_c", "rh_pct"]].astype(float).dropna()
     if not data.index.is_monotonic_increasing:
         data = data.sort_index()
     return _Air(pd.DatetimeIndex(data.index), data["temperature_c"].to_numpy(), data["rh_pct"].to_numpy())
+
+
+def _clean_air(index: pd.DatetimeIndex, temperature_c: np.ndarray, rh_pct: np.ndarray) -> _Air | None:
+    """The usual series (in time order, nothing missing) taken as it is; None otherwise.
+    The model works on arrays: pandas' column selection, copies and dropna would be most of
+    the cost of a day's assessment, which the collector makes for each object every minute
+    of event time."""
+    if index.is_monotonic_increasing and not (np.isnan(temperature_c).any() or np.isnan(rh_pct).any()):
+        return _Air(index, temperature_c, rh_pct)
+    return None
+
+
+def _profiles(
+    materials: Iterable[str], overrides: Mapping[str, Mapping[str, float]] | None = None
+) -> tuple[list[str], list[MaterialProfile]]:
+    """An artefact's material names, each once, and their profiles."""
+    names = list(dict.fromkeys(materials))
+    if not names:
+        raise ValueError("an artefact needs at least one material")
+    return names, [profile(name, (overrides or {}).get(name)) for name in names]
+
+
+def _scores(
+    air: _Air, profiles: list[MaterialProfile], settings: RiskSettings
+) -> tuple[np.ndarray, list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """Each reading's duration (h), and the component scores (:func:`_component_matrix`)."""
+    durations_h = reading_durations_h(air.index)
+    shared = _shared_components(air, durations_h, profiles, settings)
+    return durations_h, *_component_matrix(air, profiles, shared, settings)
 
 
 def assess(
@@ -242,7 +267,7 @@ def assess(
         The model's engineering choices.
     summarise : bool, default True
         False leaves ``summary`` empty, for callers that need only the timeline (the
-        collector's live assessment).
+        collector's live assessment needs only its last row: :func:`latest_risk`).
 
     Returns
     -------
@@ -253,14 +278,9 @@ def assess(
         ``corrosion_dose`` per metal (Σ (RH − safe limit)⁺ · k(T) · Δt, in %RH·h at 20 °C);
         ``sources`` per material; ``conflicts`` between materials that want incompatible air.
     """
-    names = list(dict.fromkeys(materials))
-    if not names:
-        raise ValueError("an artefact needs at least one material")
-    profiles = [profile(name, (overrides or {}).get(name)) for name in names]
+    names, profiles = _profiles(materials, overrides)
     air = _prepare(readings)
-    durations_h = reading_durations_h(air.index)
-    shared = _shared_components(air, durations_h, profiles, settings)
-    pairs, matrix, margin_matrix = _component_matrix(air, profiles, shared, settings)
+    durations_h, pairs, matrix, margin_matrix = _scores(air, profiles, settings)
     timeline = _timeline(air.index, names, pairs, matrix, margin_matrix, settings)
     summary = _summary(timeline, air, durations_h, profiles, settings) if summarise else {}
     return Assessment(timeline=timeline, summary=summary)
@@ -414,19 +434,12 @@ def latest_risk(
     (°C and % at the times of ``index``), without building the timeline's frame: the
     collector assesses each object every minute of event time over a day of readings, and
     the frame and its rows cost more than the model. None for no readings."""
-    names = list(dict.fromkeys(materials))
-    if not names:
-        raise ValueError("an artefact needs at least one material")
-    profiles = [profile(name) for name in names]
+    names, profiles = _profiles(materials)
     t, rh = np.asarray(temperature_c, dtype=float), np.asarray(rh_pct, dtype=float)
-    if index.is_monotonic_increasing and not (np.isnan(t).any() or np.isnan(rh).any()):
-        air = _Air(index, t, rh)
-    else:
-        air = _prepare(pd.DataFrame({"temperature_c": t, "rh_pct": rh}, index=index))
+    air = _clean_air(index, t, rh) or _prepare(pd.DataFrame({"temperature_c": t, "rh_pct": rh}, index=index))
     if not len(air.index):
         return None
-    shared = _shared_components(air, reading_durations_h(air.index), profiles, settings)
-    pairs, matrix, margin_matrix = _component_matrix(air, profiles, shared, settings)
+    _, pairs, matrix, margin_matrix = _scores(air, profiles, settings)
     columns = _timeline_columns(air.index, pairs, matrix, margin_matrix, settings)
     levels = columns["level"]
     switches = np.flatnonzero(levels != levels[-1])

@@ -42,8 +42,7 @@ SCENARIOS = (
 
 def replay(name: str) -> tuple[dict[str, int], str, float]:
     """The scenario through the evaluator: counts, a digest of what it made, CPU seconds."""
-    scenario_feed.SCENARIO = name
-    scenario, config = scenario_feed.scenario_museum("en")
+    scenario, config = scenario_feed.scenario_museum("en", name=name)
     stamps, sensors, reported = scenario_feed.scenario_readings(scenario, config)
     events: list[object] = []
     risks: list[object] = []

@@ -43,9 +43,8 @@ def free_port() -> int:
     can be handed the port itself as its own (a TCP self-connect), or another process's
     connection can, and the restart then fails with "address already in use"."""
     low, _ = _ephemeral_ports()
-    candidates = list(range(10_000, low)) if low > 11_000 else []
-    random.shuffle(candidates)
-    for port in candidates[:200]:
+    below = range(10_000, low)
+    for port in random.sample(below, min(200, len(below))):
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))

@@ -32,9 +32,12 @@ from tests.test_alerts import Mailbox, smtp_server  # noqa: F401  (the fixture)
 SCENARIO = "wet-season-case-tightness"
 
 
-def scenario_museum(language: str, smtp_port: int | None = None) -> tuple[scenarios.Scenario, MuseumConfig]:
-    """The scenario's own museum (its [museum] tables, forecast_days = 30), in ``language``."""
-    scenario = scenarios.load(SCENARIO)
+def scenario_museum(
+    language: str, smtp_port: int | None = None, name: str = SCENARIO
+) -> tuple[scenarios.Scenario, MuseumConfig]:
+    """A scenario's own museum (its [museum] tables; the wet season's has forecast_days =
+    30), in ``language``."""
+    scenario = scenarios.load(name)
     base = parse_config(
         {
             "museum": {"name": "Test", "timezone": "Asia/Ho_Chi_Minh", "language": language},

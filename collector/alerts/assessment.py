@@ -55,19 +55,15 @@ def worst_sensor_arrays(
     """:func:`worst_sensor_series` as its times, temperatures (°C) and RH (%)."""
     entries = list(history)
     times = np.array([e[0] for e in entries], dtype=float)
-    sensors = [e[3] for e in entries]
+    sensors = np.array([e[3] for e in entries], dtype=object)
     values = {
         "temperature_c": np.array([e[1] for e in entries], dtype=float),
         "rh_pct": np.array([e[2] for e in entries], dtype=float),
     }
     moments = np.unique(times)
     worst = {name: np.full(len(moments), -np.inf) for name in values}
-    names = set(sensors)
-    for sensor in names:
-        if len(names) == 1:
-            mine = np.arange(len(entries))
-        else:
-            mine = np.flatnonzero(np.array(sensors, dtype=object) == sensor)
+    for sensor in set(sensors.tolist()):
+        mine = np.flatnonzero(sensors == sensor)
         mine = mine[np.argsort(times[mine], kind="stable")]
         # The sensor's latest reading at or before each moment, if it is fresh enough.
         latest = np.searchsorted(times[mine], moments, side="right") - 1
