@@ -30,7 +30,7 @@ from museum.storage.backup import (
     scheduled_name,
     verify_backup,
 )
-from museum.storage.disk import PolicyDisk, disk_use, projection
+from museum.storage.disk import PolicyDisk, _shard_periods, disk_use, projection
 from museum.storage.schema import AlertEvent, Reading, alert_event_line, climate_line
 from museum.storage.store import InfluxStore
 from museum.storage.versions import (
@@ -345,6 +345,14 @@ def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumCo
     assert set(found) == {"autogen", "patina_forever"}
     assert found["autogen"].first == START and found["autogen"].retention == timedelta(days=400)
     assert found["patina_forever"].retention is None and found["patina_forever"].bytes > 0
+    # The oldest point is looked for shard by shard, oldest first: one three weeks older,
+    # in a shard of its own, is found; once deleted, its emptied shard is passed over.
+    older = START - timedelta(days=21)
+    store.write_lines([climate_line(Reading("s1", int(older.timestamp() * 1e9), 21.0, 45.0), "hanoi", "C1")])
+    assert {policy.policy: policy for policy in disk_use(store)}["autogen"].first == older
+    store.execute(f"DELETE FROM climate WHERE time < '{(START - timedelta(days=1)).isoformat()}'")
+    assert any(start <= older < end for start, end in _shard_periods(store, "autogen"))  # still there
+    assert {policy.policy: policy for policy in disk_use(store)}["autogen"].first == START
     store.close()
     now = datetime(2027, 1, 1, tzinfo=UTC)
     year = timedelta(days=365)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from museum.storage.hourly import _duration_s
-from museum.storage.influxql import quote_identifier
+from museum.storage.influxql import quote_identifier, time_literal
 from museum.storage.store import InfluxStore
 
 YEAR = timedelta(days=365)
@@ -70,11 +70,42 @@ def disk_use(store: InfluxStore) -> list[PolicyDisk]:
 
 
 def _first_point(store: InfluxStore, policy: str) -> datetime | None:
-    """The time of the oldest point of any measurement of ``policy`` (a measurement's first
-    point is read from its first block: cheap however long the history)."""
+    """The time of the oldest point of any measurement of ``policy``.
+
+    One ``SELECT * … LIMIT 1`` over the whole policy opens every shard of it: 1.5 s at a year
+    of 200 sensors (docs/dashboard-at-scale.md). The oldest point lies in the oldest shard
+    that holds any, so the shards are asked oldest first, one period at a time: one query of
+    one shard (about 20 ms), unless the oldest shards have been emptied."""
     source = f"{quote_identifier(store.database)}.{quote_identifier(policy)}./.*/"
-    times = [series["values"][0][0] for series in store.execute(f"SELECT * FROM {source} LIMIT 1")]
-    return datetime.fromtimestamp(min(times) / 1e9, UTC) if times else None
+    for start, end in _shard_periods(store, policy):
+        times = [
+            series["values"][0][0]
+            for series in store.execute(
+                f"SELECT * FROM {source} WHERE time >= {time_literal(start)} "
+                f"AND time < {time_literal(end)} LIMIT 1"
+            )
+        ]
+        if times:
+            return datetime.fromtimestamp(min(times) / 1e9, UTC)
+    return None
+
+
+def _shard_periods(store: InfluxStore, policy: str) -> list[tuple[datetime, datetime]]:
+    """The periods of ``policy``'s shard groups (SHOW SHARDS), oldest first."""
+    periods = set()
+    for series in store.execute("SHOW SHARDS"):
+        if series.get("name") != store.database:
+            continue
+        columns = series["columns"]
+        for row in series.get("values", []):
+            if row[columns.index("retention_policy")] == policy:
+                periods.add(
+                    (
+                        datetime.fromisoformat(row[columns.index("start_time")]),
+                        datetime.fromisoformat(row[columns.index("end_time")]),
+                    )
+                )
+    return sorted(periods)
 
 
 def projection(policies: list[PolicyDisk], now: datetime) -> tuple[int, int]:
