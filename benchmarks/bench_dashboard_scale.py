@@ -1,13 +1,17 @@
 """Dashboard cost against museum size (issue 29): the same page, warm, in a museum of 200
 cases divided by the same page in a museum of 4 cases, both with 30 days of one-minute
 readings (a ratio measured in one run holds on a noisy machine), for the overview, the data
-quality and the alerts pages; then each page's first load in a real headless Chromium at
-200 cases. Prints figures; passes or fails nothing.
+quality and the alerts pages; then every page's first load in a real headless Chromium at
+200 cases, in a new browser profile and in one that has opened the dashboard before.
+Prints figures; passes or fails nothing.
 
     .venv/bin/python benchmarks/bench_dashboard_scale.py [--days 30] [--keep DIR]
         [--profile] [--no-browser] [--screens DIR]
     .venv/bin/python benchmarks/bench_dashboard_scale.py --existing-config museum.toml [--browser-only]
-        [--screens DIR]
+        [--url http://127.0.0.1:8501] [--screens DIR]
+
+A year (issue 29's size: 105 million readings) is ``--days 365 --keep DIR``: about 8 minutes
+to load the first time, then reused (topped up to the present) by later runs.
 
 The readings go to a private InfluxDB in bulk (line protocol, 50,000 lines a request) and
 their hourly aggregates are computed as ``patina downsample`` does. Each case holds one
@@ -270,10 +274,13 @@ BROWSER_PAGES = {
 AGAIN = 5
 
 
-def load_seconds(browser: Any, url: str, drawn: Callable[[Any], None]) -> float:
+VIEWPORT = {"width": 1400, "height": 1000}
+
+
+def load_seconds(new_tab: Callable[[], Any], url: str, drawn: Callable[[Any], None]) -> float:
     """A page in a new tab, from the request until Streamlit has drawn it (title shown, no
     element stale or running, charts drawn): the page's first load."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = new_tab()
     began = time.perf_counter()
     page.goto(url)
     page.locator("h1").first.wait_for(timeout=120_000)
@@ -314,14 +321,18 @@ def browser_times(configs: dict[int, Path], screens: Path | None) -> None:
     with ExitStack() as stack, sync_playwright() as playwright:
         urls = {cases: stack.enter_context(serve(config)) for cases, config in configs.items()}
         browser = launch_chromium(playwright)
+
+        def new_tab() -> Any:
+            return browser.new_page(viewport=VIEWPORT)
+
         for url in urls.values():  # the server's first page loads its imports
-            load_seconds(browser, f"{url}/report", wait_until_drawn)
+            load_seconds(new_tab, f"{url}/report", wait_until_drawn)
         first = {
-            (name, cases): load_seconds(browser, f"{urls[cases]}/{target[0]}", wait_until_drawn)
+            (name, cases): load_seconds(new_tab, f"{urls[cases]}/{target[0]}", wait_until_drawn)
             for name, target in BROWSER_PAGES.items()
             for cases in SIZES
         }
-        tabs = {cases: browser.new_page(viewport={"width": 1400, "height": 1000}) for cases in SIZES}
+        tabs = {cases: new_tab() for cases in SIZES}
         print(
             f"in Chromium (first: a new tab, request → drawn; "
             f"again: median of {AGAIN} comebacks by the sidebar):"
@@ -349,7 +360,7 @@ def browser_times(configs: dict[int, Path], screens: Path | None) -> None:
 
 def take_screens(browser: Any, url: str, folder: Path, drawn: Callable[[Any], None]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport=VIEWPORT)
     for language in ("vi", "fr"):
         for name, path in (
             ("floorplan", "floorplan"),
@@ -365,45 +376,64 @@ def take_screens(browser: Any, url: str, folder: Path, drawn: Callable[[Any], No
     page.close()
 
 
-def existing_first_loads(config_path: Path, screens: Path | None = None) -> None:
-    """First loads in Chromium against a museum already loaded (``--existing-config``), e.g.
-    the 200 cases × one year of benchmarks/bench_dashboard.py: only reads, nothing written.
-    Each page twice in a new tab: first with the server's caches cold for it, then warm (a
-    second reader opening the same page)."""
+def existing_first_loads(config_path: Path, screens: Path | None = None, url: str | None = None) -> None:
+    """First loads in Chromium against a museum already loaded (``--existing-config``: the
+    200 cases × a year this script builds with ``--days 365 --keep``, or a running demo with
+    ``--url``): only reads, nothing written. Each page three times in a new tab: in a new,
+    empty browser profile with the server's caches cold for the page ("cold"), then warm (a
+    second reader), and in a browser that has opened the dashboard before ("returning": its
+    cache holds Streamlit's scripts, as a conservator's own browser does)."""
     sys.path.insert(0, str(REPO))
+    from contextlib import nullcontext
+
     from playwright.sync_api import sync_playwright
 
     from museum.description.config import load_config
     from tests.helpers import wait_until_drawn
-    from tests.test_dashboard import launch_chromium, serve
+    from tests.test_dashboard import CHROMIUM, CHROMIUM_FLAGS, launch_chromium, serve
 
     config = load_config(config_path)
-    case = config.cases[0].id
+    case = next((c for c in config.cases if c.artefacts), config.cases[0])
     pages = {
         "overview": "",
-        "case, 24 h": f"case?case={case}",
-        "case, 30 days": f"case?case={case}&range=30d",
+        "case, 24 h": f"case?case={case.id}",
+        "case, 30 days": f"case?case={case.id}&range=30d",
+        "artefact": f"artefact?artefact={case.artefacts[0].id}" if case.artefacts else "artefact",
+        "compare": "compare?" + "&".join(f"case={c.id}" for c in config.cases[:3]),
         "data quality": "quality",
         "alerts": "alerts",
     }
     if [g for g in config.floorplans if not g.outdoor]:
         pages["floor plan"] = "floorplan"
-    print(
-        f"{config_path}: {len(config.cases)} cases, {config.influxdb.url} database {config.influxdb.database}"
-    )
-    with serve(config_path) as url, sync_playwright() as playwright:
+    print(f"{config_path}: {len(config.cases)} cases, database {config.influxdb.database}")
+    served = nullcontext(url) if url else serve(config_path)
+    with served as url, sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         browser = launch_chromium(playwright)
-        load_seconds(browser, f"{url}/report", wait_until_drawn)  # the server's imports, once
-        print("in Chromium (a new tab, request → drawn; cold: the server's caches cold for the page):")
-        print(f"  {'page':14} {'cold':>8} {'warm':>8}")
+        returning = playwright.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, viewport=VIEWPORT
+        )
+
+        def new_tab() -> Any:
+            return browser.new_page(viewport=VIEWPORT)
+
+        load_seconds(new_tab, f"{url}/report", wait_until_drawn)  # the server's imports, once
+        load_seconds(returning.new_page, f"{url}/report", wait_until_drawn)  # the reader came before
+        print(
+            "in Chromium (a new tab, request → drawn; cold: an empty profile, the server's "
+            "caches cold for the page; warm: the same again; returning: a profile that has "
+            "opened the dashboard before):"
+        )
+        print(f"  {'page':14} {'cold':>8} {'warm':>8} {'returning':>10}")
         for name, path in pages.items():
-            cold = load_seconds(browser, f"{url}/{path}", wait_until_drawn)
-            warm = load_seconds(browser, f"{url}/{path}", wait_until_drawn)
-            print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
-            figure(f"dashboard, existing museum: {name}, first load in Chromium, cold", cold, "s")
-            figure(f"dashboard, existing museum: {name}, first load in Chromium, warm", warm, "s")
+            cold = load_seconds(new_tab, f"{url}/{path}", wait_until_drawn)
+            warm = load_seconds(new_tab, f"{url}/{path}", wait_until_drawn)
+            again = load_seconds(returning.new_page, f"{url}/{path}", wait_until_drawn)
+            print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s {again:9.2f}s")
+            for kind, seconds in (("cold", cold), ("warm", warm), ("returning reader", again)):
+                figure(f"dashboard, existing museum: {name}, first load in Chromium, {kind}", seconds, "s")
         if screens is not None:
             take_screens(browser, url, screens, wait_until_drawn)
+        returning.close()
         browser.close()
 
 
@@ -423,6 +453,9 @@ def main() -> None:
     parser.add_argument(
         "--browser-only", action="store_true", help="with --existing-config: no AppTest figures"
     )
+    parser.add_argument(
+        "--url", default=None, help="with --existing-config: the museum's dashboard already running there"
+    )
     args = parser.parse_args()
     if args.existing_config is not None:
         if not args.browser_only:
@@ -430,7 +463,7 @@ def main() -> None:
             for name, page in PAGES.items():
                 cold, warm = warm_seconds(args.existing_config, page, runs=1)
                 print(f"  {name:14} {cold:7.2f}s {warm:7.2f}s")
-        existing_first_loads(args.existing_config, args.screens)
+        existing_first_loads(args.existing_config, args.screens, args.url)
         return
     directory = args.keep or Path(tempfile.mkdtemp(prefix="patina-bench-scale-"))
     directory.mkdir(parents=True, exist_ok=True)
@@ -446,6 +479,7 @@ def main() -> None:
             element_counts(configs)
         if not args.no_browser:
             browser_times(configs, args.screens)
+            existing_first_loads(configs[SIZES[1]])
     finally:
         server.stop()
         if args.keep is None:

@@ -492,18 +492,19 @@ def serve(config_path: Path) -> Iterator[str]:
         server.wait(15)
 
 
+#: The flags this closed network and this sandbox need.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
 def launch_chromium(playwright: Any) -> Any:
-    """Debian's Chromium, headless, with the flags this closed network needs."""
-    return playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        args=[
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    )
+    """Debian's Chromium, headless, each new page in a new, empty profile."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
 
 
 @pytest.fixture
