@@ -91,21 +91,14 @@ def _first_point(store: InfluxStore, policy: str) -> datetime | None:
 
 
 def _shard_periods(store: InfluxStore, policy: str) -> list[tuple[datetime, datetime]]:
-    """The periods of ``policy``'s shard groups (SHOW SHARDS), oldest first."""
-    periods = set()
-    for series in store.execute("SHOW SHARDS"):
-        if series.get("name") != store.database:
-            continue
-        columns = series["columns"]
-        for row in series.get("values", []):
-            if row[columns.index("retention_policy")] == policy:
-                periods.add(
-                    (
-                        datetime.fromisoformat(row[columns.index("start_time")]),
-                        datetime.fromisoformat(row[columns.index("end_time")]),
-                    )
-                )
-    return sorted(periods)
+    """The periods of ``policy``'s shard groups, oldest first."""
+    return sorted(
+        {
+            (datetime.fromisoformat(shard["start_time"]), datetime.fromisoformat(shard["end_time"]))
+            for shard in store.shards()
+            if shard["retention_policy"] == policy
+        }
+    )
 
 
 def projection(policies: list[PolicyDisk], now: datetime) -> tuple[int, int]:

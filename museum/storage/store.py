@@ -375,14 +375,19 @@ class InfluxStore(InfluxConnection):
         self._execute_if(light_hourly_query_statement(self.database, queries))  # docs/light.md
         self._execute_if(raw_policy_statement(self.database, policies, raw_retention))
 
-    def shard_count(self) -> int:
-        """Shards of this database (SHOW SHARDS; needs admin rights)."""
-        return sum(
-            1
+    def shards(self) -> list[dict[str, Any]]:
+        """Shards of this database, each as its SHOW SHARDS row by column name (id,
+        retention_policy, start_time, end_time …; needs admin rights)."""
+        return [
+            dict(zip(series["columns"], row, strict=True))
             for series in self.execute("SHOW SHARDS")
             if series.get("name") == self.database
-            for _ in series.get("values", [])
-        )
+            for row in series.get("values", [])
+        ]
+
+    def shard_count(self) -> int:
+        """Shards of this database (SHOW SHARDS; needs admin rights)."""
+        return len(self.shards())
 
     def backfill_hourly(self, start: datetime, end: datetime, step: timedelta = timedelta(days=30)) -> None:
         """Compute the hourly aggregates of readings between ``start`` and ``end`` (data
