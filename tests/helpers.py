@@ -121,6 +121,19 @@ def wait_until_drawn(page: Any, timeout_ms: float = 60_000) -> None:
     page.wait_for_function(STREAMLIT_DRAWN, timeout=timeout_ms)
 
 
+def sign_in(page: Any, name: str, password: str, role: str) -> None:
+    """Sign in through the sidebar's form in a Playwright page, and wait until the sign-in's
+    rerun is drawn: a form filled while the page is still being drawn again can lose what
+    was typed into it, or the click that sends it."""
+    from playwright.sync_api import expect
+
+    page.locator('input[aria-label="Name"]').fill(name)
+    page.locator('input[aria-label="Password"]').fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text(f"Signed in: {name} ({role})")).to_be_visible(timeout=30_000)
+    wait_until_drawn(page)
+
+
 def stored_count(store: InfluxStore) -> int:
     """Climate readings stored so far; 0 while InfluxDB or the database are not there yet."""
     try:

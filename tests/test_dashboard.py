@@ -27,7 +27,7 @@ from museum.storage.schema import AlertEvent, Reading, RiskPoint, alert_event_li
 from museum.storage.store import InfluxStore
 from patina.services import InfluxServer, MosquittoServer, free_port, port_open
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
-from tests.helpers import wait_for, wait_until_drawn
+from tests.helpers import sign_in, wait_for, wait_until_drawn
 
 APP = str(REPO_DIR / "dashboard" / "app.py")
 SCREENSHOTS = Path(os.environ.get("PATINA_SCREENSHOT_DIR", REPO_DIR / "test-artifacts"))
@@ -710,10 +710,7 @@ def test_a_signed_in_conservator_acknowledges_an_alert_in_the_browser(
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/alerts")
         expect(page.get_by_role("heading", name="Open alerts: 1")).to_be_visible(timeout=30_000)
-        page.locator('input[aria-label="Name"]').fill("lan")
-        page.locator('input[aria-label="Password"]').fill("gel bạc 2026")
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_text("Signed in: lan (conservator)")).to_be_visible(timeout=30_000)
+        sign_in(page, "lan", "gel bạc 2026", "conservator")
         page.locator('textarea[aria-label="Note"]').fill("Dehumidifier emptied at 07:40")
         page.get_by_role("button", name="Acknowledge").click()
         expect(page.get_by_text("C1.rh_high.A acknowledged by lan.")).to_be_visible(timeout=30_000)

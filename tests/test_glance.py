@@ -18,7 +18,7 @@ from museum.storage.schema import RiskPoint, risk_line
 from museum.storage.store import InfluxStore
 from patina.services import InfluxServer
 from tests.conftest import REPO_DIR, SMALL_MUSEUM
-from tests.helpers import wait_until_drawn
+from tests.helpers import sign_in, wait_until_drawn
 from tests.test_dashboard import APP, CHROMIUM, SCREENSHOTS, launch_chromium, seed_readings, serve, texts
 
 #: C1 on the left of Gallery 1's plan, C2 placed nowhere (Gallery 2 has no plan).
@@ -333,15 +333,6 @@ def marker_centre(page: Any) -> tuple[float, float]:
         (box["x"] + box["width"] / 2 - plan["x"]) / plan["width"],
         (box["y"] + box["height"] / 2 - plan["y"]) / plan["height"],
     )
-
-
-def sign_in(page: Any, name: str, password: str, role: str) -> None:
-    from playwright.sync_api import expect
-
-    page.locator('input[aria-label="Name"]').fill(name)
-    page.locator('input[aria-label="Password"]').fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_text(f"Signed in: {name} ({role})")).to_be_visible(timeout=30_000)
 
 
 @pytest.mark.browser
