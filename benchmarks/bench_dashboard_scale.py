@@ -277,6 +277,11 @@ AGAIN = 5
 VIEWPORT = {"width": 1400, "height": 1000}
 
 
+def tab_opener(browser: Any) -> Callable[[], Any]:
+    """New tabs of ``browser``, each in a new, empty profile (Playwright's ``new_page``)."""
+    return lambda: browser.new_page(viewport=VIEWPORT)
+
+
 def load_seconds(new_tab: Callable[[], Any], url: str, drawn: Callable[[Any], None]) -> float:
     """A page in a new tab, from the request until Streamlit has drawn it (title shown, no
     element stale or running, charts drawn): the page's first load."""
@@ -321,10 +326,7 @@ def browser_times(configs: dict[int, Path], screens: Path | None) -> None:
     with ExitStack() as stack, sync_playwright() as playwright:
         urls = {cases: stack.enter_context(serve(config)) for cases, config in configs.items()}
         browser = launch_chromium(playwright)
-
-        def new_tab() -> Any:
-            return browser.new_page(viewport=VIEWPORT)
-
+        new_tab = tab_opener(browser)
         for url in urls.values():  # the server's first page loads its imports
             load_seconds(new_tab, f"{url}/report", wait_until_drawn)
         first = {
@@ -412,10 +414,7 @@ def existing_first_loads(config_path: Path, screens: Path | None = None, url: st
         returning = playwright.chromium.launch_persistent_context(
             profile, executable_path=CHROMIUM, args=CHROMIUM_FLAGS, viewport=VIEWPORT
         )
-
-        def new_tab() -> Any:
-            return browser.new_page(viewport=VIEWPORT)
-
+        new_tab = tab_opener(browser)
         load_seconds(new_tab, f"{url}/report", wait_until_drawn)  # the server's imports, once
         load_seconds(returning.new_page, f"{url}/report", wait_until_drawn)  # the reader came before
         print(

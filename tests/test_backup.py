@@ -342,7 +342,11 @@ def test_the_collector_stamps_a_new_database_and_stops_at_a_newer_one(
 
 def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumConfig) -> None:
     store = InfluxStore(museum.influxdb.url, museum.influxdb.database)
-    found = {policy.policy: policy for policy in disk_use(store)}
+
+    def by_policy() -> dict[str, PolicyDisk]:
+        return {policy.policy: policy for policy in disk_use(store)}
+
+    found = by_policy()
     assert set(found) == {"autogen", "patina_forever"}
     assert found["autogen"].first == START and found["autogen"].retention == timedelta(days=400)
     assert found["patina_forever"].retention is None and found["patina_forever"].bytes > 0
@@ -350,7 +354,7 @@ def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumCo
     # in a shard of its own, is found; once deleted, its emptied shard is passed over.
     older = START - timedelta(days=21)
     store.write_lines([climate_line(Reading("s1", int(older.timestamp() * 1e9), 21.0, 45.0), "hanoi", "C1")])
-    assert {policy.policy: policy for policy in disk_use(store)}["autogen"].first == older
+    assert by_policy()["autogen"].first == older
     store.execute(f"DELETE FROM climate WHERE time < {time_literal(START - timedelta(days=1))}")
     # The emptied shard is still there.
     assert any(
@@ -358,7 +362,7 @@ def test_disk_use_is_read_per_policy_and_projected_a_year_ahead(museum: MuseumCo
         for shard in store.shards()
         if shard["retention_policy"] == "autogen"
     )
-    assert {policy.policy: policy for policy in disk_use(store)}["autogen"].first == START
+    assert by_policy()["autogen"].first == START
     store.close()
     now = datetime(2027, 1, 1, tzinfo=UTC)
     year = timedelta(days=365)
